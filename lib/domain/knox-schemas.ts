@@ -1,0 +1,227 @@
+/**
+ * zod schemas for every body of the Knox MSP Portal API, as ../shared/knox-msp-api.md fixes the contract.
+ *
+ * Samsung does not publish its request and response schemas, so several names here are our assumptions
+ * (marked "assumed"). They all live in this one module so that they can be corrected in one place.
+ * Validation rules that Knox enforces and that we can know in advance are here too, so that the API can refuse a
+ * request with a 400 before any Knox call.
+ */
+import { z } from 'zod';
+
+// --- Vocabularies ---------------------------------------------------------------------------------------------------
+
+export const MANAGEMENT_TYPES = ['JointlyManaged', 'FullyManaged'] as const; // FullyManaged spelling assumed
+export const ACCESS_TYPES = ['FullAccess', 'NoAccess'] as const;
+export const COMPANY_SIZES = ['0-19', '20-99', '100-249', '250-499', '500-999', '1000+'] as const;
+/** Knox customer status (assumed field). */
+export const CUSTOMER_STATUSES = ['Active', 'Pending', 'Rejected', 'DelinkRequested'] as const;
+/** Service names (assumed spellings but KnoxManage). */
+export const SERVICES = [
+  'KnoxManage',
+  'KnoxMobileEnrollment',
+  'KnoxConfigure',
+  'KnoxEFOTA',
+  'KnoxGuard',
+  'SamsungCarePlus',
+] as const;
+/** Knox refuses this one through the API (4002109), so we refuse it first. */
+export const REFUSED_SERVICE = 'SamsungCarePlus';
+
+/** ISO 3166-1 alpha-2, all 249 assigned codes. */
+export const COUNTRY_CODES = (
+  'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
+  'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR ' +
+  'GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO ' +
+  'JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR ' +
+  'MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO ' +
+  'RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV ' +
+  'TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'
+).split(' ');
+
+/**
+ * Consumer e-mail domains that Knox refuses for jointly managed customers (4002114). Knox's own list is not
+ * published and may be longer: a domain missing here is still refused by Knox, and the workflow aborts with its reason.
+ */
+export const FREE_MAIL_DOMAINS = [
+  'gmail.com', 'googlemail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'live.com', 'msn.com', 'aol.com',
+  'icloud.com', 'me.com', 'mail.com', 'gmx.com', 'gmx.de', 'yandex.com', 'proton.me', 'protonmail.com', 'qq.com',
+  '163.com', 'naver.com',
+];
+
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+// --- Building blocks ------------------------------------------------------------------------------------------------
+
+export const customerIdSchema = z.string().regex(/^\d{1,20}$/, 'a Knox customer ID is a string of digits');
+export const managementTypeSchema = z.enum(MANAGEMENT_TYPES);
+export const accessTypeSchema = z.enum(ACCESS_TYPES);
+export const countrySchema = z
+  .string()
+  .refine((c) => COUNTRY_CODES.includes(c), 'must be an ISO 3166-1 alpha-2 country code in upper case, like "US"');
+
+/** A Knox Manage tenant prefix: letters, digits, dots and hyphens, never starting or ending with a period. */
+export const kmTenantPrefixSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9.-]+$/, 'may hold only letters, digits, periods and hyphens')
+  .refine((p) => !p.startsWith('.') && !p.endsWith('.'), 'can’t begin or end with a period (Knox 4002111)');
+
+export const serviceRequestSchema = z.strictObject({
+  service: z
+    .enum(SERVICES)
+    .refine((s) => s !== REFUSED_SERVICE, 'the Knox MSP Portal API does not support SamsungCarePlus (Knox 4002109)'),
+  kmTenantPrefix: kmTenantPrefixSchema.optional(),
+});
+export type ServiceRequest = z.infer<typeof serviceRequestSchema>;
+
+export const servicesSchema = z.array(serviceRequestSchema).min(1).max(SERVICES.length)
+  .refine((list) => new Set(list.map((s) => s.service)).size === list.length, 'each service may appear once');
+
+const shortText = (max: number) => z.string().trim().min(1).max(max);
+
+export const contactSchema = z.strictObject({
+  firstName: shortText(64),
+  lastName: shortText(64),
+  email: z.email().max(254),
+  phone: shortText(32).optional(),
+  jobTitle: shortText(64).optional(),
+});
+
+/** The company part of a new customer, without the management settings that sit beside it in our API. */
+export const companySchema = z.strictObject({
+  companyName: shortText(128),
+  companySize: z.enum(COMPANY_SIZES),
+  industry: shortText(64),
+  country: countrySchema,
+  street1: shortText(128),
+  street2: shortText(128).optional(),
+  city: shortText(64),
+  stateOrProvince: shortText(64).optional(),
+  zipCode: shortText(16).optional(),
+  website: shortText(256).optional(),
+  contact: contactSchema,
+});
+export type Company = z.infer<typeof companySchema>;
+
+/**
+ * Rules that tie the management settings to the rest of a request. They run on our API bodies and on Knox bodies
+ * alike: `accessType` is required when services are added (4002120), and a jointly managed customer needs a work
+ * e-mail (4002114).
+ */
+export function checkManagementRules(
+  value: { managementType?: string; accessType?: string; services?: unknown[]; contactEmail?: string },
+  addIssue: (path: (string | number)[], message: string) => void,
+): void {
+  if (value.services && value.services.length > 0 && value.accessType === undefined) {
+    addIssue(['accessType'], 'accessType is required when services are added (Knox 4002120)');
+  }
+  if (value.managementType === 'JointlyManaged' && value.contactEmail !== undefined) {
+    const domain = emailDomain(value.contactEmail);
+    if (FREE_MAIL_DOMAINS.includes(domain)) {
+      addIssue(['customer', 'contact', 'email'],
+        `${domain} is not a work e-mail domain, which Knox requires for jointly managed customers (Knox 4002114)`);
+    }
+  }
+}
+
+// --- Authentication -------------------------------------------------------------------------------------------------
+
+export const tokenAnswerSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string(),
+  expires_in: z.number().int().positive(),
+  scope: z.string().optional(),
+});
+export type TokenAnswer = z.infer<typeof tokenAnswerSchema>;
+
+/** OAuth 2.0 error form for bad client credentials (assumed). */
+export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+
+// --- Error object (documented) --------------------------------------------------------------------------------------
+
+export const knoxErrorBodySchema = z.object({
+  transactionalId: z.string().optional(),
+  code: z.string().min(1),
+  errorCode: z.string().regex(/^\d+$/),
+  errorMessage: z.string().optional(),
+});
+export type KnoxErrorBody = z.infer<typeof knoxErrorBodySchema>;
+
+// --- Customer object and list ---------------------------------------------------------------------------------------
+
+export const customerSchema = z.object({
+  customerId: customerIdSchema,
+  companyName: z.string(),
+  companySize: z.string().optional(),
+  industry: z.string().optional(),
+  country: z.string().optional(),
+  email: z.string().optional(),
+  officeNumber: z.string().optional(),
+  street1: z.string().optional(),
+  city: z.string().optional(),
+  stateOrProvince: z.string().optional(),
+  zipCode: z.string().optional(),
+  website: z.string().optional(),
+  managementType: managementTypeSchema,
+  status: z.enum(CUSTOMER_STATUSES),
+  managedServices: z.array(z.object({ service: z.string(), status: z.string() })).default([]),
+  optional: z.object({ created: z.string().optional(), modified: z.string().optional() }).optional(),
+});
+export type KnoxCustomer = z.infer<typeof customerSchema>;
+export type CustomerStatus = KnoxCustomer['status'];
+
+/** `totalCount` is a string in Knox's documented example. */
+export const customerListSchema = z.object({
+  totalCount: z.string().regex(/^\d+$/),
+  customers: z.array(customerSchema),
+});
+export type KnoxCustomerList = z.infer<typeof customerListSchema>;
+
+// --- Request bodies -------------------------------------------------------------------------------------------------
+
+/** `POST /msp/v1/managedCustomers` (assumed names, from the portal's add-customer form). */
+export const newCustomerSchema = companySchema
+  .extend({
+    managementType: managementTypeSchema,
+    accessType: accessTypeSchema.optional(),
+    services: servicesSchema,
+  })
+  .superRefine((v, ctx) =>
+    checkManagementRules({ ...v, contactEmail: v.contact.email }, (path, message) =>
+      ctx.addIssue({ code: 'custom', path: path.filter((p) => p !== 'customer'), message }),
+    ),
+  );
+export type NewCustomer = z.infer<typeof newCustomerSchema>;
+
+/** `POST /msp/v1/managedCustomers/link`. */
+export const linkRequestSchema = z
+  .strictObject({
+    customerId: customerIdSchema,
+    managementType: managementTypeSchema,
+    accessType: accessTypeSchema.optional(),
+    services: servicesSchema,
+  })
+  .superRefine((v, ctx) => checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
+export type LinkRequest = z.infer<typeof linkRequestSchema>;
+
+/** `PUT /msp/v1/managedCustomers/{customerId}`: at least one thing to change. */
+export const updateRequestSchema = z
+  .strictObject({
+    managementType: managementTypeSchema.optional(),
+    accessType: accessTypeSchema.optional(),
+    services: servicesSchema.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services' });
+    }
+    checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+  });
+export type UpdateRequest = z.infer<typeof updateRequestSchema>;
+
+/** `POST /msp/v1/managedCustomers/delink`. */
+export const delinkRequestSchema = z.strictObject({ customerId: customerIdSchema });
+export type DelinkRequest = z.infer<typeof delinkRequestSchema>;

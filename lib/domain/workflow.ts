@@ -1,0 +1,135 @@
+/**
+ * The names the CDK definition, the Lambda steps, the local stack and the tests share: state names (operators read
+ * them in the console), step payloads, the table layout, environment variables and the default schedule.
+ */
+import type { RecordKind } from './api-schemas';
+
+// --- State names ------------------------------------------------------------------------------------------------------
+
+/** State names, per workflow. A state that appears in several workflows has one name everywhere. */
+export const STATES = {
+  linkOrCreate: 'Link or create?',
+  linkCustomer: 'Link customer',
+  createCustomer: 'Create customer',
+  waitForAnswer: 'Wait for customer answer',
+  checkApproval: 'Check customer approval',
+  needsChange: 'Needs a change?',
+  changeCustomer: 'Change customer',
+  requestDelink: 'Request delink',
+  checkDelink: 'Check delink acceptance',
+  recordSucceeded: 'Record succeeded',
+  recordAborted: 'Record aborted',
+  recordFailed: 'Record failed',
+  onboardingSucceeded: 'Onboarding succeeded',
+  onboardingAborted: 'Onboarding aborted',
+  onboardingFailed: 'Onboarding failed',
+  offboardingSucceeded: 'Offboarding succeeded',
+  offboardingAborted: 'Offboarding aborted',
+  offboardingFailed: 'Offboarding failed',
+  changeSucceeded: 'Change succeeded',
+  changeAborted: 'Change aborted',
+  changeFailed: 'Change failed',
+} as const;
+export type StateName = (typeof STATES)[keyof typeof STATES];
+
+/** The error a workflow's Fail state ends with (what the FAILED-executions alarm counts). */
+export const WORKFLOW_FAILED_ERROR = 'Workflow.Failed';
+
+// --- Lambda steps ---------------------------------------------------------------------------------------------------
+
+/** Every Lambda function: its id in the stack and its handler module under lambdas/. */
+export const STEP_FUNCTIONS = {
+  createCustomer: 'create-customer',
+  linkCustomer: 'link-customer',
+  checkCustomer: 'check-customer',
+  requestDelink: 'request-delink',
+  updateCustomer: 'update-customer',
+  recordOutcome: 'record-outcome',
+} as const;
+export type StepFunctionKey = keyof typeof STEP_FUNCTIONS;
+
+/** The API handler and the execution-status reconciler, which are not workflow steps. */
+export const OTHER_FUNCTIONS = { api: 'api', executionEvents: 'execution-events' } as const;
+
+/** Execution input of every workflow: the record's id, and for onboarding which path to take. */
+export interface WorkflowInput {
+  id: string;
+  path?: 'link' | 'create';
+}
+
+/** Payload of every Knox step. `executionName` is there for log correlation only. */
+export interface KnoxStepPayload {
+  id: string;
+  executionName?: string;
+  /** check-customer only: what the poll waits for. */
+  mode?: CheckMode;
+}
+export type CheckMode = 'approval' | 'delink';
+
+/** What a Knox step returns (small: the record in DynamoDB holds the rest). */
+export interface KnoxStepResult {
+  customerId?: string;
+  knoxStatus?: string;
+  /** check-customer in approval mode: the customer lacks requested services or access, so run the change step. */
+  needsChange?: boolean;
+}
+
+/** Payload of record-outcome: the final status, and the caught error for ABORTED and FAILED. */
+export interface RecordOutcomePayload {
+  id: string;
+  executionName?: string;
+  outcome: 'SUCCEEDED' | 'ABORTED' | 'FAILED';
+  error?: { Error: string; Cause?: string };
+}
+
+// --- DynamoDB layout ------------------------------------------------------------------------------------------------
+
+export const TABLE = {
+  partitionKey: 'pk',
+  /** GSI that lists records by kind and status, newest last. */
+  byStatusIndex: 'byKindStatus',
+  byStatusPartitionKey: 'kindStatus',
+  byStatusSortKey: 'createdAt',
+} as const;
+
+/** Record ids: a short kind prefix and 16 hex characters. */
+export const ID_PREFIX: Record<RecordKind, string> = { onboarding: 'onb', offboarding: 'off', change: 'chg' };
+
+/** The lock item that keeps one open workflow per customer. */
+export function customerLockKey(customerKey: string): string {
+  return `lock#customer#${customerKey}`;
+}
+
+// --- Configuration --------------------------------------------------------------------------------------------------
+
+/** Environment variables the Lambdas read (the CDK stack sets them; the local stack reads them from the template). */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  knoxBaseUrl: 'KNOX_BASE_URL',
+  knoxSecretArn: 'KNOX_SECRET_ARN',
+  knoxTimeoutMs: 'KNOX_TIMEOUT_MS',
+  knoxRequestsPerSecond: 'KNOX_REQUESTS_PER_SECOND',
+  waitDeadlineSeconds: 'WAIT_DEADLINE_SECONDS',
+  onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
+  offboardingStateMachineArn: 'OFFBOARDING_STATE_MACHINE_ARN',
+  changeStateMachineArn: 'CHANGE_STATE_MACHINE_ARN',
+} as const;
+
+/** Defaults for everything `cdk.json` context can override (see README). */
+export const DEFAULTS = {
+  knoxBaseUrl: 'https://api.samsungknox.com',
+  knoxTimeoutMs: 10_000,
+  /** The low end of sibling Knox APIs' published limits. */
+  knoxRequestsPerSecond: 10,
+  /** First poll after a link or delink request, then doubling. */
+  pollFirstSeconds: 60,
+  /** Polls never further apart than this, which bounds how late an approval is noticed. */
+  pollMaxSeconds: 3600,
+  /** How long a customer may take to answer before the workflow aborts (the invitation lives 7 days). */
+  waitDeadlineSeconds: 14 * 24 * 3600,
+  /** Transient failures: first retry interval, growth, cap and count. */
+  retryIntervalSeconds: 2,
+  retryBackoffRate: 2,
+  retryMaxDelaySeconds: 60,
+  retryMaxAttempts: 6,
+} as const;
