@@ -35,6 +35,12 @@ export type StateName = (typeof STATES)[keyof typeof STATES];
 /** The error a workflow's Fail state ends with (what the FAILED-executions alarm counts). */
 export const WORKFLOW_FAILED_ERROR = 'Workflow.Failed';
 
+/**
+ * The error a step throws when its record is already terminal (e.g. CANCELLED): it does not call Knox, and the
+ * state machine's States.ALL catcher ends the run (the record's terminal status stays as it is).
+ */
+export const RECORD_CLOSED_ERROR = 'Workflow.RecordClosed';
+
 // --- Lambda steps ---------------------------------------------------------------------------------------------------
 
 /** Every Lambda function: its id in the stack and its handler module under lambdas/. */

@@ -1,0 +1,121 @@
+/**
+ * The customer's side of the lifecycle: answering link and delink requests. Control calls invoke these directly;
+ * scripts, automatic answers and timed delinks invoke them through `settle`, which runs before every request so that
+ * nothing depends on background timers.
+ */
+import { emailDomain } from '../lib/domain/knox-schemas';
+import type { AutoSpec, SimCustomer } from './model';
+
+export class LifecycleError extends Error {
+  override readonly name = 'LifecycleError';
+}
+
+function touch(customer: SimCustomer, now: Date): void {
+  customer.modified = now.toISOString();
+  delete customer.waiting;
+}
+
+/** The customer approves the pending link: Active, requested services on, management type as requested. */
+export function approveLink(customer: SimCustomer, now: Date): void {
+  const link = customer.pendingLink;
+  if (customer.status !== 'Pending' || link === undefined) {
+    throw new LifecycleError(`customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`);
+  }
+  customer.status = 'Active';
+  customer.managementType = link.managementType;
+  if (link.accessType !== undefined) customer.accessType = link.accessType;
+  customer.managedServices = link.services.map((s) => ({ service: s.service, status: 'Active' }));
+  const km = link.services.find((s) => s.service === 'KnoxManage');
+  if (km && customer.kmTenantDomain === undefined) customer.kmTenantDomain = kmTenantDomain(customer.email, km.kmTenantPrefix);
+  delete customer.pendingLink;
+  touch(customer, now);
+}
+
+/** The customer refuses the link: `Rejected`, still visible to the MSP that asked; a new link is allowed. */
+export function rejectLink(customer: SimCustomer, now: Date): void {
+  if (customer.status !== 'Pending' || customer.pendingLink === undefined) {
+    throw new LifecycleError(`customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`);
+  }
+  customer.status = 'Rejected';
+  customer.managedServices = [];
+  delete customer.pendingLink;
+  touch(customer, now);
+}
+
+/** The customer accepts the delink: the MSP loses it, and it is free to be linked again. */
+export function acceptDelink(customer: SimCustomer, now: Date): void {
+  if (customer.status !== 'DelinkRequested') {
+    throw new LifecycleError(`customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`);
+  }
+  customer.ownerMsp = null;
+  customer.status = null;
+  customer.managedServices = [];
+  delete customer.accessType;
+  delete customer.delinkEndsAt;
+  touch(customer, now);
+}
+
+/** The customer refuses the delink: back to `Active` with the same MSP. */
+export function rejectDelink(customer: SimCustomer, now: Date): void {
+  if (customer.status !== 'DelinkRequested') {
+    throw new LifecycleError(`customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`);
+  }
+  customer.status = 'Active';
+  delete customer.delinkEndsAt;
+  touch(customer, now);
+}
+
+/** The tenant domain Knox Manage gives an organisation: its e-mail domain, under the prefix when there is one. */
+export function kmTenantDomain(email: string, prefix: string | undefined): string {
+  const domain = emailDomain(email);
+  return prefix ? `${prefix.toLowerCase()}.${domain}` : domain;
+}
+
+type Answer = 'approve' | 'reject' | 'accept' | 'never' | undefined;
+
+/**
+ * The answer due now for an open request, if any. A script decides alone when it covers the request (gets and time
+ * both reached); otherwise the automatic answer with the shortest delay that has passed.
+ */
+function dueAnswer(
+  scripted: Answer,
+  automatic: [answer: Answer, afterMs: number | undefined][],
+  script: SimCustomer['script'],
+  elapsedMs: number,
+  gets: number,
+): Answer {
+  if (scripted !== undefined) {
+    if (scripted === 'never') return undefined;
+    const reached = gets >= (script?.afterGets ?? 0) && elapsedMs >= (script?.afterMs ?? 0);
+    return reached ? scripted : undefined;
+  }
+  const due = automatic
+    .filter((a): a is [Answer, number] => a[1] !== undefined && elapsedMs >= a[1])
+    .sort((a, b) => a[1] - b[1]);
+  return due[0]?.[0];
+}
+
+/** Applies whatever answer is due now: a timed delink end, a script, or an automatic answer. */
+export function settle(customer: SimCustomer, auto: AutoSpec, now: Date): void {
+  if (customer.status === 'DelinkRequested' && customer.delinkEndsAt !== undefined
+    && now.getTime() >= Date.parse(customer.delinkEndsAt)) {
+    acceptDelink(customer, now);
+    return;
+  }
+  const waiting = customer.waiting;
+  if (waiting === undefined) return;
+  const elapsed = now.getTime() - Date.parse(waiting.since);
+  const script = customer.script;
+
+  if (customer.status === 'Pending') {
+    const answer = dueAnswer(script?.onLink,
+      [['approve', auto.approveLinksAfterMs], ['reject', auto.rejectLinksAfterMs]], script, elapsed, waiting.gets);
+    if (answer === 'approve') approveLink(customer, now);
+    if (answer === 'reject') rejectLink(customer, now);
+  } else if (customer.status === 'DelinkRequested') {
+    const answer = dueAnswer(script?.onDelink,
+      [['accept', auto.acceptDelinksAfterMs], ['reject', auto.rejectDelinksAfterMs]], script, elapsed, waiting.gets);
+    if (answer === 'accept') acceptDelink(customer, now);
+    if (answer === 'reject') rejectDelink(customer, now);
+  }
+}

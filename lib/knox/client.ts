@@ -1,0 +1,178 @@
+/**
+ * The Knox MSP Portal API client (../shared/knox-msp-api.md): OAuth client credentials with one cached token, a
+ * client-side rate limit, a timeout on every request, and every answer validated. Each call returns validated data
+ * or throws a KnoxError whose disposition tells the workflow what to do; nothing else escapes.
+ *
+ * The client does not retry 5xx or 429 answers: the state machine does, from the dispositions. Its one repetition is
+ * a call refused with 401 after the token has been refreshed.
+ */
+import { z } from 'zod';
+import { DEFAULTS } from '../domain/workflow';
+import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import {
+  customerListSchema,
+  customerSchema,
+  type DelinkRequest,
+  type KnoxCustomer,
+  type KnoxCustomerList,
+  type LinkRequest,
+  type NewCustomer,
+  type UpdateRequest,
+} from '../domain/knox-schemas';
+import { systemClock, type Clock } from './clock';
+import { TokenBucket } from './rate-limiter';
+import { TokenCache } from './token-cache';
+import { requestToken } from './token-endpoint';
+import { KnoxTransport, type KnoxRequest } from './transport';
+import type { KnoxClient, KnoxClientConfig, KnoxCredentials, ListCustomersOptions } from './types';
+
+export const CUSTOMERS_PATH = '/msp/v1/managedCustomers';
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** What the credentials source must hand over (it reads a secret: checked here, at the boundary). */
+const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+
+type MspRequest = Omit<KnoxRequest, 'headers'>;
+
+/** What tests replace besides fetch: the clock behind the rate limiter and the token's lifetime. */
+export interface KnoxClientInternals {
+  clock?: Clock;
+}
+
+export class HttpKnoxClient implements KnoxClient {
+  private readonly transport: KnoxTransport;
+  private readonly tokens: TokenCache;
+  private tokenRequestCount = 0;
+
+  constructor(
+    private readonly config: KnoxClientConfig,
+    internals: KnoxClientInternals = {},
+  ) {
+    const clock = internals.clock ?? systemClock;
+    this.transport = new KnoxTransport({
+      baseUrl: config.baseUrl,
+      timeoutMs: config.timeoutMs ?? DEFAULTS.knoxTimeoutMs,
+      fetch: config.fetch ?? ((input, init) => fetch(input, init)),
+      limiter: new TokenBucket(config.requestsPerSecond ?? DEFAULTS.knoxRequestsPerSecond, undefined, clock),
+    });
+    this.tokens = new TokenCache(async () => {
+      const credentials = await this.loadCredentials();
+      this.tokenRequestCount += 1;
+      return requestToken(this.transport, credentials);
+    }, () => clock.now());
+  }
+
+  get tokenRequests(): number {
+    return this.tokenRequestCount;
+  }
+
+  createCustomer(body: NewCustomer): Promise<KnoxCustomer> {
+    return this.call({ method: 'POST', path: CUSTOMERS_PATH, body: JSON.stringify(body) }, customerSchema);
+  }
+
+  linkCustomer(body: LinkRequest): Promise<KnoxCustomer> {
+    return this.call({ method: 'POST', path: `${CUSTOMERS_PATH}/link`, body: JSON.stringify(body) }, customerSchema);
+  }
+
+  getCustomer(customerId: string): Promise<KnoxCustomer> {
+    return this.call({ method: 'GET', path: customerPath(customerId) }, customerSchema);
+  }
+
+  listCustomers(options: ListCustomersOptions = {}): Promise<KnoxCustomerList> {
+    const query = {
+      pageNum: String(options.pageNum ?? 1),
+      pageSize: String(options.pageSize ?? DEFAULT_PAGE_SIZE),
+      sortOrder: options.sortOrder ?? 'ascending',
+    };
+    return this.call({ method: 'GET', path: CUSTOMERS_PATH, query }, customerListSchema);
+  }
+
+  async *listAllCustomers(pageSize: number = DEFAULT_PAGE_SIZE): AsyncGenerator<KnoxCustomer> {
+    const size = Math.max(1, Math.floor(pageSize));
+    let read = 0;
+    let maxPages = 1;
+    for (let pageNum = 1; pageNum <= maxPages; pageNum += 1) {
+      const page = await this.listCustomers({ pageNum, pageSize: size, sortOrder: 'ascending' });
+      const total = Number(page.totalCount);
+      // Bound the loop by the first total: a server that ignores pageNum or keeps growing the list cannot keep us here.
+      if (pageNum === 1) maxPages = Math.ceil(total / size);
+      for (const customer of page.customers) yield customer;
+      read += page.customers.length;
+      // An empty page before the total is reached means the list shrank while we read it: stop, do not spin.
+      if (read >= total || page.customers.length === 0) return;
+    }
+  }
+
+  updateCustomer(customerId: string, body: UpdateRequest): Promise<KnoxCustomer> {
+    return this.call({ method: 'PUT', path: customerPath(customerId), body: JSON.stringify(body) }, customerSchema);
+  }
+
+  delinkCustomer(body: DelinkRequest): Promise<KnoxCustomer> {
+    return this.call({ method: 'POST', path: `${CUSTOMERS_PATH}/delink`, body: JSON.stringify(body) }, customerSchema);
+  }
+
+  /**
+   * One MSP call with the cached token. A 401 means the token died early (Knox restarted, clocks disagree): fetch a
+   * new one and repeat the call once. A second 401 is our set-up's problem, not something a retry fixes.
+   */
+  private async call<S extends z.ZodType>(request: MspRequest, schema: S): Promise<z.infer<S>> {
+    const first = await this.sendWithToken(request);
+    if (first.answer.status !== 401) return parseKnoxAnswer(first.answer, schema);
+
+    this.tokens.invalidate(first.token);
+    const second = await this.sendWithToken(request);
+    if (second.answer.status !== 401) return parseKnoxAnswer(second.answer, schema);
+    throw refusedTokenError(second.answer);
+  }
+
+  private async sendWithToken(request: MspRequest): Promise<{ token: string; answer: KnoxHttpAnswer }> {
+    const token = await this.tokens.get();
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    const answer = await this.transport.send({ ...request, headers });
+    return { token, answer };
+  }
+
+  /**
+   * The configured credentials source. A failure there, or credentials with an empty field, is our set-up's problem;
+   * the source's own message stays out of ours, since it may quote the secret.
+   */
+  private async loadCredentials(): Promise<KnoxCredentials> {
+    let value: unknown;
+    try {
+      value = await this.config.credentials();
+    } catch (error) {
+      if (error instanceof KnoxError) throw error;
+      const name = error instanceof Error && /^[A-Za-z.]{1,64}$/.test(error.name) ? error.name : 'Error';
+      throw KnoxError.of('INVALID_CLIENT', { message: `The Knox client credentials could not be read (${name})` });
+    }
+    const parsed = credentialsSchema.safeParse(value);
+    if (!parsed.success) {
+      throw KnoxError.of('INVALID_CLIENT', { message: 'The Knox client credentials need a non-empty clientId and clientSecret' });
+    }
+    return parsed.data;
+  }
+}
+
+function customerPath(customerId: string): string {
+  return `${CUSTOMERS_PATH}/${encodeURIComponent(customerId)}`;
+}
+
+/**
+ * A token refused right after a refresh. Knox's own error object (ACCESS_TOKEN_EXPIRED or _INVALID) is kept; a 401
+ * without one still counts as a refused token, which the table sends to an operator.
+ */
+function refusedTokenError(answer: KnoxHttpAnswer): KnoxError {
+  const error = errorFromAnswer(answer);
+  if (error.disposition === 'operator') return error;
+  return KnoxError.of('ACCESS_TOKEN_INVALID', {
+    httpStatus: answer.status,
+    message: 'Knox refused a freshly fetched access token (HTTP 401)',
+    ...(error.transactionalId !== undefined ? { transactionalId: error.transactionalId } : {}),
+  });
+}
+
+/** The Knox client the Lambda steps use. */
+export function createKnoxClient(config: KnoxClientConfig): KnoxClient {
+  return new HttpKnoxClient(config);
+}

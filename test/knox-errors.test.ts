@@ -1,0 +1,280 @@
+/**
+ * THE error table (lib/domain/knox-errors.ts) against its sources, and the answer parser that uses it.
+ *
+ * The seed table and the product's disposition table are read from ../shared when they are there, so that the
+ * catalog cannot drift from either; without them those checks report as skipped.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DISPOSITIONS, type Disposition } from '../lib/domain/dispositions';
+import { KnoxError, errorFromAnswer, parseKnoxAnswer, parseRetryAfter, type KnoxHttpAnswer } from '../lib/domain/knox-answer';
+import { KNOX_ERRORS, SEED_ERRORS, specFor, specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import { customerSchema } from '../lib/domain/knox-schemas';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const seedFile = path.resolve(repoRoot, '..', 'shared', 'seeds', 'knox-msp-error-codes.txt');
+const productFile = path.resolve(repoRoot, '..', 'shared', 'product.md');
+
+/** Every `<7 digits> <NAME>` row of Samsung's table. */
+function seedRows(): { errorCode: string; code: string }[] {
+  const text = readFileSync(seedFile, 'utf8');
+  return [...text.matchAll(/^(\d{7}) ([A-Z][A-Z0-9_]*)\b/gm)].map((m) => ({ errorCode: m[1]!, code: m[2]! }));
+}
+
+/** The product's disposition words, as its table spells them. */
+const PRODUCT_WORDS: Record<string, Disposition> = {
+  retry: 'retry',
+  wait: 'wait',
+  'already done': 'alreadyDone',
+  abort: 'abort',
+  'invalid request': 'invalidRequest',
+  operator: 'operator',
+};
+
+/** The `| disposition | meaning | Knox answers |` rows of product.md. */
+function productRows(): { disposition: Disposition; answers: string }[] {
+  const text = readFileSync(productFile, 'utf8');
+  const rows: { disposition: Disposition; answers: string }[] = [];
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    // A table line splits into ['', word, meaning, answers, ''].
+    if (cells.length < 5) continue;
+    const disposition = PRODUCT_WORDS[cells[1]!];
+    if (disposition) rows.push({ disposition, answers: cells[3]! });
+  }
+  return rows;
+}
+
+const answer = (status: number, body: unknown, headers: Record<string, string> = {}): KnoxHttpAnswer => ({
+  status,
+  headers: new Headers(headers),
+  bodyText: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+describe.skipIf(!existsSync(seedFile))("Samsung's seed table", () => {
+  const rows = existsSync(seedFile) ? seedRows() : [];
+
+  it('is read completely (the parser found the whole table)', () => {
+    expect(rows.length).toBe(24);
+    expect(new Set(rows.map((r) => r.errorCode)).size).toBe(rows.length);
+  });
+
+  it('has every code in KNOX_ERRORS under the same name, marked as a seed row, with a disposition', () => {
+    const problems: string[] = [];
+    for (const row of rows) {
+      const spec = specForErrorCode(row.errorCode);
+      if (!spec) problems.push(`${row.errorCode} ${row.code} is missing`);
+      else if (spec.code !== row.code) problems.push(`${row.errorCode} is named ${spec.code}, Samsung says ${row.code}`);
+      else if (spec.source !== 'seed') problems.push(`${row.errorCode} is not marked as a seed row`);
+      else if (!DISPOSITIONS.includes(spec.disposition)) problems.push(`${row.errorCode} has no disposition`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('is exactly what SEED_ERRORS holds (nothing marked seed that Samsung does not list)', () => {
+    expect(SEED_ERRORS.map((e) => e.errorCode).sort()).toEqual(rows.map((r) => r.errorCode).sort());
+  });
+});
+
+describe.skipIf(!existsSync(productFile))("the product's disposition table", () => {
+  const rows = existsSync(productFile) ? productRows() : [];
+
+  it('is read completely (one row per disposition)', () => {
+    expect(rows.map((r) => r.disposition).sort()).toEqual([...DISPOSITIONS].sort());
+  });
+
+  it('gives every Knox code it mentions the disposition of its row, under the same name', () => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const row of rows) {
+      for (const m of row.answers.matchAll(/\b(\d{7})\b(?: ([A-Z][A-Z0-9_]+))?/g)) {
+        checked += 1;
+        const spec = specForErrorCode(m[1]!);
+        if (!spec) problems.push(`${m[1]} is not in KNOX_ERRORS`);
+        else if (spec.disposition !== row.disposition) problems.push(`${m[1]} is ${spec.disposition}, product.md says ${row.disposition}`);
+        else if (m[2] !== undefined && spec.code !== m[2]) problems.push(`${m[1]} is ${spec.code}, product.md says ${m[2]}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(24);
+  });
+
+  it.skipIf(!existsSync(seedFile))('places every seed code in one of its rows, and in one only', () => {
+    const mentions = new Map<string, number>();
+    for (const row of rows) {
+      for (const m of row.answers.matchAll(/\b(\d{7})\b/g)) mentions.set(m[1]!, (mentions.get(m[1]!) ?? 0) + 1);
+    }
+    const seeds = seedRows().map((r) => r.errorCode);
+    expect(seeds.filter((c) => mentions.get(c) !== 1)).toEqual([]);
+  });
+});
+
+describe('the answers the product table names in words', () => {
+  // These rows have no 7-digit code to parse: product.md describes them, and the table must agree.
+  const cases: [string, KnoxErrorCodeName, Disposition][] = [
+    ['HTTP 429', 'TOO_MANY_REQUESTS', 'retry'],
+    ['timeouts', 'REQUEST_TIMEOUT', 'retry'],
+    ['dropped connections', 'CONNECTION_FAILED', 'retry'],
+    ['a body that is not the error object', 'UNEXPECTED_RESPONSE', 'retry'],
+    ['a customer whose status is Pending', 'CUSTOMER_PENDING', 'wait'],
+    ['a customer whose status is DelinkRequested', 'CUSTOMER_DELINK_REQUESTED', 'wait'],
+    ['a customer that Rejected the link', 'CUSTOMER_REJECTED_LINK', 'abort'],
+    ['bad client credentials', 'INVALID_CLIENT', 'operator'],
+    ['a token refused again after one refresh (expired)', 'ACCESS_TOKEN_EXPIRED', 'operator'],
+    ['a token refused again after one refresh (invalid)', 'ACCESS_TOKEN_INVALID', 'operator'],
+    ['any unknown code', 'UNKNOWN_CODE', 'operator'],
+  ];
+  it.each(cases)('%s -> %s is %s', (_, code, disposition) => {
+    expect(specFor(code).disposition).toBe(disposition);
+  });
+});
+
+describe('KNOX_ERRORS', () => {
+  it('has unique names and unique Knox error codes', () => {
+    expect(new Set(KNOX_ERRORS.map((e) => e.code)).size).toBe(KNOX_ERRORS.length);
+    const numbered = KNOX_ERRORS.filter((e) => e.errorCode !== '0');
+    expect(new Set(numbered.map((e) => e.errorCode)).size).toBe(numbered.length);
+  });
+
+  it('gives each row a disposition, a message, and the HTTP status its errorCode starts with', () => {
+    for (const e of KNOX_ERRORS) {
+      expect(DISPOSITIONS, e.code).toContain(e.disposition);
+      expect(e.message.length, e.code).toBeGreaterThan(0);
+      // Knox MSP codes carry their HTTP status in their first three digits (knox-msp-api.md); the token codes come
+      // from the Knox cloud APIs and are answered with 401.
+      if (/^\d{7}$/.test(e.errorCode) && e.source !== 'auth') expect(e.httpStatus, e.code).toBe(Number(e.errorCode.slice(0, 3)));
+    }
+  });
+
+  it('finds each row by name and by errorCode', () => {
+    for (const e of KNOX_ERRORS) {
+      expect(specFor(e.code as KnoxErrorCodeName)).toBe(e);
+      if (e.errorCode !== '0') expect(specForErrorCode(e.errorCode)).toBe(e);
+    }
+    expect(specForErrorCode('0')).toBeUndefined();
+    expect(specForErrorCode('4009999')).toBeUndefined();
+    expect(() => specFor('NO_SUCH_CODE' as KnoxErrorCodeName)).toThrow();
+  });
+
+  it('covers the codes documented after the seed table', () => {
+    const later = ['4002124', '4002127', '4002128', '4002129', '4002130',
+      '4002133', '4002134', '4002135', '4002136', '4002137', '4002138', '4002139', '4002140', '4290000'];
+    expect(later.filter((c) => specForErrorCode(c) === undefined)).toEqual([]);
+  });
+});
+
+describe('errorFromAnswer', () => {
+  it.each(KNOX_ERRORS.filter((e) => e.errorCode !== '0'))('turns $code ($errorCode) into its disposition', (spec) => {
+    const error = errorFromAnswer(
+      answer(spec.httpStatus, { transactionalId: 'tx-9', code: spec.code, errorCode: spec.errorCode, errorMessage: 'from Knox' }),
+    );
+    expect(error).toBeInstanceOf(KnoxError);
+    expect(error).toMatchObject({
+      name: 'KnoxError', code: spec.code, errorCode: spec.errorCode, httpStatus: spec.httpStatus,
+      disposition: spec.disposition, transactionalId: 'tx-9', message: 'from Knox',
+    });
+  });
+
+  it('uses the table’s message when Knox sends none', () => {
+    const error = errorFromAnswer(answer(400, { code: 'ADD_EC_ALREADY_MANAGED', errorCode: '4002103' }));
+    expect(error.message).toBe(specFor('ADD_EC_ALREADY_MANAGED').message);
+    expect(error.transactionalId).toBeUndefined();
+  });
+
+  it('sends an unknown code to an operator, keeping Knox’s name for it', () => {
+    const error = errorFromAnswer(answer(400, { code: 'SOMETHING_NEW', errorCode: '4002199', errorMessage: 'new' }));
+    expect(error).toMatchObject({ code: 'SOMETHING_NEW', errorCode: '4002199', httpStatus: 400, disposition: 'operator' });
+  });
+
+  it('retries an unknown code on a 5xx or a 429', () => {
+    expect(errorFromAnswer(answer(503, { code: 'MAINTENANCE', errorCode: '5030001' })).disposition).toBe('retry');
+    expect(errorFromAnswer(answer(429, { code: 'SLOW_DOWN', errorCode: '4290001' })).disposition).toBe('retry');
+  });
+
+  it.each([
+    ['an HTML page', 502, '<html><body>Bad gateway</body></html>'],
+    ['an empty body', 502, ''],
+    ['JSON of the wrong shape', 400, { error: 'nope' }],
+    ['an error object with a non-numeric errorCode', 500, { code: 'FAILURE', errorCode: 'five' }],
+    ['a JSON array', 500, [1, 2]],
+    ['JSON null', 503, 'null'],
+    ['truncated JSON', 500, '{"code": "FAIL'],
+  ])('turns %s into UNEXPECTED_RESPONSE, retried', (_, status, body) => {
+    const error = errorFromAnswer(answer(status, body));
+    expect(error).toMatchObject({ code: 'UNEXPECTED_RESPONSE', httpStatus: status, errorCode: String(status), disposition: 'retry' });
+  });
+
+  it('reads Retry-After as delta-seconds', () => {
+    const error = errorFromAnswer(answer(429, { code: 'TOO_MANY_REQUESTS', errorCode: '4290000' }, { 'Retry-After': '12' }));
+    expect(error).toMatchObject({ disposition: 'retry', retryAfterSeconds: 12 });
+  });
+
+  it('ignores a Retry-After it cannot read', () => {
+    const error = errorFromAnswer(answer(429, { code: 'TOO_MANY_REQUESTS', errorCode: '4290000' }, { 'retry-after': 'soon' }));
+    expect(error.retryAfterSeconds).toBeUndefined();
+    expect(error.disposition).toBe('retry');
+  });
+
+  it('keeps Retry-After on an answer that is not the error object', () => {
+    expect(errorFromAnswer(answer(503, '', { 'retry-after': '30' })).retryAfterSeconds).toBe(30);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-01-01T00:00:00Z');
+  it.each([
+    ['120', 120],
+    [' 5 ', 5],
+    ['0', 0],
+    ['999999999', 86_400],
+    ['Wed, 01 Jan 2025 00:01:30 GMT', 90],
+    ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
+  ])('reads %j as %d s', (value, seconds) => {
+    expect(parseRetryAfter(value, now)).toBe(seconds);
+  });
+  it.each([[null], [''], ['   '], ['soon'], ['1.5e3x']])('ignores %j', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
+
+describe('parseKnoxAnswer', () => {
+  const good = { customerId: '1111111111', companyName: 'Company ABC', managementType: 'JointlyManaged', status: 'Active' };
+
+  it('returns the validated body of a 2xx (with defaults applied)', () => {
+    expect(parseKnoxAnswer(answer(200, good), customerSchema)).toEqual({ ...good, managedServices: [] });
+  });
+
+  it.each([
+    ['a body that fails the schema', { ...good, status: 'Sleeping' }],
+    ['an empty body', ''],
+    ['an HTML page', '<html>ok</html>'],
+  ])('refuses a 200 with %s as UNEXPECTED_RESPONSE', (_, body) => {
+    expect(() => parseKnoxAnswer(answer(200, body), customerSchema)).toThrow(
+      expect.objectContaining({ code: 'UNEXPECTED_RESPONSE', httpStatus: 200, disposition: 'retry' }),
+    );
+  });
+
+  it('throws the KnoxError of a failed answer', () => {
+    expect(() => parseKnoxAnswer(answer(404, { code: 'CUSTOMER_NOT_FOUND', errorCode: '4042100' }), customerSchema)).toThrow(
+      expect.objectContaining({ code: 'CUSTOMER_NOT_FOUND', disposition: 'abort', httpStatus: 404 }),
+    );
+  });
+
+  it('treats a redirect as an unexpected answer, not a success', () => {
+    expect(() => parseKnoxAnswer(answer(302, ''), customerSchema)).toThrow(expect.objectContaining({ code: 'UNEXPECTED_RESPONSE' }));
+  });
+});
+
+describe('KnoxError', () => {
+  it('builds a row of the table with overrides, and serialises its plain fields', () => {
+    const error = KnoxError.of('REQUEST_TIMEOUT', { message: 'GET /x took too long' });
+    expect(error).toBeInstanceOf(Error);
+    expect(error.toJSON()).toEqual({
+      code: 'REQUEST_TIMEOUT', errorCode: '0', httpStatus: 0, disposition: 'retry', message: 'GET /x took too long',
+    });
+    const limited = KnoxError.of('TOO_MANY_REQUESTS', { retryAfterSeconds: 3, transactionalId: 't' });
+    expect(limited.toJSON()).toMatchObject({ retryAfterSeconds: 3, transactionalId: 't', httpStatus: 429 });
+  });
+});

@@ -1,0 +1,743 @@
+/**
+ * The Knox simulator over real HTTP (raw fetch): the customer lifecycle, every seed error code reached by the
+ * condition that produces it, faults, chaos, tokens, the request log, scripts and automatic answers.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import {
+  customerListSchema,
+  customerSchema,
+  knoxErrorBodySchema,
+  oauthErrorSchema,
+  tokenAnswerSchema,
+  type KnoxCustomer,
+} from '../lib/domain/knox-schemas';
+import { KnoxSimControl, KnoxSimControlError } from '../knox-sim/control';
+import {
+  FIXTURES,
+  FIXTURE_KM_TENANTS,
+  FIXTURE_REGISTERED_EMAILS,
+  UNKNOWN_CUSTOMER_ID,
+} from '../knox-sim/fixtures';
+import {
+  SIM_DEFAULT_CREDENTIALS,
+  SIM_EXTRA_CREDENTIALS,
+  startKnoxSimulator,
+  type RunningKnoxSimulator,
+} from '../knox-sim/server';
+import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../knox-sim/world';
+
+let sim: RunningKnoxSimulator;
+let control: KnoxSimControl;
+
+beforeAll(async () => {
+  sim = await startKnoxSimulator();
+  control = new KnoxSimControl(sim.url);
+});
+afterAll(async () => {
+  await sim.stop();
+});
+
+// --- Helpers ----------------------------------------------------------------------------------------------------------
+
+interface Credentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function requestToken(creds: Credentials = SIM_DEFAULT_CREDENTIALS, base = sim.url): Promise<Answer> {
+  const response = await fetch(`${base}/ams/v1/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: creds.clientId,
+      client_secret: creds.clientSecret,
+      scope: 'msp',
+    }).toString(),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+}
+
+/** Tokens per client, for the current test (reset clears them on the simulator side too). */
+let tokens = new Map<string, string>();
+beforeEach(async () => {
+  await control.reset();
+  tokens = new Map();
+});
+
+async function tokenFor(creds: Credentials = SIM_DEFAULT_CREDENTIALS): Promise<string> {
+  const cached = tokens.get(creds.clientId);
+  if (cached) return cached;
+  const answer = await requestToken(creds);
+  const token = tokenAnswerSchema.parse(answer.json).access_token;
+  tokens.set(creds.clientId, token);
+  return token;
+}
+
+interface CallOptions {
+  as?: Credentials;
+  /** Send exactly this Authorization header (or none with null). */
+  authorization?: string | null;
+  /** Send this text as the body instead of JSON.stringify(body). */
+  rawBody?: string;
+}
+
+async function knox(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<Answer> {
+  const authorization =
+    options.authorization === undefined ? `Bearer ${await tokenFor(options.as)}` : options.authorization;
+  const payload = options.rawBody ?? (body !== undefined ? JSON.stringify(body) : undefined);
+  const response = await fetch(`${sim.url}${path}`, {
+    method,
+    headers: {
+      ...(authorization !== null ? { authorization } : {}),
+      ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(payload !== undefined ? { body: payload } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+}
+
+const C = '/msp/v1/managedCustomers';
+const getCustomer = (id: string, options?: CallOptions) => knox('GET', `${C}/${id}`, undefined, options);
+const link = (body: unknown, options?: CallOptions) => knox('POST', `${C}/link`, body, options);
+const create = (body: unknown, options?: CallOptions) => knox('POST', C, body, options);
+const update = (id: string, body: unknown, options?: CallOptions) => knox('PUT', `${C}/${id}`, body, options);
+const delink = (id: string, options?: CallOptions) => knox('POST', `${C}/delink`, { customerId: id }, options);
+
+function linkBody(customerId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    customerId,
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxMobileEnrollment' }],
+    ...overrides,
+  };
+}
+
+let companies = 0;
+function newCustomer(overrides: Record<string, unknown> = {}, email?: string) {
+  companies += 1;
+  return {
+    companyName: `Acme ${companies} Ltd`,
+    companySize: '20-99',
+    industry: 'COMMUNICATIONS',
+    country: 'US',
+    street1: '1 Main St',
+    city: 'Chicago',
+    contact: { firstName: 'Ada', lastName: 'Lee', email: email ?? `ada@acme-${companies}.example` },
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxMobileEnrollment' }],
+    ...overrides,
+  };
+}
+
+/** A 200 whose body is a customer object that our own schema accepts. */
+function expectCustomer(answer: Answer): KnoxCustomer {
+  expect(answer.status, answer.text).toBe(200);
+  return customerSchema.parse(answer.json);
+}
+
+/** Knox's error object for one row of THE table: status, code, errorCode and message all from the row. */
+function expectKnoxError(answer: Answer, code: KnoxErrorCodeName): void {
+  const spec = specFor(code);
+  expect(answer.status, answer.text).toBe(spec.httpStatus);
+  const body = knoxErrorBodySchema.parse(answer.json);
+  expect(body).toMatchObject({ code: spec.code, errorCode: spec.errorCode, errorMessage: spec.message });
+  expect(body.transactionalId).toMatch(/^[0-9a-f-]{36}$/);
+}
+
+// --- Every seed code, by its condition ----------------------------------------------------------------------------------
+
+/** One scenario per seed row: the requests that make Knox answer that code, ending with the answer to check. */
+const SEED_SCENARIOS: Partial<Record<string, () => Promise<Answer>>> = {
+  FAILURE: async () => {
+    await control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'error500' } });
+    return getCustomer(FIXTURES.ownedActive);
+  },
+  AUTHORIZATION_FAIL: () => getCustomer(FIXTURES.ownedActive, { as: SIM_EXTRA_CREDENTIALS.unauthorized }),
+  INVALID_COUNTRY: () => create(newCustomer({ country: 'KP' })),
+  ADD_EC_CUSTOMER_INVALID: () => link(linkBody(UNKNOWN_CUSTOMER_ID)),
+  ADD_EC_CUSTOMER_NOT_APPROVED: () => link(linkBody(FIXTURES.samsungApprovalPending)),
+  ADD_EC_DELINK_PENDING: () => link(linkBody(FIXTURES.delinkingFromOtherMsp)),
+  ADD_EC_ALREADY_MANAGED: () => link(linkBody(FIXTURES.managedByOtherMsp)),
+  ADD_EC_PENDING_CANNOT_ADD_AGAIN: async () => {
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    return link(linkBody(FIXTURES.unmanaged));
+  },
+  ADD_EC_NOT_SAME_REGION: () => link(linkBody(FIXTURES.otherRegion)),
+  CUSTOMER_NOT_FOUND: () => getCustomer(UNKNOWN_CUSTOMER_ID),
+  CUSTOMER_NOT_MANAGED_BY_MSP: () => getCustomer(FIXTURES.managedByOtherMsp),
+  EMAIL_ALREADY_IN_USAGE: () => create(newCustomer({}, FIXTURE_REGISTERED_EMAILS.registered)),
+  SERVICE_NOT_VALID_SCP: () => create(newCustomer({ services: [{ service: 'SamsungCarePlus' }] })),
+  CANNOT_DELINK_FULLY_MANAGED: () => delink(FIXTURES.ownedFullyManaged),
+  CUSTOMER_PENDING_CANNOT_DELINK: async () => {
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    return delink(FIXTURES.unmanaged);
+  },
+  KM_TENANT_PREFIX_INVALID: () => create(newCustomer({ services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })),
+  KM_DOMAIN_NAME_ALREADY_EXISTS: () =>
+    create(newCustomer({ services: [{ service: 'KnoxManage' }] }, `new.admin@${FIXTURE_KM_TENANTS.domain}`)),
+  BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED: () => create(newCustomer({}, 'ada@blocked.example')),
+  CANNOT_CHANGE_WHEN_DELINKING: async () => {
+    expectCustomer(await delink(FIXTURES.ownedActive));
+    return update(FIXTURES.ownedActive, { accessType: 'NoAccess' });
+  },
+  CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY: () => update(FIXTURES.ownedActive, { managementType: 'FullyManaged' }),
+  SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT: () =>
+    update(FIXTURES.ownedLimitedServices, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] }),
+  CANNOT_CHANGE_WHEN_PENDING: async () => {
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    return update(FIXTURES.unmanaged, { accessType: 'NoAccess' });
+  },
+  ACCESS_TYPE_REQUIRED: () => create(newCustomer({ accessType: undefined })),
+  KM_DOMAIN_NAME_ALREADY_IN_USAGE: () =>
+    create(newCustomer(
+      { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] },
+      `new.admin@${FIXTURE_KM_TENANTS.domain}`,
+    )),
+};
+
+describe('every seed error code is reachable by its condition', () => {
+  it.each(SEED_ERRORS.map((e) => [e.errorCode, e.code] as const))('%s %s', async (_errorCode, code) => {
+    const scenario = SEED_SCENARIOS[code];
+    expect(scenario, `no scenario for seed row ${code}`).toBeDefined();
+    expectKnoxError(await scenario!(), code as KnoxErrorCodeName);
+  });
+
+  it('has no scenario for a code that is not a seed row', () => {
+    const seedCodes = new Set<string>(SEED_ERRORS.map((e) => e.code));
+    expect(Object.keys(SEED_SCENARIOS).filter((c) => !seedCodes.has(c))).toEqual([]);
+  });
+});
+
+// --- Lifecycle ----------------------------------------------------------------------------------------------------------
+
+describe('create', () => {
+  it('creates an Active customer managed by us, with its services on', async () => {
+    const services = [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }];
+    const created = expectCustomer(await create(newCustomer({ services })));
+    expect(created.customerId).toMatch(/^\d{10}$/);
+    expect(created.status).toBe('Active');
+    expect(created.managementType).toBe('JointlyManaged');
+    expect(created.managedServices).toEqual([
+      { service: 'KnoxMobileEnrollment', status: 'Active' },
+      { service: 'KnoxConfigure', status: 'Active' },
+    ]);
+    expect(expectCustomer(await getCustomer(created.customerId))).toEqual(created);
+    const state = await control.customer(created.customerId);
+    expect(state).toMatchObject({ ownerMsp: SIM_OUR_MSP, accountServices: expect.not.arrayContaining(['SamsungCarePlus']) });
+  });
+
+  it('answers 4002106 when the same request comes again (our lost answer): the e-mail is now a Knox account', async () => {
+    const body = newCustomer();
+    expectCustomer(await create(body));
+    expectKnoxError(await create(body), 'EMAIL_ALREADY_IN_USAGE');
+    expect((await control.requests()).map((r) => r.accepted)).toEqual([false, true, false]);
+  });
+
+  it('refuses countries that are not ISO alpha-2 and ISO ones Knox does not serve', async () => {
+    for (const country of ['USA', 'us', 'XX', 'CU', 'IR', 'SY']) {
+      expectKnoxError(await create(newCustomer({ country })), 'INVALID_COUNTRY');
+    }
+  });
+
+  it('refuses free-mail and Knox-blocked domains only for jointly managed customers', async () => {
+    expectKnoxError(await create(newCustomer({}, 'ada@gmail.com')), 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED');
+    expectCustomer(await create(newCustomer({ managementType: 'FullyManaged' }, 'ada@gmail.com')));
+    expectCustomer(await create(newCustomer({ managementType: 'FullyManaged' }, 'ada@blocked.example')));
+  });
+
+  it('records the Knox Manage tenant: the next organisation at that domain needs a prefix, then another prefix', async () => {
+    const km = (prefix?: string) => [{ service: 'KnoxManage', ...(prefix ? { kmTenantPrefix: prefix } : {}) }];
+    expectCustomer(await create(newCustomer({ services: km() }, 'first@tenant-test.example')));
+    expectKnoxError(await create(newCustomer({ services: km() }, 'second@tenant-test.example')), 'KM_DOMAIN_NAME_ALREADY_EXISTS');
+    const prefixed = expectCustomer(await create(newCustomer({ services: km('sales') }, 'third@tenant-test.example')));
+    expect((await control.customer(prefixed.customerId)).kmTenantDomain).toBe('sales.tenant-test.example');
+    expectKnoxError(await create(newCustomer({ services: km('sales') }, 'fourth@tenant-test.example')),
+      'KM_DOMAIN_NAME_ALREADY_IN_USAGE');
+    expectCustomer(await create(newCustomer({ services: km('support') }, `new@${FIXTURE_KM_TENANTS.domain}`)));
+  });
+
+  it('refuses a prefix ending with a period, and services without accessType', async () => {
+    const badPrefix = [{ service: 'KnoxManage', kmTenantPrefix: 'acme.' }];
+    expectKnoxError(await create(newCustomer({ services: badPrefix })), 'KM_TENANT_PREFIX_INVALID');
+    expectKnoxError(await create(newCustomer({ accessType: undefined, managementType: 'FullyManaged' })), 'ACCESS_TYPE_REQUIRED');
+  });
+
+  it('answers an error object for a body that is not JSON or misses fields, and changes nothing', async () => {
+    const before = (await control.customers()).length;
+    for (const answer of [await create(undefined, { rawBody: '{"companyName": ' }), await create({ companyName: 'Only a name' })]) {
+      expect(answer.status).toBe(400);
+      expect(knoxErrorBodySchema.parse(answer.json).code).toBe('BAD_REQUEST');
+    }
+    expect((await control.customers()).length).toBe(before);
+  });
+});
+
+describe('link, approve and reject', () => {
+  it('link -> Pending -> approve -> Active with the requested services and management type', async () => {
+    const body = linkBody(FIXTURES.unmanaged, {
+      managementType: 'FullyManaged',
+      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'it' }],
+    });
+    const pending = expectCustomer(await link(body));
+    expect(pending.status).toBe('Pending');
+    expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
+    expect((await control.customer(FIXTURES.unmanaged)).pendingLink).toMatchObject({ managementType: 'FullyManaged' });
+
+    await control.approveLink(FIXTURES.unmanaged);
+    const active = expectCustomer(await getCustomer(FIXTURES.unmanaged));
+    expect(active.status).toBe('Active');
+    expect(active.managementType).toBe('FullyManaged');
+    expect(active.managedServices).toEqual([
+      { service: 'KnoxMobileEnrollment', status: 'Active' },
+      { service: 'KnoxManage', status: 'Active' },
+    ]);
+    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('it.unmanaged.example');
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+  });
+
+  it('reject -> Rejected, still visible to us, and a new link is allowed', async () => {
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    await control.rejectLink(FIXTURES.unmanaged);
+    expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Rejected');
+    expectKnoxError(await update(FIXTURES.unmanaged, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expect(expectCustomer(await link(linkBody(FIXTURES.unmanaged))).status).toBe('Pending');
+  });
+
+  it('a customer another MSP linked is refused to us while pending and once managed (4002103)', async () => {
+    const other = { as: SIM_EXTRA_CREDENTIALS.otherMsp };
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged), other));
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+    await control.approveLink(FIXTURES.unmanaged);
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+    expectKnoxError(await getCustomer(FIXTURES.unmanaged), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expect(expectCustomer(await getCustomer(FIXTURES.unmanaged, other)).status).toBe('Active');
+    expect((await control.customer(FIXTURES.unmanaged)).ownerMsp).toBe(SIM_OTHER_MSP);
+  });
+
+  it('a customer being delinked from another MSP becomes linkable when that delink ends', async () => {
+    expectKnoxError(await link(linkBody(FIXTURES.delinkingFromOtherMsp)), 'ADD_EC_DELINK_PENDING');
+    await control.acceptDelink(FIXTURES.delinkingFromOtherMsp);
+    expect(expectCustomer(await link(linkBody(FIXTURES.delinkingFromOtherMsp))).status).toBe('Pending');
+  });
+
+  it('a delink that ends after a configured time frees the customer by itself', async () => {
+    const added = await control.addCustomer({ ownerMsp: SIM_OTHER_MSP, status: 'DelinkRequested', delinkEndsAfterMs: 0 });
+    expect(expectCustomer(await link(linkBody(added.customerId))).status).toBe('Pending');
+  });
+
+  it('checks SamsungCarePlus, accessType and malformed ids on link too', async () => {
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged, { services: [{ service: 'SamsungCarePlus' }] })), 'SERVICE_NOT_VALID_SCP');
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged, { accessType: undefined })), 'ACCESS_TYPE_REQUIRED');
+    expectKnoxError(await link(linkBody('not-an-id')), 'ADD_EC_CUSTOMER_INVALID');
+    expectKnoxError(await link(linkBody(FIXTURES.ownedPending)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
+    expectKnoxError(await link(linkBody(FIXTURES.pendingWithOtherMsp)), 'ADD_EC_ALREADY_MANAGED');
+    expect(expectCustomer(await link(linkBody(FIXTURES.ownedRejected))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkBody(FIXTURES.formerlyOwned))).status).toBe('Pending');
+  });
+});
+
+describe('get and list', () => {
+  it('shows our fixtures with their status, and refuses what is not ours', async () => {
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Pending');
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedDelinkRequested)).status).toBe('DelinkRequested');
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedRejected)).status).toBe('Rejected');
+    for (const id of [FIXTURES.unmanaged, FIXTURES.formerlyOwned, FIXTURES.samsungApprovalPending, FIXTURES.otherRegion]) {
+      expectKnoxError(await getCustomer(id), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    }
+    expectKnoxError(await getCustomer('abc'), 'CUSTOMER_NOT_FOUND');
+  });
+
+  it('lists our customers page by page with totalCount as a string', async () => {
+    const all = customerListSchema.parse((await knox('GET', `${C}?pageNum=1&pageSize=50&sortOrder=ascending`)).json);
+    const ours = [FIXTURES.ownedActive, FIXTURES.ownedFullyManaged, FIXTURES.ownedLimitedServices, FIXTURES.ownedPending,
+      FIXTURES.ownedDelinkRequested, FIXTURES.ownedRejected];
+    expect(all.totalCount).toBe(String(ours.length));
+    expect(all.customers.map((c) => c.customerId)).toEqual(ours);
+    const page2 = customerListSchema.parse((await knox('GET', `${C}?pageNum=2&pageSize=4&sortOrder=descending`)).json);
+    expect(page2.customers.map((c) => c.customerId)).toEqual([...ours].reverse().slice(4));
+    expect(page2.totalCount).toBe(String(ours.length));
+  });
+});
+
+describe('update', () => {
+  it('adds services with accessType, records a new Knox Manage tenant, and allows Fully -> Jointly', async () => {
+    const changed = expectCustomer(await update(FIXTURES.ownedActive, {
+      accessType: 'NoAccess',
+      services: [{ service: 'KnoxManage' }, { service: 'KnoxGuard' }],
+    }));
+    expect(changed.managedServices.map((s) => s.service)).toEqual(['KnoxMobileEnrollment', 'KnoxManage', 'KnoxGuard']);
+    expect(await control.customer(FIXTURES.ownedActive))
+      .toMatchObject({ accessType: 'NoAccess', kmTenantDomain: 'owned-active.example' });
+    const jointly = expectCustomer(await update(FIXTURES.ownedFullyManaged, { managementType: 'JointlyManaged' }));
+    expect(jointly.managementType).toBe('JointlyManaged');
+  });
+
+  it('refuses by status, ownership and service rules', async () => {
+    expectKnoxError(await update(UNKNOWN_CUSTOMER_ID, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_FOUND');
+    expectKnoxError(await update(FIXTURES.managedByOtherMsp, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expectKnoxError(await update(FIXTURES.ownedPending, { accessType: 'NoAccess' }), 'CANNOT_CHANGE_WHEN_PENDING');
+    expectKnoxError(await update(FIXTURES.ownedDelinkRequested, { accessType: 'NoAccess' }), 'CANNOT_CHANGE_WHEN_DELINKING');
+    expectKnoxError(await update(FIXTURES.ownedActive, { services: [{ service: 'KnoxGuard' }] }), 'ACCESS_TYPE_REQUIRED');
+    // A service the customer already has needs no accessType.
+    expectCustomer(await update(FIXTURES.ownedActive, { services: [{ service: 'KnoxMobileEnrollment' }] }));
+    const adding = (service: string, kmTenantPrefix?: string) =>
+      ({ accessType: 'FullAccess', services: [{ service, ...(kmTenantPrefix ? { kmTenantPrefix } : {}) }] });
+    expectKnoxError(await update(FIXTURES.ownedActive, adding('SamsungCarePlus')), 'SERVICE_NOT_VALID_SCP');
+    expectKnoxError(await update(FIXTURES.ownedActive, adding('KnoxManage', '.x')), 'KM_TENANT_PREFIX_INVALID');
+    expectKnoxError(await update(FIXTURES.ownedRejected, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+  });
+
+  it('applies the Knox Manage tenant rules to a new tenant', async () => {
+    const added = await control.addCustomer({ status: 'Active', email: `boss@${FIXTURE_KM_TENANTS.domain}` });
+    const km = (prefix?: string) =>
+      ({ accessType: 'FullAccess', services: [{ service: 'KnoxManage', ...(prefix ? { kmTenantPrefix: prefix } : {}) }] });
+    expectKnoxError(await update(added.customerId, km()), 'KM_DOMAIN_NAME_ALREADY_EXISTS');
+    expectKnoxError(await update(added.customerId, km(FIXTURE_KM_TENANTS.takenPrefix)), 'KM_DOMAIN_NAME_ALREADY_IN_USAGE');
+    expectCustomer(await update(added.customerId, km('hq')));
+  });
+});
+
+describe('delink, accept and reject', () => {
+  it('delink -> DelinkRequested -> accept -> no longer ours', async () => {
+    expect(expectCustomer(await delink(FIXTURES.ownedActive)).status).toBe('DelinkRequested');
+    expectKnoxError(await delink(FIXTURES.ownedActive), 'CANNOT_CHANGE_WHEN_DELINKING');
+    await control.acceptDelink(FIXTURES.ownedActive);
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expectKnoxError(await delink(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expect((await control.customer(FIXTURES.ownedActive)).ownerMsp).toBeNull();
+    // Free again: it can be linked anew.
+    expect(expectCustomer(await link(linkBody(FIXTURES.ownedActive))).status).toBe('Pending');
+  });
+
+  it('delink -> reject -> Active again', async () => {
+    expectCustomer(await delink(FIXTURES.ownedActive));
+    await control.rejectDelink(FIXTURES.ownedActive);
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).status).toBe('Active');
+  });
+
+  it('refuses unknown, foreign, pending and fully managed customers', async () => {
+    expectKnoxError(await delink(UNKNOWN_CUSTOMER_ID), 'CUSTOMER_NOT_FOUND');
+    expectKnoxError(await delink(FIXTURES.managedByOtherMsp), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expectKnoxError(await delink(FIXTURES.ownedPending), 'CUSTOMER_PENDING_CANNOT_DELINK');
+    expectKnoxError(await delink(FIXTURES.ownedFullyManaged), 'CANNOT_DELINK_FULLY_MANAGED');
+    expectKnoxError(await delink(FIXTURES.ownedDelinkRequested), 'CANNOT_CHANGE_WHEN_DELINKING');
+  });
+});
+
+// --- Tokens ---------------------------------------------------------------------------------------------------------------
+
+describe('tokens', () => {
+  it('issues opaque Bearer tokens with Knox’s lifetime and scope', async () => {
+    const a = tokenAnswerSchema.parse((await requestToken()).json);
+    const b = tokenAnswerSchema.parse((await requestToken()).json);
+    expect(a).toMatchObject({ token_type: 'Bearer', expires_in: 599, scope: 'msp' });
+    expect(a.access_token).not.toBe(b.access_token);
+  });
+
+  it('refuses bad client credentials with the OAuth error form', async () => {
+    const answer = await requestToken({ clientId: SIM_DEFAULT_CREDENTIALS.clientId, clientSecret: 'wrong' });
+    expect(answer.status).toBe(401);
+    expect(oauthErrorSchema.parse(answer.json).error).toBe('invalid_client');
+    expect(answer.text).not.toContain('wrong');
+  });
+
+  it('answers ACCESS_TOKEN_INVALID for a missing or unknown token', async () => {
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive, { authorization: null }), 'ACCESS_TOKEN_INVALID');
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive, { authorization: 'Bearer not-a-token' }), 'ACCESS_TOKEN_INVALID');
+  });
+
+  it('answers ACCESS_TOKEN_EXPIRED after expiry, and a fresh token works', async () => {
+    expectCustomer(await getCustomer(FIXTURES.ownedActive));
+    expect(await control.expireTokens()).toBe(1);
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'ACCESS_TOKEN_EXPIRED');
+    tokens.clear();
+    expectCustomer(await getCustomer(FIXTURES.ownedActive));
+  });
+
+  it('gives a token to a client without MSP rights, then answers 403 on every MSP call', async () => {
+    expect((await requestToken(SIM_EXTRA_CREDENTIALS.unauthorized)).status).toBe(200);
+    const as = SIM_EXTRA_CREDENTIALS.unauthorized;
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged), { as }), 'AUTHORIZATION_FAIL');
+    expectKnoxError(await knox('GET', C, undefined, { as }), 'AUTHORIZATION_FAIL');
+  });
+
+  it('takes its credentials, token lifetime and fixtures from the options', async () => {
+    const other = await startKnoxSimulator({ clientId: 'my-id', clientSecret: 'my-secret', tokenTtlSeconds: 42, fixtures: false });
+    try {
+      expect((await requestToken(SIM_DEFAULT_CREDENTIALS, other.url)).status).toBe(401);
+      const token = tokenAnswerSchema.parse((await requestToken({ clientId: 'my-id', clientSecret: 'my-secret' }, other.url)).json);
+      expect(token.expires_in).toBe(42);
+      expect(await new KnoxSimControl(other.url).customers()).toEqual([]);
+      const answer = await fetch(`${other.url}${C}/link`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(linkBody(FIXTURES.unmanaged)),
+      });
+      expect(knoxErrorBodySchema.parse(await answer.json()).errorCode).toBe(specFor('ADD_EC_CUSTOMER_INVALID').errorCode);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+// --- Faults and chaos -------------------------------------------------------------------------------------------------------
+
+describe('faults', () => {
+  it('error500 answers FAILURE without doing the work', async () => {
+    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'error500' } });
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'FAILURE');
+    expectKnoxError(await getCustomer(FIXTURES.unmanaged), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    const linkEntry = (await control.requests()).find((r) => r.path.endsWith('/link'));
+    expect(linkEntry).toMatchObject({ status: 500, fault: 'error500', accepted: false });
+  });
+
+  it('workThen500 does the work, then answers FAILURE (the lost answer); the log counts it as accepted', async () => {
+    await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'FAILURE');
+    expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
+    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
+    const links = (await control.requests()).filter((r) => r.path.endsWith('/link'));
+    expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([[500, 'workThen500', true], [400, undefined, false]]);
+    expect(links.filter((r) => r.accepted)).toHaveLength(1);
+  });
+
+  it('status429 answers TOO_MANY_REQUESTS with Retry-After', async () => {
+    await control.fault({ match: {}, fault: { type: 'status429', retryAfterSeconds: 7 } });
+    const answer = await getCustomer(FIXTURES.ownedActive);
+    expectKnoxError(answer, 'TOO_MANY_REQUESTS');
+    expect(answer.headers.get('retry-after')).toBe('7');
+  });
+
+  it('html and empty answer 502 with bodies that are not the error object', async () => {
+    await control.fault({ match: {}, fault: { type: 'html' } });
+    await control.fault({ match: {}, fault: { type: 'empty' } });
+    const html = await getCustomer(FIXTURES.ownedActive);
+    expect(html.status).toBe(502);
+    expect(html.headers.get('content-type')).toContain('text/html');
+    expect(html.text).toMatch(/^<html>/);
+    const empty = await getCustomer(FIXTURES.ownedActive);
+    expect([empty.status, empty.text]).toEqual([502, '']);
+  });
+
+  it('latency delays the answer, which is then normal', async () => {
+    await control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'latency', latencyMs: 30 } });
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).customerId).toBe(FIXTURES.ownedActive);
+    expect((await control.requests()).at(-1)).toMatchObject({ status: 200, fault: 'latency' });
+  });
+
+  it('drop closes the connection without an answer', async () => {
+    await tokenFor();
+    await control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'drop' } });
+    await expect(getCustomer(FIXTURES.ownedActive)).rejects.toThrow();
+    expect((await control.requests()).at(-1)).toMatchObject({ status: 0, fault: 'drop', accepted: false });
+    expectCustomer(await getCustomer(FIXTURES.ownedActive));
+  });
+
+  it('applies to the next N matching requests only, and spares the token endpoint unless the match names it', async () => {
+    await control.fault({ match: {}, fault: { type: 'error500' }, count: 2 });
+    expect((await requestToken()).status).toBe(200);
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await getCustomer(FIXTURES.ownedActive)).status);
+    expect(statuses).toEqual([500, 500, 200]);
+
+    await control.fault({ match: { path: '/oauth2/token' }, fault: { type: 'error500' } });
+    expectKnoxError(await requestToken(), 'FAILURE');
+    expect((await requestToken()).status).toBe(200);
+  });
+
+  it('matches by method and by /regex/', async () => {
+    await control.fault({ match: { method: 'PUT' }, fault: { type: 'error500' } });
+    await control.fault({ match: { path: '/managedCustomers\\/\\d+$/' }, fault: { type: 'status429' } });
+    expect((await knox('GET', C)).status).toBe(200);
+    expect((await getCustomer(FIXTURES.ownedActive)).status).toBe(429);
+    expect((await update(FIXTURES.ownedActive, { accessType: 'NoAccess' })).status).toBe(500);
+    await control.clearFaults();
+    expectCustomer(await update(FIXTURES.ownedActive, { accessType: 'NoAccess' }));
+  });
+});
+
+describe('chaos', () => {
+  async function chaosRun(seed: number): Promise<number[]> {
+    await tokenFor();
+    await control.chaos({ seed, rates: { error500: 0.3, status429: 0.2, html: 0.1 }, retryAfterSeconds: 1 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i += 1) statuses.push((await getCustomer(FIXTURES.ownedActive)).status);
+    await control.clearChaos();
+    return statuses;
+  }
+
+  it('replays the same faults for the same seed', async () => {
+    const first = await chaosRun(42);
+    const second = await chaosRun(42);
+    expect(second).toEqual(first);
+    expect(new Set(first)).toEqual(new Set([200, 500, 429, 502]));
+    const faulted = (await control.requests()).filter((r) => r.fault !== undefined);
+    expect(faulted.length).toBe(first.filter((s) => s !== 200).length * 2);
+  });
+
+  it('stops when cleared', async () => {
+    await chaosRun(1);
+    const after = [];
+    for (let i = 0; i < 5; i += 1) after.push((await getCustomer(FIXTURES.ownedActive)).status);
+    expect(after).toEqual([200, 200, 200, 200, 200]);
+  });
+});
+
+// --- Request log --------------------------------------------------------------------------------------------------------------
+
+describe('request log', () => {
+  it('records Knox requests in order with accepted for state changes, and leaves control paths out', async () => {
+    expectCustomer(await create(newCustomer()));
+    expectKnoxError(await link(linkBody(FIXTURES.managedByOtherMsp)), 'ADD_EC_ALREADY_MANAGED');
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectCustomer(await update(FIXTURES.ownedActive, { accessType: 'NoAccess' }));
+    expectCustomer(await delink(FIXTURES.ownedActive));
+    expectCustomer(await getCustomer(FIXTURES.ownedActive));
+    await control.approveLink(FIXTURES.unmanaged);
+
+    const log = await control.requests();
+    expect(log.map((r) => [r.seq, r.method, r.path.replace(/\d{10}/, 'ID'), r.status, r.accepted])).toEqual([
+      [1, 'POST', '/ams/v1/oauth2/token', 200, false],
+      [2, 'POST', C, 200, true],
+      [3, 'POST', `${C}/link`, 400, false],
+      [4, 'POST', `${C}/link`, 200, true],
+      [5, 'PUT', `${C}/ID`, 200, true],
+      [6, 'POST', `${C}/delink`, 200, true],
+      [7, 'GET', `${C}/ID`, 200, false],
+    ]);
+    expect(log[2]?.errorCode).toBe(specFor('ADD_EC_ALREADY_MANAGED').errorCode);
+    for (const entry of log) expect(Number.isNaN(Date.parse(entry.at))).toBe(false);
+
+    await control.clearRequests();
+    expect(await control.requests()).toEqual([]);
+  });
+
+  it('answers unknown paths with a 404 error object', async () => {
+    const answer = await knox('GET', '/msp/v1/nothing-here');
+    expect(answer.status).toBe(404);
+    expect(knoxErrorBodySchema.parse(answer.json).code).toBe('NOT_FOUND');
+  });
+});
+
+// --- Scripts and automatic answers -------------------------------------------------------------------------------------------
+
+describe('scripts and automatic answers', () => {
+  it('approves after the third get, deterministically', async () => {
+    await control.script(FIXTURES.unmanaged, { onLink: 'approve', afterGets: 3 });
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    const seen = [];
+    for (let i = 0; i < 5; i += 1) seen.push(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status);
+    expect(seen).toEqual(['Pending', 'Pending', 'Pending', 'Active', 'Active']);
+  });
+
+  it('rejects after one get, and scripts a delink answer', async () => {
+    const added = await control.addCustomer({ script: { onLink: 'reject', onDelink: 'accept', afterGets: 1 } });
+    expectCustomer(await link(linkBody(added.customerId)));
+    expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('Pending');
+    expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('Rejected');
+    expectCustomer(await link(linkBody(added.customerId)));
+    await control.approveLink(added.customerId);
+    expect(expectCustomer(await delink(added.customerId)).status).toBe('DelinkRequested');
+    expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('DelinkRequested');
+    expectKnoxError(await getCustomer(added.customerId), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+  });
+
+  it('answers a fixture’s open request once a script is set on it', async () => {
+    await control.script(FIXTURES.ownedPending, { onLink: 'approve', afterGets: 1 });
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Pending');
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Active');
+  });
+
+  it('answers automatically after a delay, unless a script says never', async () => {
+    await control.auto({ approveLinksAfterMs: 0, acceptDelinksAfterMs: 0 });
+    await control.script(FIXTURES.formerlyOwned, { onLink: 'never' });
+    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectCustomer(await link(linkBody(FIXTURES.formerlyOwned)));
+    expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Active');
+    expect(expectCustomer(await getCustomer(FIXTURES.formerlyOwned)).status).toBe('Pending');
+    // Fixtures' own open requests are left alone: only a control call moves them.
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Pending');
+    expectCustomer(await delink(FIXTURES.ownedActive));
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+
+    await control.auto({});
+    expectCustomer(await delink(FIXTURES.unmanaged));
+    expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('DelinkRequested');
+  });
+});
+
+// --- Control surface ------------------------------------------------------------------------------------------------------------
+
+describe('control surface', () => {
+  it('adds customers with defaults and dumps the owner and the pending link', async () => {
+    const added = await control.addCustomer({ status: 'Pending', managementType: 'FullyManaged' });
+    expect(added).toMatchObject({
+      ownerMsp: SIM_OUR_MSP,
+      status: 'Pending',
+      samsungApproved: true,
+      pendingLink: { managementType: 'FullyManaged', services: [{ service: 'KnoxMobileEnrollment' }] },
+    });
+    expect((await control.customers()).map((c) => c.customerId)).toContain(added.customerId);
+    await control.approveLink(added.customerId);
+    expect(expectCustomer(await getCustomer(added.customerId))).toMatchObject({ status: 'Active', managementType: 'FullyManaged' });
+  });
+
+  it('refuses answers that do not fit the customer’s state, unknown customers and bad bodies', async () => {
+    await expect(control.approveLink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
+    await expect(control.acceptDelink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
+    await expect(control.customer(UNKNOWN_CUSTOMER_ID)).rejects.toBeInstanceOf(KnoxSimControlError);
+    await expect(control.fault({ match: {}, fault: { type: 'nonsense' as 'drop' } })).rejects.toMatchObject({ status: 400 });
+    await expect(control.chaos({ rates: { error500: 0.8, status429: 0.5 } })).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('reset brings back the fixtures and forgets tokens', async () => {
+    const token = await tokenFor();
+    expectCustomer(await delink(FIXTURES.ownedActive));
+    await control.reset();
+    expect((await control.customer(FIXTURES.ownedActive)).status).toBe('Active');
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive, { authorization: `Bearer ${token}` }), 'ACCESS_TOKEN_INVALID');
+  });
+
+  it('stop() returns promptly with keep-alive connections open', async () => {
+    const other = await startKnoxSimulator();
+    expect((await requestToken(SIM_DEFAULT_CREDENTIALS, other.url)).status).toBe(200);
+    await other.stop();
+    await expect(fetch(`${other.url}/_sim/customers`)).rejects.toThrow();
+  });
+});
+
+describe('control: Samsung approval and client rights', () => {
+  it('a customer whose Knox account Samsung approves stops answering 4002101 and can be linked', async () => {
+    expectKnoxError(await link(linkBody(FIXTURES.samsungApprovalPending)), 'ADD_EC_CUSTOMER_NOT_APPROVED');
+    await control.samsungApprove(FIXTURES.samsungApprovalPending);
+    expect(expectCustomer(await link(linkBody(FIXTURES.samsungApprovalPending))).status).toBe('Pending');
+  });
+
+  it('a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL until its rights are restored', async () => {
+    await control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, false);
+    expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'AUTHORIZATION_FAIL');
+    await control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, true);
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).customerId).toBe(FIXTURES.ownedActive);
+  });
+});
