@@ -1,0 +1,89 @@
+/**
+ * The Lambdas' settings, read from process.env (names from lib/domain/workflow.ts ENV) and validated with zod.
+ *
+ * Each handler reads only the group it needs, when it first needs it: a step does not fail because the API's state
+ * machine ARNs are absent, and a missing variable is reported by name instead of surfacing as `undefined` later.
+ * Reading is not cached (process.env lookups are cheap), so tests can change the environment between cases.
+ */
+import { z } from 'zod';
+import { DEFAULTS, ENV } from '../../lib/domain/workflow';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const required = z.string().trim().min(1, 'is required');
+const positiveInt = (fallback: number) =>
+  z.coerce.number().int('must be a whole number').positive('must be positive').default(fallback);
+const stateMachineArn = required.regex(/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$/, 'must be a state machine ARN');
+
+const tableSchema = z.object({ [ENV.tableName]: required });
+
+const knoxSchema = z.object({
+  [ENV.knoxBaseUrl]: z.url('must be a URL').default(DEFAULTS.knoxBaseUrl),
+  [ENV.knoxSecretArn]: required,
+  [ENV.knoxTimeoutMs]: positiveInt(DEFAULTS.knoxTimeoutMs),
+  [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
+});
+
+const apiSchema = z.object({
+  [ENV.onboardingStateMachineArn]: stateMachineArn,
+  [ENV.offboardingStateMachineArn]: stateMachineArn,
+  [ENV.changeStateMachineArn]: stateMachineArn,
+  [ENV.waitDeadlineSeconds]: positiveInt(DEFAULTS.waitDeadlineSeconds),
+});
+
+/** Empty strings count as unset, so that an `ENV=` line in a shell or a template falls back to the default. */
+function environment(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}
+
+function read<S extends z.ZodType>(schema: S, what: string): z.infer<S> {
+  const parsed = schema.safeParse(environment());
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
+  throw new ConfigError(`The ${what} settings are missing or invalid: ${problems}`);
+}
+
+export interface TableConfig {
+  tableName: string;
+}
+
+export function tableConfig(): TableConfig {
+  const env = read(tableSchema, 'table');
+  return { tableName: env[ENV.tableName] };
+}
+
+export interface KnoxConfig {
+  baseUrl: string;
+  secretArn: string;
+  timeoutMs: number;
+  requestsPerSecond: number;
+}
+
+export function knoxConfig(): KnoxConfig {
+  const env = read(knoxSchema, 'Knox');
+  return {
+    baseUrl: env[ENV.knoxBaseUrl],
+    secretArn: env[ENV.knoxSecretArn],
+    timeoutMs: env[ENV.knoxTimeoutMs],
+    requestsPerSecond: env[ENV.knoxRequestsPerSecond],
+  };
+}
+
+export interface ApiConfig {
+  stateMachineArns: { onboarding: string; offboarding: string; change: string };
+  waitDeadlineSeconds: number;
+}
+
+export function apiConfig(): ApiConfig {
+  const env = read(apiSchema, 'API');
+  return {
+    stateMachineArns: {
+      onboarding: env[ENV.onboardingStateMachineArn],
+      offboarding: env[ENV.offboardingStateMachineArn],
+      change: env[ENV.changeStateMachineArn],
+    },
+    waitDeadlineSeconds: env[ENV.waitDeadlineSeconds],
+  };
+}

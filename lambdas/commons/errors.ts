@@ -1,0 +1,34 @@
+/**
+ * The errors the Lambda steps throw besides the Knox dispositions' (STEP_ERROR_NAMES), and the record's view of a
+ * Knox error. Step Functions matches an error by its `name` (the Lambda runtime reports it as the error type).
+ */
+import type { LastError } from '../../lib/domain/api-schemas';
+import type { Disposition } from '../../lib/domain/dispositions';
+import type { KnoxError } from '../../lib/domain/knox-answer';
+import { KNOX_ERRORS } from '../../lib/domain/knox-errors';
+
+/** The payload names no record we have: a wiring bug, which the States.ALL catcher ends as FAILED. */
+export const RECORD_NOT_FOUND_ERROR = 'Workflow.RecordNotFound';
+/** The payload is not what the function takes. */
+export const INVALID_PAYLOAD_ERROR = 'Workflow.InvalidPayload';
+/** A record whose stored request or fields do not fit what the step needs: a bug or a schema drift, never Knox's. */
+export const INVALID_RECORD_ERROR = 'Workflow.InvalidRecord';
+
+/** An Error with the `name` Step Functions' Retry and Catch match. */
+export function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** The record's view of a Knox error (Knox's own code name and message). */
+export function lastErrorOf(error: KnoxError, disposition: Disposition = error.disposition): LastError {
+  return { code: error.code, errorCode: error.errorCode, message: error.message, disposition };
+}
+
+/** The operator hint of the table row for this error, if the row has one. */
+export function hintOf(error: KnoxError): string | undefined {
+  const row = KNOX_ERRORS.find((e) => e.code === error.code)
+    ?? KNOX_ERRORS.find((e) => e.errorCode !== '0' && e.errorCode === error.errorCode);
+  return row?.hint;
+}

@@ -1,0 +1,118 @@
+/**
+ * API Gateway (REST, Lambda proxy) helpers: JSON answers, case-insensitive headers, and the checks every POST body
+ * goes through before validation (size, content type, JSON). Every answer is JSON, and bad input is always a 4xx.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { validationFailure, type ValidationFailure } from '../../lib/domain/api-schemas';
+
+/** Largest body we read (API Gateway's own limit is 10 MB; our bodies are a few hundred bytes). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** An answer decided deep in a request's handling: thrown, then turned into JSON by the router. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly statusCode: number,
+    readonly body: { message: string } & Record<string, unknown>,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(body.message);
+  }
+
+  toResult(): APIGatewayProxyResult {
+    return json(this.statusCode, this.body, this.headers);
+  }
+}
+
+export function badRequest(failure: ValidationFailure): HttpError {
+  return new HttpError(400, { ...failure });
+}
+
+/** Header lookup by lower-case name: API Gateway keeps the client's spelling (`Idempotency-Key`, `idempotency-key`). */
+export function headersOf(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (values && values[0] !== undefined) headers.set(name.toLowerCase(), values[0]);
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers.set(name.toLowerCase(), value);
+  }
+  return headers;
+}
+
+/** `application/json`, `application/problem+json` and the like, with or without parameters. */
+function isJsonContentType(value: string): boolean {
+  return /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());
+}
+
+/**
+ * The JSON body of a POST: 413 when too large, 415 when the content type says it is not JSON (a missing content type
+ * is read as JSON), 400 when it does not parse.
+ */
+export function readJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, headers: Map<string, string>): unknown {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, { message: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
+  }
+  const contentType = headers.get('content-type');
+  if (contentType !== undefined && !isJsonContentType(contentType)) {
+    throw new HttpError(415, { message: 'Send the request body as JSON (Content-Type: application/json)' });
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : 'not JSON';
+    throw badRequest({ message: 'The request body is not valid JSON', issues: [{ path: '', message: reason }] });
+  }
+}
+
+/**
+ * Our 400 body for a zod failure, listing every issue. A failed union (link or create) is replaced by the issues of
+ * the branch the body was meant for (the one whose top-level keys fit the body best), so the caller learns what to
+ * fix instead of "send either this or that".
+ */
+export function describeFailure(error: z.ZodError, input: unknown, message?: string): ValidationFailure {
+  const issues = error.issues.flatMap((issue) => expandUnion(issue, input, []));
+  return validationFailure(new z.ZodError(issues), message);
+}
+
+type Issue = z.core.$ZodIssue;
+
+function expandUnion(issue: Issue, input: unknown, prefix: PropertyKey[]): Issue[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path }];
+  const target = valueAt(input, path);
+  const scored = issue.errors.map((branch, index) => ({ branch, index, misfit: keyMisfits(branch, target) }));
+  scored.sort((a, b) => a.misfit - b.misfit || a.branch.length - b.branch.length || a.index - b.index);
+  const best = scored[0]!;
+  const expanded = best.branch.flatMap((inner) => expandUnion(inner, target, []).map((i) => ({ ...i, path: [...path, ...i.path] })));
+  // When the body fits no branch's keys, the union's own sentence says what the choice is.
+  return best.misfit > 0 ? [{ ...issue, path, errors: [] } as Issue, ...expanded] : expanded;
+}
+
+/** How many of a branch's issues are about top-level keys the input lacks or has too many of. */
+function keyMisfits(branch: Issue[], input: unknown): number {
+  const present = input !== null && typeof input === 'object' ? new Set(Object.keys(input)) : new Set<string>();
+  return branch.filter((i) =>
+    (i.code === 'unrecognized_keys' && i.path.length === 0) ||
+    (i.path.length === 1 && typeof i.path[0] === 'string' && !present.has(i.path[0]))).length;
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

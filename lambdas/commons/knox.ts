@@ -1,0 +1,55 @@
+/**
+ * The Knox client of this container: created on first use, kept while the container lives, so that its access token
+ * and rate limiter serve every warm invocation.
+ *
+ * Credentials come from Secrets Manager through Powertools parameters (cached 300 s, so a rotated secret is picked up
+ * within five minutes, and a refused token refetches at most that often). Neither the secret nor the token is logged
+ * or put in an error message: a bad secret becomes the client's INVALID_CLIENT error (an operator matter).
+ */
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+import { createKnoxClient } from '../../lib/knox/client';
+import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
+import { knoxConfig } from './config';
+
+const SECRET_MAX_AGE_SECONDS = 300;
+
+const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+
+export class KnoxSecretError extends Error {
+  override readonly name = 'KnoxSecretError';
+}
+
+/** Reads and checks the Knox secret. Messages name the problem, never the value. */
+export async function loadKnoxCredentials(secretArn: string): Promise<KnoxCredentials> {
+  const value = await getSecret(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_SECONDS });
+  const parsed = credentialsSchema.safeParse(value);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(value)'))].join(', ');
+    throw new KnoxSecretError(`The Knox secret must be JSON {"clientId", "clientSecret"}; wrong or missing: ${fields}`);
+  }
+  return parsed.data;
+}
+
+let client: KnoxClient | undefined;
+
+/** The container's Knox client, configured from the environment on first use. */
+export function knoxClient(): KnoxClient {
+  if (client === undefined) {
+    const config = knoxConfig();
+    client = createKnoxClient({
+      baseUrl: config.baseUrl,
+      credentials: () => loadKnoxCredentials(config.secretArn),
+      timeoutMs: config.timeoutMs,
+      requestsPerSecond: config.requestsPerSecond,
+    });
+  }
+  return client;
+}
+
+/** Tests: forget the client (and its token) and the cached secret, so the next call reads the environment again. */
+export function resetKnoxClient(): void {
+  client = undefined;
+  clearCaches();
+}

@@ -1,0 +1,207 @@
+/**
+ * The runner every Knox step shares (design.md, "Lambda steps"): load the record, refuse a closed one, count the
+ * attempt, call Knox, and turn the answer into a record update plus either a small result or an error whose `name`
+ * the state machine's Retry and Catch match (STEP_ERROR_NAMES).
+ *
+ * A step module only says which Knox call to make (`call`) and, where the context changes what an error means,
+ * how (`reclassify`). The rules that hold for every step live here:
+ * - already done: the record moves on as after a success, and Knox.AlreadyDone is thrown (the Catch goes on);
+ * - a `retry` error while the record is WAITING is thrown as Knox.Wait (the failed poll is asked again next poll);
+ * - before any Knox.Wait, a record past its deadline gets WAIT_DEADLINE_EXCEEDED and Knox.Abort;
+ * - a 429 with Retry-After sleeps (bounded) before Knox.Retry, so the next attempt does not come too early;
+ * - a poll that meets the same waiting answer again adds no history entry (pollCount counts it).
+ */
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { isTerminal } from '../../lib/domain/api-schemas';
+import { STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
+import { KnoxError } from '../../lib/domain/knox-answer';
+import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '../../lib/domain/workflow';
+import type { KnoxClient } from '../../lib/knox/types';
+import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
+import { knoxClient } from './knox';
+import { logKnoxError, logger, startInvocation } from './powertools';
+import {
+  getRecord,
+  recordIdSchema,
+  recordKnoxError,
+  recordSuccess,
+  startAttempt,
+  type StepKey,
+  type WorkflowRecord,
+} from './store';
+
+/** Longest sleep for a Retry-After, and the Lambda time kept free after it. */
+export const RETRY_AFTER_MAX_MS = 5_000;
+export const RETRY_AFTER_MARGIN_MS = 2_000;
+
+export const knoxStepPayloadSchema = z.object({
+  id: recordIdSchema,
+  executionName: z.string().max(80).optional(),
+  mode: z.enum(['approval', 'delink']).optional(),
+});
+
+/** What a step's Knox call sees. */
+export interface StepContext {
+  /** The record after the attempt was counted. */
+  record: WorkflowRecord;
+  payload: KnoxStepPayload;
+  knox: KnoxClient;
+}
+
+/** What a successful call tells the runner to record and return. */
+export interface StepOutcome {
+  result: KnoxStepResult;
+  knoxStatus?: string;
+  customerId?: string;
+  /** A sentence for the history entry (no personal data). */
+  detail?: string;
+}
+
+/** How a context rule changes what a Knox error means. */
+export type Reclassification =
+  /** Our earlier call went through: continue as after a success. */
+  | { kind: 'alreadyDone'; customerId?: string; knoxStatus?: string; detail: string }
+  /** Handle this error instead (a different code, or the same code with another disposition). */
+  | { kind: 'error'; error: KnoxError };
+
+export interface KnoxStepDefinition {
+  step: StepKey;
+  /** True for the status check: each call is a poll, counted in pollCount. */
+  poll?: boolean;
+  /** The Knox call(s). Throws KnoxError for every answer that is not a success (statuses included). */
+  call(context: StepContext): Promise<StepOutcome>;
+  /** Context rules. May call Knox; a KnoxError it throws is handled in place of the original one. */
+  reclassify?(error: KnoxError, context: StepContext): Promise<Reclassification | undefined>;
+}
+
+export type StepHandler = (payload: unknown, context?: Partial<Context>) => Promise<KnoxStepResult>;
+
+/** The handler for a step definition. */
+export function knoxStepHandler(definition: KnoxStepDefinition): StepHandler {
+  return (payload, context) => runKnoxStep(definition, payload, context);
+}
+
+export async function runKnoxStep(
+  definition: KnoxStepDefinition,
+  rawPayload: unknown,
+  lambdaContext?: Partial<Context>,
+): Promise<KnoxStepResult> {
+  const parsed = knoxStepPayloadSchema.safeParse(rawPayload);
+  if (!parsed.success) throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?, mode?}`);
+  const payload = parsed.data;
+  startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
+
+  const loaded = await getRecord(payload.id);
+  if (loaded === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${payload.id}`);
+  if (isTerminal(loaded.status)) throw closed(loaded.pk, loaded.status);
+
+  const record = await startAttempt(payload.id, definition.step, { currentStatus: loaded.status, poll: definition.poll ?? false });
+  if (record === undefined) throw closed(payload.id, 'closed meanwhile');
+
+  const context: StepContext = { record, payload, knox: knoxClient() };
+  let outcome: StepOutcome;
+  try {
+    outcome = await definition.call(context);
+  } catch (error) {
+    // Anything but a KnoxError is a bug or a set-up problem: it leaves as a Lambda error (Record failed).
+    if (!(error instanceof KnoxError)) throw error;
+    return handleKnoxError(definition, error, context, loaded.status === 'WAITING', lambdaContext);
+  }
+
+  const after = await recordSuccess(record.pk, definition.step, {
+    ...(outcome.knoxStatus !== undefined ? { knoxStatus: outcome.knoxStatus } : {}),
+    ...(outcome.customerId !== undefined ? { customerId: outcome.customerId } : {}),
+    ...(outcome.detail ? { detail: outcome.detail } : {}),
+  });
+  if (after === undefined) throw closed(record.pk, 'closed while Knox was called');
+  logger.info('Knox step succeeded', { knoxStatus: outcome.knoxStatus });
+  return outcome.result;
+}
+
+function closed(id: string, why: string): Error {
+  return namedError(RECORD_CLOSED_ERROR, `Record ${id} is ${why}: Knox was not called`);
+}
+
+/** Always throws: the error name the state machine routes on. */
+async function handleKnoxError(
+  definition: KnoxStepDefinition,
+  original: KnoxError,
+  context: StepContext,
+  wasWaiting: boolean,
+  lambdaContext: Partial<Context> | undefined,
+): Promise<never> {
+  const { record } = context;
+  const step = definition.step;
+  let error = original;
+  let rule: Reclassification | undefined;
+  try {
+    rule = await definition.reclassify?.(original, context);
+  } catch (ruleError) {
+    if (!(ruleError instanceof KnoxError)) throw ruleError;
+    logKnoxError(original, { step, detail: 'a context rule could not finish; handling its own error instead' });
+    error = ruleError;
+  }
+  if (rule?.kind === 'error') error = rule.error;
+
+  if (rule?.kind === 'alreadyDone' || error.disposition === 'alreadyDone') {
+    const detail = rule?.kind === 'alreadyDone' ? rule.detail : hintOf(error);
+    logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES.alreadyDone });
+    const after = await recordSuccess(record.pk, step, {
+      alreadyDone: lastErrorOf(error, 'alreadyDone'),
+      ...(rule?.kind === 'alreadyDone' && rule.customerId !== undefined ? { customerId: rule.customerId } : {}),
+      ...(rule?.kind === 'alreadyDone' && rule.knoxStatus !== undefined ? { knoxStatus: rule.knoxStatus } : {}),
+      ...(detail ? { detail } : {}),
+    });
+    if (after === undefined) throw closed(record.pk, 'closed while Knox was called');
+    throw namedError(STEP_ERROR_NAMES.alreadyDone, describe(error, detail));
+  }
+
+  let thrown: Disposition = error.disposition;
+  // A failed poll is asked again at the next poll: the fast retrier would give up long before the customer answers.
+  if (thrown === 'retry' && wasWaiting) thrown = 'wait';
+
+  if (thrown === 'wait' && Date.now() > Date.parse(record.deadline)) {
+    const deadlineError = KnoxError.of('WAIT_DEADLINE_EXCEEDED', {
+      message: `The customer did not answer before the deadline ${record.deadline}; Knox last answered ${error.code} (${error.errorCode})`,
+    });
+    logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES.abort, detail: 'deadline passed' });
+    await recordKnoxError(record.pk, step, lastErrorOf(deadlineError), { detail: hintOf(deadlineError) });
+    throw namedError(STEP_ERROR_NAMES.abort, describe(deadlineError, hintOf(deadlineError)));
+  }
+
+  // A poll that meets the answer it met last time is not news: lastError stays, pollCount counts it.
+  const repeat = wasWaiting && thrown === 'wait' && record.lastError?.code === error.code;
+  const becomesWaiting = thrown === 'wait' && !wasWaiting;
+  const detail = thrown !== error.disposition ? `handled as ${thrown}: the record is waiting and is polled again` : hintOf(error);
+  logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES[thrown] });
+  await recordKnoxError(record.pk, step, lastErrorOf(error), {
+    history: !repeat,
+    ...(becomesWaiting ? { status: 'WAITING' as const } : {}),
+    ...(detail ? { detail } : {}),
+  });
+
+  if (thrown === 'retry' && error.retryAfterSeconds !== undefined) await sleepForRetryAfter(error.retryAfterSeconds, lambdaContext);
+  throw namedError(STEP_ERROR_NAMES[thrown], describe(error, hintOf(error)));
+}
+
+/** The thrown error's message: Knox code, message and hint (what the console's execution history shows). */
+function describe(error: KnoxError, hint: string | undefined): string {
+  return `${error.code} (${error.errorCode}): ${error.message}${hint ? ` Hint: ${hint}` : ''}`;
+}
+
+/**
+ * Waits what Knox asked for before the retrier's next attempt: at most RETRY_AFTER_MAX_MS, and never so long that
+ * the function would time out (the state machine's backoff adds on top of it).
+ */
+async function sleepForRetryAfter(seconds: number, lambdaContext: Partial<Context> | undefined): Promise<void> {
+  const remaining = lambdaContext?.getRemainingTimeInMillis?.();
+  const bound = remaining === undefined ? RETRY_AFTER_MAX_MS : Math.min(RETRY_AFTER_MAX_MS, remaining - RETRY_AFTER_MARGIN_MS);
+  const ms = Math.min(seconds * 1000, bound);
+  if (ms > 0) await timing.sleep(ms);
+}
+
+/** How the runner sleeps; tests replace `sleep` to see the Retry-After wait without spending it. */
+export const timing = {
+  sleep: (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms)),
+};

@@ -1,0 +1,20 @@
+/**
+ * "Link customer": asks Knox to manage an existing customer (POST /managedCustomers/link). The customer then has to
+ * approve; "Check customer approval" polls for that. 4002104 (already pending with us) is already done by the table:
+ * our earlier link went through and its answer was lost.
+ */
+import { knoxStepHandler } from './commons/step';
+import { linkBody, onboardingRequestOf } from './commons/requests';
+
+export const handler = knoxStepHandler({
+  step: 'link',
+  async call({ record, knox }) {
+    const customer = await knox.linkCustomer(linkBody(onboardingRequestOf(record)));
+    return {
+      result: { customerId: customer.customerId, knoxStatus: customer.status },
+      customerId: customer.customerId,
+      knoxStatus: customer.status,
+      detail: 'link requested: the customer must approve it',
+    };
+  },
+});

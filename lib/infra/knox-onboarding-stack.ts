@@ -1,0 +1,64 @@
+/**
+ * The whole deployment: the records table and the Knox secret, the Lambda steps, the three workflows, the
+ * IAM-authorized HTTP API and the monitoring. Each construct owns one concern and grants its own rights.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { configFromContext, type StackConfig } from './config';
+import { HttpApi } from './http-api';
+import { KnoxSecret } from './knox-secret';
+import { KnoxSteps } from './knox-steps';
+import { Monitoring } from './monitoring';
+import { StateTable } from './state-table';
+import { Workflows } from './workflows';
+
+export const STACK_NAME = 'KnoxOnboardingStack';
+
+export interface KnoxOnboardingStackProps extends StackProps {
+  /** @default read from CDK context (see config.ts) */
+  config?: StackConfig;
+}
+
+export class KnoxOnboardingStack extends Stack {
+  readonly config: StackConfig;
+  readonly table: StateTable;
+  readonly secret: KnoxSecret;
+  readonly steps: KnoxSteps;
+  readonly workflows: Workflows;
+  readonly api: HttpApi;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: KnoxOnboardingStackProps = {}) {
+    super(scope, id, {
+      description: "Error-driven onboarding of Knox MSP customers on Step Functions (knox-onboarding)",
+      ...props,
+    });
+    const config = props.config ?? configFromContext(this.node);
+    this.config = config;
+
+    this.table = new StateTable(this, 'State');
+    this.secret = new KnoxSecret(this, 'Knox');
+    this.steps = new KnoxSteps(this, 'Steps', { config, table: this.table, secret: this.secret });
+    this.workflows = new Workflows(this, 'Workflows', { config, steps: this.steps });
+    this.api = new HttpApi(this, 'Http', { config, table: this.table, stateMachines: this.workflows.stateMachines });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      table: this.table,
+      stateMachines: this.workflows.stateMachines,
+      workflowLogGroups: this.workflows.logGroups,
+      functions: [...this.steps.all, this.api.handler],
+      knoxFunctions: this.steps.knoxFunctions,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the IAM-authorized API' });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'KnoxSecretArn', {
+      value: this.secret.secret.secretArn,
+      description: 'Put {"clientId","clientSecret"} here with aws secretsmanager put-secret-value',
+    });
+    new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.workflows.stateMachines.onboarding.stateMachineArn });
+    new CfnOutput(this, 'OffboardingStateMachineArn', { value: this.workflows.stateMachines.offboarding.stateMachineArn });
+    new CfnOutput(this, 'ChangeStateMachineArn', { value: this.workflows.stateMachines.change.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+}

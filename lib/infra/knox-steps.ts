@@ -1,0 +1,79 @@
+/**
+ * The workflow's Lambda steps: one function per STEP_FUNCTIONS entry. The Knox steps read and write records and
+ * read the Knox secret; record-outcome only writes the final status, so it gets the table and nothing else.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ENV, STEP_FUNCTIONS, type StepFunctionKey } from '../domain/workflow';
+import { stepTimeoutSeconds, type StackConfig } from './config';
+import { HandlerFunction } from './handler-function';
+import type { KnoxSecret } from './knox-secret';
+import type { StateTable } from './state-table';
+
+/** The steps that call Knox (everything but record-outcome). */
+export type KnoxStepKey = Exclude<StepFunctionKey, 'recordOutcome'>;
+
+const DESCRIPTIONS: Record<StepFunctionKey, string> = {
+  createCustomer: 'Creates the Knox customer of an onboarding (create path)',
+  linkCustomer: 'Asks an existing Knox customer to be linked to our MSP',
+  checkCustomer: "Polls the customer's Knox status (link approval or delink acceptance)",
+  requestDelink: 'Asks Knox to delink a customer from our MSP',
+  updateCustomer: "Changes a customer's management type, access type or services",
+  recordOutcome: "Writes a workflow's final status and releases the customer lock",
+};
+
+export interface KnoxStepsProps {
+  config: StackConfig;
+  table: StateTable;
+  secret: KnoxSecret;
+}
+
+export class KnoxSteps extends Construct {
+  readonly functions: Record<StepFunctionKey, HandlerFunction>;
+
+  constructor(scope: Construct, id: string, props: KnoxStepsProps) {
+    super(scope, id);
+    const { config, table, secret } = props;
+    const knoxEnvironment = {
+      [ENV.knoxBaseUrl]: config.knoxBaseUrl,
+      [ENV.knoxTimeoutMs]: String(config.knoxTimeoutMs),
+      [ENV.knoxRequestsPerSecond]: String(config.knoxRequestsPerSecond),
+      [ENV.waitDeadlineSeconds]: String(config.waitDeadlineSeconds),
+    };
+
+    const make = (key: StepFunctionKey, callsKnox: boolean): HandlerFunction => {
+      const fn = new HandlerFunction(this, pascal(key), {
+        handler: STEP_FUNCTIONS[key],
+        description: DESCRIPTIONS[key],
+        config,
+        environment: callsKnox ? knoxEnvironment : {},
+        timeout: Duration.seconds(callsKnox ? stepTimeoutSeconds(config) : 30),
+      });
+      table.grantRecordAccess(fn);
+      if (callsKnox) secret.grantRead(fn);
+      return fn;
+    };
+
+    this.functions = {
+      createCustomer: make('createCustomer', true),
+      linkCustomer: make('linkCustomer', true),
+      checkCustomer: make('checkCustomer', true),
+      requestDelink: make('requestDelink', true),
+      updateCustomer: make('updateCustomer', true),
+      recordOutcome: make('recordOutcome', false),
+    };
+  }
+
+  /** The functions that call Knox, whose logs carry the Knox errors the monitoring counts. */
+  get knoxFunctions(): HandlerFunction[] {
+    return Object.entries(this.functions).filter(([key]) => key !== 'recordOutcome').map(([, fn]) => fn);
+  }
+
+  get all(): HandlerFunction[] {
+    return Object.values(this.functions);
+  }
+}
+
+function pascal(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1);
+}

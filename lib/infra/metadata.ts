@@ -1,0 +1,15 @@
+/**
+ * CloudFormation Metadata keys that mark the resources the local stack and the tests look up in the synthesized
+ * template (design.md): they find resources by these, never by logical ids. No CDK import here, so that readers of
+ * the template can use it without loading aws-cdk-lib.
+ */
+export const METADATA_KEYS = {
+  /** On each AWS::StepFunctions::StateMachine: "onboarding" | "offboarding" | "change". */
+  workflow: 'knox-onboarding:workflow',
+  /** On each AWS::Lambda::Function: its handler module under lambdas/ (a STEP_FUNCTIONS / OTHER_FUNCTIONS value). */
+  handler: 'knox-onboarding:handler',
+  /** On the AWS::DynamoDB::Table: "state". */
+  table: 'knox-onboarding:table',
+  /** On the AWS::SecretsManager::Secret: "knox". */
+  secret: 'knox-onboarding:secret',
+} as const;

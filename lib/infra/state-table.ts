@@ -1,0 +1,70 @@
+/**
+ * The one DynamoDB table that holds every onboarding, offboarding and change record and the per-customer locks
+ * (layout in ../../notes/design.md and TABLE in lib/domain/workflow.ts), with the grants each kind of function needs.
+ */
+import { CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ENV, TABLE } from '../domain/workflow';
+import type { HandlerFunction } from './handler-function';
+import { METADATA_KEYS } from './metadata';
+
+/**
+ * Single-item reads and writes: everything a record or lock needs, and nothing that reads the whole table (no Scan)
+ * or changes the table itself.
+ */
+export const RECORD_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/** Listing records by kind and status goes through the GSI only. */
+export const STATUS_QUERY_ACTIONS = ['dynamodb:Query'] as const;
+
+export interface StateTableProps {
+  /** @default RemovalPolicy.RETAIN: the records are the audit trail of every onboarding */
+  removalPolicy?: RemovalPolicy;
+}
+
+export class StateTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: StateTableProps = {}) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE.byStatusIndex,
+      partitionKey: { name: TABLE.byStatusPartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE.byStatusSortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    (this.table.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.table, 'state');
+  }
+
+  /** ARN of the by-status index (a GSI has its own ARN: granting on the table does not cover it). */
+  get statusIndexArn(): string {
+    return `${this.table.tableArn}/index/${TABLE.byStatusIndex}`;
+  }
+
+  /** Read and write single records and locks, and tell the function the table's name. */
+  grantRecordAccess(fn: HandlerFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...RECORD_ACTIONS], resources: [this.table.tableArn] }));
+  }
+
+  /** List records by kind and status (the API's `GET /onboardings?status=`). */
+  grantStatusQuery(fn: HandlerFunction): void {
+    fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...STATUS_QUERY_ACTIONS], resources: [this.statusIndexArn] }));
+  }
+}

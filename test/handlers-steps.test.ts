@@ -1,0 +1,731 @@
+/**
+ * The Knox steps, record-outcome and execution-events against the Knox simulator over real HTTP, with the records in
+ * a real in-memory dynalite and the Knox secret from a mocked Secrets Manager. Each case checks the error name the
+ * state machine routes on AND what the record says afterwards (status, lastError, history, counters).
+ * Expected dispositions come from the error table (specFor), never from a list typed here.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import { ENV, RECORD_CLOSED_ERROR, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
+import {
+  startKnoxSimulator,
+  FIXTURES,
+  FIXTURE_KM_TENANTS,
+  FIXTURE_REGISTERED_EMAILS,
+  SIM_DEFAULT_CREDENTIALS,
+  SIM_EXTRA_CREDENTIALS,
+  UNKNOWN_CUSTOMER_ID,
+  type RunningKnoxSimulator,
+} from '../knox-sim/server';
+import { KnoxSimControl } from '../knox-sim/control';
+import { handler as linkCustomer } from '../lambdas/link-customer';
+import { handler as createCustomer } from '../lambdas/create-customer';
+import { handler as checkCustomer } from '../lambdas/check-customer';
+import { handler as requestDelink } from '../lambdas/request-delink';
+import { handler as updateCustomer } from '../lambdas/update-customer';
+import { handler as recordOutcome } from '../lambdas/record-outcome';
+import { handler as executionEvents } from '../lambdas/execution-events';
+import { resetKnoxClient } from '../lambdas/commons/knox';
+import { logger } from '../lambdas/commons/powertools';
+import {
+  acquireCustomerLock,
+  createRecord,
+  finish,
+  getRecord,
+  readLock,
+  recordKnoxError,
+  resetStoreClient,
+  type WorkflowRecord,
+} from '../lambdas/commons/store';
+import type { RecordKind } from '../lib/domain/api-schemas';
+import { timing, type StepHandler } from '../lambdas/commons/step';
+import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';
+const secrets = mockClient(SecretsManagerClient);
+let sim: RunningKnoxSimulator;
+let control: KnoxSimControl;
+let dynamo: LocalDynamo;
+
+beforeAll(async () => {
+  logger.setLogLevel('SILENT');
+  [sim, dynamo] = await Promise.all([startKnoxSimulator({ port: 0 }), startLocalDynamo()]);
+  control = new KnoxSimControl(sim.url);
+  setAwsTestEnvironment(dynamo.endpoint);
+  process.env[ENV.knoxBaseUrl] = sim.url;
+  process.env[ENV.knoxSecretArn] = SECRET_ARN;
+  process.env[ENV.knoxTimeoutMs] = '5000';
+  process.env[ENV.knoxRequestsPerSecond] = '1000';
+  resetStoreClient();
+});
+
+afterAll(async () => {
+  secrets.restore();
+  await Promise.all([sim.stop(), dynamo.stop()]);
+});
+
+beforeEach(async () => {
+  await dynamo.newTable();
+  await control.reset();
+  secrets.reset();
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SIM_DEFAULT_CREDENTIALS) });
+  resetKnoxClient();
+});
+
+// --- Helpers --------------------------------------------------------------------------------------------------------
+
+let seq = 0;
+
+interface SeedOptions {
+  customerId?: string;
+  path?: 'link' | 'create';
+  deadline?: string;
+  customerKey?: string;
+}
+
+/** A REQUESTED record as the API writes it (and its customer lock). */
+async function seed(kind: RecordKind, request: Record<string, unknown>, options: SeedOptions = {}): Promise<string> {
+  seq += 1;
+  const prefix = { onboarding: 'onb', offboarding: 'off', change: 'chg' }[kind];
+  const id = `${prefix}-${seq.toString(16).padStart(16, '0')}`;
+  const customerId = options.customerId ?? (typeof request.customerId === 'string' ? request.customerId : undefined);
+  const customerKey = options.customerKey ?? customerId ?? `email:test-${seq}`;
+  await createRecord({
+    id,
+    kind,
+    ...(customerId !== undefined ? { customerId } : {}),
+    customerKey,
+    request,
+    ...(options.path ? { path: options.path } : {}),
+    executionName: `${customerId ?? 'new'}-${id}`,
+    deadline: options.deadline ?? new Date(Date.now() + 3600_000).toISOString(),
+  });
+  await acquireCustomerLock(customerKey, id, kind);
+  return id;
+}
+
+async function record(id: string): Promise<WorkflowRecord> {
+  const found = await getRecord(id);
+  expect(found).toBeDefined();
+  return found!;
+}
+
+/** The step's thrown error name (or 'success'), to compare with STEP_ERROR_NAMES. */
+async function outcome(step: StepHandler, payload: KnoxStepPayload, context?: Parameters<StepHandler>[1]): Promise<string> {
+  try {
+    await step(payload, context);
+    return 'success';
+  } catch (error) {
+    return (error as Error).name;
+  }
+}
+
+/** The error name the table gives a code. */
+function nameFor(code: KnoxErrorCodeName): string {
+  return STEP_ERROR_NAMES[specFor(code).disposition];
+}
+
+async function mspRequests(): Promise<{ method: string; path: string }[]> {
+  return (await control.requests()).filter((r) => r.path.startsWith('/msp/'));
+}
+
+// --- link-customer --------------------------------------------------------------------------------------------------
+
+describe('link-customer', () => {
+  it('links an unmanaged customer: IN_PROGRESS, knoxStatus Pending, one attempt, a history entry', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const result = await linkCustomer({ id, executionName: 'x' });
+
+    expect(result).toEqual({ customerId: FIXTURES.unmanaged, knoxStatus: 'Pending' });
+    const after = await record(id);
+    expect(after).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Pending', attempts: { link: 1 }, kindStatus: 'onboarding#IN_PROGRESS' });
+    expect(after.lastError).toBeUndefined();
+    expect(after.history.map((h) => h.event)).toEqual(['requested', 'status-changed', 'knox-call']);
+    expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
+  });
+
+  it.each([
+    ['samsungApprovalPending', 'ADD_EC_CUSTOMER_NOT_APPROVED'],
+    ['delinkingFromOtherMsp', 'ADD_EC_DELINK_PENDING'],
+    ['managedByOtherMsp', 'ADD_EC_ALREADY_MANAGED'],
+    ['pendingWithOtherMsp', 'ADD_EC_ALREADY_MANAGED'],
+    ['otherRegion', 'ADD_EC_NOT_SAME_REGION'],
+  ] as const)('%s: Knox answers %s, thrown as its disposition and recorded', async (fixture, code) => {
+    const id = await seed('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor(code));
+
+    const after = await record(id);
+    expect(after.lastError).toEqual({ code, errorCode: specFor(code).errorCode, message: expect.any(String), disposition: specFor(code).disposition });
+    const last = after.history.at(-1)!;
+    expect(last).toMatchObject({ event: 'knox-error', step: 'link', error: { code } });
+    expect(after.status).toBe(specFor(code).disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
+  });
+
+  it('an unknown customerId answers 4002100, an abort', async () => {
+    const id = await seed('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor('ADD_EC_CUSTOMER_INVALID'));
+    expect(STEP_ERROR_NAMES.abort).toBe(nameFor('ADD_EC_CUSTOMER_INVALID'));
+    expect((await record(id)).lastError?.code).toBe('ADD_EC_CUSTOMER_INVALID');
+  });
+
+  it('4002104 on a customer pending with us is already done: no lastError, an already-done entry', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+
+    const after = await record(id);
+    expect(after.status).toBe('IN_PROGRESS');
+    expect(after.lastError).toBeUndefined();
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'already-done',
+      step: 'link',
+      error: { code: 'ADD_EC_PENDING_CANNOT_ADD_AGAIN', errorCode: '4002104', disposition: 'alreadyDone' },
+    });
+  });
+
+  it('a lost answer: the retry of a link that went through meets 4002104 and goes on', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
+
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
+    expect((await record(id)).lastError?.code).toBe('FAILURE');
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+
+    const after = await record(id);
+    expect(after.attempts.link).toBe(2);
+    expect(after.lastError).toBeUndefined();
+  });
+
+  it.each([
+    ['error500', 'FAILURE'],
+    ['html', 'UNEXPECTED_RESPONSE'],
+    ['empty', 'UNEXPECTED_RESPONSE'],
+    ['drop', 'CONNECTION_FAILED'],
+  ] as const)('a %s from Knox is %s, retried', async (type, code) => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { path: '/link' }, fault: { type } });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+    expect(nameFor(code)).toBe(STEP_ERROR_NAMES.retry);
+    const after = await record(id);
+    expect(after.lastError?.code).toBe(code);
+    expect(after.status).toBe('IN_PROGRESS');
+  });
+
+  it('a 429 with Retry-After is retried after a sleep bounded by the Lambda time left', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: 30 } });
+    const sleeps: number[] = [];
+    const spy = vi.spyOn(timing, 'sleep').mockImplementation(async (ms) => {
+      sleeps.push(ms);
+    });
+    try {
+      // 2.5 s left: the sleep may take 0.5 s at most (2 s stay free for the rest of the invocation).
+      expect(await outcome(linkCustomer, { id }, { getRemainingTimeInMillis: () => 2_500 })).toBe(STEP_ERROR_NAMES.retry);
+      // Without a Lambda context: Knox's 30 s, capped at 5 s.
+      await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: 30 } });
+      expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sleeps).toEqual([500, 5_000]);
+    expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', errorCode: '4290000', disposition: 'retry' });
+  });
+
+  it('bad client credentials are an operator error, and the secret is never in the record', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'sim-client', clientSecret: 'wrong-secret-value' }) });
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.operator);
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'INVALID_CLIENT', disposition: 'operator' });
+    expect(JSON.stringify(after)).not.toContain('wrong-secret-value');
+  });
+
+  it('a secret without clientSecret is an operator error that names the field, not the value', async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'sim-client' }) });
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.operator);
+    expect((await record(id)).lastError?.code).toBe('INVALID_CLIENT');
+    expect(await mspRequests()).toEqual([]);
+  });
+
+  it('logs Knox errors as JSON with code, errorCode and disposition, and never the secret or the token', async () => {
+    const lines: string[] = [];
+    const capture = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    // Powertools writes INFO to stdout and WARN/ERROR to stderr.
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    logger.setLogLevel('INFO');
+    try {
+      const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
+      await outcome(linkCustomer, { id, executionName: 'exec-1' });
+    } finally {
+      logger.setLogLevel('SILENT');
+      out.mockRestore();
+      err.mockRestore();
+    }
+    const entries = lines.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const knoxLine = entries.find((e) => e.code === 'ADD_EC_ALREADY_MANAGED');
+    expect(knoxLine).toMatchObject({ errorCode: '4002103', disposition: 'abort', thrownAs: 'Knox.Abort', executionName: 'exec-1', step: 'link' });
+    const all = lines.join('');
+    expect(all).not.toContain(SIM_DEFAULT_CREDENTIALS.clientSecret);
+    expect(all).not.toMatch(/Bearer|access_token/);
+  });
+
+  it('a closed record is not linked: Workflow.RecordClosed, and Knox is not called', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await finish(id, 'CANCELLED');
+    await control.clearRequests();
+
+    expect(await outcome(linkCustomer, { id })).toBe(RECORD_CLOSED_ERROR);
+    expect(await mspRequests()).toEqual([]);
+    const after = await record(id);
+    expect(after.status).toBe('CANCELLED');
+    expect(after.attempts).toEqual({});
+  });
+
+  it('a payload without a record id, or naming no record, fails the step without calling Knox', async () => {
+    expect(await outcome(linkCustomer, {} as KnoxStepPayload)).toBe('Workflow.InvalidPayload');
+    expect(await outcome(linkCustomer, { id: 'onb-00000000deadbeef' })).toBe('Workflow.RecordNotFound');
+    expect(await mspRequests()).toEqual([]);
+  });
+});
+
+// --- create-customer ------------------------------------------------------------------------------------------------
+
+describe('create-customer', () => {
+  it('creates the customer with the management settings at the top level, and records its customerId', async () => {
+    const id = await seed('onboarding', createRequest('ada@acme-new.example'), { path: 'create' });
+    const result = await createCustomer({ id });
+
+    expect(result.customerId).toMatch(/^\d+$/);
+    expect(result.knoxStatus).toBe('Active');
+    const after = await record(id);
+    expect(after).toMatchObject({ customerId: result.customerId, knoxStatus: 'Active', status: 'IN_PROGRESS', attempts: { create: 1 } });
+    const created = await control.customer(result.customerId!);
+    expect(created).toMatchObject({ companyName: 'Acme Ltd', managementType: 'JointlyManaged' });
+  });
+
+  it('4002106 for our own earlier create (its answer lost) is already done, with the customerId found in our list', async () => {
+    const id = await seed('onboarding', createRequest('Grace@Acme-Lost.example'), { path: 'create' });
+    await control.fault({ match: { method: 'POST', path: '/msp/v1/managedCustomers' }, fault: { type: 'workThen500' } });
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+    expect((await record(id)).customerId).toBeUndefined();
+
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+    const after = await record(id);
+    const ours = (await control.customers()).find((c) => c.email.toLowerCase() === 'grace@acme-lost.example');
+    expect(ours).toBeDefined();
+    expect(after.customerId).toBe(ours!.customerId);
+    expect(after.lastError).toBeUndefined();
+    expect(after.history.at(-1)).toMatchObject({ event: 'already-done', error: { code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'alreadyDone' } });
+    expect(after.history.at(-1)!.detail).not.toContain('@');
+  });
+
+  it('4002106 for someone else\'s Knox account aborts', async () => {
+    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    expect(await outcome(createCustomer, { id })).toBe(nameFor('EMAIL_ALREADY_IN_USAGE'));
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'EMAIL_ALREADY_IN_USAGE', errorCode: '4002106', disposition: 'abort' });
+    expect(after.customerId).toBeUndefined();
+  });
+
+  it('a failing customer list during the 4002106 rule is handled as its own (retry) error', async () => {
+    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' } });
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+    expect((await record(id)).lastError?.code).toBe('FAILURE');
+  });
+
+  it.each([
+    ['INVALID_COUNTRY', createRequest('it@cuba-co.example', { customer: { country: 'CU' } })],
+    ['BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED', createRequest('it@blocked.example')],
+    ['KM_DOMAIN_NAME_ALREADY_EXISTS', createRequest(`it@${FIXTURE_KM_TENANTS.domain}`, { services: [{ service: 'KnoxManage' }] })],
+    ['KM_DOMAIN_NAME_ALREADY_IN_USAGE', createRequest(`it@${FIXTURE_KM_TENANTS.domain}`, { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] })],
+  ] as const)('%s from Knox is an invalid request, recorded', async (code, request) => {
+    const id = await seed('onboarding', request, { path: 'create' });
+    expect(await outcome(createCustomer, { id })).toBe(nameFor(code));
+    expect(nameFor(code)).toBe(STEP_ERROR_NAMES.invalidRequest);
+    expect((await record(id)).lastError).toMatchObject({ code, disposition: 'invalidRequest' });
+  });
+});
+
+// --- check-customer -------------------------------------------------------------------------------------------------
+
+describe('check-customer, approval mode', () => {
+  it('waits while Pending: WAITING, lastError CUSTOMER_PENDING; a repeated poll adds no history, only pollCount', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_PENDING'));
+    const first = await record(id);
+    expect(first).toMatchObject({ status: 'WAITING', kindStatus: 'onboarding#WAITING', pollCount: 1, lastError: { code: 'CUSTOMER_PENDING', disposition: 'wait' } });
+
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    const later = await record(id);
+    expect(later.pollCount).toBe(3);
+    expect(later.attempts.check).toBe(3);
+    expect(later.history).toHaveLength(first.history.length);
+    expect(later.version).toBeGreaterThan(first.version);
+  });
+
+  it('moves on once approved: IN_PROGRESS, knoxStatus Active, lastError cleared, needsChange false', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    await outcome(checkCustomer, { id, mode: 'approval' });
+    await control.approveLink(FIXTURES.ownedPending);
+
+    const result = await checkCustomer({ id, mode: 'approval' });
+    expect(result).toEqual({ customerId: FIXTURES.ownedPending, knoxStatus: 'Active', needsChange: false });
+    const after = await record(id);
+    expect(after).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Active' });
+    expect(after.lastError).toBeUndefined();
+    expect(after.history.at(-1)).toMatchObject({ event: 'knox-call', step: 'check', status: 'IN_PROGRESS', knoxStatus: 'Active' });
+  });
+
+  it('needsChange when requested services are not Active on the customer', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedActive, { services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }] }), { path: 'link' });
+    expect(await checkCustomer({ id, mode: 'approval' })).toMatchObject({ knoxStatus: 'Active', needsChange: true });
+  });
+
+  it.each([
+    ['ownedRejected', 'CUSTOMER_REJECTED_LINK'],
+    ['ownedDelinkRequested', 'CUSTOMER_DELINK_REQUESTED'],
+    ['managedByOtherMsp', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
+  ] as const)('%s: %s', async (fixture, code) => {
+    const id = await seed('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor(code));
+    expect((await record(id)).lastError?.code).toBe(code);
+  });
+
+  it('an unknown customer is 4042100, an abort', async () => {
+    const id = await seed('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_NOT_FOUND'));
+  });
+
+  it('past the deadline a wait becomes WAIT_DEADLINE_EXCEEDED and Knox.Abort', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link', deadline: new Date(Date.now() - 1000).toISOString() });
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.abort);
+    expect(nameFor('WAIT_DEADLINE_EXCEEDED')).toBe(STEP_ERROR_NAMES.abort);
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
+    expect(after.lastError!.message).toContain('CUSTOMER_PENDING');
+    expect(after.status).not.toBe('WAITING');
+  });
+
+  it('a retry-class error while WAITING is thrown as Knox.Wait and still recorded', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
+
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    const after = await record(id);
+    expect(after.status).toBe('WAITING');
+    expect(after.lastError).toMatchObject({ code: 'FAILURE', disposition: 'retry' });
+    expect(after.history.at(-1)).toMatchObject({ event: 'knox-error', error: { code: 'FAILURE' }, detail: expect.stringContaining('wait') });
+
+    // The next poll meets Pending again: that is news after the failure, so it is recorded once more.
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    expect((await record(id)).lastError?.code).toBe('CUSTOMER_PENDING');
+  });
+
+  it('the same retry-class error before any wait is Knox.Retry', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.retry);
+  });
+
+  it('a cancelled record is not polled', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    await outcome(checkCustomer, { id, mode: 'approval' });
+    await finish(id, 'CANCELLED');
+    await control.clearRequests();
+    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(RECORD_CLOSED_ERROR);
+    expect(await mspRequests()).toEqual([]);
+  });
+});
+
+describe('check-customer, delink mode', () => {
+  it('4002113 after the delink means accepted: success, knoxStatus Delinked', async () => {
+    const id = await seed('offboarding', { customerId: FIXTURES.formerlyOwned });
+    expect(await checkCustomer({ id, mode: 'delink' })).toEqual({ customerId: FIXTURES.formerlyOwned, knoxStatus: 'Delinked' });
+    expect(await record(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Delinked' });
+  });
+
+  it('DelinkRequested waits, then the customer accepts', async () => {
+    const id = await seed('offboarding', { customerId: FIXTURES.ownedDelinkRequested });
+    expect(await outcome(checkCustomer, { id, mode: 'delink' })).toBe(nameFor('CUSTOMER_DELINK_REQUESTED'));
+    expect((await record(id)).status).toBe('WAITING');
+    await control.acceptDelink(FIXTURES.ownedDelinkRequested);
+    expect(await checkCustomer({ id, mode: 'delink' })).toMatchObject({ knoxStatus: 'Delinked' });
+  });
+
+  it('Active means the customer refused the delink: CUSTOMER_REJECTED_DELINK, an abort', async () => {
+    const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    expect(await outcome(checkCustomer, { id, mode: 'delink' })).toBe(nameFor('CUSTOMER_REJECTED_DELINK'));
+    expect((await record(id)).lastError?.code).toBe('CUSTOMER_REJECTED_DELINK');
+  });
+
+  it('the mode defaults from the record kind', async () => {
+    const id = await seed('offboarding', { customerId: FIXTURES.formerlyOwned });
+    expect(await checkCustomer({ id })).toMatchObject({ knoxStatus: 'Delinked' });
+  });
+});
+
+// --- request-delink -------------------------------------------------------------------------------------------------
+
+describe('request-delink', () => {
+  it('asks Knox to delink an active jointly managed customer: knoxStatus DelinkRequested', async () => {
+    const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    expect(await requestDelink({ id })).toEqual({ customerId: FIXTURES.ownedActive, knoxStatus: 'DelinkRequested' });
+    expect(await record(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'DelinkRequested', attempts: { delink: 1 } });
+  });
+
+  it.each([
+    ['ownedFullyManaged', 'CANNOT_DELINK_FULLY_MANAGED'],
+    ['ownedPending', 'CUSTOMER_PENDING_CANNOT_DELINK'],
+    ['ownedDelinkRequested', 'CANNOT_CHANGE_WHEN_DELINKING'],
+    ['ownedRejected', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
+    ['managedByOtherMsp', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
+  ] as const)('%s: %s', async (fixture, code) => {
+    const id = await seed('offboarding', { customerId: FIXTURES[fixture] });
+    expect(await outcome(requestDelink, { id })).toBe(nameFor(code));
+    const after = await record(id);
+    expect(after.lastError?.code).toBe(code);
+    expect(after.status).toBe(specFor(code).disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
+  });
+
+  it('an unknown customer is 4042100', async () => {
+    const id = await seed('offboarding', { customerId: UNKNOWN_CUSTOMER_ID });
+    expect(await outcome(requestDelink, { id })).toBe(nameFor('CUSTOMER_NOT_FOUND'));
+  });
+});
+
+// --- update-customer ------------------------------------------------------------------------------------------------
+
+describe('update-customer', () => {
+  it('applies a change record: Fully -> Jointly managed is allowed', async () => {
+    const id = await seed('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' });
+    expect(await updateCustomer({ id })).toMatchObject({ customerId: FIXTURES.ownedFullyManaged, knoxStatus: 'Active' });
+    expect((await control.customer(FIXTURES.ownedFullyManaged)).managementType).toBe('JointlyManaged');
+    expect((await record(id)).history.at(-1)).toMatchObject({ event: 'knox-call', step: 'update', detail: expect.stringContaining('managementType') });
+  });
+
+  it.each([
+    ['ownedActive', { managementType: 'FullyManaged' }, 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY'],
+    ['ownedLimitedServices', { services: [{ service: 'KnoxGuard' }], accessType: 'FullAccess' }, 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT'],
+    ['ownedPending', { accessType: 'NoAccess' }, 'CANNOT_CHANGE_WHEN_PENDING'],
+    ['ownedDelinkRequested', { accessType: 'NoAccess' }, 'CANNOT_CHANGE_WHEN_DELINKING'],
+    ['ownedRejected', { accessType: 'NoAccess' }, 'CUSTOMER_NOT_MANAGED_BY_MSP'],
+  ] as const)('%s %j: %s', async (fixture, change, code) => {
+    const id = await seed('change', { customerId: FIXTURES[fixture], ...change });
+    expect(await outcome(updateCustomer, { id })).toBe(nameFor(code));
+    expect((await record(id)).lastError?.code).toBe(code);
+  });
+
+  it('completes an onboarding: adds only the services the customer lacks, with the access type', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedActive, {
+      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
+    }), { path: 'link' });
+    await control.clearRequests();
+
+    await updateCustomer({ id });
+    const services = (await control.customer(FIXTURES.ownedActive)).managedServices.map((s) => s.service);
+    expect(services).toEqual(expect.arrayContaining(['KnoxMobileEnrollment', 'KnoxConfigure']));
+    const puts = (await mspRequests()).filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(1);
+  });
+
+  it('an onboarding whose customer has every service already needs no update call', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' });
+    await control.clearRequests();
+    expect(await updateCustomer({ id })).toEqual({ customerId: FIXTURES.ownedActive });
+    expect((await mspRequests()).map((r) => r.method)).toEqual(['GET']);
+  });
+});
+
+// --- Answers any call can meet -------------------------------------------------------------------------------------
+
+describe('every Knox step, on answers any call can meet', () => {
+  const steps: [string, StepHandler, () => Promise<string>][] = [
+    ['link-customer', linkCustomer, () => seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' })],
+    ['create-customer', createCustomer, () => seed('onboarding', createRequest(`it-${seq + 1}@any-call.example`), { path: 'create' })],
+    ['check-customer', checkCustomer, () => seed('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' })],
+    ['request-delink', requestDelink, () => seed('offboarding', { customerId: FIXTURES.ownedActive })],
+    ['update-customer', updateCustomer, () => seed('change', { customerId: FIXTURES.ownedFullyManaged, accessType: 'NoAccess' })],
+  ];
+
+  it.each(steps)('%s: 5000000 FAILURE is Knox.Retry', async (_name, step, make) => {
+    const id = await make();
+    await control.fault({ match: { path: '/msp/' }, fault: { type: 'error500' }, count: 5 });
+    expect(await outcome(step, { id })).toBe(nameFor('FAILURE'));
+    expect((await record(id)).lastError).toMatchObject({ code: 'FAILURE', errorCode: '5000000', disposition: 'retry' });
+  });
+
+  it.each(steps)('%s: 4030000 AUTHORIZATION_FAIL is Knox.Operator', async (_name, step, make) => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SIM_EXTRA_CREDENTIALS.unauthorized) });
+    const id = await make();
+    expect(await outcome(step, { id })).toBe(nameFor('AUTHORIZATION_FAIL'));
+    expect(nameFor('AUTHORIZATION_FAIL')).toBe(STEP_ERROR_NAMES.operator);
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'AUTHORIZATION_FAIL', errorCode: '4030000', disposition: 'operator' });
+    expect(after.history.at(-1)).toMatchObject({ event: 'knox-error', detail: expect.stringContaining('credentials') });
+  });
+
+  it('an access token that expired between two calls is refreshed by the client: no error', async () => {
+    const first = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    await requestDelink({ id: first });
+    expect(await control.expireTokens()).toBeGreaterThan(0);
+    const second = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    expect(await linkCustomer({ id: second })).toMatchObject({ knoxStatus: 'Pending' });
+    expect((await record(second)).lastError).toBeUndefined();
+  });
+
+  it('a stored request that no longer validates fails the step without calling Knox', async () => {
+    const id = await seed('onboarding', { customerId: FIXTURES.unmanaged, managementType: 'Sometimes' }, { path: 'link' });
+    await control.clearRequests();
+    expect(await outcome(linkCustomer, { id })).toBe('Workflow.InvalidRecord');
+    expect(await mspRequests()).toEqual([]);
+  });
+});
+
+// --- record-outcome -------------------------------------------------------------------------------------------------
+
+describe('record-outcome', () => {
+  it('writes SUCCEEDED once, releases the lock, and is idempotent', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    expect(await readLock('4444444444')).toMatchObject({ recordId: id });
+
+    expect(await recordOutcome({ id, outcome: 'SUCCEEDED' })).toEqual({ id, status: 'SUCCEEDED', changed: true });
+    const once = await record(id);
+    expect(once).toMatchObject({ status: 'SUCCEEDED', kindStatus: 'onboarding#SUCCEEDED' });
+    expect(once.history.at(-1)).toMatchObject({ event: 'finished', status: 'SUCCEEDED' });
+    expect(await readLock('4444444444')).toBeUndefined();
+
+    expect(await recordOutcome({ id, outcome: 'SUCCEEDED' })).toEqual({ id, status: 'SUCCEEDED', changed: false });
+    const twice = await record(id);
+    expect(twice.version).toBe(once.version);
+    expect(twice.history).toHaveLength(once.history.length);
+  });
+
+  it('never moves a terminal record: a FAILED outcome after a cancel leaves it CANCELLED', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    await finish(id, 'CANCELLED');
+    const result = await recordOutcome({ id, outcome: 'FAILED', error: { Error: RECORD_CLOSED_ERROR, Cause: '{"errorMessage":"closed"}' } });
+    expect(result).toEqual({ id, status: 'CANCELLED', changed: false });
+    expect((await record(id)).lastError).toBeUndefined();
+    expect(await readLock('4444444444')).toBeUndefined();
+  });
+
+  it('keeps the lastError a Knox step recorded for a caught Knox error', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
+    await outcome(linkCustomer, { id });
+    await recordOutcome({ id, outcome: 'ABORTED', error: { Error: STEP_ERROR_NAMES.abort, Cause: '{"errorType":"Knox.Abort","errorMessage":"ADD_EC_ALREADY_MANAGED (4002103): ..."}' } });
+    const after = await record(id);
+    expect(after.status).toBe('ABORTED');
+    expect(after.lastError?.code).toBe('ADD_EC_ALREADY_MANAGED');
+    expect(after.history.at(-1)).toMatchObject({ event: 'finished', status: 'ABORTED', detail: expect.stringContaining('Knox.Abort') });
+  });
+
+  it('records the caught error when it is not a Knox step error (a Lambda timeout, a bug)', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    await recordKnoxError(id, 'link', { code: 'FAILURE', errorCode: '5000000', message: 'Internal Server Error.', disposition: 'retry' });
+    await recordOutcome({ id, outcome: 'FAILED', error: { Error: 'Sandbox.Timedout', Cause: '{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 30.00 seconds","trace":["a","b"]}' } });
+    expect((await record(id)).lastError).toEqual({
+      code: 'Sandbox.Timedout', errorCode: '0', message: 'Task timed out after 30.00 seconds', disposition: 'operator',
+    });
+
+    const other = await seed('onboarding', linkRequest('4444444445'), { path: 'link' });
+    await recordOutcome({ id: other, outcome: 'FAILED', error: { Error: 'States.Timeout', Cause: 'The state timed out' } });
+    expect((await record(other)).lastError).toMatchObject({ code: 'States.Timeout', message: 'The state timed out' });
+  });
+
+  it('sets lastError from a caught Knox error when the step recorded none', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    await recordOutcome({ id, outcome: 'FAILED', error: { Error: STEP_ERROR_NAMES.retry, Cause: '{"errorMessage":"FAILURE (5000000): boom"}' } });
+    expect((await record(id)).lastError).toEqual({ code: 'Knox.Retry', errorCode: '0', message: 'FAILURE (5000000): boom', disposition: 'retry' });
+  });
+
+  it('Knox.Wait reaching Record aborted (the polling schedule ran out) is WAIT_DEADLINE_EXCEEDED', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    await outcome(checkCustomer, { id, mode: 'approval' });
+    await recordOutcome({ id, outcome: 'ABORTED', error: { Error: STEP_ERROR_NAMES.wait, Cause: '{}' } });
+    expect((await record(id)).lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
+  });
+
+  it('answers normally for a record that does not exist, and refuses a malformed payload', async () => {
+    expect(await recordOutcome({ id: 'onb-00000000deadbeef', outcome: 'FAILED' })).toEqual({ id: 'onb-00000000deadbeef', changed: false });
+    await expect(recordOutcome({ id: 'x', outcome: 'DONE' })).rejects.toMatchObject({ name: 'Workflow.InvalidPayload' });
+  });
+});
+
+// --- execution-events -----------------------------------------------------------------------------------------------
+
+describe('execution-events', () => {
+  function statusChange(id: string | undefined, status: string, extra: Record<string, unknown> = {}) {
+    const name = `4444444444-${id ?? 'onb-ffffffffffffffff'}`;
+    return {
+      version: '0',
+      id: 'e1',
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      detail: {
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:Onboarding:${name}`,
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Onboarding',
+        name,
+        status,
+        input: id === undefined ? null : JSON.stringify({ id, path: 'link' }),
+        error: status === 'FAILED' ? 'Lambda.ServiceException' : null,
+        cause: null,
+        ...extra,
+      },
+    };
+  }
+
+  it('marks a record still open FAILED after a FAILED or TIMED_OUT execution, and releases its lock', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    expect(await executionEvents(statusChange(id, 'FAILED'))).toMatchObject({ id, status: 'FAILED', changed: true });
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'EXECUTION_FAILED', disposition: 'operator' });
+    expect(after.lastError!.message).toContain('Lambda.ServiceException');
+    expect(await readLock('4444444444')).toBeUndefined();
+
+    const other = await seed('onboarding', linkRequest('4444444445'), { path: 'link' });
+    expect(await executionEvents(statusChange(other, 'TIMED_OUT'))).toMatchObject({ status: 'FAILED', changed: true });
+  });
+
+  it('keeps a lastError a step recorded', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.samsungApprovalPending), { path: 'link' });
+    await outcome(linkCustomer, { id });
+    await executionEvents(statusChange(id, 'TIMED_OUT'));
+    expect((await record(id)).lastError?.code).toBe('ADD_EC_CUSTOMER_NOT_APPROVED');
+  });
+
+  it('marks an ABORTED execution CANCELLED', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    expect(await executionEvents(statusChange(id, 'ABORTED'))).toMatchObject({ status: 'CANCELLED', changed: true });
+  });
+
+  it('leaves a terminal record alone', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    await recordOutcome({ id, outcome: 'SUCCEEDED' });
+    expect(await executionEvents(statusChange(id, 'FAILED'))).toEqual({ id, status: 'SUCCEEDED', changed: false });
+  });
+
+  it('finds the record from the execution name when the input is missing', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const event = statusChange(undefined, 'FAILED');
+    event.detail.name = `4444444444-${id}`;
+    expect(await executionEvents(event)).toMatchObject({ id, status: 'FAILED' });
+  });
+
+  it('ignores other statuses and events that are not status changes', async () => {
+    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    expect(await executionEvents(statusChange(id, 'SUCCEEDED'))).toMatchObject({ changed: false, ignored: expect.any(String) });
+    expect(await executionEvents({ hello: 'world' })).toMatchObject({ changed: false, ignored: expect.any(String) });
+    expect((await record(id)).status).toBe('REQUESTED');
+    expect((await dynamo.items(process.env[ENV.tableName]!)).some((i) => i.pk === customerLockKey('4444444444'))).toBe(true);
+  });
+});
