@@ -1,0 +1,106 @@
+/**
+ * Recovery when the local stack starts: an accepted onboarding (offboarding, change) is never silently dropped. Every
+ * record that is not terminal (the GSI, per kind and open status) gets its execution running again:
+ * - its execution was interrupted by the last stop: it is resumed under the same name, at the state it was in (to
+ *   the API it is the same execution, still RUNNING, as in AWS where nothing stopped). Not from the start: a link
+ *   repeated after the customer approved it during the downtime answers 4002103 ALREADY_MANAGED, and would abort;
+ * - it has no execution (the API stopped between writing the record and starting it): started with the record's name;
+ * - its execution is closed although the record is open: a new execution `<name>-r<n>`, from the start (Knox steps
+ *   treat "already done" answers such as 4002104 as done).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { OPEN_STATUSES, RECORD_KINDS } from '../lib/domain/api-schemas';
+import { TABLE } from '../lib/domain/workflow';
+import type { LocalExecutions } from './engine';
+import { localExecutionArn, type LocalTable } from './template';
+
+/** The part of a record recovery reads (the handlers own the full layout). */
+const openRecordSchema = z.object({
+  pk: z.string(),
+  kind: z.enum(RECORD_KINDS),
+  status: z.string(),
+  executionName: z.string(),
+  executionArn: z.string().optional(),
+  path: z.enum(['link', 'create']).optional(),
+});
+type OpenRecord = z.infer<typeof openRecordSchema>;
+
+export interface RecoveryAction {
+  recordId: string;
+  kind: string;
+  status: string;
+  action: 'running' | 'resumed' | 'started' | 'restarted';
+  executionName: string;
+}
+
+/** Open records, read through the by-status index. */
+async function openRecords(client: DynamoDBClient, table: LocalTable): Promise<OpenRecord[]> {
+  const doc = DynamoDBDocumentClient.from(client);
+  const out: OpenRecord[] = [];
+  for (const kind of RECORD_KINDS) {
+    for (const status of OPEN_STATUSES) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: TABLE.byStatusIndex,
+            KeyConditionExpression: '#k = :k',
+            ExpressionAttributeNames: { '#k': TABLE.byStatusPartitionKey },
+            ExpressionAttributeValues: { ':k': `${kind}#${status}` },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const parsed = openRecordSchema.safeParse(item);
+          if (parsed.success) out.push(parsed.data);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+  }
+  return out;
+}
+
+/** The execution input a record's workflow starts with (design.md: the id, and the path for onboardings). */
+function inputOf(record: OpenRecord): string {
+  return JSON.stringify({ id: record.pk, ...(record.path ? { path: record.path } : {}) });
+}
+
+export async function recoverOpenRecords(client: DynamoDBClient, table: LocalTable, executions: LocalExecutions): Promise<RecoveryAction[]> {
+  const actions: RecoveryAction[] = [];
+  for (const record of await openRecords(client, table)) {
+    const machine = executions.machineOf(record.kind);
+    const arn = record.executionArn ?? localExecutionArn(machine.name, record.executionName);
+    const execution = executions.describe(arn);
+    const report = (action: RecoveryAction['action'], executionName: string): void => {
+      actions.push({ recordId: record.pk, kind: record.kind, status: record.status, action, executionName });
+    };
+    if (execution && executions.isRunning(arn)) {
+      report('running', execution.name);
+    } else if (execution?.status === 'RUNNING') {
+      executions.resume(arn);
+      report('resumed', execution.name);
+    } else if (!execution) {
+      executions.startExecution({ stateMachineArn: machine.arn, name: record.executionName, input: inputOf(record) });
+      report('started', record.executionName);
+    } else {
+      const name = freeName(executions, machine.name, execution.name);
+      executions.startExecution({ stateMachineArn: machine.arn, name, input: execution.input });
+      report('restarted', name);
+    }
+  }
+  return actions;
+}
+
+/** `<name>-r1`, `-r2`, ... whichever is unused (kept within Step Functions' 80 characters). */
+function freeName(executions: LocalExecutions, machineName: string, name: string): string {
+  const base = name.replace(/-r\d+$/, '');
+  for (let n = 1; ; n++) {
+    const suffix = `-r${n}`;
+    const candidate = `${base.slice(0, 80 - suffix.length)}${suffix}`;
+    if (!executions.describe(localExecutionArn(machineName, candidate))) return candidate;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The local stack end to end, through real HTTP only: the synthesized state machines run on the local engine with the
+ * real handler modules, dynalite and the Knox simulator. Covers a link onboarding approved by the customer, a create,
+ * a cancel, the local Step Functions API as the AWS SDK sees it, and a restart that resumes a waiting onboarding.
+ */
+import { ListExecutionsCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATES } from '../lib/domain/workflow';
+import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
+import { KnoxSimControl } from '../knox-sim/control';
+import { FIXTURES, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import type { LocalStack } from '../local/stack';
+import {
+  api,
+  getExecution,
+  listExecutions,
+  startRecord,
+  startTestStack,
+  statePath,
+  stateErrors,
+  tempDataDir,
+  waitForExecution,
+  waitForStatus,
+} from '../local/testing';
+
+const linkBody = (customerId: string) => ({
+  customerId,
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services: [{ service: 'KnoxMobileEnrollment' }],
+});
+
+function sfnClient(stack: LocalStack): SFNClient {
+  return new SFNClient({
+    endpoint: `http://127.0.0.1:${stack.ports.sfn}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+describe('the local stack', () => {
+  let stack: LocalStack;
+  let control: KnoxSimControl;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    control = new KnoxSimControl(stack.knoxUrl);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('links a customer, waits for its approval, and succeeds', async () => {
+    const started = await startRecord(stack.apiUrl, 'onboarding', linkBody(FIXTURES.unmanaged));
+    expect(started.status).toBe(202);
+    const id = String(started.body['onboardingId']);
+    const executionName = String(started.body['executionName']);
+
+    // The customer has not answered: the workflow polls on its (scaled) schedule.
+    await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
+    await control.approveLink(FIXTURES.unmanaged);
+    const record = await waitForStatus(stack.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record['customerId']).toBe(FIXTURES.unmanaged);
+    const statuses = (record.history ?? []).map((h) => h.status).filter((s) => s !== undefined);
+    expect(statuses[0]).toBe('REQUESTED');
+    expect(statuses).toContain('WAITING');
+    expect(statuses.at(-1)).toBe('SUCCEEDED');
+
+    const execution = await waitForExecution(stack.apiUrl, executionName, 'SUCCEEDED');
+    expect(execution.recordId).toBe(id);
+    expect(statePath(execution)).toEqual([
+      STATES.linkOrCreate,
+      STATES.linkCustomer,
+      STATES.waitForAnswer,
+      STATES.checkApproval,
+      STATES.needsChange,
+      STATES.recordSucceeded,
+      STATES.onboardingSucceeded,
+    ]);
+    // Each unanswered poll was a Knox.Wait retried on the polling schedule (one retry per poll).
+    const check = execution.path.find((s) => s.state === STATES.checkApproval)!;
+    expect(check.errors.length).toBeGreaterThan(0);
+    expect(new Set(stateErrors(execution, STATES.checkApproval))).toEqual(new Set([STEP_ERROR_NAMES.wait]));
+    expect(check.retries).toBe(check.errors.length);
+    expect(check.caught).toBeUndefined();
+
+    const listed = await listExecutions(stack.apiUrl);
+    expect(listed).toContainEqual(expect.objectContaining({ name: executionName, workflow: 'onboarding', status: 'SUCCEEDED', recordId: id }));
+  });
+
+  it('creates a new customer and succeeds', async () => {
+    const email = `ada.${Date.now().toString(36)}@acme.example`;
+    const started = await startRecord(stack.apiUrl, 'onboarding', {
+      customer: {
+        companyName: 'Acme Ltd',
+        companySize: '20-99',
+        industry: 'COMMUNICATIONS',
+        country: 'US',
+        street1: '1 Main St',
+        city: 'Chicago',
+        contact: { firstName: 'Ada', lastName: 'Lee', email },
+      },
+      managementType: 'JointlyManaged',
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxMobileEnrollment' }],
+    });
+    expect(started.status).toBe(202);
+    const record = await waitForStatus(stack.apiUrl, 'onboarding', String(started.body['onboardingId']), ['SUCCEEDED', 'FAILED', 'ABORTED']);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record['customerId']).toMatch(/^\d+$/);
+    const execution = await waitForExecution(stack.apiUrl, String(started.body['executionName']), 'SUCCEEDED');
+    expect(statePath(execution)).toEqual([STATES.linkOrCreate, STATES.createCustomer, STATES.recordSucceeded, STATES.onboardingSucceeded]);
+  });
+
+  it('serves the Step Functions API the SDK expects: idempotent StartExecution, history, listings', async () => {
+    const sfn = sfnClient(stack);
+    // Samsung has not approved this customer's account: the link waits (4002101) until we cancel.
+    const started = await startRecord(stack.apiUrl, 'onboarding', linkBody(FIXTURES.samsungApprovalPending));
+    const id = String(started.body['onboardingId']);
+    const executionName = String(started.body['executionName']);
+    await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
+
+    const arn = (await getExecution(stack.apiUrl, executionName))!.executionArn;
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    expect(described.status).toBe('RUNNING');
+    expect(JSON.parse(described.input!)).toEqual({ id, path: 'link' });
+    expect(described.startDate).toBeInstanceOf(Date);
+
+    // The same name and input while running: the same execution. Another input: ExecutionAlreadyExists.
+    const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: described.stateMachineArn, name: executionName, input: described.input }));
+    expect(again.executionArn).toBe(arn);
+    expect(again.startDate?.getTime()).toBe(described.startDate?.getTime());
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: described.stateMachineArn, name: executionName, input: '{"id":"other"}' })),
+    ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+
+    // Cancel: the API stops the execution; the status change marks the record CANCELLED.
+    const cancelled = await api(stack.apiUrl, 'DELETE', `/onboardings/${id}`);
+    expect(cancelled.status).toBeLessThan(300);
+    const record = await waitForStatus(stack.apiUrl, 'onboarding', id, ['CANCELLED', 'FAILED', 'ABORTED', 'SUCCEEDED']);
+    expect(record.status).toBe('CANCELLED');
+    const execution = await waitForExecution(stack.apiUrl, executionName, ['ABORTED', 'FAILED', 'SUCCEEDED']);
+    expect(execution.status).toBe('ABORTED');
+    expect(stateErrors(execution, STATES.linkCustomer).every((e) => e === STEP_ERROR_NAMES.wait)).toBe(true);
+
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
+    const types = (history.events ?? []).map((e) => e.type);
+    expect(types[0]).toBe('ExecutionStarted');
+    expect(types).toContain('TaskStateEntered');
+    expect(types).toContain('TaskFailed');
+    expect(types.at(-1)).toBe('ExecutionAborted');
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: described.stateMachineArn, statusFilter: 'ABORTED' }));
+    expect(listed.executions?.map((e) => e.name)).toContain(executionName);
+
+    // A closed execution's name is taken.
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: described.stateMachineArn, name: executionName, input: described.input })),
+    ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  });
+
+  it('answers like API Gateway for unknown routes, oversized bodies and bodies that are not JSON objects', async () => {
+    const unknown = await api(stack.apiUrl, 'GET', '/nowhere');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ message: expect.any(String) });
+
+    const tooLarge = await api(stack.apiUrl, 'POST', '/onboardings', JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }));
+    expect(tooLarge.status).toBe(413);
+
+    const notAnObject = await api(stack.apiUrl, 'POST', '/onboardings', '[1, 2]');
+    expect(notAnObject.status).toBe(400);
+    expect(notAnObject.body).toMatchObject({ message: expect.any(String), issues: expect.any(Array) });
+
+    expect((await api(stack.apiUrl, 'GET', '/executions/no-such-execution')).status).toBe(404);
+  });
+});
+
+describe('a restart on the same DATA_DIR', () => {
+  let knox: RunningKnoxSimulator;
+  let first: LocalStack | undefined;
+  let second: LocalStack | undefined;
+
+  // Knox lives outside the stack (as in production), so that its state outlives the restart.
+  beforeAll(async () => {
+    knox = await startKnoxSimulator({ host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await first?.stop();
+    await second?.stop();
+    await knox?.stop();
+  });
+
+  it('resumes an onboarding that was waiting for the customer', async () => {
+    const dataDir = tempDataDir();
+    first = await startTestStack({ dataDir, knoxBaseUrl: knox.url });
+    const started = await startRecord(first.apiUrl, 'onboarding', linkBody(FIXTURES.unmanaged));
+    const id = String(started.body['onboardingId']);
+    const executionName = String(started.body['executionName']);
+    await waitForStatus(first.apiUrl, 'onboarding', id, 'WAITING');
+
+    const ports = first.ports;
+    await first.stop();
+    first = undefined;
+    // The execution is still RUNNING on disk: it was interrupted, not ended.
+    const files = readdirSync(join(dataDir, 'executions')).filter((f) => f.includes(executionName));
+    expect(files).toHaveLength(1);
+    const saved = JSON.parse(readFileSync(join(dataDir, 'executions', files[0]!), 'utf8')) as { status: string };
+    expect(saved.status).toBe('RUNNING');
+    expect(existsSync(join(dataDir, 'dynamodb'))).toBe(true);
+
+    second = await startTestStack({
+      dataDir,
+      knoxBaseUrl: knox.url,
+      port: ports.api,
+      dynamoPort: ports.dynamo,
+      sfnPort: ports.sfn,
+      secretsPort: ports.secrets,
+    });
+    expect(second.apiUrl).toBe(`http://127.0.0.1:${ports.api}`);
+    expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: id, action: 'resumed', executionName }));
+
+    await new KnoxSimControl(knox.url).approveLink(FIXTURES.unmanaged);
+    const record = await waitForStatus(second.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
+    expect(record.status, JSON.stringify(record.history)).toBe('SUCCEEDED');
+
+    const execution = await waitForExecution(second.apiUrl, executionName, 'SUCCEEDED');
+    expect(execution.runs).toBe(2);
+    const types = execution.events.map((e) => e.type);
+    expect(types.indexOf('ExecutionInterrupted')).toBeGreaterThan(0);
+    expect(types.indexOf('ExecutionResumed')).toBeGreaterThan(types.indexOf('ExecutionInterrupted'));
+    // The resumed run continues where the execution was (polling the approval): the link is not sent again, which
+    // after an approval during the downtime would answer 4002103 and abort.
+    const resumedAt = execution.events.find((e) => e.type === 'ExecutionResumed')?.state;
+    expect(resumedAt).toBe(STATES.checkApproval);
+    const path = statePath(execution);
+    expect(path.filter((s) => s === STATES.linkCustomer)).toHaveLength(1);
+    expect(path.slice(-4)).toEqual([STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded]);
+  });
+});
