@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RECORD_KINDS, type RecordKind } from '../lib/domain/api-schemas';
-import { METADATA_KEYS } from '../lib/infra/metadata';
+import { METADATA_KEYS, STACK_NAME } from '../lib/infra/metadata';
 import {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
@@ -19,8 +19,7 @@ import {
   type ResourceRefs,
 } from './intrinsics';
 
-export const STACK_NAME = 'KnoxOnboardingStack';
-
+export { STACK_NAME };
 
 /** Lambda's default timeout when the template sets none. */
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;

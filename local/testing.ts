@@ -107,6 +107,20 @@ export async function waitForStatus(
   throw new Error(`${kind} ${id} did not reach ${wanted.join('|')}; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`);
 }
 
+/** Waits until the record has been polled at least `polls` times (its `pollCount`), so the customer's answer comes
+ * while the workflow is polling rather than during the first Wait. */
+export async function waitForPolls(apiUrl: string, kind: RecordKind, id: string, polls: number, options: WaitOptions = {}): Promise<RecordAnswer> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  let last: ApiAnswer<RecordAnswer> | undefined;
+  while (Date.now() < deadline) {
+    last = await getRecord(apiUrl, kind, id);
+    if (last.status === 200 && Number(last.body['pollCount'] ?? 0) >= polls) return last.body;
+    if (last.status === 200 && isTerminal(last.body.status)) break;
+    await sleep(options.intervalMs ?? 50);
+  }
+  throw new Error(`${kind} ${id} was not polled ${polls} times; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`);
+}
+
 export async function listExecutions(apiUrl: string): Promise<ExecutionSummary[]> {
   const answer = await api<{ executions: ExecutionSummary[] }>(apiUrl, 'GET', '/executions');
   if (answer.status !== 200) throw new Error(`GET /executions answered ${answer.status}`);

@@ -135,13 +135,13 @@ async function mspRequests(): Promise<{ method: string; path: string }[]> {
 // --- link-customer --------------------------------------------------------------------------------------------------
 
 describe('link-customer', () => {
-  it('links an unmanaged customer: IN_PROGRESS, knoxStatus Pending, one attempt, a history entry', async () => {
+  it('links an unmanaged customer: WAITING (on the customer), knoxStatus Pending, one attempt, a history entry', async () => {
     const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     const result = await linkCustomer({ id, executionName: 'x' });
 
     expect(result).toEqual({ customerId: FIXTURES.unmanaged, knoxStatus: 'Pending' });
     const after = await record(id);
-    expect(after).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Pending', attempts: { link: 1 }, kindStatus: 'onboarding#IN_PROGRESS' });
+    expect(after).toMatchObject({ status: 'WAITING', knoxStatus: 'Pending', attempts: { link: 1 }, kindStatus: 'onboarding#WAITING' });
     expect(after.lastError).toBeUndefined();
     expect(after.history.map((h) => h.event)).toEqual(['requested', 'status-changed', 'knox-call']);
     expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
@@ -480,7 +480,7 @@ describe('request-delink', () => {
   it('asks Knox to delink an active jointly managed customer: knoxStatus DelinkRequested', async () => {
     const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
     expect(await requestDelink({ id })).toEqual({ customerId: FIXTURES.ownedActive, knoxStatus: 'DelinkRequested' });
-    expect(await record(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'DelinkRequested', attempts: { delink: 1 } });
+    expect(await record(id)).toMatchObject({ status: 'WAITING', knoxStatus: 'DelinkRequested', attempts: { delink: 1 } });
   });
 
   it.each([

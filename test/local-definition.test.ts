@@ -38,9 +38,9 @@ beforeAll(async () => {
 });
 
 describe('template resolution', () => {
-  it('finds the stack the CDK app synthesizes', async () => {
-    const { STACK_NAME: cdkStackName } = await import('../lib/infra/knox-onboarding-stack');
-    expect(STACK_NAME).toBe(cdkStackName);
+  it('finds the stack the CDK app synthesizes', () => {
+    expect(template.Resources).toBeDefined();
+    expect(STACK_NAME).toBe('KnoxOnboardingStack');
   });
 
   it('resolves the three state machines to ASL without unresolved tokens, valid for the engine', () => {

@@ -22,6 +22,7 @@ import {
   stateErrors,
   tempDataDir,
   waitForExecution,
+  waitForPolls,
   waitForStatus,
 } from '../local/testing';
 
@@ -60,6 +61,7 @@ describe('the local stack', () => {
 
     // The customer has not answered: the workflow polls on its (scaled) schedule.
     await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
+    await waitForPolls(stack.apiUrl, 'onboarding', id, 1);
     await control.approveLink(FIXTURES.unmanaged);
     const record = await waitForStatus(stack.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
     expect(record.status).toBe('SUCCEEDED');
@@ -198,7 +200,7 @@ describe('a restart on the same DATA_DIR', () => {
     const started = await startRecord(first.apiUrl, 'onboarding', linkBody(FIXTURES.unmanaged));
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
-    await waitForStatus(first.apiUrl, 'onboarding', id, 'WAITING');
+    await waitForPolls(first.apiUrl, 'onboarding', id, 1);
 
     const ports = first.ports;
     await first.stop();

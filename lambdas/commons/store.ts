@@ -30,6 +30,7 @@ import {
   type RecordStatus,
   type TerminalStatus,
 } from '../../lib/domain/api-schemas';
+import { AWAITING_CUSTOMER_STATUSES } from '../../lib/domain/knox-schemas';
 import { ID_PREFIX, TABLE, customerLockKey } from '../../lib/domain/workflow';
 import { tableConfig } from './config';
 import { logger } from './powertools';
@@ -350,13 +351,16 @@ export interface SuccessFields {
  * answered), and `lastError` cleared (the error it describes is behind us; history keeps it).
  */
 export async function recordSuccess(id: string, step: StepKey, fields: SuccessFields): Promise<WorkflowRecord | undefined> {
-  const update = new RecordUpdate(id, nowIso()).status('IN_PROGRESS').remove('lastError');
+  // A link or delink that went through leaves the customer to answer: the record waits on the customer.
+  const status: RecordStatus =
+    fields.knoxStatus !== undefined && AWAITING_CUSTOMER_STATUSES.includes(fields.knoxStatus) ? 'WAITING' : 'IN_PROGRESS';
+  const update = new RecordUpdate(id, nowIso()).status(status).remove('lastError');
   if (fields.knoxStatus !== undefined) update.set('knoxStatus', fields.knoxStatus);
   if (fields.customerId !== undefined) update.set('customerId', fields.customerId);
   update.history({
     event: fields.alreadyDone ? HISTORY_EVENTS.alreadyDone : HISTORY_EVENTS.knoxCall,
     step,
-    status: 'IN_PROGRESS',
+    status,
     ...(fields.knoxStatus !== undefined ? { knoxStatus: fields.knoxStatus } : {}),
     ...(fields.alreadyDone ? { error: fields.alreadyDone } : {}),
     ...(fields.detail ? { detail: fields.detail } : {}),

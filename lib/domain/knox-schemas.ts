@@ -15,6 +15,8 @@ export const ACCESS_TYPES = ['FullAccess', 'NoAccess'] as const;
 export const COMPANY_SIZES = ['0-19', '20-99', '100-249', '250-499', '500-999', '1000+'] as const;
 /** Knox customer status (assumed field). */
 export const CUSTOMER_STATUSES = ['Active', 'Pending', 'Rejected', 'DelinkRequested'] as const;
+/** Statuses in which the customer has to answer a request of ours: the record is WAITING meanwhile. */
+export const AWAITING_CUSTOMER_STATUSES: readonly string[] = ['Pending', 'DelinkRequested'];
 /** Service names (assumed spellings but KnoxManage). */
 export const SERVICES = [
   'KnoxManage',

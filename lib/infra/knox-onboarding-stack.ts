@@ -12,7 +12,7 @@ import { Monitoring } from './monitoring';
 import { StateTable } from './state-table';
 import { Workflows } from './workflows';
 
-export const STACK_NAME = 'KnoxOnboardingStack';
+export { STACK_NAME } from './metadata';
 
 export interface KnoxOnboardingStackProps extends StackProps {
   /** @default read from CDK context (see config.ts) */

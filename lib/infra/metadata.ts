@@ -13,3 +13,6 @@ export const METADATA_KEYS = {
   /** On the AWS::SecretsManager::Secret: "knox". */
   secret: 'knox-onboarding:secret',
 } as const;
+
+/** The stack's name: `cdk.out/<STACK_NAME>.template.json` is what the local stack reads. */
+export const STACK_NAME = 'KnoxOnboardingStack';
