@@ -215,6 +215,9 @@ export function listCustomers(ctx: RuleContext, query: URLSearchParams): SimAnsw
 
 type UpdateBody = ReturnType<typeof updateBodySchema.parse>;
 
+const hasActiveService = (c: SimCustomer, service: string) =>
+  c.managedServices.some((m) => m.service === service && m.status === 'Active');
+
 function updateRefusal(store: CustomerStore, c: SimCustomer, b: UpdateBody): KnoxErrorCodeName | undefined {
   if (c.status === 'DelinkRequested') return 'CANNOT_CHANGE_WHEN_DELINKING';
   if (c.status === 'Pending') return 'CANNOT_CHANGE_WHEN_PENDING';
@@ -223,15 +226,16 @@ function updateRefusal(store: CustomerStore, c: SimCustomer, b: UpdateBody): Kno
   if (hasRefusedService(services)) return 'SERVICE_NOT_VALID_SCP';
   if (hasBadPrefix(services)) return 'KM_TENANT_PREFIX_INVALID';
   if (services.some((s) => !c.accountServices.includes(s.service))) return 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT';
-  const added = services.filter((s) => !c.managedServices.some((m) => m.service === s.service));
+  // A service the customer has but not Active yet (left Pending by the approval) is switched on like a new one.
+  const added = services.filter((s) => !hasActiveService(c, s.service));
   if (added.length > 0 && b.accessType === undefined) return 'ACCESS_TYPE_REQUIRED';
   const km = added.find((s) => s.service === 'KnoxManage');
   return km && c.kmTenantDomain === undefined ? tenantRefusal(store, c.email, km.kmTenantPrefix) : undefined;
 }
 
 /**
- * `PUT /msp/v1/managedCustomers/{customerId}`. Listed services are switched on (assumed: services not listed stay
- * as they are); a new Knox Manage service gets its tenant.
+ * `PUT /msp/v1/managedCustomers/{customerId}`. Listed services are switched on, also those an approval left Pending
+ * (assumed: services not listed stay as they are); a new Knox Manage service gets its tenant.
  */
 export function updateCustomer(ctx: RuleContext, customerId: string, body: unknown): SimAnswer {
   const read = readBody(updateBodySchema, body);
@@ -246,8 +250,10 @@ export function updateCustomer(ctx: RuleContext, customerId: string, body: unkno
   if (b.managementType !== undefined) customer.managementType = b.managementType;
   if (b.accessType !== undefined) customer.accessType = b.accessType;
   for (const s of b.services ?? []) {
-    if (customer.managedServices.some((m) => m.service === s.service)) continue;
-    customer.managedServices.push({ service: s.service, status: 'Active' });
+    const held = customer.managedServices.find((m) => m.service === s.service);
+    if (held?.status === 'Active') continue;
+    if (held) held.status = 'Active';
+    else customer.managedServices.push({ service: s.service, status: 'Active' });
     if (s.service === 'KnoxManage' && customer.kmTenantDomain === undefined) {
       customer.kmTenantDomain = kmTenantDomain(customer.email, s.kmTenantPrefix || undefined);
     }

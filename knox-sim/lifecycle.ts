@@ -15,7 +15,21 @@ function touch(customer: SimCustomer, now: Date): void {
   delete customer.waiting;
 }
 
-/** The customer approves the pending link: Active, requested services on, management type as requested. */
+/**
+ * Whether a requested service stays `Pending` after the customer approves the link, until the MSP switches it on
+ * with an update (PUT): a KnoxManage asked for under a kmTenantPrefix, for a customer without a Knox Manage tenant.
+ * Why (assumed, consistent with the contract): a prefixed tenant domain can be refused (4002121 taken, 4002111
+ * malformed), and those codes are answered by create and update, never by link; so the approval does not set up the
+ * tenant, and the MSP's next update naming the prefix does. This is what makes an onboarding run "Change customer".
+ */
+export function awaitsUpdateAfterApproval(service: { service: string; kmTenantPrefix?: string }, customer: SimCustomer): boolean {
+  return service.service === 'KnoxManage' && Boolean(service.kmTenantPrefix) && customer.kmTenantDomain === undefined;
+}
+
+/**
+ * The customer approves the pending link: Active, management type as requested, requested services on but those
+ * that await the MSP's update (`awaitsUpdateAfterApproval`), which stay `Pending`.
+ */
 export function approveLink(customer: SimCustomer, now: Date): void {
   const link = customer.pendingLink;
   if (customer.status !== 'Pending' || link === undefined) {
@@ -24,9 +38,14 @@ export function approveLink(customer: SimCustomer, now: Date): void {
   customer.status = 'Active';
   customer.managementType = link.managementType;
   if (link.accessType !== undefined) customer.accessType = link.accessType;
-  customer.managedServices = link.services.map((s) => ({ service: s.service, status: 'Active' }));
+  customer.managedServices = link.services.map((s) => ({
+    service: s.service,
+    status: awaitsUpdateAfterApproval(s, customer) ? 'Pending' : 'Active',
+  }));
   const km = link.services.find((s) => s.service === 'KnoxManage');
-  if (km && customer.kmTenantDomain === undefined) customer.kmTenantDomain = kmTenantDomain(customer.email, km.kmTenantPrefix);
+  if (km && !awaitsUpdateAfterApproval(km, customer) && customer.kmTenantDomain === undefined) {
+    customer.kmTenantDomain = kmTenantDomain(customer.email, km.kmTenantPrefix);
+  }
   delete customer.pendingLink;
   touch(customer, now);
 }

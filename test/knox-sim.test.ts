@@ -297,7 +297,7 @@ describe('link, approve and reject', () => {
   it('link -> Pending -> approve -> Active with the requested services and management type', async () => {
     const body = linkBody(FIXTURES.unmanaged, {
       managementType: 'FullyManaged',
-      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'it' }],
+      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage' }],
     });
     const pending = expectCustomer(await link(body));
     expect(pending.status).toBe('Pending');
@@ -312,8 +312,42 @@ describe('link, approve and reject', () => {
       { service: 'KnoxMobileEnrollment', status: 'Active' },
       { service: 'KnoxManage', status: 'Active' },
     ]);
-    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('it.unmanaged.example');
+    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('unmanaged.example');
     expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+  });
+
+  it('approve leaves a KnoxManage asked for under a tenant prefix Pending until our update switches it on', async () => {
+    const body = linkBody(FIXTURES.unmanaged, {
+      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'it' }],
+    });
+    expectCustomer(await link(body));
+    await control.approveLink(FIXTURES.unmanaged);
+    const approved = expectCustomer(await getCustomer(FIXTURES.unmanaged));
+    expect(approved.status).toBe('Active');
+    expect(approved.managedServices).toEqual([
+      { service: 'KnoxMobileEnrollment', status: 'Active' },
+      { service: 'KnoxManage', status: 'Pending' },
+    ]);
+    // No tenant yet: the approval cannot refuse a prefix, so it does not create the tenant.
+    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBeUndefined();
+
+    // The service is not Active yet: switching it on needs accessType like adding a new one.
+    const km = [{ service: 'KnoxManage', kmTenantPrefix: 'it' }];
+    expectKnoxError(await update(FIXTURES.unmanaged, { services: km }), 'ACCESS_TYPE_REQUIRED');
+    const updated = expectCustomer(await update(FIXTURES.unmanaged, { accessType: 'FullAccess', services: km }));
+    expect(updated.managedServices).toEqual([
+      { service: 'KnoxMobileEnrollment', status: 'Active' },
+      { service: 'KnoxManage', status: 'Active' },
+    ]);
+    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('it.unmanaged.example');
+  });
+
+  it('approve switches a prefixed KnoxManage on at once for a customer that already has a tenant', async () => {
+    const added = await control.addCustomer({ kmTenantDomain: 'hq.tenanted.example', email: 'it@tenanted.example' });
+    expectCustomer(await link(linkBody(added.customerId, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'hq' }] })));
+    await control.approveLink(added.customerId);
+    expect(expectCustomer(await getCustomer(added.customerId)).managedServices).toEqual([{ service: 'KnoxManage', status: 'Active' }]);
+    expect((await control.customer(added.customerId)).kmTenantDomain).toBe('hq.tenanted.example');
   });
 
   it('reject -> Rejected, still visible to us, and a new link is allowed', async () => {

@@ -1,0 +1,427 @@
+/**
+ * What the end-to-end suites (test/e2e-*.test.ts) share on top of local/testing.ts: a stack with the simulator's
+ * control client and a DynamoDB client on the stack's dynalite endpoint (to read the raw record), request bodies,
+ * fresh simulated customers, and the assertions every scenario makes: the terminal status, the record (raw, in the
+ * table), the execution's path, and the Knox requests the simulator logged.
+ *
+ * The suites drive the stack only through its HTTP API and the simulator's control surface; the table is only read.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'vitest';
+import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../lib/domain/api-schemas';
+import { STEP_ERROR_NAMES, type Disposition } from '../lib/domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import { STATES, TABLE, customerLockKey } from '../lib/domain/workflow';
+import { KnoxSimControl } from '../knox-sim/control';
+import type { RequestLogEntry, SimCustomerInput } from '../knox-sim/model';
+import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '../knox-sim/world';
+import type { StepKey } from '../lambdas/commons/store';
+import type { ExecutionDetail, PathStep } from '../local/execution-path';
+import type { LocalStack, LocalStackOptions } from '../local/stack';
+import type { AslDefinition } from '../local/template';
+import {
+  api,
+  listExecutions,
+  startRecord,
+  startTestStack,
+  statePath,
+  waitForExecution,
+  waitForStatus,
+  type ApiAnswer,
+  type RecordAnswer,
+} from '../local/testing';
+
+// --- The stack ------------------------------------------------------------------------------------------------------
+
+export interface E2e {
+  stack: LocalStack;
+  control: KnoxSimControl;
+  db: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+/** A test stack (quiet, TIME_SCALE 0.001, temp DATA_DIR) with the built-in simulator, its control and the table. */
+export async function startE2e(options: LocalStackOptions = {}): Promise<E2e> {
+  // The suites need the built-in simulator (its control surface and its log) with its default client.
+  const stack = await startTestStack({ knoxCredentials: { ...SIM_DEFAULT_CREDENTIALS }, ...options });
+  if (!stack.simulator) {
+    await stack.stop();
+    throw new Error('the end-to-end suites need the built-in Knox simulator: unset KNOX_BASE_URL');
+  }
+  const db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${stack.ports.dynamo}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  return { stack, control: new KnoxSimControl(stack.knoxUrl), db, tableName: stack.model.table.name };
+}
+
+export async function stopE2e(e2e: E2e | undefined): Promise<void> {
+  if (!e2e) return;
+  e2e.db.destroy();
+  await e2e.stack.stop();
+}
+
+// --- Request bodies -------------------------------------------------------------------------------------------------
+
+export function linkRequest(customerId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }], ...overrides };
+}
+
+export function createRequest(
+  email: string,
+  overrides: Record<string, unknown> = {},
+  customer: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    customer: {
+      companyName: 'Acme Ltd',
+      companySize: '20-99',
+      industry: 'COMMUNICATIONS',
+      country: 'US',
+      street1: '1 Main St',
+      city: 'Chicago',
+      contact: { firstName: 'Ada', lastName: 'Lee', email },
+      ...customer,
+    },
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxMobileEnrollment' }],
+    ...overrides,
+  };
+}
+
+let emailSequence = 0;
+/** A contact e-mail no Knox account has yet, at a work domain of its own. */
+export function freshEmail(domain?: string): string {
+  emailSequence += 1;
+  const tag = `${Date.now().toString(36)}${emailSequence}`;
+  return `ada.${tag}@${domain ?? `acme-${tag}.example`}`;
+}
+
+/** A new Knox customer in the simulator (fixtures are shared; scenarios that change a customer get their own). */
+export async function newCustomer(e2e: E2e, input: SimCustomerInput = {}): Promise<string> {
+  return (await e2e.control.addCustomer(input)).customerId;
+}
+
+// --- Starting and finishing -----------------------------------------------------------------------------------------
+
+export interface Started {
+  kind: RecordKind;
+  id: string;
+  executionName: string;
+  answer: ApiAnswer<Record<string, unknown>>;
+}
+
+const ID_FIELDS: Record<RecordKind, string> = { onboarding: 'onboardingId', offboarding: 'offboardingId', change: 'changeId' };
+
+/** `POST` a request and expect it accepted (202): its id and execution name. */
+export async function start(
+  e2e: E2e,
+  kind: RecordKind,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Started> {
+  const answer = await startRecord(e2e.stack.apiUrl, kind, body, headers);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+  const id = String(answer.body[ID_FIELDS[kind]]);
+  return { kind, id, executionName: String(answer.body['executionName']), answer };
+}
+
+/** Waits for a status (the open ones too) through `GET /<kind>s/{id}`. */
+export function reach(e2e: E2e, started: Started, statuses: RecordStatus | readonly RecordStatus[]): Promise<RecordAnswer> {
+  return waitForStatus(e2e.stack.apiUrl, started.kind, started.id, statuses, { timeoutMs: 40_000 });
+}
+
+export interface Finished {
+  answer: RecordAnswer;
+  raw: Record<string, unknown>;
+  execution: ExecutionDetail;
+  requests: RequestLogEntry[];
+}
+
+/**
+ * Waits for a terminal status through the API, then reads what the scenario asserts on: the raw record, the
+ * execution once it has ended, and the simulator's request log.
+ */
+export async function finish(e2e: E2e, started: Started): Promise<Finished> {
+  const answer = await reach(e2e, started, TERMINAL_STATUSES);
+  const execution = await waitForExecution(e2e.stack.apiUrl, started.executionName, ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'], { timeoutMs: 40_000 });
+  return { answer, raw: await rawRecord(e2e, started.id), execution, requests: await e2e.control.requests() };
+}
+
+// --- The table ------------------------------------------------------------------------------------------------------
+
+/** The record as DynamoDB holds it. */
+export async function rawRecord(e2e: E2e, id: string): Promise<Record<string, unknown>> {
+  const result = await e2e.db.send(new GetCommand({ TableName: e2e.tableName, Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }));
+  if (!result.Item) throw new Error(`no item ${id} in the table`);
+  return result.Item;
+}
+
+/** The customer's lock item, if any (there is one while a workflow of the customer is open). */
+export async function lockItem(e2e: E2e, customerKey: string): Promise<Record<string, unknown> | undefined> {
+  const key = { [TABLE.partitionKey]: customerLockKey(customerKey) };
+  return (await e2e.db.send(new GetCommand({ TableName: e2e.tableName, Key: key, ConsistentRead: true }))).Item;
+}
+
+/** Every item's key (records and locks): to prove a refused request wrote nothing. */
+export async function tableKeys(e2e: E2e): Promise<string[]> {
+  const keys: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await e2e.db.send(new ScanCommand({ TableName: e2e.tableName, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': TABLE.partitionKey }, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    for (const item of page.Items ?? []) keys.push(String(item[TABLE.partitionKey]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return keys.sort();
+}
+
+/** Every record (not lock) whose customerKey is `customerKey`. */
+export async function recordsOfCustomer(e2e: E2e, customerKey: string): Promise<Record<string, unknown>[]> {
+  const records: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await e2e.db.send(new ScanCommand({
+      TableName: e2e.tableName,
+      // Lock items carry the customer only in their key: this filter finds records alone.
+      FilterExpression: '#customerKey = :customerKey',
+      ExpressionAttributeNames: { '#customerKey': 'customerKey' },
+      ExpressionAttributeValues: { ':customerKey': customerKey },
+      ConsistentRead: true,
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    }));
+    records.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return records;
+}
+
+interface RawHistoryEntry {
+  event: string;
+  status?: string;
+  step?: string;
+  error?: LastError;
+  detail?: string;
+}
+
+export function historyOf(raw: Record<string, unknown>): RawHistoryEntry[] {
+  return (raw['history'] as RawHistoryEntry[] | undefined) ?? [];
+}
+
+/** The Knox code names the record's history saw, in order (errors and already-done proofs). */
+export function historyCodes(raw: Record<string, unknown>): string[] {
+  return historyOf(raw).flatMap((h) => (h.error ? [h.error.code] : []));
+}
+
+/** The expected `lastError` of a table row, as the record and the API show it. */
+export function lastErrorFor(code: KnoxErrorCodeName, disposition?: Disposition): Record<string, unknown> {
+  const spec = specFor(code);
+  return { code: spec.code, errorCode: spec.errorCode, disposition: disposition ?? spec.disposition, message: expect.any(String) };
+}
+
+/**
+ * What holds for every finished record: the raw item agrees with the API answer, the GSI key follows the status,
+ * `version` counts every write (at least one per history entry), history starts REQUESTED and ends with the final
+ * status, and the customer's lock is released.
+ */
+export async function expectClosedRecord(e2e: E2e, finished: Finished, status: RecordStatus): Promise<void> {
+  const { raw, answer } = finished;
+  expect(answer.status, JSON.stringify(answer.history)).toBe(status);
+  expect(raw['status']).toBe(status);
+  expect(raw['kindStatus']).toBe(`${String(raw['kind'])}#${status}`);
+  expect(raw['version']).toEqual(expect.any(Number));
+  expect(raw['version'] as number).toBeGreaterThanOrEqual(historyOf(raw).length);
+  const statuses = historyOf(raw).filter((h) => h.status !== undefined).map((h) => h.status);
+  expect(statuses[0]).toBe('REQUESTED');
+  expect(statuses.at(-1)).toBe(status);
+  expect(historyOf(raw).at(-1)?.event).toBe('finished');
+  expect(await lockItem(e2e, String(raw['customerKey']))).toBeUndefined();
+}
+
+// --- The execution --------------------------------------------------------------------------------------------------
+
+export function stepOf(execution: ExecutionDetail, state: string): PathStep {
+  const step = execution.path.find((s) => s.state === state);
+  if (!step) throw new Error(`the execution never entered "${state}": ${execution.path.map((s) => s.state).join(' -> ')}`);
+  return step;
+}
+
+/** A Task that failed `count` times with `error` and was retried each time, then went on. */
+export function expectRetried(execution: ExecutionDetail, state: string, error: string, count: number): void {
+  const step = stepOf(execution, state);
+  expect(step.errors.map((e) => e.error)).toEqual(Array(count).fill(error));
+  expect(step.retries).toBe(count);
+  expect(step.caught).toBeUndefined();
+}
+
+/**
+ * A Task whose last failure (`error`) a Catch routed to `next`, after `retries` retries. The catcher matched `error`
+ * by name, or by States.ALL for errors no other catcher names (Knox.Operator, an exhausted Knox.Retry).
+ */
+export function expectCaught(execution: ExecutionDetail, state: string, error: string, next: string, retries = 0): void {
+  const step = stepOf(execution, state);
+  expect(step.errors.at(-1)?.error).toBe(error);
+  expect(step.retries).toBe(retries);
+  expect(step.caught?.next).toBe(next);
+  const byName = error !== STEP_ERROR_NAMES.operator && error !== STEP_ERROR_NAMES.retry;
+  expect(step.caught?.errorEquals).toContain(byName ? error : 'States.ALL');
+}
+
+/** The definition a workflow runs (as synthesized, unscaled): to read its retriers. */
+export function definitionOf(e2e: E2e, kind: RecordKind): AslDefinition {
+  const machine = e2e.stack.model.stateMachines.find((m) => m.workflow === kind);
+  if (!machine) throw new Error(`no ${kind} state machine`);
+  return machine.definition;
+}
+
+// --- The Knox request log -------------------------------------------------------------------------------------------
+
+/** Knox calls (the token endpoint left out). */
+export function knoxCalls(requests: RequestLogEntry[]): RequestLogEntry[] {
+  return requests.filter((r) => r.path !== TOKEN_PATH);
+}
+
+export const CALLS = {
+  link: (r: RequestLogEntry) => r.method === 'POST' && r.path === '/msp/v1/managedCustomers/link',
+  create: (r: RequestLogEntry) => r.method === 'POST' && r.path === '/msp/v1/managedCustomers',
+  delink: (r: RequestLogEntry) => r.method === 'POST' && r.path === '/msp/v1/managedCustomers/delink',
+  get: (id: string) => (r: RequestLogEntry) => r.method === 'GET' && r.path === `/msp/v1/managedCustomers/${id}`,
+  update: (id: string) => (r: RequestLogEntry) => r.method === 'PUT' && r.path === `/msp/v1/managedCustomers/${id}`,
+  list: (r: RequestLogEntry) => r.method === 'GET' && r.path.startsWith('/msp/v1/managedCustomers?'),
+  token: (r: RequestLogEntry) => r.path === TOKEN_PATH,
+} as const;
+
+/** Fault matches for the Knox calls (the simulator matches `path` as a substring, or `/regex/`). */
+export const FAULT_MATCH = {
+  link: { method: 'POST', path: '/managedCustomers/link' },
+  create: { method: 'POST', path: '/\\/managedCustomers$/' },
+} as const;
+
+// --- Refused at the API ---------------------------------------------------------------------------------------------
+
+/**
+ * A body our API refuses: 400 with the issue at `path` (its message matching `message`), and nothing behind it: no
+ * item in the table, no execution, no Knox request.
+ */
+export async function expectRefusedAtApi(e2e: E2e, kind: RecordKind, body: unknown, path: string, message: RegExp): Promise<void> {
+  const keysBefore = await tableKeys(e2e);
+  const executionsBefore = (await listExecutions(e2e.stack.apiUrl)).length;
+  await e2e.control.clearRequests();
+
+  const answer = await api<{ message: string; issues: { path: string; message: string }[] }>(e2e.stack.apiUrl, 'POST', `/${kind}s`, body);
+  expect(answer.status).toBe(400);
+  expect(answer.body.message).toEqual(expect.any(String));
+  expect(answer.body.issues).toContainEqual({ path, message: expect.stringMatching(message) });
+
+  expect(await tableKeys(e2e)).toEqual(keysBefore);
+  expect(await listExecutions(e2e.stack.apiUrl)).toHaveLength(executionsBefore);
+  expect(await e2e.control.requests()).toEqual([]);
+}
+
+// --- Paths through the diagrams -------------------------------------------------------------------------------------
+
+/** The paths through the diagrams the scenarios expect (state names in order). */
+export const PATHS = {
+  linked: [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded],
+  linkAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordAborted, STATES.onboardingAborted],
+  linkFailed: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordFailed, STATES.onboardingFailed],
+  createAborted: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordAborted, STATES.onboardingAborted],
+  delinked: [STATES.requestDelink, STATES.waitForAnswer, STATES.checkDelink, STATES.recordSucceeded, STATES.offboardingSucceeded],
+  delinkAborted: [STATES.requestDelink, STATES.recordAborted, STATES.offboardingAborted],
+  changed: [STATES.changeCustomer, STATES.recordSucceeded, STATES.changeSucceeded],
+  changeAborted: [STATES.changeCustomer, STATES.recordAborted, STATES.changeAborted],
+} as const;
+
+// --- Assertions a scenario of a code makes -----------------------------------------------------------------------------
+
+/** lastError is Knox's own answer: its code name, number, message and the table's disposition. */
+export function expectKnoxLastError(finished: Finished, code: KnoxErrorCodeName): void {
+  const spec = specFor(code);
+  const expected = { code: spec.code, errorCode: spec.errorCode, message: spec.message, disposition: spec.disposition };
+  expect(finished.raw['lastError']).toEqual(expected);
+  expect(finished.answer['lastError']).toEqual(expected);
+}
+
+/** The Knox calls of one kind (see CALLS). */
+export function only(requests: RequestLogEntry[], which: (r: RequestLogEntry) => boolean): RequestLogEntry[] {
+  return knoxCalls(requests).filter(which);
+}
+
+export interface RefusedByKnox {
+  kind: RecordKind;
+  body: unknown;
+  code: KnoxErrorCodeName;
+  /** The Task whose Knox call meets the code, and its key in the record's `attempts`. */
+  state: string;
+  step: StepKey;
+  path: readonly string[];
+  /** Which logged requests are that Task's call. */
+  call: (r: RequestLogEntry) => boolean;
+}
+
+/**
+ * An abort or invalid-request code: ABORTED after one Knox call, which the table's Catch routes to Record aborted;
+ * Knox changed nothing.
+ */
+export async function expectAbortedByKnox(e2e: E2e, o: RefusedByKnox): Promise<Finished> {
+  const spec = specFor(o.code);
+  const started = await start(e2e, o.kind, o.body);
+  const finished = await finish(e2e, started);
+
+  await expectClosedRecord(e2e, finished, 'ABORTED');
+  expectKnoxLastError(finished, o.code);
+  expect(finished.raw['attempts']).toEqual({ [o.step]: 1 });
+  expect(historyOf(finished.raw).filter((h) => h.event === 'knox-error').map((h) => h.error?.code)).toEqual([o.code]);
+
+  expect(finished.execution.status).toBe('SUCCEEDED'); // "<Kind> aborted" is a Succeed state: a business outcome
+  expect(statePath(finished.execution)).toEqual(o.path);
+  expectCaught(finished.execution, o.state, STEP_ERROR_NAMES[spec.disposition], STATES.recordAborted);
+
+  expect(only(finished.requests, o.call)).toEqual([
+    expect.objectContaining({ status: spec.httpStatus, errorCode: spec.errorCode, accepted: false }),
+  ]);
+  expect(knoxCalls(finished.requests).some((r) => r.accepted)).toBe(false);
+  return finished;
+}
+
+export interface WaitsForUnblock extends RefusedByKnox {
+  /** The control call that removes the reason to wait. */
+  unblock: () => Promise<unknown>;
+}
+
+/**
+ * A wait code: the Task meets it and the record is WAITING with it as lastError; the Task is retried on the polling
+ * schedule (Knox.Wait, one retry per poll) until the control call unblocks it; then the workflow SUCCEEDS and the
+ * Knox call is accepted exactly once.
+ */
+export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promise<Finished> {
+  const spec = specFor(o.code);
+  const started = await start(e2e, o.kind, o.body);
+  const waiting = await reach(e2e, started, 'WAITING');
+  expect(waiting['lastError']).toEqual({ code: spec.code, errorCode: spec.errorCode, message: spec.message, disposition: 'wait' });
+  expect(await rawRecord(e2e, started.id)).toMatchObject({ status: 'WAITING', kindStatus: `${o.kind}#WAITING` });
+
+  await o.unblock();
+  const finished = await finish(e2e, started);
+  await expectClosedRecord(e2e, finished, 'SUCCEEDED');
+  expect(finished.raw['lastError']).toBeUndefined(); // the success cleared it; history keeps it
+  const firstError = historyOf(finished.raw).find((h) => h.event === 'knox-error');
+  expect(firstError).toMatchObject({ step: o.step, status: 'WAITING', error: { code: o.code, disposition: 'wait' } });
+
+  expect(finished.execution.status).toBe('SUCCEEDED');
+  expect(statePath(finished.execution)).toEqual(o.path);
+  const task = stepOf(finished.execution, o.state);
+  expect(task.errors.length).toBeGreaterThan(0);
+  expectRetried(finished.execution, o.state, STEP_ERROR_NAMES.wait, task.errors.length);
+  expect((finished.raw['attempts'] as Record<string, number>)[o.step]).toBe(task.errors.length + 1);
+
+  // Every refused attempt is one logged call with the code; then one accepted call.
+  const calls = only(finished.requests, o.call);
+  expect(calls.slice(0, -1)).toEqual(Array(task.errors.length).fill(expect.objectContaining({ errorCode: spec.errorCode, accepted: false })));
+  expect(calls.at(-1)).toMatchObject({ status: 200, accepted: true });
+  return finished;
+}
