@@ -40,6 +40,12 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
     });
   });
+  // Bytes Node's HTTP parser cannot read (a bad Content-Length, an unknown method): still a JSON 400 with a message.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const body = JSON.stringify({ message: `The request could not be parsed as HTTP (${error.code ?? 'bad request'})` });
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, port, stop: () => closeServer(server) };

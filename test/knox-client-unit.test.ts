@@ -349,6 +349,13 @@ describe('listAllCustomers', () => {
     expect(seen.filter((r) => !isToken(r)).length).toBeLessThanOrEqual(5);
   });
 
+  it('stops after one repeated page when the server ignores pageNum and claims a huge totalCount', async () => {
+    const { knox, seen } = client((req) =>
+      isToken(req) ? tokenReply() : { status: 200, body: { totalCount: '999999999', customers: [customer('1'), customer('2')] } });
+    expect(await collect(knox.listAllCustomers(2))).toEqual(['1', '2']);
+    expect(seen.filter((r) => !isToken(r))).toHaveLength(2);
+  });
+
   it('passes a page’s error on to the reader', async () => {
     const { knox } = client((req) =>
       isToken(req) ? tokenReply() : req.url.searchParams.get('pageNum') === '2' ? knoxError(500, 'FAILURE', '5000000') : pageOf([customer('1'), customer('2')], req, 4));

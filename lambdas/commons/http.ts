@@ -49,6 +49,50 @@ export function headersOf(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiVa
   return headers;
 }
 
+/**
+ * Every value a header was sent with, whatever the spelling of its name (API Gateway keeps repeated headers, and the
+ * same name in two spellings, in `multiValueHeaders`).
+ */
+export function headerValues(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string[] {
+  const wanted = name.toLowerCase();
+  const values = Object.entries(event.multiValueHeaders ?? {})
+    .filter(([key]) => key.toLowerCase() === wanted)
+    .flatMap(([, list]) => list ?? []);
+  if (values.length > 0) return values;
+  return Object.entries(event.headers ?? {}).filter(([key, v]) => key.toLowerCase() === wanted && v !== undefined).map(([, v]) => v!);
+}
+
+/** Issues for query parameters sent more than once: the single-value map would silently keep only the last one. */
+export function repeatedParameterIssues(event: Pick<APIGatewayProxyEvent, 'multiValueQueryStringParameters'>): { path: string; message: string }[] {
+  return Object.entries(event.multiValueQueryStringParameters ?? {})
+    .filter(([, values]) => (values?.length ?? 0) > 1)
+    .map(([name]) => ({ path: name.slice(0, 64), message: 'may be given only once' }));
+}
+
+/**
+ * Characters no field of our bodies may hold: control characters (NUL included), unpaired surrogates, and U+FFFD,
+ * which stands for bytes that were not UTF-8. They would travel to Knox and into the records as they are.
+ */
+const UNFIT_TEXT = /[\p{Cc}\p{Cs}\uFFFD]/u;
+const UNFIT_TEXT_MESSAGE = 'holds a control character, an unpaired surrogate or U+FFFD (text that was not valid UTF-8)';
+const MAX_TEXT_ISSUES = 20;
+
+/** Issues for every string in a parsed body that holds unfit characters (walked without recursion: depth is the caller's). */
+export function unfitTextIssues(body: unknown): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const stack: { value: unknown; path: string }[] = [{ value: body, path: '' }];
+  while (stack.length > 0 && issues.length < MAX_TEXT_ISSUES) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (UNFIT_TEXT.test(value)) issues.push({ path, message: UNFIT_TEXT_MESSAGE });
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+      for (const [key, member] of entries.reverse()) stack.push({ value: member, path: path === '' ? key : `${path}.${key}` });
+    }
+  }
+  return issues;
+}
+
 /** `application/json`, `application/problem+json` and the like, with or without parameters. */
 function isJsonContentType(value: string): boolean {
   return /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());

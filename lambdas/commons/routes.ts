@@ -16,7 +16,16 @@ import {
   type RecordKind,
 } from '../../lib/domain/api-schemas';
 import { apiConfig } from './config';
-import { HttpError, badRequest, describeFailure, json, readJsonBody } from './http';
+import {
+  HttpError,
+  badRequest,
+  describeFailure,
+  headerValues,
+  json,
+  readJsonBody,
+  repeatedParameterIssues,
+  unfitTextIssues,
+} from './http';
 import { submit, type IntakeResult, type Submission } from './intake';
 import { describeError, logger, appendCorrelation } from './powertools';
 import {
@@ -94,10 +103,13 @@ export function postRequest(kind: RecordKind): RouteHandler {
     const rawKey = headers.get('idempotency-key');
     const key = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
     if (key && !key.success) issues.push(...key.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
+    // Sent twice, a key is ambiguous: which request would a repeat be compared with?
+    if (headerValues(event, 'idempotency-key').length > 1) issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
 
     const parsed = REQUEST_SCHEMAS[kind].safeParse(body);
     if (!parsed.success) issues.push(...describeFailure(parsed.error, body).issues);
-    if (!parsed.success || (key && !key.success)) throw badRequest({ message: 'The request is not valid', issues });
+    issues.push(...unfitTextIssues(body));
+    if (!parsed.success || issues.length > 0) throw badRequest({ message: 'The request is not valid', issues });
 
     const idempotencyKey = key?.success ? key.data : undefined;
     const submission = submissionOf(kind, parsed.data as Record<string, unknown>, idempotencyKey);
@@ -139,7 +151,11 @@ export function list(kind: RecordKind): RouteHandler {
   return async ({ event }) => {
     const input = event.queryStringParameters ?? {};
     const query = listSchema.safeParse(input);
-    if (!query.success) throw badRequest(describeFailure(query.error, input, 'The query is not valid'));
+    const repeated = repeatedParameterIssues(event);
+    if (!query.success || repeated.length > 0) {
+      const issues = query.success ? [] : describeFailure(query.error, input).issues;
+      throw badRequest({ message: 'The query is not valid', issues: [...repeated, ...issues] });
+    }
     const { status, cursor, limit = LIST_DEFAULT_LIMIT } = query.data;
 
     if (status !== undefined) {

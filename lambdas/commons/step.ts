@@ -171,7 +171,7 @@ async function handleKnoxError(
   }
 
   // A poll that meets the answer it met last time is not news: lastError stays, pollCount counts it.
-  const repeat = wasWaiting && thrown === 'wait' && record.lastError?.code === error.code;
+  const repeat = wasWaiting && thrown === 'wait' && record.lastError?.code === lastErrorOf(error).code;
   const becomesWaiting = thrown === 'wait' && !wasWaiting;
   const detail = thrown !== error.disposition ? `handled as ${thrown}: the record is waiting and is polled again` : hintOf(error);
   logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES[thrown] });
@@ -185,9 +185,10 @@ async function handleKnoxError(
   throw namedError(STEP_ERROR_NAMES[thrown], describe(error, hintOf(error)));
 }
 
-/** The thrown error's message: Knox code, message and hint (what the console's execution history shows). */
+/** The thrown error's message: Knox code, message and hint (what the console's execution history shows), bounded. */
 function describe(error: KnoxError, hint: string | undefined): string {
-  return `${error.code} (${error.errorCode}): ${error.message}${hint ? ` Hint: ${hint}` : ''}`;
+  const { code, errorCode, message } = lastErrorOf(error);
+  return `${code} (${errorCode}): ${message}${hint ? ` Hint: ${hint}` : ''}`;
 }
 
 /**

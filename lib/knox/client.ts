@@ -89,17 +89,20 @@ export class HttpKnoxClient implements KnoxClient {
 
   async *listAllCustomers(pageSize: number = DEFAULT_PAGE_SIZE): AsyncGenerator<KnoxCustomer> {
     const size = Math.max(1, Math.floor(pageSize));
-    let read = 0;
+    const seen = new Set<string>();
     let maxPages = 1;
     for (let pageNum = 1; pageNum <= maxPages; pageNum += 1) {
       const page = await this.listCustomers({ pageNum, pageSize: size, sortOrder: 'ascending' });
       const total = Number(page.totalCount);
       // Bound the loop by the first total: a server that ignores pageNum or keeps growing the list cannot keep us here.
       if (pageNum === 1) maxPages = Math.ceil(total / size);
-      for (const customer of page.customers) yield customer;
-      read += page.customers.length;
-      // An empty page before the total is reached means the list shrank while we read it: stop, do not spin.
-      if (read >= total || page.customers.length === 0) return;
+      const fresh = page.customers.filter((c) => !seen.has(c.customerId));
+      for (const customer of fresh) {
+        seen.add(customer.customerId);
+        yield customer;
+      }
+      // An empty page, or one with nothing new (a server that ignores pageNum and lies about totalCount), ends it.
+      if (seen.size >= total || fresh.length === 0) return;
     }
   }
 
