@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { ENV, RECORD_CLOSED_ERROR, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
+import { LIST_PAGE_ATTEMPTS } from '../lib/knox/client';
 import {
   startKnoxSimulator,
   FIXTURES,
@@ -334,11 +335,18 @@ describe('create-customer', () => {
     expect(after.customerId).toBeUndefined();
   });
 
-  it('a failing customer list during the 4002106 rule is handled as its own (retry) error', async () => {
+  it('a customer list that keeps failing during the 4002106 rule is handled as its own (retry) error', async () => {
     const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
-    await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' } });
+    await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' }, count: LIST_PAGE_ATTEMPTS });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
     expect((await record(id)).lastError?.code).toBe('FAILURE');
+  });
+
+  it('one failed page of the customer list during the 4002106 rule is asked again in place: the rule still decides', async () => {
+    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' } });
+    expect(await outcome(createCustomer, { id })).toBe(nameFor('EMAIL_ALREADY_IN_USAGE'));
+    expect((await record(id)).lastError?.code).toBe('EMAIL_ALREADY_IN_USAGE');
   });
 
   it.each([
@@ -486,7 +494,6 @@ describe('request-delink', () => {
   it.each([
     ['ownedFullyManaged', 'CANNOT_DELINK_FULLY_MANAGED'],
     ['ownedPending', 'CUSTOMER_PENDING_CANNOT_DELINK'],
-    ['ownedDelinkRequested', 'CANNOT_CHANGE_WHEN_DELINKING'],
     ['ownedRejected', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
     ['managedByOtherMsp', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
   ] as const)('%s: %s', async (fixture, code) => {
@@ -495,6 +502,17 @@ describe('request-delink', () => {
     const after = await record(id);
     expect(after.lastError?.code).toBe(code);
     expect(after.status).toBe(specFor(code).disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
+  });
+
+  it('4002116 on a delink is our own pending delink (a lost answer): already done, WAITING on the customer', async () => {
+    const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    await control.fault({ match: { method: 'POST', path: '/delink' }, fault: { type: 'workThen500' } });
+    expect(await outcome(requestDelink, { id })).toBe(nameFor('FAILURE'));
+    expect(await outcome(requestDelink, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+    const after = await record(id);
+    expect(after).toMatchObject({ status: 'WAITING', knoxStatus: 'DelinkRequested', attempts: { delink: 2 } });
+    expect(after.lastError).toBeUndefined();
+    expect(after.history.at(-1)).toMatchObject({ event: 'already-done', step: 'delink', error: { code: 'CANNOT_CHANGE_WHEN_DELINKING' } });
   });
 
   it('an unknown customer is 4042100', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { KnoxError } from '../lib/domain/knox-answer';
 import type { KnoxCustomer, NewCustomer } from '../lib/domain/knox-schemas';
 import type { Clock } from '../lib/knox/clock';
-import { HttpKnoxClient, createKnoxClient } from '../lib/knox/client';
+import { HttpKnoxClient, LIST_PAGE_ATTEMPTS, createKnoxClient } from '../lib/knox/client';
 import type { KnoxClientConfig } from '../lib/knox/types';
 
 const SECRET = 's3cr3t-value';
@@ -356,10 +356,29 @@ describe('listAllCustomers', () => {
     expect(seen.filter((r) => !isToken(r))).toHaveLength(2);
   });
 
-  it('passes a page’s error on to the reader', async () => {
-    const { knox } = client((req) =>
+  it('passes a page’s error on to the reader once the page failed LIST_PAGE_ATTEMPTS times', async () => {
+    const { knox, seen } = client((req) =>
       isToken(req) ? tokenReply() : req.url.searchParams.get('pageNum') === '2' ? knoxError(500, 'FAILURE', '5000000') : pageOf([customer('1'), customer('2')], req, 4));
     await expect(collect(knox.listAllCustomers(2))).rejects.toMatchObject({ code: 'FAILURE' });
+    expect(seen.filter((r) => r.url.searchParams.get('pageNum') === '2')).toHaveLength(LIST_PAGE_ATTEMPTS);
+  });
+
+  it('asks a page that failed transiently again in place, without starting the listing over', async () => {
+    const all = Array.from({ length: 6 }, (_, i) => customer(String(i + 1)));
+    let failures = 2;
+    const { knox, seen } = client((req) => {
+      if (isToken(req)) return tokenReply();
+      if (req.url.searchParams.get('pageNum') === '2' && failures-- > 0) return knoxError(500, 'FAILURE', '5000000');
+      return pageOf(all, req);
+    });
+    expect(await collect(knox.listAllCustomers(2))).toEqual(all.map((c) => c.customerId));
+    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual(['1', '2', '2', '2', '3']);
+  });
+
+  it('does not ask again a page refused for a reason no retry changes', async () => {
+    const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : knoxError(403, 'AUTHORIZATION_FAIL', '4030000')));
+    await expect(collect(knox.listAllCustomers(2))).rejects.toMatchObject({ code: 'AUTHORIZATION_FAIL' });
+    expect(seen.filter((r) => !isToken(r))).toHaveLength(1);
   });
 });
 

@@ -28,6 +28,10 @@ import type { KnoxClient, KnoxClientConfig, KnoxCredentials, ListCustomersOption
 
 export const CUSTOMERS_PATH = '/msp/v1/managedCustomers';
 export const DEFAULT_PAGE_SIZE = 50;
+/** A page of a full listing that fails transiently is asked again in place, this many times in all. */
+export const LIST_PAGE_ATTEMPTS = 4;
+const LIST_PAGE_RETRY_MS = 100;
+const LIST_PAGE_MAX_WAIT_MS = 1_000;
 
 /** What the credentials source must hand over (it reads a secret: checked here, at the boundary). */
 const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
@@ -92,7 +96,7 @@ export class HttpKnoxClient implements KnoxClient {
     const seen = new Set<string>();
     let maxPages = 1;
     for (let pageNum = 1; pageNum <= maxPages; pageNum += 1) {
-      const page = await this.listCustomers({ pageNum, pageSize: size, sortOrder: 'ascending' });
+      const page = await this.listPage({ pageNum, pageSize: size, sortOrder: 'ascending' });
       const total = Number(page.totalCount);
       // Bound the loop by the first total: a server that ignores pageNum or keeps growing the list cannot keep us here.
       if (pageNum === 1) maxPages = Math.ceil(total / size);
@@ -103,6 +107,23 @@ export class HttpKnoxClient implements KnoxClient {
       }
       // An empty page, or one with nothing new (a server that ignores pageNum and lies about totalCount), ends it.
       if (seen.size >= total || fresh.length === 0) return;
+    }
+  }
+
+  /**
+   * One page of a full listing. Pages are idempotent reads, so a transient failure is asked again in place (a few
+   * times, briefly): otherwise one failed page out of ten would throw the whole listing away, and under a flaky Knox
+   * a long listing might never complete. Single calls are not retried here: that is the state machine's job.
+   */
+  private async listPage(options: ListCustomersOptions): Promise<KnoxCustomerList> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.listCustomers(options);
+      } catch (error) {
+        if (!(error instanceof KnoxError) || error.disposition !== 'retry' || attempt >= LIST_PAGE_ATTEMPTS) throw error;
+        const waitMs = Math.min((error.retryAfterSeconds ?? 0) * 1000 || LIST_PAGE_RETRY_MS * attempt, LIST_PAGE_MAX_WAIT_MS);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
   }
 

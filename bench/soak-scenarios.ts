@@ -1,0 +1,195 @@
+/**
+ * The soak's workload: which scenario each onboarding and offboarding plays, the Knox customer the simulator is
+ * given for it (added through the control surface, with the script that plays the customer's part), the API body we
+ * send, and the terminal status the scenario dictates. The mix is drawn from the seed, so a seed replays the same
+ * workload (chaos is seeded separately in the simulator).
+ */
+import type { SimCustomerInput } from '../knox-sim/model';
+import { seededRandom } from '../knox-sim/faults';
+import { SIM_OTHER_MSP } from '../knox-sim/world';
+import type { RecordKind, TerminalStatus } from '../lib/domain/api-schemas';
+
+export const ONBOARDING_SCENARIOS = [
+  /** An unmanaged customer approves our link after a few polls: SUCCEEDED. */
+  'linkApproved',
+  /** A new customer is created: SUCCEEDED. */
+  'created',
+  /** Another MSP manages the customer (link 4002103): ABORTED. */
+  'managedElsewhere',
+  /** The customer rejects our link after a few polls: ABORTED. */
+  'rejected',
+  /** Another MSP's delink is still running (link 4002102, wait), then ends; the customer approves: SUCCEEDED. */
+  'delinkElsewhereThenApproved',
+] as const;
+export const OFFBOARDING_SCENARIOS = [
+  /** Our customer accepts the delink after a few polls: SUCCEEDED. */
+  'offboarded',
+] as const;
+export type OnboardingScenario = (typeof ONBOARDING_SCENARIOS)[number];
+export type OffboardingScenario = (typeof OFFBOARDING_SCENARIOS)[number];
+export type ScenarioName = OnboardingScenario | OffboardingScenario;
+
+/** Share of each onboarding scenario in the mix (a realistic week: mostly links that get approved). */
+export const ONBOARDING_MIX: Record<OnboardingScenario, number> = {
+  linkApproved: 0.4,
+  created: 0.25,
+  managedElsewhere: 0.1,
+  rejected: 0.1,
+  delinkElsewhereThenApproved: 0.15,
+};
+
+/** What each scenario must end as. */
+export const EXPECTED_STATUS: Record<ScenarioName, TerminalStatus> = {
+  linkApproved: 'SUCCEEDED',
+  created: 'SUCCEEDED',
+  managedElsewhere: 'ABORTED',
+  rejected: 'ABORTED',
+  delinkElsewhereThenApproved: 'SUCCEEDED',
+  offboarded: 'SUCCEEDED',
+};
+
+/** Scenarios whose run must put exactly one accepted link (or create) at Knox, and those that must put none. */
+export const LINKS_ONCE: readonly ScenarioName[] = ['linkApproved', 'rejected', 'delinkElsewhereThenApproved'];
+export const CREATES_ONCE: readonly ScenarioName[] = ['created'];
+
+/** Customer ids of the soak's own customers: outside the fixtures (1000000001...) and the simulator's (>= 2e9). */
+const ONBOARDING_ID_BASE = 1_100_000_000;
+const OFFBOARDING_ID_BASE = 1_200_000_000;
+
+const SERVICES = [{ service: 'KnoxMobileEnrollment' }];
+const MANAGEMENT = { managementType: 'JointlyManaged', accessType: 'FullAccess', services: SERVICES } as const;
+
+export interface SoakCase {
+  /** Position in the workload (0-based), per kind. */
+  index: number;
+  kind: Extract<RecordKind, 'onboarding' | 'offboarding'>;
+  scenario: ScenarioName;
+  /** The Knox customer this case is about; for a create, known only once Knox created it. */
+  customerId?: string;
+  /** For a create: the contact e-mail that identifies the created customer at Knox. */
+  email?: string;
+  /** Added to the simulator right before the request (so that timed delinks start with the request). */
+  simCustomer?: SimCustomerInput;
+  body: Record<string, unknown>;
+}
+
+export interface WorkloadOptions {
+  onboardings: number;
+  offboardings: number;
+  seed: number;
+  /** How long another MSP's delink keeps running after the request (ms): [min, max]. */
+  delinkElsewhereMs: [number, number];
+}
+
+/** The scenario of each onboarding: exact shares (rounded, the remainder to linkApproved), shuffled by the seed. */
+export function onboardingScenarios(count: number, random: () => number): OnboardingScenario[] {
+  const list: OnboardingScenario[] = [];
+  for (const scenario of ONBOARDING_SCENARIOS) {
+    if (scenario === 'linkApproved') continue;
+    for (let i = 0; i < Math.round(count * ONBOARDING_MIX[scenario]); i++) list.push(scenario);
+  }
+  while (list.length < count) list.push('linkApproved');
+  list.length = count;
+  // Fisher-Yates with the seeded generator.
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+  return list;
+}
+
+/** A whole number in [min, max]. */
+function between(random: () => number, min: number, max: number): number {
+  return min + Math.floor(random() * (max - min + 1));
+}
+
+function onboardingCase(index: number, scenario: OnboardingScenario, random: () => number, options: WorkloadOptions): SoakCase {
+  const customerId = String(ONBOARDING_ID_BASE + index);
+  const link = { customerId, ...MANAGEMENT };
+  const base = { index, kind: 'onboarding' as const, scenario };
+  switch (scenario) {
+    case 'linkApproved':
+      return { ...base, customerId, body: link, simCustomer: { customerId, script: { onLink: 'approve', afterGets: between(random, 1, 4) } } };
+    case 'rejected':
+      return { ...base, customerId, body: link, simCustomer: { customerId, script: { onLink: 'reject', afterGets: between(random, 1, 3) } } };
+    case 'managedElsewhere':
+      return {
+        ...base,
+        customerId,
+        body: link,
+        simCustomer: { customerId, ownerMsp: SIM_OTHER_MSP, status: 'Active', managedServices: ['KnoxMobileEnrollment'] },
+      };
+    case 'delinkElsewhereThenApproved':
+      return {
+        ...base,
+        customerId,
+        body: link,
+        simCustomer: {
+          customerId,
+          ownerMsp: SIM_OTHER_MSP,
+          status: 'DelinkRequested',
+          managedServices: ['KnoxMobileEnrollment'],
+          delinkEndsAfterMs: between(random, ...options.delinkElsewhereMs),
+          script: { onLink: 'approve', afterGets: between(random, 1, 2) },
+        },
+      };
+    case 'created': {
+      const email = `it.admin.${options.seed}.${index}@company-${index}.soak.example`;
+      return {
+        ...base,
+        email,
+        body: {
+          customer: {
+            companyName: `Soak Company ${index}`,
+            companySize: '20-99',
+            industry: 'COMMUNICATIONS',
+            country: 'US',
+            street1: `${index} Main St`,
+            city: 'Chicago',
+            contact: { firstName: 'Ada', lastName: `Soak${index}`, email },
+          },
+          ...MANAGEMENT,
+        },
+      };
+    }
+  }
+}
+
+function offboardingCase(index: number, random: () => number): SoakCase {
+  const customerId = String(OFFBOARDING_ID_BASE + index);
+  return {
+    index,
+    kind: 'offboarding',
+    scenario: 'offboarded',
+    customerId,
+    body: { customerId },
+    simCustomer: {
+      customerId,
+      status: 'Active',
+      managementType: 'JointlyManaged',
+      accessType: 'FullAccess',
+      managedServices: ['KnoxMobileEnrollment'],
+      script: { onDelink: 'accept', afterGets: between(random, 1, 3) },
+    },
+  };
+}
+
+/**
+ * The whole workload, in submission order: the offboardings spread evenly among the onboardings, as an operator's
+ * week would have them.
+ */
+export function buildWorkload(options: WorkloadOptions): SoakCase[] {
+  const random = seededRandom(options.seed);
+  const onboardings = onboardingScenarios(options.onboardings, random).map((s, i) => onboardingCase(i, s, random, options));
+  const offboardings = Array.from({ length: options.offboardings }, (_, i) => offboardingCase(i, random));
+  const total = onboardings.length + offboardings.length;
+  const out: SoakCase[] = [];
+  let off = 0;
+  for (const onboarding of onboardings) {
+    out.push(onboarding);
+    // Keep the share of offboardings steady over the run.
+    while (off < offboardings.length && (off + 1) / offboardings.length <= out.length / total + 1e-9) out.push(offboardings[off++]!);
+  }
+  while (off < offboardings.length) out.push(offboardings[off++]!);
+  return out;
+}
