@@ -15,7 +15,7 @@
  * 5. Logs: no unhandled rejection or uncaught exception, no ERROR line, nothing the local stack had to complain about.
  * 6. Secrets: neither the canary client secret nor any bearer token appears in any corpus; no `Bearer ` in logs.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RequestLogEntry, SimCustomer } from '../knox-sim/model';
 import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../knox-sim/world';
 import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '../lib/domain/api-schemas';

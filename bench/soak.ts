@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatReport } from './soak-report';
 import { runSoak, SOAK_DEFAULTS } from './soak-run';
 

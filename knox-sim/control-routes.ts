@@ -3,7 +3,7 @@
  * use it to play the customer's part (approve, reject, accept, refuse), to add customers, to inject faults and chaos,
  * and to read what the simulator saw.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonAnswer, type SimAnswer } from './answers';
 import { LifecycleError, acceptDelink, approveLink, rejectDelink, rejectLink } from './lifecycle';
 import {

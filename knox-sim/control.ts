@@ -2,7 +2,7 @@
  * A small typed client for the simulator's control surface (`/_sim/...`), over fetch. Tests and demos use it to play
  * the customer's part and to inject trouble; every answer is validated with the simulator's own schemas.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   requestLogEntrySchema,
   simCustomerSchema,

@@ -3,7 +3,7 @@
  * (`/_sim/...`). The server validates control bodies with these schemas; the typed control client (./control.ts)
  * validates the server's answers with them, so both sides share one definition.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCESS_TYPES, CUSTOMER_STATUSES, MANAGEMENT_TYPES, SERVICES } from '../lib/domain/knox-schemas';
 
 export type ManagementType = (typeof MANAGEMENT_TYPES)[number];

@@ -3,7 +3,7 @@
  * understand a request (types and vocabularies); every business rule (SamsungCarePlus, prefixes, accessType, ...)
  * is left to ./knox-rules.ts, so that a body our API would refuse still reaches the rule that answers Knox's code.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACCESS_TYPES, MANAGEMENT_TYPES, SERVICES } from '../lib/domain/knox-schemas';
 import { simOnlyError, type SimAnswer } from './answers';
 

@@ -6,7 +6,7 @@
  * raising would only make EventBridge retry an event that will never parse.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TerminalStatus } from '../lib/domain/api-schemas';
 import { logger, startInvocation } from './commons/powertools';
 import { finish, recordIdSchema, releaseLock } from './commons/store';

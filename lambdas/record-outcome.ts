@@ -9,7 +9,7 @@
  * before the step saw the deadline pass: that is recorded as WAIT_DEADLINE_EXCEEDED.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LastError } from '../lib/domain/api-schemas';
 import { STEP_ERROR_NAMES, dispositionOfErrorName } from '../lib/domain/dispositions';
 import { KnoxError } from '../lib/domain/knox-answer';

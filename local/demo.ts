@@ -5,7 +5,7 @@
  * with each execution's path through the diagram, and stops. Exits 1 when a scenario did not end as expected.
  */
 import { rmSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SIM_DEFAULT_CREDENTIALS } from '../knox-sim/world';
 import { DEMO_SCENARIOS, formatOutcomes, runDemo } from './demo-scenarios';
 import { startLocalStack } from './stack';

@@ -3,7 +3,7 @@
  * states in order, with failed attempts grouped by error name, retries, catches and where a restart resumed it).
  * The shapes are validated: they come over HTTP from GET /executions.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const summarySchema = z.object({
   name: z.string(),

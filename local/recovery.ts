@@ -10,7 +10,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OPEN_STATUSES, RECORD_KINDS } from '../lib/domain/api-schemas';
 import { TABLE } from '../lib/domain/workflow';
 import type { LocalExecutions } from './engine';

@@ -5,7 +5,7 @@
  * `off` leaves them unanswered until a control call).
  */
 import { relative } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KnoxSimControl } from '../knox-sim/control';
 import { FIXTURES } from '../knox-sim/fixtures';
 import { DEFAULTS, STATES } from '../lib/domain/workflow';

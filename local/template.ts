@@ -5,7 +5,7 @@
  * guessing logical ids. Every Ref/GetAtt becomes a deterministic fake name or ARN in us-east-1 / 000000000000.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RECORD_KINDS, type RecordKind } from '../lib/domain/api-schemas';
 import { METADATA_KEYS, STACK_NAME } from '../lib/infra/metadata';
 import {

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUSES, isTerminal, type RecordKind, type RecordStatus } from '../lib/domain/api-schemas';
 import type { ExecutionDetail, ExecutionSummary } from './execution-path';
 import type { ExecutionStatus } from './execution-store';

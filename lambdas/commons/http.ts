@@ -3,7 +3,7 @@
  * goes through before validation (size, content type, JSON). Every answer is JSON, and bad input is always a 4xx.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { validationFailure, type ValidationFailure } from '../../lib/domain/api-schemas';
 
 /** Largest body we read (API Gateway's own limit is 10 MB; our bodies are a few hundred bytes). */

@@ -8,7 +8,7 @@
  */
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createKnoxClient } from '../../lib/knox/client';
 import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
 import { knoxConfig } from './config';

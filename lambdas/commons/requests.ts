@@ -16,7 +16,7 @@ import type {
   ServiceRequest,
   UpdateRequest,
 } from '../../lib/domain/knox-schemas';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { INVALID_RECORD_ERROR, namedError } from './errors';
 import type { WorkflowRecord } from './store';
 

@@ -4,7 +4,7 @@
  * 4xx HttpError.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   OPEN_STATUSES,
   changeRequestSchema,

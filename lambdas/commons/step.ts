@@ -12,7 +12,7 @@
  * - a poll that meets the same waiting answer again adds no history entry (pollCount counts it).
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTerminal } from '../../lib/domain/api-schemas';
 import { STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { KnoxError } from '../../lib/domain/knox-answer';

@@ -2,7 +2,7 @@
  * zod schemas of our own HTTP API (../shared/product.md): request bodies, status words and answer shapes.
  * The API handler validates with them, the local stack and the tests build requests from their types.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   accessTypeSchema,
   checkManagementRules,

@@ -4,7 +4,7 @@
  * Nothing Knox (or a proxy in front of it) can send makes this throw anything but a KnoxError:
  * unknown codes, HTML pages, empty bodies and bodies of the wrong shape all become errors with a disposition.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Disposition } from './dispositions';
 import { specFor, specForErrorCode, type KnoxErrorCodeName } from './knox-errors';
 import { knoxErrorBodySchema } from './knox-schemas';

@@ -6,7 +6,7 @@
  * Validation rules that Knox enforces and that we can know in advance are here too, so that the API can refuse a
  * request with a 400 before any Knox call.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 // --- Vocabularies ---------------------------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
  * state machine that polls every 0 seconds.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULTS } from '../domain/workflow';
 
 /** Settings that only the infrastructure knows about (the workflow's own live in DEFAULTS). */

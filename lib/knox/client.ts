@@ -6,7 +6,7 @@
  * The client does not retry 5xx or 429 answers: the state machine does, from the dispositions. Its one repetition is
  * a call refused with 401 after the token has been refreshed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULTS } from '../domain/workflow';
 import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
 import {

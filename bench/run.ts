@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: what the workflow costs and how fast the local stack runs it, measured, each figure against a
+ * baseline taken in the same run (so ratios hold on a noisy machine). Prints one table; writes bench/results.json
+ * (the same rows, the raw measurements and the machine).
+ *
+ *   1. Lambda bundles: size of each synthesized asset, cold import time against an AWS-SDK-only baseline (bundles.ts)
+ *   2. State transitions, AWS history events and dollars per onboarding, from executed histories (transitions.ts)
+ *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
+ *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
+ *
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput), BENCH_IMPORT_RUNS (11),
+ * BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000), BENCH_CONCURRENCY (50).
+ */
+import '../local/polyfills';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ensureTemplate, PROJECT_DIR } from '../local/synth';
+import { measureBundles } from './bundles';
+import { renderTable, verdict, type Figure } from './figures';
+import { measureThroughput } from './throughput';
+import { measureTransitions } from './transitions';
+
+const PARTS = ['bundles', 'transitions', 'throughput'] as const;
+type Part = (typeof PARTS)[number];
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  // Fractions are allowed for time scales: "1/25200".
+  const [a, b] = raw.split('/').map(Number);
+  const value = b === undefined ? a! : a! / b;
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function partsFromEnv(): Part[] {
+  const raw = process.env['BENCH_ONLY'];
+  if (!raw) return [...PARTS];
+  const parts = raw.split(',').map((p) => p.trim());
+  const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
+  return parts as Part[];
+}
+
+async function main(): Promise<void> {
+  const log = (line: string): void => console.error(`[bench] ${line}`);
+  const parts = partsFromEnv();
+  const started = new Date();
+  log('synthesizing the CDK app if the template is stale');
+  await ensureTemplate({ log });
+
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+  if (parts.includes('bundles')) {
+    const m = await measureBundles({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+    figures.push(...m.figures);
+    raw['bundles'] = { results: m.results };
+  }
+  if (parts.includes('transitions')) {
+    const m = await measureTransitions({
+      timeScale: numberFromEnv('BENCH_TIME_SCALE', 1 / 25200),
+      deadlineTimeScale: numberFromEnv('BENCH_DEADLINE_TIME_SCALE', 1 / 10080),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['transitions'] = { schedule: m.schedule, maxNoticeDelaySeconds: m.maxNoticeDelaySeconds, runs: m.runs };
+  }
+  if (parts.includes('throughput')) {
+    const m = await measureThroughput({
+      count: Math.round(numberFromEnv('BENCH_ONBOARDINGS', 1000)),
+      concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['throughput'] = { count: m.count, concurrency: m.concurrency, stack: m.stack, floors: m.floors, overhead: m.overhead, profile: m.profile };
+  }
+
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryMb: Math.round(totalmem() / 1024 / 1024),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+  const results = {
+    startedAt: started.toISOString(),
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    machine,
+    parts,
+    figures: figures.map((f) => ({ ...f, verdict: verdict(f) })),
+    raw,
+  };
+  const file = join(PROJECT_DIR, 'bench', 'results.json');
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTable(figures));
+  console.log(`\n${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ${results.durationSeconds} s; raw measurements in bench/results.json`);
+}
+
+await main();
