@@ -3,7 +3,7 @@
  * time (409 with the open one's id), plus the onboarding that asks for more than the link gives and runs
  * "Change customer" after the approval, so that one POST ends with the customer configured as asked.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { specFor } from '../lib/domain/knox-errors';
 import { STATES } from '../lib/domain/workflow';
 import { FIXTURE_KM_TENANTS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
@@ -25,24 +25,11 @@ import {
   reach,
   recordsOfCustomer,
   start,
-  startE2e,
-  stopE2e,
-  type E2e,
+  useE2e,
   type Started,
 } from './e2e-support';
 
-let e2e: E2e;
-
-beforeAll(async () => {
-  e2e = await startE2e();
-});
-afterAll(async () => {
-  await stopE2e(e2e);
-});
-beforeEach(async () => {
-  await e2e.control.clearFaults();
-  await e2e.control.clearRequests();
-});
+const e2e = useE2e();
 
 const ours = { status: 'Active' } as const;
 

@@ -9,7 +9,7 @@
  * Transport trouble (429, token expiry, bodies that are not JSON, a dropped connection, revoked rights) is in
  * test/e2e-transport.test.ts.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { DEFAULTS, STATES } from '../lib/domain/workflow';
@@ -36,24 +36,11 @@ import {
   newCustomer,
   only,
   start,
-  startE2e,
+  useE2e,
   stepOf,
-  stopE2e,
-  type E2e,
 } from './e2e-support';
 
-let e2e: E2e;
-
-beforeAll(async () => {
-  e2e = await startE2e();
-});
-afterAll(async () => {
-  await stopE2e(e2e);
-});
-beforeEach(async () => {
-  await e2e.control.clearFaults();
-  await e2e.control.clearRequests();
-});
+const e2e = useE2e();
 
 // --- One scenario per seed code -------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../lib/domain/api-schemas';
 import { STEP_ERROR_NAMES, type Disposition } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
@@ -63,6 +63,25 @@ export async function stopE2e(e2e: E2e | undefined): Promise<void> {
   if (!e2e) return;
   e2e.db.destroy();
   await e2e.stack.stop();
+}
+
+/**
+ * The hooks most end-to-end files share: one stack for the file, and faults and the request log cleared before each
+ * test. The returned object is filled in before the first test runs.
+ */
+export function useE2e(options: LocalStackOptions = {}): E2e {
+  const e2e = {} as E2e;
+  beforeAll(async () => {
+    Object.assign(e2e, await startE2e(options));
+  });
+  afterAll(async () => {
+    if (e2e.stack) await stopE2e(e2e);
+  });
+  beforeEach(async () => {
+    await e2e.control.clearFaults();
+    await e2e.control.clearRequests();
+  });
+  return e2e;
 }
 
 // --- Request bodies -------------------------------------------------------------------------------------------------

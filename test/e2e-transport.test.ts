@@ -4,7 +4,7 @@
  * onboarding SUCCEEDS with exactly one accepted link. A token that expires mid-run is refreshed once by the client,
  * invisibly to the workflow. (4030000 AUTHORIZATION_FAIL, revoked rights, is the seed scenario in e2e-codes.)
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { STATES } from '../lib/domain/workflow';
@@ -23,23 +23,10 @@ import {
   newCustomer,
   reach,
   start,
-  startE2e,
-  stopE2e,
-  type E2e,
+  useE2e,
 } from './e2e-support';
 
-let e2e: E2e;
-
-beforeAll(async () => {
-  e2e = await startE2e();
-});
-afterAll(async () => {
-  await stopE2e(e2e);
-});
-beforeEach(async () => {
-  await e2e.control.clearFaults();
-  await e2e.control.clearRequests();
-});
+const e2e = useE2e();
 
 const LINKED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded];
 
