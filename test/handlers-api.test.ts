@@ -5,26 +5,18 @@
  */
 import 'aws-sdk-client-mock-vitest/extend';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
 import { ENV, customerLockKey } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
-import { logger } from '../lambdas/commons/powertools';
-import { finish, getRecord, resetStoreClient } from '../lambdas/commons/store';
-import { resetWorkflowClient } from '../lambdas/commons/workflows';
+import { finish, getRecord } from '../lambdas/commons/store';
 import { MAX_BODY_BYTES } from '../lambdas/commons/http';
-import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
+import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './api-harness';
+import { createRequest, linkRequest } from './handlers-support';
 
-const ARNS = {
-  onboarding: 'arn:aws:states:us-east-1:123456789012:stateMachine:Onboarding',
-  offboarding: 'arn:aws:states:us-east-1:123456789012:stateMachine:Offboarding',
-  change: 'arn:aws:states:us-east-1:123456789012:stateMachine:Change',
-};
-
-const sfn = mockClient(SFNClient);
-let dynamo: LocalDynamo;
-let table: string;
+const ARNS = TEST_STATE_MACHINE_ARNS;
+const harness = useApiHarness();
+const { sfn } = harness;
 
 interface CallOptions {
   body?: unknown;
@@ -59,35 +51,8 @@ async function call(method: string, path: string, options: CallOptions = {}): Pr
 }
 
 function startedArn(name: string, machine = ARNS.onboarding): string {
-  return `${machine.replace(':stateMachine:', ':execution:')}:${name}`;
+  return executionArnOf(machine, name);
 }
-
-beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  dynamo = await startLocalDynamo();
-  setAwsTestEnvironment(dynamo.endpoint);
-  process.env[ENV.onboardingStateMachineArn] = ARNS.onboarding;
-  process.env[ENV.offboardingStateMachineArn] = ARNS.offboarding;
-  process.env[ENV.changeStateMachineArn] = ARNS.change;
-  process.env[ENV.waitDeadlineSeconds] = '3600';
-  resetStoreClient();
-  resetWorkflowClient();
-});
-
-afterAll(async () => {
-  sfn.restore();
-  await dynamo.stop();
-});
-
-beforeEach(async () => {
-  table = await dynamo.newTable();
-  sfn.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string }) => ({
-    executionArn: startedArn(input.name, input.stateMachineArn),
-    startDate: new Date(),
-  }));
-  sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
-});
 
 describe('POST /onboardings', () => {
   it('records a link onboarding, locks the customer and starts its execution', async () => {
@@ -119,7 +84,7 @@ describe('POST /onboardings', () => {
     expect(Date.parse(record!.deadline) - Date.parse(record!.createdAt)).toBe(3600 * 1000);
     expect(record!.history.map((h) => h.event)).toEqual(['requested', 'execution-started']);
 
-    const items = await dynamo.items(table);
+    const items = await harness.dynamo.items(harness.table);
     expect(items.find((i) => i.pk === customerLockKey('1234567890'))).toMatchObject({ recordId: body.onboardingId, kind: 'onboarding' });
   });
 
@@ -146,7 +111,7 @@ describe('POST /onboardings', () => {
 
   it('derives the id from the key, so a key gives the same id in any table', async () => {
     const first = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'IDEMPOTENCY-KEY': 'fixed-key' } });
-    await dynamo.newTable();
+    await harness.dynamo.newTable();
     const second = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'Idempotency-Key': 'fixed-key' } });
     expect(second.body.onboardingId).toBe(first.body.onboardingId);
   });
@@ -169,7 +134,7 @@ describe('POST /onboardings', () => {
     expect(second.status).toBe(200);
     expect(second.body.onboardingId).toBe(first.body.onboardingId);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
-    const records = (await dynamo.items(table)).filter((i) => String(i.pk).startsWith('onb-'));
+    const records = (await harness.dynamo.items(harness.table)).filter((i) => String(i.pk).startsWith('onb-'));
     expect(records).toHaveLength(1);
   });
 
@@ -223,14 +188,14 @@ describe('POST /onboardings', () => {
     const second = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
     expect(second.status).toBe(202);
     expect(second.body.onboardingId).not.toBe(first.body.onboardingId);
-    const lock = (await dynamo.items(table)).find((i) => i.pk === customerLockKey('1234567890'));
+    const lock = (await harness.dynamo.items(harness.table)).find((i) => i.pk === customerLockKey('1234567890'));
     expect(lock?.recordId).toBe(second.body.onboardingId);
   });
 });
 
 describe('bad requests write nothing and start nothing', () => {
   async function expectNothingRecorded(): Promise<void> {
-    expect(await dynamo.items(table)).toEqual([]);
+    expect(await harness.dynamo.items(harness.table)).toEqual([]);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   }
 
@@ -456,7 +421,7 @@ describe('DELETE /onboardings/{id}', () => {
     expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: startedArn(posted.body.executionName) });
     const record = await getRecord(posted.body.onboardingId);
     expect(record).toMatchObject({ status: 'CANCELLED', kindStatus: 'onboarding#CANCELLED' });
-    expect((await dynamo.items(table)).some((i) => i.pk === customerLockKey('1234567890'))).toBe(false);
+    expect((await harness.dynamo.items(harness.table)).some((i) => i.pk === customerLockKey('1234567890'))).toBe(false);
 
     const again = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
     expect(again.status).toBe(202);

@@ -11,18 +11,14 @@
  */
 import 'aws-sdk-client-mock-vitest/extend';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordKind } from '../lib/domain/api-schemas';
-import { ENV, ID_PREFIX } from '../lib/domain/workflow';
+import { ID_PREFIX } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
 import { MAX_BODY_BYTES } from '../lambdas/commons/http';
-import { logger } from '../lambdas/commons/powertools';
-import { resetStoreClient } from '../lambdas/commons/store';
-import { resetWorkflowClient } from '../lambdas/commons/workflows';
-import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
+import { useApiHarness } from './api-harness';
 import {
   COLLECTIONS,
   KINDS,
@@ -46,43 +42,11 @@ import {
   type BrokenBody,
 } from './hostile-support';
 
-const ARNS = {
-  onboarding: 'arn:aws:states:us-east-1:123456789012:stateMachine:Onboarding',
-  offboarding: 'arn:aws:states:us-east-1:123456789012:stateMachine:Offboarding',
-  change: 'arn:aws:states:us-east-1:123456789012:stateMachine:Change',
-};
 /** API Gateway's limit on a Lambda proxy answer: a bigger one would reach the caller as a 502. */
 const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;
 
-const sfn = mockClient(SFNClient);
-let dynamo: LocalDynamo;
-let table: string;
-
-beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  dynamo = await startLocalDynamo();
-  setAwsTestEnvironment(dynamo.endpoint);
-  process.env[ENV.onboardingStateMachineArn] = ARNS.onboarding;
-  process.env[ENV.offboardingStateMachineArn] = ARNS.offboarding;
-  process.env[ENV.changeStateMachineArn] = ARNS.change;
-  process.env[ENV.waitDeadlineSeconds] = '3600';
-  resetStoreClient();
-  resetWorkflowClient();
-});
-
-afterAll(async () => {
-  sfn.restore();
-  await dynamo.stop();
-});
-
-beforeEach(async () => {
-  table = await dynamo.newTable();
-  sfn.reset();
-  sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string }) => ({
-    executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`,
-    startDate: new Date(),
-  }));
-});
+const harness = useApiHarness();
+const { sfn } = harness;
 
 // --- Requests -------------------------------------------------------------------------------------------------------
 
@@ -187,7 +151,7 @@ async function expectRefused(request: Request, expectation: Expectation): Promis
     expect(issues.some((i) => covers(i.path, at)), `no issue at ${at}: ${JSON.stringify(issues).slice(0, 500)}`).toBe(true);
   }
 
-  expect(await dynamo.items(table)).toEqual([]);
+  expect(await harness.dynamo.items(harness.table)).toEqual([]);
   expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
 }
 
@@ -389,7 +353,7 @@ describe('valid bodies', () => {
       expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, started);
     }), { numRuns: 300 });
 
-    const records = (await dynamo.items(table)).filter((i) => /^(onb|off|chg)-/.test(String(i.pk)));
+    const records = (await harness.dynamo.items(harness.table)).filter((i) => /^(onb|off|chg)-/.test(String(i.pk)));
     expect(records).toHaveLength(started);
   });
 });

@@ -1,0 +1,62 @@
+/**
+ * The set-up the API handler suites share: a real in-memory dynalite (a fresh table per test), Step Functions mocked
+ * with aws-sdk-client-mock (StartExecution answers an execution ARN, StopExecution succeeds), and the environment the
+ * api handler reads. Call `useApiHarness()` at the top of a test file; its fields are filled in by the hooks.
+ */
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { ENV } from '../lib/domain/workflow';
+import { logger } from '../lambdas/commons/powertools';
+import { resetStoreClient } from '../lambdas/commons/store';
+import { resetWorkflowClient } from '../lambdas/commons/workflows';
+import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
+
+export const TEST_STATE_MACHINE_ARNS = {
+  onboarding: 'arn:aws:states:us-east-1:123456789012:stateMachine:Onboarding',
+  offboarding: 'arn:aws:states:us-east-1:123456789012:stateMachine:Offboarding',
+  change: 'arn:aws:states:us-east-1:123456789012:stateMachine:Change',
+};
+
+/** The ARN Step Functions gives an execution `name` of a state machine. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+const newSfnMock = () => mockClient(SFNClient);
+
+export interface ApiHarness {
+  readonly sfn: ReturnType<typeof newSfnMock>;
+  dynamo: LocalDynamo;
+  /** This test's table. */
+  table: string;
+}
+
+export function useApiHarness(): ApiHarness {
+  const harness = { sfn: newSfnMock() } as ApiHarness;
+  beforeAll(async () => {
+    logger.setLogLevel('SILENT');
+    harness.dynamo = await startLocalDynamo();
+    setAwsTestEnvironment(harness.dynamo.endpoint);
+    process.env[ENV.onboardingStateMachineArn] = TEST_STATE_MACHINE_ARNS.onboarding;
+    process.env[ENV.offboardingStateMachineArn] = TEST_STATE_MACHINE_ARNS.offboarding;
+    process.env[ENV.changeStateMachineArn] = TEST_STATE_MACHINE_ARNS.change;
+    process.env[ENV.waitDeadlineSeconds] = '3600';
+    resetStoreClient();
+    resetWorkflowClient();
+  });
+  afterAll(async () => {
+    harness.sfn.restore();
+    await harness.dynamo?.stop();
+  });
+  beforeEach(async () => {
+    harness.table = await harness.dynamo.newTable();
+    harness.sfn.reset();
+    harness.sfn.on(StartExecutionCommand).callsFake((input: { stateMachineArn: string; name: string }) => ({
+      executionArn: executionArnOf(input.stateMachineArn, input.name),
+      startDate: new Date(),
+    }));
+    harness.sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+  });
+  return harness;
+}
