@@ -317,9 +317,17 @@ describe('methods, paths and queries', () => {
     }), { numRuns: 400 });
   });
 
+  it('refuses query and header names that are Object.prototype names like any other unknown name', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const multiQuery: Record<string, string[]> = Object.create(null);
+      multiQuery[name] = ['x'];
+      await expectRefused({ method: 'GET', path: '/onboardings', multiQuery }, { statuses: [400], message: /query/ });
+    }
+  });
+
   it('refuses query tricks on GET /onboardings: unknown, repeated, non-status words, bad limits and cursors', async () => {
     await fc.assert(fc.asyncProperty(badListQuery, async ({ params, issueAt }) => {
-      const multiQuery: Record<string, string[]> = {};
+      const multiQuery: Record<string, string[]> = Object.create(null);
       for (const [name, value] of params) (multiQuery[name] ??= []).push(value);
       await expectRefused({ method: 'GET', path: '/onboardings', multiQuery }, { statuses: [400], message: /query/, issueAt });
     }), { numRuns: 400 });
