@@ -27,7 +27,7 @@ import {
   start,
   useE2e,
   type Started,
-} from './e2e-support';
+} from './support/e2e-support';
 
 const e2e = useE2e();
 

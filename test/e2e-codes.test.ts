@@ -38,7 +38,7 @@ import {
   start,
   useE2e,
   stepOf,
-} from './e2e-support';
+} from './support/e2e-support';
 
 const e2e = useE2e();
 

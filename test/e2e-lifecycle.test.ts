@@ -35,7 +35,7 @@ import {
   stepOf,
   stopE2e,
   type E2e,
-} from './e2e-support';
+} from './support/e2e-support';
 
 const LINKED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded];
 const CHECK_ABORTED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.recordAborted, STATES.onboardingAborted];

@@ -24,7 +24,7 @@ import {
   reach,
   start,
   useE2e,
-} from './e2e-support';
+} from './support/e2e-support';
 
 const e2e = useE2e();
 

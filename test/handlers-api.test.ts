@@ -11,8 +11,8 @@ import { ENV, customerLockKey } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
 import { finish, getRecord } from '../lambdas/commons/store';
 import { MAX_BODY_BYTES } from '../lambdas/commons/http';
-import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './api-harness';
-import { createRequest, linkRequest } from './handlers-support';
+import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './support/api-harness';
+import { createRequest, linkRequest } from './support/handlers-support';
 
 const ARNS = TEST_STATE_MACHINE_ARNS;
 const harness = useApiHarness();

@@ -43,7 +43,7 @@ import {
 } from '../lambdas/commons/store';
 import type { RecordKind } from '../lib/domain/api-schemas';
 import { timing, type StepHandler } from '../lambdas/commons/step';
-import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
+import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';
 const secrets = mockClient(SecretsManagerClient);

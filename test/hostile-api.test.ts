@@ -18,7 +18,7 @@ import type { RecordKind } from '../lib/domain/api-schemas';
 import { ID_PREFIX } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
 import { MAX_BODY_BYTES } from '../lambdas/commons/http';
-import { useApiHarness } from './api-harness';
+import { useApiHarness } from './support/api-harness';
 import {
   COLLECTIONS,
   KINDS,
@@ -40,7 +40,7 @@ import {
   unfitTextBodies,
   wrongTypeBodies,
   type BrokenBody,
-} from './hostile-support';
+} from './support/hostile-support';
 
 /** API Gateway's limit on a Lambda proxy answer: a bigger one would reach the caller as a 502. */
 const LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024;

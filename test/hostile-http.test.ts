@@ -38,7 +38,7 @@ import {
   unfitTextBodies,
   wrongTypeBodies,
   type Json,
-} from './hostile-support';
+} from './support/hostile-support';
 
 let stack: LocalStack;
 

@@ -33,7 +33,7 @@ import { resetKnoxClient } from '../lambdas/commons/knox';
 import { logger } from '../lambdas/commons/powertools';
 import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '../lambdas/commons/step';
 import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, resetStoreClient, type WorkflowRecord } from '../lambdas/commons/store';
-import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
+import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
 
 // --- The liar ---------------------------------------------------------------------------------------------------------
 

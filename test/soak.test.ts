@@ -17,9 +17,9 @@ import {
   operationOf,
   readRecords,
   scanSecrets,
-} from '../bench/soak-checks';
-import { runSoak, SOAK_CHAOS_RATES, type SoakReport } from '../bench/soak-run';
-import { buildWorkload, EXPECTED_STATUS, ONBOARDING_SCENARIOS } from '../bench/soak-scenarios';
+} from '../bench/soak/checks';
+import { runSoak, SOAK_CHAOS_RATES, type SoakReport } from '../bench/soak/run';
+import { buildWorkload, EXPECTED_STATUS, ONBOARDING_SCENARIOS } from '../bench/soak/scenarios';
 
 describe('the soak checks catch what they look for', () => {
   it('finds a secret or a token in any corpus, and names where', () => {

@@ -9,17 +9,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../lib/domain/api-schemas';
-import { STEP_ERROR_NAMES, type Disposition } from '../lib/domain/dispositions';
-import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { STATES, TABLE, customerLockKey } from '../lib/domain/workflow';
-import { KnoxSimControl } from '../knox-sim/control';
-import type { RequestLogEntry, SimCustomerInput } from '../knox-sim/model';
-import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '../knox-sim/world';
-import type { StepKey } from '../lambdas/commons/store';
-import type { ExecutionDetail, PathStep } from '../local/execution-path';
-import type { LocalStack, LocalStackOptions } from '../local/stack';
-import type { AslDefinition } from '../local/template';
+import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../../lib/domain/api-schemas';
+import { STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
+import { STATES, TABLE, customerLockKey } from '../../lib/domain/workflow';
+import { KnoxSimControl } from '../../knox-sim/control';
+import type { RequestLogEntry, SimCustomerInput } from '../../knox-sim/model';
+import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '../../knox-sim/world';
+import type { StepKey } from '../../lambdas/commons/store';
+import type { ExecutionDetail, PathStep } from '../../local/execution-path';
+import type { LocalStack, LocalStackOptions } from '../../local/stack';
+import type { AslDefinition } from '../../local/template';
 import {
   api,
   listExecutions,
@@ -30,7 +30,7 @@ import {
   waitForStatus,
   type ApiAnswer,
   type RecordAnswer,
-} from '../local/testing';
+} from '../../local/testing';
 
 // --- The stack ------------------------------------------------------------------------------------------------------
 

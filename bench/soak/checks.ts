@@ -16,15 +16,15 @@
  * 6. Secrets: neither the canary client secret nor any bearer token appears in any corpus; no `Bearer ` in logs.
  */
 import * as z from 'zod';
-import type { RequestLogEntry, SimCustomer } from '../knox-sim/model';
-import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../knox-sim/world';
-import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '../lib/domain/api-schemas';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { STATES } from '../lib/domain/workflow';
-import type { ExecutionDetail, ExecutionSummary } from '../local/execution-path';
-import type { AslDefinition } from '../local/template';
-import type { CaseRun } from './soak-drive';
-import { CREATES_ONCE, EXPECTED_STATUS, LINKS_ONCE, type ScenarioName } from './soak-scenarios';
+import type { RequestLogEntry, SimCustomer } from '../../knox-sim/model';
+import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../../knox-sim/world';
+import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '../../lib/domain/api-schemas';
+import { STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
+import { STATES } from '../../lib/domain/workflow';
+import type { ExecutionDetail, ExecutionSummary } from '../../local/execution-path';
+import type { AslDefinition } from '../../local/template';
+import type { CaseRun } from './drive';
+import { CREATES_ONCE, EXPECTED_STATUS, LINKS_ONCE, type ScenarioName } from './scenarios';
 
 // --- Records as stored ----------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ENV, TABLE } from '../lib/domain/workflow';
+import { ENV, TABLE } from '../../lib/domain/workflow';
 
 export interface LocalDynamo {
   endpoint: string;

@@ -6,10 +6,10 @@
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { ENV } from '../lib/domain/workflow';
-import { logger } from '../lambdas/commons/powertools';
-import { resetStoreClient } from '../lambdas/commons/store';
-import { resetWorkflowClient } from '../lambdas/commons/workflows';
+import { ENV } from '../../lib/domain/workflow';
+import { logger } from '../../lambdas/commons/powertools';
+import { resetStoreClient } from '../../lambdas/commons/store';
+import { resetWorkflowClient } from '../../lambdas/commons/workflows';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
 
 export const TEST_STATE_MACHINE_ARNS = {

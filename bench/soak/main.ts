@@ -9,10 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { formatReport } from './soak-report';
-import { runSoak, SOAK_DEFAULTS } from './soak-run';
+import { formatReport } from './report';
+import { runSoak, SOAK_DEFAULTS } from './run';
 
-const RESULTS_FILE = fileURLToPath(new URL('./soak-results.json', import.meta.url));
+const RESULTS_FILE = fileURLToPath(new URL('../soak-results.json', import.meta.url));
 
 const count = z.coerce.number().int().min(0).max(100_000);
 const settingsSchema = z.object({

@@ -4,10 +4,10 @@
  * send, and the terminal status the scenario dictates. The mix is drawn from the seed, so a seed replays the same
  * workload (chaos is seeded separately in the simulator).
  */
-import type { SimCustomerInput } from '../knox-sim/model';
-import { seededRandom } from '../knox-sim/faults';
-import { SIM_OTHER_MSP } from '../knox-sim/world';
-import type { RecordKind, TerminalStatus } from '../lib/domain/api-schemas';
+import type { SimCustomerInput } from '../../knox-sim/model';
+import { seededRandom } from '../../knox-sim/faults';
+import { SIM_OTHER_MSP } from '../../knox-sim/world';
+import type { RecordKind, TerminalStatus } from '../../lib/domain/api-schemas';
 
 export const ONBOARDING_SCENARIOS = [
   /** An unmanaged customer approves our link after a few polls: SUCCEEDED. */

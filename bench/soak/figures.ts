@@ -2,13 +2,13 @@
  * The soak's figures: outcomes per scenario, retries spent (from the execution paths), Knox calls (from the
  * simulator's request log, and per record from its `attempts`), and the faults the simulator really injected.
  */
-import { FAULT_TYPES, type FaultType, type RequestLogEntry } from '../knox-sim/model';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import type { RecordKind } from '../lib/domain/api-schemas';
-import type { ExecutionDetail } from '../local/execution-path';
-import type { AslDefinition } from '../local/template';
-import { operationOf, type KnoxOperation, type Outcome, type OutcomeClass } from './soak-checks';
-import type { ScenarioName } from './soak-scenarios';
+import { FAULT_TYPES, type FaultType, type RequestLogEntry } from '../../knox-sim/model';
+import { STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
+import type { RecordKind } from '../../lib/domain/api-schemas';
+import type { ExecutionDetail } from '../../local/execution-path';
+import type { AslDefinition } from '../../local/template';
+import { operationOf, type KnoxOperation, type Outcome, type OutcomeClass } from './checks';
+import type { ScenarioName } from './scenarios';
 
 export interface ScenarioRow {
   scenario: ScenarioName;

@@ -18,16 +18,16 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { KnoxSimControl } from '../knox-sim/control';
-import type { ChaosInput } from '../knox-sim/model';
-import type { RecordKind } from '../lib/domain/api-schemas';
-import { ENV } from '../lib/domain/workflow';
-import type { ExecutionDetail } from '../local/execution-path';
-import { LOCAL_REGION } from '../local/intrinsics';
-import { startLocalStack, type LocalStack } from '../local/stack';
-import type { AslDefinition } from '../local/template';
-import { tempDataDir } from '../local/testing';
-import { startCapture } from './soak-capture';
+import { KnoxSimControl } from '../../knox-sim/control';
+import type { ChaosInput } from '../../knox-sim/model';
+import type { RecordKind } from '../../lib/domain/api-schemas';
+import { ENV } from '../../lib/domain/workflow';
+import type { ExecutionDetail } from '../../local/execution-path';
+import { LOCAL_REGION } from '../../local/intrinsics';
+import { startLocalStack, type LocalStack } from '../../local/stack';
+import type { AslDefinition } from '../../local/template';
+import { tempDataDir } from '../../local/testing';
+import { startCapture } from './capture';
 import {
   checkExecutions,
   checkHistories,
@@ -39,11 +39,11 @@ import {
   readRecords,
   scanSecrets,
   type KnoxAcceptance,
-} from './soak-checks';
-import { driveWorkload, type CaseRun } from './soak-drive';
-import { readExecutionFiles, readExecutions, readKnox, scanTable, settleExecutions } from './soak-evidence';
-import { knoxTraffic, scenarioRows, type KnoxTraffic, type ScenarioRow } from './soak-figures';
-import { buildWorkload, EXPECTED_STATUS, type ScenarioName } from './soak-scenarios';
+} from './checks';
+import { driveWorkload, type CaseRun } from './drive';
+import { readExecutionFiles, readExecutions, readKnox, scanTable, settleExecutions } from './evidence';
+import { knoxTraffic, scenarioRows, type KnoxTraffic, type ScenarioRow } from './figures';
+import { buildWorkload, EXPECTED_STATUS, type ScenarioName } from './scenarios';
 
 export type ChaosRates = ChaosInput['rates'];
 
