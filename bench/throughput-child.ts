@@ -15,7 +15,7 @@ import { onboardingRequestSchema } from '../lib/domain/api-schemas';
 import { createKnoxClient } from '../lib/knox/client';
 import { KnoxSimControl } from '../knox-sim/control';
 import { SIM_DEFAULT_CREDENTIALS, startKnoxSimulator } from '../knox-sim/server';
-import { newCustomerBody } from '../lambdas/commons/requests';
+import { newCustomerBody } from '../lambdas/steps/requests';
 import { localExecutionArn } from '../local/template';
 import { getRecord, startRecord } from '../local/testing';
 import { countCalls, type KnoxCallCount } from './knox-log';

@@ -1,51 +1,53 @@
 /**
- * The HTTP API (API Gateway REST, Lambda proxy integration), routes as in product.md:
- *
- *   POST   /onboardings               GET /onboardings?status=   (list)
- *   GET    /onboardings/{id}          DELETE /onboardings/{id}   (cancel)
- *   POST   /offboardings              GET /offboardings/{id}
- *   POST   /changes                   GET /changes/{id}
+ * The HTTP API (API Gateway REST, Lambda proxy integration). The routes are lib/domain/routes.ts' table; this module
+ * maps each operation to its handler and finds a request's route by a lookup on method and resource.
  *
  * Unknown path: 404; known path, other method: 405 with Allow. Every answer is JSON; bad input is a 4xx, never a 5xx.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { RecordKind } from '../lib/domain/api-schemas';
-import { HttpError, headersOf, json } from './commons/http';
+import { API_ROUTES, routeKey, type ApiOperation } from '../lib/domain/routes';
+import { HttpError, headersOf, json } from './api/http';
+import { cancel, getOne, list, postRequest, type RouteHandler } from './api/routes';
 import { describeError, logger, startInvocation } from './commons/powertools';
-import { cancel, getOne, list, postRequest, type RouteHandler } from './commons/routes';
 
-interface Route {
-  /** `/onboardings` or `/onboardings/{id}`. */
-  collection: string;
-  item: boolean;
-  methods: Partial<Record<string, RouteHandler>>;
-}
+const OPERATIONS: Record<ApiOperation, RouteHandler> = {
+  'submit:onboarding': postRequest('onboarding'),
+  'list:onboarding': list('onboarding'),
+  'read:onboarding': getOne('onboarding'),
+  'cancel:onboarding': cancel('onboarding'),
+  'submit:offboarding': postRequest('offboarding'),
+  'read:offboarding': getOne('offboarding'),
+  'submit:change': postRequest('change'),
+  'read:change': getOne('change'),
+};
 
-function routesOf(collection: string, kind: RecordKind, extra: { list?: boolean; cancel?: boolean } = {}): Route[] {
-  return [
-    { collection, item: false, methods: { POST: postRequest(kind), ...(extra.list ? { GET: list(kind) } : {}) } },
-    { collection, item: true, methods: { GET: getOne(kind), ...(extra.cancel ? { DELETE: cancel(kind) } : {}) } },
-  ];
-}
+const HANDLERS = new Map<string, RouteHandler>(
+  API_ROUTES.map((r): [string, RouteHandler] => [routeKey(r.method, r.resource), OPERATIONS[r.operation]]),
+);
+/** Each resource's path segments (`{x}` for a parameter) and the methods it has, for the 405's Allow. */
+const RESOURCES = [...new Set(API_ROUTES.map((r) => r.resource))].map((resource) => ({
+  resource,
+  segments: resource.split('/').filter((s) => s !== ''),
+  methods: API_ROUTES.filter((r) => r.resource === resource).map((r) => r.method),
+}));
 
-const ROUTES: Route[] = [
-  ...routesOf('onboardings', 'onboarding', { list: true, cancel: true }),
-  ...routesOf('offboardings', 'offboarding'),
-  ...routesOf('changes', 'change'),
-];
-
-/** The route for a path (`/onboardings`, `/onboardings/onb-…`, a trailing slash tolerated) and its `{id}`. */
-function match(path: string): { route: Route; id?: string } | undefined {
-  const segments = path.split('/').filter((s) => s !== '');
-  if (segments.length < 1 || segments.length > 2) return undefined;
-  const route = ROUTES.find((r) => r.collection === segments[0] && r.item === (segments.length === 2));
-  if (route === undefined) return undefined;
-  if (segments.length === 1) return { route };
+function decode(segment: string): string {
   try {
-    return { route, id: decodeURIComponent(segments[1]!) };
+    return decodeURIComponent(segment);
   } catch {
-    return { route, id: segments[1]! };
+    return segment;
   }
+}
+
+/** The resource a path (`/onboardings/onb-…`, a trailing slash tolerated) belongs to, and its one `{id}` if any. */
+function match(path: string): { resource: (typeof RESOURCES)[number]; id?: string } | undefined {
+  const segments = path.split('/').filter((s) => s !== '');
+  const resource = RESOURCES.find(
+    (r) => r.segments.length === segments.length && r.segments.every((s, i) => s.startsWith('{') || s === segments[i]),
+  );
+  if (resource === undefined) return undefined;
+  const at = resource.segments.findIndex((s) => s.startsWith('{'));
+  return at < 0 ? { resource } : { resource, id: decode(segments[at]!) };
 }
 
 export async function handler(event: APIGatewayProxyEvent, context?: Partial<Context>): Promise<APIGatewayProxyResult> {
@@ -54,9 +56,9 @@ export async function handler(event: APIGatewayProxyEvent, context?: Partial<Con
     const found = match(event.path ?? '/');
     if (found === undefined) return json(404, { message: 'No such resource' });
     const method = (event.httpMethod ?? '').toUpperCase();
-    const run = found.route.methods[method];
+    const run = HANDLERS.get(routeKey(method, found.resource.resource));
     if (run === undefined) {
-      const allow = Object.keys(found.route.methods).join(', ');
+      const allow = found.resource.methods.join(', ');
       return json(405, { message: `Method ${method.slice(0, 16)} is not allowed here; allowed: ${allow}` }, { allow });
     }
     return await run({ event, headers: headersOf(event), ...(found.id !== undefined ? { id: found.id } : {}) });

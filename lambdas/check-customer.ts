@@ -13,8 +13,8 @@ import type { CheckMode } from '../lib/domain/workflow';
 import { KnoxError } from '../lib/domain/knox-answer';
 import { specFor } from '../lib/domain/knox-errors';
 import type { CustomerStatus, KnoxCustomer } from '../lib/domain/knox-schemas';
-import { knoxStepHandler, type StepContext, type StepOutcome } from './commons/step';
-import { customerIdOf, missingServices, onboardingRequestOf } from './commons/requests';
+import { knoxStepHandler, type StepContext, type StepOutcome } from './steps/runner';
+import { customerIdOf, missingServices, onboardingRequestOf } from './steps/requests';
 
 const NOT_MANAGED_BY_US = specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode;
 
@@ -23,13 +23,10 @@ export const DELINKED_STATUS = 'Delinked';
 
 type StatusAnswer = (customer: KnoxCustomer, context: StepContext) => StepOutcome;
 
-function waiting(code: 'CUSTOMER_PENDING' | 'CUSTOMER_DELINK_REQUESTED'): StatusAnswer {
-  return (customer) => {
-    throw KnoxError.of(code, { message: `${specFor(code).message} (Knox status ${customer.status})` });
-  };
-}
-
-function refused(code: 'CUSTOMER_REJECTED_LINK' | 'CUSTOMER_REJECTED_DELINK'): StatusAnswer {
+/** A status that is not the answer we wait for: the table's row for it (wait or abort, as the table says). */
+function answeredWith(
+  code: 'CUSTOMER_PENDING' | 'CUSTOMER_DELINK_REQUESTED' | 'CUSTOMER_REJECTED_LINK' | 'CUSTOMER_REJECTED_DELINK',
+): StatusAnswer {
   return (customer) => {
     throw KnoxError.of(code, { message: `${specFor(code).message} (Knox status ${customer.status})` });
   };
@@ -49,15 +46,15 @@ const approved: StatusAnswer = (customer, { record }) => {
 const ANSWERS: Record<CheckMode, Record<CustomerStatus, StatusAnswer>> = {
   approval: {
     Active: approved,
-    Pending: waiting('CUSTOMER_PENDING'),
-    DelinkRequested: waiting('CUSTOMER_DELINK_REQUESTED'),
-    Rejected: refused('CUSTOMER_REJECTED_LINK'),
+    Pending: answeredWith('CUSTOMER_PENDING'),
+    DelinkRequested: answeredWith('CUSTOMER_DELINK_REQUESTED'),
+    Rejected: answeredWith('CUSTOMER_REJECTED_LINK'),
   },
   delink: {
-    Active: refused('CUSTOMER_REJECTED_DELINK'),
-    Pending: waiting('CUSTOMER_PENDING'),
-    DelinkRequested: waiting('CUSTOMER_DELINK_REQUESTED'),
-    Rejected: refused('CUSTOMER_REJECTED_LINK'),
+    Active: answeredWith('CUSTOMER_REJECTED_DELINK'),
+    Pending: answeredWith('CUSTOMER_PENDING'),
+    DelinkRequested: answeredWith('CUSTOMER_DELINK_REQUESTED'),
+    Rejected: answeredWith('CUSTOMER_REJECTED_LINK'),
   },
 };
 

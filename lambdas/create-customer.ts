@@ -7,8 +7,8 @@
  * table's abort stands (onboard it with its customerId instead).
  */
 import { specFor } from '../lib/domain/knox-errors';
-import { knoxStepHandler } from './commons/step';
-import { newCustomerBody, onboardingRequestOf } from './commons/requests';
+import { knoxStepHandler } from './steps/runner';
+import { newCustomerBody, onboardingRequestOf } from './steps/requests';
 
 const EMAIL_ALREADY_IN_USAGE = specFor('EMAIL_ALREADY_IN_USAGE').errorCode;
 

@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { TerminalStatus } from '../lib/domain/api-schemas';
 import { logger, startInvocation } from './commons/powertools';
-import { finish, recordIdSchema, releaseLock } from './commons/store';
+import { finish, recordIdSchema, releaseLock } from './store';
 
 const eventSchema = z.object({
   detail: z.object({

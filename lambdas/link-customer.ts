@@ -3,8 +3,8 @@
  * approve; "Check customer approval" polls for that. 4002104 (already pending with us) is already done by the table:
  * our earlier link went through and its answer was lost.
  */
-import { knoxStepHandler } from './commons/step';
-import { linkBody, onboardingRequestOf } from './commons/requests';
+import { knoxStepHandler } from './steps/runner';
+import { linkBody, onboardingRequestOf } from './steps/requests';
 
 export const handler = knoxStepHandler({
   step: 'link',

@@ -14,8 +14,8 @@ import type { LastError } from '../lib/domain/api-schemas';
 import { STEP_ERROR_NAMES, dispositionOfErrorName } from '../lib/domain/dispositions';
 import { KnoxError } from '../lib/domain/knox-answer';
 import { logger, startInvocation } from './commons/powertools';
-import { INVALID_PAYLOAD_ERROR, lastErrorOf, namedError } from './commons/errors';
-import { finish, recordIdSchema, releaseLock, type FinishOptions } from './commons/store';
+import { INVALID_PAYLOAD_ERROR, lastErrorOf, namedError } from './steps/errors';
+import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';
 
 const payloadSchema = z.object({
   id: recordIdSchema,

@@ -7,8 +7,8 @@
  * earlier request (typically the retry of a delink whose answer was lost): already done, go and wait for the answer.
  */
 import { specFor } from '../lib/domain/knox-errors';
-import { knoxStepHandler } from './commons/step';
-import { customerIdOf } from './commons/requests';
+import { knoxStepHandler } from './steps/runner';
+import { customerIdOf } from './steps/requests';
 
 const DELINK_ALREADY_PENDING = specFor('CANNOT_CHANGE_WHEN_DELINKING').errorCode;
 

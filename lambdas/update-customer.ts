@@ -5,8 +5,8 @@
  *   customer is read first, so that a service switched on meanwhile is not asked for again.
  */
 import type { UpdateRequest } from '../lib/domain/knox-schemas';
-import { knoxStepHandler } from './commons/step';
-import { changeBody, changeRequestOf, completionBody, customerIdOf, onboardingRequestOf } from './commons/requests';
+import { knoxStepHandler } from './steps/runner';
+import { changeBody, changeRequestOf, completionBody, customerIdOf, onboardingRequestOf } from './steps/requests';
 
 export const handler = knoxStepHandler({
   step: 'update',

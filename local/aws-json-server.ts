@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+// Request bodies are capped at the API's own limit; AWS's are far below it (StartExecution input: 256 KiB).
+import { MAX_BODY_BYTES } from '../lib/domain/routes';
+
 /** An error answered to the SDK as `{__type, message}` (e.g. ExecutionAlreadyExists). */
 export class AwsServiceError extends Error {
   constructor(
@@ -38,8 +41,6 @@ export interface RunningAwsJsonServer {
   stop(): Promise<void>;
 }
 
-/** Largest request body accepted: AWS's own limits are far below it (StartExecution input: 256 KiB). */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningAwsJsonServer> {
   const server = createServer((req, res) => void handle(options, req, res));

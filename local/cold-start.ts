@@ -7,9 +7,9 @@
  */
 export async function coldStartFunctions(): Promise<void> {
   const [store, workflows, knox] = await Promise.all([
-    import('../lambdas/commons/store'),
-    import('../lambdas/commons/workflows'),
-    import('../lambdas/commons/knox'),
+    import('../lambdas/store'),
+    import('../lambdas/api/workflows'),
+    import('../lambdas/steps/knox'),
   ]);
   store.resetStoreClient();
   workflows.resetWorkflowClient();

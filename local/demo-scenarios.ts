@@ -8,6 +8,7 @@ import type { RecordKind, RecordStatus } from '../lib/domain/api-schemas';
 import { TERMINAL_STATUSES } from '../lib/domain/api-schemas';
 import type { KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { STATES } from '../lib/domain/workflow';
+import { ID_FIELD } from '../lib/domain/routes';
 import { KnoxSimControl } from '../knox-sim/control';
 import { FIXTURES } from '../knox-sim/fixtures';
 import type { ExecutionDetail } from './execution-path';
@@ -128,7 +129,6 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
   },
 ];
 
-const ID_FIELD: Record<RecordKind, string> = { onboarding: 'onboardingId', offboarding: 'offboardingId', change: 'changeId' };
 
 /**
  * The path through the diagram in one line: the states that did something (the "Link or create?" router and the

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../lib/domain/routes';
 import { closeServer, listen } from './aws-json-server';
 import { matchRoute, type ApiGatewayModel } from './api-routes';
 import type { LocalExecutions } from './engine';
@@ -14,8 +15,8 @@ import { EXECUTION_STATUSES, type ExecutionStatus } from './execution-store';
 import { detail, summarize } from './execution-path';
 import { LOCAL_ACCOUNT } from './intrinsics';
 
-/** Bodies above this are refused with 413 before more is read. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Bodies above the API's limit are refused with 413 before more is read. */
+export { MAX_BODY_BYTES };
 export const LOCAL_STAGE = 'local';
 
 export interface HttpApiOptions {

@@ -26,9 +26,11 @@ export interface ResolveContext {
   /** Template parameters (CDK's BootstrapVersion) -> their default value. */
   parameters: Record<string, string>;
   stackName: string;
+  /** How `AWS::Region`, `AWS::Partition`... read (default: the local fake account in us-east-1). */
+  pseudoParameters?: Record<string, string>;
 }
 
-const PSEUDO_PARAMETERS: Record<string, string> = {
+export const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::Region': LOCAL_REGION,
   'AWS::AccountId': LOCAL_ACCOUNT,
   'AWS::Partition': LOCAL_PARTITION,
@@ -119,7 +121,7 @@ function resolveRef(arg: unknown, ctx: ResolveContext, where: string): Resolved 
   if (typeof arg !== 'string') throw new UnresolvableError(`${where}: Ref needs a name`);
   if (arg === 'AWS::NoValue') return NO_VALUE;
   if (arg === 'AWS::StackName') return ctx.stackName;
-  const pseudo = PSEUDO_PARAMETERS[arg];
+  const pseudo = (ctx.pseudoParameters ?? PSEUDO_PARAMETERS)[arg];
   if (pseudo !== undefined) return pseudo;
   const resource = ctx.resources[arg];
   if (resource) return resource.ref;

@@ -10,20 +10,21 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import type * as z from 'zod';
 import { OPEN_STATUSES, RECORD_KINDS } from '../lib/domain/api-schemas';
+import { kindStatusOf, recordSchema } from '../lib/domain/record';
 import { TABLE } from '../lib/domain/workflow';
 import type { LocalExecutions } from './engine';
 import { localExecutionArn, type LocalTable } from './template';
 
 /** The part of a record recovery reads (the handlers own the full layout). */
-const openRecordSchema = z.object({
-  pk: z.string(),
-  kind: z.enum(RECORD_KINDS),
-  status: z.string(),
-  executionName: z.string(),
-  executionArn: z.string().optional(),
-  path: z.enum(['link', 'create']).optional(),
+const openRecordSchema = recordSchema.pick({
+  pk: true,
+  kind: true,
+  status: true,
+  executionName: true,
+  executionArn: true,
+  path: true,
 });
 type OpenRecord = z.infer<typeof openRecordSchema>;
 
@@ -49,7 +50,7 @@ async function openRecords(client: DynamoDBClient, table: LocalTable): Promise<O
             IndexName: TABLE.byStatusIndex,
             KeyConditionExpression: '#k = :k',
             ExpressionAttributeNames: { '#k': TABLE.byStatusPartitionKey },
-            ExpressionAttributeValues: { ':k': `${kind}#${status}` },
+            ExpressionAttributeValues: { ':k': kindStatusOf(kind, status) },
             ExclusiveStartKey: startKey,
           }),
         );
@@ -64,7 +65,7 @@ async function openRecords(client: DynamoDBClient, table: LocalTable): Promise<O
   return out;
 }
 
-/** The execution input a record's workflow starts with (design.md: the id, and the path for onboardings). */
+/** The execution input a record's workflow starts with (the id, and the path for onboardings: WorkflowInput). */
 function inputOf(record: OpenRecord): string {
   return JSON.stringify({ id: record.pk, ...(record.path ? { path: record.path } : {}) });
 }

@@ -1,16 +1,18 @@
 /**
  * Reads the synthesized CloudFormation template and turns the resources the local stack runs into plain local
  * descriptions: the three state machines (resolved ASL), the functions (handler module, environment, timeout), the
- * table and the Knox secret. Resources are found by their `knox-onboarding:*` Metadata (notes/design.md), never by
+ * table and the Knox secret. Resources are found by their `knox-onboarding:*` Metadata, never by
  * guessing logical ids. Every Ref/GetAtt becomes a deterministic fake name or ARN in us-east-1 / 000000000000.
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { RECORD_KINDS, type RecordKind } from '../lib/domain/api-schemas';
+import type { HandlerName } from '../lib/infra/handler-function';
 import { METADATA_KEYS, STACK_NAME } from '../lib/infra/metadata';
 import {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
+  PSEUDO_PARAMETERS,
   hasUnresolvedTokens,
   resolveIntrinsics,
   resolveString,
@@ -18,6 +20,10 @@ import {
   type ResolveContext,
   type ResourceRefs,
 } from './intrinsics';
+import type { AslDefinition } from './asl';
+
+export type { AslDefinition, AslState, AslRetrier, AslCatcher } from './asl';
+export { nestedMachines, taskStates } from './asl';
 
 export { STACK_NAME };
 
@@ -39,15 +45,6 @@ export type CfnTemplate = z.infer<typeof templateSchema>;
 type CfnResource = z.infer<typeof resourceSchema>;
 
 // --- What the local stack runs ----------------------------------------------------------------------------------------
-
-/** An Amazon States Language definition after resolution (plain JSON). */
-export interface AslDefinition {
-  StartAt: string;
-  States: Record<string, Record<string, Json>>;
-  TimeoutSeconds?: number;
-  Comment?: string;
-  [key: string]: Json | undefined;
-}
 
 export interface LocalStateMachine {
   workflow: RecordKind;
@@ -195,13 +192,13 @@ function resolveStateMachines(template: CfnTemplate, ctx: ResolveContext): Local
   }
   return found.map(({ id, value, resource }) => {
     const workflow = z.enum(RECORD_KINDS).parse(value);
-    const definition = resolveDefinition(id, resource, ctx);
+    const definition = definitionFrom(id, resource, ctx);
     const refs = ctx.resources[id]!;
     return { workflow, logicalId: id, name: refs.attributes['Name']!, arn: refs.ref, definition };
   });
 }
 
-function resolveDefinition(id: string, resource: CfnResource, ctx: ResolveContext): AslDefinition {
+function definitionFrom(id: string, resource: CfnResource, ctx: ResolveContext): AslDefinition {
   const props = resource.Properties ?? {};
   const where = `${id}.DefinitionString`;
   let definition: unknown;
@@ -282,23 +279,55 @@ function resolveSecret(template: CfnTemplate, ctx: ResolveContext): LocalSecret 
   return { logicalId: found.id, name: localSecretName(found.value), arn: ctx.resources[found.id]!.ref };
 }
 
-/** The Task states of a definition (nested Parallel/Map branches included), by state name. */
-export function taskStates(definition: { States: Record<string, Record<string, unknown>> }): [string, Record<string, unknown>][] {
-  const out: [string, Record<string, unknown>][] = [];
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state['Type'] === 'Task') out.push([name, state]);
-    for (const nested of nestedMachines(state)) out.push(...taskStates(nested));
+// --- Reading the template as it is (the template tests) ---------------------------------------------------------------
+
+/**
+ * References rendered as readable placeholders instead of local values: `{{Ref:AWS::Partition}}`,
+ * `{{GetAtt:LinkCustomerFunction1234.Arn}}`. The template tests read definitions this way, to assert on what the
+ * template itself says.
+ */
+export function placeholderContext(template: CfnTemplate): ResolveContext {
+  const resources: Record<string, ResourceRefs> = {};
+  for (const id of Object.keys(template.Resources)) {
+    resources[id] = { ref: `{{Ref:${id}}}`, attributes: {}, otherAttribute: (attribute) => `{{GetAtt:${id}.${attribute}}}` };
   }
-  return out;
+  const parameters = Object.fromEntries(Object.keys(template.Parameters ?? {}).map((name) => [name, `{{Ref:${name}}}`]));
+  const pseudoParameters = Object.fromEntries(Object.keys(PSEUDO_PARAMETERS).map((name) => [name, `{{Ref:${name}}}`]));
+  return { resources, parameters, pseudoParameters, stackName: '{{Ref:AWS::StackName}}' };
 }
 
-/** The sub-machines of a Parallel or Map state. */
-export function nestedMachines(state: Record<string, unknown>): { States: Record<string, Record<string, unknown>> }[] {
-  const out: { States: Record<string, Record<string, unknown>> }[] = [];
-  if (Array.isArray(state['Branches'])) out.push(...(state['Branches'] as { States: Record<string, Record<string, unknown>> }[]));
-  for (const key of ['Iterator', 'ItemProcessor']) {
-    const machine = state[key] as { States?: Record<string, Record<string, unknown>> } | undefined;
-    if (machine?.States) out.push(machine as { States: Record<string, Record<string, unknown>> });
+/** A state machine's definition as ASL; references become placeholders unless another context is given. */
+export function resolveDefinition(template: CfnTemplate, logicalId: string, ctx = placeholderContext(template)): AslDefinition {
+  const resource = template.Resources[logicalId];
+  if (!resource || resource.Type !== 'AWS::StepFunctions::StateMachine') {
+    throw new Error(`${logicalId} is not an AWS::StepFunctions::StateMachine in the template`);
   }
-  return out;
+  return definitionFrom(logicalId, resource, ctx);
+}
+
+function onlyOne(template: CfnTemplate, key: string, value: string): string {
+  const found = findByMetadata(template, key).filter((r) => r.value === value);
+  if (found.length !== 1) throw new Error(`the template needs exactly one resource with Metadata ${key}: "${value}"`);
+  return found[0]!.id;
+}
+
+/** Logical id of each workflow's AWS::StepFunctions::StateMachine. */
+export function workflowLogicalIds(template: CfnTemplate): Record<RecordKind, string> {
+  return Object.fromEntries(RECORD_KINDS.map((kind) => [kind, onlyOne(template, METADATA_KEYS.workflow, kind)])) as Record<
+    RecordKind,
+    string
+  >;
+}
+
+/** Logical id of each AWS::Lambda::Function, by handler module name. */
+export function handlerLogicalIds(template: CfnTemplate): Map<HandlerName, string> {
+  return new Map(findByMetadata(template, METADATA_KEYS.handler).map((r) => [r.value as HandlerName, r.id]));
+}
+
+/** Logical ids of the table and the Knox secret. */
+export function tableLogicalId(template: CfnTemplate): string {
+  return onlyOne(template, METADATA_KEYS.table, 'state');
+}
+export function secretLogicalId(template: CfnTemplate): string {
+  return onlyOne(template, METADATA_KEYS.secret, 'knox');
 }

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { STATUSES, isTerminal, type RecordKind, type RecordStatus } from '../lib/domain/api-schemas';
+import { KIND_PATHS } from '../lib/domain/routes';
 import type { ExecutionDetail, ExecutionSummary } from './execution-path';
 import type { ExecutionStatus } from './execution-store';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
 
 /** The collection path of each kind: `/onboardings`, `/offboardings`, `/changes`. */
-export const KIND_PATHS: Record<RecordKind, string> = { onboarding: '/onboardings', offboarding: '/offboardings', change: '/changes' };
+export { KIND_PATHS };
 
 /** A fresh temporary DATA_DIR. */
 export function tempDataDir(prefix = 'knox-local-'): string {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor } from '../lib/domain/knox-errors';
 import { DEFAULTS, STATES } from '../lib/domain/workflow';
-import type { AslRetrier } from '../lib/infra/definition';
+import type { AslRetrier } from '../local/template';
 import { api, listExecutions, startRecord, statePath } from '../local/testing';
 import {
   CALLS,

@@ -9,8 +9,8 @@ import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { describe, expect, it } from 'vitest';
 import { ENV, customerLockKey } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
-import { finish, getRecord } from '../lambdas/commons/store';
-import { MAX_BODY_BYTES } from '../lambdas/commons/http';
+import { finish, getRecord } from '../lambdas/store';
+import { MAX_BODY_BYTES } from '../lambdas/api/http';
 import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 

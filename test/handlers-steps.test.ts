@@ -29,7 +29,7 @@ import { handler as requestDelink } from '../lambdas/request-delink';
 import { handler as updateCustomer } from '../lambdas/update-customer';
 import { handler as recordOutcome } from '../lambdas/record-outcome';
 import { handler as executionEvents } from '../lambdas/execution-events';
-import { resetKnoxClient } from '../lambdas/commons/knox';
+import { resetKnoxClient } from '../lambdas/steps/knox';
 import { logger } from '../lambdas/commons/powertools';
 import {
   acquireCustomerLock,
@@ -40,9 +40,9 @@ import {
   recordKnoxError,
   resetStoreClient,
   type WorkflowRecord,
-} from '../lambdas/commons/store';
+} from '../lambdas/store';
 import type { RecordKind } from '../lib/domain/api-schemas';
-import { timing, type StepHandler } from '../lambdas/commons/step';
+import { timing, type StepHandler } from '../lambdas/steps/runner';
 import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';

@@ -29,10 +29,10 @@ import { FIXTURES, SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnox
 import { handler as linkCustomer } from '../lambdas/link-customer';
 import { handler as checkCustomer } from '../lambdas/check-customer';
 import { handler as createCustomer } from '../lambdas/create-customer';
-import { resetKnoxClient } from '../lambdas/commons/knox';
+import { resetKnoxClient } from '../lambdas/steps/knox';
 import { logger } from '../lambdas/commons/powertools';
-import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '../lambdas/commons/step';
-import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, resetStoreClient, type WorkflowRecord } from '../lambdas/commons/store';
+import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '../lambdas/steps/runner';
+import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, resetStoreClient, type WorkflowRecord } from '../lambdas/store';
 import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
 
 // --- The liar ---------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import {
   type AslDefinition,
   type AslState,
   type CfnTemplate,
-} from '../lib/infra/definition';
+} from '../local/template';
 import type { HandlerName } from '../lib/infra/handler-function';
 import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
 
@@ -157,7 +157,7 @@ describe('configuration', () => {
 // --- table and secret --------------------------------------------------------------------------------------------------
 
 describe('records table', () => {
-  it('has the key schema, GSI, billing, PITR, encryption and retention of design.md', () => {
+  it('has the key schema, GSI, billing, PITR, encryption and retention', () => {
     const table = resource(tableLogicalId(cfn));
     expect(table.Type).toBe('AWS::DynamoDB::Table');
     expect(table.DeletionPolicy).toBe('Retain');
@@ -314,7 +314,7 @@ describe('IAM: least privilege', () => {
 
 // --- state machines --------------------------------------------------------------------------------------------------
 
-/** Where each disposition's error ends up on a Knox task, as design.md says. */
+/** Where each disposition's error ends up on a Knox task, as the dispositions say. */
 const EXPECTED_ROUTE: Record<Disposition, { retrier?: 'fast' | 'poll'; catcher: 'next' | 'aborted' | 'failed' }> = {
   retry: { retrier: 'fast', catcher: 'failed' },
   wait: { retrier: 'poll', catcher: 'aborted' },
@@ -380,7 +380,7 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     expect(definition.TimeoutSeconds).toBe(config.waitDeadlineSeconds + 24 * 3600);
   });
 
-  it('has exactly the states of design.md, all reachable, every transition to an existing state', () => {
+  it('has exactly the states of lib/domain/workflow.ts, all reachable, every transition to an existing state', () => {
     const knox = KNOX_TASKS[kind].map((t) => t.state);
     const expected = new Set([
       ...knox,
@@ -407,7 +407,7 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     expect(seen).toEqual(expected);
   });
 
-  it('starts where design.md says', () => {
+  it('starts where lib/domain/workflow.ts says', () => {
     const start = { onboarding: STATES.linkOrCreate, offboarding: STATES.requestDelink, change: STATES.changeCustomer }[kind];
     expect(definition.StartAt).toBe(start);
   });

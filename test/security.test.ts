@@ -29,7 +29,7 @@ import {
   tableLogicalId,
   workflowLogicalIds,
   type CfnTemplate,
-} from '../lib/infra/definition';
+} from '../local/template';
 import type { HandlerName } from '../lib/infra/handler-function';
 import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
 

@@ -5,3 +5,5 @@ export * from './knox-answer';
 export * from './knox-schemas';
 export * from './api-schemas';
 export * from './workflow';
+export * from './record';
+export * from './routes';

@@ -11,6 +11,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RecordKind } from '../domain/api-schemas';
 import { ENV, OTHER_FUNCTIONS } from '../domain/workflow';
+import { API_ROUTES, pathParameterNames, type ApiRouteSpec } from '../domain/routes';
 import type { StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
 import { acknowledgeWildcardResources } from './nag';
@@ -143,27 +144,18 @@ export class HttpApi extends Construct {
       requestModels: { 'application/json': jsonObject },
       requestParameters: { 'method.request.header.Idempotency-Key': false },
     };
-    const read = (idParam: string): apigw.MethodOptions => ({
+    const withParams = (route: ApiRouteSpec): apigw.MethodOptions => ({
       requestValidator: paramsValidator,
-      requestParameters: { [`method.request.path.${idParam}`]: true },
+      requestParameters: Object.fromEntries([
+        ...pathParameterNames(route.resource).map((name) => [`method.request.path.${name}`, true]),
+        ...(route.query ?? []).map((name) => [`method.request.querystring.${name}`, false]),
+      ]),
     });
 
-    const onboardings = this.api.root.addResource('onboardings');
-    onboardings.addMethod('POST', integration, post);
-    onboardings.addMethod('GET', integration, {
-      requestValidator: paramsValidator,
-      requestParameters: { 'method.request.querystring.status': false },
-    });
-    const onboarding = onboardings.addResource('{onboardingId}');
-    onboarding.addMethod('GET', integration, read('onboardingId'));
-    onboarding.addMethod('DELETE', integration, read('onboardingId'));
-
-    const offboardings = this.api.root.addResource('offboardings');
-    offboardings.addMethod('POST', integration, post);
-    offboardings.addResource('{offboardingId}').addMethod('GET', integration, read('offboardingId'));
-
-    const changes = this.api.root.addResource('changes');
-    changes.addMethod('POST', integration, post);
-    changes.addResource('{changeId}').addMethod('GET', integration, read('changeId'));
+    // Every route of the one route table; resources are created once, parents first.
+    for (const route of API_ROUTES as readonly ApiRouteSpec[]) {
+      const resource = this.api.root.resourceForPath(route.resource);
+      resource.addMethod(route.method, integration, route.jsonBody ? post : withParams(route));
+    }
   }
 }

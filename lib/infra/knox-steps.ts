@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { ENV, STEP_FUNCTIONS, type StepFunctionKey } from '../domain/workflow';
 import { stepTimeoutSeconds, type StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
+import { pascal } from './names';
 import type { KnoxSecret } from './knox-secret';
 import type { StateTable } from './state-table';
 
@@ -72,8 +73,4 @@ export class KnoxSteps extends Construct {
   get all(): HandlerFunction[] {
     return Object.values(this.functions);
   }
-}
-
-function pascal(key: string): string {
-  return key.charAt(0).toUpperCase() + key.slice(1);
 }

@@ -1,6 +1,6 @@
 /**
  * CloudFormation Metadata keys that mark the resources the local stack and the tests look up in the synthesized
- * template (design.md): they find resources by these, never by logical ids. No CDK import here, so that readers of
+ * template: they find resources by these, never by logical ids. No CDK import here, so that readers of
  * the template can use it without loading aws-cdk-lib.
  */
 export const METADATA_KEYS = {

@@ -23,6 +23,7 @@ import type { Disposition } from '../domain/dispositions';
 import { OTHER_FUNCTIONS } from '../domain/workflow';
 import type { StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
+import { pascal } from './names';
 import type { StateTable } from './state-table';
 import { END_STATES } from './workflows';
 
@@ -278,11 +279,4 @@ export class Monitoring extends Construct {
     };
     return { succeeded: outcome('succeeded', 'SUCCEEDED'), aborted: outcome('aborted', 'ABORTED') };
   }
-}
-
-function pascal(name: string): string {
-  return name
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -1,6 +1,6 @@
 /**
  * The one DynamoDB table that holds every onboarding, offboarding and change record and the per-customer locks
- * (layout in ../../notes/design.md and TABLE in lib/domain/workflow.ts), with the grants each kind of function needs.
+ * (layout: TABLE in lib/domain/workflow.ts), with the grants each kind of function needs.
  */
 import { CfnResource, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

@@ -8,8 +8,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ENV } from '../../lib/domain/workflow';
 import { logger } from '../../lambdas/commons/powertools';
-import { resetStoreClient } from '../../lambdas/commons/store';
-import { resetWorkflowClient } from '../../lambdas/commons/workflows';
+import { resetStoreClient } from '../../lambdas/store';
+import { resetWorkflowClient } from '../../lambdas/api/workflows';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
 
 export const TEST_STATE_MACHINE_ARNS = {

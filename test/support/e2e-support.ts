@@ -13,10 +13,11 @@ import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus }
 import { STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
 import { STATES, TABLE, customerLockKey } from '../../lib/domain/workflow';
+import { ID_FIELD } from '../../lib/domain/routes';
 import { KnoxSimControl } from '../../knox-sim/control';
 import type { RequestLogEntry, SimCustomerInput } from '../../knox-sim/model';
 import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '../../knox-sim/world';
-import type { StepKey } from '../../lambdas/commons/store';
+import type { StepKey } from '../../lambdas/store';
 import type { ExecutionDetail, PathStep } from '../../local/execution-path';
 import type { LocalStack, LocalStackOptions } from '../../local/stack';
 import type { AslDefinition } from '../../local/template';
@@ -135,7 +136,6 @@ export interface Started {
   answer: ApiAnswer<Record<string, unknown>>;
 }
 
-const ID_FIELDS: Record<RecordKind, string> = { onboarding: 'onboardingId', offboarding: 'offboardingId', change: 'changeId' };
 
 /** `POST` a request and expect it accepted (202): its id and execution name. */
 export async function start(
@@ -146,7 +146,7 @@ export async function start(
 ): Promise<Started> {
   const answer = await startRecord(e2e.stack.apiUrl, kind, body, headers);
   expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-  const id = String(answer.body[ID_FIELDS[kind]]);
+  const id = String(answer.body[ID_FIELD[kind]]);
   return { kind, id, executionName: String(answer.body['executionName']), answer };
 }
 

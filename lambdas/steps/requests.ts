@@ -18,7 +18,7 @@ import type {
 } from '../../lib/domain/knox-schemas';
 import type * as z from 'zod';
 import { INVALID_RECORD_ERROR, namedError } from './errors';
-import type { WorkflowRecord } from './store';
+import type { WorkflowRecord } from '../store';
 
 function parseStored<S extends z.ZodType>(record: WorkflowRecord, schema: S): z.infer<S> {
   const parsed = schema.safeParse(record.request);

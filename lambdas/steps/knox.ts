@@ -11,7 +11,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { createKnoxClient } from '../../lib/knox/client';
 import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
-import { knoxConfig } from './config';
+import { knoxConfig } from '../commons/config';
 
 const SECRET_MAX_AGE_SECONDS = 300;
 

@@ -1,5 +1,5 @@
 /**
- * The runner every Knox step shares (design.md, "Lambda steps"): load the record, refuse a closed one, count the
+ * The runner every Knox step shares: load the record, refuse a closed one, count the
  * attempt, call Knox, and turn the answer into a record update plus either a small result or an error whose `name`
  * the state machine's Retry and Catch match (STEP_ERROR_NAMES).
  *
@@ -20,7 +20,7 @@ import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '
 import type { KnoxClient } from '../../lib/knox/types';
 import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
 import { knoxClient } from './knox';
-import { logKnoxError, logger, startInvocation } from './powertools';
+import { logKnoxError, logger, startInvocation } from '../commons/powertools';
 import {
   getRecord,
   recordIdSchema,
@@ -29,7 +29,7 @@ import {
   startAttempt,
   type StepKey,
   type WorkflowRecord,
-} from './store';
+} from '../store';
 
 /** Longest sleep for a Retry-After, and the Lambda time kept free after it. */
 export const RETRY_AFTER_MAX_MS = 5_000;

@@ -15,7 +15,8 @@ import {
   onboardingRequestSchema,
   type RecordKind,
 } from '../../lib/domain/api-schemas';
-import { apiConfig } from './config';
+import { ID_FIELD } from '../../lib/domain/routes';
+import { apiConfig } from '../commons/config';
 import {
   HttpError,
   badRequest,
@@ -27,7 +28,7 @@ import {
   unfitTextIssues,
 } from './http';
 import { submit, type IntakeResult, type Submission } from './intake';
-import { describeError, logger, appendCorrelation } from './powertools';
+import { describeError, logger, appendCorrelation } from '../commons/powertools';
 import {
   CursorError,
   finish,
@@ -37,8 +38,8 @@ import {
   recordIdSchema,
   releaseLock,
   type WorkflowRecord,
-} from './store';
-import { ID_FIELD, acceptedView, recordView } from './views';
+} from '../store';
+import { acceptedView, recordView } from './views';
 import { executionArnFor, stopWorkflow } from './workflows';
 
 export interface RouteInput {

@@ -5,9 +5,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { validationFailure, type ValidationFailure } from '../../lib/domain/api-schemas';
+import { MAX_BODY_BYTES } from '../../lib/domain/routes';
 
-/** Largest body we read (API Gateway's own limit is 10 MB; our bodies are a few hundred bytes). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {

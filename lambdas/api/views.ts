@@ -2,15 +2,9 @@
  * What the API shows of a record. The stored request stays out (it may hold the customer's contact details), and so
  * does anything internal to the table (lock keys, GSI attributes, version).
  */
-import type { RecordKind } from '../../lib/domain/api-schemas';
-import type { WorkflowRecord } from './store';
+import { ID_FIELD } from '../../lib/domain/routes';
+import type { WorkflowRecord } from '../store';
 
-/** The id field of each kind in API answers. */
-export const ID_FIELD: Record<RecordKind, string> = {
-  onboarding: 'onboardingId',
-  offboarding: 'offboardingId',
-  change: 'changeId',
-};
 
 /** The answer to a POST (202 for a new request, 200 for a repeat): id, current status, execution name. */
 export function acceptedView(record: WorkflowRecord): Record<string, unknown> {

@@ -13,8 +13,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isTerminal, type RecordKind } from '../../lib/domain/api-schemas';
 import { ID_PREFIX, type WorkflowInput } from '../../lib/domain/workflow';
-import type { ApiConfig } from './config';
-import { describeError, logger } from './powertools';
+import type { ApiConfig } from '../commons/config';
+import { describeError, logger } from '../commons/powertools';
 import {
   acquireCustomerLock,
   createRecord,
@@ -23,7 +23,7 @@ import {
   setExecution,
   type CustomerLock,
   type WorkflowRecord,
-} from './store';
+} from '../store';
 import { startWorkflow } from './workflows';
 
 /** A lock whose record is not written yet may belong to a request still being registered: leave it this long. */

@@ -1,0 +1,171 @@
+/**
+ * Record reads and writes: create (only if absent), read (consistent), and the writes of a workflow's life, each a
+ * single conditional item write (no transactions: dynalite runs the same code). A terminal status is never left.
+ */
+import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { LastError, RecordKind, RecordStatus, TerminalStatus } from '../../lib/domain/api-schemas';
+import { AWAITING_CUSTOMER_STATUSES } from '../../lib/domain/knox-schemas';
+import { HISTORY_EVENTS, kindStatusOf, type StepKey, type WorkflowRecord } from '../../lib/domain/record';
+import { TABLE } from '../../lib/domain/workflow';
+import { db, isConditionFailure, nowIso, parseRecord, tableName } from './client';
+import { RecordUpdate, apply } from './record-update';
+
+export interface NewRecord {
+  id: string;
+  kind: RecordKind;
+  customerId?: string;
+  customerKey: string;
+  request: Record<string, unknown>;
+  path?: 'link' | 'create';
+  executionName: string;
+  deadline: string;
+}
+
+/** Writes a new REQUESTED record; false when a record with this id exists already (nothing is changed then). */
+export async function createRecord(input: NewRecord, now = nowIso()): Promise<boolean> {
+  const item = {
+    [TABLE.partitionKey]: input.id,
+    kind: input.kind,
+    status: 'REQUESTED',
+    [TABLE.byStatusPartitionKey]: kindStatusOf(input.kind, 'REQUESTED'),
+    customerId: input.customerId,
+    customerKey: input.customerKey,
+    request: input.request,
+    path: input.path,
+    attempts: {},
+    pollCount: 0,
+    executionName: input.executionName,
+    deadline: input.deadline,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+    history: [{ at: now, event: HISTORY_EVENTS.requested, status: 'REQUESTED' }],
+  };
+  try {
+    await db().send(new PutCommand({
+      TableName: tableName(),
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+    }));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export async function getRecord(id: string): Promise<WorkflowRecord | undefined> {
+  const result = await db().send(new GetCommand({
+    TableName: tableName(),
+    Key: { [TABLE.partitionKey]: id },
+    ConsistentRead: true,
+  }));
+  return parseRecord(result.Item);
+}
+
+/** Stores the ARN of the execution that runs the record. */
+export async function setExecution(id: string, executionArn: string): Promise<WorkflowRecord | undefined> {
+  const update = new RecordUpdate(id, nowIso())
+    .set('executionArn', executionArn)
+    .history({ event: HISTORY_EVENTS.executionStarted, detail: executionArn.slice(executionArn.lastIndexOf(':') + 1) });
+  return apply(update, 'exists');
+}
+
+/**
+ * A Knox step is about to call Knox: count the attempt (and the poll), and move a REQUESTED record to IN_PROGRESS.
+ * A WAITING record stays WAITING while it is polled: only an answer that moves it on changes that.
+ * Undefined when the record is missing or closed (the step must not call Knox then).
+ */
+export async function startAttempt(
+  id: string,
+  step: StepKey,
+  options: { currentStatus: RecordStatus; poll?: boolean },
+): Promise<WorkflowRecord | undefined> {
+  const update = new RecordUpdate(id, nowIso()).increment(['attempts', step]);
+  if (options.poll) update.increment(['pollCount']);
+  if (options.currentStatus === 'REQUESTED') {
+    update.status('IN_PROGRESS').history({ event: HISTORY_EVENTS.statusChanged, status: 'IN_PROGRESS', step });
+  }
+  return apply(update, 'notTerminal');
+}
+
+/**
+ * Records a Knox error: `lastError` always; a history entry unless `history` is false (a poll that met the same
+ * answer again); the status when given (WAITING when the step waits). Undefined when the record is closed.
+ */
+export async function recordKnoxError(
+  id: string,
+  step: StepKey,
+  error: LastError,
+  options: { status?: RecordStatus; history?: boolean; detail?: string } = {},
+): Promise<WorkflowRecord | undefined> {
+  const update = new RecordUpdate(id, nowIso()).set('lastError', error);
+  if (options.status) update.status(options.status);
+  if (options.history ?? true) {
+    update.history({
+      event: HISTORY_EVENTS.knoxError,
+      step,
+      error,
+      ...(options.status ? { status: options.status } : {}),
+      ...(options.detail ? { detail: options.detail } : {}),
+    });
+  }
+  return apply(update, 'notTerminal');
+}
+
+export interface SuccessFields {
+  knoxStatus?: string;
+  customerId?: string;
+  /** The Knox error that proved an earlier call of ours went through (already done). */
+  alreadyDone?: LastError;
+  detail?: string;
+}
+
+/**
+ * Records a Knox call that moved the record on: knoxStatus and customerId, status IN_PROGRESS (a WAITING record was
+ * answered), and `lastError` cleared (the error it describes is behind us; history keeps it).
+ */
+export async function recordSuccess(id: string, step: StepKey, fields: SuccessFields): Promise<WorkflowRecord | undefined> {
+  // A link or delink that went through leaves the customer to answer: the record waits on the customer.
+  const status: RecordStatus =
+    fields.knoxStatus !== undefined && AWAITING_CUSTOMER_STATUSES.includes(fields.knoxStatus) ? 'WAITING' : 'IN_PROGRESS';
+  const update = new RecordUpdate(id, nowIso()).status(status).remove('lastError');
+  if (fields.knoxStatus !== undefined) update.set('knoxStatus', fields.knoxStatus);
+  if (fields.customerId !== undefined) update.set('customerId', fields.customerId);
+  update.history({
+    event: fields.alreadyDone ? HISTORY_EVENTS.alreadyDone : HISTORY_EVENTS.knoxCall,
+    step,
+    status,
+    ...(fields.knoxStatus !== undefined ? { knoxStatus: fields.knoxStatus } : {}),
+    ...(fields.alreadyDone ? { error: fields.alreadyDone } : {}),
+    ...(fields.detail ? { detail: fields.detail } : {}),
+  });
+  return apply(update, 'notTerminal');
+}
+
+export interface FinishOptions {
+  /** Replaces the record's lastError. */
+  lastError?: LastError;
+  /** Sets lastError only when the record has none (an error a step recorded is the better explanation). */
+  lastErrorIfNone?: LastError;
+  detail?: string;
+}
+
+export interface FinishResult {
+  /** The record after the call (undefined if there is no such record). */
+  record: WorkflowRecord | undefined;
+  /** False when the record was already terminal (or missing): nothing was written. */
+  changed: boolean;
+}
+
+/** Moves an open record to a terminal status. A terminal record is left alone and reported as unchanged. */
+export async function finish(id: string, status: TerminalStatus, options: FinishOptions = {}): Promise<FinishResult> {
+  const update = new RecordUpdate(id, nowIso()).status(status);
+  if (options.lastError) update.set('lastError', options.lastError);
+  else if (options.lastErrorIfNone) update.set('lastError', options.lastErrorIfNone, (n, v) => `${n} = if_not_exists(${n}, ${v})`);
+  update.history({ event: HISTORY_EVENTS.finished, status, ...(options.detail ? { detail: options.detail } : {}) });
+  const record = await apply(update, 'open');
+  if (record) return { record, changed: true };
+  return { record: await getRecord(id), changed: false };
+}

@@ -1,0 +1,59 @@
+/**
+ * The HTTP API's one route table (product.md, "The HTTP API"). API Gateway's resources and methods
+ * (lib/infra/http-api.ts), the api Lambda's router (lambdas/api.ts) and, through the synthesized template, the local
+ * stack's HTTP API (local/api-routes.ts) are all derived from it. A route names its operation; the router maps each
+ * operation to its handler, so a route without a handler (or the reverse) does not type-check.
+ */
+import type { RecordKind } from './api-schemas';
+
+/** The collection path of each record kind, and the name of its id in answers and in the item path. */
+export const KIND_PATHS: Record<RecordKind, string> = {
+  onboarding: '/onboardings',
+  offboarding: '/offboardings',
+  change: '/changes',
+};
+export const ID_FIELD: Record<RecordKind, string> = {
+  onboarding: 'onboardingId',
+  offboarding: 'offboardingId',
+  change: 'changeId',
+};
+
+/** Largest request body we read (API Gateway's own limit is 10 MB; our bodies are a few hundred bytes). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+export interface ApiRouteSpec {
+  method: HttpMethod;
+  /** API Gateway's resource path: `/onboardings/{onboardingId}`. */
+  resource: string;
+  operation: string;
+  /** A POST whose body API Gateway checks to be a JSON object (the api Lambda validates the fields). */
+  jsonBody?: boolean;
+  /** Optional query string parameters API Gateway passes on. */
+  query?: readonly string[];
+}
+
+/** Every route, as API Gateway has it. */
+export const API_ROUTES = [
+  { method: 'POST', resource: '/onboardings', operation: 'submit:onboarding', jsonBody: true },
+  { method: 'GET', resource: '/onboardings', operation: 'list:onboarding', query: ['status'] },
+  { method: 'GET', resource: '/onboardings/{onboardingId}', operation: 'read:onboarding' },
+  { method: 'DELETE', resource: '/onboardings/{onboardingId}', operation: 'cancel:onboarding' },
+  { method: 'POST', resource: '/offboardings', operation: 'submit:offboarding', jsonBody: true },
+  { method: 'GET', resource: '/offboardings/{offboardingId}', operation: 'read:offboarding' },
+  { method: 'POST', resource: '/changes', operation: 'submit:change', jsonBody: true },
+  { method: 'GET', resource: '/changes/{changeId}', operation: 'read:change' },
+] as const satisfies readonly ApiRouteSpec[];
+
+export type ApiOperation = (typeof API_ROUTES)[number]['operation'];
+
+/** `{ "GET /onboardings/{onboardingId}": route }`: the router's lookup. */
+export function routeKey(method: string, resource: string): string {
+  return `${method} ${resource}`;
+}
+
+/** The path parameter names of a resource, in order (`/a/{b}` -> `['b']`). */
+export function pathParameterNames(resource: string): string[] {
+  return [...resource.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+}
