@@ -213,13 +213,13 @@ describe('Lambda functions', () => {
     expect([...handlerLogicalIds(cfn).keys()].sort()).toEqual([...ALL_HANDLERS].sort());
   });
 
-  it.each(ALL_HANDLERS)('%s: Node.js 22 on ARM64, traced, bundled ESM, its own log group with retention', (handler) => {
+  it.each(ALL_HANDLERS)('%s: Node.js 22 on ARM64, joins upstream traces, bundled ESM, its own log group with retention', (handler) => {
     const p = resource(functionId(handler)).Properties;
     expect(p.Runtime).toBe('nodejs22.x');
     expect(p.Architectures).toEqual(['arm64']);
     expect(p.MemorySize).toBe(256);
     expect(p.Handler).toBe('index.handler');
-    expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(p.TracingConfig).toBeUndefined(); // Lambda's default: pass-through
     const logGroupId = p.LoggingConfig.LogGroup.Ref;
     expect(resource(logGroupId).Properties.RetentionInDays).toBe(config.logRetentionDays);
     expect(p.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('knox-onboarding');
@@ -247,7 +247,7 @@ describe('Lambda functions', () => {
 
 describe('IAM: least privilege', () => {
   const RECORD = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
-  const BASICS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+  const BASICS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
   const SECRET = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 
   it('no Allow statement anywhere has a wildcard action', () => {
@@ -260,7 +260,7 @@ describe('IAM: least privilege', () => {
     expect(resources('AWS::IAM::ManagedPolicy')).toHaveLength(0);
   });
 
-  it.each(KNOX_STEP_HANDLERS)('%s: records, the secret, its logs, traces; no Scan, no states', (handler) => {
+  it.each(KNOX_STEP_HANDLERS)('%s: records, the secret, its logs; no Scan, no states', (handler) => {
     const statements = statementsOfRole(roleOfFunction(handler));
     expect([...actionsOf(statements)].sort()).toEqual([...RECORD, ...SECRET, ...BASICS].sort());
     for (const s of statementsWith(statements, 'dynamodb:GetItem')) expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
