@@ -95,6 +95,11 @@ export async function buildBaseline(handler: string, bundleSource: string): Prom
  * difference means the options above drifted from the stack's (the baseline would then not be "the same options").
  */
 export async function checkBundleOptions(handler: string): Promise<number> {
+  return (await bundleOutput(handler))?.bytes ?? 0;
+}
+
+/** The bundle of `handler` built in memory with the stack's options, and what went into it. */
+async function bundleOutput(handler: string) {
   const result = await build({
     ...STACK_BUNDLE_OPTIONS,
     entryPoints: [join(PROJECT_DIR, 'lambdas', `${handler}.ts`)],
@@ -102,19 +107,12 @@ export async function checkBundleOptions(handler: string): Promise<number> {
     write: false,
     metafile: true,
   });
-  return Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1].bytes ?? 0;
+  return Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1];
 }
 
 /** Bytes per package in a bundle of `handler` (what to shrink when a bundle is too big). */
 export async function bundleComposition(handler: string): Promise<Record<string, number>> {
-  const result = await build({
-    ...STACK_BUNDLE_OPTIONS,
-    entryPoints: [join(PROJECT_DIR, 'lambdas', `${handler}.ts`)],
-    outfile: join(BASELINE_DIR, 'check', `${handler}.mjs`),
-    write: false,
-    metafile: true,
-  });
-  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1];
+  const output = await bundleOutput(handler);
   const byPart: Record<string, number> = {};
   for (const [file, info] of Object.entries(output?.inputs ?? {})) {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)(?:\/(v4\/(?:locales|core|classic)))?/.exec(file);

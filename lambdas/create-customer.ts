@@ -7,6 +7,7 @@
  * table's abort stands (onboard it with its customerId instead).
  */
 import { specFor } from '../lib/domain/knox-errors';
+import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';
 
@@ -16,12 +17,7 @@ export const handler = knoxStepHandler({
   step: 'create',
   async call({ record, knox }) {
     const customer = await knox.createCustomer(newCustomerBody(onboardingRequestOf(record)));
-    return {
-      result: { customerId: customer.customerId, knoxStatus: customer.status },
-      customerId: customer.customerId,
-      knoxStatus: customer.status,
-      detail: 'customer created',
-    };
+    return customerOutcome(customer, 'customer created');
   },
   async reclassify(error, { record, knox }) {
     if (error.errorCode !== EMAIL_ALREADY_IN_USAGE) return undefined;

@@ -3,6 +3,7 @@
  * approve; "Check customer approval" polls for that. 4002104 (already pending with us) is already done by the table:
  * our earlier link went through and its answer was lost.
  */
+import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { linkBody, onboardingRequestOf } from './steps/requests';
 
@@ -10,11 +11,6 @@ export const handler = knoxStepHandler({
   step: 'link',
   async call({ record, knox }) {
     const customer = await knox.linkCustomer(linkBody(onboardingRequestOf(record)));
-    return {
-      result: { customerId: customer.customerId, knoxStatus: customer.status },
-      customerId: customer.customerId,
-      knoxStatus: customer.status,
-      detail: 'link requested: the customer must approve it',
-    };
+    return customerOutcome(customer, 'link requested: the customer must approve it');
   },
 });

@@ -7,6 +7,7 @@
  * earlier request (typically the retry of a delink whose answer was lost): already done, go and wait for the answer.
  */
 import { specFor } from '../lib/domain/knox-errors';
+import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { customerIdOf } from './steps/requests';
 
@@ -16,11 +17,7 @@ export const handler = knoxStepHandler({
   step: 'delink',
   async call({ record, knox }) {
     const customer = await knox.delinkCustomer({ customerId: customerIdOf(record) });
-    return {
-      result: { customerId: customer.customerId, knoxStatus: customer.status },
-      knoxStatus: customer.status,
-      detail: 'delink requested: the customer must accept it',
-    };
+    return customerOutcome(customer, 'delink requested: the customer must accept it');
   },
   async reclassify(error) {
     if (error.errorCode !== DELINK_ALREADY_PENDING) return undefined;

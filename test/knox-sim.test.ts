@@ -26,6 +26,7 @@ import {
   type RunningKnoxSimulator,
 } from '../knox-sim/server';
 import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../knox-sim/world';
+import { linkRequest } from './support/requests';
 
 let sim: RunningKnoxSimulator;
 let control: KnoxSimControl;
@@ -122,16 +123,6 @@ const create = (body: unknown, options?: CallOptions) => knox('POST', C, body, o
 const update = (id: string, body: unknown, options?: CallOptions) => knox('PUT', `${C}/${id}`, body, options);
 const delink = (id: string, options?: CallOptions) => knox('POST', `${C}/delink`, { customerId: id }, options);
 
-function linkBody(customerId: string, overrides: Record<string, unknown> = {}) {
-  return {
-    customerId,
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxMobileEnrollment' }],
-    ...overrides,
-  };
-}
-
 let companies = 0;
 function newCustomer(overrides: Record<string, unknown> = {}, email?: string) {
   companies += 1;
@@ -175,22 +166,22 @@ const SEED_SCENARIOS: Partial<Record<string, () => Promise<Answer>>> = {
   },
   AUTHORIZATION_FAIL: () => getCustomer(FIXTURES.ownedActive, { as: SIM_EXTRA_CREDENTIALS.unauthorized }),
   INVALID_COUNTRY: () => create(newCustomer({ country: 'KP' })),
-  ADD_EC_CUSTOMER_INVALID: () => link(linkBody(UNKNOWN_CUSTOMER_ID)),
-  ADD_EC_CUSTOMER_NOT_APPROVED: () => link(linkBody(FIXTURES.samsungApprovalPending)),
-  ADD_EC_DELINK_PENDING: () => link(linkBody(FIXTURES.delinkingFromOtherMsp)),
-  ADD_EC_ALREADY_MANAGED: () => link(linkBody(FIXTURES.managedByOtherMsp)),
+  ADD_EC_CUSTOMER_INVALID: () => link(linkRequest(UNKNOWN_CUSTOMER_ID)),
+  ADD_EC_CUSTOMER_NOT_APPROVED: () => link(linkRequest(FIXTURES.samsungApprovalPending)),
+  ADD_EC_DELINK_PENDING: () => link(linkRequest(FIXTURES.delinkingFromOtherMsp)),
+  ADD_EC_ALREADY_MANAGED: () => link(linkRequest(FIXTURES.managedByOtherMsp)),
   ADD_EC_PENDING_CANNOT_ADD_AGAIN: async () => {
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
-    return link(linkBody(FIXTURES.unmanaged));
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
+    return link(linkRequest(FIXTURES.unmanaged));
   },
-  ADD_EC_NOT_SAME_REGION: () => link(linkBody(FIXTURES.otherRegion)),
+  ADD_EC_NOT_SAME_REGION: () => link(linkRequest(FIXTURES.otherRegion)),
   CUSTOMER_NOT_FOUND: () => getCustomer(UNKNOWN_CUSTOMER_ID),
   CUSTOMER_NOT_MANAGED_BY_MSP: () => getCustomer(FIXTURES.managedByOtherMsp),
   EMAIL_ALREADY_IN_USAGE: () => create(newCustomer({}, FIXTURE_REGISTERED_EMAILS.registered)),
   SERVICE_NOT_VALID_SCP: () => create(newCustomer({ services: [{ service: 'SamsungCarePlus' }] })),
   CANNOT_DELINK_FULLY_MANAGED: () => delink(FIXTURES.ownedFullyManaged),
   CUSTOMER_PENDING_CANNOT_DELINK: async () => {
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     return delink(FIXTURES.unmanaged);
   },
   KM_TENANT_PREFIX_INVALID: () => create(newCustomer({ services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })),
@@ -205,7 +196,7 @@ const SEED_SCENARIOS: Partial<Record<string, () => Promise<Answer>>> = {
   SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT: () =>
     update(FIXTURES.ownedLimitedServices, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] }),
   CANNOT_CHANGE_WHEN_PENDING: async () => {
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     return update(FIXTURES.unmanaged, { accessType: 'NoAccess' });
   },
   ACCESS_TYPE_REQUIRED: () => create(newCustomer({ accessType: undefined })),
@@ -295,7 +286,7 @@ describe('create', () => {
 
 describe('link, approve and reject', () => {
   it('link -> Pending -> approve -> Active with the requested services and management type', async () => {
-    const body = linkBody(FIXTURES.unmanaged, {
+    const body = linkRequest(FIXTURES.unmanaged, {
       managementType: 'FullyManaged',
       services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage' }],
     });
@@ -313,11 +304,11 @@ describe('link, approve and reject', () => {
       { service: 'KnoxManage', status: 'Active' },
     ]);
     expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('unmanaged.example');
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
   });
 
   it('approve leaves a KnoxManage asked for under a tenant prefix Pending until our update switches it on', async () => {
-    const body = linkBody(FIXTURES.unmanaged, {
+    const body = linkRequest(FIXTURES.unmanaged, {
       services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'it' }],
     });
     expectCustomer(await link(body));
@@ -344,50 +335,50 @@ describe('link, approve and reject', () => {
 
   it('approve switches a prefixed KnoxManage on at once for a customer that already has a tenant', async () => {
     const added = await control.addCustomer({ kmTenantDomain: 'hq.tenanted.example', email: 'it@tenanted.example' });
-    expectCustomer(await link(linkBody(added.customerId, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'hq' }] })));
+    expectCustomer(await link(linkRequest(added.customerId, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'hq' }] })));
     await control.approveLink(added.customerId);
     expect(expectCustomer(await getCustomer(added.customerId)).managedServices).toEqual([{ service: 'KnoxManage', status: 'Active' }]);
     expect((await control.customer(added.customerId)).kmTenantDomain).toBe('hq.tenanted.example');
   });
 
   it('reject -> Rejected, still visible to us, and a new link is allowed', async () => {
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     await control.rejectLink(FIXTURES.unmanaged);
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Rejected');
     expectKnoxError(await update(FIXTURES.unmanaged, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
-    expect(expectCustomer(await link(linkBody(FIXTURES.unmanaged))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkRequest(FIXTURES.unmanaged))).status).toBe('Pending');
   });
 
   it('a customer another MSP linked is refused to us while pending and once managed (4002103)', async () => {
     const other = { as: SIM_EXTRA_CREDENTIALS.otherMsp };
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged), other));
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged), other));
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
     await control.approveLink(FIXTURES.unmanaged);
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
     expectKnoxError(await getCustomer(FIXTURES.unmanaged), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged, other)).status).toBe('Active');
     expect((await control.customer(FIXTURES.unmanaged)).ownerMsp).toBe(SIM_OTHER_MSP);
   });
 
   it('a customer being delinked from another MSP becomes linkable when that delink ends', async () => {
-    expectKnoxError(await link(linkBody(FIXTURES.delinkingFromOtherMsp)), 'ADD_EC_DELINK_PENDING');
+    expectKnoxError(await link(linkRequest(FIXTURES.delinkingFromOtherMsp)), 'ADD_EC_DELINK_PENDING');
     await control.acceptDelink(FIXTURES.delinkingFromOtherMsp);
-    expect(expectCustomer(await link(linkBody(FIXTURES.delinkingFromOtherMsp))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkRequest(FIXTURES.delinkingFromOtherMsp))).status).toBe('Pending');
   });
 
   it('a delink that ends after a configured time frees the customer by itself', async () => {
     const added = await control.addCustomer({ ownerMsp: SIM_OTHER_MSP, status: 'DelinkRequested', delinkEndsAfterMs: 0 });
-    expect(expectCustomer(await link(linkBody(added.customerId))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkRequest(added.customerId))).status).toBe('Pending');
   });
 
   it('checks SamsungCarePlus, accessType and malformed ids on link too', async () => {
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged, { services: [{ service: 'SamsungCarePlus' }] })), 'SERVICE_NOT_VALID_SCP');
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged, { accessType: undefined })), 'ACCESS_TYPE_REQUIRED');
-    expectKnoxError(await link(linkBody('not-an-id')), 'ADD_EC_CUSTOMER_INVALID');
-    expectKnoxError(await link(linkBody(FIXTURES.ownedPending)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
-    expectKnoxError(await link(linkBody(FIXTURES.pendingWithOtherMsp)), 'ADD_EC_ALREADY_MANAGED');
-    expect(expectCustomer(await link(linkBody(FIXTURES.ownedRejected))).status).toBe('Pending');
-    expect(expectCustomer(await link(linkBody(FIXTURES.formerlyOwned))).status).toBe('Pending');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged, { services: [{ service: 'SamsungCarePlus' }] })), 'SERVICE_NOT_VALID_SCP');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged, { accessType: undefined })), 'ACCESS_TYPE_REQUIRED');
+    expectKnoxError(await link(linkRequest('not-an-id')), 'ADD_EC_CUSTOMER_INVALID');
+    expectKnoxError(await link(linkRequest(FIXTURES.ownedPending)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
+    expectKnoxError(await link(linkRequest(FIXTURES.pendingWithOtherMsp)), 'ADD_EC_ALREADY_MANAGED');
+    expect(expectCustomer(await link(linkRequest(FIXTURES.ownedRejected))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkRequest(FIXTURES.formerlyOwned))).status).toBe('Pending');
   });
 });
 
@@ -461,7 +452,7 @@ describe('delink, accept and reject', () => {
     expectKnoxError(await delink(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     expect((await control.customer(FIXTURES.ownedActive)).ownerMsp).toBeNull();
     // Free again: it can be linked anew.
-    expect(expectCustomer(await link(linkBody(FIXTURES.ownedActive))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkRequest(FIXTURES.ownedActive))).status).toBe('Pending');
   });
 
   it('delink -> reject -> Active again', async () => {
@@ -512,7 +503,7 @@ describe('tokens', () => {
   it('gives a token to a client without MSP rights, then answers 403 on every MSP call', async () => {
     expect((await requestToken(SIM_EXTRA_CREDENTIALS.unauthorized)).status).toBe(200);
     const as = SIM_EXTRA_CREDENTIALS.unauthorized;
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged), { as }), 'AUTHORIZATION_FAIL');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged), { as }), 'AUTHORIZATION_FAIL');
     expectKnoxError(await knox('GET', C, undefined, { as }), 'AUTHORIZATION_FAIL');
   });
 
@@ -526,7 +517,7 @@ describe('tokens', () => {
       const answer = await fetch(`${other.url}${C}/link`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(linkBody(FIXTURES.unmanaged)),
+        body: JSON.stringify(linkRequest(FIXTURES.unmanaged)),
       });
       expect(knoxErrorBodySchema.parse(await answer.json()).errorCode).toBe(specFor('ADD_EC_CUSTOMER_INVALID').errorCode);
     } finally {
@@ -540,7 +531,7 @@ describe('tokens', () => {
 describe('faults', () => {
   it('error500 answers FAILURE without doing the work', async () => {
     await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'error500' } });
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'FAILURE');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'FAILURE');
     expectKnoxError(await getCustomer(FIXTURES.unmanaged), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     const linkEntry = (await control.requests()).find((r) => r.path.endsWith('/link'));
     expect(linkEntry).toMatchObject({ status: 500, fault: 'error500', accepted: false });
@@ -548,9 +539,9 @@ describe('faults', () => {
 
   it('workThen500 does the work, then answers FAILURE (the lost answer); the log counts it as accepted', async () => {
     await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'FAILURE');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'FAILURE');
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
     const links = (await control.requests()).filter((r) => r.path.endsWith('/link'));
     expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([[500, 'workThen500', true], [400, undefined, false]]);
     expect(links.filter((r) => r.accepted)).toHaveLength(1);
@@ -643,8 +634,8 @@ describe('chaos', () => {
 describe('request log', () => {
   it('records Knox requests in order with accepted for state changes, and leaves control paths out', async () => {
     expectCustomer(await create(newCustomer()));
-    expectKnoxError(await link(linkBody(FIXTURES.managedByOtherMsp)), 'ADD_EC_ALREADY_MANAGED');
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectKnoxError(await link(linkRequest(FIXTURES.managedByOtherMsp)), 'ADD_EC_ALREADY_MANAGED');
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     expectCustomer(await update(FIXTURES.ownedActive, { accessType: 'NoAccess' }));
     expectCustomer(await delink(FIXTURES.ownedActive));
     expectCustomer(await getCustomer(FIXTURES.ownedActive));
@@ -679,7 +670,7 @@ describe('request log', () => {
 describe('scripts and automatic answers', () => {
   it('approves after the third get, deterministically', async () => {
     await control.script(FIXTURES.unmanaged, { onLink: 'approve', afterGets: 3 });
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     const seen = [];
     for (let i = 0; i < 5; i += 1) seen.push(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status);
     expect(seen).toEqual(['Pending', 'Pending', 'Pending', 'Active', 'Active']);
@@ -687,10 +678,10 @@ describe('scripts and automatic answers', () => {
 
   it('rejects after one get, and scripts a delink answer', async () => {
     const added = await control.addCustomer({ script: { onLink: 'reject', onDelink: 'accept', afterGets: 1 } });
-    expectCustomer(await link(linkBody(added.customerId)));
+    expectCustomer(await link(linkRequest(added.customerId)));
     expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('Pending');
     expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('Rejected');
-    expectCustomer(await link(linkBody(added.customerId)));
+    expectCustomer(await link(linkRequest(added.customerId)));
     await control.approveLink(added.customerId);
     expect(expectCustomer(await delink(added.customerId)).status).toBe('DelinkRequested');
     expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('DelinkRequested');
@@ -706,8 +697,8 @@ describe('scripts and automatic answers', () => {
   it('answers automatically after a delay, unless a script says never', async () => {
     await control.auto({ approveLinksAfterMs: 0, acceptDelinksAfterMs: 0 });
     await control.script(FIXTURES.formerlyOwned, { onLink: 'never' });
-    expectCustomer(await link(linkBody(FIXTURES.unmanaged)));
-    expectCustomer(await link(linkBody(FIXTURES.formerlyOwned)));
+    expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
+    expectCustomer(await link(linkRequest(FIXTURES.formerlyOwned)));
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Active');
     expect(expectCustomer(await getCustomer(FIXTURES.formerlyOwned)).status).toBe('Pending');
     // Fixtures' own open requests are left alone: only a control call moves them.
@@ -763,9 +754,9 @@ describe('control surface', () => {
 
 describe('control: Samsung approval and client rights', () => {
   it('a customer whose Knox account Samsung approves stops answering 4002101 and can be linked', async () => {
-    expectKnoxError(await link(linkBody(FIXTURES.samsungApprovalPending)), 'ADD_EC_CUSTOMER_NOT_APPROVED');
+    expectKnoxError(await link(linkRequest(FIXTURES.samsungApprovalPending)), 'ADD_EC_CUSTOMER_NOT_APPROVED');
     await control.samsungApprove(FIXTURES.samsungApprovalPending);
-    expect(expectCustomer(await link(linkBody(FIXTURES.samsungApprovalPending))).status).toBe('Pending');
+    expect(expectCustomer(await link(linkRequest(FIXTURES.samsungApprovalPending))).status).toBe('Pending');
   });
 
   it('a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL until its rights are restored', async () => {

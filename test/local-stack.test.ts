@@ -25,13 +25,7 @@ import {
   waitForPolls,
   waitForStatus,
 } from '../local/testing';
-
-const linkBody = (customerId: string) => ({
-  customerId,
-  managementType: 'JointlyManaged',
-  accessType: 'FullAccess',
-  services: [{ service: 'KnoxMobileEnrollment' }],
-});
+import { createRequest, linkRequest } from './support/requests';
 
 function sfnClient(stack: LocalStack): SFNClient {
   return new SFNClient({
@@ -54,7 +48,7 @@ describe('the local stack', () => {
   });
 
   it('links a customer, waits for its approval, and succeeds', async () => {
-    const started = await startRecord(stack.apiUrl, 'onboarding', linkBody(FIXTURES.unmanaged));
+    const started = await startRecord(stack.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
     expect(started.status).toBe(202);
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
@@ -95,20 +89,7 @@ describe('the local stack', () => {
 
   it('creates a new customer and succeeds', async () => {
     const email = `ada.${Date.now().toString(36)}@acme.example`;
-    const started = await startRecord(stack.apiUrl, 'onboarding', {
-      customer: {
-        companyName: 'Acme Ltd',
-        companySize: '20-99',
-        industry: 'COMMUNICATIONS',
-        country: 'US',
-        street1: '1 Main St',
-        city: 'Chicago',
-        contact: { firstName: 'Ada', lastName: 'Lee', email },
-      },
-      managementType: 'JointlyManaged',
-      accessType: 'FullAccess',
-      services: [{ service: 'KnoxMobileEnrollment' }],
-    });
+    const started = await startRecord(stack.apiUrl, 'onboarding', createRequest(email));
     expect(started.status).toBe(202);
     const record = await waitForStatus(stack.apiUrl, 'onboarding', String(started.body['onboardingId']), ['SUCCEEDED', 'FAILED', 'ABORTED']);
     expect(record.status).toBe('SUCCEEDED');
@@ -120,7 +101,7 @@ describe('the local stack', () => {
   it('serves the Step Functions API the SDK expects: idempotent StartExecution, history, listings', async () => {
     const sfn = sfnClient(stack);
     // Samsung has not approved this customer's account: the link waits (4002101) until we cancel.
-    const started = await startRecord(stack.apiUrl, 'onboarding', linkBody(FIXTURES.samsungApprovalPending));
+    const started = await startRecord(stack.apiUrl, 'onboarding', linkRequest(FIXTURES.samsungApprovalPending));
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
     await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
@@ -197,7 +178,7 @@ describe('a restart on the same DATA_DIR', () => {
   it('resumes an onboarding that was waiting for the customer', async () => {
     const dataDir = tempDataDir();
     first = await startTestStack({ dataDir, knoxBaseUrl: knox.url });
-    const started = await startRecord(first.apiUrl, 'onboarding', linkBody(FIXTURES.unmanaged));
+    const started = await startRecord(first.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
     await waitForPolls(first.apiUrl, 'onboarding', id, 1);

@@ -87,32 +87,7 @@ export function useE2e(options: LocalStackOptions = {}): E2e {
 
 // --- Request bodies -------------------------------------------------------------------------------------------------
 
-export function linkRequest(customerId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }], ...overrides };
-}
-
-export function createRequest(
-  email: string,
-  overrides: Record<string, unknown> = {},
-  customer: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    customer: {
-      companyName: 'Acme Ltd',
-      companySize: '20-99',
-      industry: 'COMMUNICATIONS',
-      country: 'US',
-      street1: '1 Main St',
-      city: 'Chicago',
-      contact: { firstName: 'Ada', lastName: 'Lee', email },
-      ...customer,
-    },
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxMobileEnrollment' }],
-    ...overrides,
-  };
-}
+export { createRequest, linkRequest } from './requests';
 
 let emailSequence = 0;
 /** A contact e-mail no Knox account has yet, at a work domain of its own. */

@@ -80,32 +80,4 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
 
 // --- Sample requests (valid per lib/domain/api-schemas.ts) -----------------------------------------------------------
 
-export function linkRequest(customerId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    customerId,
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxMobileEnrollment' }],
-    ...overrides,
-  };
-}
-
-export function createRequest(email: string, overrides: { customer?: Record<string, unknown> } & Record<string, unknown> = {}): Record<string, unknown> {
-  const { customer, ...rest } = overrides;
-  return {
-    customer: {
-      companyName: 'Acme Ltd',
-      companySize: '20-99',
-      industry: 'COMMUNICATIONS',
-      country: 'US',
-      street1: '1 Main St',
-      city: 'Chicago',
-      contact: { firstName: 'Ada', lastName: 'Lee', email },
-      ...customer,
-    },
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxMobileEnrollment' }],
-    ...rest,
-  };
-}
+export { createRequest, linkRequest } from './requests';
