@@ -4,9 +4,8 @@
  * state machine routes on AND what the record says afterwards (status, lastError, history, counters).
  * Expected dispositions come from the error table (specFor), never from a list typed here.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GetSecretValueCommand, } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it, vi } from 'vitest';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { ENV, RECORD_CLOSED_ERROR, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
@@ -19,7 +18,6 @@ import {
   SIM_DEFAULT_CREDENTIALS,
   SIM_EXTRA_CREDENTIALS,
   UNKNOWN_CUSTOMER_ID,
-  type RunningKnoxSimulator,
 } from '../knox-sim/server';
 import { KnoxSimControl } from '../knox-sim/control';
 import { handler as linkCustomer } from '../lambdas/link-customer';
@@ -29,7 +27,6 @@ import { handler as requestDelink } from '../lambdas/request-delink';
 import { handler as updateCustomer } from '../lambdas/update-customer';
 import { handler as recordOutcome } from '../lambdas/record-outcome';
 import { handler as executionEvents } from '../lambdas/execution-events';
-import { resetKnoxClient } from '../lambdas/steps/knox';
 import { logger } from '../lambdas/commons/powertools';
 import {
   acquireCustomerLock,
@@ -38,43 +35,23 @@ import {
   getRecord,
   readLock,
   recordKnoxError,
-  resetStoreClient,
   type WorkflowRecord,
 } from '../lambdas/store';
 import type { RecordKind } from '../lib/domain/api-schemas';
 import { timing, type StepHandler } from '../lambdas/steps/runner';
-import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
+import { createRequest, linkRequest } from './support/handlers-support';
+import { useStepHarness } from './support/step-harness';
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';
-const secrets = mockClient(SecretsManagerClient);
-let sim: RunningKnoxSimulator;
 let control: KnoxSimControl;
-let dynamo: LocalDynamo;
-
-beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  [sim, dynamo] = await Promise.all([startKnoxSimulator({ port: 0 }), startLocalDynamo()]);
-  control = new KnoxSimControl(sim.url);
-  setAwsTestEnvironment(dynamo.endpoint);
-  process.env[ENV.knoxBaseUrl] = sim.url;
-  process.env[ENV.knoxSecretArn] = SECRET_ARN;
-  process.env[ENV.knoxTimeoutMs] = '5000';
-  process.env[ENV.knoxRequestsPerSecond] = '1000';
-  resetStoreClient();
-});
-
-afterAll(async () => {
-  secrets.restore();
-  await Promise.all([sim.stop(), dynamo.stop()]);
-});
-
-beforeEach(async () => {
-  await dynamo.newTable();
-  await control.reset();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SIM_DEFAULT_CREDENTIALS) });
-  resetKnoxClient();
-});
+const harness = useStepHarness(
+  async () => {
+    const sim = await startKnoxSimulator({ port: 0 });
+    control = new KnoxSimControl(sim.url);
+    return sim;
+  },
+  { beforeEach: () => control.reset() },
+);
+const { secrets } = harness;
 
 // --- Helpers --------------------------------------------------------------------------------------------------------
 
@@ -744,6 +721,6 @@ describe('execution-events', () => {
     expect(await executionEvents(statusChange(id, 'SUCCEEDED'))).toMatchObject({ changed: false, ignored: expect.any(String) });
     expect(await executionEvents({ hello: 'world' })).toMatchObject({ changed: false, ignored: expect.any(String) });
     expect((await record(id)).status).toBe('REQUESTED');
-    expect((await dynamo.items(process.env[ENV.tableName]!)).some((i) => i.pk === customerLockKey('4444444444'))).toBe(true);
+    expect((await harness.dynamo.items(process.env[ENV.tableName]!)).some((i) => i.pk === customerLockKey('4444444444'))).toBe(true);
   });
 });

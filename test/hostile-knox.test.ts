@@ -11,8 +11,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RecordKind } from '../lib/domain/api-schemas';
@@ -30,10 +28,10 @@ import { handler as linkCustomer } from '../lambdas/link-customer';
 import { handler as checkCustomer } from '../lambdas/check-customer';
 import { handler as createCustomer } from '../lambdas/create-customer';
 import { resetKnoxClient } from '../lambdas/steps/knox';
-import { logger } from '../lambdas/commons/powertools';
 import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '../lambdas/steps/runner';
-import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, resetStoreClient, type WorkflowRecord } from '../lambdas/store';
-import { createRequest, linkRequest, setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
+import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, type WorkflowRecord } from '../lambdas/store';
+import { createRequest, linkRequest, } from './support/handlers-support';
+import { useStepHarness } from './support/step-harness';
 
 // --- The liar ---------------------------------------------------------------------------------------------------------
 
@@ -238,32 +236,10 @@ const TOTAL_COUNT_LIES = [3, null, true, '3.5', '-1', '', ' 3', 'three', ['3'], 
 
 // --- Set-up -------------------------------------------------------------------------------------------------------
 
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';
-const secrets = mockClient(SecretsManagerClient);
 let liar: Liar;
-let dynamo: LocalDynamo;
-
-beforeAll(async () => {
-  logger.setLogLevel('SILENT');
-  [liar, dynamo] = await Promise.all([startLiar(), startLocalDynamo()]);
-  setAwsTestEnvironment(dynamo.endpoint);
-  process.env[ENV.knoxBaseUrl] = liar.url;
-  process.env[ENV.knoxSecretArn] = SECRET_ARN;
-  process.env[ENV.knoxTimeoutMs] = '5000';
-  process.env[ENV.knoxRequestsPerSecond] = '1000';
-  resetStoreClient();
-});
-
-afterAll(async () => {
-  secrets.restore();
-  await Promise.all([liar.stop(), dynamo.stop()]);
-});
-
-beforeEach(async () => {
-  await dynamo.newTable();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SIM_DEFAULT_CREDENTIALS) });
-  resetKnoxClient();
+useStepHarness(async () => {
+  liar = await startLiar();
+  return liar;
 });
 
 afterEach(() => {
