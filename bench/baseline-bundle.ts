@@ -99,13 +99,14 @@ export async function checkBundleOptions(handler: string): Promise<number> {
 }
 
 /** The bundle of `handler` built in memory with the stack's options, and what went into it. */
-async function bundleOutput(handler: string) {
+async function bundleOutput(handler: string, plugins: Plugin[] = []) {
   const result = await build({
     ...STACK_BUNDLE_OPTIONS,
     entryPoints: [join(PROJECT_DIR, 'lambdas', `${handler}.ts`)],
     outfile: join(BASELINE_DIR, 'check', `${handler}.mjs`),
     write: false,
     metafile: true,
+    plugins,
   });
   return Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1];
 }
@@ -139,13 +140,5 @@ export async function sizeWithNamespaceZod(handler: string): Promise<number> {
       });
     },
   };
-  const result = await build({
-    ...STACK_BUNDLE_OPTIONS,
-    entryPoints: [join(PROJECT_DIR, 'lambdas', `${handler}.ts`)],
-    outfile: join(BASELINE_DIR, 'check', `${handler}.mjs`),
-    write: false,
-    metafile: true,
-    plugins: [rewrite],
-  });
-  return Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1].bytes ?? 0;
+  return (await bundleOutput(handler, [rewrite]))?.bytes ?? 0;
 }
