@@ -299,7 +299,7 @@ export function placeholderContext(template: CfnTemplate): ResolveContext {
 /** A state machine's definition as ASL; references become placeholders unless another context is given. */
 export function resolveDefinition(template: CfnTemplate, logicalId: string, ctx = placeholderContext(template)): AslDefinition {
   const resource = template.Resources[logicalId];
-  if (!resource || resource.Type !== 'AWS::StepFunctions::StateMachine') {
+  if (resource?.Type !== 'AWS::StepFunctions::StateMachine') {
     throw new Error(`${logicalId} is not an AWS::StepFunctions::StateMachine in the template`);
   }
   return definitionFrom(logicalId, resource, ctx);

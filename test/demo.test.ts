@@ -54,6 +54,6 @@ describe('npm run demo', () => {
     const table = formatOutcomes(outcomes).split('\n');
     expect(table[0]).toMatch(/^SCENARIO\s+ID\s+STATUS\s+LAST ERROR\s+PATH$/);
     expect(table).toHaveLength(outcomes.length + 1);
-    outcomes.forEach((o, i) => expect(table[i + 1]).toContain(o.id));
+    for (const [i, o] of outcomes.entries()) expect(table[i + 1]).toContain(o.id);
   });
 });

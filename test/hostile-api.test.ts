@@ -328,7 +328,7 @@ describe('methods, paths and queries', () => {
   it('refuses query tricks on GET /onboardings: unknown, repeated, non-status words, bad limits and cursors', async () => {
     await fc.assert(fc.asyncProperty(badListQuery, async ({ params, issueAt }) => {
       const multiQuery: Record<string, string[]> = Object.create(null);
-      for (const [name, value] of params) (multiQuery[name] ??= []).push(value);
+      for (const [name, value] of params) multiQuery[name] = [...(multiQuery[name] ?? []), value];
       await expectRefused({ method: 'GET', path: '/onboardings', multiQuery }, { statuses: [400], message: /query/, issueAt });
     }), { numRuns: 400 });
   });

@@ -156,7 +156,9 @@ describe('intrinsics', () => {
     expect(
       resolveIntrinsics({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke ', { 'Fn::GetAtt': ['Fn', 'Arn'] }]] }, ctx),
     ).toBe('arn:aws:states:::lambda:invoke arn:aws:lambda:us-east-1:000000000000:function:my-fn');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own ${...} syntax is what is tested.
     expect(resolveIntrinsics({ 'Fn::Sub': '${AWS::Region}/${AWS::AccountId}/${Fn}/${Fn.Arn}/${!Literal}' }, ctx)).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal that Fn::Sub's ${!Literal} stands for.
       'us-east-1/000000000000/my-fn/arn:aws:lambda:us-east-1:000000000000:function:my-fn/${Literal}',
     );
     expect(resolveIntrinsics({ a: { Ref: 'AWS::NoValue' }, b: [1, { Ref: 'AWS::NoValue' }] }, ctx)).toEqual({ b: [1] });

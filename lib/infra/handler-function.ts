@@ -6,7 +6,7 @@
  * resource grants its own rights on it (`table.grantRecordAccess(fn)`, `secret.grantRead(fn)`).
  */
 import { fileURLToPath } from 'node:url';
-import { CfnResource, Duration, Validations } from 'aws-cdk-lib';
+import { type CfnResource, type Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';

@@ -2,7 +2,7 @@
  * The Knox MSP client credentials: a Secrets Manager secret that the stack creates and the operator fills in
  * (`aws secretsmanager put-secret-value`, see the README). Functions get its ARN, never its value.
  */
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../domain/workflow';

@@ -2,7 +2,7 @@
  * The one DynamoDB table that holds every onboarding, offboarding and change record and the per-customer locks
  * (layout: TABLE in lib/domain/workflow.ts), with the grants each kind of function needs.
  */
-import { CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';

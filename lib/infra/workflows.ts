@@ -9,7 +9,7 @@
  *   Catch  Knox.Abort, Knox.InvalidRequest, Knox.Wait (polls exhausted)  -> Record aborted
  *   Catch  States.ALL                           -> Record failed (Knox.Operator, retries exhausted, Lambda errors)
  */
-import { CfnResource, Duration, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';

@@ -33,7 +33,10 @@ const freeText = (max: number) =>
 
 /** A unique prefix per generated value: every valid case is a new customer (no lock, no idempotent repeat). */
 let serial = 0;
-export const nextSerial = (): string => (serial += 1).toString().padStart(6, '0');
+export const nextSerial = (): string => {
+  serial += 1;
+  return serial.toString().padStart(6, '0');
+};
 
 const customerId = fc.stringMatching(/^\d{1,14}$/).map((digits) => `${nextSerial()}${digits}`);
 const email = fc
