@@ -5,7 +5,7 @@
  */
 import { RECORD_KINDS, STATUSES, isTerminal, type RecordKind, type RecordStatus } from '../../lib/domain/api-schemas';
 import { KNOX_ERRORS } from '../../lib/domain/knox-errors';
-import { getRecord, listByStatus, type WorkflowRecord } from '../../lambdas/commons/store';
+import { getRecord, listByStatus, type WorkflowRecord } from '../../lambdas/store';
 import type { SimCustomer } from '../../knox-sim/model';
 import { SIM_OUR_MSP } from '../../knox-sim/world';
 import type { BatchGroup, ConsoleRecord, LastErrorView, PendingAnswer } from './model';
