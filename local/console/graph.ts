@@ -53,11 +53,12 @@ function retriers(state: AslState): { errorEquals: string[]; maxAttempts: number
   });
 }
 
-/** Comparison operators of a Choice rule, as the label shows them. */
+/** Comparison operators of a Choice rule, as the label shows them (the first pattern that matches wins). */
 const OPERATORS: [RegExp, string][] = [
-  [/Equals(Path)?$/, '=='],
+  // Before plain Equals, which they end with.
   [/LessThanEquals(Path)?$/, '<='],
   [/GreaterThanEquals(Path)?$/, '>='],
+  [/Equals(Path)?$/, '=='],
   [/LessThan(Path)?$/, '<'],
   [/GreaterThan(Path)?$/, '>'],
   [/^StringMatches$/, 'matches'],
