@@ -178,7 +178,7 @@ async function start(
     apiGateway: apiGatewayModel(template),
     invokeApi: (event: APIGatewayProxyEvent) => runtime.invoke(OTHER_FUNCTIONS.api, event),
     executions,
-    console: new LocalConsole({ executions, ...(simulator ? { simulatorUrl: simulator.url } : {}), log }),
+    console: new LocalConsole({ executions, dynamo: dynamo.client, tableName: model.table.name, ...(simulator ? { simulatorUrl: simulator.url } : {}), log }),
     log,
   });
   // Stopped first: no new requests while the rest shuts down.

@@ -9,6 +9,7 @@
  *   POST /console/api/answers            {customerId, answer: link|delink, accept}: the simulated customer answers
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { RECORD_KINDS, STATUSES, TERMINAL_STATUSES, type RecordKind } from '../../lib/domain/api-schemas';
 import { customerIdSchema } from '../../lib/domain/knox-schemas';
@@ -18,15 +19,13 @@ import { buildAssets, type Assets } from './assets';
 import { executionView } from './execution-view';
 import { workflowGraph } from './graph';
 import { CONSOLE_API_PREFIX, type PendingAnswer, type RecordDetailAnswer, type RecordsAnswer, type WorkflowGraph } from './model';
-
-/**
- * records.ts reads through the store module, which (with its logger) must load after the stack has set process.env,
- * as every handler module does (cold-start.ts): imported when first needed.
- */
-const recordsModule = (): Promise<typeof import('./records')> => import('./records');
+import { RecordReader, pendingAnswers } from './records';
 
 export interface ConsoleOptions {
   executions: LocalExecutions;
+  /** The local DynamoDB (the stack's own client) and the records' table. */
+  dynamo: DynamoDBClient;
+  tableName: string;
   /** The built-in simulator's URL; absent when the stack talks to another Knox (KNOX_BASE_URL). */
   simulatorUrl?: string;
   log?: (line: string) => void;
@@ -46,10 +45,12 @@ export class LocalConsole {
   private assets: Promise<Assets> | undefined;
   private readonly graphs: Map<RecordKind, WorkflowGraph>;
   private readonly control: KnoxSimControl | undefined;
+  private readonly reader: RecordReader;
 
   constructor(private readonly options: ConsoleOptions) {
     this.graphs = new Map(options.executions.stateMachines.map((m) => [m.workflow, workflowGraph(m.workflow, m.definition)]));
     this.control = options.simulatorUrl ? new KnoxSimControl(options.simulatorUrl) : undefined;
+    this.reader = new RecordReader(options.dynamo, options.tableName);
   }
 
   /** Whether the console answers this path (the page, its assets, its JSON). */
@@ -104,8 +105,7 @@ export class LocalConsole {
   }
 
   private async records(): Promise<RecordsAnswer> {
-    const { listRecords } = await recordsModule();
-    const list = await listRecords(await this.answers());
+    const list = await this.reader.list(() => this.answers());
     return {
       ...list,
       simulator: this.control !== undefined,
@@ -116,8 +116,7 @@ export class LocalConsole {
   }
 
   private async detail(id: string): Promise<RecordDetailAnswer | undefined> {
-    const { readRecord } = await recordsModule();
-    const record = await readRecord(id, await this.answers());
+    const record = await this.reader.read(id, () => this.answers());
     if (!record) return undefined;
     const execution = record.executionName ? this.options.executions.findByName(record.executionName) : undefined;
     const graph = this.graphs.get(record.kind);
@@ -132,7 +131,6 @@ export class LocalConsole {
   private async answers(): Promise<Map<string, PendingAnswer>> {
     if (!this.control) return new Map();
     try {
-      const { pendingAnswers } = await recordsModule();
       return pendingAnswers(await this.control.customers());
     } catch (error) {
       this.options.log?.(`console: the simulator's customers could not be read: ${(error as Error).message}`);

@@ -20,6 +20,8 @@ const main = h('main', { id: 'view', tabindex: -1 });
 let view: View | undefined;
 let timer: number | undefined;
 let generation = 0;
+let rendered = 0;
+const RENDERED_MARK = 'console-rendered';
 
 function route(): View {
   const path = location.hash.replace(/^#/, '');
@@ -52,6 +54,11 @@ async function refresh(): Promise<void> {
   try {
     await current?.refresh();
     if (mine !== generation) return;
+    // The first render of each view, for `npm run bench` (milliseconds since the navigation started).
+    if (rendered !== mine) {
+      rendered = mine;
+      performance.mark(RENDERED_MARK, { detail: location.hash });
+    }
     status.className = 'connection live';
     status.textContent = `live · ${clock(new Date().toISOString())}`;
   } catch (error) {
