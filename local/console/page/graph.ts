@@ -121,7 +121,8 @@ export function drawGraph(graph: WorkflowGraph, options: DrawOptions): SVGSVGEle
 
 function defs(): SVGDefsElement {
   const marker = (id: string) =>
-    s('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+    // In user space: a thick (taken) edge keeps the same arrowhead as a thin one.
+    s('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerUnits: 'userSpaceOnUse', markerWidth: 11, markerHeight: 11, orient: 'auto-start-reverse' },
       s('path', { d: 'M0,0 L10,5 L0,10 z', class: id }));
   return s('defs', {}, marker('arrow'), marker('arrow-taken'), marker('arrow-catch'));
 }
