@@ -29,11 +29,22 @@ export function writeSeededExecution(dataDir: string): void {
   const events: RecordedEvent[] = [];
   const push = (type: string, state?: string, stateType?: string, extra: Partial<RecordedEvent> = {}): void => {
     const id = events.length + 1;
-    events.push({ id, timestamp: new Date(start + id * 1000).toISOString(), type, ...(state ? { state } : {}), ...(stateType ? { stateType } : {}), ...extra });
+    events.push({
+      id,
+      timestamp: new Date(start + id * 1000).toISOString(),
+      type,
+      ...(state ? { state } : {}),
+      ...(stateType ? { stateType } : {}),
+      ...extra,
+    });
   };
   const input = JSON.stringify({ id: SEEDED_RECORD_ID, path: 'link' });
   push('ExecutionStarted', undefined, undefined, { input });
-  for (const [state, type] of [[STATES.linkOrCreate, 'Choice'], [STATES.linkCustomer, 'Task'], [STATES.waitForAnswer, 'Wait']] as const) {
+  for (const [state, type] of [
+    [STATES.linkOrCreate, 'Choice'],
+    [STATES.linkCustomer, 'Task'],
+    [STATES.waitForAnswer, 'Wait'],
+  ] as const) {
     push('StateEntered', state, type, { input });
     push('StateExited', state, type, { output: input });
   }
@@ -43,12 +54,21 @@ export function writeSeededExecution(dataDir: string): void {
   while (events.length < SEEDED_EXECUTION_EVENTS - tail) {
     push('StateFailed', STATES.checkApproval, 'Task', {
       error: STEP_ERROR_NAMES.wait,
-      cause: JSON.stringify({ errorType: STEP_ERROR_NAMES.wait, errorMessage: `${pending.code} (${pending.errorCode}): ${pending.message}` }),
+      cause: JSON.stringify({
+        errorType: STEP_ERROR_NAMES.wait,
+        errorMessage: `${pending.code} (${pending.errorCode}): ${pending.message}`,
+      }),
     });
-    push('StateRetried', STATES.checkApproval, 'Task', { retry: { errorEquals: [STEP_ERROR_NAMES.wait], attempt: events.length } });
+    push('StateRetried', STATES.checkApproval, 'Task', {
+      retry: { errorEquals: [STEP_ERROR_NAMES.wait], attempt: events.length },
+    });
   }
   push('StateExited', STATES.checkApproval, 'Task', { output: input });
-  for (const [state, type] of [[STATES.needsChange, 'Choice'], [STATES.recordSucceeded, 'Task'], [STATES.onboardingSucceeded, 'Succeed']] as const) {
+  for (const [state, type] of [
+    [STATES.needsChange, 'Choice'],
+    [STATES.recordSucceeded, 'Task'],
+    [STATES.onboardingSucceeded, 'Succeed'],
+  ] as const) {
     push('StateEntered', state, type, { input });
     push('StateExited', state, type, { output: input });
   }
@@ -77,12 +97,20 @@ export function writeSeededExecution(dataDir: string): void {
 /** `count` records, the first of them the seeded execution's; written in batches of 25. */
 export async function seedRecords(dynamoPort: number, tableName: string, count: number): Promise<void> {
   const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoPort}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${dynamoPort}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
   );
   try {
     const records = Array.from({ length: count }, (_, i) => seededRecord(i));
     for (let i = 0; i < records.length; i += 25) {
-      await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: records.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+      await db.send(
+        new BatchWriteCommand({
+          RequestItems: { [tableName]: records.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
     }
   } finally {
     db.destroy();
@@ -95,15 +123,30 @@ function seededRecord(i: number): WorkflowRecord {
   const id = i === 0 ? SEEDED_RECORD_ID : `${ID_PREFIX[kind]}-${hex16(0x1000 + i)}`;
   const customerId = String(2_000_000_000 + i);
   const createdAt = new Date(Date.parse('2026-01-01T00:00:00.000Z') - i * 60_000).toISOString();
-  const error = status === 'ABORTED' ? specFor('ADD_EC_ALREADY_MANAGED') : status === 'WAITING' ? specFor('CUSTOMER_PENDING') : undefined;
-  const lastError = error ? { code: error.code, errorCode: error.errorCode, message: error.message, disposition: error.disposition } : undefined;
+  const error =
+    status === 'ABORTED'
+      ? specFor('ADD_EC_ALREADY_MANAGED')
+      : status === 'WAITING'
+        ? specFor('CUSTOMER_PENDING')
+        : undefined;
+  const lastError = error
+    ? { code: error.code, errorCode: error.errorCode, message: error.message, disposition: error.disposition }
+    : undefined;
   return recordSchema.parse({
     pk: id,
     kind,
     status,
     customerId,
     customerKey: customerId,
-    request: kind === 'onboarding' ? { customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] } : { customerId },
+    request:
+      kind === 'onboarding'
+        ? {
+            customerId,
+            managementType: 'JointlyManaged',
+            accessType: 'FullAccess',
+            services: [{ service: 'KnoxMobileEnrollment' }],
+          }
+        : { customerId },
     ...(lastError ? { lastError } : {}),
     executionName: i === 0 ? SEEDED_EXECUTION : `${customerId}-${id}`,
     deadline: createdAt,

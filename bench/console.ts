@@ -41,9 +41,12 @@ export async function measureConsole(options: { log: (line: string) => void }): 
     const recordsJsonMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
-      const answer = (await (await fetch(`${stack.apiUrl}${CONSOLE_API_PREFIX}/records`)).json()) as { records: unknown[] };
+      const answer = (await (await fetch(`${stack.apiUrl}${CONSOLE_API_PREFIX}/records`)).json()) as {
+        records: unknown[];
+      };
       recordsJsonMs.push(performance.now() - t0);
-      if (answer.records.length !== RECORDS) throw new Error(`the console lists ${answer.records.length} records, not ${RECORDS}`);
+      if (answer.records.length !== RECORDS)
+        throw new Error(`the console lists ${answer.records.length} records, not ${RECORDS}`);
     }
 
     const page = await browser.context.newPage();
@@ -57,7 +60,12 @@ export async function measureConsole(options: { log: (line: string) => void }): 
     const detailMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       listMs.push(await renderedAt(`${stack.apiUrl}/`, `table.records tbody tr[data-id]:nth-child(${RECORDS})`));
-      detailMs.push(await renderedAt(`${stack.apiUrl}/#/onboardings/${SEEDED_RECORD_ID}`, `table.events[data-count="${SEEDED_EXECUTION_EVENTS}"]`));
+      detailMs.push(
+        await renderedAt(
+          `${stack.apiUrl}/#/onboardings/${SEEDED_RECORD_ID}`,
+          `table.events[data-count="${SEEDED_EXECUTION_EVENTS}"]`,
+        ),
+      );
     }
     await page.close();
 
@@ -66,15 +74,36 @@ export async function measureConsole(options: { log: (line: string) => void }): 
     const totalKb = Object.values(assetBytes).reduce((a, b) => a + b, 0) / 1024;
     return {
       figures: [
-        figure('console', `console: list of ${RECORDS.toLocaleString('en-US')} records rendered (${Math.round(list)} ms) / ${CONSOLE_TARGETS.listMs} ms`,
-          round(list / CONSOLE_TARGETS.listMs), '×', { max: 1 },
-          `median of ${RUNS} fresh loads in headless Chromium: ${listMs.map(Math.round).join(', ')} ms; the records' JSON alone: ${Math.round(median(recordsJsonMs))} ms`),
-        figure('console', `console: detail of a ${SEEDED_EXECUTION_EVENTS}-event execution rendered (${Math.round(detail)} ms) / ${CONSOLE_TARGETS.detailMs} ms`,
-          round(detail / CONSOLE_TARGETS.detailMs), '×', { max: 1 },
-          `median of ${RUNS} fresh loads: ${detailMs.map(Math.round).join(', ')} ms`),
-        figure('console', `console: page assets (${round(totalKb, 1)} KB: HTML, script with dagre, style sheet) / ${CONSOLE_TARGETS.assetsKb} KB`,
-          round(totalKb / CONSOLE_TARGETS.assetsKb), '×', { max: 1 }, JSON.stringify(assetBytes)),
-        figure('console', 'console: the records\' JSON (1,000 records, all kinds and statuses), median', round(median(recordsJsonMs), 0), 'ms'),
+        figure(
+          'console',
+          `console: list of ${RECORDS.toLocaleString('en-US')} records rendered (${Math.round(list)} ms) / ${CONSOLE_TARGETS.listMs} ms`,
+          round(list / CONSOLE_TARGETS.listMs),
+          '×',
+          { max: 1 },
+          `median of ${RUNS} fresh loads in headless Chromium: ${listMs.map(Math.round).join(', ')} ms; the records' JSON alone: ${Math.round(median(recordsJsonMs))} ms`,
+        ),
+        figure(
+          'console',
+          `console: detail of a ${SEEDED_EXECUTION_EVENTS}-event execution rendered (${Math.round(detail)} ms) / ${CONSOLE_TARGETS.detailMs} ms`,
+          round(detail / CONSOLE_TARGETS.detailMs),
+          '×',
+          { max: 1 },
+          `median of ${RUNS} fresh loads: ${detailMs.map(Math.round).join(', ')} ms`,
+        ),
+        figure(
+          'console',
+          `console: page assets (${round(totalKb, 1)} KB: HTML, script with dagre, style sheet) / ${CONSOLE_TARGETS.assetsKb} KB`,
+          round(totalKb / CONSOLE_TARGETS.assetsKb),
+          '×',
+          { max: 1 },
+          JSON.stringify(assetBytes),
+        ),
+        figure(
+          'console',
+          "console: the records' JSON (1,000 records, all kinds and statuses), median",
+          round(median(recordsJsonMs), 0),
+          'ms',
+        ),
       ],
       raw: { listMs, detailMs, recordsJsonMs, assetBytes },
     };

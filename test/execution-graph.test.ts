@@ -58,16 +58,30 @@ describe('the graph of a synthesized definition', () => {
     expect(catches[0]!.label).toBe(STEP_ERROR_NAMES.alreadyDone);
     expect(catches[2]!.label).toBe('States.ALL');
     // Link customer -> Wait: both its Next and its AlreadyDone Catch.
-    expect(edgesFrom(STATES.linkCustomer).filter((e) => e.to === STATES.waitForAnswer).map((e) => e.kind).sort()).toEqual(['catch', 'next']);
+    expect(
+      edgesFrom(STATES.linkCustomer)
+        .filter((e) => e.to === STATES.waitForAnswer)
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(['catch', 'next']);
     const link = graph.nodes.find((n) => n.id === STATES.linkCustomer)!;
-    expect(link.retry?.flatMap((r) => r.errorEquals)).toEqual(expect.arrayContaining([STEP_ERROR_NAMES.retry, STEP_ERROR_NAMES.wait]));
+    expect(link.retry?.flatMap((r) => r.errorEquals)).toEqual(
+      expect.arrayContaining([STEP_ERROR_NAMES.retry, STEP_ERROR_NAMES.wait]),
+    );
     expect(edgesFrom(STATES.onboardingSucceeded)).toEqual([expect.objectContaining({ to: END_NODE, kind: 'next' })]);
   });
 
   it('describes the rules of Choice states', () => {
     expect(describeRule({ Variable: '$.n', NumericGreaterThanEquals: 3 })).toBe('$.n >= 3');
     expect(describeRule({ Not: { Variable: '$.s', StringEqualsPath: '$.t' } })).toBe('not ($.s == $.t)');
-    expect(describeRule({ Or: [{ Variable: '$.a', IsNull: true }, { Variable: '$.b', BooleanEquals: false }] })).toBe('($.a is null) or ($.b == false)');
+    expect(
+      describeRule({
+        Or: [
+          { Variable: '$.a', IsNull: true },
+          { Variable: '$.b', BooleanEquals: false },
+        ],
+      }),
+    ).toBe('($.a is null) or ($.b == false)');
   });
 });
 
@@ -100,30 +114,43 @@ const takenPairs = (view: ReturnType<typeof executionView>) =>
 describe('an execution on the graph', () => {
   it('marks the path, a caught state with its retries, and each state’s last input, output and error', () => {
     const cause = JSON.stringify({ errorType: 'Knox.Abort', errorMessage: 'ADD_EC_ALREADY_MANAGED (4002103)' });
-    const view = executionView(execution('SUCCEEDED', [
-      ev('ExecutionStarted', undefined, { input: '{"id":"onb-1","path":"link"}' }),
-      ev('StateEntered', STATES.linkOrCreate, { input: '{"id":"onb-1","path":"link"}' }),
-      ev('StateExited', STATES.linkOrCreate, { output: '{"id":"onb-1","path":"link"}' }),
-      ev('StateEntered', STATES.linkCustomer, { input: '{"id":"onb-1","path":"link"}' }),
-      ev('StateFailed', STATES.linkCustomer, { error: 'Knox.Retry', cause: '{}' }),
-      ev('StateRetried', STATES.linkCustomer, { retry: { errorEquals: ['Knox.Retry'], attempt: 1 } }),
-      ev('StateFailed', STATES.linkCustomer, { error: 'Knox.Abort', cause }),
-      ev('StateCaught', STATES.linkCustomer, { catch: { errorEquals: ['Knox.Abort', 'Knox.InvalidRequest', 'Knox.Wait'], next: STATES.recordAborted } }),
-      ev('StateExited', STATES.linkCustomer, { output: '{}' }),
-      ev('StateEntered', STATES.recordAborted, { input: '{"id":"onb-1"}' }),
-      ev('StateExited', STATES.recordAborted, { output: '{"id":"onb-1"}' }),
-      ev('StateEntered', STATES.onboardingAborted, { stateType: 'Succeed' }),
-      ev('ExecutionSucceeded', undefined, { output: '{}' }),
-    ]), graph);
-    expect(takenPairs(view).sort()).toEqual([
-      `${START_NODE} -next-> ${STATES.linkOrCreate}`,
-      `${STATES.linkOrCreate} -choice-> ${STATES.linkCustomer}`,
-      `${STATES.linkCustomer} -catch-> ${STATES.recordAborted}`,
-      `${STATES.recordAborted} -next-> ${STATES.onboardingAborted}`,
-      `${STATES.onboardingAborted} -next-> ${END_NODE}`,
-    ].sort());
+    const view = executionView(
+      execution('SUCCEEDED', [
+        ev('ExecutionStarted', undefined, { input: '{"id":"onb-1","path":"link"}' }),
+        ev('StateEntered', STATES.linkOrCreate, { input: '{"id":"onb-1","path":"link"}' }),
+        ev('StateExited', STATES.linkOrCreate, { output: '{"id":"onb-1","path":"link"}' }),
+        ev('StateEntered', STATES.linkCustomer, { input: '{"id":"onb-1","path":"link"}' }),
+        ev('StateFailed', STATES.linkCustomer, { error: 'Knox.Retry', cause: '{}' }),
+        ev('StateRetried', STATES.linkCustomer, { retry: { errorEquals: ['Knox.Retry'], attempt: 1 } }),
+        ev('StateFailed', STATES.linkCustomer, { error: 'Knox.Abort', cause }),
+        ev('StateCaught', STATES.linkCustomer, {
+          catch: { errorEquals: ['Knox.Abort', 'Knox.InvalidRequest', 'Knox.Wait'], next: STATES.recordAborted },
+        }),
+        ev('StateExited', STATES.linkCustomer, { output: '{}' }),
+        ev('StateEntered', STATES.recordAborted, { input: '{"id":"onb-1"}' }),
+        ev('StateExited', STATES.recordAborted, { output: '{"id":"onb-1"}' }),
+        ev('StateEntered', STATES.onboardingAborted, { stateType: 'Succeed' }),
+        ev('ExecutionSucceeded', undefined, { output: '{}' }),
+      ]),
+      graph,
+    );
+    expect(takenPairs(view).sort()).toEqual(
+      [
+        `${START_NODE} -next-> ${STATES.linkOrCreate}`,
+        `${STATES.linkOrCreate} -choice-> ${STATES.linkCustomer}`,
+        `${STATES.linkCustomer} -catch-> ${STATES.recordAborted}`,
+        `${STATES.recordAborted} -next-> ${STATES.onboardingAborted}`,
+        `${STATES.onboardingAborted} -next-> ${END_NODE}`,
+      ].sort(),
+    );
     const link = view.states.find((s) => s.state === STATES.linkCustomer)!;
-    expect(link).toMatchObject({ outcome: 'caught', visits: 1, retries: 1, lastInput: '{"id":"onb-1","path":"link"}', lastError: { error: 'Knox.Abort', cause } });
+    expect(link).toMatchObject({
+      outcome: 'caught',
+      visits: 1,
+      retries: 1,
+      lastInput: '{"id":"onb-1","path":"link"}',
+      lastError: { error: 'Knox.Abort', cause },
+    });
     expect(view.states.find((s) => s.state === STATES.onboardingAborted)?.outcome).toBe('succeeded');
     expect(view.states.map((s) => s.state)).not.toContain(STATES.createCustomer);
     // Events keep the Lambda error's message, not its whole cause.
@@ -143,7 +170,11 @@ describe('an execution on the graph', () => {
       ev('StateEntered', STATES.linkCustomer),
     ];
     const running = executionView(execution('RUNNING', events), graph);
-    expect(running.states.find((s) => s.state === STATES.linkCustomer)).toMatchObject({ outcome: 'inProgress', visits: 1, retries: 1 });
+    expect(running.states.find((s) => s.state === STATES.linkCustomer)).toMatchObject({
+      outcome: 'inProgress',
+      visits: 1,
+      retries: 1,
+    });
     expect(Object.values(running.taken)).toEqual([1, 1]);
     const stopped = executionView(execution('ABORTED', [...events, ev('ExecutionAborted')]), graph);
     expect(stopped.states.find((s) => s.state === STATES.linkCustomer)?.outcome).toBe('stopped');

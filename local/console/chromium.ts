@@ -31,7 +31,12 @@ export async function launchChromium(viewport = { width: 1280, height: 900 }): P
   const dir = mkdtempSync(join(tmpdir(), 'knox-console-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM_PATH, headless: true, args: ARGS, viewport });
+    context = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: ARGS,
+      viewport,
+    });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;

@@ -5,7 +5,16 @@
  */
 import { causeMessage } from '../execution-path';
 import type { ExecutionRecord } from '../execution-store';
-import { END_NODE, START_NODE, type ConsoleEvent, type ExecutionView, type GraphEdge, type StateOutcome, type StateVisit, type WorkflowGraph } from './model';
+import {
+  END_NODE,
+  START_NODE,
+  type ConsoleEvent,
+  type ExecutionView,
+  type GraphEdge,
+  type StateOutcome,
+  type StateVisit,
+  type WorkflowGraph,
+} from './model';
 
 /** Inputs and outputs larger than this are cut (the inspector shows the start). */
 const MAX_JSON_CHARS = 16_384;
@@ -66,7 +75,11 @@ export function executionView(record: ExecutionRecord, graph: WorkflowGraph): Ex
         break;
       case 'StateFailed':
         visit.phase = 'failed';
-        visit.lastError = { error: event.error ?? '?', ...(event.cause !== undefined ? { cause: cut(event.cause) } : {}), at: event.timestamp };
+        visit.lastError = {
+          error: event.error ?? '?',
+          ...(event.cause !== undefined ? { cause: cut(event.cause) } : {}),
+          at: event.timestamp,
+        };
         break;
       case 'StateRetried':
         visit.retries += 1;

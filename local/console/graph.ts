@@ -11,11 +11,20 @@ import { END_NODE, START_NODE, type GraphEdge, type GraphNode, type WorkflowGrap
 type Json = unknown;
 type AslState = Record<string, Json>;
 
-export function workflowGraph(workflow: RecordKind, definition: Pick<AslDefinition, 'StartAt' | 'States'>): WorkflowGraph {
+export function workflowGraph(
+  workflow: RecordKind,
+  definition: Pick<AslDefinition, 'StartAt' | 'States'>,
+): WorkflowGraph {
   const nodes: GraphNode[] = [{ id: START_NODE, type: 'Start' }];
   const edges: GraphEdge[] = [];
   const add = (from: string, to: string, kind: GraphEdge['kind'], label?: string): void => {
-    edges.push({ id: `${edges.length}:${kind}:${from}->${to}`, from, to, kind, ...(label !== undefined ? { label } : {}) });
+    edges.push({
+      id: `${edges.length}:${kind}:${from}->${to}`,
+      from,
+      to,
+      kind,
+      ...(label !== undefined ? { label } : {}),
+    });
   };
   add(START_NODE, definition.StartAt, 'next');
   for (const [name, state] of Object.entries(definition.States) as [string, AslState][]) {
@@ -33,7 +42,8 @@ export function workflowGraph(workflow: RecordKind, definition: Pick<AslDefiniti
     if (state['End'] === true || type === 'Succeed' || type === 'Fail') add(name, END_NODE, 'next');
     for (const catcher of asArray(state['Catch'])) {
       const c = catcher as AslState;
-      if (typeof c['Next'] === 'string') add(name, c['Next'], 'catch', asArray(c['ErrorEquals']).map(String).join(', '));
+      if (typeof c['Next'] === 'string')
+        add(name, c['Next'], 'catch', asArray(c['ErrorEquals']).map(String).join(', '));
     }
   }
   nodes.push({ id: END_NODE, type: 'End' });
@@ -68,7 +78,8 @@ const OPERATORS: [RegExp, string][] = [
 export function describeRule(rule: AslState): string {
   if (Array.isArray(rule['And'])) return rule['And'].map((r) => describeRule(r as AslState)).join(' and ');
   if (Array.isArray(rule['Or'])) return rule['Or'].map((r) => `(${describeRule(r as AslState)})`).join(' or ');
-  if (rule['Not'] !== undefined && typeof rule['Not'] === 'object') return `not (${describeRule(rule['Not'] as AslState)})`;
+  if (rule['Not'] !== undefined && typeof rule['Not'] === 'object')
+    return `not (${describeRule(rule['Not'] as AslState)})`;
   const variable = String(rule['Variable'] ?? '?');
   for (const [key, value] of Object.entries(rule)) {
     if (key === 'Variable' || key === 'Next') continue;

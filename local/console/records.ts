@@ -22,14 +22,41 @@ import type { BatchGroup, ConsoleRecord, LastErrorView, PendingAnswer } from './
 /** The list stops at this many records (newest first), so that a huge table cannot stall the page. */
 export const MAX_RECORDS = 5_000;
 
-const hints = new Map<string, string>(KNOX_ERRORS.flatMap((e) => ('hint' in e && e.hint ? [[e.code, e.hint] as [string, string]] : [])));
+const hints = new Map<string, string>(
+  KNOX_ERRORS.flatMap((e) => ('hint' in e && e.hint ? [[e.code, e.hint] as [string, string]] : [])),
+);
 
 /** What a row needs of a record; `batchId` is written by bulk onboarding on each item's record. */
 const rowSchema = recordSchema
-  .pick({ pk: true, kind: true, status: true, customerId: true, knoxStatus: true, lastError: true, executionName: true, createdAt: true, updatedAt: true })
-  .extend({ batchId: z.string().optional(), request: z.object({ customer: z.object({ companyName: z.string() }).optional() }).optional() });
+  .pick({
+    pk: true,
+    kind: true,
+    status: true,
+    customerId: true,
+    knoxStatus: true,
+    lastError: true,
+    executionName: true,
+    createdAt: true,
+    updatedAt: true,
+  })
+  .extend({
+    batchId: z.string().optional(),
+    request: z.object({ customer: z.object({ companyName: z.string() }).optional() }).optional(),
+  });
 type Row = z.infer<typeof rowSchema>;
-const PROJECTION = ['pk', 'kind', 'status', 'customerId', 'knoxStatus', 'lastError', 'executionName', 'createdAt', 'updatedAt', 'batchId', 'request.customer.companyName'];
+const PROJECTION = [
+  'pk',
+  'kind',
+  'status',
+  'customerId',
+  'knoxStatus',
+  'lastError',
+  'executionName',
+  'createdAt',
+  'updatedAt',
+  'batchId',
+  'request.customer.companyName',
+];
 
 export interface RecordList {
   records: ConsoleRecord[];
@@ -40,7 +67,10 @@ export interface RecordList {
 export class RecordReader {
   private readonly db: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
     this.db = DynamoDBDocumentClient.from(client);
   }
 
@@ -50,23 +80,32 @@ export class RecordReader {
    */
   async list(answers: () => Promise<Map<string, PendingAnswer>> = async () => new Map()): Promise<RecordList> {
     const names = Object.fromEntries(PROJECTION.flatMap((path) => path.split('.')).map((part) => [`#${part}`, part]));
-    const projection = PROJECTION.map((path) => path.split('.').map((part) => `#${part}`).join('.')).join(', ');
+    const projection = PROJECTION.map((path) =>
+      path
+        .split('.')
+        .map((part) => `#${part}`)
+        .join('.'),
+    ).join(', ');
     const rows: Row[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.db.send(new ScanCommand({
-        TableName: this.tableName,
-        ProjectionExpression: projection,
-        ExpressionAttributeNames: names,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }));
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: projection,
+          ExpressionAttributeNames: names,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
       for (const item of page.Items ?? []) {
         const parsed = rowSchema.safeParse(item);
         if (parsed.success) rows.push(parsed.data);
       }
       start = page.LastEvaluatedKey;
     } while (start);
-    const newest = rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.pk.localeCompare(a.pk)).slice(0, MAX_RECORDS);
+    const newest = rows
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.pk.localeCompare(a.pk))
+      .slice(0, MAX_RECORDS);
     const pending = newest.some((r) => !isTerminal(r.status)) ? await answers() : new Map<string, PendingAnswer>();
     const records = newest.map((r) => consoleRecord(r, pending));
     return { records, batches: batchGroups(records), truncated: rows.length > MAX_RECORDS };
@@ -77,7 +116,9 @@ export class RecordReader {
     id: string,
     answers: () => Promise<Map<string, PendingAnswer>> = async () => new Map(),
   ): Promise<(ConsoleRecord & { history: WorkflowRecord['history'] }) | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }),
+    );
     const parsed = recordSchema.extend({ batchId: z.string().optional() }).safeParse(Item);
     if (!parsed.success) return undefined;
     const pending = isTerminal(parsed.data.status) ? new Map<string, PendingAnswer>() : await answers();
@@ -89,8 +130,10 @@ export function consoleRecord(record: Row, answers: Map<string, PendingAnswer>):
   // Only the company's name: the request's contact details stay out of the page, as they stay out of the API.
   const companyName = record.request?.customer?.companyName;
   const batchId = record.batchId;
-  const answer = record.customerId !== undefined && !isTerminal(record.status) ? answers.get(record.customerId) : undefined;
-  const answerFits = (answer === 'link' && record.kind === 'onboarding') || (answer === 'delink' && record.kind === 'offboarding');
+  const answer =
+    record.customerId !== undefined && !isTerminal(record.status) ? answers.get(record.customerId) : undefined;
+  const answerFits =
+    (answer === 'link' && record.kind === 'onboarding') || (answer === 'delink' && record.kind === 'offboarding');
   return {
     kind: record.kind,
     id: record.pk,
@@ -116,7 +159,13 @@ function batchGroups(records: ConsoleRecord[]): BatchGroup[] {
   const groups = new Map<string, BatchGroup>();
   for (const r of records) {
     if (r.batchId === undefined) continue;
-    const group = groups.get(r.batchId) ?? { batchId: r.batchId, records: 0, counts: {}, createdAt: r.createdAt, updatedAt: r.updatedAt };
+    const group = groups.get(r.batchId) ?? {
+      batchId: r.batchId,
+      records: 0,
+      counts: {},
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    };
     group.records += 1;
     group.counts[r.status] = (group.counts[r.status] ?? 0) + 1;
     if (r.createdAt < group.createdAt) group.createdAt = r.createdAt;

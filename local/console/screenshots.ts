@@ -14,7 +14,12 @@ import { launchChromium } from './chromium';
 
 const DOCS = join(PROJECT_DIR, 'docs');
 const services = [{ service: 'KnoxMobileEnrollment' }];
-const link = (customerId: string) => ({ customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services });
+const link = (customerId: string) => ({
+  customerId,
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services,
+});
 const create = (companyName: string, email: string) => ({
   customer: {
     companyName,
@@ -48,13 +53,37 @@ async function main(): Promise<void> {
     await control.approveLink(FIXTURES.unmanaged);
     await waitForStatus(stack.apiUrl, 'onboarding', approved, 'SUCCEEDED');
     // Knox fails once, then says someone else manages the customer: a retry, then a Catch to Record aborted.
-    await control.fault({ match: { method: 'POST', path: '/managedCustomers/link' }, fault: { type: 'error500' }, count: 1 });
+    await control.fault({
+      match: { method: 'POST', path: '/managedCustomers/link' },
+      fault: { type: 'error500' },
+      count: 1,
+    });
     const aborted = await idOf('onboarding', link(FIXTURES.managedByOtherMsp));
     await waitForStatus(stack.apiUrl, 'onboarding', aborted, 'ABORTED');
-    await waitForStatus(stack.apiUrl, 'onboarding', await idOf('onboarding', create('<img src=x onerror=alert(1)>', 'it@hostile-name.example')), 'SUCCEEDED');
-    await waitForStatus(stack.apiUrl, 'change', await idOf('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' }), 'SUCCEEDED');
-    await waitForStatus(stack.apiUrl, 'onboarding', await idOf('onboarding', link(FIXTURES.samsungApprovalPending)), 'WAITING');
-    await waitForStatus(stack.apiUrl, 'offboarding', await idOf('offboarding', { customerId: FIXTURES.ownedActive }), 'WAITING');
+    await waitForStatus(
+      stack.apiUrl,
+      'onboarding',
+      await idOf('onboarding', create('<img src=x onerror=alert(1)>', 'it@hostile-name.example')),
+      'SUCCEEDED',
+    );
+    await waitForStatus(
+      stack.apiUrl,
+      'change',
+      await idOf('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' }),
+      'SUCCEEDED',
+    );
+    await waitForStatus(
+      stack.apiUrl,
+      'onboarding',
+      await idOf('onboarding', link(FIXTURES.samsungApprovalPending)),
+      'WAITING',
+    );
+    await waitForStatus(
+      stack.apiUrl,
+      'offboarding',
+      await idOf('offboarding', { customerId: FIXTURES.ownedActive }),
+      'WAITING',
+    );
     const customer = await control.addCustomer({ companyName: 'Globex' });
     await waitForStatus(stack.apiUrl, 'onboarding', await idOf('onboarding', link(customer.customerId)), 'WAITING');
 
@@ -75,7 +104,9 @@ async function main(): Promise<void> {
     await page.locator(`svg.graph g.node[data-state="${STATES.linkCustomer}"]`).click();
     await page.waitForSelector('.inspector .io.error');
     await page.screenshot({ path: join(DOCS, 'console-detail-caught.png') });
-    console.log(`wrote ${['console-list.png', 'console-detail.png', 'console-detail-caught.png'].map((f) => join('docs', f)).join(', ')}`);
+    console.log(
+      `wrote ${['console-list.png', 'console-detail.png', 'console-detail-caught.png'].map((f) => join('docs', f)).join(', ')}`,
+    );
   } finally {
     await browser.close();
     await stack.stop();

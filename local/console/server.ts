@@ -18,7 +18,13 @@ import type { LocalExecutions } from '../engine';
 import { buildAssets, type Assets } from './assets';
 import { executionView } from './execution-view';
 import { workflowGraph } from './graph';
-import { CONSOLE_API_PREFIX, type PendingAnswer, type RecordDetailAnswer, type RecordsAnswer, type WorkflowGraph } from './model';
+import {
+  CONSOLE_API_PREFIX,
+  type PendingAnswer,
+  type RecordDetailAnswer,
+  type RecordsAnswer,
+  type WorkflowGraph,
+} from './model';
 import { RecordReader, pendingAnswers } from './records';
 
 export interface ConsoleOptions {
@@ -31,7 +37,11 @@ export interface ConsoleOptions {
   log?: (line: string) => void;
 }
 
-const answerSchema = z.strictObject({ customerId: customerIdSchema, answer: z.enum(['link', 'delink']), accept: z.boolean() });
+const answerSchema = z.strictObject({
+  customerId: customerIdSchema,
+  answer: z.enum(['link', 'delink']),
+  accept: z.boolean(),
+});
 
 /** The security headers of every console answer: nothing the page shows can run as code (CSP), no sniffing. */
 const SECURITY_HEADERS = {
@@ -48,14 +58,18 @@ export class LocalConsole {
   private readonly reader: RecordReader;
 
   constructor(private readonly options: ConsoleOptions) {
-    this.graphs = new Map(options.executions.stateMachines.map((m) => [m.workflow, workflowGraph(m.workflow, m.definition)]));
+    this.graphs = new Map(
+      options.executions.stateMachines.map((m) => [m.workflow, workflowGraph(m.workflow, m.definition)]),
+    );
     this.control = options.simulatorUrl ? new KnoxSimControl(options.simulatorUrl) : undefined;
     this.reader = new RecordReader(options.dynamo, options.tableName);
   }
 
   /** Whether the console answers this path (the page, its assets, its JSON). */
   owns(pathname: string): boolean {
-    return pathname === '/' || pathname === '/index.html' || pathname === '/console' || pathname.startsWith('/console/');
+    return (
+      pathname === '/' || pathname === '/index.html' || pathname === '/console' || pathname.startsWith('/console/')
+    );
   }
 
   /** The page's assets, built once (the first request waits for esbuild). */
@@ -69,9 +83,11 @@ export class LocalConsole {
 
   async handle(method: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = url.pathname;
-    if (path.startsWith(`${CONSOLE_API_PREFIX}/`)) return this.api(method, path.slice(CONSOLE_API_PREFIX.length), req, res);
+    if (path.startsWith(`${CONSOLE_API_PREFIX}/`))
+      return this.api(method, path.slice(CONSOLE_API_PREFIX.length), req, res);
     req.resume();
-    if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { message: `${method} is not allowed on ${path}` });
+    if (method !== 'GET' && method !== 'HEAD')
+      return sendJson(res, 405, { message: `${method} is not allowed on ${path}` });
     const asset = (await this.loadAssets()).get(path);
     if (!asset) return sendJson(res, 404, { message: `No console asset at ${path}` });
     if (req.headers['if-none-match'] === asset.etag) {
@@ -142,24 +158,37 @@ export class LocalConsole {
     // Only the page itself: a JSON body (a cross-site form cannot send one without CORS, which we never allow) and,
     // when the browser says where it comes from, this very origin.
     const origin = req.headers['origin'];
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json') || (origin !== undefined && origin !== `http://${req.headers['host']}`)) {
+    if (
+      !String(req.headers['content-type'] ?? '').startsWith('application/json') ||
+      (origin !== undefined && origin !== `http://${req.headers['host']}`)
+    ) {
       req.resume();
       return sendJson(res, 403, { message: 'answers come from the console page only (JSON, same origin)' });
     }
     const text = await readSmallBody(req);
     const parsed = answerSchema.safeParse(safeJson(text));
-    if (!parsed.success) return sendJson(res, 400, { message: 'expected {customerId, answer: "link"|"delink", accept: boolean}' });
-    if (!this.control) return sendJson(res, 404, { message: 'the stack talks to another Knox (KNOX_BASE_URL): no simulated customers to answer for' });
+    if (!parsed.success)
+      return sendJson(res, 400, { message: 'expected {customerId, answer: "link"|"delink", accept: boolean}' });
+    if (!this.control)
+      return sendJson(res, 404, {
+        message: 'the stack talks to another Knox (KNOX_BASE_URL): no simulated customers to answer for',
+      });
     const { customerId, answer, accept } = parsed.data;
     const control = this.control;
-    const act = answer === 'link'
-      ? (accept ? () => control.approveLink(customerId) : () => control.rejectLink(customerId))
-      : (accept ? () => control.acceptDelink(customerId) : () => control.rejectDelink(customerId));
+    const act =
+      answer === 'link'
+        ? accept
+          ? () => control.approveLink(customerId)
+          : () => control.rejectLink(customerId)
+        : accept
+          ? () => control.acceptDelink(customerId)
+          : () => control.rejectDelink(customerId);
     try {
       const customer = await act();
       return sendJson(res, 200, { customerId, status: customer.status });
     } catch (error) {
-      if (error instanceof KnoxSimControlError) return sendJson(res, error.status === 404 ? 404 : 409, { message: `The simulator refused: ${error.message}` });
+      if (error instanceof KnoxSimControlError)
+        return sendJson(res, error.status === 404 ? 404 : 409, { message: `The simulator refused: ${error.message}` });
       throw error;
     }
   }

@@ -18,7 +18,11 @@ export async function getJson<T>(path: string): Promise<{ body: T; text: string 
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   if (!response.ok) throw new HttpError(response.status, messageOf(text) ?? `${response.status} on ${path}`);
   return JSON.parse(text) as T;

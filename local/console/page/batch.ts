@@ -19,15 +19,33 @@ export function batchView(id: string): View {
   const progress = h('section', { class: 'batch-progress', 'aria-label': 'Progress' });
   const items = h('tbody');
   const more = h('p', { class: 'more' });
-  const root = h('section', { class: 'detail batch' },
+  const root = h(
+    'section',
+    { class: 'detail batch' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All records')),
     head,
     progress,
-    h('section', { 'aria-label': 'Items' }, h('h2', {}, 'Items'),
-      h('table', { class: 'records batch-items' },
-        h('thead', {}, h('tr', {}, ...['Item', 'Onboarding', 'Customer', 'Status', 'Last error'].map((t) => h('th', { scope: 'col' }, t)))),
-        items),
-      more));
+    h(
+      'section',
+      { 'aria-label': 'Items' },
+      h('h2', {}, 'Items'),
+      h(
+        'table',
+        { class: 'records batch-items' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Item', 'Onboarding', 'Customer', 'Status', 'Last error'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        items,
+      ),
+      more,
+    ),
+  );
   let lastKey = '';
 
   return {
@@ -45,7 +63,15 @@ export function batchView(id: string): View {
         const group = body.batches.find((b) => b.batchId === id);
         const records = body.records.filter((r) => r.batchId === id);
         if (group) summary = summaryFromGroup(group, body.terminalStatuses);
-        list = { items: records.map((r, i) => ({ item: i, onboardingId: r.id, ...(r.customerId ? { customerId: r.customerId } : {}), status: r.status, ...(r.lastError ? { lastError: r.lastError } : {}) })) };
+        list = {
+          items: records.map((r, i) => ({
+            item: i,
+            onboardingId: r.id,
+            ...(r.customerId ? { customerId: r.customerId } : {}),
+            status: r.status,
+            ...(r.lastError ? { lastError: r.lastError } : {}),
+          })),
+        };
         fromRecords = true;
       }
       const key = JSON.stringify([summary, list]);
@@ -57,10 +83,16 @@ export function batchView(id: string): View {
         items.replaceChildren();
         return;
       }
-      replaceChildren(head,
+      replaceChildren(
+        head,
         h('h1', {}, 'batch ', h('code', {}, summary.batchId), ' ', statusBadge(summary.status)),
-        h('p', { class: 'muted' }, `${summary.started} of ${summary.total} started; created ${age(summary.createdAt)} ago`,
-          fromRecords ? ' (from the records: this stack has no batch routes yet)' : ''));
+        h(
+          'p',
+          { class: 'muted' },
+          `${summary.started} of ${summary.total} started; created ${age(summary.createdAt)} ago`,
+          fromRecords ? ' (from the records: this stack has no batch routes yet)' : '',
+        ),
+      );
       replaceChildren(progress, ...progressOf(summary));
       const fragment = document.createDocumentFragment();
       for (const item of list?.items ?? []) fragment.appendChild(itemRow(item));
@@ -76,26 +108,45 @@ const TERMINAL = ['SUCCEEDED', 'ABORTED', 'FAILED', 'CANCELLED'];
 function progressOf(summary: BatchSummary): Node[] {
   const done = finishedCount(summary, TERMINAL);
   const total = Math.max(summary.total, 1);
-  const segments = ORDER.filter((status) => (summary.counts[status as keyof typeof summary.counts] ?? 0) > 0).map((status) => {
-    const n = summary.counts[status as keyof typeof summary.counts] ?? 0;
-    const segment = h('span', { class: `segment status-${status.toLowerCase()}`, title: `${status}: ${n}` });
-    // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
-    segment.style.width = `${((n / total) * 100).toFixed(2)}%`;
-    return segment;
-  });
+  const segments = ORDER.filter((status) => (summary.counts[status as keyof typeof summary.counts] ?? 0) > 0).map(
+    (status) => {
+      const n = summary.counts[status as keyof typeof summary.counts] ?? 0;
+      const segment = h('span', { class: `segment status-${status.toLowerCase()}`, title: `${status}: ${n}` });
+      // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+      segment.style.width = `${((n / total) * 100).toFixed(2)}%`;
+      return segment;
+    },
+  );
   return [
     h('label', { for: `progress-${summary.batchId}` }, `${done} of ${summary.total} finished`),
-    h('progress', { id: `progress-${summary.batchId}`, max: summary.total, value: done }, `${done} of ${summary.total}`),
+    h(
+      'progress',
+      { id: `progress-${summary.batchId}`, max: summary.total, value: done },
+      `${done} of ${summary.total}`,
+    ),
     h('div', { class: 'stacked', 'aria-hidden': 'true' }, ...segments),
-    h('ul', { class: 'counts' }, ...ORDER.map((status) => h('li', {}, statusBadge(status), ` ${summary.counts[status as keyof typeof summary.counts] ?? 0}`))),
+    h(
+      'ul',
+      { class: 'counts' },
+      ...ORDER.map((status) =>
+        h('li', {}, statusBadge(status), ` ${summary.counts[status as keyof typeof summary.counts] ?? 0}`),
+      ),
+    ),
   ];
 }
 
 function itemRow(item: BatchItem): HTMLTableRowElement {
-  return h('tr', {},
+  return h(
+    'tr',
+    {},
     h('td', {}, item.item),
-    h('td', {}, item.onboardingId ? h('a', { href: recordHref('onboarding', item.onboardingId) }, item.onboardingId) : '—'),
+    h(
+      'td',
+      {},
+      item.onboardingId ? h('a', { href: recordHref('onboarding', item.onboardingId) }, item.onboardingId) : '—',
+    ),
     h('td', {}, item.customerId ?? ''),
     h('td', {}, statusBadge(item.status)),
-    h('td', {}, item.lastError ? lastErrorLine(item.lastError) : null));
+    h('td', {}, item.lastError ? lastErrorLine(item.lastError) : null),
+  );
 }

@@ -30,10 +30,15 @@ export async function batchSummary(batchId: string): Promise<BatchSummary | unde
   }
 }
 
-export async function batchItems(batchId: string, cursor?: string): Promise<{ items: BatchItem[]; cursor?: string } | undefined> {
+export async function batchItems(
+  batchId: string,
+  cursor?: string,
+): Promise<{ items: BatchItem[]; cursor?: string } | undefined> {
   const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
   try {
-    const { body } = await getJson<{ items: BatchItem[]; cursor?: string }>(`/onboarding-batches/${encodeURIComponent(batchId)}/items?${query}`);
+    const { body } = await getJson<{ items: BatchItem[]; cursor?: string }>(
+      `/onboarding-batches/${encodeURIComponent(batchId)}/items?${query}`,
+    );
     return body;
   } catch (error) {
     if (isMissingRoute(error)) return undefined;
@@ -57,5 +62,8 @@ export function summaryFromGroup(group: BatchGroup, terminal: readonly string[])
 
 /** Items that reached a terminal status. */
 export function finishedCount(summary: BatchSummary, terminal: readonly string[]): number {
-  return Object.entries(summary.counts).reduce((sum, [status, n]) => sum + (terminal.includes(status) ? (n ?? 0) : 0), 0);
+  return Object.entries(summary.counts).reduce(
+    (sum, [status, n]) => sum + (terminal.includes(status) ? (n ?? 0) : 0),
+    0,
+  );
 }

@@ -20,16 +20,40 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
   const executionTitle = h('h2', {}, 'Execution');
   const events = h('tbody');
   const eventsTitle = h('h2', {}, 'Events');
-  const root = h('section', { class: 'detail' },
+  const root = h(
+    'section',
+    { class: 'detail' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All records')),
     head,
-    h('div', { class: 'columns' },
+    h(
+      'div',
+      { class: 'columns' },
       h('section', { class: 'history-box', 'aria-label': 'History' }, h('h2', {}, 'History'), history),
-      h('section', { class: 'execution-box', 'aria-label': 'Execution' }, executionTitle, graphBox, legend(), inspector)),
-    h('section', { class: 'events-box', 'aria-label': 'Events' }, eventsTitle,
-      h('table', { class: 'events' },
-        h('thead', {}, h('tr', {}, ...['#', 'Time', 'Type', 'State', 'Error'].map((t) => h('th', { scope: 'col' }, t)))),
-        events)));
+      h(
+        'section',
+        { class: 'execution-box', 'aria-label': 'Execution' },
+        executionTitle,
+        graphBox,
+        legend(),
+        inspector,
+      ),
+    ),
+    h(
+      'section',
+      { class: 'events-box', 'aria-label': 'Events' },
+      eventsTitle,
+      h(
+        'table',
+        { class: 'events' },
+        h(
+          'thead',
+          {},
+          h('tr', {}, ...['#', 'Time', 'Type', 'State', 'Error'].map((t) => h('th', { scope: 'col' }, t))),
+        ),
+        events,
+      ),
+    ),
+  );
 
   let answer: RecordDetailAnswer | undefined;
   let lastText = '';
@@ -43,14 +67,17 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
       return;
     }
     keepingFocus(graphBox, () => {
-      replaceChildren(graphBox, drawGraph(execution.graph, {
-        execution,
-        ...(selected !== undefined ? { selected } : {}),
-        onSelect: (state) => {
-          selected = state;
-          drawExecution();
-        },
-      }));
+      replaceChildren(
+        graphBox,
+        drawGraph(execution.graph, {
+          execution,
+          ...(selected !== undefined ? { selected } : {}),
+          onSelect: (state) => {
+            selected = state;
+            drawExecution();
+          },
+        }),
+      );
     });
     replaceChildren(inspector, ...inspect(execution, selected));
   };
@@ -76,7 +103,13 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
       keepingFocus(head, () => replaceChildren(head, ...headOf(answer!, onChange)));
       replaceChildren(history, ...record.history.map(historyItem));
       if (execution) {
-        replaceChildren(executionTitle, 'Execution ', h('code', {}, execution.name), ' ', statusBadge(execution.status));
+        replaceChildren(
+          executionTitle,
+          'Execution ',
+          h('code', {}, execution.name),
+          ' ',
+          statusBadge(execution.status),
+        );
         selected ??= execution.states.at(-1)?.state;
       }
       drawExecution();
@@ -101,59 +134,103 @@ function headOf(answer: RecordDetailAnswer, onChange: () => void): Child[] {
     ['Created', `${dateTime(r.createdAt)} (${age(r.createdAt)} ago)`],
     ['Updated', dateTime(r.updatedAt)],
   ];
-  const buttons = answer.simulator ? answerButtons(r, (message) => {
-    notify(message);
-    onChange();
-  }) : null;
+  const buttons = answer.simulator
+    ? answerButtons(r, (message) => {
+        notify(message);
+        onChange();
+      })
+    : null;
   return [
     h('h1', {}, `${r.kind} `, h('code', {}, r.id), ' ', statusBadge(r.status)),
-    h('dl', { class: 'fields' }, ...fields.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v!)])),
+    h(
+      'dl',
+      { class: 'fields' },
+      ...fields.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v!)]),
+    ),
     r.lastError ? lastErrorLine(r.lastError) : null,
     buttons ? h('p', { class: 'answer-row' }, 'The simulated customer can answer now: ', buttons) : null,
   ];
 }
 
 function historyItem(entry: HistoryEntry): HTMLLIElement {
-  return h('li', { class: `history-${entry.event}` },
-    h('time', { datetime: entry.at }, clock(entry.at)), ' ',
+  return h(
+    'li',
+    { class: `history-${entry.event}` },
+    h('time', { datetime: entry.at }, clock(entry.at)),
+    ' ',
     h('span', { class: 'event' }, entry.event),
     entry.status ? h('span', {}, ' ', statusBadge(entry.status)) : null,
     entry.step ? h('span', { class: 'step' }, ` ${entry.step}`) : null,
     entry.knoxStatus ? h('span', { class: 'knox-status' }, ` Knox: ${entry.knoxStatus}`) : null,
     entry.error ? lastErrorLine(entry.error) : null,
-    entry.detail ? h('div', { class: 'detail-text' }, entry.detail) : null);
+    entry.detail ? h('div', { class: 'detail-text' }, entry.detail) : null,
+  );
 }
 
 function eventRow(event: ConsoleEvent): HTMLTableRowElement {
-  return h('tr', { class: `event-${event.type}` },
+  return h(
+    'tr',
+    { class: `event-${event.type}` },
     h('td', {}, event.id),
     h('td', {}, h('time', { datetime: event.timestamp }, clock(event.timestamp))),
     h('td', {}, event.type),
     h('td', {}, event.state ?? ''),
-    h('td', { class: 'cause' }, event.error ? `${event.error}${event.cause ? `: ${event.cause}` : ''}` : ''));
+    h('td', { class: 'cause' }, event.error ? `${event.error}${event.cause ? `: ${event.cause}` : ''}` : ''),
+  );
 }
 
 function legend(): HTMLElement {
-  const item = (cls: string, text: string) => h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), text);
-  return h('ul', { class: 'legend', 'aria-label': 'Legend' },
-    item('outcome-succeeded', 'succeeded'), item('outcome-caught', 'caught'), item('outcome-failed', 'failed'),
-    item('outcome-inProgress', 'in progress'), item('outcome-stopped', 'stopped'), item('edge-taken', 'path taken'),
-    item('edge-catch', 'Catch'), item('badge', '↻ retries'));
+  const item = (cls: string, text: string) =>
+    h('li', {}, h('span', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), text);
+  return h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Legend' },
+    item('outcome-succeeded', 'succeeded'),
+    item('outcome-caught', 'caught'),
+    item('outcome-failed', 'failed'),
+    item('outcome-inProgress', 'in progress'),
+    item('outcome-stopped', 'stopped'),
+    item('edge-taken', 'path taken'),
+    item('edge-catch', 'Catch'),
+    item('badge', '↻ retries'),
+  );
 }
 
 function inspect(execution: ExecutionView, state: string | undefined): Child[] {
   if (state === undefined) return [h('p', { class: 'empty' }, 'Select a state to see its input, output and error.')];
   const node: GraphNode | undefined = execution.graph.nodes.find((n) => n.id === state);
   const visit: StateVisit | undefined = execution.states.find((v) => v.state === state);
-  const block = (title: string, text: string | undefined) => (text === undefined ? null : h('div', { class: 'io' }, h('h4', {}, title), h('pre', {}, prettyJson(text))));
+  const block = (title: string, text: string | undefined) =>
+    text === undefined ? null : h('div', { class: 'io' }, h('h4', {}, title), h('pre', {}, prettyJson(text)));
   return [
     h('h3', {}, state, ' ', h('span', { class: 'muted' }, node ? `(${node.type})` : '')),
     visit
-      ? h('p', { class: `outcome outcome-${visit.outcome}` }, `${visit.outcome === 'inProgress' ? 'in progress' : visit.outcome}; entered ${visit.visits}×${visit.retries > 0 ? `, retried ${visit.retries}×` : ''}`)
+      ? h(
+          'p',
+          { class: `outcome outcome-${visit.outcome}` },
+          `${visit.outcome === 'inProgress' ? 'in progress' : visit.outcome}; entered ${visit.visits}×${visit.retries > 0 ? `, retried ${visit.retries}×` : ''}`,
+        )
       : h('p', { class: 'muted' }, 'Not visited by this execution.'),
-    node?.retry ? h('p', { class: 'muted' }, `Retry: ${node.retry.map((r) => `${r.errorEquals.join(', ')} up to ${r.maxAttempts}×`).join('; ')}`) : null,
+    node?.retry
+      ? h(
+          'p',
+          { class: 'muted' },
+          `Retry: ${node.retry.map((r) => `${r.errorEquals.join(', ')} up to ${r.maxAttempts}×`).join('; ')}`,
+        )
+      : null,
     block('Last input', visit?.lastInput),
     block('Last output', visit?.lastOutput),
-    visit?.lastError ? h('div', { class: 'io error' }, h('h4', {}, `Last error (${clock(visit.lastError.at)})`), h('pre', {}, `${visit.lastError.error}${visit.lastError.cause ? `\n${prettyJson(visit.lastError.cause)}` : ''}`)) : null,
+    visit?.lastError
+      ? h(
+          'div',
+          { class: 'io error' },
+          h('h4', {}, `Last error (${clock(visit.lastError.at)})`),
+          h(
+            'pre',
+            {},
+            `${visit.lastError.error}${visit.lastError.cause ? `\n${prettyJson(visit.lastError.cause)}` : ''}`,
+          ),
+        )
+      : null,
   ];
 }

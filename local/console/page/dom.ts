@@ -25,12 +25,18 @@ function apply(el: Element, props: Props): void {
 export function append(parent: Node, children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+    parent.appendChild(
+      typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child,
+    );
   }
 }
 
 /** An HTML element. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   apply(el, props);
   append(el, children);
@@ -38,7 +44,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
 }
 
 /** An SVG element (its text through <text> and text nodes). */
-export function s<K extends keyof SVGElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+export function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag);
   apply(el, props);
   append(el, children);
@@ -58,6 +68,8 @@ export function keepingFocus(container: Element, render: () => void): void {
   const inside = active !== null && container.contains(active);
   render();
   if (!inside || key === undefined) return;
-  const again = [...container.querySelectorAll<HTMLElement | SVGElement>('[data-focus]')].find((e) => e.dataset['focus'] === key);
+  const again = [...container.querySelectorAll<HTMLElement | SVGElement>('[data-focus]')].find(
+    (e) => e.dataset['focus'] === key,
+  );
   again?.focus();
 }

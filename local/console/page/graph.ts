@@ -5,7 +5,15 @@
  * ended, and a badge counts its retries. A state is selected with a click, Enter or Space.
  */
 import dagre from '@dagrejs/dagre';
-import { END_NODE, START_NODE, type ExecutionView, type GraphEdge, type GraphNode, type StateVisit, type WorkflowGraph } from '../model';
+import {
+  END_NODE,
+  START_NODE,
+  type ExecutionView,
+  type GraphEdge,
+  type GraphNode,
+  type StateVisit,
+  type WorkflowGraph,
+} from '../model';
 import { s } from './dom';
 
 interface Box {
@@ -40,7 +48,10 @@ export function layoutOf(graph: WorkflowGraph): Layout {
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of graph.nodes) {
     const marker = node.id === START_NODE || node.id === END_NODE;
-    g.setNode(node.id, marker ? { width: 64, height: 28 } : { width: Math.max(130, nameOf(node).length * CHAR_WIDTH + 36), height: 40 });
+    g.setNode(
+      node.id,
+      marker ? { width: 64, height: 28 } : { width: Math.max(130, nameOf(node).length * CHAR_WIDTH + 36), height: 40 },
+    );
   }
   const wrapped = new Map<string, string[]>();
   for (const edge of graph.edges) {
@@ -49,10 +60,20 @@ export function layoutOf(graph: WorkflowGraph): Layout {
     const lines = edge.label && edge.kind !== 'catch' ? wrap(edge.label) : [];
     wrapped.set(edge.id, lines);
     const width = lines.length > 0 ? Math.max(...lines.map((l) => l.length)) * LABEL_CHAR_WIDTH + 8 : 0;
-    g.setEdge(edge.from, edge.to, { width, height: lines.length * LINE_HEIGHT + (lines.length > 0 ? 4 : 0), labelpos: 'c' }, edge.id);
+    g.setEdge(
+      edge.from,
+      edge.to,
+      { width, height: lines.length * LINE_HEIGHT + (lines.length > 0 ? 4 : 0), labelpos: 'c' },
+      edge.id,
+    );
   }
   dagre.layout(g);
-  const layout: Layout = { width: (g.graph().width ?? 0) + 2, height: (g.graph().height ?? 0) + 2, nodes: new Map(), edges: new Map() };
+  const layout: Layout = {
+    width: (g.graph().width ?? 0) + 2,
+    height: (g.graph().height ?? 0) + 2,
+    nodes: new Map(),
+    edges: new Map(),
+  };
   for (const node of graph.nodes) {
     const n = g.node(node.id);
     layout.nodes.set(node.id, { x: n.x ?? 0, y: n.y ?? 0, width: n.width, height: n.height });
@@ -100,21 +121,26 @@ export function drawGraph(graph: WorkflowGraph, options: DrawOptions): SVGSVGEle
   const visits = new Map<string, StateVisit>((options.execution?.states ?? []).map((v) => [v.state, v]));
   const taken = options.execution?.taken ?? {};
   const started = options.execution !== undefined;
-  const svg = s('svg', {
-    class: 'graph',
-    viewBox: `0 0 ${layout.width} ${layout.height}`,
-    width: layout.width,
-    height: layout.height,
-    role: 'group',
-    'aria-label': `${graph.workflow} state machine`,
-  }, defs());
+  const svg = s(
+    'svg',
+    {
+      class: 'graph',
+      viewBox: `0 0 ${layout.width} ${layout.height}`,
+      width: layout.width,
+      height: layout.height,
+      role: 'group',
+      'aria-label': `${graph.workflow} state machine`,
+    },
+    defs(),
+  );
   const edges = s('g', { class: 'edges' });
   // Edges not taken first, so that the path is drawn on top where edges cross.
   const ordered = [...graph.edges].sort((a, b) => Number(a.id in taken) - Number(b.id in taken));
   for (const edge of ordered) edges.appendChild(drawEdge(edge, layout, taken[edge.id], options.selected === edge.from));
   svg.appendChild(edges);
   const nodes = s('g', { class: 'nodes' });
-  for (const node of graph.nodes) nodes.appendChild(drawNode(node, layout.nodes.get(node.id)!, visits.get(node.id), started, options));
+  for (const node of graph.nodes)
+    nodes.appendChild(drawNode(node, layout.nodes.get(node.id)!, visits.get(node.id), started, options));
   svg.appendChild(nodes);
   return svg;
 }
@@ -122,8 +148,20 @@ export function drawGraph(graph: WorkflowGraph, options: DrawOptions): SVGSVGEle
 function defs(): SVGDefsElement {
   const marker = (id: string) =>
     // In user space: a thick (taken) edge keeps the same arrowhead as a thin one.
-    s('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerUnits: 'userSpaceOnUse', markerWidth: 11, markerHeight: 11, orient: 'auto-start-reverse' },
-      s('path', { d: 'M0,0 L10,5 L0,10 z', class: id }));
+    s(
+      'marker',
+      {
+        id,
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerUnits: 'userSpaceOnUse',
+        markerWidth: 11,
+        markerHeight: 11,
+        orient: 'auto-start-reverse',
+      },
+      s('path', { d: 'M0,0 L10,5 L0,10 z', class: id }),
+    );
   return s('defs', {}, marker('arrow'), marker('arrow-taken'), marker('arrow-catch'));
 }
 
@@ -132,16 +170,34 @@ function drawEdge(edge: GraphEdge, layout: Layout, times: number | undefined, fr
   const d = laid.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
   const isTaken = times !== undefined;
   const marker = isTaken ? 'arrow-taken' : edge.kind === 'catch' ? 'arrow-catch' : 'arrow';
-  const g = s('g', { class: `edge edge-${edge.kind}${isTaken ? ' taken' : ''}`, 'data-edge': edge.id, 'data-from': edge.from, 'data-to': edge.to },
-    s('title', {}, `${edge.from} → ${edge.to}${edge.label ? ` (${edge.kind === 'catch' ? 'Catch' : edge.kind}: ${edge.label})` : ''}${isTaken ? `, taken ${times}×` : ''}`),
-    s('path', { d, 'marker-end': `url(#${marker})` }));
-  const label = laid.label ?? (edge.kind === 'catch' && edge.label && (isTaken || fromSelected) ? middleLabel(laid.points, edge.label) : undefined);
+  const g = s(
+    'g',
+    {
+      class: `edge edge-${edge.kind}${isTaken ? ' taken' : ''}`,
+      'data-edge': edge.id,
+      'data-from': edge.from,
+      'data-to': edge.to,
+    },
+    s(
+      'title',
+      {},
+      `${edge.from} → ${edge.to}${edge.label ? ` (${edge.kind === 'catch' ? 'Catch' : edge.kind}: ${edge.label})` : ''}${isTaken ? `, taken ${times}×` : ''}`,
+    ),
+    s('path', { d, 'marker-end': `url(#${marker})` }),
+  );
+  const label =
+    laid.label ??
+    (edge.kind === 'catch' && edge.label && (isTaken || fromSelected)
+      ? middleLabel(laid.points, edge.label)
+      : undefined);
   if (label) {
     const { x, y, lines } = label;
     const width = Math.max(...lines.map((l) => l.length)) * LABEL_CHAR_WIDTH + 8;
     const height = lines.length * LINE_HEIGHT + 4;
     const text = s('text', { class: 'edge-label', x, y: y - height / 2 + LINE_HEIGHT - 1, 'text-anchor': 'middle' });
-    lines.forEach((line, i) => text.appendChild(s('tspan', { x, dy: i === 0 ? 0 : LINE_HEIGHT }, line)));
+    lines.forEach((line, i) => {
+      text.appendChild(s('tspan', { x, dy: i === 0 ? 0 : LINE_HEIGHT }, line));
+    });
     g.appendChild(s('rect', { class: 'edge-label-bg', x: x - width / 2, y: y - height / 2, width, height, rx: 3 }));
     g.appendChild(text);
   }
@@ -149,7 +205,10 @@ function drawEdge(edge: GraphEdge, layout: Layout, times: number | undefined, fr
 }
 
 /** A label at the middle of a polyline (its middle point), for edges laid out without one. */
-function middleLabel(points: { x: number; y: number }[], text: string): { x: number; y: number; lines: string[] } | undefined {
+function middleLabel(
+  points: { x: number; y: number }[],
+  text: string,
+): { x: number; y: number; lines: string[] } | undefined {
   const middle = points[Math.floor(points.length / 2)];
   return middle ? { x: middle.x, y: middle.y, lines: wrap(text) } : undefined;
 }
@@ -162,29 +221,61 @@ const OUTCOME_WORDS: Record<StateVisit['outcome'], string> = {
   stopped: 'stopped',
 };
 
-function drawNode(node: GraphNode, box: Box, visit: StateVisit | undefined, started: boolean, options: DrawOptions): SVGGElement {
+function drawNode(
+  node: GraphNode,
+  box: Box,
+  visit: StateVisit | undefined,
+  started: boolean,
+  options: DrawOptions,
+): SVGGElement {
   const marker = node.id === START_NODE || node.id === END_NODE;
   const name = nameOf(node);
   const outcome = marker ? (started ? 'marker' : 'idle') : visit ? visit.outcome : 'idle';
   const x = box.x - box.width / 2;
   const y = box.y - box.height / 2;
   const selected = options.selected === node.id;
-  const described = visit ? `${OUTCOME_WORDS[visit.outcome]}${visit.retries > 0 ? `, retried ${visit.retries} times` : ''}` : marker ? '' : 'not visited';
-  const g = s('g', {
-    class: `node type-${node.type.toLowerCase()} outcome-${outcome}${selected ? ' selected' : ''}`,
-    'data-state': node.id,
-    'data-outcome': outcome,
-    ...(marker ? {} : { tabindex: 0, role: 'button', 'aria-pressed': selected ? 'true' : 'false', 'aria-label': `${name} (${node.type}): ${described}`, 'data-focus': `state:${node.id}` }),
-  },
-  s('title', {}, `${name} (${node.type})${described ? `: ${described}` : ''}`),
-  s('rect', { x, y, width: box.width, height: box.height, rx: marker ? box.height / 2 : node.type === 'Choice' ? 14 : 5 }),
-  s('text', { x: box.x, y: box.y + 4, 'text-anchor': 'middle', class: 'node-label' }, name));
+  const described = visit
+    ? `${OUTCOME_WORDS[visit.outcome]}${visit.retries > 0 ? `, retried ${visit.retries} times` : ''}`
+    : marker
+      ? ''
+      : 'not visited';
+  const g = s(
+    'g',
+    {
+      class: `node type-${node.type.toLowerCase()} outcome-${outcome}${selected ? ' selected' : ''}`,
+      'data-state': node.id,
+      'data-outcome': outcome,
+      ...(marker
+        ? {}
+        : {
+            tabindex: 0,
+            role: 'button',
+            'aria-pressed': selected ? 'true' : 'false',
+            'aria-label': `${name} (${node.type}): ${described}`,
+            'data-focus': `state:${node.id}`,
+          }),
+    },
+    s('title', {}, `${name} (${node.type})${described ? `: ${described}` : ''}`),
+    s('rect', {
+      x,
+      y,
+      width: box.width,
+      height: box.height,
+      rx: marker ? box.height / 2 : node.type === 'Choice' ? 14 : 5,
+    }),
+    s('text', { x: box.x, y: box.y + 4, 'text-anchor': 'middle', class: 'node-label' }, name),
+  );
   if (visit && visit.retries > 0) {
     const bx = x + box.width - 4;
     const by = y + 2;
-    g.appendChild(s('g', { class: 'retry-badge', 'data-retries': visit.retries },
-      s('rect', { x: bx - 22, y: by - 10, width: 30, height: 16, rx: 8 }),
-      s('text', { x: bx - 7, y: by + 2, 'text-anchor': 'middle' }, `↻${visit.retries}`)));
+    g.appendChild(
+      s(
+        'g',
+        { class: 'retry-badge', 'data-retries': visit.retries },
+        s('rect', { x: bx - 22, y: by - 10, width: 30, height: 16, rx: 8 }),
+        s('text', { x: bx - 7, y: by + 2, 'text-anchor': 'middle' }, `↻${visit.retries}`),
+      ),
+    );
   }
   if (!marker) {
     const select = (): void => options.onSelect(node.id);

@@ -30,22 +30,50 @@ const filters = { kind: 'all', status: 'all', query: '' };
 export function listView(onChange: () => void): View {
   const kind = h('select', { id: 'filter-kind', 'aria-label': 'Kind' });
   const status = h('select', { id: 'filter-status', 'aria-label': 'Status' });
-  const search = h('input', { id: 'filter-customer', type: 'search', placeholder: 'customer id or company', 'aria-label': 'Search by customer id', value: filters.query });
+  const search = h('input', {
+    id: 'filter-customer',
+    type: 'search',
+    placeholder: 'customer id or company',
+    'aria-label': 'Search by customer id',
+    value: filters.query,
+  });
   const count = h('span', { class: 'count', 'aria-live': 'polite' });
   const note = h('p', { class: 'note' });
   const body = h('tbody');
-  const table = h('table', { class: 'records' },
+  const table = h(
+    'table',
+    { class: 'records' },
     h('caption', { class: 'visually-hidden' }, 'Records, newest first'),
-    h('thead', {}, h('tr', {}, ...['Kind', 'Id', 'Status', 'Customer', 'Age', 'Last error', 'Customer answer'].map((t) => h('th', { scope: 'col' }, t)))),
-    body);
-  const root = h('section', { class: 'list', 'aria-label': 'Records' },
-    h('div', { class: 'filters' },
-      h('label', { for: 'filter-kind' }, 'Kind '), kind,
-      h('label', { for: 'filter-status' }, 'Status '), status,
-      h('label', { for: 'filter-customer' }, 'Customer '), search,
-      count),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Kind', 'Id', 'Status', 'Customer', 'Age', 'Last error', 'Customer answer'].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
+    body,
+  );
+  const root = h(
+    'section',
+    { class: 'list', 'aria-label': 'Records' },
+    h(
+      'div',
+      { class: 'filters' },
+      h('label', { for: 'filter-kind' }, 'Kind '),
+      kind,
+      h('label', { for: 'filter-status' }, 'Status '),
+      status,
+      h('label', { for: 'filter-customer' }, 'Customer '),
+      search,
+      count,
+    ),
     note,
-    table);
+    table,
+  );
 
   let data: RecordsAnswer | undefined;
   let rows: Row[] = [];
@@ -57,7 +85,18 @@ export function listView(onChange: () => void): View {
     keepingFocus(body, () => {
       const fragment = document.createDocumentFragment();
       for (const row of shown) fragment.appendChild(rowElement(row, data?.simulator === true, onChange));
-      if (shown.length === 0) fragment.appendChild(h('tr', {}, h('td', { colspan: 7, class: 'empty' }, rows.length === 0 ? 'No records yet: POST /onboardings to start one.' : 'No record matches the filters.')));
+      if (shown.length === 0)
+        fragment.appendChild(
+          h(
+            'tr',
+            {},
+            h(
+              'td',
+              { colspan: 7, class: 'empty' },
+              rows.length === 0 ? 'No records yet: POST /onboardings to start one.' : 'No record matches the filters.',
+            ),
+          ),
+        );
       body.replaceChildren(fragment);
     });
   };
@@ -73,10 +112,13 @@ export function listView(onChange: () => void): View {
 
   const fillSelects = (answer: RecordsAnswer): void => {
     if (kind.options.length > 0) return;
-    for (const value of ['all', ...answer.kinds, 'batch']) kind.appendChild(h('option', { value }, value === 'all' ? 'all kinds' : value));
+    for (const value of ['all', ...answer.kinds, 'batch'])
+      kind.appendChild(h('option', { value }, value === 'all' ? 'all kinds' : value));
     status.appendChild(h('option', { value: 'all' }, 'all statuses'));
     status.appendChild(h('option', { value: 'open' }, 'open'));
-    status.appendChild(h('optgroup', { label: 'Records' }, ...answer.statuses.map((s) => h('option', { value: s }, s))));
+    status.appendChild(
+      h('optgroup', { label: 'Records' }, ...answer.statuses.map((s) => h('option', { value: s }, s))),
+    );
     status.appendChild(h('optgroup', { label: 'Batches' }, ...BATCH_STATUSES.map((s) => h('option', { value: s }, s))));
     kind.value = filters.kind;
     status.value = filters.status;
@@ -87,7 +129,11 @@ export function listView(onChange: () => void): View {
     title: 'Records',
     async refresh() {
       const { body: answer, text } = await getJson<RecordsAnswer>(`${CONSOLE_API_PREFIX}/records`);
-      const summaries = await Promise.all(answer.batches.map(async (g) => (await batchSummary(g.batchId)) ?? summaryFromGroup(g, answer.terminalStatuses)));
+      const summaries = await Promise.all(
+        answer.batches.map(
+          async (g) => (await batchSummary(g.batchId)) ?? summaryFromGroup(g, answer.terminalStatuses),
+        ),
+      );
       const key = text + JSON.stringify(summaries);
       fillSelects(answer);
       if (key === lastKey) return this.tick?.();
@@ -96,14 +142,19 @@ export function listView(onChange: () => void): View {
       rows = [...answer.records.map(recordRow), ...summaries.map((s) => batchRow(s, answer.terminalStatuses))].sort(
         (a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id),
       );
-      replaceChildren(note,
+      replaceChildren(
+        note,
         answer.truncated ? 'Only the newest records of each kind and status are listed. ' : null,
-        answer.batches.length > 0 && batchRoutesMissing() ? 'Batch counts come from the records: this stack has no batch routes yet.' : null);
+        answer.batches.length > 0 && batchRoutesMissing()
+          ? 'Batch counts come from the records: this stack has no batch routes yet.'
+          : null,
+      );
       render();
     },
     tick() {
       const now = Date.now();
-      for (const cell of body.querySelectorAll<HTMLElement>('td.age')) cell.textContent = age(cell.dataset['at'] ?? '', now);
+      for (const cell of body.querySelectorAll<HTMLElement>('td.age'))
+        cell.textContent = age(cell.dataset['at'] ?? '', now);
     },
   };
 }
@@ -114,7 +165,7 @@ function matches(row: Row): boolean {
   if (filters.status !== 'all' && filters.status !== 'open' && row.status !== filters.status) return false;
   const query = filters.query.trim().toLowerCase();
   if (query === '') return true;
-  return [row.customerId, row.companyName, row.id].some((v) => v !== undefined && v.toLowerCase().includes(query));
+  return [row.customerId, row.companyName, row.id].some((v) => v?.toLowerCase().includes(query));
 }
 
 function recordRow(r: ConsoleRecord): Row {
@@ -132,7 +183,9 @@ function recordRow(r: ConsoleRecord): Row {
 }
 
 function batchRow(s: BatchSummary, terminal: readonly string[]): Row {
-  const notSucceeded = Object.entries(s.counts).filter(([status]) => terminal.includes(status) && status !== 'SUCCEEDED').reduce((n, [, c]) => n + (c ?? 0), 0);
+  const notSucceeded = Object.entries(s.counts)
+    .filter(([status]) => terminal.includes(status) && status !== 'SUCCEEDED')
+    .reduce((n, [, c]) => n + (c ?? 0), 0);
   return {
     kind: 'batch',
     id: s.batchId,
@@ -145,20 +198,32 @@ function batchRow(s: BatchSummary, terminal: readonly string[]): Row {
 
 function rowElement(row: Row, simulator: boolean, onChange: () => void): HTMLTableRowElement {
   const href = recordHref(row.kind, row.id);
-  const tr = h('tr', { 'data-id': row.id, 'data-kind': row.kind, class: `kind-${row.kind}` },
+  const tr = h(
+    'tr',
+    { 'data-id': row.id, 'data-kind': row.kind, class: `kind-${row.kind}` },
     h('td', { class: 'kind' }, row.kind),
     h('td', { class: 'id' }, h('a', { href, 'data-focus': `row:${row.id}` }, row.id)),
     h('td', {}, statusBadge(row.status)),
-    h('td', { class: 'customer' },
+    h(
+      'td',
+      { class: 'customer' },
       row.customerId !== undefined ? h('span', { class: 'customer-id' }, row.customerId) : null,
       row.companyName !== undefined ? h('span', { class: 'company' }, row.companyName) : null,
-      row.detail !== undefined ? h('span', { class: 'company' }, row.detail) : null),
+      row.detail !== undefined ? h('span', { class: 'company' }, row.detail) : null,
+    ),
     h('td', { class: 'age', 'data-at': row.createdAt, title: row.createdAt }, age(row.createdAt)),
     h('td', {}, row.lastError ? lastErrorLine(row.lastError) : null),
-    h('td', {}, simulator && row.record ? answerButtons(row.record, (message) => {
-      notify(message);
-      onChange();
-    }) : null));
+    h(
+      'td',
+      {},
+      simulator && row.record
+        ? answerButtons(row.record, (message) => {
+            notify(message);
+            onChange();
+          })
+        : null,
+    ),
+  );
   // The whole row opens the record with a mouse; the id's link is the keyboard's way in.
   tr.addEventListener('click', (event) => {
     if ((event.target as Element).closest('a, button')) return;
@@ -166,4 +231,3 @@ function rowElement(row: Row, simulator: boolean, onChange: () => void): HTMLTab
   });
   return tr;
 }
-

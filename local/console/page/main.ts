@@ -27,7 +27,8 @@ function route(): View {
   const path = location.hash.replace(/^#/, '');
   const match = /^\/(onboardings|offboardings|changes|batches)\/([^/?]+)$/.exec(path);
   if (match) {
-    const kind = (Object.entries(KIND_SEGMENTS).find(([, segment]) => segment === match[1])?.[0] ?? 'onboarding') as ListKind;
+    const kind = (Object.entries(KIND_SEGMENTS).find(([, segment]) => segment === match[1])?.[0] ??
+      'onboarding') as ListKind;
     const id = decodeURIComponent(match[2]!);
     return kind === 'batch' ? batchView(id) : detailView(kind, id, refreshSoon);
   }
@@ -76,12 +77,17 @@ async function refresh(): Promise<void> {
 function start(): void {
   const app = document.getElementById('app');
   if (!app) return;
-  replaceChildren(app,
-    h('header', { class: 'top' },
+  replaceChildren(
+    app,
+    h(
+      'header',
+      { class: 'top' },
       h('a', { href: '#/', class: 'brand' }, 'knox-onboarding ', h('span', { class: 'muted' }, 'local console')),
-      status),
+      status,
+    ),
     notice,
-    main);
+    main,
+  );
   window.addEventListener('hashchange', () => {
     notice.textContent = '';
     mount();

@@ -50,21 +50,35 @@ export function answerButtons(record: ConsoleRecord, after: (message: string) =>
       after(`The simulator did not take the answer: ${(error as Error).message}`);
     }
   };
-  const approve = h('button', {
-    type: 'button',
-    class: 'approve',
-    'data-focus': `approve:${record.id}`,
-    'aria-label': `Approve the ${what} request of customer ${customerId}`,
-    onclick: (e: Event) => void send(true, e.currentTarget as HTMLButtonElement),
-  }, 'Approve');
-  const reject = h('button', {
-    type: 'button',
-    class: 'reject',
-    'data-focus': `reject:${record.id}`,
-    'aria-label': `Reject the ${what} request of customer ${customerId}`,
-    onclick: (e: Event) => void send(false, e.currentTarget as HTMLButtonElement),
-  }, 'Reject');
-  return h('span', { class: 'answers', title: `The simulated customer answers our ${what} request` }, approve, ' ', reject);
+  const approve = h(
+    'button',
+    {
+      type: 'button',
+      class: 'approve',
+      'data-focus': `approve:${record.id}`,
+      'aria-label': `Approve the ${what} request of customer ${customerId}`,
+      onclick: (e: Event) => void send(true, e.currentTarget as HTMLButtonElement),
+    },
+    'Approve',
+  );
+  const reject = h(
+    'button',
+    {
+      type: 'button',
+      class: 'reject',
+      'data-focus': `reject:${record.id}`,
+      'aria-label': `Reject the ${what} request of customer ${customerId}`,
+      onclick: (e: Event) => void send(false, e.currentTarget as HTMLButtonElement),
+    },
+    'Reject',
+  );
+  return h(
+    'span',
+    { class: 'answers', title: `The simulated customer answers our ${what} request` },
+    approve,
+    ' ',
+    reject,
+  );
 }
 
 /** A short note at the top of the page (answers sent, routes missing), read out by screen readers. */
