@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     await check.waitFor();
     await check.click();
     await page.waitForSelector('.inspector .io');
-    await page.setViewportSize({ width: 1280, height: 1180 });
+    await page.setViewportSize({ width: 1280, height: 1480 });
     await page.screenshot({ path: join(DOCS, 'console-detail.png') });
     await page.goto(`${stack.apiUrl}/#/onboardings/${aborted}`);
     await page.locator(`svg.graph g.node[data-state="${STATES.linkCustomer}"]`).click();
