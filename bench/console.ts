@@ -58,14 +58,13 @@ export async function measureConsole(options: { log: (line: string) => void }): 
     };
     const listMs: number[] = [];
     const detailMs: number[] = [];
+    // The details first: a list page left behind keeps the server busy with its last refresh for a moment.
+    for (let i = 0; i < RUNS; i++) {
+      const url = `${stack.apiUrl}/#/onboardings/${SEEDED_RECORD_ID}`;
+      detailMs.push(await renderedAt(url, `table.events[data-count="${SEEDED_EXECUTION_EVENTS}"]`));
+    }
     for (let i = 0; i < RUNS; i++) {
       listMs.push(await renderedAt(`${stack.apiUrl}/`, `table.records tbody tr[data-id]:nth-child(${RECORDS})`));
-      detailMs.push(
-        await renderedAt(
-          `${stack.apiUrl}/#/onboardings/${SEEDED_RECORD_ID}`,
-          `table.events[data-count="${SEEDED_EXECUTION_EVENTS}"]`,
-        ),
-      );
     }
     await page.close();
 

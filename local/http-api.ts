@@ -52,7 +52,23 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
   });
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, port, stop: () => closeServer(server) };
+  return { url: `http://127.0.0.1:${port}`, port, stop: () => closeHttpApi(server) };
+}
+
+/** How long stop() lets requests in flight finish before it drops the connections that are left. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Stops listening and closes the connections: a client that keeps reusing its keep-alive connection (the console
+ * page polls every 1.5 s) would otherwise hold the server open, and stop() with it, for as long as it polls.
+ */
+async function closeHttpApi(server: Server): Promise<void> {
+  const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  try {
+    await closeServer(server);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 class BodyTooLarge extends Error {}

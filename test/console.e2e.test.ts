@@ -6,7 +6,7 @@
  * simulator there are no answer buttons; the page rides out a restart of the stack.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { specFor } from '../lib/domain/knox-errors';
 import { STATES } from '../lib/domain/workflow';
 import { FIXTURES } from '../knox-sim/fixtures';
@@ -38,6 +38,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+// A failed test leaves its page open: close every page, so that no page keeps polling a stack that stops.
+afterEach(async () => {
+  await Promise.all(browser.context.pages().map((page) => page.close()));
+});
 
 /** A fresh page that fails the test on any script error or dialog (an alert would mean HTML ran). */
 async function newPage(): Promise<{ page: Page; problems: string[] }> {
@@ -60,7 +64,7 @@ describe('the console, with the built-in simulator', () => {
   it('the list shows a new onboarding as it appears, with its status, customer and age', async () => {
     const { page, problems } = await newPage();
     await page.goto(`${e2e.stack.apiUrl}/`);
-    await expect.poll(() => page.locator('.connection').textContent()).toMatch(/^live/);
+    await expect.poll(() => page.locator('.connection').textContent(), { timeout: 15_000 }).toMatch(/^live/);
 
     const customerId = await newCustomer(e2e);
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
@@ -68,7 +72,9 @@ describe('the console, with the built-in simulator', () => {
 
     // No reload: the page refreshes by itself.
     await expect.poll(() => row(page, started.id).count(), { timeout: 15_000 }).toBe(1);
-    await expect.poll(() => row(page, started.id).locator('.status').textContent()).toBe('WAITING');
+    await expect
+      .poll(() => row(page, started.id).locator('.status').textContent(), { timeout: 15_000 })
+      .toBe('WAITING');
     expect(await row(page, started.id).locator('.customer-id').textContent()).toBe(customerId);
     expect(await row(page, started.id).locator('td.age').textContent()).toMatch(/^\d+ (s|min)$/);
     expect(await row(page, started.id).locator('a').getAttribute('href')).toBe(`#/onboardings/${started.id}`);
@@ -214,7 +220,7 @@ describe('the console, with the built-in simulator', () => {
     await progress.waitFor({ timeout: 15_000 });
     expect(await progress.getAttribute('max')).toBe(String(items.length));
     await expect.poll(() => progress.getAttribute('value'), { timeout: 30_000 }).toBe(String(items.length));
-    await expect.poll(() => page.locator('table.batch-items tbody tr').count()).toBe(items.length);
+    await expect.poll(() => page.locator('table.batch-items tbody tr').count(), { timeout: 15_000 }).toBe(items.length);
     await page.goto(`${e2e.stack.apiUrl}/`);
     await expect.poll(() => row(page, batchId).locator('.status').textContent(), { timeout: 15_000 }).toBe('DONE');
     expect(problems).toEqual([]);

@@ -8,18 +8,20 @@ import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { STATES } from '../lib/domain/workflow';
 import { executionView } from '../local/console/execution-view';
 import { describeRule, workflowGraph } from '../local/console/graph';
-import { END_NODE, START_NODE, type WorkflowGraph } from '../local/console/model';
+import { layoutGraph } from '../local/console/layout';
+import { END_NODE, START_NODE, type LaidOutGraph } from '../local/console/model';
 import type { ExecutionRecord, RecordedEvent } from '../local/execution-store';
 import { ensureTemplate } from '../local/synth';
 import { readTemplate, resolveModel } from '../local/template';
 
-let graph: WorkflowGraph;
+let graph: LaidOutGraph;
 let stateNames: string[];
 
 beforeAll(async () => {
   const model = resolveModel(readTemplate(await ensureTemplate()));
   const onboarding = model.stateMachines.find((m) => m.workflow === 'onboarding')!;
-  graph = workflowGraph('onboarding', onboarding.definition);
+  const plain = workflowGraph('onboarding', onboarding.definition);
+  graph = { ...plain, layout: layoutGraph(plain) };
   stateNames = Object.keys(onboarding.definition.States);
 });
 
@@ -69,6 +71,24 @@ describe('the graph of a synthesized definition', () => {
       expect.arrayContaining([STEP_ERROR_NAMES.retry, STEP_ERROR_NAMES.wait]),
     );
     expect(edgesFrom(STATES.onboardingSucceeded)).toEqual([expect.objectContaining({ to: END_NODE, kind: 'next' })]);
+  });
+
+  it('is laid out by dagre: every node placed inside the drawing, every edge with points, Choice rules placed', () => {
+    const { layout } = graph;
+    for (const node of graph.nodes) {
+      const box = layout.nodes[node.id]!;
+      expect(box.x - box.width / 2).toBeGreaterThanOrEqual(0);
+      expect(box.y + box.height / 2).toBeLessThanOrEqual(layout.height);
+    }
+    for (const edge of graph.edges) expect(layout.edges[edge.id]!.points.length).toBeGreaterThanOrEqual(2);
+    const choice = graph.edges.find((e) => e.kind === 'choice' && e.to === STATES.linkCustomer)!;
+    expect(layout.edges[choice.id]).toMatchObject({ lines: ['$.path == "link"'], labelAt: expect.any(Object) });
+    // Catch labels are wrapped but not placed (the page puts them on the edge when it shows them).
+    const caught = graph.edges.find((e) => e.kind === 'catch')!;
+    expect(layout.edges[caught.id]!.labelAt).toBeUndefined();
+    const start = layout.nodes[START_NODE]!;
+    const end = layout.nodes[END_NODE]!;
+    expect(start.y).toBeLessThan(end.y);
   });
 
   it('describes the rules of Choice states', () => {

@@ -13,7 +13,7 @@ import {
   type GraphEdge,
   type StateOutcome,
   type StateVisit,
-  type WorkflowGraph,
+  type LaidOutGraph,
 } from './model';
 
 /** Inputs and outputs larger than this are cut (the inspector shows the start). */
@@ -32,7 +32,7 @@ interface Visit {
   lastError?: { error: string; cause?: string; at: string };
 }
 
-export function executionView(record: ExecutionRecord, graph: WorkflowGraph): ExecutionView {
+export function executionView(record: ExecutionRecord, graph: LaidOutGraph): ExecutionView {
   const types = new Map(graph.nodes.map((n) => [n.id, n.type]));
   const visits = new Map<string, Visit>();
   const taken: Record<string, number> = {};

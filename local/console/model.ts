@@ -110,6 +110,24 @@ export interface WorkflowGraph {
   edges: GraphEdge[];
 }
 
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Where dagre put each node (its centre and size) and each edge (its points; its label's lines and centre). */
+export interface GraphLayout {
+  width: number;
+  height: number;
+  nodes: Record<string, Point & { width: number; height: number }>;
+  edges: Record<string, { points: Point[]; lines?: string[]; labelAt?: Point }>;
+}
+
+/** A workflow's graph with its layout, as the page receives it. */
+export interface LaidOutGraph extends WorkflowGraph {
+  layout: GraphLayout;
+}
+
 // --- An execution ---------------------------------------------------------------------------------------------------
 
 /** How a visited state ended its last visit. `stopped`: the execution was stopped (cancel, timeout) while in it. */
@@ -144,7 +162,7 @@ export interface ExecutionView {
   stopDate?: string;
   error?: string;
   cause?: string;
-  graph: WorkflowGraph;
+  graph: LaidOutGraph;
   states: StateVisit[];
   /** Edge ids of the path taken, with how many times each was taken. */
   taken: Record<string, number>;

@@ -18,12 +18,13 @@ import type { LocalExecutions } from '../engine';
 import { buildAssets, type Assets } from './assets';
 import { executionView } from './execution-view';
 import { workflowGraph } from './graph';
+import { layoutGraph } from './layout';
 import {
   CONSOLE_API_PREFIX,
   type PendingAnswer,
   type RecordDetailAnswer,
   type RecordsAnswer,
-  type WorkflowGraph,
+  type LaidOutGraph,
 } from './model';
 import { RecordReader, pendingAnswers } from './records';
 
@@ -53,14 +54,11 @@ const SECURITY_HEADERS = {
 
 export class LocalConsole {
   private assets: Promise<Assets> | undefined;
-  private readonly graphs: Map<RecordKind, WorkflowGraph>;
+  private readonly graphs = new Map<RecordKind, LaidOutGraph>();
   private readonly control: KnoxSimControl | undefined;
   private readonly reader: RecordReader;
 
   constructor(private readonly options: ConsoleOptions) {
-    this.graphs = new Map(
-      options.executions.stateMachines.map((m) => [m.workflow, workflowGraph(m.workflow, m.definition)]),
-    );
     this.control = options.simulatorUrl ? new KnoxSimControl(options.simulatorUrl) : undefined;
     this.reader = new RecordReader(options.dynamo, options.tableName);
   }
@@ -135,12 +133,24 @@ export class LocalConsole {
     const record = await this.reader.read(id, () => this.answers());
     if (!record) return undefined;
     const execution = record.executionName ? this.options.executions.findByName(record.executionName) : undefined;
-    const graph = this.graphs.get(record.kind);
+    const graph = this.graphOf(record.kind);
     return {
       record,
       ...(execution && graph ? { execution: executionView(execution, graph) } : {}),
       simulator: this.control !== undefined,
     };
+  }
+
+  /** A workflow's graph, laid out once (on first use: stacks that nobody looks at never pay for it). */
+  private graphOf(kind: RecordKind): LaidOutGraph | undefined {
+    const cached = this.graphs.get(kind);
+    if (cached) return cached;
+    const machine = this.options.executions.stateMachines.find((m) => m.workflow === kind);
+    if (!machine) return undefined;
+    const graph = workflowGraph(kind, machine.definition);
+    const laidOut = { ...graph, layout: layoutGraph(graph) };
+    this.graphs.set(kind, laidOut);
+    return laidOut;
   }
 
   /** The simulator's customers with a request to answer; none when the simulator does not answer. */

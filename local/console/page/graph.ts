@@ -1,113 +1,31 @@
 /**
- * The execution drawn as the state machine's graph: laid out by dagre (top to bottom, as the Step Functions console
- * draws it), drawn as SVG with the state names as <text>. Choice edges carry their rule, Catch edges are dashed and
- * carry their error names, the path taken is highlighted, each visited state is coloured by how its last visit
- * ended, and a badge counts its retries. A state is selected with a click, Enter or Space.
+ * The execution drawn as the state machine's graph, from the layout the server computed with dagre (top to bottom,
+ * as the Step Functions console draws it), as SVG with the state names as <text>. Choice edges carry their rule,
+ * Catch edges are dashed and show their error names when taken or when their state is selected, the path taken is
+ * highlighted, each visited state is coloured by how its last visit ended, and a badge counts its retries. A state is
+ * selected with a click, Enter or Space.
  */
-import dagre from '@dagrejs/dagre';
 import {
   END_NODE,
   START_NODE,
   type ExecutionView,
   type GraphEdge,
+  type GraphLayout,
   type GraphNode,
+  type LaidOutGraph,
+  type Point,
   type StateVisit,
-  type WorkflowGraph,
 } from '../model';
 import { s } from './dom';
 
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface Layout {
-  width: number;
-  height: number;
-  nodes: Map<string, Box>;
-  edges: Map<string, { points: { x: number; y: number }[]; label?: { x: number; y: number; lines: string[] } }>;
-}
-
-const CHAR_WIDTH = 7.2;
+/** The server's label metrics (local/console/layout.ts): 11 px labels. */
 const LABEL_CHAR_WIDTH = 6.2;
 const LINE_HEIGHT = 13;
-const LABEL_WRAP = 30;
-const MARGIN = 16;
 
-const layouts = new Map<string, Layout>();
-
-/** The layout of a workflow's graph (computed once per graph: the definition does not change while the page runs). */
-export function layoutOf(graph: WorkflowGraph): Layout {
-  const key = JSON.stringify(graph);
-  const cached = layouts.get(key);
-  if (cached) return cached;
-  const g = new dagre.graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 44, edgesep: 14, marginx: MARGIN, marginy: MARGIN });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const node of graph.nodes) {
-    const marker = node.id === START_NODE || node.id === END_NODE;
-    g.setNode(
-      node.id,
-      marker ? { width: 64, height: 28 } : { width: Math.max(130, nameOf(node).length * CHAR_WIDTH + 36), height: 40 },
-    );
-  }
-  const wrapped = new Map<string, string[]>();
-  for (const edge of graph.edges) {
-    // Catch labels get no room of their own: every Task has the same catchers, and their labels would crowd the
-    // graph. They are drawn at the edge's middle when the Catch was taken or its state is selected.
-    const lines = edge.label && edge.kind !== 'catch' ? wrap(edge.label) : [];
-    wrapped.set(edge.id, lines);
-    const width = lines.length > 0 ? Math.max(...lines.map((l) => l.length)) * LABEL_CHAR_WIDTH + 8 : 0;
-    g.setEdge(
-      edge.from,
-      edge.to,
-      { width, height: lines.length * LINE_HEIGHT + (lines.length > 0 ? 4 : 0), labelpos: 'c' },
-      edge.id,
-    );
-  }
-  dagre.layout(g);
-  const layout: Layout = {
-    width: (g.graph().width ?? 0) + 2,
-    height: (g.graph().height ?? 0) + 2,
-    nodes: new Map(),
-    edges: new Map(),
-  };
-  for (const node of graph.nodes) {
-    const n = g.node(node.id);
-    layout.nodes.set(node.id, { x: n.x ?? 0, y: n.y ?? 0, width: n.width, height: n.height });
-  }
-  for (const edge of graph.edges) {
-    const e = g.edge({ v: edge.from, w: edge.to, name: edge.id });
-    const lines = wrapped.get(edge.id) ?? [];
-    layout.edges.set(edge.id, {
-      points: e.points ?? [],
-      ...(lines.length > 0 && e.x !== undefined && e.y !== undefined ? { label: { x: e.x, y: e.y, lines } } : {}),
-    });
-  }
-  layouts.set(key, layout);
-  return layout;
-}
+type Box = GraphLayout['nodes'][string];
 
 function nameOf(node: GraphNode): string {
   return node.id === START_NODE ? 'Start' : node.id === END_NODE ? 'End' : node.id;
-}
-
-/** Splits a label into lines of at most LABEL_WRAP characters, at spaces (at most three lines, then an ellipsis). */
-function wrap(label: string): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of label.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > LABEL_WRAP) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== '') lines.push(line);
-  return lines.length > 3 ? [...lines.slice(0, 2), `${lines[2]} …`] : lines;
 }
 
 export interface DrawOptions {
@@ -116,8 +34,8 @@ export interface DrawOptions {
   onSelect: (state: string) => void;
 }
 
-export function drawGraph(graph: WorkflowGraph, options: DrawOptions): SVGSVGElement {
-  const layout = layoutOf(graph);
+export function drawGraph(graph: LaidOutGraph, options: DrawOptions): SVGSVGElement {
+  const { layout } = graph;
   const visits = new Map<string, StateVisit>((options.execution?.states ?? []).map((v) => [v.state, v]));
   const taken = options.execution?.taken ?? {};
   const started = options.execution !== undefined;
@@ -140,7 +58,7 @@ export function drawGraph(graph: WorkflowGraph, options: DrawOptions): SVGSVGEle
   svg.appendChild(edges);
   const nodes = s('g', { class: 'nodes' });
   for (const node of graph.nodes)
-    nodes.appendChild(drawNode(node, layout.nodes.get(node.id)!, visits.get(node.id), started, options));
+    nodes.appendChild(drawNode(node, layout.nodes[node.id]!, visits.get(node.id), started, options));
   svg.appendChild(nodes);
   return svg;
 }
@@ -165,8 +83,8 @@ function defs(): SVGDefsElement {
   return s('defs', {}, marker('arrow'), marker('arrow-taken'), marker('arrow-catch'));
 }
 
-function drawEdge(edge: GraphEdge, layout: Layout, times: number | undefined, fromSelected: boolean): SVGGElement {
-  const laid = layout.edges.get(edge.id)!;
+function drawEdge(edge: GraphEdge, layout: GraphLayout, times: number | undefined, fromSelected: boolean): SVGGElement {
+  const laid = layout.edges[edge.id]!;
   const d = laid.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
   const isTaken = times !== undefined;
   const marker = isTaken ? 'arrow-taken' : edge.kind === 'catch' ? 'arrow-catch' : 'arrow';
@@ -185,11 +103,10 @@ function drawEdge(edge: GraphEdge, layout: Layout, times: number | undefined, fr
     ),
     s('path', { d, 'marker-end': `url(#${marker})` }),
   );
-  const label =
-    laid.label ??
-    (edge.kind === 'catch' && edge.label && (isTaken || fromSelected)
-      ? middleLabel(laid.points, edge.label)
-      : undefined);
+  // A Catch's label sits at the middle of its edge, shown when the Catch was taken or its state is selected.
+  const shown =
+    laid.labelAt ?? (edge.kind === 'catch' && (isTaken || fromSelected) ? middleOf(laid.points) : undefined);
+  const label = shown && laid.lines ? { ...shown, lines: laid.lines } : undefined;
   if (label) {
     const { x, y, lines } = label;
     const width = Math.max(...lines.map((l) => l.length)) * LABEL_CHAR_WIDTH + 8;
@@ -204,13 +121,9 @@ function drawEdge(edge: GraphEdge, layout: Layout, times: number | undefined, fr
   return g;
 }
 
-/** A label at the middle of a polyline (its middle point), for edges laid out without one. */
-function middleLabel(
-  points: { x: number; y: number }[],
-  text: string,
-): { x: number; y: number; lines: string[] } | undefined {
-  const middle = points[Math.floor(points.length / 2)];
-  return middle ? { x: middle.x, y: middle.y, lines: wrap(text) } : undefined;
+/** The middle point of a polyline. */
+function middleOf(points: Point[]): Point | undefined {
+  return points[Math.floor(points.length / 2)];
 }
 
 const OUTCOME_WORDS: Record<StateVisit['outcome'], string> = {

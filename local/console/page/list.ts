@@ -106,6 +106,13 @@ export function listView(onChange: () => void): View {
       render();
     });
   };
+  // The whole row opens the record with a mouse (one listener for every row); the id's link is the keyboard's way in.
+  body.addEventListener('click', (event) => {
+    const target = event.target as Element;
+    if (target.closest('a, button')) return;
+    const href = target.closest('tr')?.querySelector('td.id a')?.getAttribute('href');
+    if (href) location.hash = href.slice(1);
+  });
   listen(kind, 'kind');
   listen(status, 'status');
   listen(search, 'query');
@@ -224,10 +231,5 @@ function rowElement(row: Row, simulator: boolean, onChange: () => void): HTMLTab
         : null,
     ),
   );
-  // The whole row opens the record with a mouse; the id's link is the keyboard's way in.
-  tr.addEventListener('click', (event) => {
-    if ((event.target as Element).closest('a, button')) return;
-    location.hash = href.slice(1);
-  });
   return tr;
 }

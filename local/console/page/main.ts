@@ -12,6 +12,7 @@ import type { View } from './view';
 import { KIND_SEGMENTS, type ListKind } from './widgets';
 
 const REFRESH_MS = 1_500;
+const MAX_REFRESH_MS = 5_000;
 
 const status = h('span', { class: 'connection', role: 'status', 'aria-live': 'polite' }, 'connecting…');
 const notice = h('p', { id: 'notice', class: 'notice', role: 'status', 'aria-live': 'polite' });
@@ -52,6 +53,7 @@ function refreshSoon(): void {
 async function refresh(): Promise<void> {
   const mine = generation;
   const current = view;
+  const started = performance.now();
   try {
     await current?.refresh();
     if (mine !== generation) return;
@@ -69,7 +71,9 @@ async function refresh(): Promise<void> {
   } finally {
     if (mine === generation) {
       window.clearTimeout(timer);
-      timer = window.setTimeout(() => void refresh(), REFRESH_MS);
+      // A refresh that took long (a big table on a busy machine) waits longer before the next one.
+      const took = performance.now() - started;
+      timer = window.setTimeout(() => void refresh(), Math.min(MAX_REFRESH_MS, Math.max(REFRESH_MS, 4 * took)));
     }
   }
 }
