@@ -3,7 +3,7 @@
  * execution of 300 events (console-seed.ts):
  *   - the list of 1,000 records rendered, from navigation start (HTML, script, the records' JSON, the table);
  *   - the detail of the 300-event execution rendered, from navigation start (graph laid out, history, events);
- *   - the page's assets (HTML, script with dagre, style sheet).
+ *   - the page's assets (HTML, script, style sheet; dagre lays the graph out on the server).
  * Each time is the page's own `console-rendered` mark (performance.now() at its first render), median of RUNS fresh
  * loads; each row is the figure over its target.
  */
@@ -91,7 +91,7 @@ export async function measureConsole(options: { log: (line: string) => void }): 
         ),
         figure(
           'console',
-          `console: page assets (${round(totalKb, 1)} KB: HTML, script with dagre, style sheet) / ${CONSOLE_TARGETS.assetsKb} KB`,
+          `console: page assets (${round(totalKb, 1)} KB: HTML, script, style sheet) / ${CONSOLE_TARGETS.assetsKb} KB`,
           round(totalKb / CONSOLE_TARGETS.assetsKb),
           '×',
           { max: 1 },

@@ -1,6 +1,6 @@
 /**
  * The page's assets, built with esbuild from local/console/page/ on first request and kept in memory: one script
- * (the page and @dagrejs/dagre, minified) and one style sheet, plus the HTML shell that loads them.
+ * (the page, minified; the graph arrives laid out by the server) and one style sheet, plus the HTML shell that loads them.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
