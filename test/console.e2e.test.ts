@@ -180,6 +180,16 @@ describe('the console, with the built-in simulator', () => {
       .toBe('succeeded');
     expect(await page.locator('.record-head button.approve').count()).toBe(0);
     expect(await page.locator('#notice').textContent()).toContain(`Customer ${customerId} accepted`);
+
+    // Only the page itself may answer: a cross-site form post (not JSON) or another origin is refused.
+    const answer = JSON.stringify({ customerId, answer: 'link', accept: true });
+    const form = await api(e2e.stack.apiUrl, 'POST', '/console/api/answers', answer, { 'content-type': 'text/plain' });
+    expect(form.status).toBe(403);
+    const foreign = await api(e2e.stack.apiUrl, 'POST', '/console/api/answers', answer, {
+      'content-type': 'application/json',
+      origin: 'http://evil.example',
+    });
+    expect(foreign.status).toBe(403);
     expect(problems).toEqual([]);
     await page.close();
   });
