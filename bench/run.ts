@@ -7,8 +7,9 @@
  *   2. State transitions, AWS history events and dollars per onboarding, from executed histories (transitions.ts)
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
+ *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput), BENCH_IMPORT_RUNS (11),
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console), BENCH_IMPORT_RUNS (11),
  * BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000), BENCH_CONCURRENCY (50).
  */
 import '../local/polyfills';
@@ -17,11 +18,12 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureTemplate, PROJECT_DIR } from '../local/synth';
 import { measureBundles } from './bundles';
+import { measureConsole } from './console';
 import { renderTable, verdict, type Figure } from './figures';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput'] as const;
+const PARTS = ['bundles', 'transitions', 'throughput', 'console'] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -74,6 +76,12 @@ async function main(): Promise<void> {
     });
     figures.push(...m.figures);
     raw['throughput'] = { count: m.count, concurrency: m.concurrency, stack: m.stack, floors: m.floors, overhead: m.overhead, profile: m.profile };
+  }
+
+  if (parts.includes('console')) {
+    const m = await measureConsole({ log });
+    figures.push(...m.figures);
+    raw['console'] = m.raw;
   }
 
   const machine = {

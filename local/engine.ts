@@ -372,8 +372,8 @@ type EngineEvent = Parameters<typeof fromEngineEvent>[0];
 function fromEngineEvent(event: {
   type: string;
   timestamp: number;
-  state?: { name: string; type: string; input?: unknown };
-  parentState?: { name: string; type: string };
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  parentState?: { name: string; type: string; input?: unknown; output?: unknown };
   Error?: string;
   Cause?: unknown;
   retry?: { retrier: { ErrorEquals: string[] }; attempt: number };
@@ -390,8 +390,12 @@ function fromEngineEvent(event: {
     cause: event.Cause === undefined ? undefined : truncate(typeof event.Cause === 'string' ? event.Cause : causeText(event.Cause)),
     retry: event.retry ? { errorEquals: event.retry.retrier.ErrorEquals, attempt: event.retry.attempt } : undefined,
     catch: event.catch ? { errorEquals: event.catch.catcher.ErrorEquals, next: event.catch.catcher.Next } : undefined,
-    input: event.type === 'ExecutionStarted' ? JSON.stringify(event.input ?? null) : undefined,
-    output: event.type === 'ExecutionSucceeded' ? JSON.stringify(event.output ?? null) : undefined,
+    input: event.type === 'ExecutionStarted' ? JSON.stringify(event.input ?? null)
+      : event.type === 'StateEntered' ? truncate(JSON.stringify(state?.input ?? null))
+      : undefined,
+    output: event.type === 'ExecutionSucceeded' ? JSON.stringify(event.output ?? null)
+      : event.type === 'StateExited' ? truncate(JSON.stringify(state?.output ?? null))
+      : undefined,
   };
 }
 

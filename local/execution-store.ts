@@ -23,9 +23,9 @@ export const recordedEventSchema = z.object({
   cause: z.string().optional(),
   retry: z.object({ errorEquals: z.array(z.string()), attempt: z.number().int() }).optional(),
   catch: z.object({ errorEquals: z.array(z.string()), next: z.string() }).optional(),
-  /** ExecutionStarted only. */
+  /** ExecutionStarted and StateEntered (the state's input; the console's inspector shows it). */
   input: z.string().optional(),
-  /** ExecutionSucceeded only. */
+  /** ExecutionSucceeded and StateExited (the state's output). */
   output: z.string().optional(),
 });
 export type RecordedEvent = z.infer<typeof recordedEventSchema>;

@@ -1,7 +1,7 @@
 /**
  * The local HTTP API: each request becomes the API Gateway proxy event (REST API, payload 1.0) that the deployed
- * stack's api Lambda receives, and the very same handler module answers it. Plus two local-only routes that read the
- * local Step Functions: `GET /executions` and `GET /executions/{name}`.
+ * stack's api Lambda receives, and the very same handler module answers it. Plus local-only routes: `GET /executions`
+ * and `GET /executions/{name}` (the local Step Functions), and the console page at `/` (console/server.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +14,7 @@ import type { LocalExecutions } from './engine';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './execution-store';
 import { detail, summarize } from './execution-path';
 import { LOCAL_ACCOUNT } from './intrinsics';
+import type { LocalConsole } from './console/server';
 
 /** Bodies above the API's limit are refused with 413 before more is read. */
 export { MAX_BODY_BYTES };
@@ -25,6 +26,8 @@ export interface HttpApiOptions {
   /** Invokes the api function (through the Lambda runtime: JSON in and out, errors as Lambda's). */
   invokeApi: (event: APIGatewayProxyEvent) => Promise<unknown>;
   executions: LocalExecutions;
+  /** The local console (local only: `/` and `/console/...`); API Gateway has no such routes. */
+  console?: Pick<LocalConsole, 'owns' | 'handle'>;
   log?: (line: string) => void;
 }
 
@@ -49,7 +52,23 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
   });
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, port, stop: () => closeServer(server) };
+  return { url: `http://127.0.0.1:${port}`, port, stop: () => closeHttpApi(server) };
+}
+
+/** How long stop() lets requests in flight finish before it drops the connections that are left. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Stops listening and closes the connections: a client that keeps reusing its keep-alive connection (the console
+ * page polls every 1.5 s) would otherwise hold the server open, and stop() with it, for as long as it polls.
+ */
+async function closeHttpApi(server: Server): Promise<void> {
+  const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  try {
+    await closeServer(server);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 class BodyTooLarge extends Error {}
@@ -57,6 +76,8 @@ class BodyTooLarge extends Error {}
 async function handle(options: HttpApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = (req.method ?? 'GET').toUpperCase();
+
+  if (options.console?.owns(url.pathname)) return options.console.handle(method, url, req, res);
 
   if (url.pathname === '/executions' || url.pathname.startsWith('/executions/')) {
     req.resume();

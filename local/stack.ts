@@ -20,6 +20,7 @@ import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator 
 import { apiGatewayModel } from './api-routes';
 import type { RunningAwsJsonServer } from './aws-json-server';
 import { coldStartFunctions } from './cold-start';
+import { LocalConsole } from './console/server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from './dynamodb';
 import { LocalExecutions, prepareMachine } from './engine';
@@ -177,6 +178,7 @@ async function start(
     apiGateway: apiGatewayModel(template),
     invokeApi: (event: APIGatewayProxyEvent) => runtime.invoke(OTHER_FUNCTIONS.api, event),
     executions,
+    console: new LocalConsole({ executions, dynamo: dynamo.client, tableName: model.table.name, ...(simulator ? { simulatorUrl: simulator.url } : {}), log }),
     log,
   });
   // Stopped first: no new requests while the rest shuts down.

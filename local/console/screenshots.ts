@@ -1,0 +1,116 @@
+/**
+ * `npm run console:screenshots`: the README's pictures of the local console, taken in headless Chromium at 1280 px
+ * from a stack of its own (temporary data, TIME_SCALE 0.001, the built-in simulator answering by hand) after a few
+ * real workflows: docs/console-list.png and docs/console-detail.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { KnoxSimControl } from '../../knox-sim/control';
+import { FIXTURES } from '../../knox-sim/fixtures';
+import { STATES } from '../../lib/domain/workflow';
+import { PROJECT_DIR } from '../synth';
+import { startRecord, startTestStack, waitForPolls, waitForStatus } from '../testing';
+import { launchChromium } from './chromium';
+
+const DOCS = join(PROJECT_DIR, 'docs');
+const services = [{ service: 'KnoxMobileEnrollment' }];
+const link = (customerId: string) => ({
+  customerId,
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services,
+});
+const create = (companyName: string, email: string) => ({
+  customer: {
+    companyName,
+    companySize: '20-99',
+    industry: 'COMMUNICATIONS',
+    country: 'US',
+    street1: '1 Main St',
+    city: 'Chicago',
+    contact: { firstName: 'Ada', lastName: 'Lee', email },
+  },
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services,
+});
+
+async function main(): Promise<void> {
+  const stack = await startTestStack();
+  const browser = await launchChromium({ width: 1280, height: 860 });
+  try {
+    const control = new KnoxSimControl(stack.knoxUrl);
+    const idOf = async (kind: 'onboarding' | 'offboarding' | 'change', body: unknown): Promise<string> => {
+      const answer = await startRecord(stack.apiUrl, kind, body);
+      const id = answer.body[`${kind}Id`];
+      if (answer.status !== 202 || typeof id !== 'string') throw new Error(`POST ${kind} answered ${answer.status}`);
+      return id;
+    };
+
+    // Approved after three polls: the path to the end, the check's retries.
+    const approved = await idOf('onboarding', link(FIXTURES.unmanaged));
+    await waitForPolls(stack.apiUrl, 'onboarding', approved, 3);
+    await control.approveLink(FIXTURES.unmanaged);
+    await waitForStatus(stack.apiUrl, 'onboarding', approved, 'SUCCEEDED');
+    // Knox fails once, then says someone else manages the customer: a retry, then a Catch to Record aborted.
+    await control.fault({
+      match: { method: 'POST', path: '/managedCustomers/link' },
+      fault: { type: 'error500' },
+      count: 1,
+    });
+    const aborted = await idOf('onboarding', link(FIXTURES.managedByOtherMsp));
+    await waitForStatus(stack.apiUrl, 'onboarding', aborted, 'ABORTED');
+    await waitForStatus(
+      stack.apiUrl,
+      'onboarding',
+      await idOf('onboarding', create('<img src=x onerror=alert(1)>', 'it@hostile-name.example')),
+      'SUCCEEDED',
+    );
+    await waitForStatus(
+      stack.apiUrl,
+      'change',
+      await idOf('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' }),
+      'SUCCEEDED',
+    );
+    await waitForStatus(
+      stack.apiUrl,
+      'onboarding',
+      await idOf('onboarding', link(FIXTURES.samsungApprovalPending)),
+      'WAITING',
+    );
+    await waitForStatus(
+      stack.apiUrl,
+      'offboarding',
+      await idOf('offboarding', { customerId: FIXTURES.ownedActive }),
+      'WAITING',
+    );
+    const customer = await control.addCustomer({ companyName: 'Globex' });
+    await waitForStatus(stack.apiUrl, 'onboarding', await idOf('onboarding', link(customer.customerId)), 'WAITING');
+
+    mkdirSync(DOCS, { recursive: true });
+    const page = await browser.context.newPage();
+    await page.goto(`${stack.apiUrl}/`);
+    await page.waitForSelector('table.records tr[data-id] .answers button');
+    await page.screenshot({ path: join(DOCS, 'console-list.png') });
+
+    await page.goto(`${stack.apiUrl}/#/onboardings/${approved}`);
+    const check = page.locator(`svg.graph g.node[data-state="${STATES.checkApproval}"]`);
+    await check.waitFor();
+    await check.click();
+    await page.waitForSelector('.inspector .io');
+    await page.setViewportSize({ width: 1280, height: 1480 });
+    await page.screenshot({ path: join(DOCS, 'console-detail.png') });
+    await page.goto(`${stack.apiUrl}/#/onboardings/${aborted}`);
+    await page.locator(`svg.graph g.node[data-state="${STATES.linkCustomer}"]`).click();
+    await page.waitForSelector('.inspector .io.error');
+    await page.screenshot({ path: join(DOCS, 'console-detail-caught.png') });
+    console.log(
+      `wrote ${['console-list.png', 'console-detail.png', 'console-detail-caught.png'].map((f) => join('docs', f)).join(', ')}`,
+    );
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
+
+await main();
