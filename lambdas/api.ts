@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { API_ROUTES, routeKey, type ApiOperation } from '../lib/domain/routes';
+import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api/batch-routes';
 import { HttpError, headersOf, json } from './api/http';
 import { cancel, getOne, list, postRequest, type RouteHandler } from './api/routes';
 import { describeError, logger, startInvocation } from './commons/powertools';
@@ -19,6 +20,10 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'read:offboarding': getOne('offboarding'),
   'submit:change': postRequest('change'),
   'read:change': getOne('change'),
+  'submit:batch': submitBatch,
+  'read:batch': readBatchRoute,
+  'items:batch': batchItems,
+  'cancel:batch': cancelBatchRoute,
 };
 
 const HANDLERS = new Map<string, RouteHandler>(

@@ -26,7 +26,7 @@ import { LOCAL_ACCOUNT } from './intrinsics';
 import type { LambdaRuntime } from './lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
 import { taskHandlerNames, taskResourceLocalHandlers } from './task-bindings';
-import { localExecutionArn, type AslDefinition, type LocalStateMachine } from './template';
+import { localExecutionArn, type AslDefinition, type LocalStateMachine, type LocalWorkflow } from './template';
 import { scaleDefinition, waitTimeOverrides } from './time-scale';
 
 /** The role executions run as (only `$$.Execution.RoleArn` shows it). */
@@ -38,7 +38,7 @@ const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** A state machine ready to run: validated as synthesized, scaled in time for the engine. */
 export interface PreparedMachine {
-  workflow: RecordKind;
+  workflow: LocalWorkflow;
   name: string;
   arn: string;
   /** The definition as synthesized (unscaled). */
@@ -114,7 +114,7 @@ export class LocalExecutions {
     return [...this.machines.values()];
   }
 
-  machineOf(workflow: RecordKind): PreparedMachine {
+  machineOf(workflow: LocalWorkflow): PreparedMachine {
     const machine = this.stateMachines.find((m) => m.workflow === workflow);
     if (!machine) throw new Error(`no ${workflow} state machine`);
     return machine;

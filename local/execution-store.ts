@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { RECORD_KINDS } from '../lib/domain/api-schemas';
+import { LOCAL_WORKFLOWS } from './template';
 
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
@@ -34,7 +34,7 @@ export const executionRecordSchema = z.object({
   executionArn: z.string(),
   stateMachineArn: z.string(),
   stateMachineName: z.string(),
-  workflow: z.enum(RECORD_KINDS),
+  workflow: z.enum(LOCAL_WORKFLOWS),
   name: z.string(),
   /** The execution input as StartExecution received it (a JSON string). */
   input: z.string(),

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MAX_BODY_BYTES } from '../lib/domain/routes';
+import { MAX_BODY_BYTES, maxBodyBytesOf } from '../lib/domain/routes';
 import { closeServer, listen } from './aws-json-server';
 import { matchRoute, type ApiGatewayModel } from './api-routes';
 import type { LocalExecutions } from './engine';
@@ -94,14 +94,18 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
     return sendJson(res, 405, { message: `${method} is not allowed on ${url.pathname}` });
   }
 
+  // The batch POST reads larger bodies than the other routes (the api Lambda enforces the same limits).
+  const maxBytes = maxBodyBytesOf(method, matched.route.resource);
   let body: string | null;
   try {
-    body = await readBody(req);
+    body = await readBody(req, maxBytes);
   } catch (error) {
     if (!(error instanceof BodyTooLarge)) throw error;
-    return sendJson(res, 413, { message: `Request bodies are limited to ${MAX_BODY_BYTES} bytes` }, { connection: 'close' });
+    return sendJson(res, 413, { message: `Request bodies are limited to ${maxBytes} bytes` }, { connection: 'close' });
   }
-  if (matched.route.requiresJsonObjectBody && !isJsonObject(body)) {
+  // API Gateway picks the request model by content type: a text/csv body has none (the api Lambda reads it).
+  const csv = /^text\/csv\s*(?:;|$)/i.test(String(req.headers['content-type'] ?? ''));
+  if (matched.route.requiresJsonObjectBody && !csv && !isJsonObject(body)) {
     const { statusCode, body: gatewayBody } = options.apiGateway.badRequestBody;
     return sendRaw(res, statusCode, { 'content-type': 'application/json' }, gatewayBody);
   }
@@ -123,14 +127,14 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
 }
 
 /** The body as text (null when empty), refusing with BodyTooLarge as soon as it is known to exceed the limit. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
+async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw new BodyTooLarge();
+  if (Number.isFinite(declared) && declared > maxBytes) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    if (size > maxBytes) throw new BodyTooLarge();
     chunks.push(chunk as Buffer);
   }
   return size === 0 ? null : Buffer.concat(chunks).toString('utf8');

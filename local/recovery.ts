@@ -7,15 +7,19 @@
  * - it has no execution (the API stopped between writing the record and starting it): started with the record's name;
  * - its execution is closed although the record is open: a new execution `<name>-r<n>`, from the start (Knox steps
  *   treat "already done" answers such as 4002104 as done).
+ * Open bulk onboarding batches (STARTING, RUNNING) likewise: their execution resumes at the state it was in (the
+ * starter skips items already started, so nothing is started twice and nothing skipped).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod';
 import { OPEN_STATUSES, RECORD_KINDS } from '../lib/domain/api-schemas';
+import { BATCH_KIND, OPEN_BATCH_STATUSES, batchRecordSchema } from '../lib/domain/batch-schemas';
+import { BATCH_WORKFLOW } from '../lib/infra/metadata';
 import { kindStatusOf, recordSchema } from '../lib/domain/record';
 import { TABLE } from '../lib/domain/workflow';
 import type { LocalExecutions } from './engine';
-import { localExecutionArn, type LocalTable } from './template';
+import { localExecutionArn, type LocalTable, type LocalWorkflow } from './template';
 
 /** The part of a record recovery reads (the handlers own the full layout). */
 const openRecordSchema = recordSchema.pick({
@@ -26,7 +30,8 @@ const openRecordSchema = recordSchema.pick({
   executionArn: true,
   path: true,
 });
-type OpenRecord = z.infer<typeof openRecordSchema>;
+const openBatchSchema = batchRecordSchema.pick({ pk: true, kind: true, status: true, executionName: true, executionArn: true });
+type OpenRecord = Omit<z.infer<typeof openRecordSchema>, 'kind' | 'status'> & { kind: string; status: string; workflow: LocalWorkflow };
 
 export interface RecoveryAction {
   recordId: string;
@@ -36,44 +41,52 @@ export interface RecoveryAction {
   executionName: string;
 }
 
-/** Open records, read through the by-status index. */
+/** Open records and batches, read through the by-status index. */
 async function openRecords(client: DynamoDBClient, table: LocalTable): Promise<OpenRecord[]> {
   const doc = DynamoDBDocumentClient.from(client);
   const out: OpenRecord[] = [];
-  for (const kind of RECORD_KINDS) {
-    for (const status of OPEN_STATUSES) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: table.name,
-            IndexName: TABLE.byStatusIndex,
-            KeyConditionExpression: '#k = :k',
-            ExpressionAttributeNames: { '#k': TABLE.byStatusPartitionKey },
-            ExpressionAttributeValues: { ':k': kindStatusOf(kind, status) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
+  const partitions = [
+    ...RECORD_KINDS.flatMap((kind) => OPEN_STATUSES.map((status) => ({ key: kindStatusOf(kind, status), batch: false }))),
+    ...OPEN_BATCH_STATUSES.map((status) => ({ key: `${BATCH_KIND}#${status}`, batch: true })),
+  ];
+  for (const { key, batch } of partitions) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: table.name,
+          IndexName: TABLE.byStatusIndex,
+          KeyConditionExpression: '#k = :k',
+          ExpressionAttributeNames: { '#k': TABLE.byStatusPartitionKey },
+          ExpressionAttributeValues: { ':k': key },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (batch) {
+          const parsed = openBatchSchema.safeParse(item);
+          if (parsed.success) out.push({ ...parsed.data, workflow: BATCH_WORKFLOW });
+        } else {
           const parsed = openRecordSchema.safeParse(item);
-          if (parsed.success) out.push(parsed.data);
+          if (parsed.success) out.push({ ...parsed.data, workflow: parsed.data.kind });
         }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
   return out;
 }
 
-/** The execution input a record's workflow starts with (the id, and the path for onboardings: WorkflowInput). */
+/** The execution input a record's workflow starts with (WorkflowInput; a batch's: BatchWorkflowInput). */
 function inputOf(record: OpenRecord): string {
+  if (record.workflow === BATCH_WORKFLOW) return JSON.stringify({ batchId: record.pk });
   return JSON.stringify({ id: record.pk, ...(record.path ? { path: record.path } : {}) });
 }
 
 export async function recoverOpenRecords(client: DynamoDBClient, table: LocalTable, executions: LocalExecutions): Promise<RecoveryAction[]> {
   const actions: RecoveryAction[] = [];
   for (const record of await openRecords(client, table)) {
-    const machine = executions.machineOf(record.kind);
+    const machine = executions.machineOf(record.workflow);
     const arn = record.executionArn ?? localExecutionArn(machine.name, record.executionName);
     const execution = executions.describe(arn);
     const report = (action: RecoveryAction['action'], executionName: string): void => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { RECORD_KINDS, type RecordKind } from '../lib/domain/api-schemas';
 import type { HandlerName } from '../lib/infra/handler-function';
-import { METADATA_KEYS, STACK_NAME } from '../lib/infra/metadata';
+import { BATCH_WORKFLOW, METADATA_KEYS, STACK_NAME } from '../lib/infra/metadata';
 import {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
@@ -46,8 +46,12 @@ type CfnResource = z.infer<typeof resourceSchema>;
 
 // --- What the local stack runs ----------------------------------------------------------------------------------------
 
+/** Every state machine the local stack runs: one per RecordKind, and the bulk onboarding one. */
+export const LOCAL_WORKFLOWS = [...RECORD_KINDS, BATCH_WORKFLOW] as const;
+export type LocalWorkflow = (typeof LOCAL_WORKFLOWS)[number];
+
 export interface LocalStateMachine {
-  workflow: RecordKind;
+  workflow: LocalWorkflow;
   logicalId: string;
   name: string;
   arn: string;
@@ -185,13 +189,13 @@ export function resolveModel(template: CfnTemplate): LocalModel {
 
 function resolveStateMachines(template: CfnTemplate, ctx: ResolveContext): LocalStateMachine[] {
   const found = findByMetadata(template, METADATA_KEYS.workflow, 'AWS::StepFunctions::StateMachine');
-  for (const kind of RECORD_KINDS) {
+  for (const kind of LOCAL_WORKFLOWS) {
     if (found.filter((f) => f.value === kind).length !== 1) {
       throw new Error(`the template needs exactly one state machine with Metadata ${METADATA_KEYS.workflow}: "${kind}"`);
     }
   }
   return found.map(({ id, value, resource }) => {
-    const workflow = z.enum(RECORD_KINDS).parse(value);
+    const workflow = z.enum(LOCAL_WORKFLOWS).parse(value);
     const definition = definitionFrom(id, resource, ctx);
     const refs = ctx.resources[id]!;
     return { workflow, logicalId: id, name: refs.attributes['Name']!, arn: refs.ref, definition };

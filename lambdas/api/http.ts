@@ -93,8 +93,18 @@ export function unfitTextIssues(body: unknown): { path: string; message: string 
   return issues;
 }
 
+/** The raw body; 413 when it is larger than `maxBytes`. */
+export function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, maxBytes: number): Buffer {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > maxBytes) {
+    throw new HttpError(413, { message: `The request body is larger than ${maxBytes} bytes` });
+  }
+  return bytes;
+}
+
 /** `application/json`, `application/problem+json` and the like, with or without parameters. */
-function isJsonContentType(value: string): boolean {
+export function isJsonContentType(value: string): boolean {
   return /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());
 }
 
@@ -102,12 +112,12 @@ function isJsonContentType(value: string): boolean {
  * The JSON body of a POST: 413 when too large, 415 when the content type says it is not JSON (a missing content type
  * is read as JSON), 400 when it does not parse.
  */
-export function readJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, headers: Map<string, string>): unknown {
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, { message: `The request body is larger than ${MAX_BODY_BYTES} bytes` });
-  }
+export function readJsonBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  headers: Map<string, string>,
+  maxBytes = MAX_BODY_BYTES,
+): unknown {
+  const bytes = bodyBytes(event, maxBytes);
   const contentType = headers.get('content-type');
   if (contentType !== undefined && !isJsonContentType(contentType)) {
     throw new HttpError(415, { message: 'Send the request body as JSON (Content-Type: application/json)' });

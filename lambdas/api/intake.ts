@@ -37,6 +37,14 @@ export interface Submission {
   customerKey: string;
   path?: 'link' | 'create';
   idempotencyKey?: string;
+  /** The bulk onboarding batch the request is an item of. */
+  batchId?: string;
+}
+
+/** What the intake needs: the state machine of the kind it registers, and the customer's deadline. */
+export interface IntakeConfig {
+  stateMachineArns: Partial<ApiConfig['stateMachineArns']>;
+  waitDeadlineSeconds: number;
 }
 
 export type IntakeResult =
@@ -72,7 +80,7 @@ function canonical(value: unknown): string {
       : v);
 }
 
-export async function submit(submission: Submission, config: ApiConfig, now = new Date()): Promise<IntakeResult> {
+export async function submit(submission: Submission, config: IntakeConfig, now = new Date()): Promise<IntakeResult> {
   const id = recordIdFor(submission.kind, submission.idempotencyKey);
 
   if (submission.idempotencyKey !== undefined) {
@@ -95,6 +103,7 @@ export async function submit(submission: Submission, config: ApiConfig, now = ne
     ...(submission.path !== undefined ? { path: submission.path } : {}),
     executionName: executionNameFor(submission.customerId, id),
     deadline: new Date(now.getTime() + config.waitDeadlineSeconds * 1000).toISOString(),
+    ...(submission.batchId !== undefined ? { batchId: submission.batchId } : {}),
   }, now.toISOString());
   const record = await getRecord(id);
   if (record === undefined) throw new Error(`Record ${id} vanished right after it was written`);
@@ -112,7 +121,7 @@ async function takeCustomerLock(
   submission: Submission,
   id: string,
   now: Date,
-  config: ApiConfig,
+  config: IntakeConfig,
 ): Promise<IntakeResult | undefined> {
   let holder: CustomerLock | undefined;
   for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -138,7 +147,7 @@ async function takeCustomerLock(
 }
 
 /** The answer for a record that exists: itself, after starting its execution if a crash left it without one. */
-async function resume(record: WorkflowRecord, config: ApiConfig): Promise<IntakeResult> {
+async function resume(record: WorkflowRecord, config: IntakeConfig): Promise<IntakeResult> {
   if (record.status !== 'REQUESTED' || record.executionArn !== undefined) return { outcome: 'existing', record };
   logger.info('Starting the execution of a record registered earlier', { recordId: record.pk });
   const started = await start(record, config);
@@ -146,11 +155,13 @@ async function resume(record: WorkflowRecord, config: ApiConfig): Promise<Intake
 }
 
 /** Starts the record's execution and stores its ARN; a start failure leaves the record REQUESTED for a retry. */
-async function start(record: WorkflowRecord, config: ApiConfig): Promise<{ ok: boolean; record: WorkflowRecord }> {
+async function start(record: WorkflowRecord, config: IntakeConfig): Promise<{ ok: boolean; record: WorkflowRecord }> {
   const input: WorkflowInput = { id: record.pk, ...(record.path !== undefined ? { path: record.path } : {}) };
+  const stateMachineArn = config.stateMachineArns[record.kind];
+  if (stateMachineArn === undefined) throw new Error(`No ${record.kind} state machine is configured here`);
   let executionArn: string;
   try {
-    executionArn = await startWorkflow(config.stateMachineArns[record.kind], record.executionName, input);
+    executionArn = await startWorkflow(stateMachineArn, record.executionName, input);
   } catch (error) {
     logger.error('Could not start the execution', { recordId: record.pk, ...describeError(error) });
     return { ok: false, record };

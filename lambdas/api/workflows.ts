@@ -3,6 +3,7 @@
  * so AWS_ENDPOINT_URL_SFN points it at the local stack's engine.
  */
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { BatchWorkflowInput } from '../../lib/domain/batch-schemas';
 import type { WorkflowInput } from '../../lib/domain/workflow';
 
 let client: SFNClient | undefined;
@@ -26,7 +27,7 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
  * Starts the execution that runs a record. The name is deterministic, so a second start of the same record is
  * refused with ExecutionAlreadyExists (or answered with the running one): either way the record has its execution.
  */
-export async function startWorkflow(stateMachineArn: string, executionName: string, input: WorkflowInput): Promise<string> {
+export async function startWorkflow(stateMachineArn: string, executionName: string, input: WorkflowInput | BatchWorkflowInput): Promise<string> {
   try {
     const answer = await sfn().send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
     return answer.executionArn ?? executionArnFor(stateMachineArn, executionName);

@@ -96,3 +96,32 @@ export function apiConfig(): ApiConfig {
     waitDeadlineSeconds: env[ENV.waitDeadlineSeconds],
   };
 }
+
+const batchSchema = z.object({
+  [ENV.onboardingStateMachineArn]: stateMachineArn,
+  [ENV.waitDeadlineSeconds]: positiveInt(DEFAULTS.waitDeadlineSeconds),
+  [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
+});
+
+/** The batch starter: the onboarding workflow it starts items on, their deadline, and the Knox budget it paces to. */
+export interface BatchConfig {
+  onboardingStateMachineArn: string;
+  waitDeadlineSeconds: number;
+  knoxRequestsPerSecond: number;
+}
+
+export function batchConfig(): BatchConfig {
+  const env = read(batchSchema, 'batch');
+  return {
+    onboardingStateMachineArn: env[ENV.onboardingStateMachineArn],
+    waitDeadlineSeconds: env[ENV.waitDeadlineSeconds],
+    knoxRequestsPerSecond: env[ENV.knoxRequestsPerSecond],
+  };
+}
+
+const batchApiSchema = z.object({ [ENV.batchStateMachineArn]: stateMachineArn });
+
+/** The api Lambda's batch routes: the batch workflow's state machine. */
+export function batchStateMachineArn(): string {
+  return read(batchApiSchema, 'batch API')[ENV.batchStateMachineArn];
+}

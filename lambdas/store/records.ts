@@ -19,6 +19,7 @@ export interface NewRecord {
   path?: 'link' | 'create';
   executionName: string;
   deadline: string;
+  batchId?: string;
 }
 
 /** Writes a new REQUESTED record; false when a record with this id exists already (nothing is changed then). */
@@ -40,6 +41,7 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<bo
     updatedAt: now,
     version: 1,
     history: [{ at: now, event: HISTORY_EVENTS.requested, status: 'REQUESTED' }],
+    batchId: input.batchId,
   };
   try {
     await db().send(new PutCommand({

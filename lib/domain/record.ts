@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { RECORD_KINDS, STATUSES, historyEntrySchema, lastErrorSchema, type RecordKind, type RecordStatus } from './api-schemas';
+import { batchIdSchema } from './batch-schemas';
 import { ID_PREFIX } from './workflow';
 
 /** The Knox steps, as counted in a record's `attempts` map. */
@@ -49,6 +50,8 @@ export const recordSchema = z.object({
   version: z.number(),
   history: z.array(historyEntrySchema).default([]),
   kindStatus: z.string(),
+  /** The bulk onboarding batch the record was started for (records written before batches have none). */
+  batchId: batchIdSchema.optional(),
 });
 export type WorkflowRecord = z.infer<typeof recordSchema>;
 

@@ -20,6 +20,11 @@ export const ID_FIELD: Record<RecordKind, string> = {
 
 /** Largest request body we read (API Gateway's own limit is 10 MB; our bodies are a few hundred bytes). */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Largest batch body (`POST /onboarding-batches`): 1,000 items of a few hundred bytes each fit with room to spare, and
+ * it stays far below API Gateway's 10 MB and Lambda's 6 MB invocation payload.
+ */
+export const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -32,6 +37,10 @@ export interface ApiRouteSpec {
   jsonBody?: boolean;
   /** Optional query string parameters API Gateway passes on. */
   query?: readonly string[];
+  /** The body may also be `text/csv` (API Gateway's JSON-object model applies to application/json only). */
+  csvBody?: boolean;
+  /** The largest body the route reads (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 /** Every route, as API Gateway has it. */
@@ -44,9 +53,29 @@ export const API_ROUTES = [
   { method: 'GET', resource: '/offboardings/{offboardingId}', operation: 'read:offboarding' },
   { method: 'POST', resource: '/changes', operation: 'submit:change', jsonBody: true },
   { method: 'GET', resource: '/changes/{changeId}', operation: 'read:change' },
+  {
+    method: 'POST',
+    resource: '/onboarding-batches',
+    operation: 'submit:batch',
+    jsonBody: true,
+    csvBody: true,
+    maxBodyBytes: MAX_BATCH_BODY_BYTES,
+  },
+  { method: 'GET', resource: '/onboarding-batches/{batchId}', operation: 'read:batch' },
+  { method: 'GET', resource: '/onboarding-batches/{batchId}/items', operation: 'items:batch', query: ['limit', 'cursor'] },
+  { method: 'DELETE', resource: '/onboarding-batches/{batchId}', operation: 'cancel:batch' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];
+
+/** The collection path of batches. */
+export const BATCHES_PATH = '/onboarding-batches';
+
+/** The largest body a route reads: the batch POST has its own limit, every other route MAX_BODY_BYTES. */
+export function maxBodyBytesOf(method: string, resource: string): number {
+  const route = (API_ROUTES as readonly ApiRouteSpec[]).find((r) => r.method === method && r.resource === resource);
+  return route?.maxBodyBytes ?? MAX_BODY_BYTES;
+}
 
 /** `{ "GET /onboardings/{onboardingId}": route }`: the router's lookup. */
 export function routeKey(method: string, resource: string): string {

@@ -29,6 +29,13 @@ export const STATES = {
   changeSucceeded: 'Change succeeded',
   changeAborted: 'Change aborted',
   changeFailed: 'Change failed',
+  startNextSlice: 'Start next slice',
+  itemsLeftToStart: 'Items left to start?',
+  waitForBudget: 'Wait for the Knox budget',
+  waitForItems: 'Wait for the items',
+  checkItems: 'Check items',
+  batchFinished: 'Batch finished?',
+  batchEnded: 'Batch ended',
 } as const;
 export type StateName = (typeof STATES)[keyof typeof STATES];
 
@@ -55,7 +62,7 @@ export const STEP_FUNCTIONS = {
 export type StepFunctionKey = keyof typeof STEP_FUNCTIONS;
 
 /** The API handler and the execution-status reconciler, which are not workflow steps. */
-export const OTHER_FUNCTIONS = { api: 'api', executionEvents: 'execution-events' } as const;
+export const OTHER_FUNCTIONS = { api: 'api', executionEvents: 'execution-events', batchStarter: 'batch-starter' } as const;
 
 /** Execution input of every workflow: the record's id, and for onboarding which path to take. */
 export interface WorkflowInput {
@@ -119,6 +126,7 @@ export const ENV = {
   onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
   offboardingStateMachineArn: 'OFFBOARDING_STATE_MACHINE_ARN',
   changeStateMachineArn: 'CHANGE_STATE_MACHINE_ARN',
+  batchStateMachineArn: 'BATCH_STATE_MACHINE_ARN',
 } as const;
 
 /** Defaults for everything `cdk.json` context can override (see README). */

@@ -37,6 +37,8 @@ export interface HttpApiProps {
   config: StackConfig;
   table: StateTable;
   stateMachines: Record<RecordKind, StateMachine>;
+  /** The bulk onboarding workflow (POST starts it, DELETE stops it). */
+  batchStateMachine?: StateMachine;
 }
 
 export class HttpApi extends Construct {
@@ -56,8 +58,13 @@ export class HttpApi extends Construct {
     });
     table.grantRecordAccess(this.handler);
     table.grantStatusQuery(this.handler);
-    for (const [kind, stateMachine] of Object.entries(stateMachines) as [RecordKind, StateMachine][]) {
-      this.handler.addEnvironment(STATE_MACHINE_ENV[kind], stateMachine.stateMachineArn);
+    const machines: [string, StateMachine][] = Object.entries(stateMachines).map(([kind, m]) => [STATE_MACHINE_ENV[kind as RecordKind], m]);
+    if (props.batchStateMachine) {
+      table.grantBatchRead(this.handler);
+      machines.push([ENV.batchStateMachineArn, props.batchStateMachine]);
+    }
+    for (const [variable, stateMachine] of machines) {
+      this.handler.addEnvironment(variable, stateMachine.stateMachineArn);
       stateMachine.grantStartExecution(this.handler.function);
       // Cancel (DELETE) and read an execution's status: on this machine's executions only.
       const executions = Stack.of(this).formatArn({
@@ -139,6 +146,8 @@ export class HttpApi extends Construct {
       schema: { schema: apigw.JsonSchemaVersion.DRAFT4, title: 'JsonObject', type: apigw.JsonSchemaType.OBJECT },
     });
 
+    // A body that may also be CSV: the JSON-object model applies to application/json only; text/csv passes on to the
+    // api Lambda, which reads and validates it.
     const post: apigw.MethodOptions = {
       requestValidator: bodyValidator,
       requestModels: { 'application/json': jsonObject },

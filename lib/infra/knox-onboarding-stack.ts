@@ -4,6 +4,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { BatchWorkflow } from './batch-workflow';
 import { configFromContext, type StackConfig } from './config';
 import { HttpApi } from './http-api';
 import { KnoxSecret } from './knox-secret';
@@ -25,6 +26,7 @@ export class KnoxOnboardingStack extends Stack {
   readonly secret: KnoxSecret;
   readonly steps: KnoxSteps;
   readonly workflows: Workflows;
+  readonly batches: BatchWorkflow;
   readonly api: HttpApi;
   readonly monitoring: Monitoring;
 
@@ -40,13 +42,19 @@ export class KnoxOnboardingStack extends Stack {
     this.secret = new KnoxSecret(this, 'Knox');
     this.steps = new KnoxSteps(this, 'Steps', { config, table: this.table, secret: this.secret });
     this.workflows = new Workflows(this, 'Workflows', { config, steps: this.steps });
-    this.api = new HttpApi(this, 'Http', { config, table: this.table, stateMachines: this.workflows.stateMachines });
+    this.batches = new BatchWorkflow(this, 'Batches', { config, table: this.table, onboarding: this.workflows.stateMachines.onboarding });
+    this.api = new HttpApi(this, 'Http', {
+      config,
+      table: this.table,
+      stateMachines: this.workflows.stateMachines,
+      batchStateMachine: this.batches.stateMachine,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       config,
       table: this.table,
       stateMachines: this.workflows.stateMachines,
       workflowLogGroups: this.workflows.logGroups,
-      functions: [...this.steps.all, this.api.handler],
+      functions: [...this.steps.all, this.api.handler, this.batches.starter],
       knoxFunctions: this.steps.knoxFunctions,
     });
 
@@ -59,6 +67,7 @@ export class KnoxOnboardingStack extends Stack {
     new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.workflows.stateMachines.onboarding.stateMachineArn });
     new CfnOutput(this, 'OffboardingStateMachineArn', { value: this.workflows.stateMachines.offboarding.stateMachineArn });
     new CfnOutput(this, 'ChangeStateMachineArn', { value: this.workflows.stateMachines.change.stateMachineArn });
+    new CfnOutput(this, 'BatchStateMachineArn', { value: this.batches.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
 }

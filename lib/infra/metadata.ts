@@ -4,7 +4,7 @@
  * the template can use it without loading aws-cdk-lib.
  */
 export const METADATA_KEYS = {
-  /** On each AWS::StepFunctions::StateMachine: "onboarding" | "offboarding" | "change". */
+  /** On each AWS::StepFunctions::StateMachine: "onboarding" | "offboarding" | "change" | "batch". */
   workflow: 'knox-onboarding:workflow',
   /** On each AWS::Lambda::Function: its handler module under lambdas/ (a STEP_FUNCTIONS / OTHER_FUNCTIONS value). */
   handler: 'knox-onboarding:handler',
@@ -16,3 +16,6 @@ export const METADATA_KEYS = {
 
 /** The stack's name: `cdk.out/<STACK_NAME>.template.json` is what the local stack reads. */
 export const STACK_NAME = 'KnoxOnboardingStack';
+
+/** The workflow Metadata value of the bulk onboarding state machine (the others are the RecordKinds). */
+export const BATCH_WORKFLOW = 'batch';

@@ -22,6 +22,9 @@ export const RECORD_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
+/** A batch reads its slices and its items' onboardings 100 keys a call. */
+export const BATCH_READ_ACTIONS = ['dynamodb:BatchGetItem'] as const;
+
 /** Listing records by kind and status goes through the GSI only. */
 export const STATUS_QUERY_ACTIONS = ['dynamodb:Query'] as const;
 
@@ -61,6 +64,11 @@ export class StateTable extends Construct {
   grantRecordAccess(fn: HandlerFunction): void {
     fn.addEnvironment(ENV.tableName, this.table.tableName);
     fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...RECORD_ACTIONS], resources: [this.table.tableArn] }));
+  }
+
+  /** Read many records in one call (a batch's slices and items). */
+  grantBatchRead(fn: HandlerFunction): void {
+    fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...BATCH_READ_ACTIONS], resources: [this.table.tableArn] }));
   }
 
   /** List records by kind and status (the API's `GET /onboardings?status=`). */

@@ -1,0 +1,142 @@
+/**
+ * The bulk onboarding routes (product.md, "Bulk onboarding"): POST a batch (JSON or CSV, all or nothing), read it,
+ * page its items, cancel it. The batch workflow (lambdas/batch-starter.ts) starts the items; these only record the
+ * batch and start, read or stop its execution.
+ */
+import { createHash } from 'node:crypto';
+import { idempotencyKeySchema } from '../../lib/domain/api-schemas';
+import {
+  BATCH_SLICE_ITEMS,
+  KNOX_CALLS_PER_ITEM,
+  batchIdFor,
+  batchIdSchema,
+  batchItemsQuerySchema,
+  itemIdempotencyKey,
+  type BatchRecord,
+} from '../../lib/domain/batch-schemas';
+import { apiConfig, batchStateMachineArn } from '../commons/config';
+import { describeError, logger } from '../commons/powertools';
+import { cancelBatch } from '../batches/cancel';
+import { itemStates, refreshProgress } from '../batches/progress';
+import { createBatch, getBatch, getSlices, setBatchExecution } from '../batches/store';
+import { acceptedBatchView, batchView, itemView } from '../batches/views';
+import { readBatch } from './batch-input';
+import { HttpError, badRequest, describeFailure, headerValues, json, repeatedParameterIssues } from './http';
+import { recordIdFor } from './intake';
+import type { RouteHandler } from './routes';
+import { startWorkflow } from './workflows';
+
+/** JSON with sorted keys: DynamoDB does not keep the order of a map's keys. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v);
+}
+
+function idempotencyKeyOf(event: Parameters<RouteHandler>[0]['event'], headers: Map<string, string>): { key?: string; issues: { path: string; message: string }[] } {
+  const raw = headers.get('idempotency-key');
+  const issues: { path: string; message: string }[] = [];
+  const parsed = raw === undefined ? undefined : idempotencyKeySchema.safeParse(raw);
+  if (parsed && !parsed.success) issues.push(...parsed.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
+  if (headerValues(event, 'idempotency-key').length > 1) issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
+  return { ...(parsed?.success ? { key: parsed.data } : {}), issues };
+}
+
+/** Starts the batch's execution (its name is the batch id: a repeat start finds the same one). */
+async function startBatch(batch: BatchRecord): Promise<boolean> {
+  if (batch.executionArn !== undefined) return true;
+  try {
+    const arn = await startWorkflow(batchStateMachineArn(), batch.executionName, { batchId: batch.pk });
+    await setBatchExecution(batch.pk, arn);
+    return true;
+  } catch (error) {
+    logger.error('Could not start the batch execution', { batchId: batch.pk, ...describeError(error) });
+    return false;
+  }
+}
+
+const notStarted = (batch: BatchRecord) =>
+  json(503, { message: 'The batch is recorded but its workflow could not be started; send the same request again', ...acceptedBatchView(batch) });
+
+/** POST /onboarding-batches. */
+export const submitBatch: RouteHandler = async ({ event, headers }) => {
+  const { key, issues } = idempotencyKeyOf(event, headers);
+  let batch;
+  try {
+    batch = readBatch(event, headers);
+  } catch (error) {
+    if (error instanceof HttpError && error.statusCode === 400 && issues.length > 0) {
+      throw badRequest({ message: error.body.message, issues: [...issues, ...(error.body.issues as typeof issues)] });
+    }
+    throw error;
+  }
+  if (issues.length > 0) throw badRequest({ message: 'The batch is not valid: nothing was recorded', issues });
+
+  const items = batch.items as Record<string, unknown>[];
+  const itemsHash = createHash('sha256').update(canonical(items)).digest('hex');
+  const id = batchIdFor(key);
+  const existing = key !== undefined ? await getBatch(id) : undefined;
+  if (existing) {
+    if (existing.itemsHash !== itemsHash) {
+      return json(422, { message: 'This Idempotency-Key was used for a different batch; use a new key for a new batch', batchId: id });
+    }
+    return (await startBatch(existing)) ? json(200, acceptedBatchView((await getBatch(id)) ?? existing)) : notStarted(existing);
+  }
+  const knoxCalls = batch.items.reduce((sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create), 0);
+  const created = await createBatch({ id, items, itemsHash, knoxCalls, executionName: id });
+  const record = await getBatch(id);
+  if (record === undefined) throw new Error(`Batch ${id} vanished right after it was written`);
+  const started = await startBatch(record);
+  logger.info('Batch registered', { batchId: id, total: record.total, created, started });
+  if (!started) return notStarted(record);
+  return json(created ? 202 : 200, acceptedBatchView(record));
+};
+
+async function batchOf(id: string | undefined): Promise<BatchRecord> {
+  const parsed = batchIdSchema.safeParse(id);
+  const batch = parsed.success ? await getBatch(parsed.data) : undefined;
+  if (batch === undefined) throw new HttpError(404, { message: `No batch ${String(id).slice(0, 64)}` });
+  return batch;
+}
+
+/** GET /onboarding-batches/{batchId}. */
+export const readBatchRoute: RouteHandler = async ({ id }) => json(200, batchView(await batchOf(id)));
+
+const ITEMS_DEFAULT_LIMIT = 50;
+
+/** GET /onboarding-batches/{batchId}/items?limit&cursor: items in order; the cursor is the next item's index. */
+export const batchItems: RouteHandler = async ({ event, id }) => {
+  const input = event.queryStringParameters ?? {};
+  const query = batchItemsQuerySchema.safeParse(input);
+  const repeated = repeatedParameterIssues(event);
+  if (!query.success || repeated.length > 0) {
+    throw badRequest({ message: 'The query is not valid', issues: [...repeated, ...(query.success ? [] : describeFailure(query.error, input).issues)] });
+  }
+  const batch = await batchOf(id);
+  const from = Number(query.data.cursor ?? 0);
+  const limit = query.data.limit ?? ITEMS_DEFAULT_LIMIT;
+  if (from >= batch.total) return json(200, { items: [] });
+  const to = Math.min(batch.total, from + limit);
+  const first = Math.floor(from / BATCH_SLICE_ITEMS);
+  const last = Math.floor((to - 1) / BATCH_SLICE_ITEMS);
+  const slices = (await getSlices(batch.pk, last + 1)).filter((s) => s.slice >= first);
+  const states = (await itemStates(slices)).filter((s) => s.item >= from && s.item < to);
+  return json(200, {
+    items: states.map((s) => itemView(s, recordIdFor('onboarding', itemIdempotencyKey(batch.pk, s.item)))),
+    ...(to < batch.total ? { cursor: String(to) } : {}),
+  });
+};
+
+/** DELETE /onboarding-batches/{batchId}: stops starting items and cancels the open ones. */
+export const cancelBatchRoute: RouteHandler = async ({ id }) => {
+  const batch = await batchOf(id);
+  if (batch.status === 'DONE' || batch.status === 'CANCELLED') {
+    throw new HttpError(409, { message: `The batch is already ${batch.status}`, status: batch.status });
+  }
+  const cancelled = await cancelBatch(batch, { batch: batchStateMachineArn(), onboarding: apiConfig().stateMachineArns.onboarding });
+  const after = (await getBatch(batch.pk)) ?? batch;
+  if (!cancelled) throw new HttpError(409, { message: `The batch is already ${after.status}`, status: after.status });
+  await refreshProgress(after);
+  return json(200, batchView((await getBatch(batch.pk)) ?? after));
+};

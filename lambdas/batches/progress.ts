@@ -1,0 +1,79 @@
+/**
+ * A batch's counts and status, from its items: an item not started yet is REQUESTED; a started one has the status of
+ * its onboarding (its own, or the open one it joined); one that could not start (another kind of workflow is open for
+ * its customer) is ABORTED with that reason. Read with one BatchGetItem per 100 slices and per 100 onboardings.
+ */
+import { STATUSES, isTerminal, type LastError, type RecordStatus } from '../../lib/domain/api-schemas';
+import { emptyCounts, type BatchCounts, type BatchRecord, type BatchSlice, type BatchStatus } from '../../lib/domain/batch-schemas';
+import { getSlices, onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
+
+/** The next check's delay while RUNNING: short after a change, then growing (bounded history: see batch-workflow.ts). */
+export const CHECK_MIN_SECONDS = 1;
+export const CHECK_MAX_SECONDS = 900;
+const CHECK_GROWTH = 1.5;
+
+export interface ItemState {
+  item: number;
+  onboardingId?: string;
+  customerId?: string;
+  status: RecordStatus;
+  lastError?: LastError;
+}
+
+/** The state of every item of `slices` (in item order). */
+export async function itemStates(slices: BatchSlice[]): Promise<ItemState[]> {
+  const ids = slices.flatMap((s) => Object.values(s.started).map((i) => i.onboardingId));
+  const records = await onboardingStatuses(ids);
+  return slices.flatMap((slice) =>
+    slice.items.map((_, offset): ItemState => {
+      const item = slice.first + offset;
+      const started = slice.started[String(item)];
+      if (started === undefined) return { item, status: slice.cancelled ? 'CANCELLED' : 'REQUESTED' };
+      const record = records.get(started.onboardingId);
+      const lastError = (record?.lastError ?? started.lastError) as LastError | undefined;
+      const status: RecordStatus = started.lastError && !record ? 'ABORTED' : (record?.status ?? 'REQUESTED');
+      const customerId = record?.customerId ?? started.customerId;
+      return {
+        item,
+        onboardingId: started.onboardingId,
+        status,
+        ...(customerId !== undefined ? { customerId } : {}),
+        ...(lastError !== undefined ? { lastError } : {}),
+      };
+    }),
+  );
+}
+
+export function countsOf(states: ItemState[]): BatchCounts {
+  const counts = emptyCounts();
+  for (const s of states) counts[s.status] += 1;
+  return counts;
+}
+
+function sameCounts(a: BatchCounts, b: BatchCounts): boolean {
+  return STATUSES.every((s) => a[s] === b[s]);
+}
+
+/**
+ * Reads the items, writes the counts and moves a batch whose items are all started from RUNNING to DONE once every
+ * item is terminal. Answers the batch's status and when to look again.
+ */
+export async function refreshProgress(batch: BatchRecord): Promise<{ status: BatchStatus; waitSeconds: number; counts: BatchCounts }> {
+  // A cancelled batch: every slice (those DELETE closed count their items CANCELLED).
+  const states = await itemStates(await getSlices(batch.pk, batch.status === 'CANCELLED' ? batch.slices : batch.slicesStarted));
+  const counts = countsOf(states);
+  counts.REQUESTED += batch.total - states.length; // items of slices not started yet
+  if (batch.status === 'CANCELLED') {
+    await writeCancelledCounts(batch.pk, counts);
+    return { status: 'CANCELLED', waitSeconds: 0, counts };
+  }
+  const allStarted = batch.slicesStarted >= batch.slices;
+  const allTerminal = allStarted && states.every((s) => isTerminal(s.status));
+  const status: BatchStatus = batch.status === 'DONE' || allTerminal ? 'DONE' : allStarted ? 'RUNNING' : 'STARTING';
+  const waitSeconds = sameCounts(counts, batch.counts)
+    ? Math.min(CHECK_MAX_SECONDS, Math.max(CHECK_MIN_SECONDS, Math.ceil(batch.checkWaitSeconds * CHECK_GROWTH)))
+    : CHECK_MIN_SECONDS;
+  const written = await writeProgress(batch.pk, counts, status, waitSeconds);
+  // Closed meanwhile (a DELETE): the batch is CANCELLED, whatever this round saw.
+  return written ? { status, waitSeconds, counts } : { status: 'CANCELLED', waitSeconds: 0, counts };
+}

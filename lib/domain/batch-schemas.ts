@@ -1,0 +1,159 @@
+/**
+ * Bulk onboarding (../shared/product.md, "Bulk onboarding"): the batch body, its limits, the batch's status words and
+ * the shapes the table holds for a batch. Each item is exactly a `POST /onboardings` body (onboardingRequestSchema:
+ * one source of truth); the CSV form is turned into the same items by ./batch-csv.ts.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as z from 'zod';
+import { STATUSES, lastErrorSchema, onboardingRequestSchema, type OnboardingRequest } from './api-schemas';
+
+/** At most this many items in one batch. */
+export const MAX_BATCH_ITEMS = 1000;
+/** Items started per round of the batch workflow; also the items one slice item of the table holds. */
+export const BATCH_SLICE_ITEMS = 25;
+/** A 400 lists at most this many problems, then says how many more there are. */
+export const MAX_LISTED_ISSUES = 100;
+
+export const BATCH_STATUSES = ['STARTING', 'RUNNING', 'DONE', 'CANCELLED'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+export const OPEN_BATCH_STATUSES = ['STARTING', 'RUNNING'] as const satisfies readonly BatchStatus[];
+
+/** Knox calls an item costs when all goes well: a link is the link and one status check, a create one call. */
+export const KNOX_CALLS_PER_ITEM = { link: 2, create: 1 } as const;
+
+/** The record kind of a batch in the table (batches are not workflows of a customer: not a RecordKind). */
+export const BATCH_KIND = 'batch';
+export const BATCH_ID_PREFIX = 'bat';
+export const batchIdSchema = z.string().regex(new RegExp(`^${BATCH_ID_PREFIX}-[0-9a-f]{16}$`), 'not a batch id');
+
+/** With an Idempotency-Key: the first 16 hex of sha256("batch" + key); without: random. */
+export function batchIdFor(idempotencyKey: string | undefined): string {
+  const hex = idempotencyKey === undefined
+    ? randomBytes(8).toString('hex')
+    : createHash('sha256').update(BATCH_KIND + idempotencyKey).digest('hex').slice(0, 16);
+  return `${BATCH_ID_PREFIX}-${hex}`;
+}
+
+/** The Idempotency-Key an item's onboarding is registered with: its record id follows from it (intake.ts). */
+export function itemIdempotencyKey(batchId: string, item: number): string {
+  return `${batchId}#${item}`;
+}
+
+/** The customer an onboarding body is about: its Knox id, or the contact e-mail of a create (case-insensitive). */
+export function customerKeyOf(request: OnboardingRequest): string {
+  return 'customerId' in request ? request.customerId : `email:${request.customer.contact.email.toLowerCase()}`;
+}
+
+/** `POST /onboarding-batches` as JSON: 1 to 1,000 onboarding bodies, no customer or e-mail twice. */
+export const batchRequestSchema = z
+  .strictObject({ items: z.array(onboardingRequestSchema).min(1).max(MAX_BATCH_ITEMS) })
+  .superRefine((batch, ctx) => {
+    const first = new Map<string, number>();
+    batch.items.forEach((item, i) => {
+      const key = customerKeyOf(item);
+      const seen = first.get(key);
+      if (seen === undefined) return void first.set(key, i);
+      const email = key.startsWith('email:');
+      ctx.addIssue({
+        code: 'custom',
+        path: email ? ['items', i, 'customer', 'contact', 'email'] : ['items', i, 'customerId'],
+        message: `the same ${email ? 'e-mail' : 'customer'} as item ${seen}: a batch names each customer once`,
+      });
+    });
+  });
+export type BatchRequest = z.infer<typeof batchRequestSchema>;
+
+/** `GET /onboarding-batches/{batchId}/items?limit&cursor`. */
+export const batchItemsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().regex(/^\d{1,4}$/, 'cursor is not one this API gave out').optional(),
+});
+
+// --- What the table holds --------------------------------------------------------------------------------------------
+
+/** The status counts of a batch's items. */
+export const countsSchema = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int().min(0)])) as Record<
+  (typeof STATUSES)[number],
+  z.ZodNumber
+>);
+export type BatchCounts = z.infer<typeof countsSchema>;
+
+export function emptyCounts(): BatchCounts {
+  return Object.fromEntries(STATUSES.map((s) => [s, 0])) as BatchCounts;
+}
+
+/** The batch record (pk = batch id). Its items live in slice items beside it (batchSliceKey). */
+export const batchRecordSchema = z.object({
+  pk: batchIdSchema,
+  kind: z.literal(BATCH_KIND),
+  status: z.enum(BATCH_STATUSES),
+  total: z.number().int().min(1).max(MAX_BATCH_ITEMS),
+  /** Items whose onboarding was started (whole slices: a slice is started completely before the next). */
+  started: z.number().int().min(0),
+  /** Slices started so far: the next one to start. */
+  slicesStarted: z.number().int().min(0),
+  slices: z.number().int().min(1),
+  counts: countsSchema,
+  /** Knox calls the items need when all goes well (KNOX_CALLS_PER_ITEM): paces the starts. */
+  knoxCalls: z.number().int().min(0),
+  /** Pacing: what the last slice's rounding of its wait to whole seconds left over (-1..1 s), owed by the next. */
+  pacingCarrySeconds: z.number().default(0),
+  /** The next check's delay while RUNNING: short after a change, growing while nothing changes. */
+  checkWaitSeconds: z.number().min(0).default(0),
+  /** sha256 of the canonical items: a repeated Idempotency-Key with other items is refused. */
+  itemsHash: z.string(),
+  executionName: z.string(),
+  executionArn: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  kindStatus: z.string(),
+});
+export type BatchRecord = z.infer<typeof batchRecordSchema>;
+
+/** What became of one item once its slice was started. */
+export const startedItemSchema = z.object({
+  /** The onboarding the item is (its own, or the customer's open one it joined). */
+  onboardingId: z.string(),
+  customerId: z.string().optional(),
+  /** Set when the item could not start: the customer has another kind of workflow open. */
+  lastError: lastErrorSchema.optional(),
+});
+export type StartedItem = z.infer<typeof startedItemSchema>;
+
+/** One slice of a batch's items (BATCH_SLICE_ITEMS of them), as accepted, and what became of each. */
+export const batchSliceSchema = z.object({
+  pk: z.string(),
+  batchId: batchIdSchema,
+  slice: z.number().int().min(0),
+  /** Index of the first item of the slice in the batch. */
+  first: z.number().int().min(0),
+  items: z.array(z.record(z.string(), z.unknown())),
+  /** By item index (as a string): set once the item's onboarding is started. */
+  started: z.record(z.string(), startedItemSchema).default({}),
+  /** The starter took the slice: a DELETE from now on cancels its items instead of skipping them. */
+  claimed: z.boolean().optional(),
+  /** DELETE reached the slice before the starter: its items are never started. */
+  cancelled: z.boolean().optional(),
+});
+export type BatchSlice = z.infer<typeof batchSliceSchema>;
+
+/** The table key of a batch's slice. */
+export function batchSliceKey(batchId: string, slice: number): string {
+  return `${batchId}#slice#${String(slice).padStart(4, '0')}`;
+}
+
+/** The batch workflow's execution input. */
+export interface BatchWorkflowInput {
+  batchId: string;
+}
+
+/** Payload of the batch workflow's steps, and what they answer (the Choice reads `status`, the Wait `waitSeconds`). */
+export interface BatchStepPayload {
+  batchId: string;
+  action: 'start' | 'check';
+}
+export interface BatchStepResult {
+  batchId: string;
+  status: BatchStatus;
+  waitSeconds: number;
+}

@@ -1,0 +1,125 @@
+/**
+ * The bulk onboarding workflow (Standard, JSONPath): starts a batch's items in slices paced to the Knox budget, then
+ * watches them until every item is terminal. One Lambda (batch-starter) does both steps; its answer drives the loop:
+ *
+ *   Start next slice ─▶ Items left to start? ─STARTING─▶ Wait for the Knox budget (SecondsPath) ─▶ Start next slice
+ *                                            ─RUNNING──▶ Wait for the items (SecondsPath) ─▶ Check items ─▶ Batch finished?
+ *                                            ─otherwise (DONE, CANCELLED)─▶ Batch ended            RUNNING ─┘   └─▶ Batch ended
+ *
+ * History stays bounded: 1,000 items are 40 slices (about 400 events), and the watch's wait grows while nothing changes
+ * (1 s after a change, then ×1.5 up to 15 minutes): a 14-day wait on a customer is about 1,400 rounds, 14,000 events,
+ * below the 25,000-event limit.
+ */
+import { CfnResource, Duration, Stack, Validations, ArnFormat } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { BatchStatus, BatchStepPayload } from '../domain/batch-schemas';
+import { ENV, OTHER_FUNCTIONS, STATES } from '../domain/workflow';
+import { executionTimeoutSeconds, type StackConfig } from './config';
+import { HandlerFunction } from './handler-function';
+import { BATCH_WORKFLOW, METADATA_KEYS } from './metadata';
+import { acknowledgeWildcardResources } from './nag';
+import type { StateTable } from './state-table';
+import { LAMBDA_SERVICE_ERRORS } from './workflows';
+
+/** Starting 1,000 items takes minutes; the watch then lasts as long as the slowest customer may take. */
+const BATCH_EXTRA_SECONDS = 24 * 3600;
+
+export interface BatchWorkflowProps {
+  config: StackConfig;
+  table: StateTable;
+  onboarding: sfn.StateMachine;
+}
+
+export class BatchWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly starter: HandlerFunction;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: BatchWorkflowProps) {
+    super(scope, id);
+    const { config, table, onboarding } = props;
+
+    this.starter = new HandlerFunction(this, 'Starter', {
+      handler: OTHER_FUNCTIONS.batchStarter,
+      description: "Starts a bulk onboarding batch's items in slices paced to the Knox budget, and counts them",
+      config,
+      environment: {
+        [ENV.onboardingStateMachineArn]: onboarding.stateMachineArn,
+        [ENV.waitDeadlineSeconds]: String(config.waitDeadlineSeconds),
+        [ENV.knoxRequestsPerSecond]: String(config.knoxRequestsPerSecond),
+      },
+      timeout: Duration.seconds(60),
+    });
+    table.grantRecordAccess(this.starter);
+    table.grantBatchRead(this.starter);
+    onboarding.grantStartExecution(this.starter.function);
+    // A DELETE that races a slice: the starter cancels the items it has just started (StopExecution).
+    const onboardingExecutions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${onboarding.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.starter.role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [onboardingExecutions] }));
+    acknowledgeWildcardResources(this.starter.role, [onboardingExecutions],
+      'Execution names are only known at run time: the grant covers the executions of the onboarding state machine.');
+
+    const step = (name: string, action: BatchStepPayload['action']): tasks.LambdaInvoke => {
+      const payload: Record<keyof BatchStepPayload, unknown> = { batchId: sfn.JsonPath.stringAt('$.batchId'), action };
+      const task = new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: this.starter.function,
+        payload: sfn.TaskInput.fromObject(payload),
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(Duration.seconds(70)),
+        outputPath: '$.Payload',
+      });
+      // Every step is safe to repeat: ride out Lambda and DynamoDB hiccups; then the execution fails.
+      task.addRetry({
+        errors: [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED, sfn.Errors.TIMEOUT],
+        interval: Duration.seconds(config.retryIntervalSeconds),
+        backoffRate: config.retryBackoffRate,
+        maxDelay: Duration.seconds(config.retryMaxDelaySeconds),
+        maxAttempts: config.retryMaxAttempts,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+    const is = (status: BatchStatus) => sfn.Condition.stringEquals('$.status', status);
+
+    const startNextSlice = step(STATES.startNextSlice, 'start');
+    const checkItems = step(STATES.checkItems, 'check');
+    const waitForBudget = new sfn.Wait(this, STATES.waitForBudget, { time: sfn.WaitTime.secondsPath('$.waitSeconds') });
+    const waitForItems = new sfn.Wait(this, STATES.waitForItems, { time: sfn.WaitTime.secondsPath('$.waitSeconds') });
+    const ended = new sfn.Succeed(this, STATES.batchEnded, { comment: 'The batch record says DONE or CANCELLED' });
+    const batchFinished = new sfn.Choice(this, STATES.batchFinished).when(is('RUNNING'), waitForItems).otherwise(ended);
+    const itemsLeft = new sfn.Choice(this, STATES.itemsLeftToStart)
+      .when(is('STARTING'), waitForBudget)
+      .when(is('RUNNING'), waitForItems)
+      .otherwise(ended);
+    startNextSlice.next(itemsLeft);
+    waitForBudget.next(startNextSlice);
+    waitForItems.next(checkItems);
+    checkItems.next(batchFinished);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: config.logRetentionDays });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: "Starts a bulk onboarding batch's items in slices paced to the Knox budget and follows them to the end",
+      definitionBody: sfn.DefinitionBody.fromChainable(startNextSlice),
+      timeout: Duration.seconds(executionTimeoutSeconds(config) + BATCH_EXTRA_SECONDS),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    (this.stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.workflow, BATCH_WORKFLOW);
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
+    });
+    acknowledgeWildcardResources(this.stateMachine.role, [`${this.starter.function.functionArn}:*`],
+      'lambda:InvokeFunction on the batch starter\'s versions and aliases ("<function ARN>:*", as CDK grants it), which are the same code.');
+  }
+}
