@@ -1,0 +1,173 @@
+/**
+ * Bulk onboarding end to end on the local stack (real HTTP, dynalite, the simulator): a batch of links and creates
+ * runs to DONE through the batch workflow with exactly one accepted Knox write per item; the CSV form; a repeated
+ * Idempotency-Key; an item whose customer already has an open onboarding joins it; DELETE cancels; and a restart of
+ * the stack after the first slice resumes the batch with nothing started twice and nothing skipped.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_SLICE_ITEMS } from '../lib/domain/batch-schemas';
+import { ENV, STATES } from '../lib/domain/workflow';
+import { KnoxSimControl } from '../knox-sim/control';
+import { startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import { BatchClient, plainSend } from '../local/batch-client';
+import { createItem, sampleItems } from '../local/batch-samples';
+import type { LocalStack } from '../local/stack';
+import { getExecution, startRecord, startTestStack, statePath, tempDataDir, waitForExecution } from '../local/testing';
+
+/** Accepted Knox writes (create or link) per customer e-mail or id, from the simulator's log and store. */
+async function acceptedWrites(control: KnoxSimControl): Promise<number> {
+  const log = await control.requests();
+  return log.filter((r) => r.method === 'POST' && r.accepted && /managedCustomers(\/link)?$/.test(r.path)).length;
+}
+
+describe('a batch on the local stack', () => {
+  let stack: LocalStack;
+  let control: KnoxSimControl;
+  let client: BatchClient;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    control = new KnoxSimControl(stack.knoxUrl);
+    client = new BatchClient(plainSend(stack.apiUrl));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('starts every item through the batch workflow and ends DONE, one accepted Knox write per item', async () => {
+    await control.auto({ approveLinksAfterMs: 0 });
+    await control.clearRequests();
+    const items = await sampleItems(control, { links: 15, creates: 15 });
+    const answer = await client.submit({ json: { items } }, 'batch-e2e-1');
+    expect(answer.status).toBe(202);
+    const { batchId, status, total } = answer.body as { batchId: string; status: string; total: number };
+    expect({ status, total }).toEqual({ status: 'STARTING', total: 30 });
+
+    const done = await client.follow(batchId, { intervalMs: 100, timeoutMs: 60_000 });
+    expect(done.status).toBe('DONE');
+    expect(done.started).toBe(30);
+    expect(done.counts.SUCCEEDED).toBe(30);
+
+    const listed = await client.items(batchId, 7);
+    expect(listed.map((i) => i.item)).toEqual([...Array(30).keys()]);
+    expect(listed.every((i) => i.status === 'SUCCEEDED' && i.customerId !== undefined)).toBe(true);
+    expect(new Set(listed.map((i) => i.onboardingId)).size).toBe(30);
+    expect(await acceptedWrites(control)).toBe(30);
+
+    // The batch execution went through two slices, paced, then watched the items to the end.
+    const execution = await waitForExecution(stack.apiUrl, batchId, 'SUCCEEDED');
+    const path = statePath(execution);
+    expect(path.filter((s) => s === STATES.startNextSlice)).toHaveLength(Math.ceil(30 / BATCH_SLICE_ITEMS));
+    expect(path.at(-1)).toBe(STATES.batchEnded);
+
+    // The same key again: the same batch, nothing new.
+    const again = await client.submit({ json: { items } }, 'batch-e2e-1');
+    expect(again.status).toBe(200);
+    expect((again.body as { batchId: string }).batchId).toBe(batchId);
+    const other = await client.submit({ json: { items: items.slice(1) } }, 'batch-e2e-1');
+    expect(other.status).toBe(422);
+  });
+
+  it('reads a CSV batch, and an item whose customer has an open onboarding joins it', async () => {
+    await control.auto({});
+    const [open] = await sampleItems(control, { links: 1, creates: 0 });
+    const first = await startRecord(stack.apiUrl, 'onboarding', open);
+    expect(first.status).toBe(202);
+    const openId = String(first.body['onboardingId']);
+    const customerId = String((open as { customerId: string }).customerId);
+    const tag = Date.now().toString(36);
+    const csv = [
+      'customerId,companyName,companySize,industry,country,street1,city,firstName,lastName,email,managementType,accessType,services',
+      `${customerId},,,,,,,,,,JointlyManaged,FullAccess,KnoxMobileEnrollment`,
+      `,"Acme, ${tag} Ltd",20-99,COMMUNICATIONS,US,1 Main St,Chicago,Ada,Lee,ada@acme-${tag}.example,JointlyManaged,FullAccess,KnoxMobileEnrollment`,
+    ].join('\r\n');
+    const answer = await client.submit({ csv });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    const batchId = (answer.body as { batchId: string }).batchId;
+    const running = await client.follow(batchId, { intervalMs: 100, timeoutMs: 30_000, done: (b) => b.counts.SUCCEEDED >= 1 && b.status === 'RUNNING' });
+    expect(running.total).toBe(2);
+    const items = await client.items(batchId);
+    expect(items[0]).toMatchObject({ item: 0, onboardingId: openId, status: 'WAITING' });
+    expect(items[1]).toMatchObject({ item: 1, status: 'SUCCEEDED' });
+    await control.approveLink(customerId);
+    expect((await client.follow(batchId, { intervalMs: 100, timeoutMs: 30_000 })).counts.SUCCEEDED).toBe(2);
+  });
+
+  it('DELETE stops starting items and cancels the open ones', async () => {
+    await control.auto({}); // links stay Pending: the items wait on their customers
+    const items = await sampleItems(control, { links: BATCH_SLICE_ITEMS + 5, creates: 0 });
+    const answer = await client.submit({ json: { items } });
+    const batchId = (answer.body as { batchId: string }).batchId;
+    // The first slice is started; the next waits for the Knox budget (25 links are 50 calls: 5 s at 10 per second).
+    await client.follow(batchId, { intervalMs: 50, timeoutMs: 30_000, done: (b) => b.started === BATCH_SLICE_ITEMS });
+    const cancelled = await client.cancel(batchId);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLED', started: BATCH_SLICE_ITEMS });
+    expect((cancelled.body as { counts: Record<string, number> }).counts.CANCELLED).toBe(BATCH_SLICE_ITEMS + 5);
+    const listed = await client.items(batchId);
+    expect(listed.every((i) => i.status === 'CANCELLED')).toBe(true);
+    expect((await waitForExecution(stack.apiUrl, batchId, 'ABORTED')).status).toBe('ABORTED');
+    for (const item of listed.slice(0, 3)) {
+      const name = `${(items[item.item] as { customerId: string }).customerId}-${item.onboardingId}`;
+      expect((await getExecution(stack.apiUrl, name))?.status).toBe('ABORTED');
+    }
+    expect((await client.cancel(batchId)).status).toBe(409);
+  });
+});
+
+describe('a restart of the local stack in the middle of a batch', () => {
+  let knox: RunningKnoxSimulator;
+  let first: LocalStack | undefined;
+  let second: LocalStack | undefined;
+
+  beforeAll(async () => {
+    knox = await startKnoxSimulator({ host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await first?.stop();
+    await second?.stop();
+    await knox?.stop();
+  });
+
+  it('resumes the batch: nothing started twice, nothing skipped', async () => {
+    const dataDir = tempDataDir();
+    // 5 Knox calls a second: after the first slice (25 creates) the batch waits 5 s for the budget; it stops then.
+    const env = { [ENV.knoxRequestsPerSecond]: '5' };
+    first = await startTestStack({ dataDir, knoxBaseUrl: knox.url, env });
+    const control = new KnoxSimControl(knox.url);
+    const tag = Date.now().toString(36);
+    const items = Array.from({ length: BATCH_SLICE_ITEMS + 10 }, (_, i) => createItem(`${tag}r${i}`));
+    const client1 = new BatchClient(plainSend(first.apiUrl));
+    const batchId = ((await client1.submit({ json: { items } })).body as { batchId: string }).batchId;
+    const afterFirst = await client1.follow(batchId, { intervalMs: 20, timeoutMs: 30_000, done: (b) => b.started === BATCH_SLICE_ITEMS });
+    expect(afterFirst.status).toBe('STARTING');
+    // Stopped while the execution waits for the budget (5 s): the first slice is started, the second not yet.
+    for (let path: string[] = []; path.at(-1) !== STATES.waitForBudget; ) {
+      path = statePath((await getExecution(first.apiUrl, batchId))!);
+      expect(path.filter((s) => s === STATES.startNextSlice)).toHaveLength(1);
+    }
+
+    const ports = first.ports;
+    await first.stop();
+    first = undefined;
+    second = await startTestStack({
+      dataDir, knoxBaseUrl: knox.url, env, port: ports.api, dynamoPort: ports.dynamo, sfnPort: ports.sfn, secretsPort: ports.secrets,
+    });
+    expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: batchId, action: 'resumed' }));
+
+    const client2 = new BatchClient(plainSend(second.apiUrl));
+    const done = await client2.follow(batchId, { intervalMs: 100, timeoutMs: 60_000 });
+    expect(done).toMatchObject({ status: 'DONE', started: items.length });
+    expect(done.counts.SUCCEEDED).toBe(items.length);
+    const listed = await client2.items(batchId);
+    expect(new Set(listed.map((i) => i.onboardingId)).size).toBe(items.length);
+    // One accepted create per item, and one onboarding execution per item.
+    expect(await acceptedWrites(control)).toBe(items.length);
+    const names = second.executions.list({ stateMachineArn: second.executions.machineOf('onboarding').arn }).map((e) => e.name);
+    expect(names).toHaveLength(items.length);
+    const batchRun = await waitForExecution(second.apiUrl, batchId, 'SUCCEEDED');
+    expect(batchRun.events.find((e) => e.type === 'ExecutionResumed')?.state).toBe(STATES.waitForBudget);
+    expect(statePath(batchRun).filter((s) => s === STATES.startNextSlice)).toHaveLength(2);
+  });
+});
+
