@@ -8,22 +8,27 @@
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
+ *   6. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console), BENCH_IMPORT_RUNS (11),
- * BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000), BENCH_CONCURRENCY (50).
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, batch),
+ * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
+ * BENCH_CONCURRENCY (50), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
+ * batch's Knox budget), BENCH_BATCH_TIME_SCALE (1/100).
  */
 import '../local/polyfills';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureTemplate, PROJECT_DIR } from '../local/synth';
+import { measureBatch } from './batch';
+import { deployedKnoxRate } from './local-stack';
 import { measureBundles } from './bundles';
 import { measureConsole } from './console';
 import { renderTable, verdict, type Figure } from './figures';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput', 'console'] as const;
+const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'batch'] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -82,6 +87,17 @@ async function main(): Promise<void> {
     const m = await measureConsole({ log });
     figures.push(...m.figures);
     raw['console'] = m.raw;
+  }
+
+  if (parts.includes('batch')) {
+    const m = await measureBatch({
+      items: Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)),
+      rps: numberFromEnv('BENCH_BATCH_RPS', await deployedKnoxRate()),
+      timeScale: numberFromEnv('BENCH_BATCH_TIME_SCALE', 1 / 100),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
   }
 
   const machine = {

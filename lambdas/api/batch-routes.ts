@@ -120,7 +120,7 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
   const to = Math.min(batch.total, from + limit);
   const first = Math.floor(from / BATCH_SLICE_ITEMS);
   const last = Math.floor((to - 1) / BATCH_SLICE_ITEMS);
-  const slices = (await getSlices(batch.pk, last + 1)).filter((s) => s.slice >= first);
+  const slices = await getSlices(batch.pk, last + 1, { from: first, bodies: false });
   const states = (await itemStates(slices)).filter((s) => s.item >= from && s.item < to);
   return json(200, {
     items: states.map((s) => itemView(s, recordIdFor('onboarding', itemIdempotencyKey(batch.pk, s.item)))),

@@ -5,7 +5,7 @@
  */
 import { STATUSES, isTerminal, type LastError, type RecordStatus } from '../../lib/domain/api-schemas';
 import { emptyCounts, type BatchCounts, type BatchRecord, type BatchSlice, type BatchStatus } from '../../lib/domain/batch-schemas';
-import { getSlices, onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
+import { getSlices, markItemsDone, onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
 
 /** The next check's delay while RUNNING: short after a change, then growing (bounded history: see batch-workflow.ts). */
 export const CHECK_MIN_SECONDS = 1;
@@ -20,15 +20,22 @@ export interface ItemState {
   lastError?: LastError;
 }
 
-/** The state of every item of `slices` (in item order). */
-export async function itemStates(slices: BatchSlice[]): Promise<ItemState[]> {
-  const ids = slices.flatMap((s) => Object.values(s.started).map((i) => i.onboardingId));
+/**
+ * The state of every item of `slices` (in item order). With `details: false` (the counts), an item whose terminal
+ * status the slice remembers is not read again: a round reads only the onboardings still open.
+ */
+export async function itemStates(slices: BatchSlice[], options: { details?: boolean } = {}): Promise<ItemState[]> {
+  const details = options.details ?? true;
+  const ids = slices.flatMap((s) =>
+    Object.entries(s.started).filter(([item]) => details || s.done[item] === undefined).map(([, i]) => i.onboardingId));
   const records = await onboardingStatuses(ids);
   return slices.flatMap((slice) =>
-    slice.items.map((_, offset): ItemState => {
+    Array.from({ length: slice.count }, (_, offset): ItemState => {
       const item = slice.first + offset;
       const started = slice.started[String(item)];
       if (started === undefined) return { item, status: slice.cancelled ? 'CANCELLED' : 'REQUESTED' };
+      const remembered = slice.done[String(item)];
+      if (!details && remembered !== undefined) return { item, onboardingId: started.onboardingId, status: remembered };
       const record = records.get(started.onboardingId);
       const lastError = (record?.lastError ?? started.lastError) as LastError | undefined;
       const status: RecordStatus = started.lastError && !record ? 'ABORTED' : (record?.status ?? 'REQUESTED');
@@ -42,6 +49,19 @@ export async function itemStates(slices: BatchSlice[]): Promise<ItemState[]> {
       };
     }),
   );
+}
+
+/** Writes the terminal statuses a round saw for the first time into their slices. */
+async function rememberTerminal(batchId: string, slices: BatchSlice[], states: ItemState[]): Promise<void> {
+  const byItem = new Map(states.map((s) => [s.item, s]));
+  for (const slice of slices) {
+    const fresh: Record<string, string> = {};
+    for (const item of Object.keys(slice.started)) {
+      const state = byItem.get(Number(item));
+      if (state && isTerminal(state.status) && slice.done[item] === undefined) fresh[item] = state.status;
+    }
+    await markItemsDone(batchId, slice.slice, fresh);
+  }
 }
 
 export function countsOf(states: ItemState[]): BatchCounts {
@@ -60,7 +80,9 @@ function sameCounts(a: BatchCounts, b: BatchCounts): boolean {
  */
 export async function refreshProgress(batch: BatchRecord): Promise<{ status: BatchStatus; waitSeconds: number; counts: BatchCounts }> {
   // A cancelled batch: every slice (those DELETE closed count their items CANCELLED).
-  const states = await itemStates(await getSlices(batch.pk, batch.status === 'CANCELLED' ? batch.slices : batch.slicesStarted));
+  const slices = await getSlices(batch.pk, batch.status === 'CANCELLED' ? batch.slices : batch.slicesStarted, { bodies: false });
+  const states = await itemStates(slices, { details: false });
+  await rememberTerminal(batch.pk, slices, states);
   const counts = countsOf(states);
   counts.REQUESTED += batch.total - states.length; // items of slices not started yet
   if (batch.status === 'CANCELLED') {

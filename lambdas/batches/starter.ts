@@ -24,10 +24,10 @@ import { logger } from '../commons/powertools';
 import { recordIdFor, submit, type IntakeResult } from '../api/intake';
 import { cancelSliceItems, pool } from './cancel';
 import { refreshProgress } from './progress';
-import { advanceBatch, claimSlice, getBatch, getSlice, markItemStarted } from './store';
+import { advanceBatch, claimSlice, getBatch, getSlice, markItemsStarted } from './store';
 
 /** Items of a slice registered at the same time (each is a handful of DynamoDB calls and a StartExecution). */
-const START_CONCURRENCY = 5;
+const START_CONCURRENCY = 10;
 
 export class BatchNotFoundError extends Error {
   override readonly name = 'Batch.NotFound';
@@ -75,6 +75,7 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
   if (!(await claimSlice(batchId, n))) return { batchId, status: (await load(batchId)).status, waitSeconds: 0 };
 
   let knoxCalls = 0;
+  const started = new Map<number, StartedItem>();
   const pending = slice.items.map((request, offset) => ({ request, item: slice.first + offset }));
   await pool(pending, START_CONCURRENCY, async ({ request, item }) => {
     const body = onboardingRequestSchema.parse(request);
@@ -89,8 +90,10 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
       idempotencyKey,
       batchId,
     }, { stateMachineArns: { onboarding: config.onboardingStateMachineArn }, waitDeadlineSeconds: config.waitDeadlineSeconds });
-    await markItemStarted(batchId, n, item, startedItemOf(result, recordIdFor('onboarding', idempotencyKey)));
+    started.set(item, startedItemOf(result, recordIdFor('onboarding', idempotencyKey)));
   });
+  // One write for the slice: a run that stops before it starts the same items again, and the intake finds them.
+  await markItemsStarted(batchId, n, started);
 
   // A DELETE that came while the slice was starting may have missed these items: cancel them here.
   const after = await load(batchId);

@@ -51,8 +51,10 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
       batchId: input.id,
       slice,
       first,
+      count: Math.min(BATCH_SLICE_ITEMS, input.items.length - first),
       items: input.items.slice(first, first + BATCH_SLICE_ITEMS),
       started: {},
+      done: {},
     };
     // Same id, same items (the id comes from the key, and a key reused with other items is refused): a rewrite is harmless.
     await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(claimed)' }))
@@ -138,10 +140,14 @@ export async function batchGet(keys: string[], projection?: string[]): Promise<R
   return out;
 }
 
-/** Every slice of a batch up to `count`, in order. */
-export async function getSlices(batchId: string, count: number): Promise<BatchSlice[]> {
-  const keys = Array.from({ length: count }, (_, s) => batchSliceKey(batchId, s));
-  const items = await batchGet(keys);
+/** What the counts read of a slice: everything but the items' bodies. */
+const PROGRESS_ATTRIBUTES = [TABLE.partitionKey, 'batchId', 'slice', 'first', 'count', 'started', 'done', 'claimed', 'cancelled'];
+
+/** Slices `from` to `to - 1` of a batch, in order; with `bodies: false` without the items' bodies (the counts). */
+export async function getSlices(batchId: string, to: number, options: { from?: number; bodies?: boolean } = {}): Promise<BatchSlice[]> {
+  const from = options.from ?? 0;
+  const keys = Array.from({ length: Math.max(0, to - from) }, (_, s) => batchSliceKey(batchId, from + s));
+  const items = await batchGet(keys, options.bodies === false ? PROGRESS_ATTRIBUTES : undefined);
   return items.map((item) => batchSliceSchema.parse(item)).sort((a, b) => a.slice - b.slice);
 }
 
@@ -168,6 +174,20 @@ async function conditionalUpdate(key: string, update: string, condition: string,
   }
 }
 
+/** Remembers the terminal statuses seen for items of a slice (they never change again). */
+export async function markItemsDone(batchId: string, slice: number, done: Record<string, string>): Promise<void> {
+  const entries = Object.entries(done);
+  if (entries.length === 0) return;
+  const names: Record<string, string> = { '#pk': TABLE.partitionKey, '#done': 'done' };
+  const values: Record<string, unknown> = {};
+  const sets = entries.map(([item, status], i) => {
+    names[`#i${i}`] = item;
+    values[`:s${i}`] = status;
+    return `#done.#i${i} = :s${i}`;
+  });
+  await conditionalUpdate(batchSliceKey(batchId, slice), `SET ${sets.join(', ')}`, 'attribute_exists(#pk)', names, values);
+}
+
 /** The starter takes a slice; false when a DELETE reached it first (its items are never started). */
 export function claimSlice(batchId: string, slice: number): Promise<boolean> {
   return conditionalUpdate(batchSliceKey(batchId, slice), 'SET #claimed = :true', 'attribute_exists(#pk) AND attribute_not_exists(#cancelled)',
@@ -180,10 +200,17 @@ export function cancelSlice(batchId: string, slice: number): Promise<boolean> {
     { '#pk': TABLE.partitionKey, '#claimed': 'claimed', '#cancelled': 'cancelled' }, { ':true': true });
 }
 
-/** What became of one item (written once its onboarding is started; a repeat writes the same). */
-export async function markItemStarted(batchId: string, slice: number, item: number, started: StartedItem): Promise<void> {
-  await conditionalUpdate(batchSliceKey(batchId, slice), 'SET #started.#item = :started', 'attribute_exists(#pk)',
-    { '#pk': TABLE.partitionKey, '#started': 'started', '#item': String(item) }, { ':started': started });
+/** What became of a slice's items (written once they are started; a repeat writes the same). */
+export async function markItemsStarted(batchId: string, slice: number, started: Map<number, StartedItem>): Promise<void> {
+  if (started.size === 0) return;
+  const names: Record<string, string> = { '#pk': TABLE.partitionKey, '#started': 'started' };
+  const values: Record<string, unknown> = {};
+  const sets = [...started].map(([item, value], i) => {
+    names[`#i${i}`] = String(item);
+    values[`:v${i}`] = value;
+    return `#started.#i${i} = :v${i}`;
+  });
+  await conditionalUpdate(batchSliceKey(batchId, slice), `SET ${sets.join(', ')}`, 'attribute_exists(#pk)', names, values);
 }
 
 const OPEN_CONDITION = `#status IN (${OPEN_BATCH_STATUSES.map((_, i) => `:open${i}`).join(', ')})`;

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { STATUSES, lastErrorSchema, onboardingRequestSchema, type OnboardingRequest } from './api-schemas';
+import { STATUSES, TERMINAL_STATUSES, lastErrorSchema, onboardingRequestSchema, type OnboardingRequest } from './api-schemas';
 
 /** At most this many items in one batch. */
 export const MAX_BATCH_ITEMS = 1000;
@@ -125,11 +125,15 @@ export const batchSliceSchema = z.object({
   pk: z.string(),
   batchId: batchIdSchema,
   slice: z.number().int().min(0),
-  /** Index of the first item of the slice in the batch. */
+  /** Index of the first item of the slice in the batch, and how many items it holds. */
   first: z.number().int().min(0),
-  items: z.array(z.record(z.string(), z.unknown())),
+  count: z.number().int().min(1).max(BATCH_SLICE_ITEMS),
+  /** The items as accepted (left out when only the progress is read). */
+  items: z.array(z.record(z.string(), z.unknown())).default([]),
   /** By item index (as a string): set once the item's onboarding is started. */
   started: z.record(z.string(), startedItemSchema).default({}),
+  /** By item index: the terminal status of an item's onboarding once seen (never read again for the counts). */
+  done: z.record(z.string(), z.enum(TERMINAL_STATUSES)).default({}),
   /** The starter took the slice: a DELETE from now on cancels its items instead of skipping them. */
   claimed: z.boolean().optional(),
   /** DELETE reached the slice before the starter: its items are never started. */
