@@ -55,6 +55,17 @@ function startedItemOf(result: IntakeResult, plannedId: string): StartedItem {
   }
 }
 
+/**
+ * Pacing: the next slice starts once the budget has had time for this slice's calls, less the time the slice took to
+ * start. A Wait counts whole seconds: what rounding leaves over (at most a second either way) is carried to the next
+ * slice, so the batch as a whole keeps to the budget.
+ */
+export function pacedWait(knoxCalls: number, requestsPerSecond: number, elapsedMs: number, carrySeconds: number): { paced: number; carry: number } {
+  const exact = knoxCalls / requestsPerSecond - elapsedMs / 1000 + carrySeconds;
+  const paced = Math.max(0, Math.round(exact));
+  return { paced, carry: Math.max(-1, Math.min(1, exact - paced)) };
+}
+
 async function load(batchId: string): Promise<BatchRecord> {
   const batch = await getBatch(batchId);
   if (batch === undefined) throw new BatchNotFoundError(`No batch ${batchId}`);
@@ -104,11 +115,7 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
     return { batchId, status: 'CANCELLED', waitSeconds: 0 };
   }
 
-  // Pacing: the next slice starts once the budget has had time for this slice's calls. A Wait counts whole seconds:
-  // what rounding leaves over is carried to the next slice, so the batch as a whole keeps to the budget.
-  const exact = knoxCalls / config.knoxRequestsPerSecond - (Date.now() - began) / 1000 + batch.pacingCarrySeconds;
-  const paced = Math.max(0, Math.round(exact));
-  const carry = Math.max(-1, Math.min(1, exact - paced));
+  const { paced, carry } = pacedWait(knoxCalls, config.knoxRequestsPerSecond, Date.now() - began, batch.pacingCarrySeconds);
   const last = n + 1 >= batch.slices;
   const advanced = await advanceBatch(batchId, n, Math.min(batch.total, (n + 1) * BATCH_SLICE_ITEMS), last ? 'RUNNING' : 'STARTING', carry);
   if (!advanced) logger.info('The slice was advanced by an earlier run of this step', { batchId, slice: n });
