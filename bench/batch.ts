@@ -4,6 +4,7 @@
  * token): the batch workflow paces its slices to the budget, so it cannot beat the floor, and should not trail it by
  * much. Also: no item FAILED, exactly one accepted Knox write per item, the run's peak RSS (its own process).
  */
+import { loadavg } from 'node:os';
 import { runChild } from './child';
 import { figure, type Figure } from './figures';
 import { round } from './stats';
@@ -29,7 +30,8 @@ export async function measureBatch(options: { items: number; rps: number; timeSc
   const writesPerItem = run.acceptedWrites.total / run.total;
   const figures = [
     figure('batch', `${run.total}-item batch: time / floor (${neededCalls} Knox calls at ${options.rps}/s = ${round(floorSeconds, 1)} s)`,
-      round(seconds / floorSeconds, 3), 'x', { max: BATCH_TARGETS.maxTimeRatio }, `took ${round(seconds, 1)} s; ${run.knox.calls} Knox calls made`),
+      round(seconds / floorSeconds, 3), 'x', { max: BATCH_TARGETS.maxTimeRatio },
+      `took ${round(seconds, 1)} s; ${run.knox.calls} Knox calls made; load average ${round(loadavg()[0] ?? 0, 1)} on this machine`),
     figure('batch', 'items FAILED', failed, 'items', { max: 0 }),
     figure('batch', 'items that did not end SUCCEEDED', run.total - run.batch.counts.SUCCEEDED, 'items', { max: 0 }),
     // A second accepted write for an item cannot hide behind an item without one: Knox refuses a repeated link
