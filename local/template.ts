@@ -323,6 +323,11 @@ export function workflowLogicalIds(template: CfnTemplate): Record<RecordKind, st
   >;
 }
 
+/** Logical id of the bulk onboarding state machine. */
+export function batchWorkflowLogicalId(template: CfnTemplate): string {
+  return onlyOne(template, METADATA_KEYS.workflow, BATCH_WORKFLOW);
+}
+
 /** Logical id of each AWS::Lambda::Function, by handler module name. */
 export function handlerLogicalIds(template: CfnTemplate): Map<HandlerName, string> {
   return new Map(findByMetadata(template, METADATA_KEYS.handler).map((r) => [r.value as HandlerName, r.id]));

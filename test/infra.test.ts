@@ -23,6 +23,7 @@ import {
 } from '../lib/domain/workflow';
 import { computePollMaxAttempts, INFRA_DEFAULTS, parseConfig, type StackConfig } from '../lib/infra/config';
 import {
+  batchWorkflowLogicalId,
   handlerLogicalIds,
   resolveDefinition,
   secretLogicalId,
@@ -204,7 +205,11 @@ describe('Lambda functions', () => {
   const expectedEnv = (handler: HandlerName): string[] => {
     if (KNOX_STEP_HANDLERS.includes(handler as never)) return [...KNOX_ENV, ...COMMON_ENV];
     if (handler === OTHER_FUNCTIONS.api) {
-      return [ENV.tableName, ENV.waitDeadlineSeconds, ENV.onboardingStateMachineArn, ENV.offboardingStateMachineArn, ENV.changeStateMachineArn, ...COMMON_ENV];
+      return [ENV.tableName, ENV.waitDeadlineSeconds, ENV.onboardingStateMachineArn, ENV.offboardingStateMachineArn, ENV.changeStateMachineArn,
+        ENV.batchStateMachineArn, ...COMMON_ENV];
+    }
+    if (handler === OTHER_FUNCTIONS.batchStarter) {
+      return [ENV.tableName, ENV.onboardingStateMachineArn, ENV.waitDeadlineSeconds, ENV.knoxRequestsPerSecond, ...COMMON_ENV];
     }
     return [ENV.tableName, ...COMMON_ENV]; // record-outcome, execution-events
   };
@@ -275,21 +280,21 @@ describe('IAM: least privilege', () => {
     expect([...actions].sort()).toEqual([...RECORD, ...BASICS, ...dlq].sort());
   });
 
-  it('api: records, the status index, and start/stop/describe on our three state machines only', () => {
+  it('api: records, the status index, and start/stop/describe on our three state machines and the batch one only', () => {
     const statements = statementsOfRole(roleOfFunction(OTHER_FUNCTIONS.api));
     expect([...actionsOf(statements)].sort()).toEqual(
-      [...RECORD, 'dynamodb:Query', 'states:StartExecution', 'states:StopExecution', 'states:DescribeExecution', ...BASICS].sort(),
+      [...RECORD, 'dynamodb:Query', 'dynamodb:BatchGetItem', 'states:StartExecution', 'states:StopExecution', 'states:DescribeExecution', ...BASICS].sort(),
     );
     const query = statementsWith(statements, 'dynamodb:Query');
     expect(query.map((s) => s.Resource)).toEqual([
       { 'Fn::Join': ['', [getAtt(tableLogicalId(cfn)), `/index/${TABLE.byStatusIndex}`]] },
     ]);
-    const machines = Object.values(workflowLogicalIds(cfn));
+    const machines = [...Object.values(workflowLogicalIds(cfn)), batchWorkflowLogicalId(cfn)];
     expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource)))
       .toEqual(expect.arrayContaining(machines.map(ref)));
-    expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toHaveLength(3);
+    expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toHaveLength(4);
     const executionResources = statementsWith(statements, 'states:StopExecution').flatMap((s) => asArray(s.Resource));
-    expect(executionResources).toHaveLength(3);
+    expect(executionResources).toHaveLength(4);
     for (const machine of machines) {
       expect(JSON.stringify(executionResources)).toContain(JSON.stringify(getAtt(machine, 'Name')));
     }

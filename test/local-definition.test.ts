@@ -18,6 +18,7 @@ import { LambdaRuntime, handlerModulePath } from '../local/lambda-runtime';
 import { PROJECT_DIR, ensureTemplate } from '../local/synth';
 import { taskHandlerNames } from '../local/task-bindings';
 import {
+  LOCAL_WORKFLOWS,
   STACK_NAME,
   localStateMachineArn,
   readTemplate,
@@ -44,8 +45,8 @@ describe('template resolution', () => {
     expect(STACK_NAME).toBe('KnoxOnboardingStack');
   });
 
-  it('resolves the three state machines to ASL without unresolved tokens, valid for the engine', () => {
-    expect(model.stateMachines.map((m) => m.workflow).sort()).toEqual([...RECORD_KINDS].sort());
+  it('resolves the four state machines to ASL without unresolved tokens, valid for the engine', () => {
+    expect(model.stateMachines.map((m) => m.workflow).sort()).toEqual([...LOCAL_WORKFLOWS].sort());
     const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
     for (const machine of model.stateMachines) {
       expect(machine.arn).toBe(localStateMachineArn(machine.workflow));

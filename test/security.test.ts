@@ -27,6 +27,7 @@ import {
   resolveDefinition,
   secretLogicalId,
   tableLogicalId,
+  batchWorkflowLogicalId,
   workflowLogicalIds,
   type CfnTemplate,
 } from '../local/template';
@@ -175,7 +176,12 @@ describe('each Lambda reaches only what its job needs', () => {
     const fn = resource(functionId(handler));
     const need = new Set<string>([fn.Properties.LoggingConfig.LogGroup.Ref, tableLogicalId(cfn)]);
     if (KNOX_STEP_HANDLERS.includes(handler)) need.add(secretLogicalId(cfn));
-    if (handler === OTHER_FUNCTIONS.api) for (const kind of RECORD_KINDS) need.add(workflowLogicalIds(cfn)[kind]);
+    if (handler === OTHER_FUNCTIONS.api) {
+      for (const kind of RECORD_KINDS) need.add(workflowLogicalIds(cfn)[kind]);
+      need.add(batchWorkflowLogicalId(cfn));
+    }
+    // The batch starter starts (and, when a DELETE races a slice, stops) onboardings.
+    if (handler === OTHER_FUNCTIONS.batchStarter) need.add(workflowLogicalIds(cfn).onboarding);
     if (handler === OTHER_FUNCTIONS.executionEvents) {
       // Its failed deliveries go to the queue its own event-invoke configuration names.
       for (const [, config] of resources('AWS::Lambda::EventInvokeConfig')) {
@@ -328,8 +334,8 @@ describe('only IAM-signed calls reach the api function', () => {
 describe('data at rest', () => {
   it('every log group of the default stack keeps the configured retention', () => {
     const logGroups = resources('AWS::Logs::LogGroup');
-    // One per function, one per state machine, the API's access log.
-    expect(logGroups.length).toBe(ALL_HANDLERS.length + RECORD_KINDS.length + 1);
+    // One per function, one per state machine (the batch workflow's too), the API's access log.
+    expect(logGroups.length).toBe(ALL_HANDLERS.length + RECORD_KINDS.length + 1 + 1);
     for (const [id, group] of logGroups) expect(group.Properties.RetentionInDays, id).toBe(config.logRetentionDays);
   });
 
