@@ -156,7 +156,8 @@ export interface ConsoleEvent {
 
 export interface ExecutionView {
   name: string;
-  workflow: RecordKind;
+  /** A record kind's workflow, or the bulk onboarding one (`batch`). */
+  workflow: RecordKind | 'batch';
   status: string;
   startDate: string;
   stopDate?: string;
