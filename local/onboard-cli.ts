@@ -106,14 +106,24 @@ export async function follow(client: BatchClient, batchId: string, io: CliIo, op
   }
 }
 
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: 'string' },
+      key: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      follow: { type: 'string' },
+      interval: { type: 'string' },
+    },
+  });
+}
+
 export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { api: { type: 'string' }, key: { type: 'string' }, 'dry-run': { type: 'boolean' }, follow: { type: 'string' }, interval: { type: 'string' } },
-    });
+    args = parseOptions(argv);
   } catch (error) {
     io.err(`${(error as Error).message}\n${USAGE}`);
     return EXIT.refused;

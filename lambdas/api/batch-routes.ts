@@ -13,6 +13,7 @@ import {
   batchItemsQuerySchema,
   itemIdempotencyKey,
   type BatchRecord,
+  type BatchRequest,
 } from '../../lib/domain/batch-schemas';
 import { apiConfig, batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
@@ -62,7 +63,7 @@ const notStarted = (batch: BatchRecord) =>
 /** POST /onboarding-batches. */
 export const submitBatch: RouteHandler = async ({ event, headers }) => {
   const { key, issues } = idempotencyKeyOf(event, headers);
-  let batch;
+  let batch: BatchRequest;
   try {
     batch = readBatch(event, headers);
   } catch (error) {

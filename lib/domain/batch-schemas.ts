@@ -49,17 +49,20 @@ export const batchRequestSchema = z
   .strictObject({ items: z.array(onboardingRequestSchema).min(1).max(MAX_BATCH_ITEMS) })
   .superRefine((batch, ctx) => {
     const first = new Map<string, number>();
-    batch.items.forEach((item, i) => {
+    for (const [i, item] of batch.items.entries()) {
       const key = customerKeyOf(item);
       const seen = first.get(key);
-      if (seen === undefined) return void first.set(key, i);
+      if (seen === undefined) {
+        first.set(key, i);
+        continue;
+      }
       const email = key.startsWith('email:');
       ctx.addIssue({
         code: 'custom',
         path: email ? ['items', i, 'customer', 'contact', 'email'] : ['items', i, 'customerId'],
         message: `the same ${email ? 'e-mail' : 'customer'} as item ${seen}: a batch names each customer once`,
       });
-    });
+    }
   });
 export type BatchRequest = z.infer<typeof batchRequestSchema>;
 

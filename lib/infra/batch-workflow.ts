@@ -10,7 +10,7 @@
  * (1 s after a change, then ×1.5 up to 15 minutes): a 14-day wait on a customer is about 1,400 rounds, 14,000 events,
  * below the 25,000-event limit.
  */
-import { CfnResource, Duration, Stack, Validations, ArnFormat } from 'aws-cdk-lib';
+import { ArnFormat, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
