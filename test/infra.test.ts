@@ -636,7 +636,7 @@ describe('monitoring', () => {
   const topicId = () => resources('AWS::SNS::Topic')[0]?.[0] as string;
 
   it('alarms on failed and timed-out executions of each state machine', () => {
-    for (const machine of Object.values(workflowLogicalIds(cfn))) {
+    for (const machine of [...Object.values(workflowLogicalIds(cfn)), batchWorkflowLogicalId(cfn)]) {
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
         const found = alarms().filter(
           (a) => a.MetricName === metric && a.Namespace === 'AWS/States' &&

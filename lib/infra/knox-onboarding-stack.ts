@@ -54,6 +54,7 @@ export class KnoxOnboardingStack extends Stack {
       table: this.table,
       stateMachines: this.workflows.stateMachines,
       workflowLogGroups: this.workflows.logGroups,
+      batchStateMachine: this.batches.stateMachine,
       functions: [...this.steps.all, this.api.handler, this.batches.starter],
       knoxFunctions: this.steps.knoxFunctions,
     });

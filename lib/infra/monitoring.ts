@@ -52,6 +52,8 @@ export interface MonitoringProps {
   stateMachines: Record<RecordKind, StateMachine>;
   /** Each state machine's execution log, where the business outcomes are counted. */
   workflowLogGroups: Record<RecordKind, logs.ILogGroup>;
+  /** The bulk onboarding workflow: alarmed like the others (a failed batch stops starting its items). */
+  batchStateMachine?: StateMachine;
   /** Every function built outside Monitoring, for the throttle alarms and the dashboard. */
   functions: HandlerFunction[];
   /** The functions that call Knox, whose logs the Knox error metric filters read. */
@@ -149,6 +151,13 @@ export class Monitoring extends Construct {
         `A ${kind} workflow FAILED (retries exhausted, an operator error or a Lambda fault): see its execution history.`);
       this.alarm(`${pascal(kind)}ExecutionsTimedOut`, sm.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
         `A ${kind} workflow reached its execution timeout: the step deadline should have ended it first.`);
+    }
+    if (props.batchStateMachine) {
+      const batch = props.batchStateMachine;
+      this.alarm('BatchExecutionsFailed', batch.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
+        'A bulk onboarding batch workflow FAILED: its remaining items are not started; see its execution history.');
+      this.alarm('BatchExecutionsTimedOut', batch.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
+        'A bulk onboarding batch workflow reached its execution timeout while items were still open.');
     }
     const allFunctions = [...props.functions, this.executionEvents];
     for (const fn of allFunctions) {
