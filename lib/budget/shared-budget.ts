@@ -130,7 +130,8 @@ export class SharedBudget implements RateLimiter {
     const tokens = batch.length;
     const started = Math.min(...batch.map((w) => w.since));
     let item = this.known;
-    for (let attempt = 1; attempt <= this.settings.maxAttempts; attempt += 1) {
+    // Sleeping for room is bounded by maxWaitMs; writes that lose a race (or meet a stale picture), by maxAttempts.
+    for (let attempt = 1, conflicts = 0; conflicts < this.settings.maxAttempts; attempt += 1) {
       const now = this.clock.now();
       const rate = rateAt(item, this.settings, now);
       const plan = planClaim(tokens, rate, this.settings, now);
@@ -156,6 +157,8 @@ export class SharedBudget implements RateLimiter {
         const room = nextTat - plan.maxTat;
         if (now + room - started > this.settings.maxWaitMs) return this.exhausted(tokens, started, rate);
         await this.clock.sleep(room);
+      } else {
+        conflicts += 1;
       }
     }
     return this.exhausted(tokens, started, rateAt(item, this.settings, this.clock.now()));
