@@ -19,7 +19,7 @@ import { virtualClock, type VirtualClock } from './support/virtual-clock';
 
 function budgets(count: number, settings: BudgetSettings, clock: VirtualClock, store = new MemoryBudgetStore()) {
   const events: BudgetEvent[] = [];
-  const list = Array.from({ length: count }, () => new SharedBudget({ store, settings, clock, onEvent: (e) => events.push(e) }));
+  const list = Array.from({ length: count }, () => new SharedBudget({ store, settings, clock, onEvent: (e) => events.push(e), random: () => 0.5 }));
   return { list, store, events };
 }
 

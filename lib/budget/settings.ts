@@ -49,15 +49,15 @@ export interface BudgetSettings {
 
 export const BUDGET_DEFAULTS: Omit<BudgetSettings, 'ratePerSecond'> = {
   burstSeconds: 0.25,
-  horizonMs: 250,
+  horizonMs: 150,
   maxWaitMs: 5_000,
   maxLease: 10,
   maxAttempts: 12,
   aimd: {
     decreaseFactor: 0.7,
     minFraction: 0.05,
-    holdMs: 2_000,
-    increaseFraction: 0.05,
+    holdMs: 5_000,
+    increaseFraction: 0.02,
     increaseEveryMs: 1_000,
     cooldownMs: 1_000,
   },

@@ -47,6 +47,8 @@ export interface SharedBudgetOptions {
   settings: BudgetSettings;
   clock?: BudgetClock;
   onEvent?: (event: BudgetEvent) => void;
+  /** Spreads the retries of instances that found the schedule full (default Math.random; tests pass a constant). */
+  random?: () => number;
 }
 
 interface Waiter {
@@ -60,6 +62,7 @@ export class SharedBudget implements RateLimiter {
   private readonly settings: BudgetSettings;
   private readonly clock: BudgetClock;
   private readonly onEvent: (event: BudgetEvent) => void;
+  private readonly random: () => number;
   private readonly queue: Waiter[] = [];
   private claiming = false;
   /** The item as the last write or read answered it. */
@@ -70,6 +73,7 @@ export class SharedBudget implements RateLimiter {
     this.settings = options.settings;
     this.clock = options.clock ?? wallClock;
     this.onEvent = options.onEvent ?? (() => undefined);
+    this.random = options.random ?? Math.random;
   }
 
   /** The shared rate as this instance last saw it (requests per second). */
@@ -151,12 +155,14 @@ export class SharedBudget implements RateLimiter {
         return go;
       }
       this.known = item;
-      // The schedule is full beyond the horizon: sleep until the slot we would get comes within it, if in time.
+      // The schedule is full beyond the horizon: sleep until the slot we would get comes within it, if in time. The
+      // instances that found it full spread their next try over the horizon: waking together, all but one would
+      // fail again (a write and a read each) for every slot that comes free.
       const nextTat = item?.tat;
       if (nextTat !== undefined && nextTat > plan.maxTat) {
         const room = nextTat - plan.maxTat;
         if (now + room - started > this.settings.maxWaitMs) return this.exhausted(tokens, started, rate);
-        await this.clock.sleep(room);
+        await this.clock.sleep(room + this.random() * this.settings.horizonMs);
       } else {
         conflicts += 1;
       }
