@@ -23,6 +23,8 @@ export function budgetLogFields(event: BudgetEvent): Record<string, string | num
       return { ...base, [BUDGET_FIELDS.tokens]: event.tokens, [BUDGET_FIELDS.rate]: round(event.rate), [BUDGET_FIELDS.waitMs]: Math.round(event.waitMs), attempts: event.attempts };
     case 'exhausted':
       return { ...base, [BUDGET_FIELDS.tokens]: event.tokens, [BUDGET_FIELDS.rate]: round(event.rate), [BUDGET_FIELDS.waitMs]: Math.round(event.waitedMs) };
+    case 'throttled':
+      return { ...base, [BUDGET_FIELDS.rate]: round(event.rate) };
     case 'decrease':
       return { ...base, [BUDGET_FIELDS.rate]: round(event.toRate), fromRate: round(event.fromRate) };
   }

@@ -39,6 +39,8 @@ export type BudgetEvent =
   | { type: 'claim'; tokens: number; rate: number; configuredRate: number; waitMs: number; attempts: number }
   /** No slot came within maxWaitMs: `tokens` callers fail with KNOX_BUDGET_EXHAUSTED. */
   | { type: 'exhausted'; tokens: number; rate: number; configuredRate: number; waitedMs: number }
+  /** Knox answered 429 all the same (every one is reported; the first of an overshoot also shrinks the rate). */
+  | { type: 'throttled'; rate: number; configuredRate: number }
   /** A 429 shrank the shared rate. */
   | { type: 'decrease'; fromRate: number; toRate: number; configuredRate: number };
 
@@ -90,6 +92,7 @@ export class SharedBudget implements RateLimiter {
 
   async throttled(): Promise<void> {
     const now = this.clock.now();
+    this.onEvent({ type: 'throttled', rate: rateAt(this.known, this.settings, now), configuredRate: this.settings.ratePerSecond });
     try {
       const current = (await this.store.read()) ?? this.known;
       if (current !== undefined) this.known = current;
