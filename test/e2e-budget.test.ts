@@ -10,7 +10,7 @@ import { ENV, KNOX_BUDGET_KEY, TABLE } from '../lib/domain/workflow';
 import { KnoxSimControl } from '../knox-sim/control';
 import type { LocalStack } from '../local/stack';
 import { startRecord, startTestStack, waitForStatus } from '../local/testing';
-import { createRequest } from './support/handlers-support';
+import { createRequest } from './support/requests';
 
 const BUDGET = 4;
 let stack: LocalStack;
