@@ -203,24 +203,31 @@ function count(calls: Call[], outcome: Call['outcome']): number {
 }
 
 function budgetFigures(atBudget: BudgetRun, aimd: BudgetRun, latency: BudgetMeasurement['latency']): Figure[] {
-  const sent = (run: BudgetRun, calls = run.calls) => calls.filter((c) => c.outcome === 'ok' || c.outcome === 'throttled');
-  const okAt = count(atBudget.calls, 'ok');
-  const usedAtBudget = round(okAt / (atBudget.seconds * atBudget.budget), 3);
-  const late = aimd.calls.filter((c) => c.at >= BUDGET_TARGETS.aimdWarmupSeconds * 1000);
-  const lateSeconds = aimd.seconds - BUDGET_TARGETS.aimdWarmupSeconds;
-  const throttledShare = round(count(late, 'throttled') / Math.max(1, sent(aimd, late).length), 4);
-  const usedOfLimit = round(count(late, 'ok') / (lateSeconds * aimd.knoxLimit), 3);
+  const T = BUDGET_TARGETS;
+  const sent = (calls: Call[]) => calls.filter((c) => c.outcome === 'ok' || c.outcome === 'throttled').length;
   const what = (run: BudgetRun) => `${run.instances} instances, budget ${run.budget}/s, Knox limit ${run.knoxLimit}/s`;
+  const okAt = count(atBudget.calls, 'ok');
+  const late = aimd.calls.filter((c) => c.at >= T.aimdWarmupSeconds * 1000);
+  const lateSeconds = aimd.seconds - T.aimdWarmupSeconds;
+  const lateThrottled = count(late, 'throttled');
+  const atLimit = 'shared budget, Knox limiting at the budget';
+  const atSixty = 'AIMD, Knox limit at 60% of the budget';
   return [
-    figure('budget', `shared budget, Knox limiting at the budget: 429s in ${sent(atBudget).length} calls`, count(atBudget.calls, 'throttled'), '', { max: 0 },
-      `${what(atBudget)}; ${count(atBudget.calls, 'exhausted')} refused by the budget (KNOX_BUDGET_EXHAUSTED), ${atBudget.decreases} decreases`),
-    figure('budget', 'shared budget, Knox limiting at the budget: budget used (answered calls/s / budget)', usedAtBudget, '×', { min: BUDGET_TARGETS.usedAtBudget },
-      `${okAt} answered in ${round(atBudget.seconds, 1)} s; ${atBudget.claims} budget writes (conditional writes tried, failed ones included)`),
-    figure('budget', `AIMD, Knox limit at 60% of the budget: 429s / calls after the first ${BUDGET_TARGETS.aimdWarmupSeconds} s`, throttledShare, '×', { max: BUDGET_TARGETS.aimdThrottledShare },
-      `${what(aimd)}; ${count(late, 'throttled')} of ${sent(aimd, late).length} calls; ${aimd.decreases} decreases in ${round(aimd.seconds, 1)} s`),
-    figure('budget', `AIMD, Knox limit at 60% of the budget: Knox's limit used after the first ${BUDGET_TARGETS.aimdWarmupSeconds} s`, usedOfLimit, '×', { min: BUDGET_TARGETS.aimdUsedOfLimit },
-      `${count(late, 'ok')} answered in ${round(lateSeconds, 1)} s against ${aimd.knoxLimit}/s; 429s in the first ${BUDGET_TARGETS.aimdWarmupSeconds} s: ${count(aimd.calls, 'throttled') - count(late, 'throttled')}`),
+    figure('budget', `${atLimit}: 429s in ${sent(atBudget.calls)} calls`, count(atBudget.calls, 'throttled'), '', { max: 0 },
+      `${what(atBudget)}; ${count(atBudget.calls, 'exhausted')} refused by the budget (KNOX_BUDGET_EXHAUSTED), ` +
+      `${atBudget.decreases} decreases`),
+    figure('budget', `${atLimit}: budget used (answered calls/s / budget)`,
+      round(okAt / (atBudget.seconds * atBudget.budget), 3), '×', { min: T.usedAtBudget },
+      `${okAt} answered in ${round(atBudget.seconds, 1)} s; ${atBudget.claims} budget writes (failed ones included)`),
+    figure('budget', `${atSixty}: 429s / calls after the first ${T.aimdWarmupSeconds} s`,
+      round(lateThrottled / Math.max(1, sent(late)), 4), '×', { max: T.aimdThrottledShare },
+      `${what(aimd)}; ${lateThrottled} of ${sent(late)} calls; ${aimd.decreases} decreases in ${round(aimd.seconds, 1)} s`),
+    figure('budget', `${atSixty}: Knox's limit used after the first ${T.aimdWarmupSeconds} s`,
+      round(count(late, 'ok') / (lateSeconds * aimd.knoxLimit), 3), '×', { min: T.aimdUsedOfLimit },
+      `${count(late, 'ok')} answered in ${round(lateSeconds, 1)} s against ${aimd.knoxLimit}/s; ` +
+      `429s in the first ${T.aimdWarmupSeconds} s: ${count(aimd.calls, 'throttled') - lateThrottled}`),
     figure('budget', 'shared budget: added latency per Knox call (median, local dynalite)', latency.addedMs, 'ms', undefined,
-      `median ${latency.sharedMs} ms with the DynamoDB budget, ${latency.localMs} ms with the in-process bucket; ${latency.writesPerCall} budget writes per call`),
+      `median ${latency.sharedMs} ms with the DynamoDB budget, ${latency.localMs} ms with the in-process bucket; ` +
+      `${latency.writesPerCall} budget writes per call`),
   ];
 }
