@@ -1,13 +1,13 @@
 /**
- * How the bench starts the local stack: quiet, on free ports, in a fresh DATA_DIR, at a TIME_SCALE, with the Knox
- * client's rate limit scaled by the same factor.
+ * How the bench starts the local stack: quiet, on free ports, in a fresh DATA_DIR, at a TIME_SCALE, with the shared
+ * Knox budget scaled by the same factor.
  *
- * Why the rate limit: TIME_SCALE compresses every wait of the schedule (an hour of polling becomes 36 ms at 1e-5), but
- * the client's token bucket (KNOX_REQUESTS_PER_SECOND, 10/s) paces in real time, and all the local "Lambdas" share one
- * client in one process. Left as is, it stretches compressed polls back to 100 ms each (a 14-day wait then makes a
- * third of its polls) and caps local throughput at 10 onboardings/s whatever the orchestration costs. Scaling it by
- * 1/TIME_SCALE keeps the ratio of calls to schedule that AWS would see; at TIME_SCALE 1 the throughput run lifts it
- * explicitly (in AWS each concurrent Lambda container has its own bucket).
+ * Why the budget: TIME_SCALE compresses every wait of the schedule (an hour of polling becomes 36 ms at 1e-5), but
+ * the shared Knox budget (KNOX_REQUESTS_PER_SECOND, 10/s for the whole system) paces in real time. Left as is, it
+ * stretches compressed polls back to 100 ms each (a 14-day wait then makes a third of its polls) and caps local
+ * throughput at 10 onboardings/s whatever the orchestration costs. Scaling it by 1/TIME_SCALE keeps the ratio of calls
+ * to schedule that AWS would see; at TIME_SCALE 1 the throughput run lifts it explicitly (the budget stays in the
+ * path: every Knox call still claims its slot from the DynamoDB item).
  */
 import { rmSync } from 'node:fs';
 import { ENV, DEFAULTS } from '../lib/domain/workflow';
@@ -16,10 +16,10 @@ import { ensureTemplate } from '../local/synth';
 import { readTemplate, resolveModel } from '../local/template';
 import { tempDataDir } from '../local/testing';
 
-/** The client-side Knox rate limit of throughput runs: high enough never to be the bottleneck. */
+/** The Knox budget of throughput runs: high enough never to be the bottleneck. */
 export const LIFTED_KNOX_RATE = 1_000_000;
 
-/** The rate limit the synthesized functions get (their KNOX_REQUESTS_PER_SECOND). */
+/** The Knox budget the synthesized functions get (their KNOX_REQUESTS_PER_SECOND). */
 export async function deployedKnoxRate(): Promise<number> {
   const model = resolveModel(readTemplate(await ensureTemplate()));
   const values = model.functions.map((f) => Number(f.environment[ENV.knoxRequestsPerSecond])).filter((v) => v > 0);
@@ -28,7 +28,7 @@ export async function deployedKnoxRate(): Promise<number> {
 
 export interface BenchStackOptions {
   timeScale: number;
-  /** Knox requests per second of the (shared) client; default: the deployed rate / timeScale. */
+  /** The shared Knox budget (requests per second); default: the deployed budget / timeScale. */
   knoxRequestsPerSecond?: number;
 }
 

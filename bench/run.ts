@@ -8,11 +8,13 @@
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
- *   6. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
+ *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
+ *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, batch),
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
- * BENCH_CONCURRENCY (50), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
+ * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
+ * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
  * batch's Knox budget), BENCH_BATCH_TIME_SCALE (1/100).
  */
 import '../local/polyfills';
@@ -21,6 +23,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureTemplate, PROJECT_DIR } from '../local/synth';
 import { measureBatch } from './batch';
+import { measureBudget, type BudgetRun } from './budget';
 import { deployedKnoxRate } from './local-stack';
 import { measureBundles } from './bundles';
 import { measureConsole } from './console';
@@ -28,7 +31,7 @@ import { renderTable, verdict, type Figure } from './figures';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'batch'] as const;
+const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'budget', 'batch'] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -89,6 +92,18 @@ async function main(): Promise<void> {
     raw['console'] = m.raw;
   }
 
+  if (parts.includes('budget')) {
+    const m = await measureBudget({
+      budget: numberFromEnv('BENCH_BUDGET', 50),
+      instances: Math.round(numberFromEnv('BENCH_BUDGET_INSTANCES', 8)),
+      calls: Math.round(numberFromEnv('BENCH_BUDGET_CALLS', 1000)),
+      aimdSeconds: numberFromEnv('BENCH_AIMD_SECONDS', 40),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['budget'] = { atBudget: summarizeRun(m.atBudget), aimd: summarizeRun(m.aimd), latency: m.latency };
+  }
+
   if (parts.includes('batch')) {
     const m = await measureBatch({
       items: Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)),
@@ -119,6 +134,18 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTable(figures));
   console.log(`\n${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ${results.durationSeconds} s; raw measurements in bench/results.json`);
+}
+
+/** A budget run without its per-call list, but with answered and refused calls per second (the AIMD's shape). */
+function summarizeRun(run: BudgetRun): Record<string, unknown> {
+  const perSecond: Record<string, number>[] = [];
+  for (const call of run.calls) {
+    const second = Math.floor(call.at / 1000);
+    perSecond[second] ??= {};
+    perSecond[second]![call.outcome] = (perSecond[second]![call.outcome] ?? 0) + 1;
+  }
+  const { calls: _calls, ...rest } = run;
+  return { ...rest, perSecond: Array.from(perSecond, (s) => s ?? {}) };
 }
 
 await main();

@@ -14,6 +14,7 @@ import {
   simCustomerInputSchema,
   type SimCustomer,
 } from './model';
+import { rateLimitSchema } from './rate-limit';
 import type { SimState } from './state';
 import { buildCustomer } from './store';
 
@@ -148,6 +149,17 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
     }
     case 'DELETE /chaos':
       state.faults.clearChaos();
+      return ok();
+    case 'POST /rate-limit': {
+      const r = read(rateLimitSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.rateLimit.set(r.data, performance.now());
+      return ok(state.rateLimit.describe());
+    }
+    case 'GET /rate-limit':
+      return ok(state.rateLimit.describe());
+    case 'DELETE /rate-limit':
+      state.rateLimit.clear();
       return ok();
     case 'POST /clients/authorization': {
       // Revoke or restore a client's MSP rights: a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL.

@@ -14,6 +14,7 @@ import {
   type SimCustomer,
   type SimCustomerInput,
 } from './model';
+import type { RateLimitInput } from './rate-limit';
 
 export class KnoxSimControlError extends Error {
   override readonly name = 'KnoxSimControlError';
@@ -121,6 +122,15 @@ export class KnoxSimControl {
 
   async clearChaos(): Promise<void> {
     await this.call('DELETE', '/chaos', anything);
+  }
+
+  /** Knox's own rate limit: MSP calls beyond `requestsPerSecond` (bucket of `burst`) answer 429. */
+  async rateLimit(spec: RateLimitInput): Promise<void> {
+    await this.call('POST', '/rate-limit', anything, spec);
+  }
+
+  async clearRateLimit(): Promise<void> {
+    await this.call('DELETE', '/rate-limit', anything);
   }
 
   /** Expires every issued token: the next MSP call with one answers 401 ACCESS_TOKEN_EXPIRED. */

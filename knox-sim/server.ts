@@ -18,6 +18,7 @@ import {
   SIM_OTHER_MSP,
   SIM_OUR_MSP,
   SIM_OUR_REGION,
+  TOKEN_PATH,
 } from './world';
 
 export { SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS } from './world';
@@ -119,7 +120,9 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handleKnox(req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string, startedAt: Date) {
     const method = req.method ?? 'GET';
     const path = url.pathname + url.search;
-    const fault = state.faults.pick(method, path);
+    // Knox's own limit (when set) refuses what exceeds it before anything else; token requests are not counted.
+    const limited = !path.startsWith(TOKEN_PATH) && !state.rateLimit.admit(performance.now());
+    const fault = limited ? undefined : state.faults.pick(method, path);
     const record = (status: number, answer?: SimAnswer) =>
       state.log.record({
         method,
@@ -137,7 +140,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
       req.socket.destroy();
       return;
     }
-    let answer = fault ? faultAnswer(fault) : undefined;
+    let answer = limited ? knoxError('TOO_MANY_REQUESTS', { 'retry-after': '1' }) : fault ? faultAnswer(fault) : undefined;
     if (answer === undefined) {
       state.settle(startedAt);
       answer = answerKnox(state, { method, url, headers: req.headers, bodyText }, startedAt);

@@ -6,6 +6,7 @@ import { FaultBoard } from './faults';
 import { loadFixtures } from './fixtures';
 import { settle } from './lifecycle';
 import type { AutoSpec } from './model';
+import { SimRateLimit } from './rate-limit';
 import { RequestLog } from './request-log';
 import { CustomerStore } from './store';
 
@@ -19,6 +20,7 @@ export class SimState {
   readonly store = new CustomerStore();
   readonly faults = new FaultBoard();
   readonly log = new RequestLog();
+  readonly rateLimit = new SimRateLimit();
   readonly tokens: TokenIssuer;
   auto: AutoSpec = {};
 
@@ -27,13 +29,14 @@ export class SimState {
     this.reset();
   }
 
-  /** A fresh store (with the fixtures unless turned off), and no log, faults, chaos, tokens or automatic answers. */
+  /** A fresh store (with the fixtures unless turned off), and no log, faults, chaos, rate limit, tokens or automatic answers. */
   reset(fixtures = this.options.fixtures): void {
     this.store.clear();
     if (fixtures) loadFixtures(this.store);
     this.log.clear();
     this.faults.clearRules();
     this.faults.clearChaos();
+    this.rateLimit.clear();
     this.tokens.clear();
     this.auto = {};
   }

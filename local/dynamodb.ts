@@ -1,12 +1,15 @@
 /**
- * The local DynamoDB: an embedded dynalite (the real wire protocol) keeping its LevelDB files under DATA_DIR, so that
- * records survive a restart, and the table created from the template's definition (GSI included) when missing.
+ * The local DynamoDB: dynalite (the real wire protocol) in a child process of its own (local/dynalite-process.mjs),
+ * keeping its LevelDB files under DATA_DIR, so that records survive a restart, and the table created from the
+ * template's definition (GSI included) when missing. A process of its own puts dynalite's CPU (about a fifth of an
+ * onboarding's, LevelDB and request parsing) on the second core: in the handlers' process it capped the local stack
+ * at 29-39 onboardings/s on one busy core.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import dynalite from 'dynalite';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -32,20 +35,30 @@ export function dynamoPath(dataDir: string): string {
   return join(dataDir, 'dynamodb');
 }
 
-/** Starts dynalite on 127.0.0.1 (`port` 0 picks a free one), data kept under `dataDir`. */
+const CHILD_SCRIPT = fileURLToPath(new URL('./dynalite-process.mjs', import.meta.url));
+/** How long stop() lets the child close LevelDB before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
+type ChildMessage = { type: 'listening'; port: number } | { type: 'error'; message: string };
+
+/** Starts dynalite on 127.0.0.1 in a child process (`port` 0 picks a free one), data kept under `dataDir`. */
 export async function startDynamo(options: { dataDir: string; port?: number }): Promise<RunningDynamo> {
   const path = dynamoPath(options.dataDir);
   mkdirSync(path, { recursive: true });
-  // Table changes are immediate: the local stack creates its table at start and uses it at once.
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  // No loader flags for a plain .mjs script: the parent's (tsx, vitest) would only slow its start.
+  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, port: options.port ?? 0 })], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const { port } = server.address() as AddressInfo;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: ChildMessage) => {
+      if (message.type === 'listening') resolve(message.port);
+      else reject(new Error(`dynalite could not start: ${message.message}`));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code} before it listened`)));
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
   return {
@@ -55,13 +68,19 @@ export async function startDynamo(options: { dataDir: string; port?: number }): 
     client,
     stop: async () => {
       client.destroy();
-      // close() waits for in-flight requests, then closes LevelDB (which releases its lock for the next start).
-      await new Promise<void>((resolve, reject) => {
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections?.();
-      });
+      await stopChild(child, exited);
     },
   };
+}
+
+/** Asks the child to close (in-flight requests finish, LevelDB releases its lock), killing it if it hangs. */
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.connected) child.send({ type: 'stop' });
+  else child.kill();
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A DynamoDB client for the local endpoint with dummy credentials. */

@@ -2,13 +2,14 @@
  * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Environment (product.md "The local stack"):
  * PORT, KNOX_BASE_URL, KNOX_CLIENT_ID / KNOX_CLIENT_SECRET, TIME_SCALE, DATA_DIR; plus KNOX_SIM_AUTO_APPROVE_MS
  * (built-in simulator only: customers approve link and accept delink requests after this long, default 5000;
- * `off` leaves them unanswered until a control call).
+ * `off` leaves them unanswered until a control call) and KNOX_REQUESTS_PER_SECOND (the shared Knox budget, default
+ * the template's knoxRequestsPerSecond).
  */
 import { relative } from 'node:path';
 import * as z from 'zod';
 import { KnoxSimControl } from '../knox-sim/control';
 import { FIXTURES } from '../knox-sim/fixtures';
-import { DEFAULTS, STATES } from '../lib/domain/workflow';
+import { DEFAULTS, ENV, STATES } from '../lib/domain/workflow';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { startLocalStack, type LocalStack } from './stack';
 import { templatePath } from './synth';
@@ -22,6 +23,7 @@ const envSchema = z
     TIME_SCALE: z.coerce.number().positive().default(1),
     DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
     KNOX_SIM_AUTO_APPROVE_MS: z.union([z.literal('off'), z.coerce.number().int().min(0)]).default(5000),
+    [ENV.knoxRequestsPerSecond]: z.coerce.number().positive().optional(),
   })
   .refine((e) => (e.KNOX_CLIENT_ID === undefined) === (e.KNOX_CLIENT_SECRET === undefined), {
     message: 'set both KNOX_CLIENT_ID and KNOX_CLIENT_SECRET, or neither',
@@ -84,6 +86,8 @@ async function main(): Promise<void> {
     timeScale: env.TIME_SCALE,
     ...(env.KNOX_BASE_URL ? { knoxBaseUrl: env.KNOX_BASE_URL } : {}),
     ...(env.KNOX_CLIENT_ID && env.KNOX_CLIENT_SECRET ? { knoxCredentials: { clientId: env.KNOX_CLIENT_ID, clientSecret: env.KNOX_CLIENT_SECRET } } : {}),
+    // The shared Knox budget of every local "Lambda" (the template's knoxRequestsPerSecond unless set).
+    ...(env[ENV.knoxRequestsPerSecond] !== undefined ? { env: { [ENV.knoxRequestsPerSecond]: String(env[ENV.knoxRequestsPerSecond]) } } : {}),
   });
   let autoApproveMs: number | undefined;
   if (stack.simulator && env.KNOX_SIM_AUTO_APPROVE_MS !== 'off') {

@@ -21,6 +21,7 @@ import {
   TABLE,
   WORKFLOW_FAILED_ERROR,
 } from '../lib/domain/workflow';
+import { BUDGET_METRICS } from '../lib/infra/budget-monitoring';
 import { computePollMaxAttempts, INFRA_DEFAULTS, parseConfig, type StackConfig } from '../lib/infra/config';
 import {
   batchWorkflowLogicalId,
@@ -689,6 +690,27 @@ describe('monitoring', () => {
     expect(body).toContain('Knox errors by code');
     expect(body).toContain('KnoxErrors');
     for (const kind of ['Onboarding', 'Offboarding', 'Change']) expect(body).toContain(`${kind} executions`);
+  });
+
+  it('counts the shared Knox budget from every Knox step log group, graphs it, and lets each step write its item', () => {
+    const filters = resources('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    for (const handler of KNOX_STEP_HANDLERS) {
+      const logGroup = resource(functionId(handler)).Properties.LoggingConfig.LogGroup;
+      const mine = filters.filter((f) => JSON.stringify(f.LogGroupName).includes(logGroup.Ref));
+      const names = mine.map((f) => f.MetricTransformations[0].MetricName);
+      for (const metric of Object.values(BUDGET_METRICS)) expect(names, `${handler} ${metric}`).toContain(metric);
+      const used = mine.find((f) => f.MetricTransformations[0].MetricName === BUDGET_METRICS.used);
+      expect(used?.FilterPattern).toBe('{ $.budgetEvent = "claim" }');
+      expect(used?.MetricTransformations[0].MetricValue).toBe('$.budgetTokens');
+      // The budget item is in the records table: the grant the step already has covers its GetItem and UpdateItem.
+      const table = statementsOfRole(roleOfFunction(handler)).filter((st) => JSON.stringify(st.Resource).includes(tableLogicalId(cfn)));
+      for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem']) expect(actionsOf(table).has(action)).toBe(true);
+    }
+    const [[, dashboard]] = resources('AWS::CloudWatch::Dashboard') as [[string, Json]];
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    expect(body).toContain('Knox budget (requests/s)');
+    expect(body).toContain('Knox 429s and waits for the budget');
+    expect(body).toContain(BUDGET_METRICS.throttled);
   });
 
   it('sends FAILED, TIMED_OUT and ABORTED executions of our machines to execution-events', () => {

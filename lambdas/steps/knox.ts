@@ -1,6 +1,9 @@
 /**
  * The Knox client of this container: created on first use, kept while the container lives, so that its access token
- * and rate limiter serve every warm invocation.
+ * serves every warm invocation. Its requests draw from the Knox budget shared by every instance of every function
+ * (lib/budget): one item in the records table (KNOX_BUDGET_KEY), which the Knox functions may already read and write
+ * (so no grant of its own), changed by conditional writes only. Each budget event is one log line that the stack's
+ * metric filters count (budget used against configured, waits, decreases after a 429).
  *
  * Credentials come from Secrets Manager through Powertools parameters (cached 300 s, so a rotated secret is picked up
  * within five minutes, and a refused token refetches at most that often). Neither the secret nor the token is logged
@@ -9,9 +12,13 @@
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
+import { BUDGET_LOG_MESSAGE, DynamoBudgetStore, SharedBudget, budgetLogFields, budgetSettings } from '../../lib/budget';
+import { KNOX_BUDGET_KEY, TABLE } from '../../lib/domain/workflow';
 import { createKnoxClient } from '../../lib/knox/client';
 import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
 import { knoxConfig } from '../commons/config';
+import { logger } from '../commons/powertools';
+import { db, tableName } from '../store/client';
 
 const SECRET_MAX_AGE_SECONDS = 300;
 
@@ -42,10 +49,23 @@ export function knoxClient(): KnoxClient {
       baseUrl: config.baseUrl,
       credentials: () => loadKnoxCredentials(config.secretArn),
       timeoutMs: config.timeoutMs,
-      requestsPerSecond: config.requestsPerSecond,
+      limiter: knoxBudget(config.requestsPerSecond),
     });
   }
   return client;
+}
+
+/** The shared budget of `requestsPerSecond` (KNOX_REQUESTS_PER_SECOND, the CDK context knoxRequestsPerSecond). */
+export function knoxBudget(requestsPerSecond: number): SharedBudget {
+  return new SharedBudget({
+    store: new DynamoBudgetStore({ client: db(), tableName: tableName(), key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY } }),
+    settings: budgetSettings(requestsPerSecond),
+    onEvent: (event) => {
+      // Exhaustion and decreases are news; a claim is the unit the usage metrics count.
+      if (event.type === 'claim') logger.info(BUDGET_LOG_MESSAGE, budgetLogFields(event));
+      else logger.warn(BUDGET_LOG_MESSAGE, budgetLogFields(event));
+    },
+  });
 }
 
 /** Tests: forget the client (and its token) and the cached secret, so the next call reads the environment again. */

@@ -118,6 +118,9 @@ export const KNOX_ERRORS = [
   // --- Answers we name ourselves ------------------------------------------------------------------------------------
   row('REQUEST_TIMEOUT', '0', 0, 'retry', 'ours', 'Knox did not answer before the client timeout.'),
   row('CONNECTION_FAILED', '0', 0, 'retry', 'ours', 'The connection to Knox failed or was dropped.'),
+  row('KNOX_BUDGET_EXHAUSTED', '0', 0, 'retry', 'ours',
+    'The shared Knox request budget had no slot free within the wait allowed; Knox was not called.',
+    'Steady exhaustion means more work than knoxRequestsPerSecond allows: spread the load or raise the budget.'),
   row('UNEXPECTED_RESPONSE', '0', 0, 'retry', 'ours',
     'Knox answered with a body that is neither the expected result nor its error object.'),
   row('UNKNOWN_CODE', '0', 0, 'operator', 'ours', 'Knox answered with an error code this workflow does not know.',

@@ -108,6 +108,12 @@ export const TABLE = {
 /** Record ids: a short kind prefix and 16 hex characters. */
 export const ID_PREFIX: Record<RecordKind, string> = { onboarding: 'onb', offboarding: 'off', change: 'chg' };
 
+/**
+ * The item of the Knox request budget shared by every Lambda (lib/budget). It has no `kindStatus`, so it never shows
+ * in the by-status index that lists records.
+ */
+export const KNOX_BUDGET_KEY = 'budget#knox';
+
 /** The lock item that keeps one open workflow per customer. */
 export function customerLockKey(customerKey: string): string {
   return `lock#customer#${customerKey}`;

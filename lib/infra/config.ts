@@ -5,6 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
+import { BUDGET_DEFAULTS } from '../budget/settings';
 import { DEFAULTS } from '../domain/workflow';
 
 /** Settings that only the infrastructure knows about (the workflow's own live in DEFAULTS). */
@@ -32,6 +33,7 @@ export const stackConfigSchema = z
   .object({
     knoxBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).default(DEFAULTS.knoxBaseUrl),
     knoxTimeoutMs: int(1_000, 60_000).default(DEFAULTS.knoxTimeoutMs),
+    // The budget of the whole system (every function, every instance), not of one Lambda: see lib/budget.
     knoxRequestsPerSecond: z.coerce.number().positive().max(1_000).default(DEFAULTS.knoxRequestsPerSecond),
     pollFirstSeconds: int(1, 86_400).default(DEFAULTS.pollFirstSeconds),
     pollMaxSeconds: int(1, 7 * 86_400).default(DEFAULTS.pollMaxSeconds),
@@ -96,9 +98,10 @@ export function executionTimeoutSeconds(config: Pick<StackConfig, 'waitDeadlineS
 }
 
 /**
- * Timeout of a Knox step Lambda: a token call and the Knox call may each take the whole Knox timeout, and a 429 may
- * sleep up to 5 s before the step throws Knox.Retry; 30 s with the default 10 s Knox timeout.
+ * Timeout of a Knox step Lambda: a token call and the Knox call may each wait for the shared budget (at most
+ * maxWaitMs) and take the whole Knox timeout, and a 429 may sleep up to 5 s before the step throws Knox.Retry;
+ * 40 s with the default 10 s Knox timeout and 5 s budget wait.
  */
 export function stepTimeoutSeconds(config: Pick<StackConfig, 'knoxTimeoutMs'>): number {
-  return Math.max(30, Math.ceil((2 * config.knoxTimeoutMs) / 1000) + 10);
+  return Math.max(30, Math.ceil((2 * (config.knoxTimeoutMs + BUDGET_DEFAULTS.maxWaitMs)) / 1000) + 10);
 }

@@ -1,7 +1,7 @@
 /**
  * What tells the operator something needs them: an encrypted SNS topic (optionally mailed), alarms on failed and
  * timed-out executions, throttled functions, Knox operator errors (our own set-up is wrong) and undelivered
- * execution events; a dashboard; and the EventBridge rule that lets execution-events close records whose execution
+ * execution events; a dashboard (with the shared Knox budget: budget-monitoring.ts); and the EventBridge rule that lets execution-events close records whose execution
  * ended without reaching its record step.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
@@ -21,6 +21,7 @@ import { Construct } from 'constructs';
 import type { RecordKind } from '../domain/api-schemas';
 import type { Disposition } from '../domain/dispositions';
 import { OTHER_FUNCTIONS } from '../domain/workflow';
+import { knoxBudgetWidgets } from './budget-monitoring';
 import type { StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
 import { pascal } from './names';
@@ -169,6 +170,7 @@ export class Monitoring extends Construct {
       'An execution end could not be recorded: a record may be left open. Read the queue, then fix the record.');
 
     this.dashboard = this.buildDashboard(props.stateMachines, props.workflowLogGroups, allFunctions, operatorErrors);
+    this.dashboard.addWidgets(...knoxBudgetWidgets(METRIC_NAMESPACE, props.knoxFunctions));
   }
 
   private alarmTopic(config: StackConfig): sns.Topic {

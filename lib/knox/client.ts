@@ -1,7 +1,8 @@
 /**
- * The Knox MSP Portal API client (../shared/knox-msp-api.md): OAuth client credentials with one cached token, a
- * client-side rate limit, a timeout on every request, and every answer validated. Each call returns validated data
- * or throws a KnoxError whose disposition tells the workflow what to do; nothing else escapes.
+ * The Knox MSP Portal API client (../shared/knox-msp-api.md): OAuth client credentials with one cached token, a rate
+ * limit (a RateLimiter: the shared budget in the Lambdas), a timeout on every request, and every answer validated.
+ * Each call returns validated data or throws a KnoxError whose disposition tells the workflow what to do; nothing
+ * else escapes.
  *
  * The client does not retry 5xx or 429 answers: the state machine does, from the dispositions. Its one repetition is
  * a call refused with 401 after the token has been refreshed.
@@ -57,7 +58,7 @@ export class HttpKnoxClient implements KnoxClient {
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs ?? DEFAULTS.knoxTimeoutMs,
       fetch: config.fetch ?? ((input, init) => fetch(input, init)),
-      limiter: new TokenBucket(config.requestsPerSecond ?? DEFAULTS.knoxRequestsPerSecond, undefined, clock),
+      limiter: config.limiter ?? new TokenBucket(config.requestsPerSecond ?? DEFAULTS.knoxRequestsPerSecond, undefined, clock),
     });
     this.tokens = new TokenCache(async () => {
       const credentials = await this.loadCredentials();

@@ -1,12 +1,25 @@
 /**
- * Client-side rate limiting: a token bucket shared by every request of one Knox client.
+ * Client-side rate limiting. The Knox client depends on the RateLimiter contract only: the Lambdas wire the budget
+ * shared by every instance (lib/budget, kept in DynamoDB); TokenBucket below is the in-process one (one client's
+ * requests only), for tests, benches and tools that run alone.
  *
  * Knox answers 429 past its (unpublished) limit; sibling Knox APIs document 10 requests/second per token, so the
- * client paces itself below that instead of collecting 429s. Callers wait for a slot, they never fail for lack of one.
+ * client paces itself below that instead of collecting 429s.
  */
 import { systemClock, type Clock } from './clock';
 
-export class TokenBucket {
+export interface RateLimiter {
+  /**
+   * Takes one slot for a Knox request, waiting for it if need be; resolves with the milliseconds waited. A limiter
+   * whose wait is bounded throws a KnoxError (disposition `retry`, KNOX_BUDGET_EXHAUSTED) when no slot comes in time.
+   */
+  take(): Promise<number>;
+  /** Knox answered 429 all the same: an adaptive limiter shrinks its rate. Never throws. */
+  throttled?(): Promise<void>;
+}
+
+/** An in-process token bucket: callers wait for a slot, they never fail for lack of one. */
+export class TokenBucket implements RateLimiter {
   private tokens: number;
   private last: number;
 

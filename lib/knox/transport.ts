@@ -1,12 +1,12 @@
 /**
- * One HTTP exchange with Knox: paced by the client's rate limiter, bounded by a timeout, and with every transport
- * failure turned into a KnoxError. The answer is returned raw (status, headers, body text) for parseKnoxAnswer.
+ * One HTTP exchange with Knox: paced by the client's rate limiter (told about every 429, so that a shared budget can
+ * shrink), bounded by a timeout, and with every transport failure turned into a KnoxError. The answer is returned raw (status, headers, body text) for parseKnoxAnswer.
  *
  * Error messages name the method and the path only: never the query, the headers (bearer token) or the body
  * (client secret).
  */
 import { KnoxError, type KnoxHttpAnswer } from '../domain/knox-answer';
-import type { TokenBucket } from './rate-limiter';
+import type { RateLimiter } from './rate-limiter';
 
 export interface KnoxRequest {
   method: 'GET' | 'POST' | 'PUT';
@@ -21,7 +21,7 @@ export interface TransportOptions {
   baseUrl: string;
   timeoutMs: number;
   fetch: typeof fetch;
-  limiter: TokenBucket;
+  limiter: RateLimiter;
 }
 
 /** `https://host/` and `https://host` alike: the paths we add always start with '/'. */
@@ -61,6 +61,7 @@ export class KnoxTransport {
       });
       // The body is read under the same timeout: a server that sends headers and then stalls is a timeout too.
       const bodyText = await response.text();
+      if (response.status === 429) await this.options.limiter.throttled?.();
       return { status: response.status, headers: response.headers, bodyText };
     } catch (error) {
       if (error instanceof KnoxError) throw error;

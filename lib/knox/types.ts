@@ -10,6 +10,7 @@ import type {
   NewCustomer,
   UpdateRequest,
 } from '../domain/knox-schemas';
+import type { RateLimiter } from './rate-limiter';
 
 export interface KnoxCredentials {
   clientId: string;
@@ -23,8 +24,10 @@ export interface KnoxClientConfig {
   credentials: () => Promise<KnoxCredentials>;
   /** Per-request timeout (AbortSignal), default 10 s. */
   timeoutMs?: number;
-  /** Client-side rate limit (requests per second per client), default 10. */
+  /** In-process rate limit (requests per second of this client alone), default 10; ignored when `limiter` is given. */
   requestsPerSecond?: number;
+  /** What paces every request (token calls included), e.g. the shared Knox budget; default a TokenBucket. */
+  limiter?: RateLimiter;
   /** For tests and benches: replace the global fetch. */
   fetch?: typeof fetch;
 }

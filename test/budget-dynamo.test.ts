@@ -1,0 +1,154 @@
+/**
+ * The shared Knox budget in DynamoDB, against dynalite over the wire: the store's conditional writes, the race of two
+ * instances writing the item at once (forced with a gate, not found by chance), and the steps' wiring of the budget
+ * into the records table.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoBudgetStore, SharedBudget, budgetSettings, type BudgetItem, type BudgetStore } from '../lib/budget';
+import { ENV, KNOX_BUDGET_KEY, TABLE } from '../lib/domain/workflow';
+import { knoxBudget } from '../lambdas/steps/knox';
+import { logger } from '../lambdas/commons/powertools';
+import { resetStoreClient } from '../lambdas/store';
+import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
+
+let dynamo: LocalDynamo;
+let documents: DynamoDBDocumentClient;
+let tableName: string;
+
+beforeAll(async () => {
+  logger.setLogLevel('SILENT');
+  dynamo = await startLocalDynamo();
+  documents = DynamoDBDocumentClient.from(new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  }));
+});
+
+afterAll(async () => {
+  documents.destroy();
+  await dynamo.stop();
+});
+
+beforeEach(async () => {
+  tableName = await dynamo.newTable();
+});
+
+function store(): DynamoBudgetStore {
+  return new DynamoBudgetStore({ client: documents, tableName, key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY } });
+}
+
+/** A clock that stands still: every claim in a test happens at the same instant, so `tat` is exact. */
+const NOW = 1_700_000_000_000;
+const stillClock = { now: () => NOW, sleep: async () => undefined };
+
+describe('DynamoBudgetStore', () => {
+  it('starts the schedule when idle, advances it while busy within maxTat, and refuses beyond', async () => {
+    const s = store();
+    expect(await s.read()).toBeUndefined();
+    expect(await s.restart(100, NOW)).toEqual({ tat: NOW + 100 });
+    // Busy now: a restart at the same instant loses, an advance wins.
+    expect(await s.restart(100, NOW)).toBeUndefined();
+    expect(await s.advance(100, NOW, NOW + 500)).toEqual({ tat: NOW + 200 });
+    expect(await s.advance(100, NOW, NOW + 150)).toBeUndefined();
+    expect(await s.read()).toEqual({ tat: NOW + 200 });
+    // Idle again later: the schedule restarts from the new now.
+    expect(await s.restart(100, NOW + 1_000)).toEqual({ tat: NOW + 1_100 });
+  });
+
+  it('records a decrease once per cooldown and answers it with every write', async () => {
+    const s = store();
+    await s.restart(100, NOW);
+    expect(await s.decrease(7, NOW, 1_000)).toEqual({ tat: NOW + 100, floorRate: 7, decreasedAt: NOW });
+    expect(await s.decrease(4.9, NOW + 999, 1_000)).toBeUndefined();
+    expect(await s.advance(100, NOW, NOW + 500)).toEqual({ tat: NOW + 200, floorRate: 7, decreasedAt: NOW });
+    expect(await s.decrease(4.9, NOW + 1_000, 1_000)).toMatchObject({ floorRate: 4.9, decreasedAt: NOW + 1_000 });
+  });
+});
+
+/** The store with every call written down, and restarts held at a gate until the test opens it. */
+class GatedStore implements BudgetStore {
+  readonly calls: string[] = [];
+  private gate: Promise<void> | undefined;
+  private arrivedResolve: (() => void) | undefined;
+  readonly arrived: Promise<void>;
+
+  constructor(
+    private readonly name: string,
+    private readonly inner: BudgetStore,
+    gate: Promise<void>,
+  ) {
+    this.gate = gate;
+    this.arrived = new Promise((resolve) => (this.arrivedResolve = resolve));
+  }
+
+  private async log<T extends BudgetItem | undefined>(op: string, result: Promise<T>): Promise<T> {
+    const value = await result;
+    this.calls.push(`${this.name} ${op} ${value === undefined ? 'refused' : 'ok'}`);
+    return value;
+  }
+
+  read() {
+    return this.log('read', this.inner.read());
+  }
+
+  advance(costMs: number, now: number, maxTat: number) {
+    return this.log('advance', this.inner.advance(costMs, now, maxTat));
+  }
+
+  async restart(costMs: number, now: number) {
+    const gate = this.gate;
+    this.gate = undefined;
+    if (gate) {
+      this.arrivedResolve?.();
+      await gate;
+    }
+    return this.log('restart', this.inner.restart(costMs, now));
+  }
+
+  decrease(floorRate: number, now: number, cooldownMs: number) {
+    return this.log('decrease', this.inner.decrease(floorRate, now, cooldownMs));
+  }
+}
+
+describe('two instances writing the budget at once', () => {
+  it('the one whose conditional write fails re-reads the item and takes the next slot: both go, none twice', async () => {
+    const settings = budgetSettings(10);
+    let openA!: () => void;
+    let openB!: () => void;
+    const a = new GatedStore('A', store(), new Promise((resolve) => (openA = resolve)));
+    const b = new GatedStore('B', store(), new Promise((resolve) => (openB = resolve)));
+    const budgetA = new SharedBudget({ store: a, settings, clock: stillClock });
+    const budgetB = new SharedBudget({ store: b, settings, clock: stillClock });
+
+    // Both see an idle budget and decide to restart the schedule; neither has written yet.
+    const takeA = budgetA.take();
+    const takeB = budgetB.take();
+    await Promise.all([a.arrived, b.arrived]);
+    // A writes first and wins; then B writes the same restart, which its condition refuses.
+    openA();
+    await takeA;
+    openB();
+    await takeB;
+
+    expect([...a.calls, ...b.calls]).toEqual(['A restart ok', 'B restart refused', 'B read ok', 'B advance ok']);
+    // Two slots of 100 ms each at 10/s, one after the other: A's restart and B's advance, not two restarts.
+    expect(await store().read()).toEqual({ tat: NOW + 200 });
+  });
+});
+
+describe('the steps’ budget', () => {
+  it('lives in the records table under KNOX_BUDGET_KEY, outside the index that lists records', async () => {
+    setAwsTestEnvironment(dynamo.endpoint);
+    process.env[ENV.tableName] = tableName;
+    resetStoreClient();
+    const budget = knoxBudget(50);
+    expect(await budget.take()).toBeGreaterThanOrEqual(0);
+    const items = await dynamo.items(tableName);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ [TABLE.partitionKey]: KNOX_BUDGET_KEY, tat: expect.any(Number) });
+    expect(items[0]).not.toHaveProperty(TABLE.byStatusPartitionKey);
+  });
+});
