@@ -8,14 +8,12 @@
  */
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod';
+import { credentialsSchema } from '../../lib/domain/knox-schemas';
 import { createKnoxClient } from '../../lib/knox/client';
 import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
 import { knoxConfig } from '../commons/config';
 
 const SECRET_MAX_AGE_SECONDS = 300;
-
-const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
 
 export class KnoxSecretError extends Error {
   override readonly name = 'KnoxSecretError';

@@ -131,6 +131,9 @@ export function checkManagementRules(
 
 // --- Authentication -------------------------------------------------------------------------------------------------
 
+/** The MSP client credentials, as the Knox secret holds them and the client needs them. */
+export const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+
 export const tokenAnswerSchema = z.object({
   access_token: z.string().min(1),
   token_type: z.string(),

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { DEFAULTS } from '../domain/workflow';
 import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
 import {
+  credentialsSchema,
   customerListSchema,
   customerSchema,
   type DelinkRequest,
@@ -20,6 +21,7 @@ import {
   type UpdateRequest,
 } from '../domain/knox-schemas';
 import { systemClock, type Clock } from './clock';
+import { FIND_DEFAULTS, readPageWithRetry } from './find-customer';
 import { TokenBucket } from './rate-limiter';
 import { TokenCache } from './token-cache';
 import { requestToken } from './token-endpoint';
@@ -29,12 +31,7 @@ import type { KnoxClient, KnoxClientConfig, KnoxCredentials, ListCustomersOption
 export const CUSTOMERS_PATH = '/msp/v1/managedCustomers';
 export const DEFAULT_PAGE_SIZE = 50;
 /** A page of a full listing that fails transiently is asked again in place, this many times in all. */
-export const LIST_PAGE_ATTEMPTS = 4;
-const LIST_PAGE_RETRY_MS = 100;
-const LIST_PAGE_MAX_WAIT_MS = 1_000;
-
-/** What the credentials source must hand over (it reads a secret: checked here, at the boundary). */
-const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+export const LIST_PAGE_ATTEMPTS = FIND_DEFAULTS.pageAttempts;
 
 type MspRequest = Omit<KnoxRequest, 'headers'>;
 
@@ -99,7 +96,8 @@ export class HttpKnoxClient implements KnoxClient {
       const page = await this.listPage({ pageNum, pageSize: size, sortOrder: 'ascending' });
       const total = Number(page.totalCount);
       // Bound the loop by the first total: a server that ignores pageNum or keeps growing the list cannot keep us here.
-      if (pageNum === 1) maxPages = Math.ceil(total / size);
+      // Pages hold what Knox serves, which may be fewer than asked: the bound counts in served pages.
+      if (pageNum === 1) maxPages = Math.ceil(total / Math.max(1, Math.min(size, page.customers.length)));
       const fresh = page.customers.filter((c) => !seen.has(c.customerId));
       for (const customer of fresh) {
         seen.add(customer.customerId);
@@ -115,16 +113,8 @@ export class HttpKnoxClient implements KnoxClient {
    * times, briefly): otherwise one failed page out of ten would throw the whole listing away, and under a flaky Knox
    * a long listing might never complete. Single calls are not retried here: that is the state machine's job.
    */
-  private async listPage(options: ListCustomersOptions): Promise<KnoxCustomerList> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.listCustomers(options);
-      } catch (error) {
-        if (!(error instanceof KnoxError) || error.disposition !== 'retry' || attempt >= LIST_PAGE_ATTEMPTS) throw error;
-        const waitMs = Math.min((error.retryAfterSeconds ?? 0) * 1000 || LIST_PAGE_RETRY_MS * attempt, LIST_PAGE_MAX_WAIT_MS);
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
-    }
+  private listPage(options: ListCustomersOptions): Promise<KnoxCustomerList> {
+    return readPageWithRetry(this, options, { attempts: LIST_PAGE_ATTEMPTS });
   }
 
   updateCustomer(customerId: string, body: UpdateRequest): Promise<KnoxCustomer> {

@@ -1,20 +1,12 @@
 /**
  * The OAuth 2.0 client-credentials exchange with Knox (`POST /ams/v1/oauth2/token`).
  */
-import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
 import { oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '../domain/knox-schemas';
 import type { KnoxCredentials } from './types';
 import type { KnoxTransport } from './transport';
 
 export const TOKEN_PATH = '/ams/v1/oauth2/token';
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The KnoxError for a refused token request. An OAuth error object on a 400 or 401 means our credentials or their
