@@ -10,7 +10,10 @@ import {
   autoSchema,
   chaosSchema,
   faultRuleSchema,
+  listChangeSchema,
+  pagingSchema,
   scriptSchema,
+  tokenRefusalSchema,
   simCustomerInputSchema,
   type SimCustomer,
 } from './model';
@@ -158,6 +161,25 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
     }
     case 'POST /tokens/expire':
       return ok({ expired: state.tokens.expireAll() });
+    case 'POST /tokens/revoke':
+      return ok({ revoked: state.tokens.revoke(now) });
+    case 'POST /tokens/refusal': {
+      const r = read(tokenRefusalSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.tokenRefusal = r.data.style;
+      return ok({ style: state.tokenRefusal });
+    }
+    case 'POST /paging': {
+      const r = read(pagingSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.paging = r.data;
+      return ok({ paging: state.paging });
+    }
+    case 'POST /list-changes': {
+      const r = read(listChangeSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      return ok({ armed: state.addListChange(r.data) });
+    }
     case 'POST /auto': {
       const r = read(autoSchema, req.bodyText);
       if ('answer' in r) return r.answer;

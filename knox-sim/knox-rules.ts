@@ -7,7 +7,7 @@ import type { KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { COUNTRY_CODES, FREE_MAIL_DOMAINS, REFUSED_SERVICE, emailDomain, type KnoxCustomer } from '../lib/domain/knox-schemas';
 import { jsonAnswer, knoxError, simOnlyError, type SimAnswer } from './answers';
 import { kmTenantDomain } from './lifecycle';
-import type { ServiceName, SimCustomer } from './model';
+import type { PagingSpec, ServiceName, SimCustomer } from './model';
 import {
   createBodySchema,
   delinkBodySchema,
@@ -31,6 +31,8 @@ export interface RuleContext {
   store: CustomerStore;
   caller: Caller;
   now: Date;
+  /** How the list pages (control surface); absent: every page as asked, by customerId. */
+  paging?: PagingSpec;
 }
 
 // --- Shared conditions --------------------------------------------------------------------------------------------
@@ -200,15 +202,25 @@ export function getCustomer(ctx: RuleContext, customerId: string): SimAnswer {
   return answer;
 }
 
-/** `GET /msp/v1/managedCustomers?pageNum&pageSize&sortOrder`: the caller's customers, `totalCount` as a string. */
+/**
+ * `GET /msp/v1/managedCustomers?pageNum&pageSize&sortOrder`: the caller's customers, `totalCount` as a string. The
+ * paging spec may cap the page size (pageNum then counts in served pages), sort by another key, answer 206 for all
+ * but the last page, and make totalCount lie.
+ */
 export function listCustomers(ctx: RuleContext, query: URLSearchParams): SimAnswer {
   const read = readBody(listQuerySchema, Object.fromEntries(query));
   if ('answer' in read) return read.answer;
-  const { pageNum, pageSize, sortOrder } = read.data;
-  const ours = ctx.store.all().filter((c) => isOurs(c, ctx.caller));
+  const { pageNum, sortOrder } = read.data;
+  const paging = ctx.paging ?? {};
+  const pageSize = Math.min(read.data.pageSize, paging.maxPageSize ?? read.data.pageSize);
+  const key = paging.sortBy ?? 'customerId';
+  const ours = ctx.store.all().filter((c) => isOurs(c, ctx.caller))
+    .sort((a, b) => a[key].localeCompare(b[key]) || a.customerId.localeCompare(b.customerId));
   if (sortOrder === 'descending') ours.reverse();
   const page = ours.slice((pageNum - 1) * pageSize, pageNum * pageSize);
-  return jsonAnswer(200, { totalCount: String(ours.length), customers: page.map(toKnoxCustomer) });
+  const totalCount = Math.max(0, ours.length + (paging.totalCountDelta ?? 0));
+  const status = paging.partialContent && pageNum * pageSize < ours.length ? 206 : 200;
+  return jsonAnswer(status, { totalCount: String(totalCount), customers: page.map(toKnoxCustomer) });
 }
 
 // --- update -------------------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ export function knoxClient(): KnoxClient {
       credentials: () => loadKnoxCredentials(config.secretArn),
       timeoutMs: config.timeoutMs,
       requestsPerSecond: config.requestsPerSecond,
+      ...(config.tokenLifetimeMinutes !== undefined ? { tokenLifetimeMinutes: config.tokenLifetimeMinutes } : {}),
     });
   }
   return client;

@@ -142,6 +142,13 @@ export const tokenAnswerSchema = z.object({
 });
 export type TokenAnswer = z.infer<typeof tokenAnswerSchema>;
 
+/**
+ * The token request's form field that asks for a token lifetime in minutes (assumed: the name Knox's cloud
+ * authentication uses; Samsung documents that up to 60 minutes may be asked, 10 being the default).
+ */
+export const TOKEN_LIFETIME_FIELD = 'validityForAccessTokenInMinutes';
+export const MAX_TOKEN_LIFETIME_MINUTES = 60;
+
 /** OAuth 2.0 error form for bad client credentials (assumed). */
 export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
 

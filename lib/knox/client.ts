@@ -4,15 +4,17 @@
  * or throws a KnoxError whose disposition tells the workflow what to do; nothing else escapes.
  *
  * The client does not retry 5xx or 429 answers: the state machine does, from the dispositions. Its one repetition is
- * a call refused with 401 after the token has been refreshed.
+ * a call whose token was refused (any 401; a 403 with a token code or 4030000), after one new token was fetched.
  */
 import * as z from 'zod';
 import { DEFAULTS } from '../domain/workflow';
-import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { specFor } from '../domain/knox-errors';
 import {
   credentialsSchema,
   customerListSchema,
   customerSchema,
+  knoxErrorBodySchema,
   type DelinkRequest,
   type KnoxCustomer,
   type KnoxCustomerList,
@@ -59,7 +61,7 @@ export class HttpKnoxClient implements KnoxClient {
     this.tokens = new TokenCache(async () => {
       const credentials = await this.loadCredentials();
       this.tokenRequestCount += 1;
-      return requestToken(this.transport, credentials);
+      return requestToken(this.transport, credentials, config.tokenLifetimeMinutes);
     }, () => clock.now());
   }
 
@@ -126,16 +128,17 @@ export class HttpKnoxClient implements KnoxClient {
   }
 
   /**
-   * One MSP call with the cached token. A 401 means the token died early (Knox restarted, clocks disagree): fetch a
-   * new one and repeat the call once. A second 401 is our set-up's problem, not something a retry fixes.
+   * One MSP call with the cached token. A refusal that may be about the token (`mayBeTokenRefusal`) means it died
+   * early (revoked, Knox restarted, clocks disagree): fetch one new token and repeat the call once. A refusal of the
+   * fresh token is our set-up's problem, not something a retry fixes.
    */
   private async call<S extends z.ZodType>(request: MspRequest, schema: S): Promise<z.infer<S>> {
     const first = await this.sendWithToken(request);
-    if (first.answer.status !== 401) return parseKnoxAnswer(first.answer, schema);
+    if (!mayBeTokenRefusal(first.answer)) return parseKnoxAnswer(first.answer, schema);
 
     this.tokens.invalidate(first.token);
     const second = await this.sendWithToken(request);
-    if (second.answer.status !== 401) return parseKnoxAnswer(second.answer, schema);
+    if (!mayBeTokenRefusal(second.answer)) return parseKnoxAnswer(second.answer, schema);
     throw refusedTokenError(second.answer);
   }
 
@@ -172,6 +175,23 @@ function customerPath(customerId: string): string {
   return `${CUSTOMERS_PATH}/${encodeURIComponent(customerId)}`;
 }
 
+/** Knox's codes for a dead token, and the one its KBA-1242 shows for an expired token. */
+const TOKEN_REFUSAL_CODES: ReadonlySet<string> = new Set(
+  (['ACCESS_TOKEN_EXPIRED', 'ACCESS_TOKEN_INVALID', 'AUTHORIZATION_FAIL'] as const).map((c) => specFor(c).errorCode),
+);
+
+/**
+ * Whether an answer may mean "your token is dead": any 401, and a 403 carrying 4032251, 4032252 or 4030000. Knox's
+ * status for the token codes is not settled (../shared/knox-msp-api.md): the contract's status rule gives 403, other
+ * Knox services answer 401, and KBA-1242 shows an expired token answered 403 4030000.
+ */
+export function mayBeTokenRefusal(answer: KnoxHttpAnswer): boolean {
+  if (answer.status === 401) return true;
+  if (answer.status !== 403) return false;
+  const body = knoxErrorBodySchema.safeParse(parseJson(answer.bodyText));
+  return body.success && TOKEN_REFUSAL_CODES.has(body.data.errorCode);
+}
+
 /**
  * A token refused right after a refresh. Knox's own error object (ACCESS_TOKEN_EXPIRED or _INVALID) is kept; a 401
  * without one still counts as a refused token, which the table sends to an operator.
@@ -181,7 +201,7 @@ function refusedTokenError(answer: KnoxHttpAnswer): KnoxError {
   if (error.disposition === 'operator') return error;
   return KnoxError.of('ACCESS_TOKEN_INVALID', {
     httpStatus: answer.status,
-    message: 'Knox refused a freshly fetched access token (HTTP 401)',
+    message: `Knox refused a freshly fetched access token (HTTP ${answer.status})`,
     ...(error.transactionalId !== undefined ? { transactionalId: error.transactionalId } : {}),
   });
 }

@@ -2,7 +2,7 @@
  * The OAuth 2.0 client-credentials exchange with Knox (`POST /ams/v1/oauth2/token`).
  */
 import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
-import { oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '../domain/knox-schemas';
+import { TOKEN_LIFETIME_FIELD, oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '../domain/knox-schemas';
 import type { KnoxCredentials } from './types';
 import type { KnoxTransport } from './transport';
 
@@ -27,13 +27,19 @@ export function tokenError(answer: KnoxHttpAnswer): KnoxError {
 }
 
 /** Asks Knox for an access token; throws a KnoxError when it refuses or answers something else. */
-export async function requestToken(transport: KnoxTransport, credentials: KnoxCredentials): Promise<TokenAnswer> {
+export async function requestToken(
+  transport: KnoxTransport,
+  credentials: KnoxCredentials,
+  lifetimeMinutes?: number,
+): Promise<TokenAnswer> {
   const form = new URLSearchParams({
     grant_type: 'client_credentials',
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
     scope: 'msp',
   });
+  // Knox may grant another lifetime than asked: the answer's expires_in is what the cache honours.
+  if (lifetimeMinutes !== undefined) form.set(TOKEN_LIFETIME_FIELD, String(lifetimeMinutes));
   const answer = await transport.send({
     method: 'POST',
     path: TOKEN_PATH,
