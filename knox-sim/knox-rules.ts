@@ -3,8 +3,16 @@
  * order, answers the error code of the first that holds, or changes the store and answers the customer object.
  * Every code here is produced by the condition that produces it at Knox (../shared/knox-msp-api.md).
  */
-import type { KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { COUNTRY_CODES, FREE_MAIL_DOMAINS, REFUSED_SERVICE, emailDomain, type KnoxCustomer } from '../lib/domain/knox-schemas';
+import { specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import {
+  COUNTRY_CODES,
+  FREE_MAIL_DOMAINS,
+  KG_TENANT_INFO_CODES,
+  REFUSED_SERVICE,
+  emailDomain,
+  kgTenantInfoSchema,
+  type KnoxCustomer,
+} from '../lib/domain/knox-schemas';
 import { jsonAnswer, knoxError, simOnlyError, type SimAnswer } from './answers';
 import { kmTenantDomain } from './lifecycle';
 import type { PagingSpec, ServiceName, SimCustomer } from './model';
@@ -33,6 +41,8 @@ export interface RuleContext {
   now: Date;
   /** How the list pages (control surface); absent: every page as asked, by customerId. */
   paging?: PagingSpec;
+  /** Whether Samsung approved the caller to manage Knox Guard (default true; 4002124 otherwise). */
+  knoxGuardApproved?: boolean;
 }
 
 // --- Shared conditions --------------------------------------------------------------------------------------------
@@ -52,6 +62,23 @@ function isBlockedForJointlyManaged(email: string): boolean {
 function tenantRefusal(store: CustomerStore, email: string, prefix: string | undefined): KnoxErrorCodeName | undefined {
   if (!store.kmTenantInUse(kmTenantDomain(email, prefix || undefined))) return undefined;
   return prefix ? 'KM_DOMAIN_NAME_ALREADY_IN_USAGE' : 'KM_DOMAIN_NAME_ALREADY_EXISTS';
+}
+
+/**
+ * Knox Guard (release 26.01): an MSP Samsung has not approved for it cannot manage it (4002124); each invalid
+ * kgTenantInfo field answers its own code (4002127-4002130).
+ */
+function knoxGuardRefusal(ctx: RuleContext, services: LooseService[], info: Record<string, unknown> | undefined): KnoxErrorCodeName | undefined {
+  if ((services.some((s) => s.service === 'KnoxGuard') || info !== undefined) && ctx.knoxGuardApproved === false) {
+    return 'MSP_CANNOT_MANAGE_KG';
+  }
+  if (info === undefined) return undefined;
+  for (const field of Object.keys(KG_TENANT_INFO_CODES) as (keyof typeof KG_TENANT_INFO_CODES)[]) {
+    if (!kgTenantInfoSchema.shape[field].safeParse(info[field]).success) {
+      return specForErrorCode(KG_TENANT_INFO_CODES[field])?.code as KnoxErrorCodeName;
+    }
+  }
+  return undefined;
 }
 
 /** Whether the caller may see and manage this customer (a Rejected link leaves it visible but not managed). */
@@ -91,7 +118,8 @@ function unknownServiceAnswer(services: LooseService[]): SimAnswer | undefined {
 
 type CreateBody = ReturnType<typeof createBodySchema.parse>;
 
-function createRefusal(store: CustomerStore, b: CreateBody): KnoxErrorCodeName | undefined {
+function createRefusal(ctx: RuleContext, b: CreateBody): KnoxErrorCodeName | undefined {
+  const { store } = ctx;
   if (!COUNTRY_CODES.includes(b.country) || (SIM_UNSUPPORTED_COUNTRIES as readonly string[]).includes(b.country)) {
     return 'INVALID_COUNTRY';
   }
@@ -100,6 +128,8 @@ function createRefusal(store: CustomerStore, b: CreateBody): KnoxErrorCodeName |
   if (b.managementType === 'JointlyManaged' && isBlockedForJointlyManaged(b.contact.email)) {
     return 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED';
   }
+  const kg = knoxGuardRefusal(ctx, b.services, b.kgTenantInfo);
+  if (kg) return kg;
   if (b.services.length > 0 && b.accessType === undefined) return 'ACCESS_TYPE_REQUIRED';
   if (store.emailInUse(b.contact.email)) return 'EMAIL_ALREADY_IN_USAGE';
   const km = b.services.find((s) => s.service === 'KnoxManage');
@@ -113,7 +143,7 @@ export function createCustomer(ctx: RuleContext, body: unknown): SimAnswer {
   const b = read.data;
   const unknown = unknownServiceAnswer(b.services);
   if (unknown) return unknown;
-  const refusal = createRefusal(ctx.store, b);
+  const refusal = createRefusal(ctx, b);
   if (refusal) return knoxError(refusal);
 
   const km = b.services.find((s) => s.service === 'KnoxManage');
@@ -230,7 +260,8 @@ type UpdateBody = ReturnType<typeof updateBodySchema.parse>;
 const hasActiveService = (c: SimCustomer, service: string) =>
   c.managedServices.some((m) => m.service === service && m.status === 'Active');
 
-function updateRefusal(store: CustomerStore, c: SimCustomer, b: UpdateBody): KnoxErrorCodeName | undefined {
+function updateRefusal(ctx: RuleContext, c: SimCustomer, b: UpdateBody): KnoxErrorCodeName | undefined {
+  const { store } = ctx;
   if (c.status === 'DelinkRequested') return 'CANNOT_CHANGE_WHEN_DELINKING';
   if (c.status === 'Pending') return 'CANNOT_CHANGE_WHEN_PENDING';
   if (b.managementType === 'FullyManaged' && c.managementType === 'JointlyManaged') return 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY';
@@ -238,6 +269,8 @@ function updateRefusal(store: CustomerStore, c: SimCustomer, b: UpdateBody): Kno
   if (hasRefusedService(services)) return 'SERVICE_NOT_VALID_SCP';
   if (hasBadPrefix(services)) return 'KM_TENANT_PREFIX_INVALID';
   if (services.some((s) => !c.accountServices.includes(s.service))) return 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT';
+  const kg = knoxGuardRefusal(ctx, services.filter((s) => !hasActiveService(c, s.service)), b.kgTenantInfo);
+  if (kg) return kg;
   // A service the customer has but not Active yet (left Pending by the approval) is switched on like a new one.
   const added = services.filter((s) => !hasActiveService(c, s.service));
   if (added.length > 0 && b.accessType === undefined) return 'ACCESS_TYPE_REQUIRED';
@@ -256,7 +289,7 @@ export function updateCustomer(ctx: RuleContext, customerId: string, body: unkno
   const customer = ctx.store.get(customerId);
   if (!customer) return knoxError('CUSTOMER_NOT_FOUND');
   if (!isOurs(customer, ctx.caller) || customer.status === 'Rejected') return knoxError('CUSTOMER_NOT_MANAGED_BY_MSP');
-  const refusal = updateRefusal(ctx.store, customer, b);
+  const refusal = updateRefusal(ctx, customer, b);
   if (refusal) return knoxError(refusal);
 
   if (b.managementType !== undefined) customer.managementType = b.managementType;

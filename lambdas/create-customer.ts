@@ -38,6 +38,8 @@ export const handler = knoxStepHandler({
       };
     }
     if (found.kind === 'absent') return undefined;
+    // A page's own transient error says best what went wrong; anything else a list page answered is no verdict.
+    if (found.cause?.disposition === 'retry') return { kind: 'error', error: found.cause };
     return {
       kind: 'error',
       error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {

@@ -319,6 +319,39 @@ describe('create-customer', () => {
     expect((await record(id)).lastError?.code).toBe('FAILURE');
   });
 
+  it('a lost create answer while our list moves under the lookup (a removal before the cursor): already done, not aborted', async () => {
+    await control.reset({ fixtures: false });
+    await control.paging({ sortBy: 'companyName', maxPageSize: 5 });
+    // Acme Ltd sorts 11th of 21: page 3 ascending, page 3 descending; never at an end.
+    for (let n = 1; n <= 10; n += 1) {
+      await control.addCustomer({ companyName: `Aa ${String(n).padStart(2, '0')}`, status: 'Active' });
+      await control.addCustomer({ companyName: `Zz ${String(n).padStart(2, '0')}`, status: 'Active' });
+    }
+    const first = (await control.customers()).find((c) => c.companyName === 'Aa 01')!;
+    const id = await seed('onboarding', createRequest('grace@acme-moving.example'), { path: 'create' });
+    await control.fault({ match: { method: 'POST', path: '/msp/v1/managedCustomers' }, fault: { type: 'workThen500' } });
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+
+    // Pages answered: 1 ascending, 1 descending, 2 ascending; then Aa 01 leaves and Acme moves onto page 2.
+    await control.listChange({ afterListPages: 3, remove: [first.customerId] });
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+    const ours = (await control.customers()).find((c) => c.email === 'grace@acme-moving.example')!;
+    expect((await record(id)).customerId).toBe(ours.customerId);
+  });
+
+  it('a list that never holds still during the 4002106 rule is a retry (CUSTOMER_LOOKUP_INCONCLUSIVE), never an abort', async () => {
+    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    // A customer joins our list after every page: no two passes ever see the same list.
+    for (let page = 1; page <= 40; page += 1) {
+      await control.listChange({ afterListPages: page, add: [{ companyName: `Newcomer ${page}` }] });
+    }
+    expect(await outcome(createCustomer, { id })).toBe(nameFor('CUSTOMER_LOOKUP_INCONCLUSIVE'));
+    expect(nameFor('CUSTOMER_LOOKUP_INCONCLUSIVE')).toBe(STEP_ERROR_NAMES.retry);
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'CUSTOMER_LOOKUP_INCONCLUSIVE', disposition: 'retry' });
+    expect(after.status).not.toBe('ABORTED');
+  });
+
   it('one failed page of the customer list during the 4002106 rule is asked again in place: the rule still decides', async () => {
     const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
     await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' } });

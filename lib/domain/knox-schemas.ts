@@ -24,6 +24,7 @@ export const SERVICES = [
   'KnoxConfigure',
   'KnoxEFOTA',
   'KnoxGuard',
+  'KnoxAssetIntelligence',
   'SamsungCarePlus',
 ] as const;
 /** Knox refuses this one through the API (4002109), so we refuse it first. */
@@ -83,6 +84,35 @@ export const servicesSchema = z.array(serviceRequestSchema).min(1).max(SERVICES.
   .refine((list) => new Set(list.map((s) => s.service)).size === list.length, 'each service may appear once');
 
 const shortText = (max: number) => z.string().trim().min(1).max(max);
+
+/** Knox Guard tenant vocabularies (assumed: release 26.01 names the fields, not their values). */
+export const KG_DOMAIN_TYPES = ['Default', 'Custom'] as const;
+export const KG_TENANT_TYPES = ['Enterprise', 'Finance'] as const;
+/**
+ * Which of Knox's Knox Guard validation codes refuses which kgTenantInfo field (4002127 to 4002130 are documented as
+ * its validation codes; their order here is assumed). The API names the code in its 400, the simulator answers it.
+ */
+export const KG_TENANT_INFO_CODES = { kgDomainType: '4002127', kgTenantType: '4002128', phone: '4002129', email: '4002130' } as const;
+const kgMessage = (field: keyof typeof KG_TENANT_INFO_CODES, what: string) => `${what} (Knox ${KG_TENANT_INFO_CODES[field]})`;
+
+/** Knox Guard's tenant, sent with create and update when KnoxGuard is managed (release 26.01). */
+export const kgTenantInfoSchema = z.strictObject({
+  kgDomainType: z.enum(KG_DOMAIN_TYPES, { error: kgMessage('kgDomainType', `must be one of ${KG_DOMAIN_TYPES.join(', ')}`) }),
+  kgTenantType: z.enum(KG_TENANT_TYPES, { error: kgMessage('kgTenantType', `must be one of ${KG_TENANT_TYPES.join(', ')}`) }),
+  phone: z.string().regex(/^\+?[0-9][0-9 ()-]{5,30}$/, kgMessage('phone', 'must be a phone number')),
+  email: z.email(kgMessage('email', 'must be an e-mail address')).max(254),
+});
+export type KgTenantInfo = z.infer<typeof kgTenantInfoSchema>;
+
+/** Knox Guard tenant information goes with the KnoxGuard service (assumed). */
+export function checkKnoxGuardRule(
+  value: { services?: { service: string }[]; kgTenantInfo?: unknown },
+  addIssue: (path: (string | number)[], message: string) => void,
+): void {
+  if (value.kgTenantInfo !== undefined && !value.services?.some((s) => s.service === 'KnoxGuard')) {
+    addIssue(['kgTenantInfo'], 'kgTenantInfo goes with the KnoxGuard service');
+  }
+}
 
 export const contactSchema = z.strictObject({
   firstName: shortText(64),
@@ -200,12 +230,14 @@ export const newCustomerSchema = companySchema
     managementType: managementTypeSchema,
     accessType: accessTypeSchema.optional(),
     services: servicesSchema,
+    kgTenantInfo: kgTenantInfoSchema.optional(),
   })
-  .superRefine((v, ctx) =>
-    checkManagementRules({ ...v, contactEmail: v.contact.email }, (path, message) =>
-      ctx.addIssue({ code: 'custom', path: path.filter((p) => p !== 'customer'), message }),
-    ),
-  );
+  .superRefine((v, ctx) => {
+    const addIssue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path: path.filter((p) => p !== 'customer'), message });
+    checkManagementRules({ ...v, contactEmail: v.contact.email }, addIssue);
+    checkKnoxGuardRule(v, addIssue);
+  });
 export type NewCustomer = z.infer<typeof newCustomerSchema>;
 
 /** `POST /msp/v1/managedCustomers/link`. */
@@ -225,10 +257,11 @@ export const updateRequestSchema = z
     managementType: managementTypeSchema.optional(),
     accessType: accessTypeSchema.optional(),
     services: servicesSchema.optional(),
+    kgTenantInfo: kgTenantInfoSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services' });
+    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined && v.kgTenantInfo === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType, services or kgTenantInfo' });
     }
     checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });

@@ -76,8 +76,8 @@ export type FindCustomerResult =
   | { kind: 'found'; customer: KnoxCustomer; calls: number }
   /** Two consecutive complete passes agreed and neither had the e-mail. */
   | { kind: 'absent'; calls: number; customers: number }
-  /** Pages failed or the list would not hold still: not an answer. */
-  | { kind: 'inconclusive'; calls: number; reason: string };
+  /** Pages failed (`cause`: the last page's error) or the list would not hold still: not an answer. */
+  | { kind: 'inconclusive'; calls: number; reason: string; cause?: KnoxError };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -186,7 +186,8 @@ export async function findCustomerByEmail(
   } catch (error) {
     if (error instanceof Found) return { kind: 'found', customer: error.customer, calls: lookup.calls };
     if (error instanceof KnoxError && error.disposition !== 'operator') {
-      return inconclusive(`a page of the list could not be read: ${error.code} (${error.errorCode})`);
+      const reason = `a page of the list could not be read: ${error.code} (${error.errorCode})`;
+      return { kind: 'inconclusive', calls: lookup.calls, reason, cause: error };
     }
     throw error;
   }
