@@ -211,6 +211,37 @@ describe('link-customer', () => {
     expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', errorCode: '4290000', disposition: 'retry' });
   });
 
+  it('a 429 without Retry-After is retried like any transient error: no sleep in the Lambda, the backoff is the state machine’s', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: null } });
+    const spy = vi.spyOn(timing, 'sleep').mockImplementation(async () => undefined);
+    try {
+      expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', disposition: 'retry' });
+    expect((await control.requests()).find((r) => r.status === 429)).toBeDefined();
+  });
+
+  it('a dead token refused with 403 (any of Knox’s ways) costs one new token and the step goes on', async () => {
+    for (const style of ['status403', 'authorizationFail'] as const) {
+      await control.reset();
+      resetKnoxClient();
+      await control.tokenRefusal(style);
+      const warm = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      expect(await outcome(linkCustomer, { id: warm })).toBe('success');
+      await control.revokeTokens();
+      await control.clearRequests();
+      const id = await seed('onboarding', linkRequest(FIXTURES.formerlyOwned), { path: 'link' });
+      expect(await outcome(linkCustomer, { id })).toBe('success');
+      expect((await record(id)).knoxStatus).toBe('Pending');
+      const log = await control.requests();
+      expect(log.map((r) => [r.path.startsWith('/msp/') ? 'msp' : 'token', r.status])).toEqual([['msp', 403], ['token', 200], ['msp', 200]]);
+    }
+  });
+
   it('bad client credentials are an operator error, and the secret is never in the record', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'sim-client', clientSecret: 'wrong-secret-value' }) });
     const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
