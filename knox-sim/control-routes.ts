@@ -19,6 +19,7 @@ import {
 } from './model';
 import type { SimState } from './state';
 import { buildCustomer } from './store';
+import { SIM_OUR_MSP } from './world';
 
 export interface ControlRequest {
   method: string;
@@ -29,6 +30,7 @@ export interface ControlRequest {
 
 const resetSchema = z.strictObject({ fixtures: z.boolean().optional() });
 const authorizationSchema = z.strictObject({ clientId: z.string().min(1), authorized: z.boolean() });
+const knoxGuardSchema = z.strictObject({ msp: z.string().min(1).default(SIM_OUR_MSP), approved: z.boolean() });
 
 const ok = (value: unknown = { ok: true }) => jsonAnswer(200, value);
 const notFound = (message: string) => jsonAnswer(404, { message });
@@ -168,6 +170,14 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
       if ('answer' in r) return r.answer;
       state.tokenRefusal = r.data.style;
       return ok({ style: state.tokenRefusal });
+    }
+    case 'POST /knox-guard': {
+      // Samsung approves (or not) an MSP to manage Knox Guard for its customers: 4002124 while not approved.
+      const r = read(knoxGuardSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      if (r.data.approved) state.knoxGuardUnapproved.delete(r.data.msp);
+      else state.knoxGuardUnapproved.add(r.data.msp);
+      return ok({ msp: r.data.msp, approved: r.data.approved });
     }
     case 'POST /paging': {
       const r = read(pagingSchema, req.bodyText);

@@ -143,6 +143,11 @@ export class KnoxSimControl {
     await this.call('POST', '/tokens/refusal', anything, { style });
   }
 
+  /** Whether Samsung approved our MSP (or `msp`) to manage Knox Guard: not approved, KnoxGuard answers 4002124. */
+  async knoxGuardApproval(approved: boolean, msp?: string): Promise<void> {
+    await this.call('POST', '/knox-guard', anything, { approved, ...(msp !== undefined ? { msp } : {}) });
+  }
+
   /** How the list pages: a page size cap, a sort key, 206 pages, a lying totalCount. `{}` restores the defaults. */
   async paging(spec: PagingSpec): Promise<void> {
     await this.call('POST', '/paging', anything, spec);

@@ -89,7 +89,14 @@ export function answerKnox(state: SimState, request: KnoxRequest, now: Date): Si
     body = parsed.value;
   }
   const id = safeDecode(route.pattern.exec(path)?.[1] ?? '');
-  const answer = route.handle({ store: state.store, caller: token.caller, now, paging: state.paging }, { id, body, query: request.url.searchParams });
+  const ctx: RuleContext = {
+    store: state.store,
+    caller: token.caller,
+    now,
+    paging: state.paging,
+    knoxGuardApproved: !state.knoxGuardUnapproved.has(token.caller.msp),
+  };
+  const answer = route.handle(ctx, { id, body, query: request.url.searchParams });
   // Armed list changes happen between two pages of a listing, so they count answered pages.
   if (route.handle === listRoute && answer.status >= 200 && answer.status < 300) state.afterListPage(now);
   return answer;

@@ -24,6 +24,8 @@ export class SimState {
   auto: AutoSpec = {};
   paging: PagingSpec = {};
   tokenRefusal: TokenRefusalStyle = 'status401';
+  /** MSPs Samsung has not approved to manage Knox Guard (4002124); every MSP is approved until the control says not. */
+  readonly knoxGuardUnapproved = new Set<string>();
   private listChanges: { remaining: number; change: ListChange }[] = [];
 
   constructor(private readonly options: SimStateOptions) {
@@ -42,6 +44,7 @@ export class SimState {
     this.auto = {};
     this.paging = {};
     this.tokenRefusal = 'status401';
+    this.knoxGuardUnapproved.clear();
     this.listChanges = [];
   }
 
