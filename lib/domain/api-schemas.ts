@@ -63,7 +63,7 @@ export const changeRequestSchema = z
   })
   .superRefine((v, ctx) => {
     if (v.managementType === undefined && v.accessType === undefined && v.services === undefined && v.kgTenantInfo === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType, services or kgTenantInfo' });
+      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services, or kgTenantInfo' });
     }
     checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
