@@ -9,8 +9,9 @@
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
+ *   7. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, batch),
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, batch, reconciliation),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
  * batch's Knox budget), BENCH_BATCH_TIME_SCALE (1/100).
@@ -25,10 +26,11 @@ import { deployedKnoxRate } from './local-stack';
 import { measureBundles } from './bundles';
 import { measureConsole } from './console';
 import { renderTable, verdict, type Figure } from './figures';
+import { measureReconciliation } from './reconciliation';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'batch'] as const;
+const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'batch', 'reconciliation'] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -98,6 +100,12 @@ async function main(): Promise<void> {
     });
     figures.push(...m.figures);
     raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
+  }
+
+  if (parts.includes('reconciliation')) {
+    const m = await measureReconciliation({ log });
+    figures.push(...m.figures);
+    raw['reconciliation'] = { runs: m.runs };
   }
 
   const machine = {
