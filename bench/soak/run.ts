@@ -103,9 +103,9 @@ export interface SoakOptions {
 }
 
 export const SOAK_DEFAULTS: Omit<SoakOptions, 'dataDir' | 'progress'> = {
-  // Per seed; `npm run soak` runs DEFAULT_SEEDS, 600 onboardings and 90 offboardings in all.
-  onboardings: 200,
-  offboardings: 30,
+  // Per seed; `npm run soak` runs each of DEFAULT_SEEDS.
+  onboardings: 500,
+  offboardings: 50,
   seed: 5,
   timeScale: 0.0005,
   knoxTimeoutMs: 1000,
