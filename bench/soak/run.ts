@@ -62,7 +62,7 @@ export const SOAK_CHAOS_RATES: ChaosRates = {
  * The seeds `npm run soak` runs by default: several workloads and fault sequences per run, since a race shows up under
  * some interleavings only (seed 5 is the one issue 9's bug showed under). Each is replayable alone with `--seed`.
  */
-export const DEFAULT_SEEDS = [5, 11, 23] as const;
+export const DEFAULT_SEEDS = [5, 12, 22] as const;
 
 /** How each seed's Knox refuses a dead token: the three ways Knox may answer, in turn. */
 export function tokenRefusalFor(seed: number): TokenRefusalStyle {
