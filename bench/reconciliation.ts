@@ -27,11 +27,14 @@ export interface ReconciliationRun {
 /** Pages of one pass over `n` customers: the full ones, the last short one, and the empty page that ends it. */
 const passPages = (n: number, s: number) => Math.ceil(n / s) + 1;
 
-export async function measureReconciliation(options: { log?: (line: string) => void } = {}): Promise<{ figures: Figure[]; runs: ReconciliationRun[] }> {
+export async function measureReconciliation(
+  options: { log?: (line: string) => void } = {},
+): Promise<{ figures: Figure[]; runs: ReconciliationRun[] }> {
   const log = options.log ?? (() => undefined);
   const sim = await startKnoxSimulator({ port: 0, fixtures: false });
   const control = new KnoxSimControl(sim.url);
-  const knox = new HttpKnoxClient({ baseUrl: sim.url, credentials: async () => SIM_DEFAULT_CREDENTIALS, requestsPerSecond: 100_000 });
+  const credentials = async () => SIM_DEFAULT_CREDENTIALS;
+  const knox = new HttpKnoxClient({ baseUrl: sim.url, credentials, requestsPerSecond: 100_000 });
   const runs: ReconciliationRun[] = [];
   try {
     for (const size of RECONCILIATION_SIZES) {
@@ -47,18 +50,27 @@ export async function measureReconciliation(options: { log?: (line: string) => v
       }
       const created = await knox.createCustomer({
         companyName: 'Customer 99999 (just created)', companySize: '20-99', industry: 'COMMUNICATIONS', country: 'US',
-        street1: '1 Main St', city: 'Chicago', contact: { firstName: 'Ada', lastName: 'Bench', email: 'ada@just-created.bench.example' },
+        street1: '1 Main St', city: 'Chicago',
+        contact: { firstName: 'Ada', lastName: 'Bench', email: 'ada@just-created.bench.example' },
         managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }],
       });
       const justCreated = await findCustomerByEmail(knox, 'ada@just-created.bench.example');
-      if (justCreated.kind !== 'found' || justCreated.customer.customerId !== created.customerId) throw new Error('the created customer was not found');
+      if (justCreated.kind !== 'found' || justCreated.customer.customerId !== created.customerId) {
+        throw new Error('the created customer was not found');
+      }
       await control.paging({ sortBy: 'companyName' });
       const middle = await findCustomerByEmail(knox, `admin@customer-${Math.floor(size / 2)}.bench.example`);
       if (middle.kind !== 'found') throw new Error('the customer in the middle was not found');
       await control.paging({});
       const absent = await findCustomerByEmail(knox, 'someone@elsewhere.bench.example');
       if (absent.kind !== 'absent') throw new Error(`absence was not proven: ${absent.kind}`);
-      runs.push({ customers: size, pageSize: FIND_DEFAULTS.pageSize, justCreated: justCreated.calls, middle: middle.calls, absent: absent.calls });
+      runs.push({
+        customers: size,
+        pageSize: FIND_DEFAULTS.pageSize,
+        justCreated: justCreated.calls,
+        middle: middle.calls,
+        absent: absent.calls,
+      });
     }
   } finally {
     await sim.stop();
@@ -75,7 +87,7 @@ export async function measureReconciliation(options: { log?: (line: string) => v
         'found during the first or second full pass'),
       figure('reconciliation', `${label}: not ours (list calls)`, r.absent, '', { max: 2 + pass - 1 + pass },
         'two ends, then two complete passes that agree (page 1 ascending doubles as the first pass’s page 1)'),
-      figure('reconciliation', `${label}: not ours ÷ old single pass`, r.absent / Math.ceil(r.customers / r.pageSize), '×', undefined,
+      figure('reconciliation', `${label}: not ours ÷ old single pass`, r.absent / (pass - 1), '×', undefined,
         'the old design read one pass bounded by totalCount, and could miss our customer under a moving list'),
     );
   }

@@ -73,7 +73,9 @@ export class TokenIssuer {
 
     // A client may ask for a longer (or shorter) lifetime in minutes, up to 60 (assumed field name).
     const asked = Number(form.get(TOKEN_LIFETIME_FIELD) ?? '');
-    const ttl = Number.isInteger(asked) && asked > 0 ? Math.min(asked * 60, MAX_TOKEN_LIFETIME_SECONDS) : this.ttlSeconds;
+    const ttl = Number.isInteger(asked) && asked > 0
+      ? Math.min(asked * 60, MAX_TOKEN_LIFETIME_SECONDS)
+      : this.ttlSeconds;
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, { client, issuedAt: now.getTime(), expiresAt: now.getTime() + ttl * 1000 });
     return {

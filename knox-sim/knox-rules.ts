@@ -68,7 +68,11 @@ function tenantRefusal(store: CustomerStore, email: string, prefix: string | und
  * Knox Guard (release 26.01): an MSP Samsung has not approved for it cannot manage it (4002124); each invalid
  * kgTenantInfo field answers its own code (4002127-4002130).
  */
-function knoxGuardRefusal(ctx: RuleContext, services: LooseService[], info: Record<string, unknown> | undefined): KnoxErrorCodeName | undefined {
+function knoxGuardRefusal(
+  ctx: RuleContext,
+  services: LooseService[],
+  info: Record<string, unknown> | undefined,
+): KnoxErrorCodeName | undefined {
   if ((services.some((s) => s.service === 'KnoxGuard') || info !== undefined) && ctx.knoxGuardApproved === false) {
     return 'MSP_CANNOT_MANAGE_KG';
   }

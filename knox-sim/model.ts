@@ -126,7 +126,9 @@ export type SimCustomerInput = z.input<typeof simCustomerInputSchema>;
 
 // --- Faults and chaos -------------------------------------------------------------------------------------------------
 
-export const FAULT_TYPES = ['error500', 'status429', 'latency', 'drop', 'html', 'empty', 'workThen500', 'tokenRevoked'] as const;
+export const FAULT_TYPES = [
+  'error500', 'status429', 'latency', 'drop', 'html', 'empty', 'workThen500', 'tokenRevoked',
+] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /**

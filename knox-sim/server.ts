@@ -45,7 +45,7 @@ export interface RunningKnoxSimulator {
   stop(): Promise<void>;
 }
 
-/** A token younger than this survives a `tokenRevoked` fault (a client's repetition with a fresh token goes through). */
+/** A token younger than this survives a `tokenRevoked` fault (so a client's one repetition goes through). */
 const TOKEN_SPARED_MS = 1_000;
 
 /** Knox request bodies are small; anything beyond this is refused rather than buffered. */

@@ -84,13 +84,17 @@ async function main(): Promise<number> {
     if (report.violations.length > 0) console.log(`Replay this seed: ${replayCommand(settings, seed)}`);
     console.log('');
   }
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(reports.length === 1 ? reports[0] : { seeds: settings.seeds, reports }, null, 2)}\n`);
+  const results = reports.length === 1 ? reports[0] : { seeds: settings.seeds, reports };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Figures written to ${RESULTS_FILE}`);
   const failed = reports.filter((r) => r.violations.length > 0);
   for (const r of failed) {
-    console.log(`seed ${r.settings.seed}: ${r.violations.length} violation(s); replay: ${replayCommand(settings, r.settings.seed)}`);
+    const replay = replayCommand(settings, r.settings.seed);
+    console.log(`seed ${r.settings.seed}: ${r.violations.length} violation(s); replay: ${replay}`);
   }
-  console.log(failed.length === 0 ? `No violations at seeds ${settings.seeds.join(', ')}.` : `Violations at ${failed.length} of ${reports.length} seeds.`);
+  console.log(failed.length === 0
+    ? `No violations at seeds ${settings.seeds.join(', ')}.`
+    : `Violations at ${failed.length} of ${reports.length} seeds.`);
   return failed.length === 0 ? 0 : 1;
 }
 

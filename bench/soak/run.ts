@@ -66,7 +66,8 @@ export const DEFAULT_SEEDS = [5, 12, 22] as const;
 
 /** How each seed's Knox refuses a dead token: the three ways Knox may answer, in turn. */
 export function tokenRefusalFor(seed: number): TokenRefusalStyle {
-  return TOKEN_REFUSAL_STYLES[((seed % TOKEN_REFUSAL_STYLES.length) + TOKEN_REFUSAL_STYLES.length) % TOKEN_REFUSAL_STYLES.length]!;
+  const n = TOKEN_REFUSAL_STYLES.length;
+  return TOKEN_REFUSAL_STYLES[((seed % n) + n) % n]!;
 }
 
 export interface SoakOptions {

@@ -81,7 +81,9 @@ export function knoxConfig(): KnoxConfig {
     secretArn: env[ENV.knoxSecretArn],
     timeoutMs: env[ENV.knoxTimeoutMs],
     requestsPerSecond: env[ENV.knoxRequestsPerSecond],
-    ...(env[ENV.knoxTokenLifetimeMinutes] !== undefined ? { tokenLifetimeMinutes: env[ENV.knoxTokenLifetimeMinutes] } : {}),
+    ...(env[ENV.knoxTokenLifetimeMinutes] !== undefined
+      ? { tokenLifetimeMinutes: env[ENV.knoxTokenLifetimeMinutes] }
+      : {}),
   };
 }
 

@@ -62,8 +62,9 @@ export const changeRequestSchema = z
     kgTenantInfo: kgTenantInfoSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined && v.kgTenantInfo === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services, or kgTenantInfo' });
+    if ([v.managementType, v.accessType, v.services, v.kgTenantInfo].every((f) => f === undefined)) {
+      const message = 'a change needs managementType, accessType or services, or kgTenantInfo';
+      ctx.addIssue({ code: 'custom', path: [], message });
     }
     checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });

@@ -92,13 +92,20 @@ export const KG_TENANT_TYPES = ['Enterprise', 'Finance'] as const;
  * Which of Knox's Knox Guard validation codes refuses which kgTenantInfo field (4002127 to 4002130 are documented as
  * its validation codes; their order here is assumed). The API names the code in its 400, the simulator answers it.
  */
-export const KG_TENANT_INFO_CODES = { kgDomainType: '4002127', kgTenantType: '4002128', phone: '4002129', email: '4002130' } as const;
-const kgMessage = (field: keyof typeof KG_TENANT_INFO_CODES, what: string) => `${what} (Knox ${KG_TENANT_INFO_CODES[field]})`;
+export const KG_TENANT_INFO_CODES = {
+  kgDomainType: '4002127',
+  kgTenantType: '4002128',
+  phone: '4002129',
+  email: '4002130',
+} as const;
+const kgMessage = (field: keyof typeof KG_TENANT_INFO_CODES, what: string) =>
+  `${what} (Knox ${KG_TENANT_INFO_CODES[field]})`;
+const oneOf = (values: readonly string[]) => `must be one of ${values.join(', ')}`;
 
 /** Knox Guard's tenant, sent with create and update when KnoxGuard is managed (release 26.01). */
 export const kgTenantInfoSchema = z.strictObject({
-  kgDomainType: z.enum(KG_DOMAIN_TYPES, { error: kgMessage('kgDomainType', `must be one of ${KG_DOMAIN_TYPES.join(', ')}`) }),
-  kgTenantType: z.enum(KG_TENANT_TYPES, { error: kgMessage('kgTenantType', `must be one of ${KG_TENANT_TYPES.join(', ')}`) }),
+  kgDomainType: z.enum(KG_DOMAIN_TYPES, { error: kgMessage('kgDomainType', oneOf(KG_DOMAIN_TYPES)) }),
+  kgTenantType: z.enum(KG_TENANT_TYPES, { error: kgMessage('kgTenantType', oneOf(KG_TENANT_TYPES)) }),
   phone: z.string().regex(/^\+?[0-9][0-9 ()-]{5,30}$/, kgMessage('phone', 'must be a phone number')),
   email: z.email(kgMessage('email', 'must be an e-mail address')).max(254),
 });
@@ -260,8 +267,9 @@ export const updateRequestSchema = z
     kgTenantInfo: kgTenantInfoSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined && v.kgTenantInfo === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services, or kgTenantInfo' });
+    if ([v.managementType, v.accessType, v.services, v.kgTenantInfo].every((f) => f === undefined)) {
+      const message = 'a change needs managementType, accessType or services, or kgTenantInfo';
+      ctx.addIssue({ code: 'custom', path: [], message });
     }
     checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });

@@ -178,7 +178,9 @@ export async function findCustomerByEmail(
         lastReason = result.incomplete;
         continue;
       }
-      if (previous && sameSet(previous, result.ids)) return { kind: 'absent', calls: lookup.calls, customers: result.ids.size };
+      if (previous && sameSet(previous, result.ids)) {
+        return { kind: 'absent', calls: lookup.calls, customers: result.ids.size };
+      }
       if (previous) lastReason = 'the list changed between two passes';
       previous = result.ids;
     }

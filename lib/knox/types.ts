@@ -25,7 +25,7 @@ export interface KnoxClientConfig {
   timeoutMs?: number;
   /** Client-side rate limit (requests per second per client), default 10. */
   requestsPerSecond?: number;
-  /** Ask Knox for tokens that live this many minutes (1-60); unset, Knox's default. expires_in is honoured either way. */
+  /** Ask Knox for tokens that live this many minutes (1-60); unset, Knox's default. The answer's expires_in rules. */
   tokenLifetimeMinutes?: number;
   /** For tests and benches: replace the global fetch. */
   fetch?: typeof fetch;
