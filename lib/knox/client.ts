@@ -6,7 +6,7 @@
  * The client does not retry 5xx or 429 answers: the state machine does, from the dispositions. Its one repetition is
  * a call whose token was refused (any 401; a 403 with a token code or 4030000), after one new token was fetched.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { DEFAULTS } from '../domain/workflow';
 import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
 import { specFor } from '../domain/knox-errors';
