@@ -38,6 +38,7 @@ import {
   type WorkflowRecord,
 } from '../lambdas/store';
 import type { RecordKind } from '../lib/domain/api-schemas';
+import { resetKnoxClient } from '../lambdas/steps/knox';
 import { timing, type StepHandler } from '../lambdas/steps/runner';
 import { createRequest, linkRequest } from './support/handlers-support';
 import { useStepHarness } from './support/step-harness';
