@@ -10,8 +10,10 @@
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
+ *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch),
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
+ * reconciliation),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -28,10 +30,11 @@ import { deployedKnoxRate } from './local-stack';
 import { measureBundles } from './bundles';
 import { measureConsole } from './console';
 import { renderTable, verdict, type Figure } from './figures';
+import { measureReconciliation } from './reconciliation';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'budget', 'batch'] as const;
+const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'budget', 'batch', 'reconciliation'] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -113,6 +116,12 @@ async function main(): Promise<void> {
     });
     figures.push(...m.figures);
     raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
+  }
+
+  if (parts.includes('reconciliation')) {
+    const m = await measureReconciliation({ log });
+    figures.push(...m.figures);
+    raw['reconciliation'] = { runs: m.runs };
   }
 
   const machine = {

@@ -3,6 +3,7 @@
  * Tokens are random opaque strings; nothing here logs or echoes a token or a secret.
  */
 import { randomBytes } from 'node:crypto';
+import { MAX_TOKEN_LIFETIME_MINUTES, TOKEN_LIFETIME_FIELD } from '../lib/domain/knox-schemas';
 import { oauthError, jsonAnswer, type SimAnswer } from './answers';
 import type { Caller } from './knox-rules';
 
@@ -17,8 +18,12 @@ export interface SimClient {
 
 interface IssuedToken {
   client: SimClient;
+  issuedAt: number;
   expiresAt: number;
 }
+
+/** The longest token lifetime a client may ask for (documented: up to 60 minutes). */
+export const MAX_TOKEN_LIFETIME_SECONDS = MAX_TOKEN_LIFETIME_MINUTES * 60;
 
 export type TokenCheck =
   | { ok: true; caller: Caller; authorized: boolean }
@@ -66,10 +71,15 @@ export class TokenIssuer {
     if (!client) return oauthError(401, 'invalid_client', 'Client authentication failed');
     if (form.get('scope') !== 'msp') return oauthError(400, 'invalid_scope', 'scope must be msp');
 
+    // A client may ask for a longer (or shorter) lifetime in minutes, up to 60 (assumed field name).
+    const asked = Number(form.get(TOKEN_LIFETIME_FIELD) ?? '');
+    const ttl = Number.isInteger(asked) && asked > 0
+      ? Math.min(asked * 60, MAX_TOKEN_LIFETIME_SECONDS)
+      : this.ttlSeconds;
     const token = randomBytes(24).toString('base64url');
-    this.tokens.set(token, { client, expiresAt: now.getTime() + this.ttlSeconds * 1000 });
+    this.tokens.set(token, { client, issuedAt: now.getTime(), expiresAt: now.getTime() + ttl * 1000 });
     return {
-      ...jsonAnswer(200, { access_token: token, token_type: 'Bearer', expires_in: this.ttlSeconds, scope: 'msp' }),
+      ...jsonAnswer(200, { access_token: token, token_type: 'Bearer', expires_in: ttl, scope: 'msp' }),
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
     };
   }
@@ -87,6 +97,21 @@ export class TokenIssuer {
   expireAll(): number {
     for (const issued of this.tokens.values()) issued.expiresAt = 0;
     return this.tokens.size;
+  }
+
+  /**
+   * Knox revokes tokens before their expires_in: every token issued at least `minAgeMs` ago is forgotten (it then
+   * answers ACCESS_TOKEN_INVALID). A token younger than that is spared, so that a client's one repetition with a fresh
+   * token is not refused by the next random revocation. Returns how many were revoked.
+   */
+  revoke(now: Date, minAgeMs = 0): number {
+    let revoked = 0;
+    for (const [token, issued] of this.tokens) {
+      if (now.getTime() - issued.issuedAt < minAgeMs) continue;
+      this.tokens.delete(token);
+      revoked += 1;
+    }
+    return revoked;
   }
 
   clear(): void {

@@ -10,13 +10,17 @@ import {
   autoSchema,
   chaosSchema,
   faultRuleSchema,
+  listChangeSchema,
+  pagingSchema,
   scriptSchema,
+  tokenRefusalSchema,
   simCustomerInputSchema,
   type SimCustomer,
 } from './model';
 import { rateLimitSchema } from './rate-limit';
 import type { SimState } from './state';
 import { buildCustomer } from './store';
+import { SIM_OUR_MSP } from './world';
 
 export interface ControlRequest {
   method: string;
@@ -27,6 +31,7 @@ export interface ControlRequest {
 
 const resetSchema = z.strictObject({ fixtures: z.boolean().optional() });
 const authorizationSchema = z.strictObject({ clientId: z.string().min(1), authorized: z.boolean() });
+const knoxGuardSchema = z.strictObject({ msp: z.string().min(1).default(SIM_OUR_MSP), approved: z.boolean() });
 
 const ok = (value: unknown = { ok: true }) => jsonAnswer(200, value);
 const notFound = (message: string) => jsonAnswer(404, { message });
@@ -170,6 +175,33 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
     }
     case 'POST /tokens/expire':
       return ok({ expired: state.tokens.expireAll() });
+    case 'POST /tokens/revoke':
+      return ok({ revoked: state.tokens.revoke(now) });
+    case 'POST /tokens/refusal': {
+      const r = read(tokenRefusalSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.tokenRefusal = r.data.style;
+      return ok({ style: state.tokenRefusal });
+    }
+    case 'POST /knox-guard': {
+      // Samsung approves (or not) an MSP to manage Knox Guard for its customers: 4002124 while not approved.
+      const r = read(knoxGuardSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      if (r.data.approved) state.knoxGuardUnapproved.delete(r.data.msp);
+      else state.knoxGuardUnapproved.add(r.data.msp);
+      return ok({ msp: r.data.msp, approved: r.data.approved });
+    }
+    case 'POST /paging': {
+      const r = read(pagingSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.paging = r.data;
+      return ok({ paging: state.paging });
+    }
+    case 'POST /list-changes': {
+      const r = read(listChangeSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      return ok({ armed: state.addListChange(r.data) });
+    }
     case 'POST /auto': {
       const r = read(autoSchema, req.bodyText);
       if ('answer' in r) return r.answer;

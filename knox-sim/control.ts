@@ -9,10 +9,13 @@ import {
   type AutoSpec,
   type ChaosInput,
   type FaultRuleInput,
+  type ListChangeInput,
+  type PagingSpec,
   type RequestLogEntry,
   type Script,
   type SimCustomer,
   type SimCustomerInput,
+  type TokenRefusalStyle,
 } from './model';
 import type { RateLimitInput } from './rate-limit';
 
@@ -137,6 +140,32 @@ export class KnoxSimControl {
   async expireTokens(): Promise<number> {
     const answer = await this.call('POST', '/tokens/expire', z.object({ expired: z.number() }));
     return answer.expired;
+  }
+
+  /** Revokes every issued token before its expires_in: the next MSP call with one answers ACCESS_TOKEN_INVALID. */
+  async revokeTokens(): Promise<number> {
+    const answer = await this.call('POST', '/tokens/revoke', z.object({ revoked: z.number() }));
+    return answer.revoked;
+  }
+
+  /** How dead tokens are refused: 401 (default), 403 with the token codes, or 403 4030000. */
+  async tokenRefusal(style: TokenRefusalStyle): Promise<void> {
+    await this.call('POST', '/tokens/refusal', anything, { style });
+  }
+
+  /** Whether Samsung approved our MSP (or `msp`) to manage Knox Guard: not approved, KnoxGuard answers 4002124. */
+  async knoxGuardApproval(approved: boolean, msp?: string): Promise<void> {
+    await this.call('POST', '/knox-guard', anything, { approved, ...(msp !== undefined ? { msp } : {}) });
+  }
+
+  /** How the list pages: a page size cap, a sort key, 206 pages, a lying totalCount. `{}` restores the defaults. */
+  async paging(spec: PagingSpec): Promise<void> {
+    await this.call('POST', '/paging', anything, spec);
+  }
+
+  /** Customers that leave or join our list once `afterListPages` (1) more list pages have been answered. */
+  async listChange(change: ListChangeInput): Promise<void> {
+    await this.call('POST', '/list-changes', anything, change);
   }
 
   /** Automatic answers after a delay for every customer without a script; `{}` turns them off. */

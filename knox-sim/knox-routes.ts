@@ -38,12 +38,16 @@ interface Route {
   handle: (ctx: RuleContext, input: RouteInput) => SimAnswer;
 }
 
+function listRoute(ctx: RuleContext, input: RouteInput): SimAnswer {
+  return listCustomers(ctx, input.query);
+}
+
 const base = CUSTOMERS_PATH.replace(/\//g, '\\/');
 const ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`^${base}$`), hasBody: true, handle: (ctx, i) => createCustomer(ctx, i.body) },
   { method: 'POST', pattern: new RegExp(`^${base}\\/link$`), hasBody: true, handle: (ctx, i) => linkCustomer(ctx, i.body) },
   { method: 'POST', pattern: new RegExp(`^${base}\\/delink$`), hasBody: true, handle: (ctx, i) => delinkCustomer(ctx, i.body) },
-  { method: 'GET', pattern: new RegExp(`^${base}$`), hasBody: false, handle: (ctx, i) => listCustomers(ctx, i.query) },
+  { method: 'GET', pattern: new RegExp(`^${base}$`), hasBody: false, handle: listRoute },
   { method: 'GET', pattern: new RegExp(`^${base}\\/([^/]+)$`), hasBody: false, handle: (ctx, i) => getCustomer(ctx, i.id) },
   { method: 'PUT', pattern: new RegExp(`^${base}\\/([^/]+)$`), hasBody: true, handle: (ctx, i) => updateCustomer(ctx, i.id, i.body) },
 ];
@@ -75,7 +79,7 @@ export function answerKnox(state: SimState, request: KnoxRequest, now: Date): Si
   if (!route) return simOnlyError('notFound', `No Knox MSP API route for ${request.method} ${path}`);
 
   const token = state.tokens.check(request.headers.authorization, now);
-  if (!token.ok) return knoxError(token.code);
+  if (!token.ok) return refusedToken(state, token.code);
   if (!token.authorized) return knoxError('AUTHORIZATION_FAIL');
 
   let body: unknown;
@@ -85,5 +89,25 @@ export function answerKnox(state: SimState, request: KnoxRequest, now: Date): Si
     body = parsed.value;
   }
   const id = safeDecode(route.pattern.exec(path)?.[1] ?? '');
-  return route.handle({ store: state.store, caller: token.caller, now }, { id, body, query: request.url.searchParams });
+  const ctx: RuleContext = {
+    store: state.store,
+    caller: token.caller,
+    now,
+    paging: state.paging,
+    knoxGuardApproved: !state.knoxGuardUnapproved.has(token.caller.msp),
+  };
+  const answer = route.handle(ctx, { id, body, query: request.url.searchParams });
+  // Armed list changes happen between two pages of a listing, so they count answered pages.
+  if (route.handle === listRoute && answer.status >= 200 && answer.status < 300) state.afterListPage(now);
+  return answer;
+}
+
+/**
+ * A dead or unknown token, refused the way the control surface chose: Knox's status for these codes is not settled
+ * (../shared/knox-msp-api.md), so the simulator can answer each way a client must understand.
+ */
+function refusedToken(state: SimState, code: 'ACCESS_TOKEN_INVALID' | 'ACCESS_TOKEN_EXPIRED'): SimAnswer {
+  if (state.tokenRefusal === 'authorizationFail') return knoxError('AUTHORIZATION_FAIL');
+  const answer = knoxError(code);
+  return state.tokenRefusal === 'status403' ? { ...answer, status: 403 } : answer;
 }

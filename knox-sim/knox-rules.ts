@@ -3,11 +3,19 @@
  * order, answers the error code of the first that holds, or changes the store and answers the customer object.
  * Every code here is produced by the condition that produces it at Knox (../shared/knox-msp-api.md).
  */
-import type { KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { COUNTRY_CODES, FREE_MAIL_DOMAINS, REFUSED_SERVICE, emailDomain, type KnoxCustomer } from '../lib/domain/knox-schemas';
+import { specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import {
+  COUNTRY_CODES,
+  FREE_MAIL_DOMAINS,
+  KG_TENANT_INFO_CODES,
+  REFUSED_SERVICE,
+  emailDomain,
+  kgTenantInfoSchema,
+  type KnoxCustomer,
+} from '../lib/domain/knox-schemas';
 import { jsonAnswer, knoxError, simOnlyError, type SimAnswer } from './answers';
 import { kmTenantDomain } from './lifecycle';
-import type { ServiceName, SimCustomer } from './model';
+import type { PagingSpec, ServiceName, SimCustomer } from './model';
 import {
   createBodySchema,
   delinkBodySchema,
@@ -31,6 +39,10 @@ export interface RuleContext {
   store: CustomerStore;
   caller: Caller;
   now: Date;
+  /** How the list pages (control surface); absent: every page as asked, by customerId. */
+  paging?: PagingSpec;
+  /** Whether Samsung approved the caller to manage Knox Guard (default true; 4002124 otherwise). */
+  knoxGuardApproved?: boolean;
 }
 
 // --- Shared conditions --------------------------------------------------------------------------------------------
@@ -50,6 +62,27 @@ function isBlockedForJointlyManaged(email: string): boolean {
 function tenantRefusal(store: CustomerStore, email: string, prefix: string | undefined): KnoxErrorCodeName | undefined {
   if (!store.kmTenantInUse(kmTenantDomain(email, prefix || undefined))) return undefined;
   return prefix ? 'KM_DOMAIN_NAME_ALREADY_IN_USAGE' : 'KM_DOMAIN_NAME_ALREADY_EXISTS';
+}
+
+/**
+ * Knox Guard (release 26.01): an MSP Samsung has not approved for it cannot manage it (4002124); each invalid
+ * kgTenantInfo field answers its own code (4002127-4002130).
+ */
+function knoxGuardRefusal(
+  ctx: RuleContext,
+  services: LooseService[],
+  info: Record<string, unknown> | undefined,
+): KnoxErrorCodeName | undefined {
+  if ((services.some((s) => s.service === 'KnoxGuard') || info !== undefined) && ctx.knoxGuardApproved === false) {
+    return 'MSP_CANNOT_MANAGE_KG';
+  }
+  if (info === undefined) return undefined;
+  for (const field of Object.keys(KG_TENANT_INFO_CODES) as (keyof typeof KG_TENANT_INFO_CODES)[]) {
+    if (!kgTenantInfoSchema.shape[field].safeParse(info[field]).success) {
+      return specForErrorCode(KG_TENANT_INFO_CODES[field])?.code as KnoxErrorCodeName;
+    }
+  }
+  return undefined;
 }
 
 /** Whether the caller may see and manage this customer (a Rejected link leaves it visible but not managed). */
@@ -89,7 +122,8 @@ function unknownServiceAnswer(services: LooseService[]): SimAnswer | undefined {
 
 type CreateBody = ReturnType<typeof createBodySchema.parse>;
 
-function createRefusal(store: CustomerStore, b: CreateBody): KnoxErrorCodeName | undefined {
+function createRefusal(ctx: RuleContext, b: CreateBody): KnoxErrorCodeName | undefined {
+  const { store } = ctx;
   if (!COUNTRY_CODES.includes(b.country) || (SIM_UNSUPPORTED_COUNTRIES as readonly string[]).includes(b.country)) {
     return 'INVALID_COUNTRY';
   }
@@ -98,6 +132,8 @@ function createRefusal(store: CustomerStore, b: CreateBody): KnoxErrorCodeName |
   if (b.managementType === 'JointlyManaged' && isBlockedForJointlyManaged(b.contact.email)) {
     return 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED';
   }
+  const kg = knoxGuardRefusal(ctx, b.services, b.kgTenantInfo);
+  if (kg) return kg;
   if (b.services.length > 0 && b.accessType === undefined) return 'ACCESS_TYPE_REQUIRED';
   if (store.emailInUse(b.contact.email)) return 'EMAIL_ALREADY_IN_USAGE';
   const km = b.services.find((s) => s.service === 'KnoxManage');
@@ -111,7 +147,7 @@ export function createCustomer(ctx: RuleContext, body: unknown): SimAnswer {
   const b = read.data;
   const unknown = unknownServiceAnswer(b.services);
   if (unknown) return unknown;
-  const refusal = createRefusal(ctx.store, b);
+  const refusal = createRefusal(ctx, b);
   if (refusal) return knoxError(refusal);
 
   const km = b.services.find((s) => s.service === 'KnoxManage');
@@ -200,15 +236,25 @@ export function getCustomer(ctx: RuleContext, customerId: string): SimAnswer {
   return answer;
 }
 
-/** `GET /msp/v1/managedCustomers?pageNum&pageSize&sortOrder`: the caller's customers, `totalCount` as a string. */
+/**
+ * `GET /msp/v1/managedCustomers?pageNum&pageSize&sortOrder`: the caller's customers, `totalCount` as a string. The
+ * paging spec may cap the page size (pageNum then counts in served pages), sort by another key, answer 206 for all
+ * but the last page, and make totalCount lie.
+ */
 export function listCustomers(ctx: RuleContext, query: URLSearchParams): SimAnswer {
   const read = readBody(listQuerySchema, Object.fromEntries(query));
   if ('answer' in read) return read.answer;
-  const { pageNum, pageSize, sortOrder } = read.data;
-  const ours = ctx.store.all().filter((c) => isOurs(c, ctx.caller));
+  const { pageNum, sortOrder } = read.data;
+  const paging = ctx.paging ?? {};
+  const pageSize = Math.min(read.data.pageSize, paging.maxPageSize ?? read.data.pageSize);
+  const key = paging.sortBy ?? 'customerId';
+  const ours = ctx.store.all().filter((c) => isOurs(c, ctx.caller))
+    .sort((a, b) => a[key].localeCompare(b[key]) || a.customerId.localeCompare(b.customerId));
   if (sortOrder === 'descending') ours.reverse();
   const page = ours.slice((pageNum - 1) * pageSize, pageNum * pageSize);
-  return jsonAnswer(200, { totalCount: String(ours.length), customers: page.map(toKnoxCustomer) });
+  const totalCount = Math.max(0, ours.length + (paging.totalCountDelta ?? 0));
+  const status = paging.partialContent && pageNum * pageSize < ours.length ? 206 : 200;
+  return jsonAnswer(status, { totalCount: String(totalCount), customers: page.map(toKnoxCustomer) });
 }
 
 // --- update -------------------------------------------------------------------------------------------------------
@@ -218,7 +264,8 @@ type UpdateBody = ReturnType<typeof updateBodySchema.parse>;
 const hasActiveService = (c: SimCustomer, service: string) =>
   c.managedServices.some((m) => m.service === service && m.status === 'Active');
 
-function updateRefusal(store: CustomerStore, c: SimCustomer, b: UpdateBody): KnoxErrorCodeName | undefined {
+function updateRefusal(ctx: RuleContext, c: SimCustomer, b: UpdateBody): KnoxErrorCodeName | undefined {
+  const { store } = ctx;
   if (c.status === 'DelinkRequested') return 'CANNOT_CHANGE_WHEN_DELINKING';
   if (c.status === 'Pending') return 'CANNOT_CHANGE_WHEN_PENDING';
   if (b.managementType === 'FullyManaged' && c.managementType === 'JointlyManaged') return 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY';
@@ -226,6 +273,8 @@ function updateRefusal(store: CustomerStore, c: SimCustomer, b: UpdateBody): Kno
   if (hasRefusedService(services)) return 'SERVICE_NOT_VALID_SCP';
   if (hasBadPrefix(services)) return 'KM_TENANT_PREFIX_INVALID';
   if (services.some((s) => !c.accountServices.includes(s.service))) return 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT';
+  const kg = knoxGuardRefusal(ctx, services.filter((s) => !hasActiveService(c, s.service)), b.kgTenantInfo);
+  if (kg) return kg;
   // A service the customer has but not Active yet (left Pending by the approval) is switched on like a new one.
   const added = services.filter((s) => !hasActiveService(c, s.service));
   if (added.length > 0 && b.accessType === undefined) return 'ACCESS_TYPE_REQUIRED';
@@ -244,7 +293,7 @@ export function updateCustomer(ctx: RuleContext, customerId: string, body: unkno
   const customer = ctx.store.get(customerId);
   if (!customer) return knoxError('CUSTOMER_NOT_FOUND');
   if (!isOurs(customer, ctx.caller) || customer.status === 'Rejected') return knoxError('CUSTOMER_NOT_MANAGED_BY_MSP');
-  const refusal = updateRefusal(ctx.store, customer, b);
+  const refusal = updateRefusal(ctx, customer, b);
   if (refusal) return knoxError(refusal);
 
   if (b.managementType !== undefined) customer.managementType = b.managementType;

@@ -126,7 +126,9 @@ export type SimCustomerInput = z.input<typeof simCustomerInputSchema>;
 
 // --- Faults and chaos -------------------------------------------------------------------------------------------------
 
-export const FAULT_TYPES = ['error500', 'status429', 'latency', 'drop', 'html', 'empty', 'workThen500'] as const;
+export const FAULT_TYPES = [
+  'error500', 'status429', 'latency', 'drop', 'html', 'empty', 'workThen500', 'tokenRevoked',
+] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /**
@@ -138,7 +140,8 @@ export type FaultMatch = z.infer<typeof faultMatchSchema>;
 
 export const faultSchema = z.strictObject({
   type: z.enum(FAULT_TYPES),
-  retryAfterSeconds: z.number().int().min(0).optional(),
+  /** For status429: the Retry-After header's seconds (1 by default); null sends no header (Knox may send none). */
+  retryAfterSeconds: z.number().int().min(0).nullable().optional(),
   latencyMs: z.number().int().min(0).max(600_000).optional(),
 });
 export type Fault = z.infer<typeof faultSchema>;
@@ -153,7 +156,9 @@ export type FaultRuleInput = z.input<typeof faultRuleSchema>;
 
 const rate = z.number().min(0).max(1).optional();
 /** Chaos draws one number per matching request from a seeded generator, so a seed replays the same faults. */
-export const CHAOS_FAULT_TYPES = ['error500', 'status429', 'latency', 'workThen500', 'drop', 'html', 'empty'] as const;
+export const CHAOS_FAULT_TYPES = [
+  'error500', 'status429', 'latency', 'workThen500', 'drop', 'html', 'empty', 'tokenRevoked',
+] as const;
 export const chaosSchema = z
   .strictObject({
     seed: z.number().int().optional(),
@@ -165,14 +170,58 @@ export const chaosSchema = z
       drop: rate,
       html: rate,
       empty: rate,
+      tokenRevoked: rate,
     }),
     latencyMs: z.number().int().min(0).max(600_000).optional(),
-    retryAfterSeconds: z.number().int().min(0).optional(),
+    retryAfterSeconds: z.number().int().min(0).nullable().optional(),
     match: faultMatchSchema.optional(),
   })
   .refine((c) => Object.values(c.rates).reduce<number>((sum, r) => sum + (r ?? 0), 0) <= 1, 'the rates add up to more than 1');
 export type ChaosInput = z.input<typeof chaosSchema>;
 export type ChaosSpec = z.infer<typeof chaosSchema>;
+
+// --- The list's behaviour: paging, order, movement -----------------------------------------------------------------
+
+/** Keys the simulated list can be sorted by (Knox does not say which it uses). */
+export const LIST_SORT_KEYS = ['customerId', 'companyName', 'created'] as const;
+
+/**
+ * How `GET /managedCustomers` pages (`POST /_sim/paging`; reset restores the defaults: every page as asked, by
+ * ascending customerId, 200, an honest totalCount).
+ */
+export const pagingSchema = z.strictObject({
+  /** Serve at most this many customers per page, whatever pageSize asks (pageNum counts in served pages). */
+  maxPageSize: z.number().int().min(1).max(1000).optional(),
+  /** Sort key (ties by customerId); sortOrder still reverses it. */
+  sortBy: z.enum(LIST_SORT_KEYS).optional(),
+  /** Answer 206 Partial Content for every page but the last. */
+  partialContent: z.boolean().optional(),
+  /** totalCount lies by this much (never below 0). */
+  totalCountDelta: z.number().int().optional(),
+});
+export type PagingSpec = z.infer<typeof pagingSchema>;
+
+/**
+ * `POST /_sim/list-changes`: once `afterListPages` more list pages have been answered, these customers leave our list
+ * (as after an accepted delink) and these join it (as after an approved link; `status` defaults to Active with us).
+ * Deterministic movement between two pages of one listing.
+ */
+export const listChangeSchema = z.strictObject({
+  afterListPages: z.number().int().min(1).default(1),
+  remove: z.array(z.string().regex(/^\d{1,20}$/)).default([]),
+  add: z.array(simCustomerInputSchema).default([]),
+});
+export type ListChangeInput = z.input<typeof listChangeSchema>;
+export type ListChange = z.infer<typeof listChangeSchema>;
+
+/**
+ * How a dead or unknown bearer token is refused (`POST /_sim/tokens/refusal`): `status401` (the default: 401 with
+ * 4032251 / 4032252), `status403` (403 with the same codes, as the contract's status rule has it), or
+ * `authorizationFail` (403 4030000, as Samsung's KBA-1242 shows an expired token answered).
+ */
+export const TOKEN_REFUSAL_STYLES = ['status401', 'status403', 'authorizationFail'] as const;
+export const tokenRefusalSchema = z.strictObject({ style: z.enum(TOKEN_REFUSAL_STYLES) });
+export type TokenRefusalStyle = (typeof TOKEN_REFUSAL_STYLES)[number];
 
 // --- Request log ------------------------------------------------------------------------------------------------------
 

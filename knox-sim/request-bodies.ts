@@ -36,6 +36,8 @@ export const createBodySchema = z.object({
   managementType: z.enum(MANAGEMENT_TYPES),
   accessType: z.enum(ACCESS_TYPES).optional(),
   services: servicesSchema,
+  /** Read as any object: the Knox Guard rule answers its own codes (4002127-4002130) for bad fields. */
+  kgTenantInfo: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const linkBodySchema = z.object({
@@ -50,9 +52,10 @@ export const updateBodySchema = z
     managementType: z.enum(MANAGEMENT_TYPES).optional(),
     accessType: z.enum(ACCESS_TYPES).optional(),
     services: servicesSchema.optional(),
+    kgTenantInfo: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((b) => b.managementType !== undefined || b.accessType !== undefined || b.services !== undefined,
-    'nothing to change');
+  .refine((b) => b.managementType !== undefined || b.accessType !== undefined || b.services !== undefined
+    || b.kgTenantInfo !== undefined, 'nothing to change');
 
 export const delinkBodySchema = z.object({ customerId: customerIdField });
 

@@ -46,6 +46,9 @@ export interface RunningKnoxSimulator {
   stop(): Promise<void>;
 }
 
+/** A token younger than this survives a `tokenRevoked` fault (so a client's one repetition goes through). */
+const TOKEN_SPARED_MS = 1_000;
+
 /** Knox request bodies are small; anything beyond this is refused rather than buffered. */
 const MAX_BODY_BYTES = 1_000_000;
 
@@ -91,7 +94,10 @@ function faultAnswer(fault: Fault): SimAnswer | undefined {
     case 'error500':
       return knoxError('FAILURE');
     case 'status429':
-      return knoxError('TOO_MANY_REQUESTS', { 'retry-after': String(fault.retryAfterSeconds ?? 1) });
+      // null: no Retry-After at all, as Knox may answer.
+      return fault.retryAfterSeconds === null
+        ? knoxError('TOO_MANY_REQUESTS')
+        : knoxError('TOO_MANY_REQUESTS', { 'retry-after': String(fault.retryAfterSeconds ?? 1) });
     case 'html':
       return { status: 502, headers: { 'content-type': 'text/html' }, body: HTML_PAGE, accepted: false };
     case 'empty':
@@ -140,6 +146,8 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
       req.socket.destroy();
       return;
     }
+    // Knox revokes tokens before their expires_in: this request's (unless just issued) and every older one die now.
+    if (fault?.type === 'tokenRevoked') state.tokens.revoke(startedAt, TOKEN_SPARED_MS);
     let answer = limited ? knoxError('TOO_MANY_REQUESTS', { 'retry-after': '1' }) : fault ? faultAnswer(fault) : undefined;
     if (answer === undefined) {
       state.settle(startedAt);

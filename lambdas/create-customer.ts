@@ -2,11 +2,15 @@
  * "Create customer": creates a new Knox customer from the onboarding's `customer` (POST /managedCustomers).
  *
  * Context rule: 4002106 EMAIL_ALREADY_IN_USAGE means either that our own earlier create went through (its answer was
- * lost) or that the person already has a Knox account elsewhere. Our customer list tells them apart: a customer of
- * ours with the request's contact e-mail is the one we created (already done, its customerId recorded); otherwise the
- * table's abort stands (onboard it with its customerId instead).
+ * lost) or that the person already has a Knox account elsewhere. Our customer list tells them apart
+ * (lib/knox/find-customer.ts): a customer of ours with the request's contact e-mail is the one we created (already
+ * done, its customerId recorded); its certain absence lets the table's abort stand (onboard it with its customerId
+ * instead); a lookup that could not finish (pages failing, a list that would not hold still) is a retry, never an
+ * abort, since the customer may well be ours.
  */
+import { KnoxError } from '../lib/domain/knox-answer';
 import { specFor } from '../lib/domain/knox-errors';
+import { findCustomerByEmail } from '../lib/knox/find-customer';
 import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';
@@ -23,17 +27,26 @@ export const handler = knoxStepHandler({
     if (error.errorCode !== EMAIL_ALREADY_IN_USAGE) return undefined;
     const request = onboardingRequestOf(record);
     if (!('customer' in request)) return undefined;
-    const email = request.customer.contact.email.toLowerCase();
-    for await (const customer of knox.listAllCustomers()) {
-      if (customer.email?.toLowerCase() === email) {
-        return {
-          kind: 'alreadyDone',
-          customerId: customer.customerId,
-          knoxStatus: customer.status,
-          detail: `customer ${customer.customerId} of ours has the request's contact e-mail: our earlier create went through`,
-        };
-      }
+    const found = await findCustomerByEmail(knox, request.customer.contact.email);
+    if (found.kind === 'found') {
+      const { customerId, status } = found.customer;
+      return {
+        kind: 'alreadyDone',
+        customerId,
+        knoxStatus: status,
+        detail: `customer ${customerId} of ours has the request's contact e-mail: our earlier create went through`,
+      };
     }
-    return undefined;
+    if (found.kind === 'absent') return undefined;
+    // A page's own transient error says best what went wrong; anything else a list page answered is no verdict.
+    if (found.cause?.disposition === 'retry') return { kind: 'error', error: found.cause };
+    return {
+      kind: 'error',
+      error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {
+        message: `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
+          `${found.reason} ` +
+          `(${found.calls} list calls)`,
+      }),
+    };
   },
 });

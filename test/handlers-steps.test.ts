@@ -38,6 +38,7 @@ import {
   type WorkflowRecord,
 } from '../lambdas/store';
 import type { RecordKind } from '../lib/domain/api-schemas';
+import { resetKnoxClient } from '../lambdas/steps/knox';
 import { timing, type StepHandler } from '../lambdas/steps/runner';
 import { createRequest, linkRequest } from './support/handlers-support';
 import { useStepHarness } from './support/step-harness';
@@ -211,6 +212,37 @@ describe('link-customer', () => {
     expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', errorCode: '4290000', disposition: 'retry' });
   });
 
+  it('a 429 without Retry-After is retried like any transient error: no sleep in the Lambda, the backoff is the state machine’s', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: null } });
+    const spy = vi.spyOn(timing, 'sleep').mockImplementation(async () => undefined);
+    try {
+      expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', disposition: 'retry' });
+    expect((await control.requests()).find((r) => r.status === 429)).toBeDefined();
+  });
+
+  it('a dead token refused with 403 (any of Knox’s ways) costs one new token and the step goes on', async () => {
+    for (const style of ['status403', 'authorizationFail'] as const) {
+      await control.reset();
+      resetKnoxClient();
+      await control.tokenRefusal(style);
+      const warm = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      expect(await outcome(linkCustomer, { id: warm })).toBe('success');
+      await control.revokeTokens();
+      await control.clearRequests();
+      const id = await seed('onboarding', linkRequest(FIXTURES.formerlyOwned), { path: 'link' });
+      expect(await outcome(linkCustomer, { id })).toBe('success');
+      expect((await record(id)).knoxStatus).toBe('Pending');
+      const log = await control.requests();
+      expect(log.map((r) => [r.path.startsWith('/msp/') ? 'msp' : 'token', r.status])).toEqual([['msp', 403], ['token', 200], ['msp', 200]]);
+    }
+  });
+
   it('bad client credentials are an operator error, and the secret is never in the record', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'sim-client', clientSecret: 'wrong-secret-value' }) });
     const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
@@ -317,6 +349,39 @@ describe('create-customer', () => {
     await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' }, count: LIST_PAGE_ATTEMPTS });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
     expect((await record(id)).lastError?.code).toBe('FAILURE');
+  });
+
+  it('a lost create answer while our list moves under the lookup (a removal before the cursor): already done, not aborted', async () => {
+    await control.reset({ fixtures: false });
+    await control.paging({ sortBy: 'companyName', maxPageSize: 5 });
+    // Acme Ltd sorts 11th of 21: page 3 ascending, page 3 descending; never at an end.
+    for (let n = 1; n <= 10; n += 1) {
+      await control.addCustomer({ companyName: `Aa ${String(n).padStart(2, '0')}`, status: 'Active' });
+      await control.addCustomer({ companyName: `Zz ${String(n).padStart(2, '0')}`, status: 'Active' });
+    }
+    const first = (await control.customers()).find((c) => c.companyName === 'Aa 01')!;
+    const id = await seed('onboarding', createRequest('grace@acme-moving.example'), { path: 'create' });
+    await control.fault({ match: { method: 'POST', path: '/msp/v1/managedCustomers' }, fault: { type: 'workThen500' } });
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+
+    // Pages answered: 1 ascending, 1 descending, 2 ascending; then Aa 01 leaves and Acme moves onto page 2.
+    await control.listChange({ afterListPages: 3, remove: [first.customerId] });
+    expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+    const ours = (await control.customers()).find((c) => c.email === 'grace@acme-moving.example')!;
+    expect((await record(id)).customerId).toBe(ours.customerId);
+  });
+
+  it('a list that never holds still during the 4002106 rule is a retry (CUSTOMER_LOOKUP_INCONCLUSIVE), never an abort', async () => {
+    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    // A customer joins our list after every page: no two passes ever see the same list.
+    for (let page = 1; page <= 40; page += 1) {
+      await control.listChange({ afterListPages: page, add: [{ companyName: `Newcomer ${page}` }] });
+    }
+    expect(await outcome(createCustomer, { id })).toBe(nameFor('CUSTOMER_LOOKUP_INCONCLUSIVE'));
+    expect(nameFor('CUSTOMER_LOOKUP_INCONCLUSIVE')).toBe(STEP_ERROR_NAMES.retry);
+    const after = await record(id);
+    expect(after.lastError).toMatchObject({ code: 'CUSTOMER_LOOKUP_INCONCLUSIVE', disposition: 'retry' });
+    expect(after.status).not.toBe('ABORTED');
   });
 
   it('one failed page of the customer list during the 4002106 rule is asked again in place: the rule still decides', async () => {

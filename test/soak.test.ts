@@ -18,8 +18,9 @@ import {
   readRecords,
   scanSecrets,
 } from '../bench/soak/checks';
-import { runSoak, SOAK_CHAOS_RATES, type SoakReport } from '../bench/soak/run';
-import { buildWorkload, EXPECTED_STATUS, ONBOARDING_SCENARIOS } from '../bench/soak/scenarios';
+import { DEFAULT_SEEDS, runSoak, SOAK_CHAOS_RATES, tokenRefusalFor, type SoakReport } from '../bench/soak/run';
+import { buildWorkload, bystanders, companyNameOf, EXPECTED_STATUS, ONBOARDING_SCENARIOS } from '../bench/soak/scenarios';
+import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
 
 describe('the soak checks catch what they look for', () => {
   it('finds a secret or a token in any corpus, and names where', () => {
@@ -108,6 +109,26 @@ describe('the soak checks catch what they look for', () => {
     expect(workload.filter((c) => c.kind === 'offboarding')).toHaveLength(6);
     for (const scenario of ONBOARDING_SCENARIOS) expect(workload.some((c) => c.scenario === scenario), scenario).toBe(true);
     expect(new Set(workload.map((c) => c.customerId ?? c.email)).size).toBe(66);
+  });
+});
+
+describe('the soak hunts races', () => {
+  it('runs at least three seeds by default, among them every way Knox refuses a dead token, with revoked tokens in the mix', () => {
+    expect(DEFAULT_SEEDS.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(DEFAULT_SEEDS.map(tokenRefusalFor))).toEqual(new Set(TOKEN_REFUSAL_STYLES));
+    expect(SOAK_CHAOS_RATES.tokenRevoked).toBeGreaterThan(0);
+  });
+
+  it('mixes creates, links and offboardings among standing customers whose names interleave with theirs', () => {
+    const workload = buildWorkload({ onboardings: 100, offboardings: 10, seed: 5, delinkElsewhereMs: [500, 2500] });
+    const created = workload.filter((c) => c.scenario === 'created').length;
+    const linked = workload.filter((c) => c.scenario === 'linkApproved' || c.scenario === 'delinkElsewhereThenApproved').length;
+    expect(created).toBeGreaterThanOrEqual(30);
+    expect(linked).toBeGreaterThanOrEqual(30);
+    const names = [...bystanders(20, 100).map((b) => b.companyName!), companyNameOf(50)].sort();
+    const at = names.indexOf(companyNameOf(50));
+    expect(at).toBeGreaterThan(5);
+    expect(at).toBeLessThan(names.length - 5);
   });
 });
 

@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { KnoxSimControl } from '../../knox-sim/control';
-import type { ChaosInput } from '../../knox-sim/model';
+import { TOKEN_REFUSAL_STYLES, type ChaosInput, type PagingSpec, type TokenRefusalStyle } from '../../knox-sim/model';
 import type { RecordKind } from '../../lib/domain/api-schemas';
 import { ENV } from '../../lib/domain/workflow';
 import type { ExecutionDetail } from '../../local/execution-path';
@@ -43,11 +43,11 @@ import {
 import { driveWorkload, type CaseRun } from './drive';
 import { readExecutionFiles, readExecutions, readKnox, scanTable, settleExecutions } from './evidence';
 import { knoxTraffic, scenarioRows, type KnoxTraffic, type ScenarioRow } from './figures';
-import { buildWorkload, EXPECTED_STATUS, type ScenarioName } from './scenarios';
+import { buildWorkload, bystanders, EXPECTED_STATUS, type ScenarioName } from './scenarios';
 
 export type ChaosRates = ChaosInput['rates'];
 
-/** The fault mix of issue 5: 36% of Knox requests get one. */
+/** The fault mix of issue 5 plus revoked tokens (issue 9): 37% of Knox requests get one. */
 export const SOAK_CHAOS_RATES: ChaosRates = {
   error500: 0.2,
   status429: 0.05,
@@ -55,7 +55,20 @@ export const SOAK_CHAOS_RATES: ChaosRates = {
   workThen500: 0.03,
   drop: 0.02,
   html: 0.01,
+  tokenRevoked: 0.01,
 };
+
+/**
+ * The seeds `npm run soak` runs by default: several workloads and fault sequences per run, since a race shows up under
+ * some interleavings only (seed 5 is the one issue 9's bug showed under). Each is replayable alone with `--seed`.
+ */
+export const DEFAULT_SEEDS = [5, 12, 22] as const;
+
+/** How each seed's Knox refuses a dead token: the three ways Knox may answer, in turn. */
+export function tokenRefusalFor(seed: number): TokenRefusalStyle {
+  const n = TOKEN_REFUSAL_STYLES.length;
+  return TOKEN_REFUSAL_STYLES[((seed % n) + n) % n]!;
+}
 
 export interface SoakOptions {
   onboardings: number;
@@ -79,6 +92,10 @@ export interface SoakOptions {
   /** How long another MSP's delink keeps running after our request: [min, max] ms. */
   delinkElsewhereMs: [number, number];
   rates: ChaosRates;
+  /** Customers of ours there from the start (the list is several pages long while it moves). */
+  bystanders: number;
+  /** How the simulated Knox pages its customer list (fewer per page than asked, sorted by name). */
+  paging: PagingSpec;
   /** Default: a fresh temporary directory (kept: its soak.log and executions/ help when something is wrong). */
   dataDir?: string;
   progressEveryMs: number;
@@ -87,6 +104,7 @@ export interface SoakOptions {
 }
 
 export const SOAK_DEFAULTS: Omit<SoakOptions, 'dataDir' | 'progress'> = {
+  // Per seed; `npm run soak` runs each of DEFAULT_SEEDS.
   onboardings: 500,
   offboardings: 50,
   seed: 5,
@@ -102,6 +120,8 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, 'dataDir' | 'progress'> = {
   maxWallMs: 15 * 60_000,
   delinkElsewhereMs: [500, 2500],
   rates: SOAK_CHAOS_RATES,
+  bystanders: 120,
+  paging: { maxPageSize: 20, sortBy: 'companyName' },
   progressEveryMs: 5000,
 };
 
@@ -153,6 +173,9 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       log: (line) => stackLines.push(line),
     });
     const control = new KnoxSimControl(stack.knoxUrl);
+    for (const customer of bystanders(options.bystanders, options.onboardings)) await control.addCustomer(customer);
+    await control.paging(options.paging);
+    await control.tokenRefusal(tokenRefusalFor(options.seed));
     await control.chaos({ seed: options.seed, rates: options.rates, latencyMs: options.latencyMs, retryAfterSeconds: options.retryAfterSeconds });
     const cases = buildWorkload(options);
     const setupDone = Date.now();

@@ -29,10 +29,13 @@ export type OnboardingScenario = (typeof ONBOARDING_SCENARIOS)[number];
 export type OffboardingScenario = (typeof OFFBOARDING_SCENARIOS)[number];
 export type ScenarioName = OnboardingScenario | OffboardingScenario;
 
-/** Share of each onboarding scenario in the mix (a realistic week: mostly links that get approved). */
+/**
+ * Share of each onboarding scenario in the mix: links that get approved and creates, about as many, so that our
+ * customer list keeps moving (links join it, accepted delinks leave it) while lost creates are reconciled through it.
+ */
 export const ONBOARDING_MIX: Record<OnboardingScenario, number> = {
-  linkApproved: 0.4,
-  created: 0.25,
+  linkApproved: 0.3,
+  created: 0.35,
   managedElsewhere: 0.1,
   rejected: 0.1,
   delinkElsewhereThenApproved: 0.15,
@@ -55,6 +58,24 @@ export const CREATES_ONCE: readonly ScenarioName[] = ['created'];
 /** Customer ids of the soak's own customers: outside the fixtures (1000000001...) and the simulator's (>= 2e9). */
 const ONBOARDING_ID_BASE = 1_100_000_000;
 const OFFBOARDING_ID_BASE = 1_200_000_000;
+const BYSTANDER_ID_BASE = 1_500_000_000;
+
+/** The company name of workload customer `index`: names interleave with the bystanders' when Knox sorts by name. */
+export const companyNameOf = (index: number) => `Soak Company ${String(index).padStart(5, '0')}`;
+
+/**
+ * Customers of ours that are there before the soak starts and stay: they make the list several pages long, so that a
+ * reconciliation pages through it while links, creates and accepted delinks move it. Their names interleave with
+ * those of the workload's customers.
+ */
+export function bystanders(count: number, spread: number): SimCustomerInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    customerId: String(BYSTANDER_ID_BASE + i),
+    companyName: `${companyNameOf(Math.floor(((i + 0.5) * Math.max(1, spread)) / Math.max(1, count)))} (standing)`,
+    status: 'Active' as const,
+    managedServices: ['KnoxMobileEnrollment' as const],
+  }));
+}
 
 const SERVICES = [{ service: 'KnoxMobileEnrollment' }];
 const MANAGEMENT = { managementType: 'JointlyManaged', accessType: 'FullAccess', services: SERVICES } as const;
@@ -109,7 +130,12 @@ function onboardingCase(index: number, scenario: OnboardingScenario, random: () 
   const base = { index, kind: 'onboarding' as const, scenario };
   switch (scenario) {
     case 'linkApproved':
-      return { ...base, customerId, body: link, simCustomer: { customerId, script: { onLink: 'approve', afterGets: between(random, 1, 4) } } };
+      return {
+        ...base,
+        customerId,
+        body: link,
+        simCustomer: { customerId, companyName: companyNameOf(index), script: { onLink: 'approve', afterGets: between(random, 1, 4) } },
+      };
     case 'rejected':
       return { ...base, customerId, body: link, simCustomer: { customerId, script: { onLink: 'reject', afterGets: between(random, 1, 3) } } };
     case 'managedElsewhere':
@@ -140,7 +166,7 @@ function onboardingCase(index: number, scenario: OnboardingScenario, random: () 
         email,
         body: {
           customer: {
-            companyName: `Soak Company ${index}`,
+            companyName: companyNameOf(index),
             companySize: '20-99',
             industry: 'COMMUNICATIONS',
             country: 'US',
@@ -165,6 +191,8 @@ function offboardingCase(index: number, random: () => number): SoakCase {
     body: { customerId },
     simCustomer: {
       customerId,
+      // Spread over the list when Knox sorts by name: its accepted delink removes it from anywhere.
+      companyName: companyNameOf(index * 10 + 5),
       status: 'Active',
       managementType: 'JointlyManaged',
       accessType: 'FullAccess',

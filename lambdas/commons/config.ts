@@ -6,6 +6,7 @@
  * Reading is not cached (process.env lookups are cheap), so tests can change the environment between cases.
  */
 import * as z from 'zod';
+import { MAX_TOKEN_LIFETIME_MINUTES } from '../../lib/domain/knox-schemas';
 import { DEFAULTS, ENV } from '../../lib/domain/workflow';
 
 export class ConfigError extends Error {
@@ -24,6 +25,8 @@ const knoxSchema = z.object({
   [ENV.knoxSecretArn]: required,
   [ENV.knoxTimeoutMs]: positiveInt(DEFAULTS.knoxTimeoutMs),
   [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
+  [ENV.knoxTokenLifetimeMinutes]: z.coerce.number().int('must be a whole number').min(1)
+    .max(MAX_TOKEN_LIFETIME_MINUTES, `must be at most ${MAX_TOKEN_LIFETIME_MINUTES}`).optional(),
 });
 
 const apiSchema = z.object({
@@ -68,6 +71,7 @@ export interface KnoxConfig {
   secretArn: string;
   timeoutMs: number;
   requestsPerSecond: number;
+  tokenLifetimeMinutes?: number;
 }
 
 export function knoxConfig(): KnoxConfig {
@@ -77,6 +81,9 @@ export function knoxConfig(): KnoxConfig {
     secretArn: env[ENV.knoxSecretArn],
     timeoutMs: env[ENV.knoxTimeoutMs],
     requestsPerSecond: env[ENV.knoxRequestsPerSecond],
+    ...(env[ENV.knoxTokenLifetimeMinutes] !== undefined
+      ? { tokenLifetimeMinutes: env[ENV.knoxTokenLifetimeMinutes] }
+      : {}),
   };
 }
 

@@ -11,9 +11,9 @@
  */
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod';
 import { BUDGET_LOG_MESSAGE, DynamoBudgetStore, SharedBudget, budgetLogFields, budgetSettings } from '../../lib/budget';
 import { KNOX_BUDGET_KEY, TABLE } from '../../lib/domain/workflow';
+import { credentialsSchema } from '../../lib/domain/knox-schemas';
 import { createKnoxClient } from '../../lib/knox/client';
 import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
 import { knoxConfig } from '../commons/config';
@@ -21,8 +21,6 @@ import { logger } from '../commons/powertools';
 import { db, tableName } from '../store/client';
 
 const SECRET_MAX_AGE_SECONDS = 300;
-
-const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
 
 export class KnoxSecretError extends Error {
   override readonly name = 'KnoxSecretError';
@@ -50,6 +48,7 @@ export function knoxClient(): KnoxClient {
       credentials: () => loadKnoxCredentials(config.secretArn),
       timeoutMs: config.timeoutMs,
       limiter: knoxBudget(config.requestsPerSecond),
+      ...(config.tokenLifetimeMinutes !== undefined ? { tokenLifetimeMinutes: config.tokenLifetimeMinutes } : {}),
     });
   }
   return client;

@@ -58,7 +58,12 @@ export function linkBody(request: OnboardingRequest): LinkRequest {
 export function newCustomerBody(request: OnboardingRequest): NewCustomer {
   if (!('customer' in request)) throw namedError(INVALID_RECORD_ERROR, 'A create needs an onboarding request with customer');
   return withAccessType(
-    { ...request.customer, managementType: request.managementType, services: request.services },
+    {
+      ...request.customer,
+      managementType: request.managementType,
+      services: request.services,
+      ...(request.kgTenantInfo !== undefined ? { kgTenantInfo: request.kgTenantInfo } : {}),
+    },
     request.accessType,
   );
 }
@@ -69,6 +74,7 @@ export function changeBody(request: ChangeRequest): UpdateRequest {
     ...(request.managementType !== undefined ? { managementType: request.managementType } : {}),
     ...(request.accessType !== undefined ? { accessType: request.accessType } : {}),
     ...(request.services !== undefined ? { services: request.services } : {}),
+    ...(request.kgTenantInfo !== undefined ? { kgTenantInfo: request.kgTenantInfo } : {}),
   };
 }
 

@@ -5,9 +5,11 @@
 import * as z from 'zod';
 import {
   accessTypeSchema,
+  checkKnoxGuardRule,
   checkManagementRules,
   companySchema,
   customerIdSchema,
+  kgTenantInfoSchema,
   managementTypeSchema,
   servicesSchema,
 } from './knox-schemas';
@@ -36,31 +38,33 @@ const managementFields = {
 export const onboardingRequestSchema = z
   .union([
     z.strictObject({ customerId: customerIdSchema, ...managementFields }),
-    z.strictObject({ customer: companySchema, ...managementFields }),
+    // Knox Guard's tenant goes with a create (release 26.01); a link has no such field.
+    z.strictObject({ customer: companySchema, ...managementFields, kgTenantInfo: kgTenantInfoSchema.optional() }),
   ], { error: 'send either "customerId" (link an existing Knox customer) or "customer" (create one), with managementType and services' })
-  .superRefine((v, ctx) =>
-    checkManagementRules(
-      { ...v, ...('customer' in v ? { contactEmail: v.customer.contact.email } : {}) },
-      (path, message) => ctx.addIssue({ code: 'custom', path, message }),
-    ),
-  );
+  .superRefine((v, ctx) => {
+    const addIssue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    checkManagementRules({ ...v, ...('customer' in v ? { contactEmail: v.customer.contact.email } : {}) }, addIssue);
+    if ('customer' in v) checkKnoxGuardRule(v, addIssue);
+  });
 export type OnboardingRequest = z.infer<typeof onboardingRequestSchema>;
 
 /** `POST /offboardings`. */
 export const offboardingRequestSchema = z.strictObject({ customerId: customerIdSchema });
 export type OffboardingRequest = z.infer<typeof offboardingRequestSchema>;
 
-/** `POST /changes`: at least one of managementType, accessType, services. */
+/** `POST /changes`: at least one of managementType, accessType, services, kgTenantInfo. */
 export const changeRequestSchema = z
   .strictObject({
     customerId: customerIdSchema,
     managementType: managementTypeSchema.optional(),
     accessType: accessTypeSchema.optional(),
     services: servicesSchema.optional(),
+    kgTenantInfo: kgTenantInfoSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services' });
+    if ([v.managementType, v.accessType, v.services, v.kgTenantInfo].every((f) => f === undefined)) {
+      const message = 'a change needs managementType, accessType or services, or kgTenantInfo';
+      ctx.addIssue({ code: 'custom', path: [], message });
     }
     checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });

@@ -86,7 +86,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function parseJson(text: string): unknown {
+/** JSON.parse that answers undefined for text that is not JSON (an HTML page, an empty body). */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

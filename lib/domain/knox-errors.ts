@@ -123,6 +123,8 @@ export const KNOX_ERRORS = [
     'Steady exhaustion means more work than knoxRequestsPerSecond allows: spread the load or raise the budget.'),
   row('UNEXPECTED_RESPONSE', '0', 0, 'retry', 'ours',
     'Knox answered with a body that is neither the expected result nor its error object.'),
+  row('CUSTOMER_LOOKUP_INCONCLUSIVE', '0', 0, 'retry', 'ours',
+    'Knox’s customer list could not be read to the end while it held still: whether the customer is ours is unknown.'),
   row('UNKNOWN_CODE', '0', 0, 'operator', 'ours', 'Knox answered with an error code this workflow does not know.',
     'Add the code to lib/domain/knox-errors.ts with its disposition.'),
   row('CUSTOMER_PENDING', '0', 200, 'wait', 'ours', 'The customer has not answered the link request yet.'),

@@ -24,6 +24,7 @@ export const SERVICES = [
   'KnoxConfigure',
   'KnoxEFOTA',
   'KnoxGuard',
+  'KnoxAssetIntelligence',
   'SamsungCarePlus',
 ] as const;
 /** Knox refuses this one through the API (4002109), so we refuse it first. */
@@ -84,6 +85,42 @@ export const servicesSchema = z.array(serviceRequestSchema).min(1).max(SERVICES.
 
 const shortText = (max: number) => z.string().trim().min(1).max(max);
 
+/** Knox Guard tenant vocabularies (assumed: release 26.01 names the fields, not their values). */
+export const KG_DOMAIN_TYPES = ['Default', 'Custom'] as const;
+export const KG_TENANT_TYPES = ['Enterprise', 'Finance'] as const;
+/**
+ * Which of Knox's Knox Guard validation codes refuses which kgTenantInfo field (4002127 to 4002130 are documented as
+ * its validation codes; their order here is assumed). The API names the code in its 400, the simulator answers it.
+ */
+export const KG_TENANT_INFO_CODES = {
+  kgDomainType: '4002127',
+  kgTenantType: '4002128',
+  phone: '4002129',
+  email: '4002130',
+} as const;
+const kgMessage = (field: keyof typeof KG_TENANT_INFO_CODES, what: string) =>
+  `${what} (Knox ${KG_TENANT_INFO_CODES[field]})`;
+const oneOf = (values: readonly string[]) => `must be one of ${values.join(', ')}`;
+
+/** Knox Guard's tenant, sent with create and update when KnoxGuard is managed (release 26.01). */
+export const kgTenantInfoSchema = z.strictObject({
+  kgDomainType: z.enum(KG_DOMAIN_TYPES, { error: kgMessage('kgDomainType', oneOf(KG_DOMAIN_TYPES)) }),
+  kgTenantType: z.enum(KG_TENANT_TYPES, { error: kgMessage('kgTenantType', oneOf(KG_TENANT_TYPES)) }),
+  phone: z.string().regex(/^\+?[0-9][0-9 ()-]{5,30}$/, kgMessage('phone', 'must be a phone number')),
+  email: z.email(kgMessage('email', 'must be an e-mail address')).max(254),
+});
+export type KgTenantInfo = z.infer<typeof kgTenantInfoSchema>;
+
+/** Knox Guard tenant information goes with the KnoxGuard service (assumed). */
+export function checkKnoxGuardRule(
+  value: { services?: { service: string }[]; kgTenantInfo?: unknown },
+  addIssue: (path: (string | number)[], message: string) => void,
+): void {
+  if (value.kgTenantInfo !== undefined && !value.services?.some((s) => s.service === 'KnoxGuard')) {
+    addIssue(['kgTenantInfo'], 'kgTenantInfo goes with the KnoxGuard service');
+  }
+}
+
 export const contactSchema = z.strictObject({
   firstName: shortText(64),
   lastName: shortText(64),
@@ -131,6 +168,9 @@ export function checkManagementRules(
 
 // --- Authentication -------------------------------------------------------------------------------------------------
 
+/** The MSP client credentials, as the Knox secret holds them and the client needs them. */
+export const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+
 export const tokenAnswerSchema = z.object({
   access_token: z.string().min(1),
   token_type: z.string(),
@@ -138,6 +178,13 @@ export const tokenAnswerSchema = z.object({
   scope: z.string().optional(),
 });
 export type TokenAnswer = z.infer<typeof tokenAnswerSchema>;
+
+/**
+ * The token request's form field that asks for a token lifetime in minutes (assumed: the name Knox's cloud
+ * authentication uses; Samsung documents that up to 60 minutes may be asked, 10 being the default).
+ */
+export const TOKEN_LIFETIME_FIELD = 'validityForAccessTokenInMinutes';
+export const MAX_TOKEN_LIFETIME_MINUTES = 60;
 
 /** OAuth 2.0 error form for bad client credentials (assumed). */
 export const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
@@ -190,12 +237,14 @@ export const newCustomerSchema = companySchema
     managementType: managementTypeSchema,
     accessType: accessTypeSchema.optional(),
     services: servicesSchema,
+    kgTenantInfo: kgTenantInfoSchema.optional(),
   })
-  .superRefine((v, ctx) =>
-    checkManagementRules({ ...v, contactEmail: v.contact.email }, (path, message) =>
-      ctx.addIssue({ code: 'custom', path: path.filter((p) => p !== 'customer'), message }),
-    ),
-  );
+  .superRefine((v, ctx) => {
+    const addIssue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path: path.filter((p) => p !== 'customer'), message });
+    checkManagementRules({ ...v, contactEmail: v.contact.email }, addIssue);
+    checkKnoxGuardRule(v, addIssue);
+  });
 export type NewCustomer = z.infer<typeof newCustomerSchema>;
 
 /** `POST /msp/v1/managedCustomers/link`. */
@@ -215,10 +264,12 @@ export const updateRequestSchema = z
     managementType: managementTypeSchema.optional(),
     accessType: accessTypeSchema.optional(),
     services: servicesSchema.optional(),
+    kgTenantInfo: kgTenantInfoSchema.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.managementType === undefined && v.accessType === undefined && v.services === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a change needs managementType, accessType or services' });
+    if ([v.managementType, v.accessType, v.services, v.kgTenantInfo].every((f) => f === undefined)) {
+      const message = 'a change needs managementType, accessType or services, or kgTenantInfo';
+      ctx.addIssue({ code: 'custom', path: [], message });
     }
     checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });

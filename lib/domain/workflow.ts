@@ -128,6 +128,8 @@ export const ENV = {
   knoxSecretArn: 'KNOX_SECRET_ARN',
   knoxTimeoutMs: 'KNOX_TIMEOUT_MS',
   knoxRequestsPerSecond: 'KNOX_REQUESTS_PER_SECOND',
+  /** Optional: ask Knox for tokens that live this many minutes (at most 60); unset, Knox's default (10). */
+  knoxTokenLifetimeMinutes: 'KNOX_TOKEN_LIFETIME_MINUTES',
   waitDeadlineSeconds: 'WAIT_DEADLINE_SECONDS',
   onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
   offboardingStateMachineArn: 'OFFBOARDING_STATE_MACHINE_ARN',

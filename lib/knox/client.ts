@@ -5,14 +5,17 @@
  * else escapes.
  *
  * The client does not retry 5xx or 429 answers: the state machine does, from the dispositions. Its one repetition is
- * a call refused with 401 after the token has been refreshed.
+ * a call whose token was refused (any 401; a 403 with a token code or 4030000), after one new token was fetched.
  */
-import * as z from 'zod';
+import type * as z from 'zod';
 import { DEFAULTS } from '../domain/workflow';
-import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { specFor } from '../domain/knox-errors';
 import {
+  credentialsSchema,
   customerListSchema,
   customerSchema,
+  knoxErrorBodySchema,
   type DelinkRequest,
   type KnoxCustomer,
   type KnoxCustomerList,
@@ -21,6 +24,7 @@ import {
   type UpdateRequest,
 } from '../domain/knox-schemas';
 import { systemClock, type Clock } from './clock';
+import { FIND_DEFAULTS, readPageWithRetry } from './find-customer';
 import { TokenBucket } from './rate-limiter';
 import { TokenCache } from './token-cache';
 import { requestToken } from './token-endpoint';
@@ -30,12 +34,7 @@ import type { KnoxClient, KnoxClientConfig, KnoxCredentials, ListCustomersOption
 export const CUSTOMERS_PATH = '/msp/v1/managedCustomers';
 export const DEFAULT_PAGE_SIZE = 50;
 /** A page of a full listing that fails transiently is asked again in place, this many times in all. */
-export const LIST_PAGE_ATTEMPTS = 4;
-const LIST_PAGE_RETRY_MS = 100;
-const LIST_PAGE_MAX_WAIT_MS = 1_000;
-
-/** What the credentials source must hand over (it reads a secret: checked here, at the boundary). */
-const credentialsSchema = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
+export const LIST_PAGE_ATTEMPTS = FIND_DEFAULTS.pageAttempts;
 
 type MspRequest = Omit<KnoxRequest, 'headers'>;
 
@@ -63,7 +62,7 @@ export class HttpKnoxClient implements KnoxClient {
     this.tokens = new TokenCache(async () => {
       const credentials = await this.loadCredentials();
       this.tokenRequestCount += 1;
-      return requestToken(this.transport, credentials);
+      return requestToken(this.transport, credentials, config.tokenLifetimeMinutes);
     }, () => clock.now());
   }
 
@@ -100,7 +99,8 @@ export class HttpKnoxClient implements KnoxClient {
       const page = await this.listPage({ pageNum, pageSize: size, sortOrder: 'ascending' });
       const total = Number(page.totalCount);
       // Bound the loop by the first total: a server that ignores pageNum or keeps growing the list cannot keep us here.
-      if (pageNum === 1) maxPages = Math.ceil(total / size);
+      // Pages hold what Knox serves, which may be fewer than asked: the bound counts in served pages.
+      if (pageNum === 1) maxPages = Math.ceil(total / Math.max(1, Math.min(size, page.customers.length)));
       const fresh = page.customers.filter((c) => !seen.has(c.customerId));
       for (const customer of fresh) {
         seen.add(customer.customerId);
@@ -116,16 +116,8 @@ export class HttpKnoxClient implements KnoxClient {
    * times, briefly): otherwise one failed page out of ten would throw the whole listing away, and under a flaky Knox
    * a long listing might never complete. Single calls are not retried here: that is the state machine's job.
    */
-  private async listPage(options: ListCustomersOptions): Promise<KnoxCustomerList> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.listCustomers(options);
-      } catch (error) {
-        if (!(error instanceof KnoxError) || error.disposition !== 'retry' || attempt >= LIST_PAGE_ATTEMPTS) throw error;
-        const waitMs = Math.min((error.retryAfterSeconds ?? 0) * 1000 || LIST_PAGE_RETRY_MS * attempt, LIST_PAGE_MAX_WAIT_MS);
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
-    }
+  private listPage(options: ListCustomersOptions): Promise<KnoxCustomerList> {
+    return readPageWithRetry(this, options, { attempts: LIST_PAGE_ATTEMPTS });
   }
 
   updateCustomer(customerId: string, body: UpdateRequest): Promise<KnoxCustomer> {
@@ -137,16 +129,17 @@ export class HttpKnoxClient implements KnoxClient {
   }
 
   /**
-   * One MSP call with the cached token. A 401 means the token died early (Knox restarted, clocks disagree): fetch a
-   * new one and repeat the call once. A second 401 is our set-up's problem, not something a retry fixes.
+   * One MSP call with the cached token. A refusal that may be about the token (`mayBeTokenRefusal`) means it died
+   * early (revoked, Knox restarted, clocks disagree): fetch one new token and repeat the call once. A refusal of the
+   * fresh token is our set-up's problem, not something a retry fixes.
    */
   private async call<S extends z.ZodType>(request: MspRequest, schema: S): Promise<z.infer<S>> {
     const first = await this.sendWithToken(request);
-    if (first.answer.status !== 401) return parseKnoxAnswer(first.answer, schema);
+    if (!mayBeTokenRefusal(first.answer)) return parseKnoxAnswer(first.answer, schema);
 
     this.tokens.invalidate(first.token);
     const second = await this.sendWithToken(request);
-    if (second.answer.status !== 401) return parseKnoxAnswer(second.answer, schema);
+    if (!mayBeTokenRefusal(second.answer)) return parseKnoxAnswer(second.answer, schema);
     throw refusedTokenError(second.answer);
   }
 
@@ -183,6 +176,23 @@ function customerPath(customerId: string): string {
   return `${CUSTOMERS_PATH}/${encodeURIComponent(customerId)}`;
 }
 
+/** Knox's codes for a dead token, and the one its KBA-1242 shows for an expired token. */
+const TOKEN_REFUSAL_CODES: ReadonlySet<string> = new Set(
+  (['ACCESS_TOKEN_EXPIRED', 'ACCESS_TOKEN_INVALID', 'AUTHORIZATION_FAIL'] as const).map((c) => specFor(c).errorCode),
+);
+
+/**
+ * Whether an answer may mean "your token is dead": any 401, and a 403 carrying 4032251, 4032252 or 4030000. Knox's
+ * status for the token codes is not settled (../shared/knox-msp-api.md): the contract's status rule gives 403, other
+ * Knox services answer 401, and KBA-1242 shows an expired token answered 403 4030000.
+ */
+export function mayBeTokenRefusal(answer: KnoxHttpAnswer): boolean {
+  if (answer.status === 401) return true;
+  if (answer.status !== 403) return false;
+  const body = knoxErrorBodySchema.safeParse(parseJson(answer.bodyText));
+  return body.success && TOKEN_REFUSAL_CODES.has(body.data.errorCode);
+}
+
 /**
  * A token refused right after a refresh. Knox's own error object (ACCESS_TOKEN_EXPIRED or _INVALID) is kept; a 401
  * without one still counts as a refused token, which the table sends to an operator.
@@ -192,7 +202,7 @@ function refusedTokenError(answer: KnoxHttpAnswer): KnoxError {
   if (error.disposition === 'operator') return error;
   return KnoxError.of('ACCESS_TOKEN_INVALID', {
     httpStatus: answer.status,
-    message: 'Knox refused a freshly fetched access token (HTTP 401)',
+    message: `Knox refused a freshly fetched access token (HTTP ${answer.status})`,
     ...(error.transactionalId !== undefined ? { transactionalId: error.transactionalId } : {}),
   });
 }

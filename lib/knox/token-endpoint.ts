@@ -1,20 +1,12 @@
 /**
  * The OAuth 2.0 client-credentials exchange with Knox (`POST /ams/v1/oauth2/token`).
  */
-import { KnoxError, errorFromAnswer, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
-import { oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '../domain/knox-schemas';
+import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { TOKEN_LIFETIME_FIELD, oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '../domain/knox-schemas';
 import type { KnoxCredentials } from './types';
 import type { KnoxTransport } from './transport';
 
 export const TOKEN_PATH = '/ams/v1/oauth2/token';
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The KnoxError for a refused token request. An OAuth error object on a 400 or 401 means our credentials or their
@@ -35,13 +27,19 @@ export function tokenError(answer: KnoxHttpAnswer): KnoxError {
 }
 
 /** Asks Knox for an access token; throws a KnoxError when it refuses or answers something else. */
-export async function requestToken(transport: KnoxTransport, credentials: KnoxCredentials): Promise<TokenAnswer> {
+export async function requestToken(
+  transport: KnoxTransport,
+  credentials: KnoxCredentials,
+  lifetimeMinutes?: number,
+): Promise<TokenAnswer> {
   const form = new URLSearchParams({
     grant_type: 'client_credentials',
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
     scope: 'msp',
   });
+  // Knox may grant another lifetime than asked: the answer's expires_in is what the cache honours.
+  if (lifetimeMinutes !== undefined) form.set(TOKEN_LIFETIME_FIELD, String(lifetimeMinutes));
   const answer = await transport.send({
     method: 'POST',
     path: TOKEN_PATH,

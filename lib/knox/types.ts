@@ -28,6 +28,8 @@ export interface KnoxClientConfig {
   requestsPerSecond?: number;
   /** What paces every request (token calls included), e.g. the shared Knox budget; default a TokenBucket. */
   limiter?: RateLimiter;
+  /** Ask Knox for tokens that live this many minutes (1-60); unset, Knox's default. The answer's expires_in rules. */
+  tokenLifetimeMinutes?: number;
   /** For tests and benches: replace the global fetch. */
   fetch?: typeof fetch;
 }

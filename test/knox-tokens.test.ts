@@ -1,0 +1,164 @@
+/**
+ * Token refusals as Knox may really answer them, against the simulator over HTTP: a dead token is refused with 401
+ * (4032251 / 4032252), with 403 and the same codes, or with 403 4030000 (KBA-1242); tokens die before their
+ * expires_in (revoked). Each makes the client fetch exactly one new token and repeat the call; only a refusal of the
+ * fresh token is an operator error. The token's lifetime is the answer's expires_in, and a longer one can be asked.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KnoxSimControl } from '../knox-sim/control';
+import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
+import { FIXTURES, SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import { KnoxError } from '../lib/domain/knox-answer';
+import { TOKEN_LIFETIME_FIELD } from '../lib/domain/knox-schemas';
+import type { Clock } from '../lib/knox/clock';
+import { HttpKnoxClient, mayBeTokenRefusal } from '../lib/knox/client';
+import { REFRESH_MARGIN_MS } from '../lib/knox/token-cache';
+
+let sim: RunningKnoxSimulator;
+let control: KnoxSimControl;
+
+beforeAll(async () => {
+  sim = await startKnoxSimulator({ port: 0 });
+  control = new KnoxSimControl(sim.url);
+});
+afterAll(() => sim.stop());
+beforeEach(() => control.reset());
+
+function clientFor(credentials: { clientId: string; clientSecret: string } = SIM_DEFAULT_CREDENTIALS, extra: { clock?: Clock; tokenLifetimeMinutes?: number } = {}) {
+  const bodies: string[] = [];
+  const recording: typeof fetch = (input, init) => {
+    if (String(input).endsWith('/oauth2/token') && typeof init?.body === 'string') bodies.push(init.body);
+    return fetch(input, init);
+  };
+  const knox = new HttpKnoxClient(
+    {
+      baseUrl: sim.url,
+      credentials: async () => credentials,
+      fetch: recording,
+      requestsPerSecond: 10_000,
+      ...(extra.tokenLifetimeMinutes !== undefined ? { tokenLifetimeMinutes: extra.tokenLifetimeMinutes } : {}),
+    },
+    extra.clock ? { clock: extra.clock } : {},
+  );
+  return { knox, tokenBodies: bodies };
+}
+
+async function mspStatuses(): Promise<number[]> {
+  return (await control.requests()).filter((r) => r.path.startsWith('/msp/')).map((r) => r.status);
+}
+
+describe('a dead token is refused in any of the ways Knox may refuse it', () => {
+  it.each(TOKEN_REFUSAL_STYLES)('%s: one new token, the call repeated once, and it succeeds', async (style) => {
+    const { knox } = clientFor();
+    await knox.getCustomer(FIXTURES.ownedActive);
+    await control.tokenRefusal(style);
+    expect(await control.revokeTokens()).toBe(1);
+    await control.clearRequests();
+
+    await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toMatchObject({ customerId: FIXTURES.ownedActive });
+    expect(knox.tokenRequests).toBe(2);
+    expect(await mspStatuses()).toEqual([style === 'status401' ? 401 : 403, 200]);
+  });
+
+  it.each(TOKEN_REFUSAL_STYLES)('%s on an expired token: the same single refresh', async (style) => {
+    const { knox } = clientFor();
+    await knox.getCustomer(FIXTURES.ownedActive);
+    await control.tokenRefusal(style);
+    await control.expireTokens();
+    await expect(knox.listCustomers()).resolves.toMatchObject({ totalCount: expect.any(String) });
+    expect(knox.tokenRequests).toBe(2);
+  });
+
+  it('a fresh token refused too (the MSP lost its rights: 403 4030000) is an operator error after exactly one refresh', async () => {
+    const { knox } = clientFor(SIM_EXTRA_CREDENTIALS.unauthorized);
+    const error = await knox.getCustomer(FIXTURES.ownedActive).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KnoxError);
+    expect(error).toMatchObject({ code: 'AUTHORIZATION_FAIL', errorCode: '4030000', httpStatus: 403, disposition: 'operator' });
+    expect(knox.tokenRequests).toBe(2);
+    expect(await mspStatuses()).toEqual([403, 403]);
+  });
+
+  it('a tokenRevoked fault kills the token in use (not one just issued): one refresh, and the call goes through', async () => {
+    const { knox } = clientFor();
+    await knox.getCustomer(FIXTURES.ownedActive);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the fault spares tokens younger than a second
+    await control.tokenRefusal('status403');
+    await control.fault({ match: { path: '/msp/' }, fault: { type: 'tokenRevoked' }, count: 2 });
+    await control.clearRequests();
+    await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toBeDefined();
+    expect(knox.tokenRequests).toBe(2);
+    expect(await mspStatuses()).toEqual([403, 200]);
+  });
+
+  it('a fresh token refused with 403 4032252 is an operator error carrying Knox’s own code and status', async () => {
+    let tokens = 0;
+    const scripted: typeof fetch = async (input) => {
+      if (String(input).endsWith('/oauth2/token')) {
+        tokens += 1;
+        return new Response(JSON.stringify({ access_token: `t${tokens}`, token_type: 'Bearer', expires_in: 599 }), { status: 200 });
+      }
+      return new Response(JSON.stringify({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', errorMessage: 'x' }), { status: 403 });
+    };
+    const knox = new HttpKnoxClient({ baseUrl: 'http://knox.test', credentials: async () => SIM_DEFAULT_CREDENTIALS, fetch: scripted });
+    const error = await knox.getCustomer('1').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', httpStatus: 403, disposition: 'operator' });
+    expect(tokens).toBe(2);
+  });
+
+  it('a 403 with any other code is not about the token: no refresh, no repetition', () => {
+    const answer = (status: number, errorCode: string) => ({
+      status,
+      headers: new Headers(),
+      bodyText: JSON.stringify({ code: 'X', errorCode, errorMessage: 'x' }),
+    });
+    expect(mayBeTokenRefusal(answer(403, '4032251'))).toBe(true);
+    expect(mayBeTokenRefusal(answer(403, '4032252'))).toBe(true);
+    expect(mayBeTokenRefusal(answer(403, '4030000'))).toBe(true);
+    expect(mayBeTokenRefusal(answer(401, '9999999'))).toBe(true);
+    expect(mayBeTokenRefusal({ status: 401, headers: new Headers(), bodyText: '<html>no</html>' })).toBe(true);
+    expect(mayBeTokenRefusal(answer(403, '4039999'))).toBe(false);
+    expect(mayBeTokenRefusal({ status: 403, headers: new Headers(), bodyText: '<html>forbidden</html>' })).toBe(false);
+    expect(mayBeTokenRefusal(answer(400, '4032251'))).toBe(false);
+  });
+});
+
+describe('the token lifetime is the answer’s expires_in', () => {
+  it('asked for 60 minutes, Knox grants 3600 s: the token is reused until a minute before, then refreshed', async () => {
+    let t = 0;
+    const clock: Clock = { now: () => t, sleep: async () => undefined };
+    const { knox, tokenBodies } = clientFor(SIM_DEFAULT_CREDENTIALS, { clock, tokenLifetimeMinutes: 60 });
+    await knox.getCustomer(FIXTURES.ownedActive);
+    expect(new URLSearchParams(tokenBodies[0]).get(TOKEN_LIFETIME_FIELD)).toBe('60');
+    t = 3_600_000 - REFRESH_MARGIN_MS - 1;
+    await knox.getCustomer(FIXTURES.ownedActive);
+    expect(knox.tokenRequests).toBe(1);
+    t = 3_600_000 - REFRESH_MARGIN_MS;
+    await knox.getCustomer(FIXTURES.ownedActive);
+    expect(knox.tokenRequests).toBe(2);
+  });
+
+  it('not configured, nothing is asked and Knox’s default (599 s) is honoured', async () => {
+    let t = 0;
+    const clock: Clock = { now: () => t, sleep: async () => undefined };
+    const { knox, tokenBodies } = clientFor(SIM_DEFAULT_CREDENTIALS, { clock });
+    await knox.getCustomer(FIXTURES.ownedActive);
+    expect(new URLSearchParams(tokenBodies[0]).has(TOKEN_LIFETIME_FIELD)).toBe(false);
+    t = 599_000 - REFRESH_MARGIN_MS;
+    await knox.getCustomer(FIXTURES.ownedActive);
+    expect(knox.tokenRequests).toBe(2);
+  });
+
+  it('the simulator revokes a token before its expires_in: it answers ACCESS_TOKEN_INVALID at once', async () => {
+    const token = await fetch(`${sim.url}/ams/v1/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SIM_DEFAULT_CREDENTIALS.clientId, client_secret: SIM_DEFAULT_CREDENTIALS.clientSecret, scope: 'msp' }).toString(),
+    }).then((r) => r.json() as Promise<{ access_token: string; expires_in: number }>);
+    expect(token.expires_in).toBe(599);
+    await control.revokeTokens();
+    await control.tokenRefusal('status403');
+    const answer = await fetch(`${sim.url}/msp/v1/managedCustomers/${FIXTURES.ownedActive}`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    expect(answer.status).toBe(403);
+    expect(await answer.json()).toMatchObject({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252' });
+  });
+});
