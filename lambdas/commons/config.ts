@@ -24,6 +24,7 @@ const knoxSchema = z.object({
   [ENV.knoxSecretArn]: required,
   [ENV.knoxTimeoutMs]: positiveInt(DEFAULTS.knoxTimeoutMs),
   [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
+  [ENV.retryWindowSeconds]: positiveInt(DEFAULTS.retryWindowSeconds),
 });
 
 const apiSchema = z.object({
@@ -68,6 +69,8 @@ export interface KnoxConfig {
   secretArn: string;
   timeoutMs: number;
   requestsPerSecond: number;
+  /** How long a step keeps retrying transient failures before the workflow is FAILED. */
+  retryWindowSeconds: number;
 }
 
 export function knoxConfig(): KnoxConfig {
@@ -77,6 +80,7 @@ export function knoxConfig(): KnoxConfig {
     secretArn: env[ENV.knoxSecretArn],
     timeoutMs: env[ENV.knoxTimeoutMs],
     requestsPerSecond: env[ENV.knoxRequestsPerSecond],
+    retryWindowSeconds: env[ENV.retryWindowSeconds],
   };
 }
 
