@@ -10,6 +10,7 @@ import {
   autoSchema,
   chaosSchema,
   faultRuleSchema,
+  outageSchema,
   scriptSchema,
   simCustomerInputSchema,
   type SimCustomer,
@@ -130,12 +131,12 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
       state.log.clear();
       return ok();
     case 'GET /faults':
-      return ok(state.faults.describe());
+      return ok(state.faults.describe(now));
     case 'POST /faults': {
       const r = read(faultRuleSchema, req.bodyText);
       if ('answer' in r) return r.answer;
       state.faults.add(r.data.match, r.data.fault, r.data.count);
-      return ok(state.faults.describe());
+      return ok(state.faults.describe(now));
     }
     case 'DELETE /faults':
       state.faults.clearRules();
@@ -144,11 +145,25 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
       const r = read(chaosSchema, req.bodyText);
       if ('answer' in r) return r.answer;
       state.faults.setChaos(r.data);
-      return ok(state.faults.describe());
+      return ok(state.faults.describe(now));
     }
     case 'DELETE /chaos':
       state.faults.clearChaos();
       return ok();
+    case 'POST /outage': {
+      // Knox goes down: every Knox request (token endpoint included) answers 500 or is dropped until it ends.
+      const r = read(outageSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.faults.setOutage(r.data, now);
+      return ok(state.faults.outageStatus(now));
+    }
+    case 'GET /outage':
+      return ok(state.faults.outageStatus(now));
+    case 'DELETE /outage': {
+      const status = state.faults.outageStatus(now);
+      state.faults.clearOutage();
+      return ok({ ...status, active: false });
+    }
     case 'POST /clients/authorization': {
       // Revoke or restore a client's MSP rights: a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL.
       const r = read(authorizationSchema, req.bodyText);

@@ -119,7 +119,8 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handleKnox(req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string, startedAt: Date) {
     const method = req.method ?? 'GET';
     const path = url.pathname + url.search;
-    const fault = state.faults.pick(method, path);
+    const picked = state.faults.pick(method, path, startedAt);
+    const fault = picked?.fault;
     const record = (status: number, answer?: SimAnswer) =>
       state.log.record({
         method,
@@ -128,6 +129,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
         startedAt,
         durationMs: Date.now() - startedAt.getTime(),
         ...(fault ? { fault: fault.type } : {}),
+        ...(picked?.outage ? { outage: true } : {}),
         accepted: answer?.accepted ?? false,
         ...(answer?.errorCode !== undefined ? { errorCode: answer.errorCode } : {}),
       });

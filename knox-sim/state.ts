@@ -27,13 +27,14 @@ export class SimState {
     this.reset();
   }
 
-  /** A fresh store (with the fixtures unless turned off), and no log, faults, chaos, tokens or automatic answers. */
+  /** A fresh store (with the fixtures unless turned off), and no log, faults, chaos, outage, tokens or automatic answers. */
   reset(fixtures = this.options.fixtures): void {
     this.store.clear();
     if (fixtures) loadFixtures(this.store);
     this.log.clear();
     this.faults.clearRules();
     this.faults.clearChaos();
+    this.faults.clearOutage();
     this.tokens.clear();
     this.auto = {};
   }
