@@ -8,22 +8,27 @@
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
+ *   6. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside today's
+ *      schedule (outage.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console), BENCH_IMPORT_RUNS (11),
- * BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000), BENCH_CONCURRENCY (50).
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, outage),
+ * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
+ * BENCH_CONCURRENCY (50).
  */
 import '../local/polyfills';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ensureTemplate, PROJECT_DIR } from '../local/synth';
+import { ensureTemplate, PROJECT_DIR, templatePath } from '../local/synth';
+import { readTemplate, resolveModel } from '../local/template';
 import { measureBundles } from './bundles';
 import { measureConsole } from './console';
 import { renderTable, verdict, type Figure } from './figures';
+import { measureOutage } from './outage';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput', 'console'] as const;
+const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'outage'] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -77,7 +82,11 @@ async function main(): Promise<void> {
     figures.push(...m.figures);
     raw['throughput'] = { count: m.count, concurrency: m.concurrency, stack: m.stack, floors: m.floors, overhead: m.overhead, profile: m.profile };
   }
-
+  if (parts.includes('outage')) {
+    const m = measureOutage(resolveModel(readTemplate(templatePath())));
+    figures.push(...m.figures);
+    raw['outage'] = { schedule: m.schedule, today: m.today, deployed: m.deployed };
+  }
   if (parts.includes('console')) {
     const m = await measureConsole({ log });
     figures.push(...m.figures);
