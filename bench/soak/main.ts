@@ -3,13 +3,15 @@
  * stdout, the figures in bench/soak-results.json, and exit code 1 on any violation (2 when it could not run).
  *
  *   npm run soak -- --onboardings 100 --offboardings 10 --seed 7 --concurrency 40 --max-minutes 5
- *   SOAK_ONBOARDINGS=100 SOAK_SEED=7 npm run soak
+ *   npm run soak -- --outage        # Knox goes down for a scaled hour during the workload (bench/soak/outage.ts)
+ *   SOAK_ONBOARDINGS=100 SOAK_SEED=7 SOAK_OUTAGE=1 npm run soak
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { formatReport } from './report';
+import { SOAK_OUTAGE_DEFAULTS } from './outage';
 import { runSoak, SOAK_DEFAULTS } from './run';
 
 const RESULTS_FILE = fileURLToPath(new URL('../soak-results.json', import.meta.url));
@@ -21,6 +23,7 @@ const settingsSchema = z.object({
   seed: z.coerce.number().int().default(SOAK_DEFAULTS.seed),
   concurrency: z.coerce.number().int().min(1).max(1000).default(SOAK_DEFAULTS.concurrency),
   maxMinutes: z.coerce.number().positive().max(24 * 60).default(SOAK_DEFAULTS.maxWallMs / 60_000),
+  outage: z.union([z.boolean(), z.enum(['1', 'true', '0', 'false'])]).transform((v) => v === true || v === '1' || v === 'true').default(false),
 });
 
 function readSettings(): z.infer<typeof settingsSchema> {
@@ -31,6 +34,7 @@ function readSettings(): z.infer<typeof settingsSchema> {
       seed: { type: 'string' },
       concurrency: { type: 'string' },
       'max-minutes': { type: 'string' },
+      outage: { type: 'boolean' },
     },
     strict: true,
   });
@@ -41,6 +45,7 @@ function readSettings(): z.infer<typeof settingsSchema> {
     seed: values.seed ?? env.SOAK_SEED,
     concurrency: values.concurrency ?? env.SOAK_CONCURRENCY,
     maxMinutes: values['max-minutes'] ?? env.SOAK_MAX_MINUTES,
+    outage: values.outage ?? env.SOAK_OUTAGE,
   };
   const parsed = settingsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')));
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -55,13 +60,14 @@ async function main(): Promise<number> {
     console.error(`npm run soak: ${(error as Error).message}`);
     return 2;
   }
-  console.log(`Starting the local stack for the soak (${settings.onboardings} onboardings, ${settings.offboardings} offboardings, seed ${settings.seed})...`);
+  console.log(`Starting the local stack for the soak (${settings.onboardings} onboardings, ${settings.offboardings} offboardings, seed ${settings.seed}${settings.outage ? ', with a Knox outage' : ''})...`);
   const report = await runSoak({
     onboardings: settings.onboardings,
     offboardings: settings.offboardings,
     seed: settings.seed,
     concurrency: settings.concurrency,
     maxWallMs: settings.maxMinutes * 60_000,
+    ...(settings.outage ? { outage: SOAK_OUTAGE_DEFAULTS } : {}),
   });
   console.log('');
   console.log(formatReport(report));

@@ -12,7 +12,8 @@
  *   that each Lambda container has on its own is shared by all; at the deployed 10/s it would pace the whole soak.
  * - WAIT_DEADLINE_SECONDS (120, real seconds, not scaled): bounds how long a record that never gets its answer can
  *   keep the soak waiting. Every scenario's customer answers within a few seconds.
- * The retry budget is the synthesized one (6 attempts, full jitter): not raised.
+ * The retry schedule is the synthesized one (full jitter, the retry window scaled like every wait): not raised.
+ * With an outage phase (bench/soak/outage.ts), RETRY_WINDOW_SECONDS is twice the scaled outage (real seconds).
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ import {
 import { driveWorkload, type CaseRun } from './drive';
 import { readExecutionFiles, readExecutions, readKnox, scanTable, settleExecutions } from './evidence';
 import { knoxTraffic, scenarioRows, type KnoxTraffic, type ScenarioRow } from './figures';
+import { checkOutage, soakRetryWindowSeconds, startOutagePhase, type OutagePhaseOptions, type OutageReport, type OutageWindow } from './outage';
 import { buildWorkload, EXPECTED_STATUS, type ScenarioName } from './scenarios';
 
 export type ChaosRates = ChaosInput['rates'];
@@ -79,6 +81,8 @@ export interface SoakOptions {
   /** How long another MSP's delink keeps running after our request: [min, max] ms. */
   delinkElsewhereMs: [number, number];
   rates: ChaosRates;
+  /** Knox goes down for a (scaled) hour during the workload; none by default. */
+  outage?: OutagePhaseOptions;
   /** Default: a fresh temporary directory (kept: its soak.log and executions/ help when something is wrong). */
   dataDir?: string;
   progressEveryMs: number;
@@ -123,6 +127,8 @@ export interface SoakReport {
   logs: { lines: number; levels: Record<string, number> };
   secretScan: { canaryServedByTheStack: boolean; bearerTokensSeen: number; corpora: { name: string; texts: number }[] };
   wallMs: { total: number; setup: number; workload: number; readBack: number };
+  /** The outage phase, when there was one. */
+  outage?: OutageReport;
 }
 
 /** Runs the soak; never throws for what it finds (violations are in the report), only when the stack cannot start. */
@@ -149,6 +155,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
         [ENV.knoxTimeoutMs]: String(options.knoxTimeoutMs),
         [ENV.knoxRequestsPerSecond]: String(options.requestsPerSecond),
         [ENV.waitDeadlineSeconds]: String(options.waitDeadlineSeconds),
+        ...(options.outage ? { [ENV.retryWindowSeconds]: String(soakRetryWindowSeconds(options.outage, options.timeScale)) } : {}),
       },
       log: (line) => stackLines.push(line),
     });
@@ -173,6 +180,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       );
     }, options.progressEveryMs);
 
+    const outagePhase = options.outage ? startOutagePhase(control, options.outage, options.timeScale, options.seed) : undefined;
     const runs: CaseRun[] = await driveWorkload({
       apiUrl: stack.apiUrl,
       control,
@@ -189,6 +197,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       },
     });
     clearInterval(timer);
+    const outageWindow = await outagePhase?.finish();
     const workloadDone = Date.now();
 
     const summaries = await settleExecutions(stack.apiUrl, 30_000, onBody);
@@ -223,6 +232,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       tokens: capture.bearerTokens(),
       apiBodies,
       executionFiles,
+      ...(outageWindow ? { outageWindow } : {}),
       wallMs: { total: Date.now() - started, setup: setupDone - started, workload: workloadDone - setupDone, readBack: Date.now() - workloadDone },
     });
   } finally {
@@ -268,6 +278,7 @@ interface ReportInput {
   tokens: string[];
   apiBodies: string[];
   executionFiles: string[];
+  outageWindow?: OutageWindow;
   wallMs: SoakReport['wallMs'];
 }
 
@@ -276,6 +287,7 @@ function buildReport(input: ReportInput): SoakReport {
   const executionsByName = new Map(input.details.map((d) => [d.name, d]));
   const { outcomes, violations: outcomeViolations } = classifyOutcomes(input.runs, records.byId, executionsByName, input.definitions);
   const knoxCheck = checkKnox(outcomes, input.knox.requestLog, input.knox.customers);
+  const outage = input.outageWindow ? checkOutage(input.outageWindow, outcomes, input.knox.requestLog) : undefined;
   const corpora = [
     { name: 'captured log lines', texts: input.lines },
     { name: 'local stack log lines', texts: input.stackLines },
@@ -295,6 +307,7 @@ function buildReport(input: ReportInput): SoakReport {
     ...checkExecutions(input.runs, input.summaries, records.byId),
     ...checkLogs(input.lines, input.stackLines, input.unhandled),
     ...scanSecrets(corpora, secrets),
+    ...(outage?.violations ?? []),
     ...(input.canaryServed ? [] : ['secret scan: the stack did not serve the canary secret, so the scan proves nothing']),
     ...(input.tokens.length > 0 ? [] : ['secret scan: no bearer token was seen on the wire, so the token scan proves nothing']),
   ];
@@ -323,5 +336,6 @@ function buildReport(input: ReportInput): SoakReport {
       corpora: corpora.map((c) => ({ name: c.name, texts: c.texts.length })),
     },
     wallMs: input.wallMs,
+    ...(outage ? { outage: outage.report } : {}),
   };
 }
