@@ -82,7 +82,7 @@ export function formatReport(report: SoakReport): string {
   if (report.outage) {
     const o = report.outage;
     out.push(
-      `Outage: Knox down from ${o.since} to ${o.until} (a scaled hour): ${o.refused} requests refused, ${o.workflowsInOutage} ` +
+      `Outage: Knox down from ${o.since} to ${o.until}: ${o.refused} requests refused, ${o.workflowsInOutage} ` +
         `workflows met it (${fixed(o.refusedPerWorkflow)} refused each), ${o.failedByOutage.length} FAILED by it`,
     );
   }
