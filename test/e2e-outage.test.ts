@@ -12,6 +12,7 @@ import { DEFAULTS, STATES } from '../lib/domain/workflow';
 import type { Script } from '../knox-sim/model';
 import { SIM_OUR_MSP } from '../knox-sim/world';
 import { getRecord } from '../local/testing';
+import { resetKnoxClient } from '../lambdas/steps/knox';
 import {
   OUTAGE_BUDGET_PER_HOUR,
   TODAY_SCHEDULE,
@@ -159,7 +160,9 @@ describe('while Knox is down', () => {
     const waiting = await start(e2e, 'onboarding', linkRequest(waitingCustomer));
     await reach(e2e, waiting, 'WAITING');
 
-    // Until switched off: the test looks at the records while Knox is down, then brings it back.
+    // Until switched off: the test looks at the records while Knox is down, then brings it back. The functions start
+    // afresh (no token cached, as a new Lambda instance): the token endpoint is down too.
+    resetKnoxClient();
     await e2e.control.outage({ dropRate: 0 });
     // A waiting record's failed poll is a poll: it stays WAITING, with the transient error, and no retry window.
     const waitingDuring = await until(async () => {
@@ -178,6 +181,7 @@ describe('while Knox is down', () => {
     expect(during).toMatchObject({ status: 'IN_PROGRESS', lastError: { code: 'FAILURE', errorCode: '5000000', disposition: 'retry' } });
     expect(Date.parse(String(during['retrySince']))).not.toBeNaN();
     expect((await e2e.control.outageStatus()).active).toBe(true);
+    expect((await e2e.control.requests()).filter((r) => r.outage).some(CALLS.token)).toBe(true);
     await e2e.control.endOutage();
     await e2e.control.approveLink(waitingCustomer);
 
