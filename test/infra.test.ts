@@ -227,7 +227,10 @@ describe('records table', () => {
 
 describe('Lambda functions', () => {
   const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'];
-  const KNOX_ENV = [ENV.tableName, ENV.knoxBaseUrl, ENV.knoxSecretArn, ENV.knoxTimeoutMs, ENV.knoxRequestsPerSecond, ENV.waitDeadlineSeconds];
+  const KNOX_ENV = [
+    ENV.tableName, ENV.knoxBaseUrl, ENV.knoxSecretArn, ENV.knoxTimeoutMs, ENV.knoxRequestsPerSecond, ENV.waitDeadlineSeconds,
+    ENV.retryWindowSeconds,
+  ];
   const expectedEnv = (handler: HandlerName): string[] => {
     if (KNOX_STEP_HANDLERS.includes(handler as never)) return [...KNOX_ENV, ...COMMON_ENV];
     if (handler === OTHER_FUNCTIONS.api) {
