@@ -50,6 +50,8 @@ export interface StepContext {
   record: WorkflowRecord;
   payload: KnoxStepPayload;
   knox: KnoxClient;
+  /** When the attempt called Knox (ms): the retry window asks whether the attempt began inside it. */
+  startedAt: number;
 }
 
 /** What a successful call tells the runner to record and return. */
@@ -102,7 +104,7 @@ export async function runKnoxStep(
   const record = await startAttempt(payload.id, definition.step, { currentStatus: loaded.status, poll: definition.poll ?? false });
   if (record === undefined) throw closed(payload.id, 'closed meanwhile');
 
-  const context: StepContext = { record, payload, knox: knoxClient() };
+  const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now() };
   let outcome: StepOutcome;
   try {
     outcome = await definition.call(context);
@@ -176,7 +178,9 @@ async function handleKnoxError(
   // A poll that meets the answer it met last time is not news: lastError stays, pollCount counts it.
   const repeat = wasWaiting && thrown === 'wait' && record.lastError?.code === lastErrorOf(error).code;
   const becomesWaiting = thrown === 'wait' && !wasWaiting;
-  const window = thrown === 'retry' ? retryWindowOf(record) : undefined;
+  // Measured at the attempt's start, which Knox's answer follows: an outage no longer than the window is ridden out
+  // however late the answer is handled.
+  const window = thrown === 'retry' ? retryWindowOf(record, context.startedAt) : undefined;
   const thrownName = window?.exceeded ? RETRY_WINDOW_EXCEEDED_ERROR : STEP_ERROR_NAMES[thrown];
   const detail = window
     ? joinSentences(hintOf(error), window.exceeded
