@@ -31,13 +31,23 @@ export interface TransientSchedule {
 }
 
 /** Before issue 13: the fast retrier alone. */
-export const TODAY_SCHEDULE: TransientSchedule = { intervalSeconds: 2, backoffRate: 2, maxDelaySeconds: 60, maxAttempts: 6, jitter: 'FULL' };
+export const TODAY_SCHEDULE: TransientSchedule = {
+  intervalSeconds: 2,
+  backoffRate: 2,
+  maxDelaySeconds: 60,
+  maxAttempts: 6,
+  jitter: 'FULL',
+};
 
 /** The issue's bound on what one workflow may spend on a one-hour outage. */
 export const OUTAGE_BUDGET_PER_HOUR = 25;
 
 /** The Knox.Retry retrier of `state` in `definition` (ASL defaults where a field is absent). */
-export function transientScheduleOf(definition: AslDefinition, state: string, windowSeconds?: number): TransientSchedule {
+export function transientScheduleOf(
+  definition: AslDefinition,
+  state: string,
+  windowSeconds?: number,
+): TransientSchedule {
   const retriers = (definition.States[state]?.['Retry'] ?? []) as {
     ErrorEquals: string[];
     IntervalSeconds?: number;
@@ -62,8 +72,13 @@ export function transientScheduleOf(definition: AslDefinition, state: string, wi
 export function deployedSchedule(model: LocalModel): TransientSchedule {
   const onboarding = model.stateMachines.find((m) => m.workflow === 'onboarding');
   if (!onboarding) throw new Error('no onboarding state machine in the template');
-  const windows = new Set(model.functions.map((f) => f.environment[ENV.retryWindowSeconds]).filter((w) => w !== undefined));
-  if (windows.size !== 1) throw new Error(`the Knox steps should share one ${ENV.retryWindowSeconds}, found ${[...windows].join(', ') || 'none'}`);
+  const windows = new Set(
+    model.functions.map((f) => f.environment[ENV.retryWindowSeconds]).filter((w) => w !== undefined),
+  );
+  if (windows.size !== 1)
+    throw new Error(
+      `the Knox steps should share one ${ENV.retryWindowSeconds}, found ${[...windows].join(', ') || 'none'}`,
+    );
   return transientScheduleOf(onboarding.definition, STATES.linkCustomer, Number([...windows][0]));
 }
 
@@ -104,7 +119,12 @@ export interface OutageFigures {
   peakReturnCallsPerSecond: number;
 }
 
-export function outageFigures(schedule: TransientSchedule, outageSeconds: number, trials = 20_000, seed = 13): OutageFigures {
+export function outageFigures(
+  schedule: TransientSchedule,
+  outageSeconds: number,
+  trials = 20_000,
+  seed = 13,
+): OutageFigures {
   const random = seededRandom(seed);
   const runs = Array.from({ length: trials }, () => runThroughOutage(schedule, outageSeconds, random));
   const attempts = runs.map((r) => r.failedAttempts).sort((a, b) => a - b);
@@ -128,7 +148,10 @@ export function outageFigures(schedule: TransientSchedule, outageSeconds: number
 }
 
 /** The "outage" row group of `npm run bench`: one hour of Knox down, today's schedule and the deployed one. */
-export function measureOutage(model: LocalModel, outageSeconds = 3600): { figures: Figure[]; schedule: TransientSchedule; today: OutageFigures; deployed: OutageFigures } {
+export function measureOutage(
+  model: LocalModel,
+  outageSeconds = 3600,
+): { figures: Figure[]; schedule: TransientSchedule; today: OutageFigures; deployed: OutageFigures } {
   const schedule = deployedSchedule(model);
   const today = outageFigures(TODAY_SCHEDULE, outageSeconds);
   const now = outageFigures(schedule, outageSeconds);
@@ -136,17 +159,50 @@ export function measureOutage(model: LocalModel, outageSeconds = 3600): { figure
   const g = 'outage';
   const percent = (share: number) => Math.round(share * 1000) / 10;
   const figures = [
-    figure(g, `${h}: workflows that ride it out (today ${percent(today.rideOutShare)} %)`, percent(now.rideOutShare), '%', { min: 100 },
-      `the retry window is ${schedule.windowSeconds} s; the backstop (MaxAttempts ${schedule.maxAttempts}) can end a run early only with improbable jitter draws`),
-    figure(g, `${h}: Knox calls = transitions per workflow, expected (today ${round1(today.expectedAttempts)}, then FAILED)`,
-      round1(now.expectedAttempts), '', { max: OUTAGE_BUDGET_PER_HOUR },
-      'full jitter draws each gap in [0, delay]: gaps at the cap average half of MaxDelaySeconds'),
-    figure(g, `${h}: Knox calls = transitions per workflow, 99th percentile`, now.p99Attempts, '', { max: OUTAGE_BUDGET_PER_HOUR }),
-    figure(g, `${h}: worst case (every jitter draw 0: MaxAttempts + 1, then FAILED by the backstop)`, now.worstAttempts, '', undefined),
-    figure(g, `${h}: Knox's return noticed after, expected (today: never, FAILED)`, Math.round(now.expectedNoticeSeconds), 's', undefined),
-    figure(g, `${h}: Knox's return noticed after, longest`, Math.round(now.maxNoticeSeconds), 's', { max: schedule.maxDelaySeconds }),
-    figure(g, `${h}: 1,000 workflows down together, most first calls in one second after the return`, now.peakReturnCallsPerSecond, '', undefined,
-      'full jitter spreads the return over the cap; the shared Knox budget caps the rate'),
+    figure(
+      g,
+      `${h}: workflows that ride it out (today ${percent(today.rideOutShare)} %)`,
+      percent(now.rideOutShare),
+      '%',
+      { min: 100 },
+      `the retry window is ${schedule.windowSeconds} s; the backstop (MaxAttempts ${schedule.maxAttempts}) can end a run early only with improbable jitter draws`,
+    ),
+    figure(
+      g,
+      `${h}: Knox calls = transitions per workflow, expected (today ${round1(today.expectedAttempts)}, then FAILED)`,
+      round1(now.expectedAttempts),
+      '',
+      { max: OUTAGE_BUDGET_PER_HOUR },
+      'full jitter draws each gap in [0, delay]: gaps at the cap average half of MaxDelaySeconds',
+    ),
+    figure(g, `${h}: Knox calls = transitions per workflow, 99th percentile`, now.p99Attempts, '', {
+      max: OUTAGE_BUDGET_PER_HOUR,
+    }),
+    figure(
+      g,
+      `${h}: worst case (every jitter draw 0: MaxAttempts + 1, then FAILED by the backstop)`,
+      now.worstAttempts,
+      '',
+      undefined,
+    ),
+    figure(
+      g,
+      `${h}: Knox's return noticed after, expected (today: never, FAILED)`,
+      Math.round(now.expectedNoticeSeconds),
+      's',
+      undefined,
+    ),
+    figure(g, `${h}: Knox's return noticed after, longest`, Math.round(now.maxNoticeSeconds), 's', {
+      max: schedule.maxDelaySeconds,
+    }),
+    figure(
+      g,
+      `${h}: 1,000 workflows down together, most first calls in one second after the return`,
+      now.peakReturnCallsPerSecond,
+      '',
+      undefined,
+      'full jitter spreads the return over the cap; the shared Knox budget caps the rate',
+    ),
   ];
   return { figures, schedule, today, deployed: now };
 }

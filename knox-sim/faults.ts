@@ -4,7 +4,14 @@
  * outage answers every request (the token endpoint included) until it ends; chaos draws exactly one number per
  * matching request, so the same seed and the same request sequence give the same faults.
  */
-import { CHAOS_FAULT_TYPES, type ChaosSpec, type Fault, type FaultMatch, type OutageSpec, type OutageStatus } from './model';
+import {
+  CHAOS_FAULT_TYPES,
+  type ChaosSpec,
+  type Fault,
+  type FaultMatch,
+  type OutageSpec,
+  type OutageStatus,
+} from './model';
 import { TOKEN_PATH } from './world';
 
 interface FaultRule {
@@ -83,9 +90,12 @@ export class FaultBoard {
 
   /** Knox goes down from `now`: until `spec.until`, for `spec.durationMs`, or until clearOutage(). */
   setOutage(spec: OutageSpec, now: Date): void {
-    const until = spec.until !== undefined
-      ? new Date(spec.until)
-      : spec.durationMs !== undefined ? new Date(now.getTime() + spec.durationMs) : undefined;
+    const until =
+      spec.until !== undefined
+        ? new Date(spec.until)
+        : spec.durationMs !== undefined
+          ? new Date(now.getTime() + spec.durationMs)
+          : undefined;
     this.outage = {
       since: now,
       ...(until ? { until } : {}),

@@ -52,7 +52,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A customer of ours, Active and jointly managed: one we can delink. */
 function ownedCustomer(e: E2e, script: Script): Promise<string> {
-  return newCustomer(e, { status: 'Active', managementType: 'JointlyManaged', managedServices: ['KnoxMobileEnrollment'], script });
+  return newCustomer(e, {
+    status: 'Active',
+    managementType: 'JointlyManaged',
+    managedServices: ['KnoxMobileEnrollment'],
+    script,
+  });
 }
 
 function delinkRequestOf(customerId: string): Record<string, unknown> {
@@ -125,17 +130,25 @@ describe('a one-hour Knox outage (scaled) with twenty workflows in flight', () =
       const mine = customers.filter((c) => (f.what === 'create' ? c.email === f.key : c.customerId === f.key));
       expect(mine).toHaveLength(1);
       // Linked and created customers are ours and Active; delinked ones have no MSP any more.
-      expect([mine[0]?.ownerMsp, mine[0]?.status]).toEqual(f.what === 'delink' ? [null, null] : [SIM_OUR_MSP, 'Active']);
+      expect([mine[0]?.ownerMsp, mine[0]?.status]).toEqual(
+        f.what === 'delink' ? [null, null] : [SIM_OUR_MSP, 'Active'],
+      );
     }
 
     // The writes Knox committed before going down were found as already done after it (4002104, 4002106, 4002116).
-    const alreadyDone = flights.flatMap((f) => historyOf(finished.get(f)!.raw).filter((h) => h.event === 'already-done').map((h) => h.error?.errorCode));
+    const alreadyDone = flights.flatMap((f) =>
+      historyOf(finished.get(f)!.raw)
+        .filter((h) => h.event === 'already-done')
+        .map((h) => h.error?.errorCode),
+    );
     expect(alreadyDone.sort()).toEqual(['4002104', '4002106', '4002116']);
 
     const schedule = transientScheduleOf(definitionOf(e2e, 'onboarding'), STATES.linkCustomer);
     for (const f of flights) {
       const { raw, execution } = finished.get(f)!;
-      const transient = historyOf(raw).filter((h) => h.event === 'knox-error' && OUTAGE_CODES.includes(h.error?.code ?? ''));
+      const transient = historyOf(raw).filter(
+        (h) => h.event === 'knox-error' && OUTAGE_CODES.includes(h.error?.code ?? ''),
+      );
       if (f.waiting) {
         // Waiting on the customer: a failed check is just a poll that comes again on the polling schedule.
         const check = stepOf(execution, f.what === 'link' ? STATES.checkApproval : STATES.checkDelink);
@@ -144,7 +157,9 @@ describe('a one-hour Knox outage (scaled) with twenty workflows in flight', () =
       } else {
         // A write step rode it out with the transient retrier; each failed attempt was one Knox call.
         expect(transient.length).toBeGreaterThan(0);
-        expect(transient.every((h) => h.error?.disposition === 'retry' && h.detail?.includes('retried until'))).toBe(true);
+        expect(transient.every((h) => h.error?.disposition === 'retry' && h.detail?.includes('retried until'))).toBe(
+          true,
+        );
         expect(transient.length).toBeLessThanOrEqual(schedule.maxAttempts + 1);
       }
       expect(raw['retrySince']).toBeUndefined();
@@ -169,7 +184,10 @@ describe('while Knox is down', () => {
       const answer = (await getRecord(e2e.stack.apiUrl, 'onboarding', waiting.id)).body;
       return (answer.lastError as { code?: string } | undefined)?.code === 'FAILURE' ? answer : undefined;
     });
-    expect(waitingDuring).toMatchObject({ status: 'WAITING', lastError: { errorCode: '5000000', disposition: 'retry' } });
+    expect(waitingDuring).toMatchObject({
+      status: 'WAITING',
+      lastError: { errorCode: '5000000', disposition: 'retry' },
+    });
     expect(waitingDuring['retrySince']).toBeUndefined();
 
     // A create meets the outage: IN_PROGRESS, lastError the transient code, retrySince when the trouble began.
@@ -178,7 +196,10 @@ describe('while Knox is down', () => {
       const answer = (await getRecord(e2e.stack.apiUrl, 'onboarding', creating.id)).body;
       return answer.lastError !== undefined ? answer : undefined;
     });
-    expect(during).toMatchObject({ status: 'IN_PROGRESS', lastError: { code: 'FAILURE', errorCode: '5000000', disposition: 'retry' } });
+    expect(during).toMatchObject({
+      status: 'IN_PROGRESS',
+      lastError: { code: 'FAILURE', errorCode: '5000000', disposition: 'retry' },
+    });
     expect(Date.parse(String(during['retrySince']))).not.toBeNaN();
     expect((await e2e.control.outageStatus()).active).toBe(true);
     expect((await e2e.control.requests()).filter((r) => r.outage).some(CALLS.token)).toBe(true);
@@ -196,7 +217,7 @@ describe('while Knox is down', () => {
   });
 });
 
-describe('the schedule for a one-hour outage, from the synthesized template (the bench\'s model)', () => {
+describe("the schedule for a one-hour outage, from the synthesized template (the bench's model)", () => {
   it('is the deployed retrier and window: every workflow rides the hour out within 25 calls (expected and p99)', () => {
     const schedule = deployedSchedule(e2e.stack.model);
     expect(schedule).toEqual({
@@ -213,16 +234,33 @@ describe('the schedule for a one-hour outage, from the synthesized template (the
     expect(hour.p99Attempts).toBeLessThanOrEqual(OUTAGE_BUDGET_PER_HOUR);
     expect(hour.maxNoticeSeconds).toBeLessThanOrEqual(schedule.maxDelaySeconds);
     // Today's schedule gave up after its seventh call, a minute or two into the hour.
-    expect(outageFigures(TODAY_SCHEDULE, 3600)).toMatchObject({ rideOutShare: 0, expectedAttempts: 7, worstAttempts: 7 });
+    expect(outageFigures(TODAY_SCHEDULE, 3600)).toMatchObject({
+      rideOutShare: 0,
+      expectedAttempts: 7,
+      worstAttempts: 7,
+    });
     // Longer than the window: FAILED, by the step, whatever the draws.
     expect(outageFigures(schedule, 2 * DEFAULTS.retryWindowSeconds).rideOutShare).toBe(0);
   });
 
   it('counts attempts the way the retrier spaces them (no jitter: every gap is the whole delay)', () => {
-    const steady = { ...TODAY_SCHEDULE, maxDelaySeconds: 600, maxAttempts: 32, jitter: 'NONE' as const, windowSeconds: 3600 };
+    const steady = {
+      ...TODAY_SCHEDULE,
+      maxDelaySeconds: 600,
+      maxAttempts: 32,
+      jitter: 'NONE' as const,
+      windowSeconds: 3600,
+    };
     // Fails at 0, then after 2, 4, ... 512 s (t = 1,022 s), then every 600 s: 1,622 ... 3,422; the next at 4,022 works.
-    expect(runThroughOutage(steady, 3600, () => 0)).toEqual({ failedAttempts: 14, rodeOut: true, noticedAfterSeconds: 422 });
-    expect(runThroughOutage({ ...steady, maxAttempts: 10 }, 3600, () => 0)).toEqual({ failedAttempts: 11, rodeOut: false });
+    expect(runThroughOutage(steady, 3600, () => 0)).toEqual({
+      failedAttempts: 14,
+      rodeOut: true,
+      noticedAfterSeconds: 422,
+    });
+    expect(runThroughOutage({ ...steady, maxAttempts: 10 }, 3600, () => 0)).toEqual({
+      failedAttempts: 11,
+      rodeOut: false,
+    });
   });
 });
 

@@ -647,7 +647,7 @@ describe('outage', () => {
     expect(on).toMatchObject({ active: true, dropRate: 1 / 3, refused: 0 });
     expect(on.until).toBeUndefined();
 
-    expectKnoxError(await link(linkBody(FIXTURES.unmanaged)), 'FAILURE');
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'FAILURE');
     const statuses: number[] = [];
     for (let i = 0; i < 30; i += 1) statuses.push(await statusOrDropped(`${C}/${FIXTURES.ownedActive}`));
     expect(new Set(statuses)).toEqual(new Set([500, 0]));

@@ -66,7 +66,11 @@ export interface OutageReport {
   failedByOutage: string[];
 }
 
-export function checkOutage(window: OutageWindow, outcomes: Outcome[], requestLog: RequestLogEntry[]): { report: OutageReport; violations: string[] } {
+export function checkOutage(
+  window: OutageWindow,
+  outcomes: Outcome[],
+  requestLog: RequestLogEntry[],
+): { report: OutageReport; violations: string[] } {
   const since = Date.parse(window.since);
   const until = Date.parse(window.until);
   const during = (at: string | undefined) => at !== undefined && Date.parse(at) >= since && Date.parse(at) <= until;
@@ -75,7 +79,8 @@ export function checkOutage(window: OutageWindow, outcomes: Outcome[], requestLo
   const failedByOutage: string[] = [];
   for (const o of outcomes) {
     if (!o.record) continue;
-    if (o.record.history.some((h) => h.event === 'knox-error' && h.error?.disposition === 'retry' && during(h.at))) workflowsInOutage += 1;
+    if (o.record.history.some((h) => h.event === 'knox-error' && h.error?.disposition === 'retry' && during(h.at)))
+      workflowsInOutage += 1;
     const retrySince = typeof o.record['retrySince'] === 'string' ? o.record['retrySince'] : undefined;
     if (o.outcome === 'retriesExhausted' && during(retrySince)) failedByOutage.push(o.record.pk);
   }
@@ -87,6 +92,8 @@ export function checkOutage(window: OutageWindow, outcomes: Outcome[], requestLo
       refusedPerWorkflow: workflowsInOutage ? Math.round((refused / workflowsInOutage) * 10) / 10 : 0,
       failedByOutage,
     },
-    violations: failedByOutage.map((pk) => `outage: record ${pk} was FAILED by transient failures that began while Knox was down`),
+    violations: failedByOutage.map(
+      (pk) => `outage: record ${pk} was FAILED by transient failures that began while Knox was down`,
+    ),
   };
 }

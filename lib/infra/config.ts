@@ -110,7 +110,10 @@ export const RETRY_BACKSTOP_FACTOR = 2;
 export const MAX_RETRY_ATTEMPTS = 500;
 
 export function computeRetryMaxAttempts(
-  config: Pick<StackConfig, 'retryIntervalSeconds' | 'retryBackoffRate' | 'retryMaxDelaySeconds' | 'retryWindowSeconds'>,
+  config: Pick<
+    StackConfig,
+    'retryIntervalSeconds' | 'retryBackoffRate' | 'retryMaxDelaySeconds' | 'retryWindowSeconds'
+  >,
 ): number {
   const target = 2 * RETRY_BACKSTOP_FACTOR * config.retryWindowSeconds; // twice the target: the average is half
   let covered = 0;
