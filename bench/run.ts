@@ -11,9 +11,11 @@
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
  *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
+ *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside today's
+ *      schedule (outage.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
- * reconciliation),
+ * reconciliation, outage),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -23,18 +25,29 @@ import '../local/polyfills';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ensureTemplate, PROJECT_DIR } from '../local/synth';
+import { ensureTemplate, PROJECT_DIR, templatePath } from '../local/synth';
+import { readTemplate, resolveModel } from '../local/template';
 import { measureBatch } from './batch';
 import { measureBudget, type BudgetRun } from './budget';
 import { deployedKnoxRate } from './local-stack';
 import { measureBundles } from './bundles';
 import { measureConsole } from './console';
 import { renderTable, verdict, type Figure } from './figures';
+import { measureOutage } from './outage';
 import { measureReconciliation } from './reconciliation';
 import { measureThroughput } from './throughput';
 import { measureTransitions } from './transitions';
 
-const PARTS = ['bundles', 'transitions', 'throughput', 'console', 'budget', 'batch', 'reconciliation'] as const;
+const PARTS = [
+  'bundles',
+  'transitions',
+  'throughput',
+  'console',
+  'budget',
+  'batch',
+  'reconciliation',
+  'outage',
+] as const;
 type Part = (typeof PARTS)[number];
 
 function numberFromEnv(name: string, fallback: number): number {
@@ -88,7 +101,11 @@ async function main(): Promise<void> {
     figures.push(...m.figures);
     raw['throughput'] = { count: m.count, concurrency: m.concurrency, stack: m.stack, floors: m.floors, overhead: m.overhead, profile: m.profile };
   }
-
+  if (parts.includes('outage')) {
+    const m = measureOutage(resolveModel(readTemplate(templatePath())));
+    figures.push(...m.figures);
+    raw['outage'] = { schedule: m.schedule, today: m.today, deployed: m.deployed };
+  }
   if (parts.includes('console')) {
     const m = await measureConsole({ log });
     figures.push(...m.figures);

@@ -12,6 +12,7 @@ import {
   faultRuleSchema,
   listChangeSchema,
   pagingSchema,
+  outageSchema,
   scriptSchema,
   tokenRefusalSchema,
   simCustomerInputSchema,
@@ -136,12 +137,12 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
       state.log.clear();
       return ok();
     case 'GET /faults':
-      return ok(state.faults.describe());
+      return ok(state.faults.describe(now));
     case 'POST /faults': {
       const r = read(faultRuleSchema, req.bodyText);
       if ('answer' in r) return r.answer;
       state.faults.add(r.data.match, r.data.fault, r.data.count);
-      return ok(state.faults.describe());
+      return ok(state.faults.describe(now));
     }
     case 'DELETE /faults':
       state.faults.clearRules();
@@ -150,7 +151,7 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
       const r = read(chaosSchema, req.bodyText);
       if ('answer' in r) return r.answer;
       state.faults.setChaos(r.data);
-      return ok(state.faults.describe());
+      return ok(state.faults.describe(now));
     }
     case 'DELETE /chaos':
       state.faults.clearChaos();
@@ -166,6 +167,20 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
     case 'DELETE /rate-limit':
       state.rateLimit.clear();
       return ok();
+    case 'POST /outage': {
+      // Knox goes down: every Knox request (token endpoint included) answers 500 or is dropped until it ends.
+      const r = read(outageSchema, req.bodyText);
+      if ('answer' in r) return r.answer;
+      state.faults.setOutage(r.data, now);
+      return ok(state.faults.outageStatus(now));
+    }
+    case 'GET /outage':
+      return ok(state.faults.outageStatus(now));
+    case 'DELETE /outage': {
+      const status = state.faults.outageStatus(now);
+      state.faults.clearOutage();
+      return ok({ ...status, active: false });
+    }
     case 'POST /clients/authorization': {
       // Revoke or restore a client's MSP rights: a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL.
       const r = read(authorizationSchema, req.bodyText);

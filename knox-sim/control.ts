@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import {
+  outageStatusSchema,
   requestLogEntrySchema,
   simCustomerSchema,
   type AutoSpec,
@@ -11,6 +12,8 @@ import {
   type FaultRuleInput,
   type ListChangeInput,
   type PagingSpec,
+  type OutageInput,
+  type OutageStatus,
   type RequestLogEntry,
   type Script,
   type SimCustomer,
@@ -134,6 +137,23 @@ export class KnoxSimControl {
 
   async clearRateLimit(): Promise<void> {
     await this.call('DELETE', '/rate-limit', anything);
+  }
+
+  /**
+   * Knox goes down: every Knox request, the token endpoint included, answers 500 or (a third, by default) is dropped,
+   * for `durationMs`, until `until`, or until endOutage(). Counted fault rules still come first.
+   */
+  outage(spec: OutageInput = {}): Promise<OutageStatus> {
+    return this.call('POST', '/outage', outageStatusSchema, spec);
+  }
+
+  outageStatus(): Promise<OutageStatus> {
+    return this.call('GET', '/outage', outageStatusSchema);
+  }
+
+  /** Knox is back. Answers how many requests the outage refused. */
+  endOutage(): Promise<OutageStatus> {
+    return this.call('DELETE', '/outage', outageStatusSchema);
   }
 
   /** Expires every issued token: the next MSP call with one answers 401 ACCESS_TOKEN_EXPIRED. */

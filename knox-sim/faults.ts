@@ -1,9 +1,17 @@
 /**
- * Injected trouble: counted fault rules (`POST /_sim/faults`) and seeded random chaos (`POST /_sim/chaos`).
- * A rule applies to the next `count` matching requests; chaos draws exactly one number per matching request, so the
- * same seed and the same request sequence give the same faults.
+ * Injected trouble: counted fault rules (`POST /_sim/faults`), an outage (`POST /_sim/outage`) and seeded random
+ * chaos (`POST /_sim/chaos`), consulted in that order. A rule applies to the next `count` matching requests; the
+ * outage answers every request (the token endpoint included) until it ends; chaos draws exactly one number per
+ * matching request, so the same seed and the same request sequence give the same faults.
  */
-import { CHAOS_FAULT_TYPES, type ChaosSpec, type Fault, type FaultMatch } from './model';
+import {
+  CHAOS_FAULT_TYPES,
+  type ChaosSpec,
+  type Fault,
+  type FaultMatch,
+  type OutageSpec,
+  type OutageStatus,
+} from './model';
 import { TOKEN_PATH } from './world';
 
 interface FaultRule {
@@ -45,9 +53,24 @@ export function matches(match: FaultMatch | undefined, method: string, path: str
   return pathMatches(match.path, path);
 }
 
+/** The fault a request gets, and whether it is the outage's. */
+export interface PickedFault {
+  fault: Fault;
+  outage: boolean;
+}
+
+interface Outage {
+  since: Date;
+  until?: Date;
+  dropRate: number;
+  random: () => number;
+  refused: number;
+}
+
 export class FaultBoard {
   private rules: FaultRule[] = [];
   private chaos?: { spec: ChaosSpec; random: () => number };
+  private outage?: Outage;
 
   add(match: FaultMatch, fault: Fault, count: number): void {
     this.rules.push({ match, fault, remaining: count });
@@ -65,15 +88,55 @@ export class FaultBoard {
     delete this.chaos;
   }
 
-  /** The fault this request gets, if any: the first matching rule (used up one at a time), else chaos. */
-  pick(method: string, path: string): Fault | undefined {
+  /** Knox goes down from `now`: until `spec.until`, for `spec.durationMs`, or until clearOutage(). */
+  setOutage(spec: OutageSpec, now: Date): void {
+    const until =
+      spec.until !== undefined
+        ? new Date(spec.until)
+        : spec.durationMs !== undefined
+          ? new Date(now.getTime() + spec.durationMs)
+          : undefined;
+    this.outage = {
+      since: now,
+      ...(until ? { until } : {}),
+      dropRate: spec.dropRate,
+      random: seededRandom(spec.seed ?? 1),
+      refused: 0,
+    };
+  }
+
+  clearOutage(): void {
+    delete this.outage;
+  }
+
+  /** Whether Knox is down at `now` (an outage past its end is forgotten). */
+  outageStatus(now: Date): OutageStatus {
+    const o = this.outage;
+    if (o?.until !== undefined && now >= o.until) delete this.outage;
+    if (!this.outage || !o) return { active: false, refused: o?.refused ?? 0 };
+    return {
+      active: true,
+      since: o.since.toISOString(),
+      ...(o.until ? { until: o.until.toISOString() } : {}),
+      dropRate: o.dropRate,
+      refused: o.refused,
+    };
+  }
+
+  /** The fault this request gets, if any: the first matching rule (used up one at a time), else the outage, else chaos. */
+  pick(method: string, path: string, now: Date = new Date()): PickedFault | undefined {
     const rule = this.rules.find((r) => r.remaining > 0 && matches(r.match, method, path));
     if (rule) {
       rule.remaining -= 1;
       this.rules = this.rules.filter((r) => r.remaining > 0);
-      return rule.fault;
+      return { fault: rule.fault, outage: false };
     }
-    return this.pickChaos(method, path);
+    if (this.outageStatus(now).active && this.outage) {
+      this.outage.refused += 1;
+      return { fault: { type: this.outage.random() < this.outage.dropRate ? 'drop' : 'error500' }, outage: true };
+    }
+    const chaos = this.pickChaos(method, path);
+    return chaos ? { fault: chaos, outage: false } : undefined;
   }
 
   private pickChaos(method: string, path: string): Fault | undefined {
@@ -95,10 +158,15 @@ export class FaultBoard {
   }
 
   /** What is armed, for the control surface. */
-  describe(): { rules: { match: FaultMatch; fault: Fault; remaining: number }[]; chaos?: ChaosSpec } {
+  describe(now: Date = new Date()): {
+    rules: { match: FaultMatch; fault: Fault; remaining: number }[];
+    chaos?: ChaosSpec;
+    outage: OutageStatus;
+  } {
     return {
       rules: this.rules.map((r) => ({ ...r })),
       ...(this.chaos ? { chaos: this.chaos.spec } : {}),
+      outage: this.outageStatus(now),
     };
   }
 }

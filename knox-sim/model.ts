@@ -223,6 +223,36 @@ export const TOKEN_REFUSAL_STYLES = ['status401', 'status403', 'authorizationFai
 export const tokenRefusalSchema = z.strictObject({ style: z.enum(TOKEN_REFUSAL_STYLES) });
 export type TokenRefusalStyle = (typeof TOKEN_REFUSAL_STYLES)[number];
 
+/**
+ * `POST /_sim/outage`: Knox is down. Every Knox request, the token endpoint included, answers 500 FAILURE or (a
+ * `dropRate` share, drawn from a seeded generator) has its connection dropped, until `until`, for `durationMs`, or
+ * until `DELETE /_sim/outage`. Counted fault rules still come first (a `workThen500` armed before the outage is the
+ * write Knox committed just before going down); chaos resumes afterwards.
+ */
+export const DEFAULT_OUTAGE_DROP_RATE = 1 / 3;
+export const outageSchema = z
+  .strictObject({
+    durationMs: z.number().int().min(1).optional(),
+    until: z.iso.datetime().optional(),
+    dropRate: z.number().min(0).max(1).default(DEFAULT_OUTAGE_DROP_RATE),
+    seed: z.number().int().optional(),
+  })
+  .refine((o) => o.durationMs === undefined || o.until === undefined, 'give durationMs or until, not both');
+export type OutageInput = z.input<typeof outageSchema>;
+export type OutageSpec = z.infer<typeof outageSchema>;
+
+/** What `GET /_sim/outage` answers. */
+export const outageStatusSchema = z.object({
+  active: z.boolean(),
+  since: z.string().optional(),
+  /** Absent: until switched off. */
+  until: z.string().optional(),
+  dropRate: z.number().optional(),
+  /** Knox requests the outage answered (500 or dropped) since it began. */
+  refused: z.number().int(),
+});
+export type OutageStatus = z.infer<typeof outageStatusSchema>;
+
 // --- Request log ------------------------------------------------------------------------------------------------------
 
 export const requestLogEntrySchema = z.object({
@@ -235,6 +265,8 @@ export const requestLogEntrySchema = z.object({
   at: z.string(),
   durationMs: z.number(),
   fault: z.enum(FAULT_TYPES).optional(),
+  /** True when the fault was the outage's (`POST /_sim/outage`), not a counted rule's or chaos'. */
+  outage: z.boolean().optional(),
   /** True when the request changed Knox state (also under `workThen500`, whose answer is lost). */
   accepted: z.boolean(),
   /** Knox's `errorCode` when the simulator answered with an error object. */

@@ -11,6 +11,7 @@ export interface LoggedRequest {
   startedAt: Date;
   durationMs: number;
   fault?: FaultType;
+  outage?: boolean;
   accepted: boolean;
   errorCode?: string;
 }
@@ -29,6 +30,7 @@ export class RequestLog {
       at: r.startedAt.toISOString(),
       durationMs: r.durationMs,
       ...(r.fault !== undefined ? { fault: r.fault } : {}),
+      ...(r.outage ? { outage: true } : {}),
       accepted: r.accepted,
       ...(r.errorCode !== undefined ? { errorCode: r.errorCode } : {}),
     });

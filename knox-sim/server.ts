@@ -128,7 +128,8 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
     const path = url.pathname + url.search;
     // Knox's own limit (when set) refuses what exceeds it before anything else; token requests are not counted.
     const limited = !path.startsWith(TOKEN_PATH) && !state.rateLimit.admit(performance.now());
-    const fault = limited ? undefined : state.faults.pick(method, path);
+    const picked = limited ? undefined : state.faults.pick(method, path, startedAt);
+    const fault = picked?.fault;
     const record = (status: number, answer?: SimAnswer) =>
       state.log.record({
         method,
@@ -137,6 +138,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
         startedAt,
         durationMs: Date.now() - startedAt.getTime(),
         ...(fault ? { fault: fault.type } : {}),
+        ...(picked?.outage ? { outage: true } : {}),
         accepted: answer?.accepted ?? false,
         ...(answer?.errorCode !== undefined ? { errorCode: answer.errorCode } : {}),
       });

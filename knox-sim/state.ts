@@ -35,7 +35,8 @@ export class SimState {
     this.reset();
   }
 
-  /** A fresh store (with the fixtures unless turned off), and no log, faults, chaos, rate limit, tokens or automatic answers. */
+  /** A fresh store (with the fixtures unless turned off), and no log, faults, chaos, outage, rate limit, tokens or
+   * automatic answers. */
   reset(fixtures = this.options.fixtures): void {
     this.store.clear();
     if (fixtures) loadFixtures(this.store);
@@ -43,6 +44,7 @@ export class SimState {
     this.faults.clearRules();
     this.faults.clearChaos();
     this.rateLimit.clear();
+    this.faults.clearOutage();
     this.tokens.clear();
     this.auto = {};
     this.paging = {};

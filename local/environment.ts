@@ -2,7 +2,8 @@
  * The process environment the handlers run with locally. In AWS each function has its own environment; here every
  * handler shares one process, so the environment is the union of the functions' Environment.Variables from the
  * template (they must agree on every shared name: a conflict fails the start), with local values for what points at
- * AWS (endpoints, dummy credentials, the Knox base URL) and the deadline scaled like every other wait.
+ * AWS (endpoints, dummy credentials, the Knox base URL) and the deadline and the retry window scaled like every other
+ * wait.
  */
 import { DEFAULTS, ENV } from '../lib/domain/workflow';
 import { LOCAL_REGION } from './intrinsics';
@@ -47,6 +48,7 @@ export interface LocalEnvironmentInput {
 export function localEnvironment(input: LocalEnvironmentInput): Record<string, string> {
   const union = functionEnvironmentUnion(input.functions);
   const deadline = Number(union[ENV.waitDeadlineSeconds] ?? DEFAULTS.waitDeadlineSeconds);
+  const retryWindow = Number(union[ENV.retryWindowSeconds] ?? DEFAULTS.retryWindowSeconds);
   return {
     ...union,
     // The AWS SDK: a region, credentials that sign requests nobody checks, and our endpoints (no IMDS lookups).
@@ -60,6 +62,7 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
     AWS_ENDPOINT_URL_SECRETS_MANAGER: input.endpoints.secretsManager,
     [ENV.knoxBaseUrl]: input.knoxBaseUrl,
     [ENV.waitDeadlineSeconds]: String(scaleSeconds(deadline, input.timeScale)),
+    [ENV.retryWindowSeconds]: String(scaleSeconds(retryWindow, input.timeScale)),
     ...(input.quiet ? { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_DEV: 'false' } : {}),
     ...input.overrides,
   };

@@ -10,9 +10,9 @@
  * test/e2e-transport.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { DEFAULTS, STATES } from '../lib/domain/workflow';
+import { ENV, STATES } from '../lib/domain/workflow';
 import { FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
 import { SIM_BLOCKED_EMAIL_DOMAINS, SIM_DEFAULT_CREDENTIALS, SIM_OTHER_MSP, SIM_OTHER_REGION, SIM_UNSUPPORTED_COUNTRIES } from '../knox-sim/world';
 import { statePath } from '../local/testing';
@@ -21,6 +21,7 @@ import {
   FAULT_MATCH,
   PATHS,
   createRequest,
+  definitionOf,
   expectAbortedByKnox,
   expectCaught,
   expectClosedRecord,
@@ -37,7 +38,6 @@ import {
   only,
   start,
   useE2e,
-  stepOf,
 } from './support/e2e-support';
 
 const e2e = useE2e();
@@ -321,25 +321,33 @@ describe('every code of the seed table, end to end', () => {
   }
 });
 
-describe('retry codes whose faults outlast the retrier', () => {
-  it('5000000 FAILURE on every attempt: FAILED after the retrier’s attempts, nothing accepted', async () => {
+describe('retry codes whose faults outlast the retry window', () => {
+  it('5000000 FAILURE on every attempt: retried for the whole window, then FAILED, nothing accepted', async () => {
     const customerId = await newCustomer(e2e);
-    const attempts = DEFAULTS.retryMaxAttempts + 1;
-    await e2e.control.fault({ match: FAULT_MATCH.link, fault: { type: 'error500' }, count: attempts + 5 });
+    await e2e.control.fault({ match: FAULT_MATCH.link, fault: { type: 'error500' }, count: 1000 });
     const finished = await finish(e2e, await start(e2e, 'onboarding', linkRequest(customerId)));
 
     await expectClosedRecord(e2e, finished, 'FAILED');
     expectKnoxLastError(finished, 'FAILURE');
-    expect(finished.raw['attempts']).toEqual({ link: attempts });
+    const attempts = Number((finished.raw['attempts'] as Record<string, number>)['link']);
+    expect(attempts).toBeGreaterThan(1);
     expect(historyCodes(finished.raw)).toEqual(Array(attempts).fill('FAILURE'));
+    const last = historyOf(finished.raw).filter((h) => h.event === 'knox-error').at(-1);
+    expect(last?.detail).toContain('the retry window ended at');
+    expect(finished.raw['retrySince']).toBeDefined();
 
     expect(finished.execution.status).toBe('FAILED');
     expect(statePath(finished.execution)).toEqual(PATHS.linkFailed);
-    expectCaught(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.retry, STATES.recordFailed, DEFAULTS.retryMaxAttempts);
-    expect(stepOf(finished.execution, STATES.linkCustomer).errors).toHaveLength(attempts);
+    // The step ended it (the window had passed), not the retrier's backstop.
+    expectCaught(finished.execution, STATES.linkCustomer, RETRY_WINDOW_EXCEEDED_ERROR, STATES.recordFailed, attempts - 1);
+    const retriers = (definitionOf(e2e, 'onboarding').States[STATES.linkCustomer]?.['Retry'] ?? []) as { MaxAttempts: number }[];
+    expect(attempts - 1).toBeLessThan(retriers[0]?.MaxAttempts ?? 0);
 
     const links = only(finished.requests, CALLS.link);
     expect(links).toHaveLength(attempts);
     expect(links.every((r) => r.status === 500 && !r.accepted)).toBe(true);
+    // Knox was asked for at least the (scaled) window before the workflow gave up.
+    const window = Number(process.env[ENV.retryWindowSeconds]);
+    expect(Date.parse(links.at(-1)!.at) - Date.parse(links[0]!.at)).toBeGreaterThanOrEqual(window * 1000 - 50);
   });
 });

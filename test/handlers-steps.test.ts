@@ -6,7 +6,7 @@
  */
 import { GetSecretValueCommand, } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { ENV, RECORD_CLOSED_ERROR, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
 import { LIST_PAGE_ATTEMPTS } from '../lib/knox/client';
@@ -622,6 +622,41 @@ describe('every Knox step, on answers any call can meet', () => {
     await control.fault({ match: { path: '/msp/' }, fault: { type: 'error500' }, count: 5 });
     expect(await outcome(step, { id })).toBe(nameFor('FAILURE'));
     expect((await record(id)).lastError).toMatchObject({ code: 'FAILURE', errorCode: '5000000', disposition: 'retry' });
+  });
+
+  it('a run of transient failures counts from its first: retrySince set once, kept, cleared by the answer that ends it', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { path: '/link' }, fault: { type: 'error500' }, count: 2 });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+    const since = (await record(id)).retrySince;
+    expect(Date.parse(since ?? '')).not.toBeNaN();
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+    const after = await record(id);
+    expect(after).toMatchObject({ status: 'IN_PROGRESS', retrySince: since, lastError: { code: 'FAILURE', disposition: 'retry' } });
+    expect(after.history.at(-1)?.detail).toContain(`Knox has failed since ${since}: retried until`);
+    await linkCustomer({ id });
+    expect((await record(id)).retrySince).toBeUndefined();
+  });
+
+  it('once the retry window has passed, the step throws Knox.RetryWindowExceeded; the record keeps the transient error', async () => {
+    process.env[ENV.retryWindowSeconds] = '60';
+    try {
+      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      await control.fault({ match: { path: '/link' }, fault: { type: 'error500' }, count: 2 });
+      expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
+      // The next attempt comes a minute after the first failure: the window has just passed.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.parse((await record(id)).retrySince!) + 60_000 });
+      expect(await outcome(linkCustomer, { id })).toBe(RETRY_WINDOW_EXCEEDED_ERROR);
+      const after = await record(id);
+      expect(after.lastError).toMatchObject({ code: 'FAILURE', errorCode: '5000000', disposition: 'retry' });
+      expect(after.history.at(-1)?.detail).toContain('the retry window ended at');
+
+      await recordOutcome({ id, outcome: 'FAILED', error: { Error: RETRY_WINDOW_EXCEEDED_ERROR, Cause: '{"errorMessage":"FAILURE (5000000): x"}' } });
+      expect(await record(id)).toMatchObject({ status: 'FAILED', lastError: { code: 'FAILURE', disposition: 'retry' } });
+    } finally {
+      vi.useRealTimers();
+      delete process.env[ENV.retryWindowSeconds];
+    }
   });
 
   it.each(steps)('%s: 4030000 AUTHORIZATION_FAIL is Knox.Operator', async (_name, step, make) => {

@@ -22,7 +22,14 @@ import {
   WORKFLOW_FAILED_ERROR,
 } from '../lib/domain/workflow';
 import { BUDGET_METRICS } from '../lib/infra/budget-monitoring';
-import { computePollMaxAttempts, INFRA_DEFAULTS, parseConfig, type StackConfig } from '../lib/infra/config';
+import {
+  computePollMaxAttempts,
+  computeRetryMaxAttempts,
+  INFRA_DEFAULTS,
+  MAX_RETRY_ATTEMPTS,
+  parseConfig,
+  type StackConfig,
+} from '../lib/infra/config';
 import {
   batchWorkflowLogicalId,
   handlerLogicalIds,
@@ -146,6 +153,26 @@ describe('configuration', () => {
     );
   });
 
+  it('retries transient failures long enough to outlast the retry window twice on average (full jitter halves it)', () => {
+    expect(computeRetryMaxAttempts(DEFAULTS)).toBe(32);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.double({ min: 1, max: 4, noNaN: true }),
+        fc.integer({ min: 60, max: 3600 }),
+        fc.integer({ min: 60, max: 86_400 }),
+        (interval, rate, cap, window) => {
+          const c = { retryIntervalSeconds: interval, retryBackoffRate: rate, retryMaxDelaySeconds: cap, retryWindowSeconds: window };
+          const attempts = computeRetryMaxAttempts(c);
+          let backoff = 0;
+          for (let i = 0; i < attempts; i++) backoff += Math.min(interval * rate ** i, cap);
+          return attempts > MAX_RETRY_ATTEMPTS || backoff / 2 >= 2 * window;
+        },
+      ),
+    );
+    expect(() => parseConfig({ retryMaxDelaySeconds: 60, retryWindowSeconds: 86_400 })).toThrow(/retryWindowSeconds/);
+  });
+
   it('keeps a seven-day wait under 400 state transitions with the default schedule', () => {
     // One poll = one retry = one transition; count polls until seven days have passed.
     let elapsed = DEFAULTS.pollFirstSeconds; // the Wait state
@@ -202,7 +229,10 @@ describe('records table', () => {
 
 describe('Lambda functions', () => {
   const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'];
-  const KNOX_ENV = [ENV.tableName, ENV.knoxBaseUrl, ENV.knoxSecretArn, ENV.knoxTimeoutMs, ENV.knoxRequestsPerSecond, ENV.waitDeadlineSeconds];
+  const KNOX_ENV = [
+    ENV.tableName, ENV.knoxBaseUrl, ENV.knoxSecretArn, ENV.knoxTimeoutMs, ENV.knoxRequestsPerSecond, ENV.waitDeadlineSeconds,
+    ENV.retryWindowSeconds,
+  ];
   const expectedEnv = (handler: HandlerName): string[] => {
     if (KNOX_STEP_HANDLERS.includes(handler as never)) return [...KNOX_ENV, ...COMMON_ENV];
     if (handler === OTHER_FUNCTIONS.api) {
@@ -430,7 +460,7 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
           IntervalSeconds: config.retryIntervalSeconds,
           BackoffRate: config.retryBackoffRate,
           MaxDelaySeconds: config.retryMaxDelaySeconds,
-          MaxAttempts: config.retryMaxAttempts,
+          MaxAttempts: computeRetryMaxAttempts(config),
           JitterStrategy: 'FULL',
         },
         {
@@ -737,7 +767,7 @@ describe('a stack configured through context', () => {
     pollFirstSeconds: '30',
     pollMaxSeconds: '600',
     waitDeadlineSeconds: '86400',
-    retryMaxAttempts: '3',
+    retryWindowSeconds: '600',
     alarmEmail: 'ops@example.com',
     apiThrottleRate: '5',
     logRetentionDays: '30',
@@ -755,7 +785,8 @@ describe('a stack configured through context', () => {
       expect(d.TimeoutSeconds).toBe(86_400 + 24 * 3600);
       for (const task of KNOX_TASKS[kind]) {
         const [fast, poll] = state(d, task.state).Retry ?? [];
-        expect(fast?.MaxAttempts).toBe(3);
+        expect(fast?.MaxAttempts).toBe(computeRetryMaxAttempts(c));
+        expect(fast?.MaxAttempts).toBeLessThan(computeRetryMaxAttempts(config));
         expect(poll).toMatchObject({ IntervalSeconds: 30, MaxDelaySeconds: 600, MaxAttempts: computePollMaxAttempts(c) });
       }
     }

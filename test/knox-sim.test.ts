@@ -629,6 +629,84 @@ describe('chaos', () => {
   });
 });
 
+describe('outage', () => {
+  /** One GET during the outage: its status, or 0 when the connection was dropped. */
+  async function statusOrDropped(path: string): Promise<number> {
+    try {
+      return (await knox('GET', path)).status;
+    } catch {
+      return 0;
+    }
+  }
+
+  it('answers every Knox call, the token endpoint included, with 500 or a dropped connection until switched off', async () => {
+    await tokenFor();
+    // A write Knox commits just before it goes down: counted rules come before the outage.
+    await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
+    const on = await control.outage({ seed: 7 });
+    expect(on).toMatchObject({ active: true, dropRate: 1 / 3, refused: 0 });
+    expect(on.until).toBeUndefined();
+
+    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'FAILURE');
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i += 1) statuses.push(await statusOrDropped(`${C}/${FIXTURES.ownedActive}`));
+    expect(new Set(statuses)).toEqual(new Set([500, 0]));
+    const token = await requestToken().then((a) => a.status, () => 0);
+    expect([500, 0]).toContain(token);
+    // The control surface is never faulted: the committed link is there.
+    expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
+
+    expect(await control.outageStatus()).toMatchObject({ active: true, refused: 31 });
+    expect(await control.endOutage()).toMatchObject({ active: false, refused: 31 });
+    expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).customerId).toBe(FIXTURES.ownedActive);
+
+    const log = await control.requests();
+    const committed = log.find((r) => r.path.endsWith('/link'));
+    expect(committed).toMatchObject({ fault: 'workThen500', accepted: true });
+    expect(committed?.outage).toBeUndefined();
+    const refused = log.filter((r) => r.outage);
+    expect(refused).toHaveLength(31);
+    expect(refused.every((r) => (r.fault === 'error500' && r.status === 500) || (r.fault === 'drop' && r.status === 0))).toBe(true);
+    expect(refused.every((r) => !r.accepted)).toBe(true);
+    expect(log.at(-1)).toMatchObject({ status: 200 });
+  });
+
+  it('replays the same answers for the same seed; dropRate 0 answers 500 only', async () => {
+    await tokenFor();
+    const run = async (seed: number, dropRate?: number) => {
+      await control.outage({ seed, ...(dropRate !== undefined ? { dropRate } : {}) });
+      const out: number[] = [];
+      for (let i = 0; i < 12; i += 1) out.push(await statusOrDropped(`${C}/${FIXTURES.ownedActive}`));
+      await control.endOutage();
+      return out;
+    };
+    expect(await run(3)).toEqual(await run(3));
+    expect(await run(3, 0)).toEqual(Array(12).fill(500));
+  });
+
+  it('ends by itself at its end time (durationMs or until), and on reset', async () => {
+    await tokenFor();
+    const timed = await control.outage({ durationMs: 3_600_000, dropRate: 0 });
+    expect(Date.parse(timed.until!) - Date.parse(timed.since!)).toBe(3_600_000);
+    expect((await getCustomer(FIXTURES.ownedActive)).status).toBe(500);
+    // An end time already passed: Knox is up again.
+    await control.outage({ until: new Date(Date.now() - 1).toISOString() });
+    expect((await control.outageStatus()).active).toBe(false);
+    expect((await getCustomer(FIXTURES.ownedActive)).status).toBe(200);
+
+    await control.outage({ dropRate: 0 });
+    await control.reset();
+    expect((await control.outageStatus()).active).toBe(false);
+    expect((await requestToken()).status).toBe(200);
+  });
+
+  it('refuses a body that gives both durationMs and until, or a drop rate outside [0, 1]', async () => {
+    await expect(control.outage({ durationMs: 10, until: new Date().toISOString() })).rejects.toMatchObject({ status: 400 });
+    await expect(control.outage({ dropRate: 2 })).rejects.toMatchObject({ status: 400 });
+    expect((await control.outageStatus()).active).toBe(false);
+  });
+});
+
 // --- Request log --------------------------------------------------------------------------------------------------------------
 
 describe('request log', () => {

@@ -117,7 +117,10 @@ describe('template resolution', () => {
       AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:2',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:3',
       WAIT_DEADLINE_SECONDS: String(scaleSeconds(Number(env['WAIT_DEADLINE_SECONDS']), 0.001)),
+      // The retry window is a wait too: one hour, 4 s at this scale.
+      RETRY_WINDOW_SECONDS: String(scaleSeconds(Number(env['RETRY_WINDOW_SECONDS']), 0.001)),
     });
+    expect(local['RETRY_WINDOW_SECONDS']).toBe('4');
   });
 
   it('fails loudly when two functions disagree on a variable', () => {

@@ -18,6 +18,7 @@ import {
   readRecords,
   scanSecrets,
 } from '../bench/soak/checks';
+import { SOAK_OUTAGE_DEFAULTS } from '../bench/soak/outage';
 import { DEFAULT_SEEDS, runSoak, SOAK_CHAOS_RATES, tokenRefusalFor, type SoakReport } from '../bench/soak/run';
 import { buildWorkload, bystanders, companyNameOf, EXPECTED_STATUS, ONBOARDING_SCENARIOS } from '../bench/soak/scenarios';
 import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
@@ -190,3 +191,40 @@ describe('the fault soak, small', () => {
     expect(report.violations.filter((v) => v.startsWith('secret scan'))).toEqual([]);
   });
 });
+
+describe('the fault soak, small, with a Knox outage phase', () => {
+  let report: SoakReport;
+
+  beforeAll(async () => {
+    report = await runSoak({
+      onboardings: 24,
+      offboardings: 4,
+      seed: 13,
+      concurrency: 28,
+      waitDeadlineSeconds: 60,
+      maxWallMs: 150_000,
+      // Knox goes down one second into the workload, while every workflow is open.
+      outage: { ...SOAK_OUTAGE_DEFAULTS, afterMs: 1000 },
+      progress: () => undefined,
+    });
+  }, 300_000);
+
+  afterAll(() => {
+    if (report && report.violations.length === 0) rmSync(report.settings.dataDir, { recursive: true, force: true });
+  });
+
+  it('reports no violation: no workflow FAILED by the outage, one accepted write each, every record terminal', () => {
+    expect(report.violations).toEqual([]);
+    expect(report.outage?.failedByOutage).toEqual([]);
+    expect(report.rows.reduce((n, r) => n + r.total, 0)).toBe(28);
+  });
+
+  it('ran through a real outage: refused requests (500s and drops), met by workflows that were in flight', () => {
+    const outage = report.outage;
+    expect(outage).toBeDefined();
+    expect(Date.parse(outage!.until) - Date.parse(outage!.since)).toBe(SOAK_OUTAGE_DEFAULTS.durationMs);
+    expect(outage!.refused).toBeGreaterThan(0);
+    expect(outage!.workflowsInOutage).toBeGreaterThan(0);
+  });
+});
+

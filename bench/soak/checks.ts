@@ -19,7 +19,7 @@ import * as z from 'zod';
 import type { RequestLogEntry, SimCustomer } from '../../knox-sim/model';
 import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../../knox-sim/world';
 import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '../../lib/domain/api-schemas';
-import { STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
 import { STATES } from '../../lib/domain/workflow';
 import type { ExecutionDetail, ExecutionSummary } from '../../local/execution-path';
 import type { AslDefinition } from '../../local/template';
@@ -92,8 +92,9 @@ export interface Outcome {
 }
 
 /**
- * The state that ended the execution on "Record failed" with its fast retrier spent: the name of the state when its
- * last error is one the retrier matches and it failed MaxAttempts + 1 times with such errors; else undefined.
+ * The state that ended the execution on "Record failed" with its transient retries spent: the name of the state when
+ * the step gave up at the end of its retry window (RETRY_WINDOW_EXCEEDED_ERROR), or when its last error is one the
+ * retrier matches and it failed MaxAttempts + 1 times with such errors (the backstop); else undefined.
  */
 export function exhaustedRetrier(execution: ExecutionDetail | undefined, definition: AslDefinition | undefined): string | undefined {
   if (!execution || !definition) return undefined;
@@ -102,6 +103,7 @@ export function exhaustedRetrier(execution: ExecutionDetail | undefined, definit
   const retriers = (definition.States[failing.state]?.['Retry'] ?? []) as { ErrorEquals: string[]; MaxAttempts?: number }[];
   const fast = retriers.find((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.retry));
   const last = failing.errors.at(-1);
+  if (last?.error === RETRY_WINDOW_EXCEEDED_ERROR) return failing.state;
   if (!fast || !last || !fast.ErrorEquals.includes(last.error)) return undefined;
   const fastErrors = failing.errors.filter((e) => fast.ErrorEquals.includes(e.error)).length;
   // ASL's default MaxAttempts is 3.

@@ -6,12 +6,15 @@
  *   npm run soak -- --onboardings 100 --offboardings 10 --seed 7 --concurrency 40 --max-minutes 5
  *   npm run soak -- --seeds 3,8,13
  *   SOAK_ONBOARDINGS=100 SOAK_SEEDS=7,9 npm run soak
+ *   npm run soak -- --outage        # Knox goes down for a scaled hour during the workload (bench/soak/outage.ts)
+ *   SOAK_ONBOARDINGS=100 SOAK_SEED=7 SOAK_OUTAGE=1 npm run soak
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { formatReport } from './report';
+import { SOAK_OUTAGE_DEFAULTS } from './outage';
 import { DEFAULT_SEEDS, runSoak, SOAK_DEFAULTS, tokenRefusalFor, type SoakReport } from './run';
 
 const RESULTS_FILE = fileURLToPath(new URL('../soak-results.json', import.meta.url));
@@ -24,6 +27,7 @@ const settingsSchema = z.object({
     .transform((v) => v.split(',').map(Number)).default([...DEFAULT_SEEDS]),
   concurrency: z.coerce.number().int().min(1).max(1000).default(SOAK_DEFAULTS.concurrency),
   maxMinutes: z.coerce.number().positive().max(24 * 60).default(SOAK_DEFAULTS.maxWallMs / 60_000),
+  outage: z.union([z.boolean(), z.enum(['1', 'true', '0', 'false'])]).transform((v) => v === true || v === '1' || v === 'true').default(false),
 });
 
 function readSettings(): z.infer<typeof settingsSchema> {
@@ -35,6 +39,7 @@ function readSettings(): z.infer<typeof settingsSchema> {
       seeds: { type: 'string' },
       concurrency: { type: 'string' },
       'max-minutes': { type: 'string' },
+      outage: { type: 'boolean' },
     },
     strict: true,
   });
@@ -45,6 +50,7 @@ function readSettings(): z.infer<typeof settingsSchema> {
     seeds: values.seed ?? values.seeds ?? env.SOAK_SEED ?? env.SOAK_SEEDS,
     concurrency: values.concurrency ?? env.SOAK_CONCURRENCY,
     maxMinutes: values['max-minutes'] ?? env.SOAK_MAX_MINUTES,
+    outage: values.outage ?? env.SOAK_OUTAGE,
   };
   const parsed = settingsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')));
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -70,13 +76,14 @@ async function main(): Promise<number> {
   const reports: SoakReport[] = [];
   for (const seed of settings.seeds) {
     console.log(`Starting the local stack for the soak (${settings.onboardings} onboardings, ${settings.offboardings} ` +
-      `offboardings, seed ${seed}, dead tokens refused as ${tokenRefusalFor(seed)})...`);
+      `offboardings, seed ${seed}, dead tokens refused as ${tokenRefusalFor(seed)}${settings.outage ? ', with a Knox outage' : ''})...`);
     const report = await runSoak({
       onboardings: settings.onboardings,
       offboardings: settings.offboardings,
       seed,
       concurrency: settings.concurrency,
       maxWallMs: settings.maxMinutes * 60_000,
+      ...(settings.outage ? { outage: SOAK_OUTAGE_DEFAULTS } : {}),
     });
     reports.push(report);
     console.log('');

@@ -79,6 +79,13 @@ export function formatReport(report: SoakReport): string {
   const faulted = Object.entries(k.byFault).filter(([f]) => f !== 'none').reduce((sum, [, n]) => sum + n, 0);
   out.push(`Knox requests: ${k.total} (${ops}); ${fixed(k.perWorkflow)} Knox calls per workflow (token calls excluded)`);
   out.push(`Faults injected: ${faulted} of ${k.total - k.byOperation.token} Knox calls (${fixed((100 * faulted) / Math.max(1, k.total - k.byOperation.token))}%): ${faults}`);
+  if (report.outage) {
+    const o = report.outage;
+    out.push(
+      `Outage: Knox down from ${o.since} to ${o.until}: ${o.refused} requests refused, ${o.workflowsInOutage} ` +
+        `workflows met it (${fixed(o.refusedPerWorkflow)} refused each), ${o.failedByOutage.length} FAILED by it`,
+    );
+  }
   const a = k.acceptance;
   out.push(
     `Accepted at Knox: ${a.accepted.link} links for ${a.customersLinked} linked customers, ${a.accepted.create} creates for ` +

@@ -12,7 +12,8 @@
  *   that each Lambda container has on its own is shared by all; at the deployed 10/s it would pace the whole soak.
  * - WAIT_DEADLINE_SECONDS (120, real seconds, not scaled): bounds how long a record that never gets its answer can
  *   keep the soak waiting. Every scenario's customer answers within a few seconds.
- * The retry budget is the synthesized one (6 attempts, full jitter): not raised.
+ * - RETRY_WINDOW_SECONDS (30, real seconds, not scaled): scaled, the one-hour window would be 2 s, less than a few
+ *   attempts of this loaded local stack take (each costs real compute); the retrier itself is the synthesized one.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ import {
 import { driveWorkload, type CaseRun } from './drive';
 import { readExecutionFiles, readExecutions, readKnox, scanTable, settleExecutions } from './evidence';
 import { knoxTraffic, scenarioRows, type KnoxTraffic, type ScenarioRow } from './figures';
+import { checkOutage, startOutagePhase, type OutagePhaseOptions, type OutageReport, type OutageWindow } from './outage';
 import { buildWorkload, bystanders, EXPECTED_STATUS, type ScenarioName } from './scenarios';
 
 export type ChaosRates = ChaosInput['rates'];
@@ -82,6 +84,8 @@ export interface SoakOptions {
   retryAfterSeconds: number;
   requestsPerSecond: number;
   waitDeadlineSeconds: number;
+  /** How long a step retries transient failures (real seconds). */
+  retryWindowSeconds: number;
   /** Workflows open at once. */
   concurrency: number;
   /** Pause before the first read of a record (growing by half at each read, up to maxPollMs). */
@@ -96,6 +100,8 @@ export interface SoakOptions {
   bystanders: number;
   /** How the simulated Knox pages its customer list (fewer per page than asked, sorted by name). */
   paging: PagingSpec;
+  /** Knox goes down for a while during the workload (bench/soak/outage.ts); none by default. */
+  outage?: OutagePhaseOptions;
   /** Default: a fresh temporary directory (kept: its soak.log and executions/ help when something is wrong). */
   dataDir?: string;
   progressEveryMs: number;
@@ -114,6 +120,7 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, 'dataDir' | 'progress'> = {
   retryAfterSeconds: 1,
   requestsPerSecond: 1000,
   waitDeadlineSeconds: 120,
+  retryWindowSeconds: 30,
   concurrency: 50,
   pollMs: 200,
   maxPollMs: 2000,
@@ -143,6 +150,8 @@ export interface SoakReport {
   logs: { lines: number; levels: Record<string, number> };
   secretScan: { canaryServedByTheStack: boolean; bearerTokensSeen: number; corpora: { name: string; texts: number }[] };
   wallMs: { total: number; setup: number; workload: number; readBack: number };
+  /** The outage phase, when there was one. */
+  outage?: OutageReport;
 }
 
 /** Runs the soak; never throws for what it finds (violations are in the report), only when the stack cannot start. */
@@ -169,6 +178,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
         [ENV.knoxTimeoutMs]: String(options.knoxTimeoutMs),
         [ENV.knoxRequestsPerSecond]: String(options.requestsPerSecond),
         [ENV.waitDeadlineSeconds]: String(options.waitDeadlineSeconds),
+        [ENV.retryWindowSeconds]: String(options.retryWindowSeconds),
       },
       log: (line) => stackLines.push(line),
     });
@@ -196,6 +206,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       );
     }, options.progressEveryMs);
 
+    const outagePhase = options.outage ? startOutagePhase(control, options.outage, options.seed) : undefined;
     const runs: CaseRun[] = await driveWorkload({
       apiUrl: stack.apiUrl,
       control,
@@ -212,6 +223,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       },
     });
     clearInterval(timer);
+    const outageWindow = await outagePhase?.finish();
     const workloadDone = Date.now();
 
     const summaries = await settleExecutions(stack.apiUrl, 30_000, onBody);
@@ -246,6 +258,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       tokens: capture.bearerTokens(),
       apiBodies,
       executionFiles,
+      ...(outageWindow ? { outageWindow } : {}),
       wallMs: { total: Date.now() - started, setup: setupDone - started, workload: workloadDone - setupDone, readBack: Date.now() - workloadDone },
     });
   } finally {
@@ -291,6 +304,7 @@ interface ReportInput {
   tokens: string[];
   apiBodies: string[];
   executionFiles: string[];
+  outageWindow?: OutageWindow;
   wallMs: SoakReport['wallMs'];
 }
 
@@ -299,6 +313,7 @@ function buildReport(input: ReportInput): SoakReport {
   const executionsByName = new Map(input.details.map((d) => [d.name, d]));
   const { outcomes, violations: outcomeViolations } = classifyOutcomes(input.runs, records.byId, executionsByName, input.definitions);
   const knoxCheck = checkKnox(outcomes, input.knox.requestLog, input.knox.customers);
+  const outage = input.outageWindow ? checkOutage(input.outageWindow, outcomes, input.knox.requestLog) : undefined;
   const corpora = [
     { name: 'captured log lines', texts: input.lines },
     { name: 'local stack log lines', texts: input.stackLines },
@@ -318,6 +333,7 @@ function buildReport(input: ReportInput): SoakReport {
     ...checkExecutions(input.runs, input.summaries, records.byId),
     ...checkLogs(input.lines, input.stackLines, input.unhandled),
     ...scanSecrets(corpora, secrets),
+    ...(outage?.violations ?? []),
     ...(input.canaryServed ? [] : ['secret scan: the stack did not serve the canary secret, so the scan proves nothing']),
     ...(input.tokens.length > 0 ? [] : ['secret scan: no bearer token was seen on the wire, so the token scan proves nothing']),
   ];
@@ -346,5 +362,6 @@ function buildReport(input: ReportInput): SoakReport {
       corpora: corpora.map((c) => ({ name: c.name, texts: c.texts.length })),
     },
     wallMs: input.wallMs,
+    ...(outage ? { outage: outage.report } : {}),
   };
 }

@@ -19,6 +19,8 @@ export function recordView(record: WorkflowRecord): Record<string, unknown> {
     customerId: record.customerId ?? null,
     ...(record.knoxStatus !== undefined ? { knoxStatus: record.knoxStatus } : {}),
     ...(record.lastError !== undefined ? { lastError: record.lastError } : {}),
+    // Knox keeps failing: since when (the retry window counts from here); lastError says how.
+    ...(record.retrySince !== undefined ? { retrySince: record.retrySince } : {}),
     history: record.history,
     attempts: record.attempts,
     pollCount: record.pollCount,

@@ -27,6 +27,7 @@ const knoxSchema = z.object({
   [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
   [ENV.knoxTokenLifetimeMinutes]: z.coerce.number().int('must be a whole number').min(1)
     .max(MAX_TOKEN_LIFETIME_MINUTES, `must be at most ${MAX_TOKEN_LIFETIME_MINUTES}`).optional(),
+  [ENV.retryWindowSeconds]: positiveInt(DEFAULTS.retryWindowSeconds),
 });
 
 const apiSchema = z.object({
@@ -72,6 +73,8 @@ export interface KnoxConfig {
   timeoutMs: number;
   requestsPerSecond: number;
   tokenLifetimeMinutes?: number;
+  /** How long a step keeps retrying transient failures before the workflow is FAILED. */
+  retryWindowSeconds: number;
 }
 
 export function knoxConfig(): KnoxConfig {
@@ -84,6 +87,7 @@ export function knoxConfig(): KnoxConfig {
     ...(env[ENV.knoxTokenLifetimeMinutes] !== undefined
       ? { tokenLifetimeMinutes: env[ENV.knoxTokenLifetimeMinutes] }
       : {}),
+    retryWindowSeconds: env[ENV.retryWindowSeconds],
   };
 }
 

@@ -7,6 +7,8 @@
  * how (`reclassify`). The rules that hold for every step live here:
  * - already done: the record moves on as after a success, and Knox.AlreadyDone is thrown (the Catch goes on);
  * - a `retry` error while the record is WAITING is thrown as Knox.Wait (the failed poll is asked again next poll);
+ * - any other `retry` error counts against the retry window from the first of its run (`retrySince`): Knox.Retry
+ *   while the window lasts, RETRY_WINDOW_EXCEEDED_ERROR (FAILED, nothing retries it) once it has passed;
  * - before any Knox.Wait, a record past its deadline gets WAIT_DEADLINE_EXCEEDED and Knox.Abort;
  * - a 429 with Retry-After sleeps (bounded) before Knox.Retry, so the next attempt does not come too early;
  * - a poll that meets the same waiting answer again adds no history entry (pollCount counts it).
@@ -14,12 +16,13 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { isTerminal } from '../../lib/domain/api-schemas';
-import { STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { KnoxError } from '../../lib/domain/knox-answer';
 import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '../../lib/domain/workflow';
 import type { KnoxClient } from '../../lib/knox/types';
 import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
 import { knoxClient } from './knox';
+import { knoxConfig } from '../commons/config';
 import { logKnoxError, logger, startInvocation } from '../commons/powertools';
 import {
   getRecord,
@@ -47,6 +50,8 @@ export interface StepContext {
   record: WorkflowRecord;
   payload: KnoxStepPayload;
   knox: KnoxClient;
+  /** When the attempt called Knox (ms): the retry window asks whether the attempt began inside it. */
+  startedAt: number;
 }
 
 /** What a successful call tells the runner to record and return. */
@@ -99,7 +104,7 @@ export async function runKnoxStep(
   const record = await startAttempt(payload.id, definition.step, { currentStatus: loaded.status, poll: definition.poll ?? false });
   if (record === undefined) throw closed(payload.id, 'closed meanwhile');
 
-  const context: StepContext = { record, payload, knox: knoxClient() };
+  const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now() };
   let outcome: StepOutcome;
   try {
     outcome = await definition.call(context);
@@ -173,16 +178,47 @@ async function handleKnoxError(
   // A poll that meets the answer it met last time is not news: lastError stays, pollCount counts it.
   const repeat = wasWaiting && thrown === 'wait' && record.lastError?.code === lastErrorOf(error).code;
   const becomesWaiting = thrown === 'wait' && !wasWaiting;
-  const detail = thrown !== error.disposition ? `handled as ${thrown}: the record is waiting and is polled again` : hintOf(error);
-  logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES[thrown] });
+  // Measured at the attempt's start, which Knox's answer follows: an outage no longer than the window is ridden out
+  // however late the answer is handled.
+  const window = thrown === 'retry' ? retryWindowOf(record, context.startedAt) : undefined;
+  const thrownName = window?.exceeded ? RETRY_WINDOW_EXCEEDED_ERROR : STEP_ERROR_NAMES[thrown];
+  const detail = window
+    ? joinSentences(hintOf(error), window.exceeded
+      ? `Knox has failed since ${window.since}: the retry window ended at ${window.until}.`
+      : `Knox has failed since ${window.since}: retried until ${window.until}, then FAILED.`)
+    : thrown !== error.disposition ? `handled as ${thrown}: the record is waiting and is polled again` : hintOf(error);
+  logKnoxError(error, { step, thrownAs: thrownName });
   await recordKnoxError(record.pk, step, lastErrorOf(error), {
     history: !repeat,
+    retrying: window !== undefined,
     ...(becomesWaiting ? { status: 'WAITING' as const } : {}),
     ...(detail ? { detail } : {}),
   });
 
-  if (thrown === 'retry' && error.retryAfterSeconds !== undefined) await sleepForRetryAfter(error.retryAfterSeconds, lambdaContext);
-  throw namedError(STEP_ERROR_NAMES[thrown], describe(error, hintOf(error)));
+  if (window?.exceeded === false && error.retryAfterSeconds !== undefined) {
+    await sleepForRetryAfter(error.retryAfterSeconds, lambdaContext);
+  }
+  throw namedError(thrownName, describe(error, detail));
+}
+
+/**
+ * Where a run of transient failures stands: when it began (the record's retrySince, or now for its first), when the
+ * step gives up (retryWindowSeconds later), and whether that time has come.
+ */
+export function retryWindowOf(record: Pick<WorkflowRecord, 'retrySince'>, now = Date.now()): RetryWindow {
+  const since = record.retrySince ?? new Date(now).toISOString();
+  const untilMs = Date.parse(since) + knoxConfig().retryWindowSeconds * 1000;
+  return { since, until: new Date(untilMs).toISOString(), exceeded: now >= untilMs };
+}
+
+export interface RetryWindow {
+  since: string;
+  until: string;
+  exceeded: boolean;
+}
+
+function joinSentences(...parts: (string | undefined)[]): string {
+  return parts.filter((p): p is string => p !== undefined && p !== '').join(' ');
 }
 
 /** The thrown error's message: Knox code, message and hint (what the console's execution history shows), bounded. */

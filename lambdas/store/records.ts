@@ -94,15 +94,18 @@ export async function startAttempt(
 
 /**
  * Records a Knox error: `lastError` always; a history entry unless `history` is false (a poll that met the same
- * answer again); the status when given (WAITING when the step waits). Undefined when the record is closed.
+ * answer again); the status when given (WAITING when the step waits); `retrySince` kept (set if absent) while the
+ * step retries a transient failure, removed otherwise. Undefined when the record is closed.
  */
 export async function recordKnoxError(
   id: string,
   step: StepKey,
   error: LastError,
-  options: { status?: RecordStatus; history?: boolean; detail?: string } = {},
+  options: { status?: RecordStatus; history?: boolean; detail?: string; retrying?: boolean } = {},
 ): Promise<WorkflowRecord | undefined> {
   const update = new RecordUpdate(id, nowIso()).set('lastError', error);
+  if (options.retrying) update.set('retrySince', update.now, (name, value) => `${name} = if_not_exists(${name}, ${value})`);
+  else update.remove('retrySince');
   if (options.status) update.status(options.status);
   if (options.history ?? true) {
     update.history({
@@ -132,7 +135,7 @@ export async function recordSuccess(id: string, step: StepKey, fields: SuccessFi
   // A link or delink that went through leaves the customer to answer: the record waits on the customer.
   const status: RecordStatus =
     fields.knoxStatus !== undefined && AWAITING_CUSTOMER_STATUSES.includes(fields.knoxStatus) ? 'WAITING' : 'IN_PROGRESS';
-  const update = new RecordUpdate(id, nowIso()).status(status).remove('lastError');
+  const update = new RecordUpdate(id, nowIso()).status(status).remove('lastError').remove('retrySince');
   if (fields.knoxStatus !== undefined) update.set('knoxStatus', fields.knoxStatus);
   if (fields.customerId !== undefined) update.set('customerId', fields.customerId);
   update.history({

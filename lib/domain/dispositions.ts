@@ -18,9 +18,16 @@ export const STEP_ERROR_NAMES = {
 } as const satisfies Record<Disposition, string>;
 export type StepErrorName = (typeof STEP_ERROR_NAMES)[Disposition];
 
+/**
+ * What a step throws instead of Knox.Retry once transient failures have lasted the whole retry window (the step
+ * measures it from the record's `retrySince`): no retrier matches it, so the workflow is FAILED at once, and the
+ * record keeps the transient error as its lastError. The retrier's MaxAttempts is only the backstop.
+ */
+export const RETRY_WINDOW_EXCEEDED_ERROR = 'Knox.RetryWindowExceeded';
+
 /** Human sentences for each disposition: README, API answers and logs use them. */
 export const DISPOSITION_MEANING: Record<Disposition, string> = {
-  retry: 'transient: retried with exponential backoff and full jitter, then FAILED',
+  retry: 'transient: retried with capped exponential backoff and full jitter for the retry window, then FAILED',
   wait: 'the customer or Knox must act first: asked again on the polling schedule until the deadline',
   alreadyDone: 'our own earlier request went through: continue as if it had succeeded',
   abort: 'a business fact that no retry changes: ABORTED, the operator decides what to do',

@@ -40,6 +40,8 @@ export const recordSchema = z.object({
   path: z.enum(['link', 'create']).optional(),
   knoxStatus: z.string().optional(),
   lastError: lastErrorSchema.optional(),
+  /** Set while a step rides out transient failures: when the current run of them began (the retry window's start). */
+  retrySince: z.string().optional(),
   attempts: z.record(z.string(), z.number()).default({}),
   pollCount: z.number().default(0),
   executionName: z.string(),

@@ -131,6 +131,7 @@ export const ENV = {
   /** Optional: ask Knox for tokens that live this many minutes (at most 60); unset, Knox's default (10). */
   knoxTokenLifetimeMinutes: 'KNOX_TOKEN_LIFETIME_MINUTES',
   waitDeadlineSeconds: 'WAIT_DEADLINE_SECONDS',
+  retryWindowSeconds: 'RETRY_WINDOW_SECONDS',
   onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
   offboardingStateMachineArn: 'OFFBOARDING_STATE_MACHINE_ARN',
   changeStateMachineArn: 'CHANGE_STATE_MACHINE_ARN',
@@ -149,9 +150,12 @@ export const DEFAULTS = {
   pollMaxSeconds: 3600,
   /** How long a customer may take to answer before the workflow aborts (the invitation lives 7 days). */
   waitDeadlineSeconds: 14 * 24 * 3600,
-  /** Transient failures: first retry interval, growth, cap and count. */
+  /**
+   * Transient failures: first retry interval, growth and cap (full jitter draws each gap in [0, delay], so gaps at
+   * the cap average half of it), retried for at least retryWindowSeconds (a Knox outage of that long is ridden out).
+   */
   retryIntervalSeconds: 2,
   retryBackoffRate: 2,
-  retryMaxDelaySeconds: 60,
-  retryMaxAttempts: 6,
+  retryMaxDelaySeconds: 600,
+  retryWindowSeconds: 3600,
 } as const;

@@ -18,7 +18,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { BatchStatus, BatchStepPayload } from '../domain/batch-schemas';
 import { ENV, OTHER_FUNCTIONS, STATES } from '../domain/workflow';
-import { executionTimeoutSeconds, type StackConfig } from './config';
+import { computeRetryMaxAttempts, executionTimeoutSeconds, type StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
 import { BATCH_WORKFLOW, METADATA_KEYS } from './metadata';
 import { acknowledgeWildcardResources } from './nag';
@@ -77,13 +77,14 @@ export class BatchWorkflow extends Construct {
         taskTimeout: sfn.Timeout.duration(Duration.seconds(70)),
         outputPath: '$.Payload',
       });
-      // Every step is safe to repeat: ride out Lambda and DynamoDB hiccups; then the execution fails.
+      // Every step is safe to repeat, and makes no Knox call: ride out Lambda and DynamoDB hiccups over the retry
+      // window (the same backstop as the Knox steps'), then the execution fails.
       task.addRetry({
         errors: [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED, sfn.Errors.TIMEOUT],
         interval: Duration.seconds(config.retryIntervalSeconds),
         backoffRate: config.retryBackoffRate,
         maxDelay: Duration.seconds(config.retryMaxDelaySeconds),
-        maxAttempts: config.retryMaxAttempts,
+        maxAttempts: computeRetryMaxAttempts(config),
         jitterStrategy: sfn.JitterType.FULL,
       });
       return task;

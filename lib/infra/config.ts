@@ -43,7 +43,8 @@ export const stackConfigSchema = z
     retryIntervalSeconds: int(1, 3_600).default(DEFAULTS.retryIntervalSeconds),
     retryBackoffRate: z.coerce.number().min(1).max(10).default(DEFAULTS.retryBackoffRate),
     retryMaxDelaySeconds: int(1, 86_400).default(DEFAULTS.retryMaxDelaySeconds),
-    retryMaxAttempts: int(0, 20).default(DEFAULTS.retryMaxAttempts),
+    // At most the execution's margin beyond the wait deadline, so that a step after a long wait can still ride it out.
+    retryWindowSeconds: int(60, EXECUTION_TIMEOUT_MARGIN_SECONDS).default(DEFAULTS.retryWindowSeconds),
     alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email('must be an e-mail address').optional()),
     apiThrottleRate: z.coerce.number().positive().max(10_000).default(INFRA_DEFAULTS.apiThrottleRate),
     apiThrottleBurst: int(1, 5_000).default(INFRA_DEFAULTS.apiThrottleBurst),
@@ -58,6 +59,13 @@ export const stackConfigSchema = z
     }
     if (c.retryIntervalSeconds > c.retryMaxDelaySeconds) {
       ctx.addIssue({ code: 'custom', path: ['retryIntervalSeconds'], message: 'must not exceed retryMaxDelaySeconds' });
+    }
+    if (computeRetryMaxAttempts(c) > MAX_RETRY_ATTEMPTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retryWindowSeconds'],
+        message: `needs more than ${MAX_RETRY_ATTEMPTS} retries with this retryMaxDelaySeconds: raise the cap or shorten the window`,
+      });
     }
   });
 
@@ -90,6 +98,33 @@ export function computePollMaxAttempts(
   let doublingSteps = 0;
   for (let interval = config.pollFirstSeconds; interval < config.pollMaxSeconds; interval *= 2) doublingSteps += 1;
   return doublingSteps + Math.ceil(config.waitDeadlineSeconds / config.pollMaxSeconds) + 2;
+}
+
+/**
+ * The transient retrier's backstop: the step itself fails the workflow once the retry window has passed
+ * (RETRY_WINDOW_EXCEEDED_ERROR), so MaxAttempts only has to outlast the window with room to spare. Full jitter draws
+ * each gap uniformly in [0, delay], so n retries last half their backoff on average: take enough retries for the
+ * average to cover RETRY_BACKSTOP_FACTOR windows (32 with the defaults, whose average is 2 h; the chance that 32
+ * draws fall short of one hour is about 1e-5). Lambda service errors, which never reach the step, stop there too.
+ */
+export const RETRY_BACKSTOP_FACTOR = 2;
+/** A schedule that needs more retries than this to cover its window would fill the execution history. */
+export const MAX_RETRY_ATTEMPTS = 500;
+
+export function computeRetryMaxAttempts(
+  config: Pick<
+    StackConfig,
+    'retryIntervalSeconds' | 'retryBackoffRate' | 'retryMaxDelaySeconds' | 'retryWindowSeconds'
+  >,
+): number {
+  const target = 2 * RETRY_BACKSTOP_FACTOR * config.retryWindowSeconds; // twice the target: the average is half
+  let covered = 0;
+  let attempts = 0;
+  while (covered < target && attempts <= MAX_RETRY_ATTEMPTS) {
+    covered += Math.min(config.retryIntervalSeconds * config.retryBackoffRate ** attempts, config.retryMaxDelaySeconds);
+    attempts += 1;
+  }
+  return attempts;
 }
 
 /** TimeoutSeconds of every state machine: the wait deadline plus a day. */

@@ -40,6 +40,7 @@ export class KnoxSteps extends Construct {
       [ENV.knoxTimeoutMs]: String(config.knoxTimeoutMs),
       [ENV.knoxRequestsPerSecond]: String(config.knoxRequestsPerSecond),
       [ENV.waitDeadlineSeconds]: String(config.waitDeadlineSeconds),
+      [ENV.retryWindowSeconds]: String(config.retryWindowSeconds),
     };
 
     const make = (key: StepFunctionKey, callsKnox: boolean): HandlerFunction => {

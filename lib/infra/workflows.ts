@@ -3,7 +3,7 @@
  * business process. Every Knox step gets the same error handling, derived from the dispositions
  * (lib/domain/dispositions.ts) and the configured schedules, never from a list of names typed here:
  *
- *   Retry  Knox.Retry + Lambda service errors   fast, exponential, full jitter (transient failures)
+ *   Retry  Knox.Retry + Lambda service errors   exponential to a cap, full jitter, for the retry window (transient)
  *   Retry  Knox.Wait                            the polling schedule: one retry = one poll = one state transition
  *   Catch  Knox.AlreadyDone                     -> where success goes (our earlier request went through)
  *   Catch  Knox.Abort, Knox.InvalidRequest, Knox.Wait (polls exhausted)  -> Record aborted
@@ -23,14 +23,20 @@ import {
   type KnoxStepPayload,
   type RecordOutcomePayload,
 } from '../domain/workflow';
-import { computePollMaxAttempts, executionTimeoutSeconds, stepTimeoutSeconds, type StackConfig } from './config';
+import {
+  computePollMaxAttempts,
+  computeRetryMaxAttempts,
+  executionTimeoutSeconds,
+  stepTimeoutSeconds,
+  type StackConfig,
+} from './config';
 import type { HandlerFunction } from './handler-function';
 import type { KnoxSteps } from './knox-steps';
 import { METADATA_KEYS } from './metadata';
 import { acknowledgeWildcardResources } from './nag';
 
 /**
- * The Lambda service's own transient errors (AWS's names). They share the fast retrier with Knox.Retry, since
+ * The Lambda service's own transient errors (AWS's names). They share the transient retrier with Knox.Retry, since
  * `retryOnServiceExceptions: false` turns off the retrier CDK would otherwise add (which misses TooManyRequests).
  */
 export const LAMBDA_SERVICE_ERRORS = [
@@ -154,7 +160,7 @@ export class WorkflowKit {
     this.recordFailed.next(this.failedEnd);
   }
 
-  /** A Lambda step that calls Knox, with the fast retrier and the polling schedule. Wire it with proceed(). */
+  /** A Lambda step that calls Knox, with the transient retrier and the polling schedule. Wire it with proceed(). */
   knoxTask(stateName: string, fn: HandlerFunction, options: KnoxTaskOptions = {}): tasks.LambdaInvoke {
     const payload: Record<keyof KnoxStepPayload, unknown> = {
       id: sfn.JsonPath.stringAt('$.id'),
@@ -170,12 +176,15 @@ export class WorkflowKit {
       resultPath: options.resultPath ?? sfn.JsonPath.DISCARD,
     });
     const { config } = this;
+    // Quick retries at first (2 s, 4 s, ...: a blip is over in seconds), then gaps up to the cap, which ride out an
+    // outage at a few calls an hour; full jitter spreads the workflows, so Knox's return meets no burst. The step ends
+    // the run once retryWindowSeconds have passed (RETRY_WINDOW_EXCEEDED_ERROR); MaxAttempts is the backstop.
     task.addRetry({
       errors: [STEP_ERROR_NAMES.retry, ...LAMBDA_SERVICE_ERRORS],
       interval: Duration.seconds(config.retryIntervalSeconds),
       backoffRate: config.retryBackoffRate,
       maxDelay: Duration.seconds(config.retryMaxDelaySeconds),
-      maxAttempts: config.retryMaxAttempts,
+      maxAttempts: computeRetryMaxAttempts(config),
       jitterStrategy: sfn.JitterType.FULL,
     });
     task.addRetry({

@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../../lib/domain/api-schemas';
-import { STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
 import { STATES, TABLE, customerLockKey } from '../../lib/domain/workflow';
 import { ID_FIELD } from '../../lib/domain/routes';
@@ -254,14 +254,15 @@ export function expectRetried(execution: ExecutionDetail, state: string, error: 
 
 /**
  * A Task whose last failure (`error`) a Catch routed to `next`, after `retries` retries. The catcher matched `error`
- * by name, or by States.ALL for errors no other catcher names (Knox.Operator, an exhausted Knox.Retry).
+ * by name, or by States.ALL for errors no other catcher names (Knox.Operator, an exhausted Knox.Retry, the retry
+ * window's end).
  */
 export function expectCaught(execution: ExecutionDetail, state: string, error: string, next: string, retries = 0): void {
   const step = stepOf(execution, state);
   expect(step.errors.at(-1)?.error).toBe(error);
   expect(step.retries).toBe(retries);
   expect(step.caught?.next).toBe(next);
-  const byName = error !== STEP_ERROR_NAMES.operator && error !== STEP_ERROR_NAMES.retry;
+  const byName = ![STEP_ERROR_NAMES.operator, STEP_ERROR_NAMES.retry, RETRY_WINDOW_EXCEEDED_ERROR].includes(error);
   expect(step.caught?.errorEquals).toContain(byName ? error : 'States.ALL');
 }
 
