@@ -168,6 +168,7 @@ describe('a restart of the local stack in the middle of a batch', () => {
     const batchRun = await waitForExecution(second.apiUrl, batchId, 'SUCCEEDED');
     expect(batchRun.events.find((e) => e.type === 'ExecutionResumed')?.state).toBe(STATES.waitForBudget);
     expect(statePath(batchRun).filter((s) => s === STATES.startNextSlice)).toHaveLength(2);
-  });
+    // Two stacks and 35 creates paced at 5 Knox calls a second: room on a loaded CI machine.
+  }, 180_000);
 });
 
