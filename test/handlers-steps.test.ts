@@ -177,6 +177,27 @@ describe('link-customer', () => {
     expect(after.lastError).toBeUndefined();
   });
 
+  it('a lost answer the customer approved before the retry: 4002103 for a customer of ours is already done', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
+    await control.approveLink(FIXTURES.unmanaged);
+
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+    const after = await record(id);
+    expect(after).toMatchObject({ knoxStatus: 'Active', customerId: FIXTURES.unmanaged });
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'already-done',
+      error: { code: 'ADD_EC_ALREADY_MANAGED', errorCode: '4002103', disposition: 'alreadyDone' },
+    });
+  });
+
+  it('4002103 for a customer another MSP manages still aborts', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.abort);
+    expect((await record(id)).lastError?.code).toBe('ADD_EC_ALREADY_MANAGED');
+  });
+
   it.each([
     ['error500', 'FAILURE'],
     ['html', 'UNEXPECTED_RESPONSE'],
