@@ -5,14 +5,16 @@
  *
  * lastError: a Knox step records its own before throwing, so for a caught Knox.* error the record's lastError stays
  * (it is set from the caught error only when there is none). Any other caught error (Lambda timeout, States.Timeout,
- * a bug) is the real reason and replaces it. Knox.Wait reaching "Record aborted" means the polling schedule ran out
- * before the step saw the deadline pass: that is recorded as WAIT_DEADLINE_EXCEEDED.
+ * a bug) is the real reason and replaces it. An ABORTED outcome caught from States.Timeout is the callback's deadline
+ * ("Wait for customer answer" TimeoutSeconds), and Knox.Wait reaching "Record aborted" means a wait on Knox ran out
+ * of retries: both are recorded as WAIT_DEADLINE_EXCEEDED.
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { LastError } from '../lib/domain/api-schemas';
 import { STEP_ERROR_NAMES, dispositionOfErrorName } from '../lib/domain/dispositions';
 import { KnoxError } from '../lib/domain/knox-answer';
+import { TASK_TIMEOUT_ERROR } from '../lib/domain/workflow';
 import { logger, startInvocation } from './commons/powertools';
 import { INVALID_PAYLOAD_ERROR, lastErrorOf, namedError } from './steps/errors';
 import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';
@@ -50,8 +52,11 @@ function lastErrorOptions(payload: z.infer<typeof payloadSchema>): FinishOptions
   const caught = payload.error;
   if (payload.outcome === 'SUCCEEDED' || !caught) return {};
   const detail = `${caught.Error}: ${causeMessage(caught.Cause)}`;
+  if (payload.outcome === 'ABORTED' && caught.Error === TASK_TIMEOUT_ERROR) {
+    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${caught.Error}: the customer did not answer before the deadline` };
+  }
   if (payload.outcome === 'ABORTED' && caught.Error === STEP_ERROR_NAMES.wait) {
-    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${detail} (the polling schedule ran out)` };
+    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${detail} (the retry schedule ran out)` };
   }
   const disposition = dispositionOfErrorName(caught.Error);
   const fromCaught: LastError = {
