@@ -60,10 +60,14 @@ export function recordRefused(id: string, token: string, error: LastError, detai
  * Step Functions has the answer: the token is spent. After a success the record is IN_PROGRESS (the execution
  * goes on); after a failure its status is left to the execution's "Record aborted".
  */
-export function settleWait(id: string, token: string, outcome: 'answered' | 'refused'): Promise<WorkflowRecord | undefined> {
-  const update = new RecordUpdate(id, nowIso()).remove('taskToken').remove('waitingSince');
-  if (outcome === 'answered') update.status('IN_PROGRESS');
-  return applyForToken(update, 'open', token);
+export async function settleWait(id: string, token: string, outcome: 'answered' | 'refused'): Promise<WorkflowRecord | undefined> {
+  const spent = (): RecordUpdate => new RecordUpdate(id, nowIso()).remove('taskToken').remove('waitingSince');
+  if (outcome === 'answered') {
+    const moved = await applyForToken(spent().status('IN_PROGRESS'), 'open', token);
+    if (moved) return moved;
+  }
+  // The execution may already have closed the record (Record succeeded ran first): only the token goes.
+  return applyForToken(spent(), 'exists', token);
 }
 
 /** Step Functions no longer knows the token (the execution was stopped or timed out): forget it, once. */
