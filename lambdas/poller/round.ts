@@ -131,9 +131,12 @@ async function settle(
 
 async function deliver(record: WaitingRecord, answer: Exclude<Answer, { kind: 'waiting' }>): Promise<Outcome> {
   const { pk: id, taskToken: token } = record;
+  // A round that failed after writing the answer and before delivering it: the answer is on the record already.
+  const last = record.history.at(-1);
+  const recorded = last?.step === 'check' && (answer.kind === 'answered' ? last.detail === answer.detail : last.error?.code === answer.error.code);
   if (answer.kind === 'answered') {
     // The token was replaced (a resumed wait) or the record closed meanwhile: that wait is someone else's now.
-    if (!(await recordAnswered(id, token, { knoxStatus: answer.output.knoxStatus, detail: answer.detail }))) return 'stale';
+    if (!recorded && !(await recordAnswered(id, token, { knoxStatus: answer.output.knoxStatus, detail: answer.detail }))) return 'stale';
     const delivery = await sendAnswer(token, answer.output);
     if (!delivery.delivered) return forget(id, token, delivery.gone);
     await settleWait(id, token, 'answered');
@@ -143,7 +146,7 @@ async function deliver(record: WaitingRecord, answer: Exclude<Answer, { kind: 'w
   const { error } = answer;
   const thrownAs = STEP_ERROR_NAMES[error.disposition];
   logKnoxError(error, { step: 'poller', thrownAs });
-  if (!(await recordRefused(id, token, lastErrorOf(error), hintOf(error)))) return 'stale';
+  if (!recorded && !(await recordRefused(id, token, lastErrorOf(error), hintOf(error)))) return 'stale';
   const delivery = await sendRefusal(token, thrownAs, `${error.code} (${error.errorCode}): ${error.message}`);
   if (!delivery.delivered) return forget(id, token, delivery.gone);
   await settleWait(id, token, 'refused');
