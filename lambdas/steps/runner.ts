@@ -39,6 +39,7 @@ export const RETRY_AFTER_MARGIN_MS = 2_000;
 export const knoxStepPayloadSchema = z.object({
   id: recordIdSchema,
   executionName: z.string().max(80).optional(),
+  mode: z.enum(['approval', 'delink']).optional(),
 });
 
 /** What a step's Knox call sees. */
@@ -88,7 +89,7 @@ export async function runKnoxStep(
   lambdaContext?: Partial<Context>,
 ): Promise<KnoxStepResult> {
   const parsed = knoxStepPayloadSchema.safeParse(rawPayload);
-  if (!parsed.success) throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?}`);
+  if (!parsed.success) throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?, mode?}`);
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 

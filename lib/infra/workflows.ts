@@ -152,7 +152,7 @@ export class WorkflowKit {
 
   /** A Lambda step that calls Knox, with the fast retrier and the polling schedule. Wire it with proceed(). */
   knoxTask(stateName: string, fn: HandlerFunction, options: KnoxTaskOptions = {}): tasks.LambdaInvoke {
-    const payload: Record<keyof KnoxStepPayload, unknown> = {
+    const payload: Record<keyof Omit<KnoxStepPayload, 'mode'>, unknown> = {
       id: sfn.JsonPath.stringAt('$.id'),
       executionName: sfn.JsonPath.executionName,
     };
