@@ -1,6 +1,6 @@
 /**
  * "Link customer": asks Knox to manage an existing customer (POST /managedCustomers/link). The customer then has to
- * approve; "Check customer approval" polls for that. 4002104 (already pending with us) is already done by the table:
+ * approve; "Wait for customer answer" waits on a callback the poller answers. 4002104 (already pending with us) is already done by the table:
  * our earlier link went through and its answer was lost.
  */
 import { customerOutcome } from './steps/outcomes';

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     await page.screenshot({ path: join(DOCS, 'console-list.png') });
 
     await page.goto(`${stack.apiUrl}/#/onboardings/${approved}`);
-    const check = page.locator(`svg.graph g.node[data-state="${STATES.checkApproval}"]`);
+    const check = page.locator(`svg.graph g.node[data-state="${STATES.waitForAnswer}"]`);
     await check.waitFor();
     await check.click();
     await page.waitForSelector('.inspector .io');
