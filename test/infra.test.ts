@@ -250,7 +250,7 @@ describe('Lambda functions', () => {
 
 // --- IAM -------------------------------------------------------------------------------------------------------------
 
-const BASIC_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const BASIC_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const SECRET_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 
 describe('IAM: least privilege', () => {
