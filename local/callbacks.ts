@@ -69,7 +69,7 @@ export class CallbackRegistry {
    */
   wait(token: string, timeoutMs: number): Promise<unknown> {
     const entry = this.tokens.get(token);
-    if (!entry || entry.state !== 'issued') return Promise.reject(new Error('the task token is not waiting'));
+    if (entry?.state !== 'issued') return Promise.reject(new Error('the task token is not waiting'));
     return new Promise((resolve, reject) => {
       entry.state = 'waiting';
       entry.settle = { resolve, reject };

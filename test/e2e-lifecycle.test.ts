@@ -5,7 +5,6 @@
  * concurrent requests for one customer, and cancel. (Restarts, failed rounds and many answers at once:
  * test/e2e-callbacks.test.ts.)
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor } from '../lib/domain/knox-errors';
