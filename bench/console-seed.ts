@@ -1,7 +1,7 @@
 /**
  * What the console bench shows: 1,000 records written straight into the local table (every kind, every status,
- * some with a lastError, shaped by the record schema), and one execution of 300 events (a long wait: a poll is a
- * failed attempt and a retry) saved where the local Step Functions keeps its histories, for the record it belongs to.
+ * some with a lastError, shaped by the record schema), and one execution of 300 events (a long wait on Knox itself:
+ * each attempt of the link is a failure and a retry) saved where the local Step Functions keeps its histories, for the record it belongs to.
  * Running 1,000 workflows would measure the workflows; this measures the page.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,31 +40,27 @@ export function writeSeededExecution(dataDir: string): void {
   };
   const input = JSON.stringify({ id: SEEDED_RECORD_ID, path: 'link' });
   push('ExecutionStarted', undefined, undefined, { input });
-  for (const [state, type] of [
-    [STATES.linkOrCreate, 'Choice'],
-    [STATES.linkCustomer, 'Task'],
-    [STATES.waitForAnswer, 'Wait'],
-  ] as const) {
-    push('StateEntered', state, type, { input });
-    push('StateExited', state, type, { output: input });
-  }
-  push('StateEntered', STATES.checkApproval, 'Task', { input });
-  const pending = specFor('CUSTOMER_PENDING');
-  const tail = 8; // exit of the check, Needs a change?, Record succeeded, the Succeed state, ExecutionSucceeded
+  push('StateEntered', STATES.linkOrCreate, 'Choice', { input });
+  push('StateExited', STATES.linkOrCreate, 'Choice', { output: input });
+  // A long wait on Knox itself (Samsung has not approved the customer's account: 4002101), retried on its schedule.
+  push('StateEntered', STATES.linkCustomer, 'Task', { input });
+  const pending = specFor('ADD_EC_CUSTOMER_NOT_APPROVED');
+  const tail = 10; // exit of the link, the wait, Needs a change?, Record succeeded, the Succeed state, ExecutionSucceeded
   while (events.length < SEEDED_EXECUTION_EVENTS - tail) {
-    push('StateFailed', STATES.checkApproval, 'Task', {
+    push('StateFailed', STATES.linkCustomer, 'Task', {
       error: STEP_ERROR_NAMES.wait,
       cause: JSON.stringify({
         errorType: STEP_ERROR_NAMES.wait,
         errorMessage: `${pending.code} (${pending.errorCode}): ${pending.message}`,
       }),
     });
-    push('StateRetried', STATES.checkApproval, 'Task', {
+    push('StateRetried', STATES.linkCustomer, 'Task', {
       retry: { errorEquals: [STEP_ERROR_NAMES.wait], attempt: events.length },
     });
   }
-  push('StateExited', STATES.checkApproval, 'Task', { output: input });
+  push('StateExited', STATES.linkCustomer, 'Task', { output: input });
   for (const [state, type] of [
+    [STATES.waitForAnswer, 'Task'],
     [STATES.needsChange, 'Choice'],
     [STATES.recordSucceeded, 'Task'],
     [STATES.onboardingSucceeded, 'Succeed'],

@@ -16,6 +16,8 @@ export interface Figure {
   target?: number;
   /** Why the figure is what it is, or how to read it (printed under the table for missed rows). */
   note?: string;
+  /** The same figure in the designs it is compared with (issue 10: today's polling, the job-poller pattern). */
+  compare?: { today?: number; jobPoller?: number };
 }
 
 export type Verdict = 'ok' | 'MISSED' | 'info';
@@ -70,12 +72,23 @@ function targetText(f: Figure): string {
   return `${sign} ${withUnit(formatNumber(f.target), f.unit)}`;
 }
 
+/** `180 (12×)`: a compared design's value and how many times this design's it is. */
+function compareText(f: Figure, other: number | undefined): string {
+  if (other === undefined) return '';
+  const ratio = f.value > 0 && Number.isFinite(other) ? ` (${formatNumber(Math.round((other / f.value) * 10) / 10)}×)` : '';
+  return `${withUnit(formatNumber(other), f.unit)}${ratio}`;
+}
+
 /** The table: name | value | target | ok/MISSED, in columns, with each group's rows together. */
 export function renderTable(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => [f.name, withUnit(formatNumber(f.value), f.unit), targetText(f), verdict(f)]);
-  const header = ['figure', 'value', 'target', ''];
+  const compared = figures.some((f) => f.compare !== undefined);
+  const rows = figures.map((f) => [
+    f.name, withUnit(formatNumber(f.value), f.unit), targetText(f), verdict(f),
+    ...(compared ? [compareText(f, f.compare?.today), compareText(f, f.compare?.jobPoller)] : []),
+  ]);
+  const header = ['figure', 'value', 'target', '', ...(compared ? ['today (× this)', 'job poller (× this)'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 || i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
   let group: string | undefined;
   figures.forEach((f, i) => {

@@ -82,6 +82,10 @@ export function awsHistoryEvents(events: readonly RecordedEvent[], definition: A
       ? { scheduled: 'LambdaFunctionScheduled', started: 'LambdaFunctionStarted', succeeded: 'LambdaFunctionSucceeded', failed: 'LambdaFunctionFailed' }
       : { scheduled: 'TaskScheduled', started: 'TaskStarted', succeeded: 'TaskSucceeded', failed: 'TaskFailed' };
   };
+  const isCallback = (state: string | undefined): boolean => {
+    const resource = state === undefined ? undefined : definition.States[state]?.['Resource'];
+    return typeof resource === 'string' && resource.endsWith('.waitForTaskToken');
+  };
   for (const event of events) {
     const state = event.state;
     const type = event.stateType;
@@ -96,6 +100,8 @@ export function awsHistoryEvents(events: readonly RecordedEvent[], definition: A
         if (task) {
           add(names.scheduled);
           add(names.started);
+          // A callback Task also records TaskSubmitted when its Lambda has returned (then it waits for the token).
+          if (isCallback(state)) add('TaskSubmitted');
           failed.set(state ?? '?', false);
         }
         break;

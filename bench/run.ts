@@ -4,7 +4,8 @@
  * (the same rows, the raw measurements and the machine).
  *
  *   1. Lambda bundles: size of each synthesized asset, cold import time against an AWS-SDK-only baseline (bundles.ts)
- *   2. State transitions, AWS history events and dollars per onboarding, from executed histories (transitions.ts)
+ *   2. State transitions, AWS history events and dollars per onboarding, from executed histories, each beside today's
+ *      polling and the job-poller pattern; the poller's Knox reads per round (transitions.ts, designs.ts, poller-reads.ts)
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
@@ -16,7 +17,7 @@
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
  * reconciliation, outage),
- * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/25200), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
+ * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
  * batch's Knox budget), BENCH_BATCH_TIME_SCALE (1/100).
@@ -85,12 +86,12 @@ async function main(): Promise<void> {
   }
   if (parts.includes('transitions')) {
     const m = await measureTransitions({
-      timeScale: numberFromEnv('BENCH_TIME_SCALE', 1 / 25200),
+      timeScale: numberFromEnv('BENCH_TIME_SCALE', 1 / 6000),
       deadlineTimeScale: numberFromEnv('BENCH_DEADLINE_TIME_SCALE', 1 / 10080),
       log,
     });
     figures.push(...m.figures);
-    raw['transitions'] = { schedule: m.schedule, maxNoticeDelaySeconds: m.maxNoticeDelaySeconds, runs: m.runs };
+    raw['transitions'] = { schedule: m.schedule, maxNoticeDelaySeconds: m.maxNoticeDelaySeconds, runs: m.runs, reads: m.reads };
   }
   if (parts.includes('throughput')) {
     const m = await measureThroughput({

@@ -3,23 +3,23 @@
  * histories and the simulator's request log say they cost: state transitions, AWS history events, Knox calls.
  *
  *   create          POST /onboardings with `customer`: one create call.
- *   linkFirstPoll   link; the customer has approved by the first status check.
+ *   linkFirstPoll   link; the customer has approved by the poller's first round.
  *   linkAfter7Days  link; the customer approves 7 days later. The simulator answers "Pending" to as many gets as the
- *                   real schedule (read from the synthesized definition) makes in 7 days, then "Active": the count of
- *                   polls is the real one whatever TIME_SCALE does to the wall clock.
- *   linkDeadline    link; the customer never answers. The wait runs into WAIT_DEADLINE_SECONDS (14 days, scaled by
- *                   the stack's TIME_SCALE like every other wait); the poll after it aborts the onboarding.
+ *                   poller's rounds (every POLL_PERIOD_SECONDS, read from the template) make in 7 days, then
+ *                   "Active": the count of rounds is the real one whatever TIME_SCALE does to the wall clock.
+ *   linkDeadline    link; the customer never answers. The callback's TimeoutSeconds (14 days, scaled by the stack's
+ *                   TIME_SCALE like every other wait) aborts the onboarding.
  *
  * Scenarios run one at a time on a stack (the request log is cleared before each, so every call in it is theirs).
  */
 import { randomBytes } from 'node:crypto';
-import { ENV, STATES } from '../lib/domain/workflow';
+import { ENV } from '../lib/domain/workflow';
 import { KnoxSimControl } from '../knox-sim/control';
 import type { LocalStack } from '../local/stack';
 import { getExecution, getRecord, startRecord, statePath } from '../local/testing';
 import { awsHistoryEvents, countTransitions, type HistoryCount, type TransitionCount } from './history';
 import { countCalls, type KnoxCallCount } from './knox-log';
-import { noticeOf, pollScheduleOf, pollsBefore, pollsUntilDeadline, type PollSchedule } from './schedule';
+import { noticeOf, pollPeriodSeconds, pollerSchedule, pollsBefore, type PollSchedule } from './schedule';
 
 export const SCENARIOS = ['create', 'linkFirstPoll', 'linkAfter7Days', 'linkDeadline'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -37,7 +37,7 @@ export interface ScenarioResult {
   path: string[];
   transitions: TransitionCount;
   history: HistoryCount;
-  /** Status checks made (the check state's attempts). */
+  /** The poller's looks at the customer (its GETs in the simulator's log). */
   polls: number;
   knox: KnoxCallCount;
   /** The fewest Knox calls the scenario can make: one create or link, plus the polls the schedule needs. */
@@ -70,10 +70,9 @@ export function createBody(tag = randomBytes(6).toString('hex')): Record<string,
   };
 }
 
+/** The poller's rounds as a schedule (unscaled), from the template. */
 export function onboardingSchedule(stack: LocalStack): PollSchedule {
-  const machine = stack.model.stateMachines.find((m) => m.workflow === 'onboarding');
-  if (!machine) throw new Error('the template has no onboarding state machine');
-  return pollScheduleOf(machine.definition);
+  return pollerSchedule(pollPeriodSeconds(stack.model.functions));
 }
 
 /** The deadline the stack's handlers enforce, back in unscaled seconds (the stack rounds it to whole seconds). */
@@ -111,7 +110,8 @@ async function plan(stack: LocalStack, control: KnoxSimControl, scenario: Scenar
     case 'linkDeadline': {
       const customer = await control.addCustomer({ script: { onLink: 'never' } });
       const deadlineSeconds = effectiveDeadlineSeconds(stack);
-      const polls = pollsUntilDeadline(schedule, deadlineSeconds);
+      // Every round before the deadline looks (one GET while only this customer waits); the timeout ends it.
+      const polls = pollsBefore(schedule, deadlineSeconds);
       return { body: linkBody(customer.customerId), minimumKnoxCalls: 1 + polls, schedule: { pollsExpected: polls, deadlineSeconds } };
     }
   }
@@ -138,6 +138,7 @@ export async function runScenario(stack: LocalStack, scenario: ScenarioName): Pr
   const lastError = record.body['lastError'] as { code?: string } | undefined;
   const machine = stack.executions.machineOf('onboarding');
   const transitions = countTransitions(detail.events);
+  const knox = countCalls(await control.requests());
   return {
     scenario,
     executionName,
@@ -147,8 +148,8 @@ export async function runScenario(stack: LocalStack, scenario: ScenarioName): Pr
     path: statePath(detail),
     transitions,
     history: awsHistoryEvents(detail.events, machine.definition),
-    polls: detail.path.filter((s) => s.state === STATES.checkApproval).length > 0 ? 1 + (transitions.retriesByState[STATES.checkApproval] ?? 0) : 0,
-    knox: countCalls(await control.requests()),
+    polls: knox.byKind.get ?? 0,
+    knox,
     minimumKnoxCalls: planned.minimumKnoxCalls,
     schedule: planned.schedule,
     timeScale: stack.timeScale,

@@ -1,37 +1,47 @@
 /**
- * The polling schedule as the synthesized onboarding definition says it (unscaled seconds): the Wait before the
- * first status check, then the check's Knox.Wait retrier (IntervalSeconds, BackoffRate, MaxDelaySeconds,
- * MaxAttempts). Read from the definition, not from DEFAULTS, so that the bench follows what would deploy.
- * Times count from the moment the link call succeeded.
+ * When the customer is looked at, as a schedule of polls (unscaled seconds after the link): the poller's rounds every
+ * POLL_PERIOD_SECONDS (this design, read from the synthesized template), and, for comparison, the design it
+ * replaced: a Wait of pollFirstSeconds, then a Retry on Knox.Wait doubling up to pollMaxSeconds (today's numbers,
+ * from DEFAULTS). A fixed period is the same shape with BackoffRate 1.
  */
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { STATES } from '../lib/domain/workflow';
-import type { AslDefinition } from '../local/template';
+import { DEFAULTS, ENV, OTHER_FUNCTIONS } from '../lib/domain/workflow';
+import { computePollMaxAttempts } from '../lib/infra/config';
+import type { LocalFunction } from '../local/template';
 
 export interface PollSchedule {
-  /** The Wait state's Seconds: link -> first poll. */
+  /** Link -> first look at the customer. */
   firstPollSeconds: number;
   intervalSeconds: number;
   backoffRate: number;
   maxDelaySeconds: number;
-  /** Knox.Wait retries allowed (polls = retries + 1). */
+  /** Looks after the first (polls = retries + 1). */
   maxAttempts: number;
 }
 
-export function pollScheduleOf(definition: AslDefinition): PollSchedule {
-  const wait = definition.States[STATES.waitForAnswer];
-  const check = definition.States[STATES.checkApproval];
-  if (wait?.['Type'] !== 'Wait' || typeof wait['Seconds'] !== 'number') throw new Error(`"${STATES.waitForAnswer}" is not a Wait with Seconds`);
-  const retriers = (check?.['Retry'] ?? []) as { ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number; MaxAttempts?: number }[];
-  const poll = retriers.find((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.wait));
-  if (!poll) throw new Error(`"${STATES.checkApproval}" has no ${STEP_ERROR_NAMES.wait} retrier`);
+/** The design before callbacks: Wait 60 s, then Retry on Knox.Wait every 60 s ×2 up to an hour (344 attempts). */
+export const TODAY_SCHEDULE: PollSchedule = {
+  firstPollSeconds: DEFAULTS.pollFirstSeconds,
+  intervalSeconds: DEFAULTS.pollFirstSeconds,
+  backoffRate: 2,
+  maxDelaySeconds: DEFAULTS.pollMaxSeconds,
+  maxAttempts: computePollMaxAttempts(DEFAULTS),
+};
+
+/** The poller's period, as the template gives it to the poller function. */
+export function pollPeriodSeconds(functions: readonly LocalFunction[]): number {
+  const poller = functions.find((f) => f.handler === OTHER_FUNCTIONS.poller);
+  if (!poller) throw new Error('the template has no poller function');
+  return Number(poller.environment[ENV.pollPeriodSeconds] ?? DEFAULTS.pollPeriodSeconds);
+}
+
+/** The poller's rounds as a schedule: a look every period, at worst one period after the answer. */
+export function pollerSchedule(periodSeconds: number, deadlineSeconds = DEFAULTS.waitDeadlineSeconds): PollSchedule {
   return {
-    firstPollSeconds: wait['Seconds'],
-    // ASL defaults: IntervalSeconds 1, BackoffRate 2, MaxAttempts 3, no cap.
-    intervalSeconds: poll.IntervalSeconds ?? 1,
-    backoffRate: poll.BackoffRate ?? 2,
-    maxDelaySeconds: poll.MaxDelaySeconds ?? Number.POSITIVE_INFINITY,
-    maxAttempts: poll.MaxAttempts ?? 3,
+    firstPollSeconds: periodSeconds,
+    intervalSeconds: periodSeconds,
+    backoffRate: 1,
+    maxDelaySeconds: periodSeconds,
+    maxAttempts: Math.ceil(deadlineSeconds / periodSeconds) + 1,
   };
 }
 

@@ -1,20 +1,22 @@
 /**
  * Measurements 2 and 3 as figures: the four onboarding scenarios (bench/scenarios.ts) on the local stack, their state
- * transitions, AWS history events, the dollars they cost and the Knox calls they made.
+ * transitions, AWS history events, the dollars they cost (Step Functions plus the poller's Lambda and schedule) and
+ * the Knox calls they made, each beside today's design and the job-poller pattern (bench/designs.ts), plus the
+ * poller's Knox reads per round (bench/poller-reads.ts).
  *
- * Two stacks, one after the other: the first three scenarios at BENCH_TIME_SCALE (default 1/25200: an hour of
- * schedule is 143 ms, the 14-day deadline 48 s; their poll counts come from the simulator's script, not from the
- * clock, and the 7-day wait must end well before the scaled deadline), the deadline scenario at BENCH_DEADLINE_TIME_SCALE (default 1/10080: an hour is 357 ms, 14 days 120 s),
- * where the clock does decide how many polls fit, so the local cost of a poll (about 15-20 ms of DynamoDB and Knox
- * calls) must stay small against the scaled interval. The schedule's own count is reported beside the executed one.
+ * Two stacks, one after the other: the first three scenarios at BENCH_TIME_SCALE (default 1/6000: the 300 s poll
+ * period is 50 ms, the 14-day deadline 202 s; the 7-day wait's 2,016 rounds must end well before it: a local round
+ * costs 10-20 ms on top of the period), the deadline scenario at BENCH_DEADLINE_TIME_SCALE (default 1/10080: 14
+ * days are 120 s).
  */
 import { isTerminal } from '../lib/domain/api-schemas';
 import { specFor } from '../lib/domain/knox-errors';
 import type { LocalStack } from '../local/stack';
 import { figure, type Figure } from './figures';
-import { HISTORY_EVENTS_PER_POLL } from './history';
 import { SIM_TOKEN_LIFETIME_SECONDS, allowedTokens, type KnoxCallCount } from './knox-log';
 import { startBenchStack } from './local-stack';
+import { FOURTEEN_DAYS, SEVEN_DAYS, jobPollerHistoryAtDeadline, jobPollerTransitionsAfter, pollerDollars, todayHistoryAtDeadline, todayNoticeSeconds, todayTransitionsAfter, PRICES } from './designs';
+import { measureRoundReads, type RoundReads } from './poller-reads';
 import { maxNoticeDelaySeconds, type PollSchedule } from './schedule';
 import { onboardingSchedule, runScenario, type ScenarioName, type ScenarioResult } from './scenarios';
 import { round } from './stats';
@@ -25,11 +27,20 @@ export const DOLLARS_PER_1000_TRANSITIONS = 0.025;
 export const TRANSITION_TARGETS: Record<'create' | 'linkFirstPoll' | 'linkAfter7Days', number> = {
   create: 8,
   linkFirstPoll: 12,
-  linkAfter7Days: 400,
+  linkAfter7Days: 15,
 };
-export const NOTICE_DELAY_TARGET_SECONDS = 3600;
-export const HISTORY_EVENTS_TARGET = 5_000;
+export const HISTORY_EVENTS_TARGET = 30;
 export const HISTORY_EVENTS_HARD_CAP = 25_000;
+/** $ per 1,000 onboardings approved after 7 days, Step Functions plus the poller's Lambda and schedule. */
+export const DOLLARS_7_DAYS_TARGET = 0.5;
+/**
+ * A round's billed duration assumed for the poller's cost with 1,000 customers waiting: the index read and ten list
+ * pages at the Knox budget (10/s) take about 2 s; 10 s leaves room for a slow Knox.
+ */
+export const ROUND_SECONDS_ASSUMED = 10;
+/** Knox reads per round are measured with this many customers, 1, 40 and 1,000 of them waiting. */
+export const MSP_CUSTOMERS = 5_000;
+export const WAITING_COUNTS = [1, 40, 1_000] as const;
 
 const LABELS: Record<ScenarioName, string> = {
   create: 'create',
@@ -49,6 +60,7 @@ export interface TransitionsMeasurement {
   schedule: PollSchedule;
   maxNoticeDelaySeconds: number;
   runs: StackRun[];
+  reads: RoundReads[];
   figures: Figure[];
 }
 
@@ -90,7 +102,9 @@ export async function measureTransitions(options: { timeScale: number; deadlineT
   const second = await runOnStack(options.deadlineTimeScale, ['linkDeadline'], options.log);
   const schedule = first.schedule;
   const runs = [first.run, second.run];
-  const measurement = { schedule, maxNoticeDelaySeconds: maxNoticeDelaySeconds(schedule), runs };
+  const reads: RoundReads[] = [];
+  for (const waiting of WAITING_COUNTS) reads.push(await measureRoundReads(waiting, MSP_CUSTOMERS));
+  const measurement = { schedule, maxNoticeDelaySeconds: maxNoticeDelaySeconds(schedule), runs, reads };
   return { ...measurement, figures: transitionFigures(measurement) };
 }
 
@@ -106,73 +120,61 @@ function dollarsPer1000(transitions: number): number {
 
 function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[] {
   const figures: Figure[] = [];
+  const period = m.schedule.intervalSeconds;
   const outcome = (s: ScenarioResult) => `${s.executionStatus}/${s.recordStatus}${s.lastErrorCode ? ` ${s.lastErrorCode}` : ''}, path ${s.path.join(' > ')}`;
   for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days'] as const) {
     const s = byName(m.runs, name);
-    figures.push(
-      figure('transitions', `state transitions: ${LABELS[name]}`, s.transitions.transitions, '', { max: TRANSITION_TARGETS[name] }, `${s.transitions.statesEntered} states + ${s.transitions.retries} retries; ${outcome(s)}`),
-    );
+    const compare = name === 'linkAfter7Days' ? { today: todayTransitionsAfter(SEVEN_DAYS), jobPoller: jobPollerTransitionsAfter(SEVEN_DAYS, period) } : undefined;
+    figures.push({
+      ...figure('transitions', `state transitions: ${LABELS[name]}`, s.transitions.transitions, '', { max: TRANSITION_TARGETS[name] }, `${s.transitions.statesEntered} states + ${s.transitions.retries} retries; ${s.polls} poller looks; ${outcome(s)}`),
+      ...(compare ? { compare } : {}),
+    });
   }
   const deadline = byName(m.runs, 'linkDeadline');
-  figures.push(
-    figure('transitions', `state transitions: ${LABELS.linkDeadline}`, deadline.transitions.transitions, '', undefined, `${deadline.polls} polls executed, the schedule makes ${deadline.schedule.pollsExpected}`),
-  );
-  figures.push(
-    figure(
-      'transitions',
-      'approval noticed within (longest gap between polls, unscaled)',
-      m.maxNoticeDelaySeconds,
-      's',
-      { max: NOTICE_DELAY_TARGET_SECONDS },
-      `schedule: first poll ${m.schedule.firstPollSeconds} s after the link, then ×${m.schedule.backoffRate} up to ${m.schedule.maxDelaySeconds} s`,
-    ),
-  );
-  const after7 = byName(m.runs, 'linkAfter7Days');
-  figures.push(
-    figure('transitions', 'approval at 7 days noticed after (schedule)', after7.schedule.noticeDelaySeconds ?? Number.NaN, 's', undefined),
-  );
+  figures.push(figure('transitions', `state transitions: ${LABELS.linkDeadline}`, deadline.transitions.transitions, '', undefined, outcome(deadline)));
+  figures.push({
+    ...figure('transitions', 'approval noticed at worst (the poll period, unscaled)', m.maxNoticeDelaySeconds, 's', { max: period }, `one round every ${period} s (pollPeriodSeconds)`),
+    compare: { today: todayNoticeSeconds(), jobPoller: period },
+  });
   for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days'] as const) {
     const s = byName(m.runs, name);
     figures.push(figure('transitions', `history events: ${LABELS[name]}`, s.history.total, '', undefined));
   }
-  figures.push(
-    figure(
-      'transitions',
-      `history events: ${LABELS.linkDeadline}`,
-      deadline.history.total,
-      '',
-      { below: HISTORY_EVENTS_TARGET },
-      `hard cap ${HISTORY_EVENTS_HARD_CAP.toLocaleString('en-US')}; ${outcome(deadline)}`,
-    ),
-  );
-  const missingPolls = Math.max(0, (deadline.schedule.pollsExpected ?? deadline.polls) - deadline.polls);
-  figures.push(
-    figure(
-      'transitions',
-      `history events: ${LABELS.linkDeadline}, at the schedule's ${deadline.schedule.pollsExpected} polls`,
-      deadline.history.total + missingPolls * HISTORY_EVENTS_PER_POLL,
-      '',
-      { below: HISTORY_EVENTS_TARGET },
-      `executed ${deadline.polls} polls; each poll the local run could not fit (local per-poll cost against the scaled interval) adds ${HISTORY_EVENTS_PER_POLL} events`,
-    ),
-  );
-  for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days', 'linkDeadline'] as const) {
-    const s = byName(m.runs, name);
-    const transitions = name === 'linkDeadline' ? s.transitions.transitions + missingPolls : s.transitions.transitions;
-    figures.push(figure('cost', `$ per 1,000 onboardings: ${LABELS[name]}`, dollarsPer1000(transitions), '$', undefined, `${transitions} transitions at $${DOLLARS_PER_1000_TRANSITIONS} per 1,000`));
+  figures.push({
+    ...figure('transitions', `history events: ${LABELS.linkDeadline}`, deadline.history.total, '', { max: HISTORY_EVENTS_TARGET }, `hard cap ${HISTORY_EVENTS_HARD_CAP.toLocaleString('en-US')}; ${outcome(deadline)}`),
+    compare: { today: todayHistoryAtDeadline(FOURTEEN_DAYS), jobPoller: jobPollerHistoryAtDeadline(period, FOURTEEN_DAYS) },
+  });
+  for (const r of m.reads) {
+    figures.push({
+      ...figure('knox', `Knox reads per round: ${r.waiting.toLocaleString('en-US')} waiting among ${r.total.toLocaleString('en-US')}`, r.calls, '', { max: r.target }, `${r.strategy === 'list' ? `${r.pages} list pages` : `${r.calls} GETs`}; target min(waiting, pages) = min(${r.waiting}, ${r.pages})`),
+      compare: { today: r.waiting, jobPoller: r.waiting },
+    });
   }
-  for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days', 'linkDeadline'] as const) {
+  // Cost: 1,000 onboardings that wait together for 7 days share the poller's rounds.
+  const after7 = byName(m.runs, 'linkAfter7Days');
+  const poller = pollerDollars(SEVEN_DAYS, period, ROUND_SECONDS_ASSUMED);
+  const stepFunctions = dollarsPer1000(after7.transitions.transitions);
+  figures.push({
+    ...figure('cost', `$ per 1,000 onboardings: ${LABELS.linkAfter7Days} (Step Functions + poller)`, round(stepFunctions + poller, 3), '$', { max: DOLLARS_7_DAYS_TARGET },
+      `Step Functions $${stepFunctions} (${after7.transitions.transitions} transitions each) + poller $${round(poller, 3)} (${Math.ceil(SEVEN_DAYS / period)} rounds of ${ROUND_SECONDS_ASSUMED} s at 256 MB, $${PRICES.schedulerPerInvocation * 1e6}/M schedules)`),
+    compare: {
+      today: dollarsPer1000(todayTransitionsAfter(SEVEN_DAYS)),
+      jobPoller: dollarsPer1000(jobPollerTransitionsAfter(SEVEN_DAYS, period)),
+    },
+  });
+  for (const name of ['create', 'linkFirstPoll', 'linkDeadline'] as const) {
+    const s = byName(m.runs, name);
+    figures.push(figure('cost', `$ per 1,000 onboardings: ${LABELS[name]} (Step Functions)`, dollarsPer1000(s.transitions.transitions), '$', undefined, `${s.transitions.transitions} transitions at $${DOLLARS_PER_1000_TRANSITIONS} per 1,000`));
+  }
+  for (const name of ['create', 'linkFirstPoll'] as const) {
     const s = byName(m.runs, name);
     figures.push(
-      figure(
-        'knox',
-        `Knox calls per onboarding: ${LABELS[name]} (minimum ${s.minimumKnoxCalls})`,
-        s.knox.calls,
-        '',
-        { max: s.minimumKnoxCalls },
-        `calls by kind ${JSON.stringify(s.knox.byKind)}`,
-      ),
+      figure('knox', `Knox calls per onboarding: ${LABELS[name]} (minimum ${s.minimumKnoxCalls})`, s.knox.calls, '', { max: s.minimumKnoxCalls }, `calls by kind ${JSON.stringify(s.knox.byKind)}`),
     );
+  }
+  for (const name of ['linkAfter7Days', 'linkDeadline'] as const) {
+    const s = byName(m.runs, name);
+    figures.push(figure('knox', `Knox calls per onboarding: ${LABELS[name]}`, s.knox.calls, '', undefined, `one GET per round while it is the only one waiting; calls by kind ${JSON.stringify(s.knox.byKind)}`));
   }
   m.runs.forEach((run, i) => {
     figures.push(tokenFigure(`scenario stack ${i + 1}`, run.knox));

@@ -1,7 +1,7 @@
 /**
  * "Link customer": asks Knox to manage an existing customer (POST /managedCustomers/link). The customer then has to
- * approve; the workflow waits for that answer. 4002104 (already pending with us) is already done by the table: our
- * earlier link went through and its answer was lost.
+ * approve; "Wait for customer answer" waits on a callback the poller answers. 4002104 (already pending with us) is
+ * already done by the table: our earlier link went through and its answer was lost.
  *
  * Context rule: 4002103 ADD_EC_ALREADY_MANAGED means someone manages the customer, and that someone may be us: our
  * earlier link went through, its answer was lost, and the customer approved before the retry. Knox shows a customer

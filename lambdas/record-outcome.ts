@@ -4,15 +4,17 @@
  * normally, so the state machine's retries of this step are harmless. The customer's lock is released either way.
  *
  * lastError: a Knox step records its own before throwing, so for a caught Knox.* error the record's lastError stays
- * (it is set from the caught error only when there is none; RETRY_WINDOW_EXCEEDED_ERROR counts as one). Any other caught error (Lambda timeout, States.Timeout,
- * a bug) is the real reason and replaces it. Knox.Wait reaching "Record aborted" means the polling schedule ran out
- * before the step saw the deadline pass: that is recorded as WAIT_DEADLINE_EXCEEDED.
+ * (it is set from the caught error only when there is none; RETRY_WINDOW_EXCEEDED_ERROR counts as one). Any other
+ * caught error (Lambda timeout, States.Timeout, a bug) is the real reason and replaces it. An ABORTED outcome caught
+ * from States.Timeout is the callback's deadline ("Wait for customer answer" TimeoutSeconds), and Knox.Wait reaching
+ * "Record aborted" means a wait on Knox ran out of retries: both are recorded as WAIT_DEADLINE_EXCEEDED.
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { LastError } from '../lib/domain/api-schemas';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, dispositionOfErrorName } from '../lib/domain/dispositions';
 import { KnoxError } from '../lib/domain/knox-answer';
+import { TASK_TIMEOUT_ERROR } from '../lib/domain/workflow';
 import { logger, startInvocation } from './commons/powertools';
 import { INVALID_PAYLOAD_ERROR, lastErrorOf, namedError } from './steps/errors';
 import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';
@@ -50,8 +52,11 @@ function lastErrorOptions(payload: z.infer<typeof payloadSchema>): FinishOptions
   const caught = payload.error;
   if (payload.outcome === 'SUCCEEDED' || !caught) return {};
   const detail = `${caught.Error}: ${causeMessage(caught.Cause)}`;
+  if (payload.outcome === 'ABORTED' && caught.Error === TASK_TIMEOUT_ERROR) {
+    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${caught.Error}: the customer did not answer before the deadline` };
+  }
   if (payload.outcome === 'ABORTED' && caught.Error === STEP_ERROR_NAMES.wait) {
-    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${detail} (the polling schedule ran out)` };
+    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${detail} (the retry schedule ran out)` };
   }
   // The retry window's end is the retry disposition's last word: the step recorded the transient error it gave up on.
   const disposition = caught.Error === RETRY_WINDOW_EXCEEDED_ERROR ? 'retry' : dispositionOfErrorName(caught.Error);

@@ -6,13 +6,15 @@
  * Imported dynamically: the modules must load after the stack has set process.env (their logger reads it at load).
  */
 export async function coldStartFunctions(): Promise<void> {
-  const [store, workflows, knox] = await Promise.all([
+  const [store, workflows, knox, callbacks] = await Promise.all([
     import('../lambdas/store'),
     import('../lambdas/api/workflows'),
     import('../lambdas/steps/knox'),
+    import('../lambdas/poller/callbacks'),
   ]);
   store.resetStoreClient();
   workflows.resetWorkflowClient();
+  callbacks.resetSfnClient();
   knox.resetKnoxClient();
   // Powertools keeps one provider per kind (with its Secrets Manager client) for the process; clearCaches() (in
   // resetKnoxClient) empties their caches but keeps their clients. Dropping them makes getSecret build a new one.

@@ -55,7 +55,7 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     title: 'linked after the customer approved',
     kind: 'onboarding',
     expected: { status: 'SUCCEEDED' },
-    // The customer answers at the fourth poll: three polls see it Pending.
+    // The customer answers at the poller's fourth look: three rounds see it Pending, the execution waits on a callback.
     prepare: async (control) => {
       await control.script(FIXTURES.unmanaged, { onLink: 'approve', afterGets: 3 });
       return linkBody(FIXTURES.unmanaged);

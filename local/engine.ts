@@ -16,18 +16,22 @@
  *   that state's input, by running a copy of the definition whose StartAt is that state. Retry counters start over
  *   (a resumed poll begins again at the first interval; the step's own deadline still bounds the wait), and
  *   `$$.Execution.Input` is the resumed state's input (our definitions do not read it).
+ * - No task tokens of its own: the context's `Task.Token` is a getter that issues one per read (callbacks.ts), and a
+ *   callback state's handler waits for SendTaskSuccess / SendTaskFailure on it. A resumed callback state issues a
+ *   new token (its Lambda stores it on the record); the tokens of a run end with the run.
  */
 import './polyfills';
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { RecordKind } from '../lib/domain/api-schemas';
 import { AwsServiceError } from './aws-json-server';
+import { CallbackRegistry } from './callbacks';
 import { LOCAL_ACCOUNT } from './intrinsics';
 import type { LambdaRuntime } from './lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
-import { taskHandlerNames, taskResourceLocalHandlers } from './task-bindings';
+import { ExecutionStoppedError, taskHandlerNames, taskResourceLocalHandlers } from './task-bindings';
 import { localExecutionArn, type AslDefinition, type LocalStateMachine, type LocalWorkflow } from './template';
-import { scaleDefinition, waitTimeOverrides } from './time-scale';
+import { isCallbackTask, scaleDefinition, waitTimeOverrides } from './time-scale';
 
 /** The role executions run as (only `$$.Execution.RoleArn` shows it). */
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/knox-onboarding-local-stepfunctions`;
@@ -49,6 +53,13 @@ export interface PreparedMachine {
   /** The machine's TimeoutSeconds after scaling, enforced by LocalExecutions. */
   timeoutMs?: number;
   waitOverrides: Record<string, number>;
+  /** Each callback state's TimeoutSeconds after scaling (the customer's deadline), in ms. */
+  callbackTimeoutsMs: Record<string, number>;
+}
+
+export interface PrepareOptions {
+  /** Replaces every callback state's TimeoutSeconds, unscaled (tests: a deadline of a few seconds). */
+  callbackTimeoutSeconds?: number;
 }
 
 /**
@@ -56,10 +67,23 @@ export interface PreparedMachine {
  * checks that every Task binds to a handler, then builds the engine from the time-scaled copy (`noValidate`: the
  * scaled numbers are fractional).
  */
-export function prepareMachine(machine: LocalStateMachine, timeScale: number, runtime: Pick<LambdaRuntime, 'handlerOf'>): PreparedMachine {
+export function prepareMachine(
+  machine: LocalStateMachine,
+  timeScale: number,
+  runtime: Pick<LambdaRuntime, 'handlerOf'>,
+  options: PrepareOptions = {},
+): PreparedMachine {
   new StateMachine(machine.definition as unknown as StateMachineDefinition);
   taskHandlerNames(machine.definition, runtime);
   const { TimeoutSeconds, ...scaled } = scaleDefinition(machine.definition, timeScale);
+  const callbackTimeoutsMs: Record<string, number> = {};
+  for (const [name, state] of Object.entries(scaled.States)) {
+    if (!isCallbackTask(state)) continue;
+    if (options.callbackTimeoutSeconds !== undefined) state['TimeoutSeconds'] = options.callbackTimeoutSeconds;
+    // ASL's default Task timeout is 60 s (Step Functions: 99999999 s for a callback; the engine applies 60 s).
+    const seconds = typeof state['TimeoutSeconds'] === 'number' ? state['TimeoutSeconds'] : 60;
+    callbackTimeoutsMs[name] = seconds * 1000;
+  }
   return {
     workflow: machine.workflow,
     name: machine.name,
@@ -69,6 +93,7 @@ export function prepareMachine(machine: LocalStateMachine, timeScale: number, ru
     engineDefinition: scaled as AslDefinition,
     ...(TimeoutSeconds !== undefined ? { timeoutMs: TimeoutSeconds * 1000 } : {}),
     waitOverrides: waitTimeOverrides(machine.definition, timeScale),
+    callbackTimeoutsMs,
   };
 }
 
@@ -86,6 +111,8 @@ export interface LocalExecutionsOptions {
   /** Called for FAILED, TIMED_OUT and ABORTED executions (as EventBridge would deliver the status change). */
   onClosed?: (record: ExecutionRecord) => Promise<void>;
   log?: (line: string) => void;
+  /** The task tokens of callback states (the SendTask* calls answer from it). */
+  callbacks?: CallbackRegistry;
 }
 
 export interface StartExecutionInput {
@@ -101,8 +128,10 @@ export class LocalExecutions {
   private readonly store: ExecutionStore;
   private readonly machines: Map<string, PreparedMachine>;
   private closed = false;
+  readonly callbacks: CallbackRegistry;
 
   constructor(private readonly options: LocalExecutionsOptions) {
+    this.callbacks = options.callbacks ?? new CallbackRegistry();
     this.machines = new Map(options.machines.map((m) => [m.arn, m]));
     this.store = new ExecutionStore(options.dataDir);
     for (const record of this.store.loadAll((file, reason) => options.log?.(`skipping execution file ${file}: ${reason}`))) {
@@ -252,14 +281,23 @@ export class LocalExecutions {
     let stopReason: StopReason | undefined;
     let stopDetails: { error?: string; cause?: string } = {};
     const engine = from ? resumedEngine(machine, from.state) : machine.engine;
+    const registry = this.callbacks;
+    const runKey = `${record.executionArn}#${record.runs}`;
+    const callbacks = { registry, runKey, timeoutMs: (state: string) => machine.callbackTimeoutsMs[state] ?? 60_000 };
     const { result, abort, eventLogs } = engine.run(JSON.parse(from?.input ?? record.input) as never, {
       overrides: {
-        taskResourceLocalHandlers: taskResourceLocalHandlers(machine.definition, this.options.runtime, () => stopReason !== undefined),
+        taskResourceLocalHandlers: taskResourceLocalHandlers(machine.definition, this.options.runtime, () => stopReason !== undefined, callbacks),
         waitTimeOverrides: machine.waitOverrides,
       },
       context: {
         Execution: { Id: record.executionArn, Name: record.name, RoleArn: LOCAL_ROLE_ARN, StartTime: record.startDate },
         StateMachine: { Id: machine.arn, Name: machine.name },
+        // Read once per state entry that passes $$.Task.Token: each entry gets its own token.
+        Task: {
+          get Token(): string {
+            return registry.issue(runKey);
+          },
+        },
       },
     });
     const stop = (reason: StopReason, details: { error?: string; cause?: string } = {}): void => {
@@ -280,6 +318,8 @@ export class LocalExecutions {
       )
       .then(async (outcome) => {
         timer?.clear();
+        // A token of a run that is over answers TaskTimedOut (stopped, timed out, interrupted by a restart).
+        registry.closeRun(runKey, new ExecutionStoppedError());
         await recording;
         this.finish(record, outcome, stopReason, stopDetails);
         this.live.delete(record.executionArn);

@@ -34,6 +34,19 @@ export async function startSfnEndpoint(executions: LocalExecutions, options: { p
       DescribeExecution: (input) => describeExecution(executions.requireRecord(requireString(input, 'executionArn'))),
       ListExecutions: (input) => listExecutions(executions, input),
       GetExecutionHistory: (input) => executionHistory(executions.requireRecord(requireString(input, 'executionArn')), input),
+      // Callbacks (callbacks.ts): AWS answers `{}` to each, or InvalidToken, TaskDoesNotExist, TaskTimedOut, ...
+      SendTaskSuccess: (input) => {
+        executions.callbacks.sendTaskSuccess(input['taskToken'], input['output']);
+        return {};
+      },
+      SendTaskFailure: (input) => {
+        executions.callbacks.sendTaskFailure(input['taskToken'], input['error'], input['cause']);
+        return {};
+      },
+      SendTaskHeartbeat: (input) => {
+        executions.callbacks.sendTaskHeartbeat(input['taskToken']);
+        return {};
+      },
       ListStateMachines: () => ({
         stateMachines: executions.stateMachines.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: 0 })),
       }),

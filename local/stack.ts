@@ -4,7 +4,8 @@
  *   template (cdk synth) -> dynalite (table from the template, data under DATA_DIR)
  *                        -> Knox simulator (unless KNOX_BASE_URL)     -> Secrets Manager endpoint (Knox credentials)
  *                        -> local Step Functions (engine + JSON API) -> process.env for the AWS SDK and every function
- *                        -> handler modules imported -> recovery of open records -> HTTP API
+ *                        -> handler modules imported -> recovery of open records -> poller (on the scaled clock)
+ *                        -> HTTP API
  *
  * One stack per process at a time (the handlers share process.env). Restarting in the same process: the handler
  * modules create their AWS SDK clients and Knox client once per process from the endpoints in process.env at that
@@ -15,7 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { OTHER_FUNCTIONS } from '../lib/domain/workflow';
+import { DEFAULTS, ENV, OTHER_FUNCTIONS } from '../lib/domain/workflow';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '../knox-sim/server';
 import { apiGatewayModel } from './api-routes';
 import type { RunningAwsJsonServer } from './aws-json-server';
@@ -28,6 +29,7 @@ import { applyEnvironment, localEnvironment } from './environment';
 import type { ExecutionRecord } from './execution-store';
 import { startHttpApi, type RunningHttpApi } from './http-api';
 import { LambdaRuntime } from './lambda-runtime';
+import { LocalPoller } from './poller';
 import { recoverOpenRecords, type RecoveryAction } from './recovery';
 import { startSecretsEndpoint, type KnoxSecretValue } from './secrets';
 import { startSfnEndpoint } from './sfn-server';
@@ -53,8 +55,13 @@ export interface LocalStackOptions {
   dynamoPort?: number;
   sfnPort?: number;
   secretsPort?: number;
-  /** Handler environment overrides, applied last (e.g. `{ WAIT_DEADLINE_SECONDS: '5' }`). */
+  /**
+   * Handler environment overrides, applied last (e.g. `{ WAIT_DEADLINE_SECONDS: '5' }`). WAIT_DEADLINE_SECONDS also
+   * sets the callback states' TimeoutSeconds (the customer's deadline), unscaled.
+   */
   env?: Record<string, string>;
+  /** Start the poller's clock (default true); false leaves rounds to `stack.poller.round()` (tests, the bench). */
+  pollerAutoStart?: boolean;
   /** No log lines from the stack and none from the handlers (tests). */
   quiet?: boolean;
   log?: (line: string) => void;
@@ -73,6 +80,8 @@ export interface LocalStack {
   model: LocalModel;
   /** What recovery did with the open records it found at start. */
   recovery: RecoveryAction[];
+  /** The poller on the stack's clock (when the template has the poller function). */
+  poller?: LocalPoller;
   stop(): Promise<void>;
 }
 
@@ -122,7 +131,10 @@ async function start(
   const template = readTemplate(await ensureTemplate({ log }));
   const model = resolveModel(template);
   const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
-  const machines = model.stateMachines.map((m) => prepareMachine(m, timeScale, runtime));
+  const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
+  const machines = model.stateMachines.map((m) =>
+    prepareMachine(m, timeScale, runtime, deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {}),
+  );
 
   const dynamo: RunningDynamo = await startDynamo({ dataDir, ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}) });
   cleanups.push(() => dynamo.stop());
@@ -172,6 +184,16 @@ async function start(
   const recovery = await recoverOpenRecords(dynamo.client, model.table, executions);
   for (const r of recovery) if (r.action !== 'running') log(`recovery: ${r.kind} ${r.recordId} (${r.status}) ${r.action} as ${r.executionName}`);
 
+  let poller: LocalPoller | undefined;
+  const pollerFunction = model.functions.find((f) => f.handler === OTHER_FUNCTIONS.poller);
+  if (pollerFunction) {
+    const periodSeconds = Number(pollerFunction.environment[ENV.pollPeriodSeconds] ?? DEFAULTS.pollPeriodSeconds);
+    poller = new LocalPoller(runtime, periodSeconds * timeScale * 1000, log);
+    // Stopped before the executions: no round hands a token to a stopping engine.
+    cleanups.push(() => poller!.stop());
+    if (options.pollerAutoStart ?? true) poller.start();
+  }
+
   if (!runtime.has(OTHER_FUNCTIONS.api)) throw new Error(`the template has no "${OTHER_FUNCTIONS.api}" function`);
   const http: RunningHttpApi = await startHttpApi({
     port: options.port ?? DEFAULT_PORT,
@@ -194,6 +216,7 @@ async function start(
     timeScale,
     model,
     recovery,
+    ...(poller ? { poller } : {}),
     stop: cleanup,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Environment (product.md "The local stack"):
- * PORT, KNOX_BASE_URL, KNOX_CLIENT_ID / KNOX_CLIENT_SECRET, TIME_SCALE, DATA_DIR; plus KNOX_SIM_AUTO_APPROVE_MS
+ * PORT, KNOX_BASE_URL, KNOX_CLIENT_ID / KNOX_CLIENT_SECRET, TIME_SCALE, DATA_DIR, SFN_PORT (8083) and DYNAMODB_PORT
+ * (8000) for the AWS CLI and SDKs; plus KNOX_SIM_AUTO_APPROVE_MS
  * (built-in simulator only: customers approve link and accept delink requests after this long, default 5000;
  * `off` leaves them unanswered until a control call) and KNOX_REQUESTS_PER_SECOND (the shared Knox budget, default
  * the template's knoxRequestsPerSecond).
@@ -9,7 +10,7 @@ import { relative } from 'node:path';
 import * as z from 'zod';
 import { KnoxSimControl } from '../knox-sim/control';
 import { FIXTURES } from '../knox-sim/fixtures';
-import { DEFAULTS, ENV, STATES } from '../lib/domain/workflow';
+import { DEFAULTS, ENV } from '../lib/domain/workflow';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { startLocalStack, type LocalStack } from './stack';
 import { templatePath } from './synth';
@@ -22,6 +23,9 @@ const envSchema = z
     KNOX_CLIENT_SECRET: z.string().min(1).optional(),
     TIME_SCALE: z.coerce.number().positive().default(1),
     DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
+    // Where Step Functions Local and DynamoDB Local listen by default, so that scripts written for them work.
+    SFN_PORT: z.coerce.number().int().min(0).max(65535).default(8083),
+    DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(8000),
     KNOX_SIM_AUTO_APPROVE_MS: z.union([z.literal('off'), z.coerce.number().int().min(0)]).default(5000),
     [ENV.knoxRequestsPerSecond]: z.coerce.number().positive().optional(),
   })
@@ -37,11 +41,11 @@ function readEnv(): z.infer<typeof envSchema> {
   process.exit(2);
 }
 
-/** "a 60 s wait takes 60 ms": what TIME_SCALE means for the first poll. */
-function describeScale(scale: number): string {
-  const first = DEFAULTS.pollFirstSeconds * scale;
-  const shown = first >= 1 ? `${Number(first.toFixed(1))} s` : `${Number((first * 1000).toFixed(1))} ms`;
-  return `${scale} (every Wait and Retry interval × ${scale}: "${STATES.waitForAnswer}" ${DEFAULTS.pollFirstSeconds} s takes ${shown})`;
+/** "the poller's 300 s period takes 300 ms": what TIME_SCALE means for the poller. */
+function describeScale(scale: number, periodSeconds: number): string {
+  const period = periodSeconds * scale;
+  const shown = period >= 1 ? `${Number(period.toFixed(1))} s` : `${Number((period * 1000).toFixed(1))} ms`;
+  return `${scale} (every Wait and Retry interval, the deadline and the poller's period × ${scale}: a poll round every ${shown})`;
 }
 
 function banner(stack: LocalStack, env: z.infer<typeof envSchema>, autoApproveMs: number | undefined): string {
@@ -55,6 +59,9 @@ function banner(stack: LocalStack, env: z.infer<typeof envSchema>, autoApproveMs
         : `\n                  customers do not answer on their own: POST ${stack.knoxUrl}/_sim/customers/<id>/approve-link`)
     : `${stack.knoxUrl} (credentials ${env.KNOX_CLIENT_ID ? 'from KNOX_CLIENT_ID / KNOX_CLIENT_SECRET' : 'NOT SET: the simulator defaults are served, set KNOX_CLIENT_ID / KNOX_CLIENT_SECRET'})`;
   const recovered = stack.recovery.filter((r) => r.action !== 'running');
+  const sfnUrl = `http://127.0.0.1:${stack.ports.sfn}`;
+  const dynamoUrl = `http://127.0.0.1:${stack.ports.dynamo}`;
+  const onboardingArn = stack.model.stateMachines.find((m) => m.workflow === 'onboarding')?.arn ?? '<arn>';
   const lines = [
     '',
     'knox-onboarding local stack',
@@ -62,7 +69,9 @@ function banner(stack: LocalStack, env: z.infer<typeof envSchema>, autoApproveMs
     `  Knox            ${knox}`,
     `  DynamoDB        dynalite, data in ${stack.dataDir} (kept across restarts)`,
     `  Step Functions  ${stack.model.stateMachines.map((m) => m.workflow).join(', ')} from ${relative(process.cwd(), templatePath()) || templatePath()}`,
-    `  Time scale      ${describeScale(stack.timeScale)}`,
+    `  Time scale      ${describeScale(stack.timeScale, pollPeriodOf(stack))}`,
+    `  Step Functions  API on ${sfnUrl} (AWS JSON 1.0, as Step Functions Local)`,
+    `  DynamoDB        API on ${dynamoUrl}`,
     ...(recovered.length > 0 ? [`  Recovered       ${recovered.length} open record(s): ${recovered.map((r) => `${r.recordId} ${r.action}`).join(', ')}`] : []),
     '',
     stack.simulator ? `Onboard a fixture customer (it will approve the link):` : 'Onboard a customer:',
@@ -71,11 +80,20 @@ function banner(stack: LocalStack, env: z.infer<typeof envSchema>, autoApproveMs
     `  curl -s ${stack.apiUrl}/onboardings/<onboardingId>`,
     `  ${portPrefix}npm run executions                  # every execution`,
     `  ${portPrefix}npm run executions <executionName>  # its path through the diagram`,
+    'With the AWS CLI (any dummy credentials and region, e.g. AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1):',
+    `  aws stepfunctions list-executions --endpoint-url ${sfnUrl} --state-machine-arn ${onboardingArn}`,
+    `  aws dynamodb scan --endpoint-url ${dynamoUrl} --table-name ${stack.model.table.name}`,
     '',
     'Ctrl-C stops; open onboardings continue at the next start.',
     '',
   ];
   return lines.join('\n');
+}
+
+/** The poller's period as the template sets it (unscaled seconds). */
+function pollPeriodOf(stack: LocalStack): number {
+  const poller = stack.model.functions.find((f) => f.environment[ENV.pollPeriodSeconds] !== undefined);
+  return Number(poller?.environment[ENV.pollPeriodSeconds] ?? DEFAULTS.pollPeriodSeconds);
 }
 
 async function main(): Promise<void> {
@@ -84,6 +102,8 @@ async function main(): Promise<void> {
     port: env.PORT,
     dataDir: env.DATA_DIR,
     timeScale: env.TIME_SCALE,
+    sfnPort: env.SFN_PORT,
+    dynamoPort: env.DYNAMODB_PORT,
     ...(env.KNOX_BASE_URL ? { knoxBaseUrl: env.KNOX_BASE_URL } : {}),
     ...(env.KNOX_CLIENT_ID && env.KNOX_CLIENT_SECRET ? { knoxCredentials: { clientId: env.KNOX_CLIENT_ID, clientSecret: env.KNOX_CLIENT_SECRET } } : {}),
     // The shared Knox budget of every local "Lambda" (the template's knoxRequestsPerSecond unless set).

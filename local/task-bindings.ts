@@ -2,14 +2,26 @@
  * Binds each Task state of a definition to a handler module, as Step Functions would invoke the Lambda function:
  * - `arn:aws:states:::lambda:invoke` (CDK's LambdaInvoke): the state's input after Parameters is
  *   `{FunctionName, Payload}`; the answer is the integration's `{Payload, StatusCode: 200, ExecutedVersion}`.
+ * - `arn:aws:states:::lambda:invoke.waitForTaskToken` (a callback): the Lambda is invoked with the payload that
+ *   carries `$$.Task.Token`; the state's answer is what SendTaskSuccess sends (callbacks.ts), its error what
+ *   SendTaskFailure sends, or States.Timeout after the state's TimeoutSeconds.
  * - a plain function ARN as Resource: the input is the payload and the answer is the function's result.
- * Any other Resource (`.sync`, `.waitForTaskToken`, other services) is refused when the stack starts.
+ * Any other Resource (`.sync`, other services) is refused when the stack starts.
  */
+import type { CallbackRegistry } from './callbacks';
 import type { Json as JSONValue } from './intrinsics';
 import type { LambdaRuntime } from './lambda-runtime';
 import { taskStates } from './template';
 
 export const LAMBDA_INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
+export const LAMBDA_CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** What a run's callback states need: the registry, the run's key, and each callback state's timeout (scaled). */
+export interface RunCallbacks {
+  registry: CallbackRegistry;
+  runKey: string;
+  timeoutMs(stateName: string): number;
+}
 
 export type LocalTaskHandler = (input: JSONValue) => Promise<JSONValue>;
 
@@ -34,7 +46,7 @@ export function taskHandlerNames(definition: { States: Record<string, Record<str
   for (const [stateName, state] of taskStates(definition)) {
     const resource = String(state['Resource']);
     let functionName: unknown;
-    if (resource === LAMBDA_INVOKE_RESOURCE) {
+    if (resource === LAMBDA_INVOKE_RESOURCE || resource === LAMBDA_CALLBACK_RESOURCE) {
       functionName = (state['Parameters'] as Record<string, unknown> | undefined)?.['FunctionName'];
       if (typeof functionName !== 'string') {
         throw new Error(`Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`);
@@ -56,12 +68,19 @@ export function taskResourceLocalHandlers(
   definition: { States: Record<string, Record<string, unknown>> },
   runtime: LambdaRuntime,
   isStopped: () => boolean,
+  callbacks?: RunCallbacks,
 ): Record<string, LocalTaskHandler> {
   const handlers: Record<string, LocalTaskHandler> = {};
   const names = taskHandlerNames(definition, runtime);
   const states = Object.fromEntries(taskStates(definition));
   for (const [stateName, handler] of Object.entries(names)) {
-    const viaIntegration = states[stateName]?.['Resource'] === LAMBDA_INVOKE_RESOURCE;
+    const resource = states[stateName]?.['Resource'];
+    const viaIntegration = resource === LAMBDA_INVOKE_RESOURCE;
+    if (resource === LAMBDA_CALLBACK_RESOURCE) {
+      if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
+      handlers[stateName] = (input) => runCallback(stateName, handler, input, runtime, isStopped, callbacks);
+      continue;
+    }
     handlers[stateName] = async (input) => {
       if (isStopped()) throw new ExecutionStoppedError();
       if (!viaIntegration) return (await runtime.invoke(handler, input)) as JSONValue;
@@ -71,4 +90,28 @@ export function taskResourceLocalHandlers(
     };
   }
   return handlers;
+}
+
+/** A callback state: start waiting on the token the Parameters carry, invoke the Lambda, then wait for the answer. */
+async function runCallback(
+  stateName: string,
+  handler: string,
+  input: JSONValue,
+  runtime: LambdaRuntime,
+  isStopped: () => boolean,
+  callbacks: RunCallbacks,
+): Promise<JSONValue> {
+  if (isStopped()) throw new ExecutionStoppedError();
+  const token = callbacks.registry.tokenIn(callbacks.runKey, input);
+  if (token === undefined) throw new Error(`Task "${stateName}": its Parameters do not pass $$.Task.Token`);
+  const answer = callbacks.registry.wait(token, callbacks.timeoutMs(stateName));
+  // The answer may settle while the Lambda still runs; a failed Lambda ends the wait with its own error.
+  answer.catch(() => undefined);
+  try {
+    await runtime.invoke(handler, (input as { Payload?: JSONValue } | null)?.Payload ?? null);
+  } catch (error) {
+    callbacks.registry.abandon(token, error as Error);
+    throw error;
+  }
+  return (await answer) as JSONValue;
 }

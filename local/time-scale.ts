@@ -11,6 +11,7 @@
  * validator refuses: validate the unscaled definition, then build the engine from the scaled copy with `noValidate`.
  *
  * Task `TimeoutSeconds` is not scaled: it bounds a Lambda's real compute time, which TIME_SCALE does not speed up.
+ * The one exception is a callback Task (`.waitForTaskToken`): its TimeoutSeconds is the customer's deadline, a wait.
  */
 import { nestedMachines } from './template';
 
@@ -28,8 +29,14 @@ export function scaleDefinition<T extends { States: States; TimeoutSeconds?: num
   return copy;
 }
 
+/** A callback Task: its TimeoutSeconds is a wait on the customer, not a bound on compute. */
+export function isCallbackTask(state: Record<string, unknown>): boolean {
+  return state['Type'] === 'Task' && typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken');
+}
+
 function scaleStates(states: States, factor: number): void {
   for (const state of Object.values(states)) {
+    if (isCallbackTask(state) && typeof state['TimeoutSeconds'] === 'number') state['TimeoutSeconds'] = state['TimeoutSeconds'] * factor;
     if (Array.isArray(state['Retry'])) {
       for (const retrier of state['Retry'] as Record<string, unknown>[]) {
         const interval = typeof retrier['IntervalSeconds'] === 'number' ? retrier['IntervalSeconds'] : ASL_DEFAULT_INTERVAL_SECONDS;

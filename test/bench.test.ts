@@ -33,10 +33,10 @@ describe('transitions per onboarding (bench)', () => {
     expect(result.history.unmapped).toEqual([]);
   });
 
-  it('a link approved at the first poll costs at most the target in state transitions, with one link and one poll', async () => {
+  it('a link approved at the first round costs at most the target in state transitions, with one link and one look', async () => {
     const result = await runScenario(stack, 'linkFirstPoll');
     expect(result.recordStatus).toBe('SUCCEEDED');
-    expect(result.path).toEqual(expect.arrayContaining([STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval]));
+    expect(result.path).toEqual(expect.arrayContaining([STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange]));
     expect(result.polls).toBe(1);
     expect(result.transitions.transitions).toBeLessThanOrEqual(TRANSITION_TARGETS.linkFirstPoll);
     expect(result.knox.byKind).toMatchObject({ link: 1, get: 1 });

@@ -138,7 +138,7 @@ describe('the console, with the built-in simulator', () => {
       await page.locator(`g.edge.taken.edge-catch[data-from="${STATES.linkCustomer}"] text`).textContent(),
     ).toContain('Knox.Abort');
     // The state names are SVG text.
-    expect(await node(page, STATES.checkApproval).locator('text').textContent()).toBe(STATES.checkApproval);
+    expect(await node(page, STATES.waitForAnswer).locator('text').textContent()).toBe(STATES.waitForAnswer);
 
     // Select the caught state with the keyboard: its last input and error.
     await node(page, STATES.linkCustomer).focus();

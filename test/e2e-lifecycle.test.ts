@@ -1,24 +1,23 @@
 /**
  * Issue 4, end to end: the lifecycle around the codes. Lost answers (our own call went through, its answer did not:
- * the retry meets 4002104 / 4002106 and the workflow goes on), the customer's answers after a number of polls on the
- * polling schedule, rejections, the waiting deadline, offboarding, idempotency, concurrent requests for one customer,
- * and cancel. (A restart that resumes a waiting onboarding is test/local-stack.test.ts.)
+ * the retry meets 4002104 / 4002106 and the workflow goes on), the customer's answers noticed by the poller's rounds
+ * (the execution waits on a callback meanwhile), rejections, the waiting deadline, offboarding, idempotency,
+ * concurrent requests for one customer, and cancel. (Restarts, failed rounds and many answers at once:
+ * test/e2e-callbacks.test.ts.)
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor } from '../lib/domain/knox-errors';
-import { DEFAULTS, STATES } from '../lib/domain/workflow';
-import type { AslRetrier } from '../local/template';
+import { STATES, TASK_TIMEOUT_ERROR } from '../lib/domain/workflow';
 import { api, listExecutions, startRecord, statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
+  PATHS,
   createRequest,
   definitionOf,
   expectCaught,
   expectClosedRecord,
-  expectRetried,
   finish,
   freshEmail,
   historyCodes,
@@ -37,13 +36,12 @@ import {
   type E2e,
 } from './support/e2e-support';
 
-const LINKED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded];
-const CHECK_ABORTED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.recordAborted, STATES.onboardingAborted];
+const LINKED = PATHS.linked;
+const ANSWER_ABORTED = PATHS.answerAborted;
 
-/** The wait before retry number `attempt` (1-based) of a retrier, as Step Functions computes it without jitter. */
-function retryInterval(retrier: AslRetrier, attempt: number): number {
-  const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (attempt - 1);
-  return retrier.MaxDelaySeconds === undefined ? interval : Math.min(interval, retrier.MaxDelaySeconds);
+/** Entries of the answer the poller recorded (step "check", as before callbacks). */
+function answersOf(raw: Record<string, unknown>) {
+  return historyOf(raw).filter((h) => h.step === 'check');
 }
 
 describe('the lifecycle, with the default deadline', () => {
@@ -62,15 +60,18 @@ describe('the lifecycle, with the default deadline', () => {
 
   describe('lost answers', () => {
     it('a link whose answer is lost: the retry meets 4002104, the onboarding SUCCEEDS, one link was accepted', async () => {
-      // The script answers from the second poll on: the retried link still meets the customer Pending with us.
-      const customerId = await newCustomer(e2e, { script: { onLink: 'approve', afterGets: 1 } });
+      // The customer answers once the onboarding waits: the retried link still met the customer Pending with us.
+      const customerId = await newCustomer(e2e);
       await e2e.control.fault({ match: FAULT_MATCH.link, fault: { type: 'workThen500' } });
-      const finished = await finish(e2e, await start(e2e, 'onboarding', linkRequest(customerId)));
+      const started = await start(e2e, 'onboarding', linkRequest(customerId));
+      await reach(e2e, started, 'WAITING');
+      await e2e.control.approveLink(customerId);
+      const finished = await finish(e2e, started);
 
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
-      expect(historyCodes(finished.raw)).toEqual(['FAILURE', 'ADD_EC_PENDING_CANNOT_ADD_AGAIN', 'CUSTOMER_PENDING']);
+      expect(historyCodes(finished.raw)).toEqual(['FAILURE', 'ADD_EC_PENDING_CANNOT_ADD_AGAIN']);
       expect(historyOf(finished.raw).find((h) => h.event === 'already-done')).toMatchObject({ step: 'link', error: { errorCode: '4002104', disposition: 'alreadyDone' } });
-      expect(finished.raw).toMatchObject({ attempts: { link: 2, check: 2 }, pollCount: 2, customerId, knoxStatus: 'Active' });
+      expect(finished.raw).toMatchObject({ attempts: { link: 2 }, customerId, knoxStatus: 'Active' });
 
       expect(statePath(finished.execution)).toEqual(LINKED);
       const link = stepOf(finished.execution, STATES.linkCustomer);
@@ -110,50 +111,46 @@ describe('the lifecycle, with the default deadline', () => {
   });
 
   describe('waiting for the customer', () => {
-    it('approves after N polls: N+1 polls on the polling schedule, one history entry for them', async () => {
+    it('approves after N poll rounds: the next round notices it; the execution spends nothing on the rounds between', async () => {
       const N = 3;
-      const customerId = await newCustomer(e2e, { script: { onLink: 'approve', afterGets: N } });
-      const finished = await finish(e2e, await start(e2e, 'onboarding', linkRequest(customerId)));
+      const customerId = await newCustomer(e2e);
+      const started = await start(e2e, 'onboarding', linkRequest(customerId));
+      await reach(e2e, started, 'WAITING');
+      await e2e.stack.poller!.afterRounds(N);
+      // While it waits the record shows when the poller last asked and when it asks next.
+      const waiting = await api<Record<string, unknown>>(e2e.stack.apiUrl, 'GET', `/onboardings/${started.id}`);
+      expect(waiting.body).toMatchObject({ status: 'WAITING', knoxStatus: 'Pending', lastCheckedAt: expect.any(String), nextCheckAt: expect.any(String) });
+      expect(Date.parse(String(waiting.body['nextCheckAt']))).toBeGreaterThan(Date.parse(String(waiting.body['lastCheckedAt'])));
+      expect((await rawRecord(e2e, started.id))['taskToken']).toEqual(expect.any(String));
 
+      await e2e.control.approveLink(customerId);
+      const finished = await finish(e2e, started);
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
       expect(statePath(finished.execution)).toEqual(LINKED);
-      // N polls saw Pending (each one a Knox.Wait, retried), poll N+1 saw the approval.
-      expectRetried(finished.execution, STATES.checkApproval, STEP_ERROR_NAMES.wait, N);
-      expect(finished.raw).toMatchObject({ pollCount: N + 1, attempts: { link: 1, check: N + 1 }, knoxStatus: 'Active' });
-      expect(knoxCalls(finished.requests).filter(CALLS.get(customerId)).map((r) => r.status)).toEqual(Array(N + 1).fill(200));
-      // Uneventful polls add no history: the first Pending is recorded once, pollCount counts the rest.
-      expect(historyCodes(finished.raw)).toEqual(['CUSTOMER_PENDING']);
-      // Each Knox call is two writes (count the attempt, record the answer), plus creation, execution ARN and outcome.
-      const attempts = finished.raw['attempts'] as Record<string, number>;
-      expect(finished.raw['version']).toBe(3 + 2 * (attempts['link']! + attempts['check']!));
-
-      // The schedule's shape: the retries were made by the Knox.Wait retrier, attempts 1..N, whose definition
-      // doubles from the first poll interval up to the cap without jitter.
-      const retried = finished.execution.events.filter((e) => e.type === 'StateRetried' && e.state === STATES.checkApproval);
-      expect(retried.map((e) => e.retry)).toEqual(Array.from({ length: N }, (_, i) => ({ errorEquals: [STEP_ERROR_NAMES.wait], attempt: i + 1 })));
-      const check = definitionOf(e2e, 'onboarding').States[STATES.checkApproval] as unknown as { Retry: AslRetrier[] };
-      const retrier = check.Retry.find((r) => r.ErrorEquals.join() === STEP_ERROR_NAMES.wait)!;
-      expect(retrier).toMatchObject({
-        IntervalSeconds: DEFAULTS.pollFirstSeconds, BackoffRate: 2, MaxDelaySeconds: DEFAULTS.pollMaxSeconds, JitterStrategy: 'NONE',
-      });
-      const first = DEFAULTS.pollFirstSeconds;
-      expect(retried.map((e) => retryInterval(retrier, e.retry!.attempt))).toEqual([first, 2 * first, 4 * first]);
-      // The same retrier caps the interval later on (the seventh poll of a long wait is an hour after the sixth).
-      expect(retryInterval(retrier, 7)).toBe(DEFAULTS.pollMaxSeconds);
-      // The first poll comes one interval after the link.
-      expect(definitionOf(e2e, 'onboarding').States[STATES.waitForAnswer]).toMatchObject({ Type: 'Wait', Seconds: first });
+      // One entry per state: nothing was retried while the customer took N rounds to answer.
+      expect(finished.execution.path.every((step) => step.retries === 0 && step.errors.length === 0)).toBe(true);
+      expect(finished.raw).toMatchObject({ attempts: { link: 1 }, knoxStatus: 'Active' });
+      expect(finished.raw['taskToken']).toBeUndefined();
+      // The rounds that saw Pending wrote nothing; the answer is one history entry.
+      expect(historyCodes(finished.raw)).toEqual([]);
+      expect(answersOf(finished.raw)).toEqual([expect.objectContaining({ event: 'knox-call', knoxStatus: 'Active', detail: 'the customer approved' })]);
+      expect(knoxCalls(finished.requests).filter(CALLS.get(customerId)).length + knoxCalls(finished.requests).filter(CALLS.list).length).toBeGreaterThanOrEqual(N + 1);
+      expect(knoxCalls(finished.requests).filter((r) => r.accepted)).toEqual([expect.objectContaining({ path: '/msp/v1/managedCustomers/link' })]);
     });
 
-    it('the customer rejects the link: ABORTED with CUSTOMER_REJECTED_LINK', async () => {
-      const customerId = await newCustomer(e2e, { script: { onLink: 'reject', afterGets: 1 } });
-      const finished = await finish(e2e, await start(e2e, 'onboarding', linkRequest(customerId)));
+    it('the customer rejects the link: the poller fails the task with Knox.Abort, ABORTED with CUSTOMER_REJECTED_LINK', async () => {
+      const customerId = await newCustomer(e2e);
+      const started = await start(e2e, 'onboarding', linkRequest(customerId));
+      await reach(e2e, started, 'WAITING');
+      await e2e.control.rejectLink(customerId);
+      const finished = await finish(e2e, started);
 
       await expectClosedRecord(e2e, finished, 'ABORTED');
       expect(finished.raw['lastError']).toEqual(lastErrorFor('CUSTOMER_REJECTED_LINK'));
       expect(finished.answer['lastError']).toMatchObject({ code: 'CUSTOMER_REJECTED_LINK', disposition: 'abort' });
-      expect(finished.raw).toMatchObject({ pollCount: 2, knoxStatus: 'Pending' });
-      expect(statePath(finished.execution)).toEqual(CHECK_ABORTED);
-      expectCaught(finished.execution, STATES.checkApproval, STEP_ERROR_NAMES.abort, STATES.recordAborted, 1);
+      expect(finished.raw).toMatchObject({ knoxStatus: 'Pending' });
+      expect(statePath(finished.execution)).toEqual(ANSWER_ABORTED);
+      expectCaught(finished.execution, STATES.waitForAnswer, STEP_ERROR_NAMES.abort, STATES.recordAborted);
       expect(historyOf(finished.raw).find((h) => h.error?.code === 'CUSTOMER_REJECTED_LINK')?.detail).toBe(specFor('CUSTOMER_REJECTED_LINK').hint);
       expect((await e2e.control.customer(customerId)).status).toBe('Rejected');
     });
@@ -161,28 +158,33 @@ describe('the lifecycle, with the default deadline', () => {
 
   describe('offboarding', () => {
     it('the customer accepts the delink: SUCCEEDED, the customer is no longer ours', async () => {
-      const customerId = await newCustomer(e2e, { status: 'Active', script: { onDelink: 'accept', afterGets: 1 } });
-      const finished = await finish(e2e, await start(e2e, 'offboarding', { customerId }));
+      const customerId = await newCustomer(e2e, { status: 'Active' });
+      const started = await start(e2e, 'offboarding', { customerId });
+      await reach(e2e, started, 'WAITING');
+      await e2e.control.acceptDelink(customerId);
+      const finished = await finish(e2e, started);
 
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
-      expect(finished.raw).toMatchObject({ knoxStatus: 'Delinked', attempts: { delink: 1, check: 2 }, pollCount: 2 });
-      expect(statePath(finished.execution)).toEqual([STATES.requestDelink, STATES.waitForAnswer, STATES.checkDelink, STATES.recordSucceeded, STATES.offboardingSucceeded]);
-      expectRetried(finished.execution, STATES.checkDelink, STEP_ERROR_NAMES.wait, 1);
+      expect(finished.raw).toMatchObject({ knoxStatus: 'Delinked', attempts: { delink: 1 } });
+      expect(statePath(finished.execution)).toEqual(PATHS.delinked);
       const calls = knoxCalls(finished.requests);
       expect(calls.filter(CALLS.delink)).toEqual([expect.objectContaining({ status: 200, accepted: true })]);
-      // The accepted delink shows as "not managed by us" on the last poll.
-      expect(calls.filter(CALLS.get(customerId)).map((r) => r.errorCode ?? r.status)).toEqual([200, specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode]);
+      // Knox no longer shows the customer to us: the poller's GET answers "not managed by us", the acceptance.
+      expect(calls.filter(CALLS.get(customerId)).at(-1)).toMatchObject({ errorCode: specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode });
       expect((await e2e.control.customer(customerId)).ownerMsp).toBeNull();
     });
 
     it('the customer rejects the delink: ABORTED with CUSTOMER_REJECTED_DELINK, still ours', async () => {
-      const customerId = await newCustomer(e2e, { status: 'Active', script: { onDelink: 'reject', afterGets: 1 } });
-      const finished = await finish(e2e, await start(e2e, 'offboarding', { customerId }));
+      const customerId = await newCustomer(e2e, { status: 'Active' });
+      const started = await start(e2e, 'offboarding', { customerId });
+      await reach(e2e, started, 'WAITING');
+      await e2e.control.rejectDelink(customerId);
+      const finished = await finish(e2e, started);
 
       await expectClosedRecord(e2e, finished, 'ABORTED');
       expect(finished.raw['lastError']).toEqual(lastErrorFor('CUSTOMER_REJECTED_DELINK'));
-      expect(statePath(finished.execution)).toEqual([STATES.requestDelink, STATES.waitForAnswer, STATES.checkDelink, STATES.recordAborted, STATES.offboardingAborted]);
-      expectCaught(finished.execution, STATES.checkDelink, STEP_ERROR_NAMES.abort, STATES.recordAborted, 1);
+      expect(statePath(finished.execution)).toEqual(PATHS.delinkRefused);
+      expectCaught(finished.execution, STATES.waitForAnswer, STEP_ERROR_NAMES.abort, STATES.recordAborted);
       expect(await e2e.control.customer(customerId)).toMatchObject({ status: 'Active', ownerMsp: expect.any(String) });
     });
   });
@@ -239,14 +241,8 @@ describe('the lifecycle, with the default deadline', () => {
       const started = await start(e2e, 'onboarding', linkRequest(customerId));
       await reach(e2e, started, 'WAITING');
 
-      // Cancel right after a poll, when the next one is a whole (growing) interval away: no Knox call is in flight.
-      let polls = 0;
-      while (polls < 4) {
-        const now = (await rawRecord(e2e, started.id))['pollCount'] as number;
-        const logged = knoxCalls(await e2e.control.requests()).filter(CALLS.get(customerId)).length;
-        if (now >= 4 && logged === now) polls = now;
-        else await sleep(5);
-      }
+      // At least one round has asked about it; then cancel.
+      await e2e.stack.poller!.afterRounds(1);
       const lastSeq = (await e2e.control.requests()).at(-1)!.seq;
       const cancelled = await api<Record<string, unknown>>(e2e.stack.apiUrl, 'DELETE', `/onboardings/${started.id}`);
       expect(cancelled.status).toBe(200);
@@ -256,13 +252,12 @@ describe('the lifecycle, with the default deadline', () => {
       await expectClosedRecord(e2e, finished, 'CANCELLED');
       expect(finished.execution.status).toBe('ABORTED');
       expect(finished.execution.events.at(-1)?.type).toBe('ExecutionAborted');
-      expect(statePath(finished.execution).at(-1)).toBe(STATES.checkApproval);
+      expect(statePath(finished.execution).at(-1)).toBe(STATES.waitForAnswer);
       expect(historyOf(finished.raw).at(-1)).toMatchObject({ event: 'finished', status: 'CANCELLED', detail: 'cancelled through the API' });
 
-      // Longer than the next poll interval would have been: nothing reached Knox after the cancel.
-      await sleep(1_000);
-      expect((await e2e.control.requests()).filter((r) => r.seq > lastSeq)).toEqual([]);
-      expect((await rawRecord(e2e, started.id))['pollCount']).toBe(polls);
+      // Three more rounds: none of them asked Knox about this customer (a CANCELLED record is not waiting).
+      await e2e.stack.poller!.afterRounds(3);
+      expect((await e2e.control.requests()).filter((r) => r.seq > lastSeq).filter(CALLS.get(customerId))).toEqual([]);
       // A closed onboarding cannot be cancelled again.
       expect((await api(e2e.stack.apiUrl, 'DELETE', `/onboardings/${started.id}`)).status).toBe(409);
     });
@@ -279,7 +274,7 @@ describe('the lifecycle, with a deadline of one second', () => {
     await stopE2e(e2e);
   });
 
-  it('a customer that never answers: the step sees the deadline pass and ABORTS with WAIT_DEADLINE_EXCEEDED', async () => {
+  it("a customer that never answers: the callback's TimeoutSeconds passes, ABORTED with WAIT_DEADLINE_EXCEEDED", async () => {
     const customerId = await newCustomer(e2e, { script: { onLink: 'never' } });
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
     const finished = await finish(e2e, started);
@@ -287,19 +282,16 @@ describe('the lifecycle, with a deadline of one second', () => {
     await expectClosedRecord(e2e, finished, 'ABORTED');
     expect(finished.raw['lastError']).toEqual(lastErrorFor('WAIT_DEADLINE_EXCEEDED'));
     expect(Date.parse(String(finished.raw['deadline'])) - Date.parse(String(finished.raw['createdAt']))).toBe(1000);
-    expect(historyCodes(finished.raw)).toEqual(['CUSTOMER_PENDING', 'WAIT_DEADLINE_EXCEEDED']);
+    expect(historyOf(finished.raw).at(-1)).toMatchObject({ event: 'finished', status: 'ABORTED' });
 
-    expect(statePath(finished.execution)).toEqual(CHECK_ABORTED);
-    // Polls answered Pending (Knox.Wait, retried) until the first one after the deadline threw Knox.Abort.
-    const check = stepOf(finished.execution, STATES.checkApproval);
-    const waits = check.errors.length - 1;
-    expect(waits).toBeGreaterThan(0);
-    expect(check.errors.map((e) => e.error)).toEqual([...Array(waits).fill(STEP_ERROR_NAMES.wait), STEP_ERROR_NAMES.abort]);
-    expectCaught(finished.execution, STATES.checkApproval, STEP_ERROR_NAMES.abort, STATES.recordAborted, waits);
-    expect(finished.raw).toMatchObject({ pollCount: waits + 1, attempts: { link: 1, check: waits + 1 } });
+    expect(statePath(finished.execution)).toEqual(ANSWER_ABORTED);
+    // The deadline is the callback Task's own timeout, caught into Record aborted.
+    expectCaught(finished.execution, STATES.waitForAnswer, TASK_TIMEOUT_ERROR, STATES.recordAborted);
+    const wait = definitionOf(e2e, 'onboarding').States[STATES.waitForAnswer]!;
+    expect(wait).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken' });
+    expect(typeof wait['TimeoutSeconds']).toBe('number');
 
     const calls = knoxCalls(finished.requests);
-    expect(calls.filter(CALLS.get(customerId))).toHaveLength(waits + 1);
     expect(calls.filter((r) => r.accepted)).toEqual([expect.objectContaining({ path: '/msp/v1/managedCustomers/link' })]);
   });
 });

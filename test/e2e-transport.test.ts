@@ -28,7 +28,7 @@ import {
 
 const e2e = useE2e();
 
-const LINKED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded];
+const LINKED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded];
 
 interface OneFault {
   fault: FaultType;
@@ -59,7 +59,7 @@ describe('transient trouble on the link: retried, then SUCCEEDED with one accept
       expect(finished.raw['lastError']).toBeUndefined();
       expect(historyCodes(finished.raw)).toEqual([c.code]);
       expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')).toMatchObject({ step: 'link', error: { disposition: 'retry' } });
-      expect(finished.raw).toMatchObject({ attempts: { link: 2, check: 1 }, knoxStatus: 'Active' });
+      expect(finished.raw).toMatchObject({ attempts: { link: 2 }, knoxStatus: 'Active' });
 
       expect(statePath(finished.execution)).toEqual(LINKED);
       expectRetried(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.retry, 1);

@@ -50,7 +50,7 @@ describe('the graph of a synthesized definition', () => {
     );
     expect(edgesFrom(STATES.needsChange).find((e) => e.kind === 'choice')).toMatchObject({
       to: STATES.changeCustomer,
-      label: '$.check.needsChange is present and $.check.needsChange == true',
+      label: '$.answer.needsChange is present and $.answer.needsChange == true',
     });
   });
 

@@ -76,7 +76,7 @@ const getAtt = (logicalId: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [logic
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
 const ALL_HANDLERS = [...Object.values(STEP_FUNCTIONS), ...Object.values(OTHER_FUNCTIONS)] as HandlerName[];
-const KNOX_STEP_HANDLERS = Object.values(STEP_FUNCTIONS).filter((h) => h !== STEP_FUNCTIONS.recordOutcome);
+const KNOX_STEP_HANDLERS = Object.values(STEP_FUNCTIONS).filter((h) => h !== STEP_FUNCTIONS.recordOutcome && h !== STEP_FUNCTIONS.awaitAnswer);
 
 function functionId(handler: HandlerName): string {
   const id = handlerLogicalIds(cfn).get(handler);
@@ -173,14 +173,11 @@ describe('configuration', () => {
     expect(() => parseConfig({ retryMaxDelaySeconds: 60, retryWindowSeconds: 86_400 })).toThrow(/retryWindowSeconds/);
   });
 
-  it('keeps a seven-day wait under 400 state transitions with the default schedule', () => {
-    // One poll = one retry = one transition; count polls until seven days have passed.
-    let elapsed = DEFAULTS.pollFirstSeconds; // the Wait state
-    let polls = 0;
-    for (let i = 0; elapsed < 7 * 86_400; i++, polls++) {
-      elapsed += Math.min(DEFAULTS.pollFirstSeconds * 2 ** i, DEFAULTS.pollMaxSeconds);
-    }
-    expect(polls).toBeLessThan(400);
+  it('polls every five minutes by default, in whole minutes (EventBridge Scheduler rate)', () => {
+    expect(parseConfig({}).pollPeriodSeconds).toBe(300);
+    expect(parseConfig({ pollPeriodSeconds: '120' }).pollPeriodSeconds).toBe(120);
+    expect(() => parseConfig({ pollPeriodSeconds: '90' })).toThrow(/- pollPeriodSeconds: must be a whole number of minutes/);
+    expect(() => parseConfig({ pollPeriodSeconds: '30' })).toThrow(/- pollPeriodSeconds:/);
   });
 });
 
@@ -242,7 +239,8 @@ describe('Lambda functions', () => {
     if (handler === OTHER_FUNCTIONS.batchStarter) {
       return [ENV.tableName, ENV.onboardingStateMachineArn, ENV.waitDeadlineSeconds, ENV.knoxRequestsPerSecond, ...COMMON_ENV];
     }
-    return [ENV.tableName, ...COMMON_ENV]; // record-outcome, execution-events
+    if (handler === OTHER_FUNCTIONS.poller) return [...KNOX_ENV, ENV.pollPeriodSeconds, ...COMMON_ENV];
+    return [ENV.tableName, ...COMMON_ENV]; // record-outcome, await-answer, execution-events
   };
 
   it('are exactly one per handler module, found by their metadata', () => {
@@ -282,6 +280,9 @@ describe('Lambda functions', () => {
 
 // --- IAM -------------------------------------------------------------------------------------------------------------
 
+const BASIC_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const SECRET_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+
 describe('IAM: least privilege', () => {
   const RECORD = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
   const BASICS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -304,7 +305,7 @@ describe('IAM: least privilege', () => {
     for (const s of statementsWith(statements, 'secretsmanager:GetSecretValue')) expect(s.Resource).toEqual(ref(secretLogicalId(cfn)));
   });
 
-  it.each([STEP_FUNCTIONS.recordOutcome, OTHER_FUNCTIONS.executionEvents])('%s: the table only (no secret)', (handler) => {
+  it.each([STEP_FUNCTIONS.recordOutcome, STEP_FUNCTIONS.awaitAnswer, OTHER_FUNCTIONS.executionEvents])('%s: the table only (no secret)', (handler) => {
     const actions = actionsOf(statementsOfRole(roleOfFunction(handler)));
     // execution-events also hands its failed events to its dead-letter queue (Lambda on-failure destination).
     const dlq = handler === OTHER_FUNCTIONS.executionEvents ? ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] : [];
@@ -368,16 +369,14 @@ const LAMBDA_SERVICE_ERRORS = [
 ];
 
 /** The Knox tasks of each workflow: handler, mode, and the state success leads to. */
-const KNOX_TASKS: Record<RecordKind, { state: string; handler: HandlerName; mode?: string; next: string }[]> = {
+const KNOX_TASKS: Record<RecordKind, { state: string; handler: HandlerName; next: string }[]> = {
   onboarding: [
     { state: STATES.linkCustomer, handler: STEP_FUNCTIONS.linkCustomer, next: STATES.waitForAnswer },
     { state: STATES.createCustomer, handler: STEP_FUNCTIONS.createCustomer, next: STATES.recordSucceeded },
-    { state: STATES.checkApproval, handler: STEP_FUNCTIONS.checkCustomer, mode: 'approval', next: STATES.needsChange },
     { state: STATES.changeCustomer, handler: STEP_FUNCTIONS.updateCustomer, next: STATES.recordSucceeded },
   ],
   offboarding: [
     { state: STATES.requestDelink, handler: STEP_FUNCTIONS.requestDelink, next: STATES.waitForAnswer },
-    { state: STATES.checkDelink, handler: STEP_FUNCTIONS.checkCustomer, mode: 'delink', next: STATES.recordSucceeded },
   ],
   change: [{ state: STATES.changeCustomer, handler: STEP_FUNCTIONS.updateCustomer, next: STATES.recordSucceeded }],
 };
@@ -513,19 +512,14 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     }
   });
 
-  it('sends each Knox task the record id, the execution name and the mode; keeps only what a Choice reads', () => {
+  it('sends each Knox task the record id and the execution name; keeps nothing of its result', () => {
     for (const task of KNOX_TASKS[kind]) {
       const s = state(definition, task.state);
       expect(s.Parameters).toEqual({
         FunctionName: `{{GetAtt:${functionId(task.handler)}.Arn}}`,
-        Payload: { 'id.$': '$.id', 'executionName.$': '$$.Execution.Name', ...(task.mode ? { mode: task.mode } : {}) },
+        Payload: { 'id.$': '$.id', 'executionName.$': '$$.Execution.Name' },
       });
-      if (task.state === STATES.checkApproval) {
-        expect(s.ResultSelector).toEqual({ 'needsChange.$': '$.Payload.needsChange' });
-        expect(s.ResultPath).toBe('$.check');
-      } else {
-        expect(s.ResultPath).toBeNull();
-      }
+      expect(s.ResultPath).toBeNull();
       expect(s.TimeoutSeconds).toBeGreaterThan(resource(functionId(task.handler)).Properties.Timeout);
     }
   });
@@ -559,11 +553,73 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
   });
 });
 
-describe.each(['onboarding', 'offboarding'] as const)('%s waiting', (kind) => {
-  it('waits pollFirstSeconds before the first status check', () => {
+describe.each(['onboarding', 'offboarding'] as const)('%s waiting on the customer', (kind) => {
+  it('is a callback Task: await-answer stores $$.Task.Token; TimeoutSeconds is the deadline, caught into Record aborted', () => {
     const wait = state(definitionOf(kind), STATES.waitForAnswer);
-    expect(wait).toMatchObject({ Type: 'Wait', Seconds: config.pollFirstSeconds });
-    expect(wait.Next).toBe(kind === 'onboarding' ? STATES.checkApproval : STATES.checkDelink);
+    expect(wait).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:{{Ref:AWS::Partition}}:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSeconds: config.waitDeadlineSeconds,
+      ResultPath: '$.answer',
+      Next: kind === 'onboarding' ? STATES.needsChange : STATES.recordSucceeded,
+    });
+    expect(wait.Parameters).toEqual({
+      FunctionName: `{{GetAtt:${functionId(STEP_FUNCTIONS.awaitAnswer)}.Arn}}`,
+      Payload: {
+        'id.$': '$.id',
+        'executionName.$': '$$.Execution.Name',
+        'taskToken.$': '$$.Task.Token',
+        mode: kind === 'onboarding' ? 'approval' : 'delink',
+      },
+    });
+    // The deadline and a refusal (Knox.Abort from SendTaskFailure) abort; a Lambda fault fails; no Knox.Wait retrier.
+    expect(routeOf(wait, 'States.Timeout')).toEqual({ catchNext: STATES.recordAborted });
+    expect(routeOf(wait, STEP_ERROR_NAMES.abort)).toEqual({ catchNext: STATES.recordAborted });
+    expect(routeOf(wait, 'Workflow.RecordClosed')).toEqual({ catchNext: STATES.recordFailed });
+    expect(routeOf(wait, 'Lambda.ServiceException')).toEqual({ retrier: 0, catchNext: STATES.recordFailed });
+    expect((wait.Retry ?? []).flatMap((r) => r.ErrorEquals)).not.toContain(STEP_ERROR_NAMES.wait);
+    // The execution's own timeout stays a day beyond it: only a backstop.
+    expect(definitionOf(kind).TimeoutSeconds).toBe((wait.TimeoutSeconds as number) + 24 * 3600);
+  });
+});
+
+describe('the poller', () => {
+  it('runs on an EventBridge Scheduler schedule every pollPeriodSeconds, invoking only the poller', () => {
+    const schedules = resources('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    const [, schedule] = schedules[0]!;
+    expect(schedule.Properties.ScheduleExpression).toBe(`rate(${config.pollPeriodSeconds / 60} minutes)`);
+    expect(schedule.Properties.State).toBe('ENABLED');
+    expect(schedule.Properties.Target.Arn).toEqual(getAtt(functionId(OTHER_FUNCTIONS.poller)));
+    const roleId = schedule.Properties.Target.RoleArn['Fn::GetAtt'][0];
+    expect(resource(roleId).Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect([...actionsOf(statementsOfRole(roleId))]).toEqual(['lambda:InvokeFunction']);
+  });
+
+  it('never runs two rounds at once: reserved concurrency 1', () => {
+    expect(resource(functionId(OTHER_FUNCTIONS.poller)).Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('may read and update the table (no create, delete or Scan), read the secret, answer tasks of the waiting machines only', () => {
+    const statements = statementsOfRole(roleOfFunction(OTHER_FUNCTIONS.poller));
+    const TASK = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];
+    expect([...actionsOf(statements)].sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', ...SECRET_ACTIONS, ...TASK, ...BASIC_ACTIONS].sort(),
+    );
+    for (const s of statementsWith(statements, 'dynamodb:UpdateItem')) expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
+    const taskResources = TASK.flatMap((a) => statementsWith(statements, a)).flatMap((s) => asArray(s.Resource));
+    const ids = workflowLogicalIds(cfn);
+    expect(new Set(taskResources.map((r) => JSON.stringify(r)))).toEqual(new Set([ref(ids.onboarding), ref(ids.offboarding)].map((r) => JSON.stringify(r))));
+  });
+
+  it('alarms on failed rounds and on a waiting record unchecked for three periods (missing data breaches)', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const errors = alarms.find((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(functionId(OTHER_FUNCTIONS.poller)));
+    expect(errors).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    const unchecked = alarms.find((a) => a.MetricName === 'PollerOldestUncheckedSeconds');
+    expect(unchecked).toMatchObject({ Threshold: 3 * config.pollPeriodSeconds, EvaluationPeriods: 3, TreatMissingData: 'breaching', Statistic: 'Maximum' });
+    expect(errors.AlarmActions).toHaveLength(1);
+    expect(unchecked.AlarmActions).toEqual(errors.AlarmActions);
   });
 });
 
@@ -583,8 +639,8 @@ describe('onboarding choices', () => {
       Choices: [
         {
           And: [
-            { Variable: '$.check.needsChange', IsPresent: true },
-            { Variable: '$.check.needsChange', BooleanEquals: true },
+            { Variable: '$.answer.needsChange', IsPresent: true },
+            { Variable: '$.answer.needsChange', BooleanEquals: true },
           ],
           Next: STATES.changeCustomer,
         },
@@ -678,12 +734,14 @@ describe('monitoring', () => {
     }
   });
 
-  it('alarms on throttles of every function, and on Knox operator errors', () => {
+  it('alarms on throttles of every function but the poller, and on Knox operator errors', () => {
     for (const handler of ALL_HANDLERS) {
       const found = alarms().filter(
         (a) => a.MetricName === 'Throttles' && JSON.stringify(a.Dimensions).includes(JSON.stringify(ref(functionId(handler)))),
       );
-      expect(found, handler).toHaveLength(1);
+      // The poller runs at most once at a time on purpose (reserved concurrency 1): a tick during a long round is
+      // throttled and retried, which is not a fault; its own alarms watch that rounds happen.
+      expect(found, handler).toHaveLength(handler === OTHER_FUNCTIONS.poller ? 0 : 1);
     }
     expect(alarms().filter((a) => a.Namespace === 'KnoxOnboarding' && a.MetricName === 'KnoxOperatorErrors')).toHaveLength(1);
   });

@@ -68,7 +68,7 @@ describe('template resolution', () => {
     expect(taskHandlerNames(onboarding.definition, runtime)).toMatchObject({
       [STATES.linkCustomer]: 'link-customer',
       [STATES.createCustomer]: 'create-customer',
-      [STATES.checkApproval]: 'check-customer',
+      [STATES.waitForAnswer]: 'await-answer',
       [STATES.recordSucceeded]: 'record-outcome',
     });
   });
@@ -226,16 +226,18 @@ describe('scaleDefinition', () => {
     expect(() => scaleDefinition(definition, Number.NaN)).toThrow(RangeError);
   });
 
-  it('keeps the polling schedule of the synthesized onboarding: first poll and cap scaled, growth and count kept', () => {
+  it('keeps the schedule of the waits on Knox (the link\'s Knox.Wait retrier): interval and cap scaled, growth and count kept', () => {
     const onboarding = model.stateMachines.find((m) => m.workflow === 'onboarding')!.definition;
-    const original = onboarding.States[STATES.checkApproval]!['Retry'] as { ErrorEquals: string[]; IntervalSeconds: number; MaxDelaySeconds: number; BackoffRate: number; MaxAttempts: number }[];
-    const scaled = scaleDefinition(onboarding, 0.001).States[STATES.checkApproval]!['Retry'] as typeof original;
+    const original = onboarding.States[STATES.linkCustomer]!['Retry'] as { ErrorEquals: string[]; IntervalSeconds: number; MaxDelaySeconds: number; BackoffRate: number; MaxAttempts: number }[];
+    const scaled = scaleDefinition(onboarding, 0.001).States[STATES.linkCustomer]!['Retry'] as typeof original;
     const waitIndex = original.findIndex((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.wait));
     expect(waitIndex).toBeGreaterThanOrEqual(0);
     expect(scaled[waitIndex]!.IntervalSeconds).toBeCloseTo(original[waitIndex]!.IntervalSeconds * 0.001);
     expect(scaled[waitIndex]!.MaxDelaySeconds).toBeCloseTo(original[waitIndex]!.MaxDelaySeconds * 0.001);
     expect(scaled[waitIndex]!.BackoffRate).toBe(original[waitIndex]!.BackoffRate);
     expect(scaled[waitIndex]!.MaxAttempts).toBe(original[waitIndex]!.MaxAttempts);
-    expect(waitTimeOverrides(onboarding, 0.001)[STATES.waitForAnswer]).toBeCloseTo((onboarding.States[STATES.waitForAnswer]!['Seconds'] as number));
+    // The callback's TimeoutSeconds is the customer's deadline: a wait, scaled like the others.
+    const deadline = onboarding.States[STATES.waitForAnswer]!['TimeoutSeconds'] as number;
+    expect(scaleDefinition(onboarding, 0.001).States[STATES.waitForAnswer]!['TimeoutSeconds']).toBeCloseTo(deadline * 0.001);
   });
 });

@@ -22,7 +22,6 @@ import {
   stateErrors,
   tempDataDir,
   waitForExecution,
-  waitForPolls,
   waitForStatus,
 } from '../local/testing';
 import { createRequest, linkRequest } from './support/requests';
@@ -53,9 +52,9 @@ describe('the local stack', () => {
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
 
-    // The customer has not answered: the workflow polls on its (scaled) schedule.
+    // The customer has not answered: the execution waits on a callback; the poller asks Knox every (scaled) period.
     await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
-    await waitForPolls(stack.apiUrl, 'onboarding', id, 1);
+    await stack.poller!.afterRounds(1);
     await control.approveLink(FIXTURES.unmanaged);
     const record = await waitForStatus(stack.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
     expect(record.status).toBe('SUCCEEDED');
@@ -71,17 +70,14 @@ describe('the local stack', () => {
       STATES.linkOrCreate,
       STATES.linkCustomer,
       STATES.waitForAnswer,
-      STATES.checkApproval,
       STATES.needsChange,
       STATES.recordSucceeded,
       STATES.onboardingSucceeded,
     ]);
-    // Each unanswered poll was a Knox.Wait retried on the polling schedule (one retry per poll).
-    const check = execution.path.find((s) => s.state === STATES.checkApproval)!;
-    expect(check.errors.length).toBeGreaterThan(0);
-    expect(new Set(stateErrors(execution, STATES.checkApproval))).toEqual(new Set([STEP_ERROR_NAMES.wait]));
-    expect(check.retries).toBe(check.errors.length);
-    expect(check.caught).toBeUndefined();
+    // The wait was one callback Task: no failed attempt, no retry, whatever the number of rounds before the answer.
+    const wait = execution.path.find((s) => s.state === STATES.waitForAnswer)!;
+    expect(stateErrors(execution, STATES.waitForAnswer)).toEqual([]);
+    expect(wait.retries).toBe(0);
 
     const listed = await listExecutions(stack.apiUrl);
     expect(listed).toContainEqual(expect.objectContaining({ name: executionName, workflow: 'onboarding', status: 'SUCCEEDED', recordId: id }));
@@ -181,7 +177,8 @@ describe('a restart on the same DATA_DIR', () => {
     const started = await startRecord(first.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
-    await waitForPolls(first.apiUrl, 'onboarding', id, 1);
+    // Waiting on a callback: the token is on the record (the API shows when it began to wait).
+    const before = await waitForWaitingSince(first.apiUrl, id);
 
     const ports = first.ports;
     await first.stop();
@@ -203,6 +200,8 @@ describe('a restart on the same DATA_DIR', () => {
     });
     expect(second.apiUrl).toBe(`http://127.0.0.1:${ports.api}`);
     expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: id, action: 'resumed', executionName }));
+    // The resumed wait stored a new token (the old one died with the first process); the next round completes it.
+    await waitForWaitingSince(second.apiUrl, id, before);
 
     await new KnoxSimControl(knox.url).approveLink(FIXTURES.unmanaged);
     const record = await waitForStatus(second.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
@@ -213,12 +212,23 @@ describe('a restart on the same DATA_DIR', () => {
     const types = execution.events.map((e) => e.type);
     expect(types.indexOf('ExecutionInterrupted')).toBeGreaterThan(0);
     expect(types.indexOf('ExecutionResumed')).toBeGreaterThan(types.indexOf('ExecutionInterrupted'));
-    // The resumed run continues where the execution was (polling the approval): the link is not sent again, which
+    // The resumed run continues where the execution was (waiting for the answer): the link is not sent again, which
     // after an approval during the downtime would answer 4002103 and abort.
     const resumedAt = execution.events.find((e) => e.type === 'ExecutionResumed')?.state;
-    expect(resumedAt).toBe(STATES.checkApproval);
+    expect(resumedAt).toBe(STATES.waitForAnswer);
     const path = statePath(execution);
     expect(path.filter((s) => s === STATES.linkCustomer)).toHaveLength(1);
-    expect(path.slice(-4)).toEqual([STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded]);
+    expect(path.slice(-4)).toEqual([STATES.waitForAnswer, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded]);
   });
 });
+
+/** Waits until the record waits on a callback whose token was stored after `after` (its waitingSince). */
+async function waitForWaitingSince(apiUrl: string, id: string, after = ''): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    const answer = await api<Record<string, unknown>>(apiUrl, 'GET', `/onboardings/${id}`);
+    const since = answer.body['waitingSince'];
+    if (typeof since === 'string' && since > after) return since;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`onboarding ${id} is not waiting on a new callback`);
+}

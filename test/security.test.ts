@@ -78,7 +78,9 @@ const resource = (id: string): Json => {
 
 const ALL_HANDLERS = [...Object.values(STEP_FUNCTIONS), ...Object.values(OTHER_FUNCTIONS)] as HandlerName[];
 /** The steps that call Knox: every step but record-outcome. */
-const KNOX_STEP_HANDLERS: HandlerName[] = Object.values(STEP_FUNCTIONS).filter((h) => h !== STEP_FUNCTIONS.recordOutcome);
+const KNOX_STEP_HANDLERS: HandlerName[] = Object.values(STEP_FUNCTIONS).filter((h) => h !== STEP_FUNCTIONS.recordOutcome && h !== STEP_FUNCTIONS.awaitAnswer);
+/** Every function that calls Knox and so reads its secret: the Knox steps and the poller. */
+const KNOX_CALLERS: HandlerName[] = [...KNOX_STEP_HANDLERS, OTHER_FUNCTIONS.poller];
 
 function functionId(handler: HandlerName): string {
   const id = handlerLogicalIds(cfn).get(handler);
@@ -175,13 +177,15 @@ describe('each Lambda reaches only what its job needs', () => {
   function needs(handler: HandlerName): Set<string> {
     const fn = resource(functionId(handler));
     const need = new Set<string>([fn.Properties.LoggingConfig.LogGroup.Ref, tableLogicalId(cfn)]);
-    if (KNOX_STEP_HANDLERS.includes(handler)) need.add(secretLogicalId(cfn));
+    if (KNOX_CALLERS.includes(handler)) need.add(secretLogicalId(cfn));
     if (handler === OTHER_FUNCTIONS.api) {
       for (const kind of RECORD_KINDS) need.add(workflowLogicalIds(cfn)[kind]);
       need.add(batchWorkflowLogicalId(cfn));
     }
     // The batch starter starts (and, when a DELETE races a slice, stops) onboardings.
     if (handler === OTHER_FUNCTIONS.batchStarter) need.add(workflowLogicalIds(cfn).onboarding);
+    // The poller answers the tasks of the machines that wait on the customer, and no other.
+    if (handler === OTHER_FUNCTIONS.poller) for (const kind of ['onboarding', 'offboarding'] as const) need.add(workflowLogicalIds(cfn)[kind]);
     if (handler === OTHER_FUNCTIONS.executionEvents) {
       // Its failed deliveries go to the queue its own event-invoke configuration names.
       for (const [, config] of resources('AWS::Lambda::EventInvokeConfig')) {
@@ -233,14 +237,14 @@ describe('each Lambda reaches only what its job needs', () => {
 // --- the Knox secret -------------------------------------------------------------------------------------------------
 
 describe('the Knox secret', () => {
-  it('is readable by the Knox step functions and by no other role', () => {
+  it('is readable by the functions that call Knox (the Knox steps, the poller) and by no other role', () => {
     const secret = secretLogicalId(cfn);
     const reaching = identityStatements().filter(({ statement }) => {
       const actions = asArray<string>(statement.Action);
       return referencedIds(statement.Resource).has(secret) ||
         (asArray(statement.Resource).includes('*') && actions.some((a) => a.startsWith('secretsmanager:')));
     });
-    const knoxRoles = KNOX_STEP_HANDLERS.map(roleOf);
+    const knoxRoles = KNOX_CALLERS.map(roleOf);
     expect(new Set(reaching.map((s) => s.owner))).toEqual(new Set(knoxRoles));
     for (const { statement } of reaching) {
       expect([...asArray<string>(statement.Action)].sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);

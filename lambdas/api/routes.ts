@@ -35,8 +35,10 @@ import {
   getRecord,
   kindOfId,
   listByStatus,
+  readPollerState,
   recordIdSchema,
   releaseLock,
+  type PollerState,
   type WorkflowRecord,
 } from '../store';
 import { acceptedView, recordView } from './views';
@@ -132,7 +134,10 @@ async function recordOf(kind: RecordKind, id: string | undefined): Promise<Workf
 }
 
 export function getOne(kind: RecordKind): RouteHandler {
-  return async ({ id }) => json(200, recordView(await recordOf(kind, id)));
+  return async ({ id }) => {
+    const record = await recordOf(kind, id);
+    return json(200, recordView(record, await pollerStateFor([record])));
+  };
 }
 
 // --- GET list ------------------------------------------------------------------------------------------------------
@@ -162,7 +167,8 @@ export function list(kind: RecordKind): RouteHandler {
     if (status !== undefined) {
       try {
         const page = await listByStatus(kind, status, { limit, ...(cursor ? { cursor } : {}) });
-        return json(200, { items: page.items.map(recordView), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
+        const poller = await pollerStateFor(page.items);
+        return json(200, { items: page.items.map((r) => recordView(r, poller)), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
       } catch (error) {
         if (error instanceof CursorError) throw badRequest({ message: 'The query is not valid', issues: [{ path: 'cursor', message: error.message }] });
         throw error;
@@ -173,8 +179,14 @@ export function list(kind: RecordKind): RouteHandler {
     }
     const pages = await Promise.all(OPEN_STATUSES.map((s) => listByStatus(kind, s, { limit })));
     const items = pages.flatMap((p) => p.items).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return json(200, { items: items.map(recordView) });
+    const poller = await pollerStateFor(items);
+    return json(200, { items: items.map((r) => recordView(r, poller)) });
   };
+}
+
+/** The poller's state, read only when one of the records waits on its customer. */
+async function pollerStateFor(records: WorkflowRecord[]): Promise<PollerState> {
+  return records.some((r) => r.taskToken !== undefined) ? readPollerState() : {};
 }
 
 // --- DELETE --------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * does anything internal to the table (lock keys, GSI attributes, version).
  */
 import { ID_FIELD } from '../../lib/domain/routes';
-import type { WorkflowRecord } from '../store';
+import { checkTimes, type PollerState, type WorkflowRecord } from '../store';
 
 
 /** The answer to a POST (202 for a new request, 200 for a repeat): id, current status, execution name. */
@@ -11,8 +11,11 @@ export function acceptedView(record: WorkflowRecord): Record<string, unknown> {
   return { [ID_FIELD[record.kind]]: record.pk, status: record.status, executionName: record.executionName };
 }
 
-/** The answer to a GET (and each item of a list). */
-export function recordView(record: WorkflowRecord): Record<string, unknown> {
+/**
+ * The answer to a GET (and each item of a list). A record waiting on its customer also shows when the poller last
+ * asked Knox about it and when it asks next (from the poller's state: the record is not written every round).
+ */
+export function recordView(record: WorkflowRecord, poller: PollerState = {}): Record<string, unknown> {
   return {
     [ID_FIELD[record.kind]]: record.pk,
     status: record.status,
@@ -26,6 +29,8 @@ export function recordView(record: WorkflowRecord): Record<string, unknown> {
     pollCount: record.pollCount,
     executionName: record.executionName,
     deadline: record.deadline,
+    ...(record.waitingSince !== undefined ? { waitingSince: record.waitingSince } : {}),
+    ...checkTimes(record, poller),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -91,6 +91,19 @@ export function knoxConfig(): KnoxConfig {
   };
 }
 
+const pollerSchema = z.object({
+  [ENV.pollPeriodSeconds]: positiveInt(DEFAULTS.pollPeriodSeconds),
+});
+
+export interface PollerConfig {
+  periodSeconds: number;
+}
+
+export function pollerConfig(): PollerConfig {
+  const env = read(pollerSchema, 'poller');
+  return { periodSeconds: env[ENV.pollPeriodSeconds] };
+}
+
 export interface ApiConfig {
   stateMachineArns: { onboarding: string; offboarding: string; change: string };
   waitDeadlineSeconds: number;

@@ -6,12 +6,13 @@
  * A step module only says which Knox call to make (`call`) and, where the context changes what an error means,
  * how (`reclassify`). The rules that hold for every step live here:
  * - already done: the record moves on as after a success, and Knox.AlreadyDone is thrown (the Catch goes on);
- * - a `retry` error while the record is WAITING is thrown as Knox.Wait (the failed poll is asked again next poll);
+ * - a `retry` error while the record waits on Knox itself (WAITING without a callback's task token) is thrown as
+ *   Knox.Wait (the failed attempt is asked again on the wait's schedule);
  * - any other `retry` error counts against the retry window from the first of its run (`retrySince`): Knox.Retry
  *   while the window lasts, RETRY_WINDOW_EXCEEDED_ERROR (FAILED, nothing retries it) once it has passed;
  * - before any Knox.Wait, a record past its deadline gets WAIT_DEADLINE_EXCEEDED and Knox.Abort;
  * - a 429 with Retry-After sleeps (bounded) before Knox.Retry, so the next attempt does not come too early;
- * - a poll that meets the same waiting answer again adds no history entry (pollCount counts it).
+ * - an attempt that meets the same waiting answer again adds no history entry.
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -111,7 +112,9 @@ export async function runKnoxStep(
   } catch (error) {
     // Anything but a KnoxError is a bug or a set-up problem: it leaves as a Lambda error (Record failed).
     if (!(error instanceof KnoxError)) throw error;
-    return handleKnoxError(definition, error, context, loaded.status === 'WAITING', lambdaContext);
+    // A record that waits on the customer (a callback) is answered by the poller, not by a step's retries.
+    const waitingOnKnox = loaded.status === 'WAITING' && loaded.taskToken === undefined;
+    return handleKnoxError(definition, error, context, waitingOnKnox, lambdaContext);
   }
 
   const after = await recordSuccess(record.pk, definition.step, {

@@ -20,3 +20,5 @@ export { RecordUpdate, apply, type WriteCondition } from './record-update';
 export * from './records';
 export * from './lists';
 export * from './locks';
+export * from './waits';
+export * from './poller-state';

@@ -20,6 +20,8 @@ export const HISTORY_EVENTS = {
   knoxCall: 'knox-call',
   knoxError: 'knox-error',
   alreadyDone: 'already-done',
+  /** The poller found the execution no longer waiting on the record's task token (stopped, timed out). */
+  callbackGone: 'callback-gone',
   finished: 'finished',
 } as const;
 
@@ -47,6 +49,12 @@ export const recordSchema = z.object({
   executionName: z.string(),
   executionArn: z.string().optional(),
   deadline: z.string(),
+  /**
+   * While the record waits on the customer: the task token of "Wait for customer answer", which the poller hands
+   * back to Step Functions with the answer, and when it was stored. Absent on records written before callbacks.
+   */
+  taskToken: z.string().optional(),
+  waitingSince: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   version: z.number(),

@@ -11,12 +11,11 @@ export const STATES = {
   linkOrCreate: 'Link or create?',
   linkCustomer: 'Link customer',
   createCustomer: 'Create customer',
+  /** A callback Task: stores its task token on the record and pauses until the poller sends the customer's answer. */
   waitForAnswer: 'Wait for customer answer',
-  checkApproval: 'Check customer approval',
   needsChange: 'Needs a change?',
   changeCustomer: 'Change customer',
   requestDelink: 'Request delink',
-  checkDelink: 'Check delink acceptance',
   recordSucceeded: 'Record succeeded',
   recordAborted: 'Record aborted',
   recordFailed: 'Record failed',
@@ -54,7 +53,7 @@ export const RECORD_CLOSED_ERROR = 'Workflow.RecordClosed';
 export const STEP_FUNCTIONS = {
   createCustomer: 'create-customer',
   linkCustomer: 'link-customer',
-  checkCustomer: 'check-customer',
+  awaitAnswer: 'await-answer',
   requestDelink: 'request-delink',
   updateCustomer: 'update-customer',
   recordOutcome: 'record-outcome',
@@ -62,7 +61,7 @@ export const STEP_FUNCTIONS = {
 export type StepFunctionKey = keyof typeof STEP_FUNCTIONS;
 
 /** The API handler and the execution-status reconciler, which are not workflow steps. */
-export const OTHER_FUNCTIONS = { api: 'api', executionEvents: 'execution-events', batchStarter: 'batch-starter' } as const;
+export const OTHER_FUNCTIONS = { api: 'api', executionEvents: 'execution-events', batchStarter: 'batch-starter', poller: 'poller' } as const;
 
 /** Execution input of every workflow: the record's id, and for onboarding which path to take. */
 export interface WorkflowInput {
@@ -74,18 +73,43 @@ export interface WorkflowInput {
 export interface KnoxStepPayload {
   id: string;
   executionName?: string;
-  /** check-customer only: what the poll waits for. */
+  /** check-customer only (an on-demand status check, not a state of the workflows): what to check for. */
   mode?: CheckMode;
 }
+
+/** What the customer is asked to answer: a link (onboarding) or a delink (offboarding). */
 export type CheckMode = 'approval' | 'delink';
+
+/** Payload of "Wait for customer answer" (await-answer): the record and the task token ($$.Task.Token) to store. */
+export interface AwaitAnswerPayload {
+  id: string;
+  executionName?: string;
+  taskToken: string;
+  mode: CheckMode;
+}
 
 /** What a Knox step returns (small: the record in DynamoDB holds the rest). */
 export interface KnoxStepResult {
   customerId?: string;
   knoxStatus?: string;
-  /** check-customer in approval mode: the customer lacks requested services or access, so run the change step. */
+}
+
+/**
+ * What the poller sends with SendTaskSuccess when the customer answered yes: the output of "Wait for customer
+ * answer", kept at `$.answer` for the states after it.
+ */
+export interface CustomerAnswer {
+  customerId: string;
+  knoxStatus: string;
+  /** Approval: the customer lacks requested services or access, so "Needs a change?" runs the change step. */
   needsChange?: boolean;
 }
+
+/** Where the callback Task puts the customer's answer in the state's data. */
+export const ANSWER_PATH = '$.answer';
+
+/** The error Step Functions raises when a Task's TimeoutSeconds passes (the callback's deadline). */
+export const TASK_TIMEOUT_ERROR = 'States.Timeout';
 
 /** Payload of record-outcome: the final status, and the caught error for ABORTED and FAILED. */
 export interface RecordOutcomePayload {
@@ -104,6 +128,9 @@ export const TABLE = {
   byStatusPartitionKey: 'kindStatus',
   byStatusSortKey: 'createdAt',
 } as const;
+
+/** The poller's own item in the table: when rounds ran and what Knox's list looked like (not a record). */
+export const POLLER_STATE_KEY = 'poller#state';
 
 /** Record ids: a short kind prefix and 16 hex characters. */
 export const ID_PREFIX: Record<RecordKind, string> = { onboarding: 'onb', offboarding: 'off', change: 'chg' };
@@ -132,6 +159,7 @@ export const ENV = {
   knoxTokenLifetimeMinutes: 'KNOX_TOKEN_LIFETIME_MINUTES',
   waitDeadlineSeconds: 'WAIT_DEADLINE_SECONDS',
   retryWindowSeconds: 'RETRY_WINDOW_SECONDS',
+  pollPeriodSeconds: 'POLL_PERIOD_SECONDS',
   onboardingStateMachineArn: 'ONBOARDING_STATE_MACHINE_ARN',
   offboardingStateMachineArn: 'OFFBOARDING_STATE_MACHINE_ARN',
   changeStateMachineArn: 'CHANGE_STATE_MACHINE_ARN',
@@ -144,10 +172,12 @@ export const DEFAULTS = {
   knoxTimeoutMs: 10_000,
   /** The low end of sibling Knox APIs' published limits. */
   knoxRequestsPerSecond: 10,
-  /** First poll after a link or delink request, then doubling. */
+  /** Waits on Knox itself (4002101, 4002102, 4002115, 4002116, 4002119): first retry, then doubling. */
   pollFirstSeconds: 60,
-  /** Polls never further apart than this, which bounds how late an approval is noticed. */
+  /** Retries of a wait on Knox never further apart than this. */
   pollMaxSeconds: 3600,
+  /** The poller's period: how late a customer's answer is noticed at worst. */
+  pollPeriodSeconds: 300,
   /** How long a customer may take to answer before the workflow aborts (the invitation lives 7 days). */
   waitDeadlineSeconds: 14 * 24 * 3600,
   /**

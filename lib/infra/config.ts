@@ -37,6 +37,10 @@ export const stackConfigSchema = z
     knoxRequestsPerSecond: z.coerce.number().positive().max(1_000).default(DEFAULTS.knoxRequestsPerSecond),
     pollFirstSeconds: int(1, 86_400).default(DEFAULTS.pollFirstSeconds),
     pollMaxSeconds: int(1, 7 * 86_400).default(DEFAULTS.pollMaxSeconds),
+    // EventBridge Scheduler's rate() counts whole minutes.
+    pollPeriodSeconds: int(60, 86_400)
+      .refine((v) => v % 60 === 0, 'must be a whole number of minutes (60, 120, ...)')
+      .default(DEFAULTS.pollPeriodSeconds),
     waitDeadlineSeconds: int(60, MAX_EXECUTION_SECONDS - EXECUTION_TIMEOUT_MARGIN_SECONDS).default(
       DEFAULTS.waitDeadlineSeconds,
     ),

@@ -40,6 +40,8 @@ export interface HandlerFunctionProps {
   timeout: Duration;
   /** @default 256 */
   memorySize?: number;
+  /** @default none (the account's unreserved pool) */
+  reservedConcurrentExecutions?: number;
 }
 
 export class HandlerFunction extends Construct {
@@ -73,6 +75,7 @@ export class HandlerFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       // X-Ray: no `tracing` here, on purpose. The state machines and the API stage trace every execution and
       // request, and Lambda's own default (pass-through) puts each invocation in the traces they sample, with no
       // X-Ray rights on the role. Active tracing adds only the function's own segment: tracing the SDK and Knox calls

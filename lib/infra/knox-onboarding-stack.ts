@@ -10,6 +10,7 @@ import { HttpApi } from './http-api';
 import { KnoxSecret } from './knox-secret';
 import { KnoxSteps } from './knox-steps';
 import { Monitoring } from './monitoring';
+import { Poller } from './poller';
 import { StateTable } from './state-table';
 import { Workflows } from './workflows';
 
@@ -29,6 +30,7 @@ export class KnoxOnboardingStack extends Stack {
   readonly batches: BatchWorkflow;
   readonly api: HttpApi;
   readonly monitoring: Monitoring;
+  readonly poller: Poller;
 
   constructor(scope: Construct, id: string, props: KnoxOnboardingStackProps = {}) {
     super(scope, id, {
@@ -43,6 +45,12 @@ export class KnoxOnboardingStack extends Stack {
     this.steps = new KnoxSteps(this, 'Steps', { config, table: this.table, secret: this.secret });
     this.workflows = new Workflows(this, 'Workflows', { config, steps: this.steps });
     this.batches = new BatchWorkflow(this, 'Batches', { config, table: this.table, onboarding: this.workflows.stateMachines.onboarding });
+    this.poller = new Poller(this, 'Poller', {
+      config,
+      table: this.table,
+      secret: this.secret,
+      waitingStateMachines: [this.workflows.stateMachines.onboarding, this.workflows.stateMachines.offboarding],
+    });
     this.api = new HttpApi(this, 'Http', {
       config,
       table: this.table,
@@ -56,8 +64,9 @@ export class KnoxOnboardingStack extends Stack {
       workflowLogGroups: this.workflows.logGroups,
       batchStateMachine: this.batches.stateMachine,
       functions: [...this.steps.all, this.api.handler, this.batches.starter],
-      knoxFunctions: this.steps.knoxFunctions,
+      knoxFunctions: [...this.steps.knoxFunctions, this.poller.handler],
     });
+    this.poller.addAlarms(this.monitoring.topic);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the IAM-authorized API' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });

@@ -11,13 +11,14 @@ import { pascal } from './names';
 import type { KnoxSecret } from './knox-secret';
 import type { StateTable } from './state-table';
 
-/** The steps that call Knox (everything but record-outcome). */
-export type KnoxStepKey = Exclude<StepFunctionKey, 'recordOutcome'>;
+/** The steps that call Knox (everything but record-outcome and await-answer). */
+export type KnoxStepKey = Exclude<StepFunctionKey, 'recordOutcome' | 'awaitAnswer'>;
+const NO_KNOX: readonly StepFunctionKey[] = ['recordOutcome', 'awaitAnswer'];
 
 const DESCRIPTIONS: Record<StepFunctionKey, string> = {
   createCustomer: 'Creates the Knox customer of an onboarding (create path)',
   linkCustomer: 'Asks an existing Knox customer to be linked to our MSP',
-  checkCustomer: "Polls the customer's Knox status (link approval or delink acceptance)",
+  awaitAnswer: "Stores a callback's task token on the record while the customer is asked (no Knox call)",
   requestDelink: 'Asks Knox to delink a customer from our MSP',
   updateCustomer: "Changes a customer's management type, access type or services",
   recordOutcome: "Writes a workflow's final status and releases the customer lock",
@@ -35,11 +36,9 @@ export class KnoxSteps extends Construct {
   constructor(scope: Construct, id: string, props: KnoxStepsProps) {
     super(scope, id);
     const { config, table, secret } = props;
+    // The steps also enforce the retry window (the poller, which shares the Knox settings, does not).
     const knoxEnvironment = {
-      [ENV.knoxBaseUrl]: config.knoxBaseUrl,
-      [ENV.knoxTimeoutMs]: String(config.knoxTimeoutMs),
-      [ENV.knoxRequestsPerSecond]: String(config.knoxRequestsPerSecond),
-      [ENV.waitDeadlineSeconds]: String(config.waitDeadlineSeconds),
+      ...KnoxSteps.knoxEnvironment(config),
       [ENV.retryWindowSeconds]: String(config.retryWindowSeconds),
     };
 
@@ -59,16 +58,26 @@ export class KnoxSteps extends Construct {
     this.functions = {
       createCustomer: make('createCustomer', true),
       linkCustomer: make('linkCustomer', true),
-      checkCustomer: make('checkCustomer', true),
+      awaitAnswer: make('awaitAnswer', false),
       requestDelink: make('requestDelink', true),
       updateCustomer: make('updateCustomer', true),
       recordOutcome: make('recordOutcome', false),
     };
   }
 
+  /** The Knox client's settings, for other functions that call Knox (the poller). */
+  static knoxEnvironment(config: StackConfig): Record<string, string> {
+    return {
+      [ENV.knoxBaseUrl]: config.knoxBaseUrl,
+      [ENV.knoxTimeoutMs]: String(config.knoxTimeoutMs),
+      [ENV.knoxRequestsPerSecond]: String(config.knoxRequestsPerSecond),
+      [ENV.waitDeadlineSeconds]: String(config.waitDeadlineSeconds),
+    };
+  }
+
   /** The functions that call Knox, whose logs carry the Knox errors the monitoring counts. */
   get knoxFunctions(): HandlerFunction[] {
-    return Object.entries(this.functions).filter(([key]) => key !== 'recordOutcome').map(([, fn]) => fn);
+    return Object.entries(this.functions).filter(([key]) => !NO_KNOX.includes(key as StepFunctionKey)).map(([, fn]) => fn);
   }
 
   get all(): HandlerFunction[] {

@@ -25,6 +25,9 @@ export const RECORD_ACTIONS = [
 /** A batch reads its slices and its items' onboardings 100 keys a call. */
 export const BATCH_READ_ACTIONS = ['dynamodb:BatchGetItem'] as const;
 
+/** What the poller does to single items: read, and update in place (never create or delete). */
+export const POLLER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+
 /** Listing records by kind and status goes through the GSI only. */
 export const STATUS_QUERY_ACTIONS = ['dynamodb:Query'] as const;
 
@@ -69,6 +72,16 @@ export class StateTable extends Construct {
   /** Read many records in one call (a batch's slices and items). */
   grantBatchRead(fn: HandlerFunction): void {
     fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...BATCH_READ_ACTIONS], resources: [this.table.tableArn] }));
+  }
+
+  /**
+   * The poller: read the waiting records (the index), its own item and single records, and update them (the
+   * answer, the spent token, the round's times). No PutItem, DeleteItem or Scan.
+   */
+  grantPollerAccess(fn: HandlerFunction): void {
+    fn.addEnvironment(ENV.tableName, this.table.tableName);
+    fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...POLLER_ACTIONS], resources: [this.table.tableArn] }));
+    this.grantStatusQuery(fn);
   }
 
   /** List records by kind and status (the API's `GET /onboardings?status=`). */

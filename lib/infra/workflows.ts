@@ -4,10 +4,14 @@
  * (lib/domain/dispositions.ts) and the configured schedules, never from a list of names typed here:
  *
  *   Retry  Knox.Retry + Lambda service errors   exponential to a cap, full jitter, for the retry window (transient)
- *   Retry  Knox.Wait                            the polling schedule: one retry = one poll = one state transition
+ *   Retry  Knox.Wait                            waits on Knox itself (4002101, ...): doubling, up to pollMaxSeconds
  *   Catch  Knox.AlreadyDone                     -> where success goes (our earlier request went through)
- *   Catch  Knox.Abort, Knox.InvalidRequest, Knox.Wait (polls exhausted)  -> Record aborted
+ *   Catch  Knox.Abort, Knox.InvalidRequest, Knox.Wait (retries exhausted)  -> Record aborted
  *   Catch  States.ALL                           -> Record failed (Knox.Operator, retries exhausted, Lambda errors)
+ *
+ * The wait on the customer's answer is a callback ("Wait for customer answer", `.waitForTaskToken`): the execution
+ * pauses at no cost until the poller sends the answer; TimeoutSeconds is the deadline (States.Timeout -> Record
+ * aborted, WAIT_DEADLINE_EXCEEDED); a refusal arrives as Knox.Abort (-> Record aborted).
  */
 import { type CfnResource, Duration, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,8 +21,11 @@ import { Construct } from 'constructs';
 import type { RecordKind } from '../domain/api-schemas';
 import { STEP_ERROR_NAMES, type Disposition } from '../domain/dispositions';
 import {
+  ANSWER_PATH,
   STATES,
+  TASK_TIMEOUT_ERROR,
   WORKFLOW_FAILED_ERROR,
+  type AwaitAnswerPayload,
   type CheckMode,
   type KnoxStepPayload,
   type RecordOutcomePayload,
@@ -62,12 +69,7 @@ function onboarding(kit: WorkflowKit): sfn.IChainable {
   const linkOrCreate = new sfn.Choice(kit.scope, STATES.linkOrCreate);
   const linkCustomer = kit.knoxTask(STATES.linkCustomer, steps.linkCustomer);
   const createCustomer = kit.knoxTask(STATES.createCustomer, steps.createCustomer);
-  const waitForAnswer = kit.waitForAnswer();
-  const checkApproval = kit.knoxTask(STATES.checkApproval, steps.checkCustomer, {
-    mode: 'approval',
-    resultSelector: { needsChange: sfn.JsonPath.stringAt('$.Payload.needsChange') },
-    resultPath: '$.check',
-  });
+  const waitForAnswer = kit.waitForAnswer('approval');
   const needsChange = new sfn.Choice(kit.scope, STATES.needsChange);
   const changeCustomer = kit.knoxTask(STATES.changeCustomer, steps.updateCustomer);
 
@@ -78,14 +80,12 @@ function onboarding(kit: WorkflowKit): sfn.IChainable {
     .otherwise(kit.failedEnd);
   // A link Knox already has (4002104) still waits for the customer's answer.
   kit.proceed(linkCustomer, waitForAnswer);
-  waitForAnswer.next(checkApproval);
-  kit.proceed(checkApproval, needsChange);
+  kit.awaitAnswer(waitForAnswer, needsChange);
   needsChange
     .when(
       sfn.Condition.and(
-        // needsChange is absent when Knox.AlreadyDone skipped the check's result: then there is nothing to change.
-        sfn.Condition.isPresent('$.check.needsChange'),
-        sfn.Condition.booleanEquals('$.check.needsChange', true),
+        sfn.Condition.isPresent(`${ANSWER_PATH}.needsChange`),
+        sfn.Condition.booleanEquals(`${ANSWER_PATH}.needsChange`, true),
       ),
       changeCustomer,
     )
@@ -98,12 +98,10 @@ function onboarding(kit: WorkflowKit): sfn.IChainable {
 function offboarding(kit: WorkflowKit): sfn.IChainable {
   const { steps } = kit;
   const requestDelink = kit.knoxTask(STATES.requestDelink, steps.requestDelink);
-  const waitForAnswer = kit.waitForAnswer();
-  const checkDelink = kit.knoxTask(STATES.checkDelink, steps.checkCustomer, { mode: 'delink' });
+  const waitForAnswer = kit.waitForAnswer('delink');
 
   kit.proceed(requestDelink, waitForAnswer);
-  waitForAnswer.next(checkDelink);
-  kit.proceed(checkDelink, kit.recordSucceeded);
+  kit.awaitAnswer(waitForAnswer, kit.recordSucceeded);
   return requestDelink;
 }
 
@@ -124,8 +122,6 @@ const COMMENTS: Record<RecordKind, string> = {
 // --- The kit: states every workflow shares ----------------------------------------------------------------------------
 
 export interface KnoxTaskOptions {
-  /** check-customer: what the poll waits for. */
-  mode?: CheckMode;
   /** Keep a piece of the step's answer for a Choice (default: the result is discarded, the input passes on). */
   resultSelector?: Record<string, unknown>;
   resultPath?: string;
@@ -162,10 +158,9 @@ export class WorkflowKit {
 
   /** A Lambda step that calls Knox, with the transient retrier and the polling schedule. Wire it with proceed(). */
   knoxTask(stateName: string, fn: HandlerFunction, options: KnoxTaskOptions = {}): tasks.LambdaInvoke {
-    const payload: Record<keyof KnoxStepPayload, unknown> = {
+    const payload: Record<keyof Omit<KnoxStepPayload, 'mode'>, unknown> = {
       id: sfn.JsonPath.stringAt('$.id'),
       executionName: sfn.JsonPath.executionName,
-      mode: options.mode,
     };
     const task = new tasks.LambdaInvoke(this.scope, stateName, {
       lambdaFunction: fn.function,
@@ -213,11 +208,47 @@ export class WorkflowKit {
     task.next(next);
   }
 
-  /** The first poll's delay: a customer we just asked has certainly not answered yet. */
-  waitForAnswer(): sfn.Wait {
-    return new sfn.Wait(this.scope, STATES.waitForAnswer, {
-      time: sfn.WaitTime.duration(Duration.seconds(this.config.pollFirstSeconds)),
+  /**
+   * "Wait for customer answer": a callback Task. await-answer stores `$$.Task.Token` on the record; the execution then
+   * pauses until the poller sends SendTaskSuccess (the answer goes to `$.answer`) or SendTaskFailure (a refusal,
+   * Knox.Abort). TimeoutSeconds is the deadline; the execution's own timeout (a day later) is only the backstop.
+   */
+  waitForAnswer(mode: CheckMode): tasks.LambdaInvoke {
+    const payload: Record<keyof AwaitAnswerPayload, unknown> = {
+      id: sfn.JsonPath.stringAt('$.id'),
+      executionName: sfn.JsonPath.executionName,
+      taskToken: sfn.JsonPath.taskToken,
+      mode,
+    };
+    const task = new tasks.LambdaInvoke(this.scope, STATES.waitForAnswer, {
+      lambdaFunction: this.steps.awaitAnswer.function,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject(payload),
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(this.config.waitDeadlineSeconds)),
+      resultPath: ANSWER_PATH,
     });
+    // Storing the token is one conditional write: a few quick retries ride out Lambda hiccups (each retry is a new
+    // token, which replaces the old one on the record).
+    task.addRetry({
+      errors: [...LAMBDA_SERVICE_ERRORS],
+      interval: Duration.seconds(this.config.retryIntervalSeconds),
+      backoffRate: this.config.retryBackoffRate,
+      maxAttempts: RECORD_RETRY_ATTEMPTS,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+
+  /** The customer's answer goes on to `next`; the deadline and a refusal to Record aborted; anything else failed. */
+  awaitAnswer(task: tasks.LambdaInvoke, next: sfn.IChainable): void {
+    task.addCatch(this.recordAborted, { errors: [TASK_TIMEOUT_ERROR], resultPath: '$.error' });
+    task.addCatch(this.recordAborted, {
+      errors: ABORTING_DISPOSITIONS.map((d) => STEP_ERROR_NAMES[d]),
+      resultPath: '$.error',
+    });
+    task.addCatch(this.recordFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    task.next(next);
   }
 
   private recordTask(stateName: string, outcome: RecordOutcomePayload['outcome']): tasks.LambdaInvoke {

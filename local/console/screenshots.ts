@@ -9,7 +9,7 @@ import { KnoxSimControl } from '../../knox-sim/control';
 import { FIXTURES } from '../../knox-sim/fixtures';
 import { STATES } from '../../lib/domain/workflow';
 import { PROJECT_DIR } from '../synth';
-import { startRecord, startTestStack, waitForPolls, waitForStatus } from '../testing';
+import { startRecord, startTestStack, waitForStatus } from '../testing';
 import { launchChromium } from './chromium';
 
 const DOCS = join(PROJECT_DIR, 'docs');
@@ -47,9 +47,10 @@ async function main(): Promise<void> {
       return id;
     };
 
-    // Approved after three polls: the path to the end, the check's retries.
+    // Approved after three poll rounds: the path to the end, the wait on the customer's answer.
     const approved = await idOf('onboarding', link(FIXTURES.unmanaged));
-    await waitForPolls(stack.apiUrl, 'onboarding', approved, 3);
+    await waitForStatus(stack.apiUrl, 'onboarding', approved, 'WAITING');
+    await stack.poller?.afterRounds(3);
     await control.approveLink(FIXTURES.unmanaged);
     await waitForStatus(stack.apiUrl, 'onboarding', approved, 'SUCCEEDED');
     // Knox fails once, then says someone else manages the customer: a retry, then a Catch to Record aborted.
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     await page.screenshot({ path: join(DOCS, 'console-list.png') });
 
     await page.goto(`${stack.apiUrl}/#/onboardings/${approved}`);
-    const check = page.locator(`svg.graph g.node[data-state="${STATES.checkApproval}"]`);
+    const check = page.locator(`svg.graph g.node[data-state="${STATES.waitForAnswer}"]`);
     await check.waitFor();
     await check.click();
     await page.waitForSelector('.inspector .io');

@@ -321,11 +321,14 @@ export async function expectRefusedAtApi(e2e: E2e, kind: RecordKind, body: unkno
 
 /** The paths through the diagrams the scenarios expect (state names in order). */
 export const PATHS = {
-  linked: [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.checkApproval, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded],
+  linked: [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded],
+  /** The customer refused, or the deadline passed, while "Wait for customer answer" waited. */
+  answerAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.recordAborted, STATES.onboardingAborted],
   linkAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordAborted, STATES.onboardingAborted],
   linkFailed: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordFailed, STATES.onboardingFailed],
   createAborted: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordAborted, STATES.onboardingAborted],
-  delinked: [STATES.requestDelink, STATES.waitForAnswer, STATES.checkDelink, STATES.recordSucceeded, STATES.offboardingSucceeded],
+  delinked: [STATES.requestDelink, STATES.waitForAnswer, STATES.recordSucceeded, STATES.offboardingSucceeded],
+  delinkRefused: [STATES.requestDelink, STATES.waitForAnswer, STATES.recordAborted, STATES.offboardingAborted],
   delinkAborted: [STATES.requestDelink, STATES.recordAborted, STATES.offboardingAborted],
   changed: [STATES.changeCustomer, STATES.recordSucceeded, STATES.changeSucceeded],
   changeAborted: [STATES.changeCustomer, STATES.recordAborted, STATES.changeAborted],

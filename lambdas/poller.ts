@@ -1,0 +1,23 @@
+/**
+ * The poller: one round per EventBridge Scheduler tick (every pollPeriodSeconds; never two at once: reserved
+ * concurrency 1 on AWS, one loop in the local stack). See lambdas/poller/round.ts for what a round does. The round's
+ * summary is logged as one line whose fields the stack's metric filters and alarms read (`oldestUncheckedSeconds`).
+ */
+import type { Context } from 'aws-lambda';
+import { logger, startInvocation } from './commons/powertools';
+import { pollerConfig } from './commons/config';
+import { runRound, type RoundSummary } from './poller/round';
+import { knoxClient } from './steps/knox';
+
+export async function handler(_event: unknown, context?: Partial<Context>): Promise<RoundSummary> {
+  startInvocation(context, { step: 'poller' });
+  try {
+    const summary = await runRound({ knox: knoxClient(), periodSeconds: pollerConfig().periodSeconds });
+    logger.info('Poll round finished', { ...summary });
+    return summary;
+  } catch (error) {
+    // Nothing was delivered from here on: the next round asks again. Logged without the request data.
+    logger.error('Poll round failed', { errorName: (error as Error).name, errorMessage: (error as Error).message.slice(0, 500) });
+    throw error;
+  }
+}
