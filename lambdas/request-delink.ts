@@ -1,17 +1,24 @@
 /**
  * "Request delink": asks Knox to stop managing the customer (POST /managedCustomers/delink). The customer then has
- * to accept; "Check delink acceptance" polls for that. 4002115 (still pending) waits, 4002112 (fully managed) aborts.
+ * to accept; "Wait for customer answer" waits on a callback the poller answers. 4002115 (still pending) waits,
+ * 4002112 (fully managed) aborts.
  *
- * Context rule: 4002116 CANNOT_CHANGE_WHEN_DELINKING on a delink means a delink is already pending, and only the
- * MSP that manages the customer (us: Knox answers 4002113 to anyone else) can have asked for it. So it is our own
- * earlier request (typically the retry of a delink whose answer was lost): already done, go and wait for the answer.
+ * Context rules:
+ * - 4002116 CANNOT_CHANGE_WHEN_DELINKING on a delink means a delink is already pending, and only the MSP that manages
+ *   the customer (us: Knox answers 4002113 to anyone else) can have asked for it. So it is our own earlier request
+ *   (typically the retry of a delink whose answer was lost): already done, go and wait for the answer.
+ * - 4002113 CUSTOMER_NOT_MANAGED_BY_MSP on the retry of a delink whose last attempt failed transiently (its answer may
+ *   have been lost) is that delink, already accepted by the customer: already done. On a first attempt, or after an
+ *   answer that was not transient, the table's abort stands (the customer was never ours).
  */
 import { specFor } from '../lib/domain/knox-errors';
+import { DELINKED_STATUS } from './poller/answers';
 import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { customerIdOf } from './steps/requests';
 
 const DELINK_ALREADY_PENDING = specFor('CANNOT_CHANGE_WHEN_DELINKING').errorCode;
+const NOT_MANAGED_BY_US = specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode;
 
 export const handler = knoxStepHandler({
   step: 'delink',
@@ -19,12 +26,22 @@ export const handler = knoxStepHandler({
     const customer = await knox.delinkCustomer({ customerId: customerIdOf(record) });
     return customerOutcome(customer, 'delink requested: the customer must accept it');
   },
-  async reclassify(error) {
-    if (error.errorCode !== DELINK_ALREADY_PENDING) return undefined;
-    return {
-      kind: 'alreadyDone',
-      knoxStatus: 'DelinkRequested',
-      detail: 'a delink of ours is already pending (our earlier request went through): waiting for the customer',
-    };
+  async reclassify(error, { record }) {
+    if (error.errorCode === DELINK_ALREADY_PENDING) {
+      return {
+        kind: 'alreadyDone',
+        knoxStatus: 'DelinkRequested',
+        detail: 'a delink of ours is already pending (our earlier request went through): waiting for the customer',
+      };
+    }
+    const retriedAfterTransient = (record.attempts['delink'] ?? 0) > 1 && record.lastError?.disposition === 'retry';
+    if (error.errorCode === NOT_MANAGED_BY_US && retriedAfterTransient) {
+      return {
+        kind: 'alreadyDone',
+        knoxStatus: DELINKED_STATUS,
+        detail: 'our earlier delink went through (its answer was lost) and the customer has accepted it',
+      };
+    }
+    return undefined;
   },
 });

@@ -239,7 +239,8 @@ describe('Lambda functions', () => {
     if (handler === OTHER_FUNCTIONS.batchStarter) {
       return [ENV.tableName, ENV.onboardingStateMachineArn, ENV.waitDeadlineSeconds, ENV.knoxRequestsPerSecond, ...COMMON_ENV];
     }
-    if (handler === OTHER_FUNCTIONS.poller) return [...KNOX_ENV, ENV.pollPeriodSeconds, ...COMMON_ENV];
+    // The poller shares the Knox settings but not the steps' retry window (a failed round is simply the next round).
+    if (handler === OTHER_FUNCTIONS.poller) return [...KNOX_ENV.filter((e) => e !== ENV.retryWindowSeconds), ENV.pollPeriodSeconds, ...COMMON_ENV];
     return [ENV.tableName, ...COMMON_ENV]; // record-outcome, await-answer, execution-events
   };
 
