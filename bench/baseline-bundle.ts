@@ -23,7 +23,9 @@ export const STACK_BUNDLE_OPTIONS: BuildOptions = {
   minify: true,
   sourcemap: true,
   external: ['@aws-sdk/*'],
-  banner: { js: "import { createRequire as __knoxCreateRequire } from 'node:module'; const require = __knoxCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __knoxCreateRequire } from 'node:module'; const require = __knoxCreateRequire(import.meta.url);",
+  },
   logLevel: 'silent',
 };
 
@@ -43,9 +45,13 @@ export function awsSdkImports(source: string): Map<string, Set<string>> {
     out.set(module, set);
   };
   // import{A as b,C}from"@aws-sdk/x"  |  import*as n from"@aws-sdk/x"  |  import d from"@aws-sdk/x"  |  import"@aws-sdk/x"
-  const statement = /import\s*(?:([\w$]+)\s*,?\s*)?(?:\{([^}]*)\}|\*\s*as\s+[\w$]+)?\s*(?:from)?\s*["'](@aws-sdk\/[^"']+)["']/g;
+  const statement =
+    /import\s*(?:([\w$]+)\s*,?\s*)?(?:\{([^}]*)\}|\*\s*as\s+[\w$]+)?\s*(?:from)?\s*["'](@aws-sdk\/[^"']+)["']/g;
   for (const m of source.matchAll(statement)) {
-    const names = (m[2] ?? '').split(',').map((part) => part.trim().split(/\s+as\s+/)[0]!).filter((n) => n !== '');
+    const names = (m[2] ?? '')
+      .split(',')
+      .map((part) => part.trim().split(/\s+as\s+/)[0]!)
+      .filter((n) => n !== '');
     if (m[1] !== undefined) names.push('default');
     add(m[3]!, names);
   }

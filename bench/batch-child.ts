@@ -37,7 +37,10 @@ export async function batchRun(links: number, creates: number, rps: number, time
     const client = new BatchClient(plainSend(stack.apiUrl));
     const began = Date.now();
     const answer = await client.submit({ json: { items } });
-    if (answer.status !== 202) throw new Error(`POST /onboarding-batches answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 2000)}`);
+    if (answer.status !== 202)
+      throw new Error(
+        `POST /onboarding-batches answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 2000)}`,
+      );
     const batchId = (answer.body as { batchId: string }).batchId;
     const batch = await client.follow(batchId, { intervalMs: 250 });
     const wallMs = Date.now() - began;

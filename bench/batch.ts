@@ -18,20 +18,38 @@ export interface BatchMeasurement {
   figures: Figure[];
 }
 
-export async function measureBatch(options: { items: number; rps: number; timeScale: number; log: (line: string) => void }): Promise<BatchMeasurement> {
+export async function measureBatch(options: {
+  items: number;
+  rps: number;
+  timeScale: number;
+  log: (line: string) => void;
+}): Promise<BatchMeasurement> {
   const links = Math.floor(options.items / 2);
   const creates = options.items - links;
-  options.log(`batch: ${options.items} items (${links} links approved at once, ${creates} creates), Knox budget ${options.rps}/s`);
-  const run = await runChild<BatchRun>('batch-child.ts', ['batch', String(links), String(creates), String(options.rps), String(options.timeScale)]);
+  options.log(
+    `batch: ${options.items} items (${links} links approved at once, ${creates} creates), Knox budget ${options.rps}/s`,
+  );
+  const run = await runChild<BatchRun>('batch-child.ts', [
+    'batch',
+    String(links),
+    String(creates),
+    String(options.rps),
+    String(options.timeScale),
+  ]);
   const neededCalls = 2 * links + creates + 1;
   const floorSeconds = neededCalls / options.rps;
   const seconds = run.wallMs / 1000;
   const failed = run.batch.counts.FAILED;
   const writesPerItem = run.acceptedWrites.total / run.total;
   const figures = [
-    figure('batch', `${run.total}-item batch: time / floor (${neededCalls} Knox calls at ${options.rps}/s = ${round(floorSeconds, 1)} s)`,
-      round(seconds / floorSeconds, 3), 'x', { max: BATCH_TARGETS.maxTimeRatio },
-      `took ${round(seconds, 1)} s; ${run.knox.calls} Knox calls made; load average ${round(loadavg()[0] ?? 0, 1)} on this machine`),
+    figure(
+      'batch',
+      `${run.total}-item batch: time / floor (${neededCalls} Knox calls at ${options.rps}/s = ${round(floorSeconds, 1)} s)`,
+      round(seconds / floorSeconds, 3),
+      'x',
+      { max: BATCH_TARGETS.maxTimeRatio },
+      `took ${round(seconds, 1)} s; ${run.knox.calls} Knox calls made; load average ${round(loadavg()[0] ?? 0, 1)} on this machine`,
+    ),
     figure('batch', 'items FAILED', failed, 'items', { max: 0 }),
     figure('batch', 'items that did not end SUCCEEDED', run.total - run.batch.counts.SUCCEEDED, 'items', { max: 0 }),
     // A second accepted write for an item cannot hide behind an item without one: Knox refuses a repeated link

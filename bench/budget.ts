@@ -15,7 +15,7 @@
  */
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBudgetStore, SharedBudget, budgetSettings, type BudgetEvent } from '../lib/budget';
 import { KnoxError } from '../lib/domain/knox-answer';
@@ -30,7 +30,12 @@ import { tempDataDir } from '../local/testing';
 import { figure, type Figure } from './figures';
 import { median, round } from './stats';
 
-export const BUDGET_TARGETS = { usedAtBudget: 0.9, aimdThrottledShare: 0.02, aimdUsedOfLimit: 0.8, aimdWarmupSeconds: 10 } as const;
+export const BUDGET_TARGETS = {
+  usedAtBudget: 0.9,
+  aimdThrottledShare: 0.02,
+  aimdUsedOfLimit: 0.8,
+  aimdWarmupSeconds: 10,
+} as const;
 const EXHAUSTED_PAUSE_MS = 2_000;
 const LATENCY_CALLS = 300;
 const WARMUP_SECONDS = 5;
@@ -60,24 +65,36 @@ export interface BudgetMeasurement {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function freshTable(dynamo: RunningDynamo, name: string): Promise<string> {
-  await dynamo.client.send(new CreateTableCommand({
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: TABLE.partitionKey, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
-  }));
+  await dynamo.client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+    }),
+  );
   return name;
 }
 
 /** One instance: its own DynamoDB client, budget object and Knox client. */
-function instance(dynamo: RunningDynamo, tableName: string, budget: number, sim: RunningKnoxSimulator, onEvent: (e: BudgetEvent) => void) {
+function instance(
+  dynamo: RunningDynamo,
+  tableName: string,
+  budget: number,
+  sim: RunningKnoxSimulator,
+  onEvent: (e: BudgetEvent) => void,
+) {
   const documents = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint));
   const limiter = new SharedBudget({
     store: new DynamoBudgetStore({ client: documents, tableName, key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY } }),
     settings: budgetSettings(budget),
     onEvent,
   });
-  const knox = createKnoxClient({ baseUrl: sim.url, credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }), limiter });
+  const knox = createKnoxClient({
+    baseUrl: sim.url,
+    credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }),
+    limiter,
+  });
   return { knox, limiter, close: () => documents.destroy() };
 }
 
@@ -100,7 +117,9 @@ async function drive(options: {
     if (e.type === 'claim') claims += e.attempts;
     if (e.type === 'decrease') decreases += 1;
   };
-  const clients = Array.from({ length: options.instances }, () => instance(options.dynamo, options.tableName, options.budget, options.sim, onEvent));
+  const clients = Array.from({ length: options.instances }, () =>
+    instance(options.dynamo, options.tableName, options.budget, options.sim, onEvent),
+  );
   // Tokens first (not counted by Knox's limit, but drawn from the budget): the timed part is the MSP calls.
   await Promise.all(clients.map((c) => c.knox.listCustomers({ pageSize: 1 }).catch(() => undefined)));
   await sleep(1_000);
@@ -130,12 +149,24 @@ async function drive(options: {
   await Promise.all(clients.map(worker));
   const seconds = (performance.now() - started) / 1000;
   for (const c of clients) c.close();
-  return { instances: options.instances, budget: options.budget, knoxLimit: options.knoxLimit, seconds, calls, claims, decreases };
+  return {
+    instances: options.instances,
+    budget: options.budget,
+    knoxLimit: options.knoxLimit,
+    seconds,
+    calls,
+    claims,
+    decreases,
+  };
 }
 
 /** Mean latency of sequential Knox calls through `limiter` (the first calls, token included, are left out). */
 async function meanLatency(sim: RunningKnoxSimulator, limiter: RateLimiter): Promise<number> {
-  const knox = createKnoxClient({ baseUrl: sim.url, credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }), limiter });
+  const knox = createKnoxClient({
+    baseUrl: sim.url,
+    credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }),
+    limiter,
+  });
   for (let i = 0; i < 20; i += 1) await knox.getCustomer(FIXTURES.ownedActive);
   const times: number[] = [];
   for (let i = 0; i < LATENCY_CALLS; i += 1) {
@@ -146,7 +177,13 @@ async function meanLatency(sim: RunningKnoxSimulator, limiter: RateLimiter): Pro
   return median(times);
 }
 
-export async function measureBudget(options: { budget: number; instances: number; calls: number; aimdSeconds: number; log: (line: string) => void }): Promise<BudgetMeasurement> {
+export async function measureBudget(options: {
+  budget: number;
+  instances: number;
+  calls: number;
+  aimdSeconds: number;
+  log: (line: string) => void;
+}): Promise<BudgetMeasurement> {
   const { budget, instances, log } = options;
   const dataDir = tempDataDir('knox-bench-budget-');
   const dynamo = await startDynamo({ dataDir });
@@ -156,20 +193,32 @@ export async function measureBudget(options: { budget: number; instances: number
     // cold code); what the figures measure is the budget's steady state.
     log(`budget: warm-up, ${instances} instances for ${WARMUP_SECONDS} s`);
     await drive({
-      dynamo, sim, instances, budget, knoxLimit: budget * 10,
+      dynamo,
+      sim,
+      instances,
+      budget,
+      knoxLimit: budget * 10,
       tableName: await freshTable(dynamo, 'budget-warmup'),
       stop: (_calls, elapsedMs) => elapsedMs >= WARMUP_SECONDS * 1000,
     });
     log(`budget: ${instances} instances, budget ${budget}/s, Knox limiting at ${budget}/s, ${options.calls} calls`);
     const atBudget = await drive({
-      dynamo, sim, instances, budget, knoxLimit: budget,
+      dynamo,
+      sim,
+      instances,
+      budget,
+      knoxLimit: budget,
       tableName: await freshTable(dynamo, 'budget-at-limit'),
       stop: (calls) => calls.filter((c) => c.outcome !== 'exhausted').length >= options.calls,
     });
     const limit = round(budget * 0.6, 2);
     log(`budget: ${instances} instances, budget ${budget}/s, Knox limiting at ${limit}/s, ${options.aimdSeconds} s`);
     const aimd = await drive({
-      dynamo, sim, instances, budget, knoxLimit: limit,
+      dynamo,
+      sim,
+      instances,
+      budget,
+      knoxLimit: limit,
       tableName: await freshTable(dynamo, 'budget-aimd'),
       stop: (_calls, elapsedMs) => elapsedMs >= options.aimdSeconds * 1000,
     });
@@ -189,7 +238,12 @@ export async function measureBudget(options: { budget: number; instances: number
     });
     const sharedMs = await meanLatency(sim, shared);
     const localMs = await meanLatency(sim, new TokenBucket(1_000_000));
-    const latency = { sharedMs: round(sharedMs, 2), localMs: round(localMs, 2), addedMs: round(sharedMs - localMs, 2), writesPerCall: round(writes / (LATENCY_CALLS + 20), 2) };
+    const latency = {
+      sharedMs: round(sharedMs, 2),
+      localMs: round(localMs, 2),
+      addedMs: round(sharedMs - localMs, 2),
+      writesPerCall: round(writes / (LATENCY_CALLS + 20), 2),
+    };
     return { atBudget, aimd, latency, figures: budgetFigures(atBudget, aimd, latency) };
   } finally {
     await sim.stop();
@@ -213,21 +267,48 @@ function budgetFigures(atBudget: BudgetRun, aimd: BudgetRun, latency: BudgetMeas
   const atLimit = 'shared budget, Knox limiting at the budget';
   const atSixty = 'AIMD, Knox limit at 60% of the budget';
   return [
-    figure('budget', `${atLimit}: 429s in ${sent(atBudget.calls)} calls`, count(atBudget.calls, 'throttled'), '', { max: 0 },
+    figure(
+      'budget',
+      `${atLimit}: 429s in ${sent(atBudget.calls)} calls`,
+      count(atBudget.calls, 'throttled'),
+      '',
+      { max: 0 },
       `${what(atBudget)}; ${count(atBudget.calls, 'exhausted')} refused by the budget (KNOX_BUDGET_EXHAUSTED), ` +
-      `${atBudget.decreases} decreases`),
-    figure('budget', `${atLimit}: budget used (answered calls/s / budget)`,
-      round(okAt / (atBudget.seconds * atBudget.budget), 3), '×', { min: T.usedAtBudget },
-      `${okAt} answered in ${round(atBudget.seconds, 1)} s; ${atBudget.claims} budget writes (failed ones included)`),
-    figure('budget', `${atSixty}: 429s / calls after the first ${T.aimdWarmupSeconds} s`,
-      round(lateThrottled / Math.max(1, sent(late)), 4), '×', { max: T.aimdThrottledShare },
-      `${what(aimd)}; ${lateThrottled} of ${sent(late)} calls; ${aimd.decreases} decreases in ${round(aimd.seconds, 1)} s`),
-    figure('budget', `${atSixty}: Knox's limit used after the first ${T.aimdWarmupSeconds} s`,
-      round(count(late, 'ok') / (lateSeconds * aimd.knoxLimit), 3), '×', { min: T.aimdUsedOfLimit },
+        `${atBudget.decreases} decreases`,
+    ),
+    figure(
+      'budget',
+      `${atLimit}: budget used (answered calls/s / budget)`,
+      round(okAt / (atBudget.seconds * atBudget.budget), 3),
+      '×',
+      { min: T.usedAtBudget },
+      `${okAt} answered in ${round(atBudget.seconds, 1)} s; ${atBudget.claims} budget writes (failed ones included)`,
+    ),
+    figure(
+      'budget',
+      `${atSixty}: 429s / calls after the first ${T.aimdWarmupSeconds} s`,
+      round(lateThrottled / Math.max(1, sent(late)), 4),
+      '×',
+      { max: T.aimdThrottledShare },
+      `${what(aimd)}; ${lateThrottled} of ${sent(late)} calls; ${aimd.decreases} decreases in ${round(aimd.seconds, 1)} s`,
+    ),
+    figure(
+      'budget',
+      `${atSixty}: Knox's limit used after the first ${T.aimdWarmupSeconds} s`,
+      round(count(late, 'ok') / (lateSeconds * aimd.knoxLimit), 3),
+      '×',
+      { min: T.aimdUsedOfLimit },
       `${count(late, 'ok')} answered in ${round(lateSeconds, 1)} s against ${aimd.knoxLimit}/s; ` +
-      `429s in the first ${T.aimdWarmupSeconds} s: ${count(aimd.calls, 'throttled') - lateThrottled}`),
-    figure('budget', 'shared budget: added latency per Knox call (median, local dynalite)', latency.addedMs, 'ms', undefined,
+        `429s in the first ${T.aimdWarmupSeconds} s: ${count(aimd.calls, 'throttled') - lateThrottled}`,
+    ),
+    figure(
+      'budget',
+      'shared budget: added latency per Knox call (median, local dynalite)',
+      latency.addedMs,
+      'ms',
+      undefined,
       `median ${latency.sharedMs} ms with the DynamoDB budget, ${latency.localMs} ms with the in-process bucket; ` +
-      `${latency.writesPerCall} budget writes per call`),
+        `${latency.writesPerCall} budget writes per call`,
+    ),
   ];
 }

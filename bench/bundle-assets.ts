@@ -35,7 +35,8 @@ export function functionBundles(template = templatePath()): FunctionBundle[] {
     const path = join(dir, BUNDLE_FILE);
     if (!existsSync(path)) throw new Error(`function ${handler} (${logicalId}): no bundle at ${path}`);
     const map = `${path}.map`;
-    const env = (resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const env =
+      (resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     out.push({
       handler,
       logicalId,
@@ -49,7 +50,11 @@ export function functionBundles(template = templatePath()): FunctionBundle[] {
   return out.sort((a, b) => a.handler.localeCompare(b.handler));
 }
 
-function assetDir(cdkOut: string, metadata: Record<string, unknown> | undefined, properties: Record<string, unknown> | undefined): string {
+function assetDir(
+  cdkOut: string,
+  metadata: Record<string, unknown> | undefined,
+  properties: Record<string, unknown> | undefined,
+): string {
   const assetPath = metadata?.['aws:asset:path'];
   if (typeof assetPath === 'string') return join(cdkOut, assetPath);
   const key = (properties?.['Code'] as { S3Key?: unknown } | undefined)?.S3Key;

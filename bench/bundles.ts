@@ -12,7 +12,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_DIR } from '../local/synth';
-import { buildBaseline, bundleComposition, checkBundleOptions, sizeWithNamespaceZod, type BaselineBundle } from './baseline-bundle';
+import {
+  buildBaseline,
+  bundleComposition,
+  checkBundleOptions,
+  sizeWithNamespaceZod,
+  type BaselineBundle,
+} from './baseline-bundle';
 import { functionBundles, type FunctionBundle } from './bundle-assets';
 import { figure, type Figure } from './figures';
 import { median, round } from './stats';
@@ -56,7 +62,12 @@ interface ImportTimes {
   exportsHandler: boolean;
 }
 
-async function importTimes(fn: FunctionBundle, baseline: BaselineBundle, runs: number, nodeOptions: string): Promise<ImportTimes> {
+async function importTimes(
+  fn: FunctionBundle,
+  baseline: BaselineBundle,
+  runs: number,
+  nodeOptions: string,
+): Promise<ImportTimes> {
   const out: ImportTimes = { pairs: [], network: [], exportsHandler: true };
   for (let i = 0; i < runs; i++) {
     // Alternate which one goes first, so that neither always runs right after the other's page-cache warm-up.
@@ -65,7 +76,10 @@ async function importTimes(fn: FunctionBundle, baseline: BaselineBundle, runs: n
     const a = await probe(first, nodeOptions);
     const b = await probe(second, nodeOptions);
     const [mine, base] = first === fn.path ? [a, b] : [b, a];
-    out.pairs.push({ bundle: { wallMs: mine.importMs, cpuMs: mine.cpuMs }, baseline: { wallMs: base.importMs, cpuMs: base.cpuMs } });
+    out.pairs.push({
+      bundle: { wallMs: mine.importMs, cpuMs: mine.cpuMs },
+      baseline: { wallMs: base.importMs, cpuMs: base.cpuMs },
+    });
     out.network.push(...mine.network);
     out.exportsHandler &&= mine.exportsHandler;
   }
@@ -119,7 +133,10 @@ export interface BundlesMeasurement {
   figures: Figure[];
 }
 
-export async function measureBundles(options: { runs: number; log: (line: string) => void }): Promise<BundlesMeasurement> {
+export async function measureBundles(options: {
+  runs: number;
+  log: (line: string) => void;
+}): Promise<BundlesMeasurement> {
   const results: BundleResult[] = [];
   for (const fn of functionBundles()) {
     const baseline = await buildBaseline(fn.handler, readFileSync(fn.path, 'utf8'));
@@ -189,7 +206,9 @@ function bundleFigures(results: BundleResult[]): Figure[] {
       ),
     );
   }
-  const drift = results.filter((r) => Math.abs(r.rebuiltBytes - r.bundleBytes) > r.bundleBytes * 0.01).map((r) => r.handler);
+  const drift = results
+    .filter((r) => Math.abs(r.rebuiltBytes - r.bundleBytes) > r.bundleBytes * 0.01)
+    .map((r) => r.handler);
   figures.push(
     figure(
       'bundles',

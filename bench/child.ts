@@ -11,11 +11,15 @@ export async function runChild<T>(script: string, args: string[], env: Record<st
   try {
     const stderr: string[] = [];
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'bench', script), ...args.slice(0, 1), out, ...args.slice(1)], {
-        cwd: PROJECT_DIR,
-        env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(PROJECT_DIR, 'bench', script), ...args.slice(0, 1), out, ...args.slice(1)],
+        {
+          cwd: PROJECT_DIR,
+          env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       child.stderr.on('data', (chunk: Buffer) => {
         stderr.push(chunk.toString());
         if (stderr.length > 200) stderr.shift();
@@ -23,7 +27,8 @@ export async function runChild<T>(script: string, args: string[], env: Record<st
       child.once('error', reject);
       child.once('exit', resolve);
     });
-    if (code !== 0) throw new Error(`bench/${script} ${args.join(' ')} exited with ${code}: ${stderr.join('').slice(-3000)}`);
+    if (code !== 0)
+      throw new Error(`bench/${script} ${args.join(' ')} exited with ${code}: ${stderr.join('').slice(-3000)}`);
     return JSON.parse(readFileSync(out, 'utf8')) as T;
   } finally {
     rmSync(dir, { recursive: true, force: true });

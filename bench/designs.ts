@@ -60,6 +60,9 @@ export function jobPollerHistoryAtDeadline(periodSeconds: number, deadlineSecond
 /** The poller's Lambda and schedule over `seconds`: one round per period, each `roundSeconds` at `memoryMb`. */
 export function pollerDollars(seconds: number, periodSeconds: number, roundSeconds: number, memoryMb = 256): number {
   const rounds = Math.ceil(seconds / periodSeconds);
-  const perRound = PRICES.lambdaPerRequest + (memoryMb / 1024) * roundSeconds * PRICES.lambdaPerGbSecond + PRICES.schedulerPerInvocation;
+  const perRound =
+    PRICES.lambdaPerRequest +
+    (memoryMb / 1024) * roundSeconds * PRICES.lambdaPerGbSecond +
+    PRICES.schedulerPerInvocation;
   return rounds * perRound;
 }

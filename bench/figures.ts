@@ -44,11 +44,22 @@ export function figure(
   note?: string,
 ): Figure {
   const [comparison, bound]: [Comparison, number | undefined] =
-    target?.max !== undefined ? ['max', target.max]
-    : target?.below !== undefined ? ['below', target.below]
-    : target?.min !== undefined ? ['min', target.min]
-    : ['info', undefined];
-  return { group, name, value, unit, comparison, ...(bound !== undefined ? { target: bound } : {}), ...(note ? { note } : {}) };
+    target?.max !== undefined
+      ? ['max', target.max]
+      : target?.below !== undefined
+        ? ['below', target.below]
+        : target?.min !== undefined
+          ? ['min', target.min]
+          : ['info', undefined];
+  return {
+    group,
+    name,
+    value,
+    unit,
+    comparison,
+    ...(bound !== undefined ? { target: bound } : {}),
+    ...(note ? { note } : {}),
+  };
 }
 
 function formatNumber(value: number): string {
@@ -75,7 +86,8 @@ function targetText(f: Figure): string {
 /** `180 (12×)`: a compared design's value and how many times this design's it is. */
 function compareText(f: Figure, other: number | undefined): string {
   if (other === undefined) return '';
-  const ratio = f.value > 0 && Number.isFinite(other) ? ` (${formatNumber(Math.round((other / f.value) * 10) / 10)}×)` : '';
+  const ratio =
+    f.value > 0 && Number.isFinite(other) ? ` (${formatNumber(Math.round((other / f.value) * 10) / 10)}×)` : '';
   return `${withUnit(formatNumber(other), f.unit)}${ratio}`;
 }
 
@@ -83,12 +95,19 @@ function compareText(f: Figure, other: number | undefined): string {
 export function renderTable(figures: readonly Figure[]): string {
   const compared = figures.some((f) => f.compare !== undefined);
   const rows = figures.map((f) => [
-    f.name, withUnit(formatNumber(f.value), f.unit), targetText(f), verdict(f),
+    f.name,
+    withUnit(formatNumber(f.value), f.unit),
+    targetText(f),
+    verdict(f),
     ...(compared ? [compareText(f, f.compare?.today), compareText(f, f.compare?.jobPoller)] : []),
   ]);
   const header = ['figure', 'value', 'target', '', ...(compared ? ['today (× this)', 'job poller (× this)'] : [])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 1 || i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 1 || i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
   let group: string | undefined;
   figures.forEach((f, i) => {

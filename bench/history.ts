@@ -75,11 +75,18 @@ export function awsHistoryEvents(events: readonly RecordedEvent[], definition: A
   };
   /** Per state: whether its last attempt failed (an exit then follows a Catch). */
   const failed = new Map<string, boolean>();
-  const lambdaEvents = (state: string | undefined): { scheduled: string; started: string; succeeded: string; failed: string } => {
+  const lambdaEvents = (
+    state: string | undefined,
+  ): { scheduled: string; started: string; succeeded: string; failed: string } => {
     const resource = state === undefined ? undefined : definition.States[state]?.['Resource'];
     const legacy = typeof resource === 'string' && resource.startsWith('arn:aws:lambda:');
     return legacy
-      ? { scheduled: 'LambdaFunctionScheduled', started: 'LambdaFunctionStarted', succeeded: 'LambdaFunctionSucceeded', failed: 'LambdaFunctionFailed' }
+      ? {
+          scheduled: 'LambdaFunctionScheduled',
+          started: 'LambdaFunctionStarted',
+          succeeded: 'LambdaFunctionSucceeded',
+          failed: 'LambdaFunctionFailed',
+        }
       : { scheduled: 'TaskScheduled', started: 'TaskStarted', succeeded: 'TaskSucceeded', failed: 'TaskFailed' };
   };
   const isCallback = (state: string | undefined): boolean => {

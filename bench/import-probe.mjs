@@ -30,4 +30,6 @@ const importMs = performance.now() - started;
 const used = process.cpuUsage(cpu);
 const cpuMs = (used.user + used.system) / 1000;
 await new Promise((resolve) => setTimeout(resolve, 50));
-process.stdout.write(`${JSON.stringify({ importMs, cpuMs, network, exportsHandler: typeof mod.handler === 'function' })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ importMs, cpuMs, network, exportsHandler: typeof mod.handler === 'function' })}\n`,
+);

@@ -25,7 +25,11 @@ const SAMPLE_MS = 20;
 const MB = 1024 * 1024;
 
 /** Runs `job(i)` for i in 0..count-1, `concurrency` at a time. A job that throws counts as a failure. */
-export async function runLoad(count: number, concurrency: number, job: (i: number) => Promise<void>): Promise<LoadResult> {
+export async function runLoad(
+  count: number,
+  concurrency: number,
+  job: (i: number) => Promise<void>,
+): Promise<LoadResult> {
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -45,7 +49,8 @@ export async function runLoad(count: number, concurrency: number, job: (i: numbe
         latencies.push(performance.now() - t);
       } catch (error) {
         failures += 1;
-        if (failureSamples.length < 5) failureSamples.push(`${(error as Error).name}: ${(error as Error).message}`.slice(0, 300));
+        if (failureSamples.length < 5)
+          failureSamples.push(`${(error as Error).name}: ${(error as Error).message}`.slice(0, 300));
       }
     }
   };
@@ -60,7 +65,11 @@ export async function runLoad(count: number, concurrency: number, job: (i: numbe
     concurrency,
     wallMs: round(wallMs, 1),
     perSecond: round(((count - failures) * 1000) / wallMs, 2),
-    latencyMs: { p50: round(percentile(latencies, 0.5), 1), p95: round(percentile(latencies, 0.95), 1), max: round(percentile(latencies, 1), 1) },
+    latencyMs: {
+      p50: round(percentile(latencies, 0.5), 1),
+      p95: round(percentile(latencies, 0.95), 1),
+      max: round(percentile(latencies, 1), 1),
+    },
     failures,
     failureSamples,
     peakRssMb: { sampled: round(peak / MB, 1), lifetime: round((process.resourceUsage().maxRSS * 1024) / MB, 1) },

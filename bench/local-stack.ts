@@ -38,7 +38,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Local
   const dataDir = tempDataDir('knox-bench-');
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ port: 0, dataDir, timeScale: options.timeScale, quiet: true, env: { [ENV.knoxRequestsPerSecond]: String(rate) } });
+    stack = await startLocalStack({
+      port: 0,
+      dataDir,
+      timeScale: options.timeScale,
+      quiet: true,
+      env: { [ENV.knoxRequestsPerSecond]: String(rate) },
+    });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
     throw error;

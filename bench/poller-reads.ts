@@ -9,16 +9,20 @@ import { LIST_PAGE_SIZE, readCustomers } from '../lambdas/poller/knox-reads';
 /** A Knox of `total` Pending customers that counts the calls made to it (one list page = one call). */
 function countingKnox(total: number): { client: KnoxClient; calls: () => number } {
   let calls = 0;
-  const customer = (i: number): KnoxCustomer => ({
-    customerId: String(1_000_000_000 + i),
-    companyName: `Customer ${i}`,
-    status: 'Pending',
-    managedServices: [],
-  } as unknown as KnoxCustomer);
+  const customer = (i: number): KnoxCustomer =>
+    ({
+      customerId: String(1_000_000_000 + i),
+      companyName: `Customer ${i}`,
+      status: 'Pending',
+      managedServices: [],
+    }) as unknown as KnoxCustomer;
   const page = (pageNum: number, pageSize: number): KnoxCustomerList => {
     calls += 1;
     const from = (pageNum - 1) * pageSize;
-    return { totalCount: String(total), customers: Array.from({ length: Math.max(0, Math.min(pageSize, total - from)) }, (_, k) => customer(from + k)) } as KnoxCustomerList;
+    return {
+      totalCount: String(total),
+      customers: Array.from({ length: Math.max(0, Math.min(pageSize, total - from)) }, (_, k) => customer(from + k)),
+    } as KnoxCustomerList;
   };
   const client = {
     tokenRequests: 0,
@@ -52,6 +56,7 @@ export async function measureRoundReads(waiting: number, total: number): Promise
   const ids = Array.from({ length: waiting }, (_, i) => String(1_000_000_000 + Math.floor((i * total) / waiting)));
   const reads = await readCustomers(ids, knox.client, total);
   const pages = Math.ceil(total / LIST_PAGE_SIZE);
-  if (reads.views.size !== waiting) throw new Error(`the round saw ${reads.views.size} of ${waiting} waiting customers`);
+  if (reads.views.size !== waiting)
+    throw new Error(`the round saw ${reads.views.size} of ${waiting} waiting customers`);
   return { waiting, total, pages, calls: knox.calls(), strategy: reads.strategy, target: Math.min(waiting, pages) };
 }

@@ -19,15 +19,26 @@ interface CpuProfile {
 
 /** Files of this project under `dirs` (a regex alternation of folders), not those of its dependencies. */
 function ownDir(dirs: string): RegExp {
-  const root = pathToFileURL(PROJECT_DIR).href.replace(/\/?$/, '/').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const root = pathToFileURL(PROJECT_DIR)
+    .href.replace(/\/?$/, '/')
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^${root}(${dirs})/`);
 }
 
 /** First matching rule names the part; parents decide for native frames (e.g. LevelDB's bindings under dynalite). */
 const PARTS: [string, RegExp][] = [
-  ['AWS SDK (clients, signing, (de)serialization)', /node_modules\/(@smithy|@aws-sdk|@aws-crypto|fast-xml-parser|tslib)\//],
-  ['dynalite + LevelDB (local DynamoDB server)', /node_modules\/(dynalite|classic-level|abstract-level|level-[^/]+|lazy|async|big\.js|once)\//],
-  ['Step Functions engine (aws-local-stepfunctions)', /node_modules\/(aws-local-stepfunctions|jsonpath-plus|asl-validator|ajv|p-limit)\//],
+  [
+    'AWS SDK (clients, signing, (de)serialization)',
+    /node_modules\/(@smithy|@aws-sdk|@aws-crypto|fast-xml-parser|tslib)\//,
+  ],
+  [
+    'dynalite + LevelDB (local DynamoDB server)',
+    /node_modules\/(dynalite|classic-level|abstract-level|level-[^/]+|lazy|async|big\.js|once)\//,
+  ],
+  [
+    'Step Functions engine (aws-local-stepfunctions)',
+    /node_modules\/(aws-local-stepfunctions|jsonpath-plus|asl-validator|ajv|p-limit)\//,
+  ],
   ['zod', /node_modules\/zod\//],
   ['Powertools', /node_modules\/@aws-lambda-powertools\//],
   ['local stack (local/)', ownDir('local')],
@@ -35,7 +46,10 @@ const PARTS: [string, RegExp][] = [
   ['Knox simulator + client (knox-sim/, lib/knox)', ownDir('knox-sim|lib/knox')],
   ['shared domain (lib/domain)', ownDir('lib/domain')],
   ['bench load generator', ownDir('bench')],
-  ['HTTP, fetch and streams (Node.js)', /^node:(_http|http|net|internal\/(deps\/undici|streams|webstreams|stream_base|http|url))/],
+  [
+    'HTTP, fetch and streams (Node.js)',
+    /^node:(_http|http|net|internal\/(deps\/undici|streams|webstreams|stream_base|http|url))/,
+  ],
   ['file writes (execution histories, LevelDB files)', /^node:(fs|internal\/fs)/],
   ['hashing and random ids (Node.js crypto)', /^node:(crypto|internal\/crypto)/],
   ['Node.js other (events, timers, buffers, promises)', /^node:/],

@@ -49,10 +49,16 @@ export async function measureReconciliation(
         });
       }
       const created = await knox.createCustomer({
-        companyName: 'Customer 99999 (just created)', companySize: '20-99', industry: 'COMMUNICATIONS', country: 'US',
-        street1: '1 Main St', city: 'Chicago',
+        companyName: 'Customer 99999 (just created)',
+        companySize: '20-99',
+        industry: 'COMMUNICATIONS',
+        country: 'US',
+        street1: '1 Main St',
+        city: 'Chicago',
         contact: { firstName: 'Ada', lastName: 'Bench', email: 'ada@just-created.bench.example' },
-        managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }],
+        managementType: 'JointlyManaged',
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxMobileEnrollment' }],
       });
       const justCreated = await findCustomerByEmail(knox, 'ada@just-created.bench.example');
       if (justCreated.kind !== 'found' || justCreated.customer.customerId !== created.customerId) {
@@ -81,14 +87,38 @@ export async function measureReconciliation(
     const pass = passPages(r.customers, r.pageSize);
     const label = `reconciliation, ${r.customers.toLocaleString('en-US')} customers`;
     figures.push(
-      figure('reconciliation', `${label}: just created (list calls)`, r.justCreated, '', { max: 2 },
-        'a customer we just created is at one end: page 1 ascending, page 1 descending'),
-      figure('reconciliation', `${label}: in the middle (list calls)`, r.middle, '', { max: 2 + 2 * pass },
-        'found during the first or second full pass'),
-      figure('reconciliation', `${label}: not ours (list calls)`, r.absent, '', { max: 2 + pass - 1 + pass },
-        'two ends, then two complete passes that agree (page 1 ascending doubles as the first pass’s page 1)'),
-      figure('reconciliation', `${label}: not ours ÷ old single pass`, r.absent / (pass - 1), '×', undefined,
-        'the old design read one pass bounded by totalCount, and could miss our customer under a moving list'),
+      figure(
+        'reconciliation',
+        `${label}: just created (list calls)`,
+        r.justCreated,
+        '',
+        { max: 2 },
+        'a customer we just created is at one end: page 1 ascending, page 1 descending',
+      ),
+      figure(
+        'reconciliation',
+        `${label}: in the middle (list calls)`,
+        r.middle,
+        '',
+        { max: 2 + 2 * pass },
+        'found during the first or second full pass',
+      ),
+      figure(
+        'reconciliation',
+        `${label}: not ours (list calls)`,
+        r.absent,
+        '',
+        { max: 2 + pass - 1 + pass },
+        'two ends, then two complete passes that agree (page 1 ascending doubles as the first pass’s page 1)',
+      ),
+      figure(
+        'reconciliation',
+        `${label}: not ours ÷ old single pass`,
+        r.absent / (pass - 1),
+        '×',
+        undefined,
+        'the old design read one pass bounded by totalCount, and could miss our customer under a moving list',
+      ),
     );
   }
   return { figures, runs };

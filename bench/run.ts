@@ -66,7 +66,8 @@ function partsFromEnv(): Part[] {
   if (!raw) return [...PARTS];
   const parts = raw.split(',').map((p) => p.trim());
   const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
   return parts as Part[];
 }
 
@@ -91,7 +92,12 @@ async function main(): Promise<void> {
       log,
     });
     figures.push(...m.figures);
-    raw['transitions'] = { schedule: m.schedule, maxNoticeDelaySeconds: m.maxNoticeDelaySeconds, runs: m.runs, reads: m.reads };
+    raw['transitions'] = {
+      schedule: m.schedule,
+      maxNoticeDelaySeconds: m.maxNoticeDelaySeconds,
+      runs: m.runs,
+      reads: m.reads,
+    };
   }
   if (parts.includes('throughput')) {
     const m = await measureThroughput({
@@ -100,7 +106,14 @@ async function main(): Promise<void> {
       log,
     });
     figures.push(...m.figures);
-    raw['throughput'] = { count: m.count, concurrency: m.concurrency, stack: m.stack, floors: m.floors, overhead: m.overhead, profile: m.profile };
+    raw['throughput'] = {
+      count: m.count,
+      concurrency: m.concurrency,
+      stack: m.stack,
+      floors: m.floors,
+      overhead: m.overhead,
+      profile: m.profile,
+    };
   }
   if (parts.includes('outage')) {
     const m = measureOutage(resolveModel(readTemplate(templatePath())));
@@ -160,7 +173,9 @@ async function main(): Promise<void> {
   const file = join(PROJECT_DIR, 'bench', 'results.json');
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(renderTable(figures));
-  console.log(`\n${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ${results.durationSeconds} s; raw measurements in bench/results.json`);
+  console.log(
+    `\n${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ${results.durationSeconds} s; raw measurements in bench/results.json`,
+  );
 }
 
 /** A budget run without its per-call list, but with answered and refused calls per second (the AIMD's shape). */

@@ -49,7 +49,12 @@ export interface ScenarioResult {
 }
 
 export function linkBody(customerId: string): Record<string, unknown> {
-  return { customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] };
+  return {
+    customerId,
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxMobileEnrollment' }],
+  };
 }
 
 /** A create body whose contact e-mail (the customer key) and domain are new to the simulator. */
@@ -112,7 +117,11 @@ async function plan(stack: LocalStack, control: KnoxSimControl, scenario: Scenar
       const deadlineSeconds = effectiveDeadlineSeconds(stack);
       // Every round before the deadline looks (one GET while only this customer waits); the timeout ends it.
       const polls = pollsBefore(schedule, deadlineSeconds);
-      return { body: linkBody(customer.customerId), minimumKnoxCalls: 1 + polls, schedule: { pollsExpected: polls, deadlineSeconds } };
+      return {
+        body: linkBody(customer.customerId),
+        minimumKnoxCalls: 1 + polls,
+        schedule: { pollsExpected: polls, deadlineSeconds },
+      };
     }
   }
 }
@@ -124,7 +133,8 @@ export async function runScenario(stack: LocalStack, scenario: ScenarioName): Pr
   await control.clearRequests();
   const started = Date.now();
   const answer = await startRecord(stack.apiUrl, 'onboarding', planned.body);
-  if (answer.status !== 202) throw new Error(`${scenario}: POST /onboardings answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 202)
+    throw new Error(`${scenario}: POST /onboardings answered ${answer.status}: ${JSON.stringify(answer.body)}`);
   const id = String(answer.body['onboardingId']);
   const executionName = String(answer.body['executionName']);
   const execution = stack.executions.findByName(executionName);

@@ -74,7 +74,10 @@ export function pollsBefore(schedule: PollSchedule, answerSeconds: number): numb
 }
 
 /** The poll that sees an answer given at `answerSeconds`, and how late that is. */
-export function noticeOf(schedule: PollSchedule, answerSeconds: number): { poll: number; atSeconds: number; delaySeconds: number } {
+export function noticeOf(
+  schedule: PollSchedule,
+  answerSeconds: number,
+): { poll: number; atSeconds: number; delaySeconds: number } {
   const times = pollTimes(schedule, answerSeconds);
   const index = times.findIndex((t) => t >= answerSeconds);
   if (index < 0) throw new Error(`the schedule ends before ${answerSeconds} s`);

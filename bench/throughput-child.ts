@@ -39,7 +39,9 @@ function countDynamoCalls(): { counts: Record<string, number>; on: (v: boolean) 
   const counts: Record<string, number> = {};
   let counting = false;
   // The document client sends its commands through its own send(), not the wrapped client's: count both.
-  for (const client of [DynamoDBClient, DynamoDBDocumentClient] as { prototype: { send: (...args: unknown[]) => unknown } }[]) {
+  for (const client of [DynamoDBClient, DynamoDBDocumentClient] as {
+    prototype: { send: (...args: unknown[]) => unknown };
+  }[]) {
     const original = client.prototype.send;
     client.prototype.send = function send(this: unknown, command: unknown, ...rest: unknown[]) {
       const name = (command as { constructor: { name: string } }).constructor.name;
@@ -60,7 +62,9 @@ async function startProfile(): Promise<{ stop(): Promise<void> }> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+    );
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 500 });
   await post('Profiler.start');
@@ -128,7 +132,9 @@ async function floorRun(count: number, concurrency: number): Promise<ThroughputR
       requestsPerSecond: LIFTED_KNOX_RATE,
     });
     const tag = Date.now().toString(36);
-    const bodies = Array.from({ length: count }, (_, i) => newCustomerBody(onboardingRequestSchema.parse(createBody(`${tag}${i}`))));
+    const bodies = Array.from({ length: count }, (_, i) =>
+      newCustomerBody(onboardingRequestSchema.parse(createBody(`${tag}${i}`))),
+    );
     const load = await runLoad(count, concurrency, async (i) => {
       await client.createCustomer(bodies[i]!);
     });

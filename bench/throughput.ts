@@ -32,11 +32,20 @@ export interface ThroughputMeasurement {
   figures: Figure[];
 }
 
-function child(mode: 'stack' | 'floor', count: number, concurrency: number, env: Record<string, string> = {}): Promise<ThroughputRun> {
+function child(
+  mode: 'stack' | 'floor',
+  count: number,
+  concurrency: number,
+  env: Record<string, string> = {},
+): Promise<ThroughputRun> {
   return runChild<ThroughputRun>('throughput-child.ts', [mode, String(count), String(concurrency)], env);
 }
 
-export async function measureThroughput(options: { count: number; concurrency: number; log: (line: string) => void }): Promise<ThroughputMeasurement> {
+export async function measureThroughput(options: {
+  count: number;
+  concurrency: number;
+  log: (line: string) => void;
+}): Promise<ThroughputMeasurement> {
   const { count, concurrency, log } = options;
   log(`throughput: floor (bare Knox client), ${count} creates at concurrency ${concurrency}`);
   const before = await child('floor', count, concurrency);
@@ -46,14 +55,26 @@ export async function measureThroughput(options: { count: number; concurrency: n
   const after = await child('floor', count, concurrency);
   const floors = [before, after];
   const floorWall = floors.reduce((a, f) => a + f.load.wallMs, 0) / floors.length;
-  const measurement: Omit<ThroughputMeasurement, 'figures'> = { count, concurrency, stack, floors, overhead: round(stack.load.wallMs / floorWall, 2) };
+  const measurement: Omit<ThroughputMeasurement, 'figures'> = {
+    count,
+    concurrency,
+    stack,
+    floors,
+    overhead: round(stack.load.wallMs / floorWall, 2),
+  };
   if (stack.load.perSecond < THROUGHPUT_TARGETS.minPerSecond) {
-    log(`throughput: ${stack.load.perSecond}/s is short of ${THROUGHPUT_TARGETS.minPerSecond}/s: profiling ${PROFILED_COUNT} onboardings`);
+    log(
+      `throughput: ${stack.load.perSecond}/s is short of ${THROUGHPUT_TARGETS.minPerSecond}/s: profiling ${PROFILED_COUNT} onboardings`,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'knox-bench-profile-'));
     try {
       const file = join(dir, 'stack.cpuprofile');
       const profiled = await child('stack', PROFILED_COUNT, concurrency, { BENCH_CPU_PROFILE: file });
-      measurement.profile = { count: PROFILED_COUNT, perSecond: profiled.load.perSecond, parts: summarizeProfile(file) };
+      measurement.profile = {
+        count: PROFILED_COUNT,
+        perSecond: profiled.load.perSecond,
+        parts: summarizeProfile(file),
+      };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -85,14 +106,38 @@ function throughputFigures(m: Omit<ThroughputMeasurement, 'figures'>): Figure[] 
     ),
     figure('throughput', 'local stack: time to terminal status, p50', load.latencyMs.p50, 'ms'),
     figure('throughput', 'local stack: time to terminal status, p95', load.latencyMs.p95, 'ms'),
-    figure('throughput', 'local stack: peak RSS', load.peakRssMb.lifetime, 'MB', { below: THROUGHPUT_TARGETS.maxRssMb }, `sampled during the load: ${load.peakRssMb.sampled} MB`),
-    figure('throughput', 'local stack: onboardings not SUCCEEDED', notSucceeded, '', { max: 0 }, `records ${JSON.stringify(stack.recordStatuses)}, failures ${JSON.stringify(load.failureSamples)}`),
+    figure(
+      'throughput',
+      'local stack: peak RSS',
+      load.peakRssMb.lifetime,
+      'MB',
+      { below: THROUGHPUT_TARGETS.maxRssMb },
+      `sampled during the load: ${load.peakRssMb.sampled} MB`,
+    ),
+    figure(
+      'throughput',
+      'local stack: onboardings not SUCCEEDED',
+      notSucceeded,
+      '',
+      { max: 0 },
+      `records ${JSON.stringify(stack.recordStatuses)}, failures ${JSON.stringify(load.failureSamples)}`,
+    ),
     figure('throughput', 'local stack: CPU per onboarding', cpuPerOnboarding, 'ms'),
-    figure('throughput', 'local stack: DynamoDB calls per onboarding', dynamoPerOnboarding, '', undefined, JSON.stringify(stack.dynamoCalls)),
+    figure(
+      'throughput',
+      'local stack: DynamoDB calls per onboarding',
+      dynamoPerOnboarding,
+      '',
+      undefined,
+      JSON.stringify(stack.dynamoCalls),
+    ),
     figure('throughput', `floor: Knox creates/s, bare client (mean of ${floors.length} runs)`, floorRate, '/s'),
     figure('throughput', 'orchestration overhead (stack wall time / floor wall time)', m.overhead, '×'),
   ];
-  const span = stack.knox.firstAt && stack.knox.lastAt ? Date.parse(stack.knox.lastAt) - Date.parse(stack.knox.firstAt) : 0;
-  figures.push(tokenFigure('throughput run', { ...stack.knox, allowedTokens: allowedTokens(span, SIM_TOKEN_LIFETIME_SECONDS) }));
+  const span =
+    stack.knox.firstAt && stack.knox.lastAt ? Date.parse(stack.knox.lastAt) - Date.parse(stack.knox.firstAt) : 0;
+  figures.push(
+    tokenFigure('throughput run', { ...stack.knox, allowedTokens: allowedTokens(span, SIM_TOKEN_LIFETIME_SECONDS) }),
+  );
   return figures;
 }

@@ -15,7 +15,17 @@ import type { LocalStack } from '../local/stack';
 import { figure, type Figure } from './figures';
 import { SIM_TOKEN_LIFETIME_SECONDS, allowedTokens, type KnoxCallCount } from './knox-log';
 import { startBenchStack } from './local-stack';
-import { FOURTEEN_DAYS, SEVEN_DAYS, jobPollerHistoryAtDeadline, jobPollerTransitionsAfter, pollerDollars, todayHistoryAtDeadline, todayNoticeSeconds, todayTransitionsAfter, PRICES } from './designs';
+import {
+  FOURTEEN_DAYS,
+  SEVEN_DAYS,
+  jobPollerHistoryAtDeadline,
+  jobPollerTransitionsAfter,
+  pollerDollars,
+  todayHistoryAtDeadline,
+  todayNoticeSeconds,
+  todayTransitionsAfter,
+  PRICES,
+} from './designs';
 import { measureRoundReads, type RoundReads } from './poller-reads';
 import { maxNoticeDelaySeconds, type PollSchedule } from './schedule';
 import { onboardingSchedule, runScenario, type ScenarioName, type ScenarioResult } from './scenarios';
@@ -64,7 +74,11 @@ export interface TransitionsMeasurement {
   figures: Figure[];
 }
 
-async function runOnStack(timeScale: number, scenarios: ScenarioName[], log: (line: string) => void): Promise<{ run: StackRun; schedule: PollSchedule }> {
+async function runOnStack(
+  timeScale: number,
+  scenarios: ScenarioName[],
+  log: (line: string) => void,
+): Promise<{ run: StackRun; schedule: PollSchedule }> {
   const stack: LocalStack = await startBenchStack({ timeScale });
   try {
     const results: ScenarioResult[] = [];
@@ -76,7 +90,9 @@ async function runOnStack(timeScale: number, scenarios: ScenarioName[], log: (li
       const expected = scenario === 'linkDeadline' ? 'ABORTED' : 'SUCCEEDED';
       const deadlineCode = specFor('WAIT_DEADLINE_EXCEEDED').code;
       if (result.recordStatus !== expected || (scenario === 'linkDeadline' && result.lastErrorCode !== deadlineCode)) {
-        throw new Error(`${scenario}: expected ${expected}, the record is ${result.recordStatus} (${result.lastErrorCode ?? 'no error'}); path ${result.path.join(' > ')}`);
+        throw new Error(
+          `${scenario}: expected ${expected}, the record is ${result.recordStatus} (${result.lastErrorCode ?? 'no error'}); path ${result.path.join(' > ')}`,
+        );
       }
       results.push(result);
     }
@@ -89,15 +105,35 @@ async function runOnStack(timeScale: number, scenarios: ScenarioName[], log: (li
 function stackKnox(results: ScenarioResult[]): StackRun['knox'] {
   const calls = results.reduce((n, r) => n + r.knox.calls, 0);
   const tokens = results.reduce((n, r) => n + r.knox.tokens, 0);
-  const first = results.map((r) => r.knox.firstAt).filter((a): a is string => a !== undefined).sort()[0];
-  const last = results.map((r) => r.knox.lastAt).filter((a): a is string => a !== undefined).sort().at(-1);
+  const first = results
+    .map((r) => r.knox.firstAt)
+    .filter((a): a is string => a !== undefined)
+    .sort()[0];
+  const last = results
+    .map((r) => r.knox.lastAt)
+    .filter((a): a is string => a !== undefined)
+    .sort()
+    .at(-1);
   const spanMs = first && last ? Date.parse(last) - Date.parse(first) : 0;
   const byKind: KnoxCallCount['byKind'] = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.knox.byKind)) byKind[k as keyof typeof byKind] = (byKind[k as keyof typeof byKind] ?? 0) + v;
-  return { calls, tokens, byKind, ...(first ? { firstAt: first } : {}), ...(last ? { lastAt: last } : {}), allowedTokens: allowedTokens(spanMs, SIM_TOKEN_LIFETIME_SECONDS) };
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.knox.byKind))
+      byKind[k as keyof typeof byKind] = (byKind[k as keyof typeof byKind] ?? 0) + v;
+  return {
+    calls,
+    tokens,
+    byKind,
+    ...(first ? { firstAt: first } : {}),
+    ...(last ? { lastAt: last } : {}),
+    allowedTokens: allowedTokens(spanMs, SIM_TOKEN_LIFETIME_SECONDS),
+  };
 }
 
-export async function measureTransitions(options: { timeScale: number; deadlineTimeScale: number; log: (line: string) => void }): Promise<TransitionsMeasurement> {
+export async function measureTransitions(options: {
+  timeScale: number;
+  deadlineTimeScale: number;
+  log: (line: string) => void;
+}): Promise<TransitionsMeasurement> {
   const first = await runOnStack(options.timeScale, ['create', 'linkFirstPoll', 'linkAfter7Days'], options.log);
   const second = await runOnStack(options.deadlineTimeScale, ['linkDeadline'], options.log);
   const schedule = first.schedule;
@@ -121,19 +157,46 @@ function dollarsPer1000(transitions: number): number {
 function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[] {
   const figures: Figure[] = [];
   const period = m.schedule.intervalSeconds;
-  const outcome = (s: ScenarioResult) => `${s.executionStatus}/${s.recordStatus}${s.lastErrorCode ? ` ${s.lastErrorCode}` : ''}, path ${s.path.join(' > ')}`;
+  const outcome = (s: ScenarioResult) =>
+    `${s.executionStatus}/${s.recordStatus}${s.lastErrorCode ? ` ${s.lastErrorCode}` : ''}, path ${s.path.join(' > ')}`;
   for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days'] as const) {
     const s = byName(m.runs, name);
-    const compare = name === 'linkAfter7Days' ? { today: todayTransitionsAfter(SEVEN_DAYS), jobPoller: jobPollerTransitionsAfter(SEVEN_DAYS, period) } : undefined;
+    const compare =
+      name === 'linkAfter7Days'
+        ? { today: todayTransitionsAfter(SEVEN_DAYS), jobPoller: jobPollerTransitionsAfter(SEVEN_DAYS, period) }
+        : undefined;
     figures.push({
-      ...figure('transitions', `state transitions: ${LABELS[name]}`, s.transitions.transitions, '', { max: TRANSITION_TARGETS[name] }, `${s.transitions.statesEntered} states + ${s.transitions.retries} retries; ${s.polls} poller looks; ${outcome(s)}`),
+      ...figure(
+        'transitions',
+        `state transitions: ${LABELS[name]}`,
+        s.transitions.transitions,
+        '',
+        { max: TRANSITION_TARGETS[name] },
+        `${s.transitions.statesEntered} states + ${s.transitions.retries} retries; ${s.polls} poller looks; ${outcome(s)}`,
+      ),
       ...(compare ? { compare } : {}),
     });
   }
   const deadline = byName(m.runs, 'linkDeadline');
-  figures.push(figure('transitions', `state transitions: ${LABELS.linkDeadline}`, deadline.transitions.transitions, '', undefined, outcome(deadline)));
+  figures.push(
+    figure(
+      'transitions',
+      `state transitions: ${LABELS.linkDeadline}`,
+      deadline.transitions.transitions,
+      '',
+      undefined,
+      outcome(deadline),
+    ),
+  );
   figures.push({
-    ...figure('transitions', 'approval noticed at worst (the poll period, unscaled)', m.maxNoticeDelaySeconds, 's', { max: period }, `one round every ${period} s (pollPeriodSeconds)`),
+    ...figure(
+      'transitions',
+      'approval noticed at worst (the poll period, unscaled)',
+      m.maxNoticeDelaySeconds,
+      's',
+      { max: period },
+      `one round every ${period} s (pollPeriodSeconds)`,
+    ),
     compare: { today: todayNoticeSeconds(), jobPoller: period },
   });
   for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days'] as const) {
@@ -141,12 +204,29 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
     figures.push(figure('transitions', `history events: ${LABELS[name]}`, s.history.total, '', undefined));
   }
   figures.push({
-    ...figure('transitions', `history events: ${LABELS.linkDeadline}`, deadline.history.total, '', { max: HISTORY_EVENTS_TARGET }, `hard cap ${HISTORY_EVENTS_HARD_CAP.toLocaleString('en-US')}; ${outcome(deadline)}`),
-    compare: { today: todayHistoryAtDeadline(FOURTEEN_DAYS), jobPoller: jobPollerHistoryAtDeadline(period, FOURTEEN_DAYS) },
+    ...figure(
+      'transitions',
+      `history events: ${LABELS.linkDeadline}`,
+      deadline.history.total,
+      '',
+      { max: HISTORY_EVENTS_TARGET },
+      `hard cap ${HISTORY_EVENTS_HARD_CAP.toLocaleString('en-US')}; ${outcome(deadline)}`,
+    ),
+    compare: {
+      today: todayHistoryAtDeadline(FOURTEEN_DAYS),
+      jobPoller: jobPollerHistoryAtDeadline(period, FOURTEEN_DAYS),
+    },
   });
   for (const r of m.reads) {
     figures.push({
-      ...figure('knox', `Knox reads per round: ${r.waiting.toLocaleString('en-US')} waiting among ${r.total.toLocaleString('en-US')}`, r.calls, '', { max: r.target }, `${r.strategy === 'list' ? `${r.pages} list pages` : `${r.calls} GETs`}; target min(waiting, pages) = min(${r.waiting}, ${r.pages})`),
+      ...figure(
+        'knox',
+        `Knox reads per round: ${r.waiting.toLocaleString('en-US')} waiting among ${r.total.toLocaleString('en-US')}`,
+        r.calls,
+        '',
+        { max: r.target },
+        `${r.strategy === 'list' ? `${r.pages} list pages` : `${r.calls} GETs`}; target min(waiting, pages) = min(${r.waiting}, ${r.pages})`,
+      ),
       compare: { today: r.waiting, jobPoller: r.waiting },
     });
   }
@@ -155,8 +235,14 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
   const poller = pollerDollars(SEVEN_DAYS, period, ROUND_SECONDS_ASSUMED);
   const stepFunctions = dollarsPer1000(after7.transitions.transitions);
   figures.push({
-    ...figure('cost', `$ per 1,000 onboardings: ${LABELS.linkAfter7Days} (Step Functions + poller)`, round(stepFunctions + poller, 3), '$', { max: DOLLARS_7_DAYS_TARGET },
-      `Step Functions $${stepFunctions} (${after7.transitions.transitions} transitions each) + poller $${round(poller, 3)} (${Math.ceil(SEVEN_DAYS / period)} rounds of ${ROUND_SECONDS_ASSUMED} s at 256 MB, $${PRICES.schedulerPerInvocation * 1e6}/M schedules)`),
+    ...figure(
+      'cost',
+      `$ per 1,000 onboardings: ${LABELS.linkAfter7Days} (Step Functions + poller)`,
+      round(stepFunctions + poller, 3),
+      '$',
+      { max: DOLLARS_7_DAYS_TARGET },
+      `Step Functions $${stepFunctions} (${after7.transitions.transitions} transitions each) + poller $${round(poller, 3)} (${Math.ceil(SEVEN_DAYS / period)} rounds of ${ROUND_SECONDS_ASSUMED} s at 256 MB, $${PRICES.schedulerPerInvocation * 1e6}/M schedules)`,
+    ),
     compare: {
       today: dollarsPer1000(todayTransitionsAfter(SEVEN_DAYS)),
       jobPoller: dollarsPer1000(jobPollerTransitionsAfter(SEVEN_DAYS, period)),
@@ -164,17 +250,42 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
   });
   for (const name of ['create', 'linkFirstPoll', 'linkDeadline'] as const) {
     const s = byName(m.runs, name);
-    figures.push(figure('cost', `$ per 1,000 onboardings: ${LABELS[name]} (Step Functions)`, dollarsPer1000(s.transitions.transitions), '$', undefined, `${s.transitions.transitions} transitions at $${DOLLARS_PER_1000_TRANSITIONS} per 1,000`));
+    figures.push(
+      figure(
+        'cost',
+        `$ per 1,000 onboardings: ${LABELS[name]} (Step Functions)`,
+        dollarsPer1000(s.transitions.transitions),
+        '$',
+        undefined,
+        `${s.transitions.transitions} transitions at $${DOLLARS_PER_1000_TRANSITIONS} per 1,000`,
+      ),
+    );
   }
   for (const name of ['create', 'linkFirstPoll'] as const) {
     const s = byName(m.runs, name);
     figures.push(
-      figure('knox', `Knox calls per onboarding: ${LABELS[name]} (minimum ${s.minimumKnoxCalls})`, s.knox.calls, '', { max: s.minimumKnoxCalls }, `calls by kind ${JSON.stringify(s.knox.byKind)}`),
+      figure(
+        'knox',
+        `Knox calls per onboarding: ${LABELS[name]} (minimum ${s.minimumKnoxCalls})`,
+        s.knox.calls,
+        '',
+        { max: s.minimumKnoxCalls },
+        `calls by kind ${JSON.stringify(s.knox.byKind)}`,
+      ),
     );
   }
   for (const name of ['linkAfter7Days', 'linkDeadline'] as const) {
     const s = byName(m.runs, name);
-    figures.push(figure('knox', `Knox calls per onboarding: ${LABELS[name]}`, s.knox.calls, '', undefined, `one GET per round while it is the only one waiting; calls by kind ${JSON.stringify(s.knox.byKind)}`));
+    figures.push(
+      figure(
+        'knox',
+        `Knox calls per onboarding: ${LABELS[name]}`,
+        s.knox.calls,
+        '',
+        undefined,
+        `one GET per round while it is the only one waiting; calls by kind ${JSON.stringify(s.knox.byKind)}`,
+      ),
+    );
   }
   m.runs.forEach((run, i) => {
     figures.push(tokenFigure(`scenario stack ${i + 1}`, run.knox));

@@ -73,9 +73,8 @@ export class TokenIssuer {
 
     // A client may ask for a longer (or shorter) lifetime in minutes, up to 60 (assumed field name).
     const asked = Number(form.get(TOKEN_LIFETIME_FIELD) ?? '');
-    const ttl = Number.isInteger(asked) && asked > 0
-      ? Math.min(asked * 60, MAX_TOKEN_LIFETIME_SECONDS)
-      : this.ttlSeconds;
+    const ttl =
+      Number.isInteger(asked) && asked > 0 ? Math.min(asked * 60, MAX_TOKEN_LIFETIME_SECONDS) : this.ttlSeconds;
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, { client, issuedAt: now.getTime(), expiresAt: now.getTime() + ttl * 1000 });
     return {
@@ -90,7 +89,11 @@ export class TokenIssuer {
     const issued = bearer?.[1] !== undefined ? this.tokens.get(bearer[1]) : undefined;
     if (!issued) return { ok: false, code: 'ACCESS_TOKEN_INVALID' };
     if (now.getTime() >= issued.expiresAt) return { ok: false, code: 'ACCESS_TOKEN_EXPIRED' };
-    return { ok: true, caller: { msp: issued.client.msp, region: issued.client.region }, authorized: issued.client.authorized && !this.revoked.has(issued.client.clientId) };
+    return {
+      ok: true,
+      caller: { msp: issued.client.msp, region: issued.client.region },
+      authorized: issued.client.authorized && !this.revoked.has(issued.client.clientId),
+    };
   }
 
   /** Every issued token expires now (they are remembered, so they answer EXPIRED rather than INVALID). */

@@ -186,7 +186,9 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
       const r = read(authorizationSchema, req.bodyText);
       if ('answer' in r) return r.answer;
       const changed = state.tokens.setAuthorized(r.data.clientId, r.data.authorized);
-      return changed ? ok({ clientId: r.data.clientId, authorized: r.data.authorized }) : notFound(`No client ${r.data.clientId}`);
+      return changed
+        ? ok({ clientId: r.data.clientId, authorized: r.data.authorized })
+        : notFound(`No client ${r.data.clientId}`);
     }
     case 'POST /tokens/expire':
       return ok({ expired: state.tokens.expireAll() });

@@ -41,14 +41,20 @@ export class KnoxSimControl {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  private async call<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.infer<S>> {
+  private async call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
     const response = await fetch(`${this.baseUrl}/_sim${path}`, {
       method,
       headers: body !== undefined ? { 'content-type': 'application/json' } : {},
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
-    if (!response.ok) throw new KnoxSimControlError(`${method} /_sim${path} answered ${response.status}: ${text}`, response.status);
+    if (!response.ok)
+      throw new KnoxSimControlError(`${method} /_sim${path} answered ${response.status}: ${text}`, response.status);
     return schema.parse(JSON.parse(text));
   }
 

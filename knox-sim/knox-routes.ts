@@ -45,11 +45,31 @@ function listRoute(ctx: RuleContext, input: RouteInput): SimAnswer {
 const base = CUSTOMERS_PATH.replace(/\//g, '\\/');
 const ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`^${base}$`), hasBody: true, handle: (ctx, i) => createCustomer(ctx, i.body) },
-  { method: 'POST', pattern: new RegExp(`^${base}\\/link$`), hasBody: true, handle: (ctx, i) => linkCustomer(ctx, i.body) },
-  { method: 'POST', pattern: new RegExp(`^${base}\\/delink$`), hasBody: true, handle: (ctx, i) => delinkCustomer(ctx, i.body) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${base}\\/link$`),
+    hasBody: true,
+    handle: (ctx, i) => linkCustomer(ctx, i.body),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${base}\\/delink$`),
+    hasBody: true,
+    handle: (ctx, i) => delinkCustomer(ctx, i.body),
+  },
   { method: 'GET', pattern: new RegExp(`^${base}$`), hasBody: false, handle: listRoute },
-  { method: 'GET', pattern: new RegExp(`^${base}\\/([^/]+)$`), hasBody: false, handle: (ctx, i) => getCustomer(ctx, i.id) },
-  { method: 'PUT', pattern: new RegExp(`^${base}\\/([^/]+)$`), hasBody: true, handle: (ctx, i) => updateCustomer(ctx, i.id, i.body) },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${base}\\/([^/]+)$`),
+    hasBody: false,
+    handle: (ctx, i) => getCustomer(ctx, i.id),
+  },
+  {
+    method: 'PUT',
+    pattern: new RegExp(`^${base}\\/([^/]+)$`),
+    hasBody: true,
+    handle: (ctx, i) => updateCustomer(ctx, i.id, i.body),
+  },
 ];
 
 function parseJson(text: string): { value: unknown } | undefined {

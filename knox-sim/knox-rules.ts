@@ -51,7 +51,9 @@ const hasRefusedService = (services: LooseService[]) => services.some((s) => s.s
 
 /** A Knox Manage prefix may not begin or end with a period. */
 const hasBadPrefix = (services: LooseService[]) =>
-  services.some((s) => s.kmTenantPrefix !== undefined && (s.kmTenantPrefix.startsWith('.') || s.kmTenantPrefix.endsWith('.')));
+  services.some(
+    (s) => s.kmTenantPrefix !== undefined && (s.kmTenantPrefix.startsWith('.') || s.kmTenantPrefix.endsWith('.')),
+  );
 
 function isBlockedForJointlyManaged(email: string): boolean {
   const domain = emailDomain(email);
@@ -215,7 +217,10 @@ export function linkCustomer(ctx: RuleContext, body: unknown): SimAnswer {
   customer.pendingLink = {
     managementType: b.managementType,
     ...(b.accessType !== undefined ? { accessType: b.accessType } : {}),
-    services: b.services.map((s) => ({ service: s.service, ...(s.kmTenantPrefix ? { kmTenantPrefix: s.kmTenantPrefix } : {}) })),
+    services: b.services.map((s) => ({
+      service: s.service,
+      ...(s.kmTenantPrefix ? { kmTenantPrefix: s.kmTenantPrefix } : {}),
+    })),
     requestedAt: now,
   };
   customer.waiting = { since: now, gets: 0 };
@@ -248,7 +253,9 @@ export function listCustomers(ctx: RuleContext, query: URLSearchParams): SimAnsw
   const paging = ctx.paging ?? {};
   const pageSize = Math.min(read.data.pageSize, paging.maxPageSize ?? read.data.pageSize);
   const key = paging.sortBy ?? 'customerId';
-  const ours = ctx.store.all().filter((c) => isOurs(c, ctx.caller))
+  const ours = ctx.store
+    .all()
+    .filter((c) => isOurs(c, ctx.caller))
     .sort((a, b) => a[key].localeCompare(b[key]) || a.customerId.localeCompare(b.customerId));
   if (sortOrder === 'descending') ours.reverse();
   const page = ours.slice((pageNum - 1) * pageSize, pageNum * pageSize);
@@ -268,12 +275,17 @@ function updateRefusal(ctx: RuleContext, c: SimCustomer, b: UpdateBody): KnoxErr
   const { store } = ctx;
   if (c.status === 'DelinkRequested') return 'CANNOT_CHANGE_WHEN_DELINKING';
   if (c.status === 'Pending') return 'CANNOT_CHANGE_WHEN_PENDING';
-  if (b.managementType === 'FullyManaged' && c.managementType === 'JointlyManaged') return 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY';
+  if (b.managementType === 'FullyManaged' && c.managementType === 'JointlyManaged')
+    return 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY';
   const services = b.services ?? [];
   if (hasRefusedService(services)) return 'SERVICE_NOT_VALID_SCP';
   if (hasBadPrefix(services)) return 'KM_TENANT_PREFIX_INVALID';
   if (services.some((s) => !c.accountServices.includes(s.service))) return 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT';
-  const kg = knoxGuardRefusal(ctx, services.filter((s) => !hasActiveService(c, s.service)), b.kgTenantInfo);
+  const kg = knoxGuardRefusal(
+    ctx,
+    services.filter((s) => !hasActiveService(c, s.service)),
+    b.kgTenantInfo,
+  );
   if (kg) return kg;
   // A service the customer has but not Active yet (left Pending by the approval) is switched on like a new one.
   const added = services.filter((s) => !hasActiveService(c, s.service));

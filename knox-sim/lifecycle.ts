@@ -22,7 +22,10 @@ function touch(customer: SimCustomer, now: Date): void {
  * malformed), and those codes are answered by create and update, never by link; so the approval does not set up the
  * tenant, and the MSP's next update naming the prefix does. This is what makes an onboarding run "Change customer".
  */
-export function awaitsUpdateAfterApproval(service: { service: string; kmTenantPrefix?: string }, customer: SimCustomer): boolean {
+export function awaitsUpdateAfterApproval(
+  service: { service: string; kmTenantPrefix?: string },
+  customer: SimCustomer,
+): boolean {
   return service.service === 'KnoxManage' && Boolean(service.kmTenantPrefix) && customer.kmTenantDomain === undefined;
 }
 
@@ -33,7 +36,9 @@ export function awaitsUpdateAfterApproval(service: { service: string; kmTenantPr
 export function approveLink(customer: SimCustomer, now: Date): void {
   const link = customer.pendingLink;
   if (customer.status !== 'Pending' || link === undefined) {
-    throw new LifecycleError(`customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`);
+    throw new LifecycleError(
+      `customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`,
+    );
   }
   customer.status = 'Active';
   customer.managementType = link.managementType;
@@ -53,7 +58,9 @@ export function approveLink(customer: SimCustomer, now: Date): void {
 /** The customer refuses the link: `Rejected`, still visible to the MSP that asked; a new link is allowed. */
 export function rejectLink(customer: SimCustomer, now: Date): void {
   if (customer.status !== 'Pending' || customer.pendingLink === undefined) {
-    throw new LifecycleError(`customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`);
+    throw new LifecycleError(
+      `customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`,
+    );
   }
   customer.status = 'Rejected';
   customer.managedServices = [];
@@ -64,7 +71,9 @@ export function rejectLink(customer: SimCustomer, now: Date): void {
 /** The customer accepts the delink: the MSP loses it, and it is free to be linked again. */
 export function acceptDelink(customer: SimCustomer, now: Date): void {
   if (customer.status !== 'DelinkRequested') {
-    throw new LifecycleError(`customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`);
+    throw new LifecycleError(
+      `customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`,
+    );
   }
   customer.ownerMsp = null;
   customer.status = null;
@@ -77,7 +86,9 @@ export function acceptDelink(customer: SimCustomer, now: Date): void {
 /** The customer refuses the delink: back to `Active` with the same MSP. */
 export function rejectDelink(customer: SimCustomer, now: Date): void {
   if (customer.status !== 'DelinkRequested') {
-    throw new LifecycleError(`customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`);
+    throw new LifecycleError(
+      `customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`,
+    );
   }
   customer.status = 'Active';
   delete customer.delinkEndsAt;
@@ -116,8 +127,11 @@ function dueAnswer(
 
 /** Applies whatever answer is due now: a timed delink end, a script, or an automatic answer. */
 export function settle(customer: SimCustomer, auto: AutoSpec, now: Date): void {
-  if (customer.status === 'DelinkRequested' && customer.delinkEndsAt !== undefined
-    && now.getTime() >= Date.parse(customer.delinkEndsAt)) {
+  if (
+    customer.status === 'DelinkRequested' &&
+    customer.delinkEndsAt !== undefined &&
+    now.getTime() >= Date.parse(customer.delinkEndsAt)
+  ) {
     acceptDelink(customer, now);
     return;
   }
@@ -127,13 +141,29 @@ export function settle(customer: SimCustomer, auto: AutoSpec, now: Date): void {
   const script = customer.script;
 
   if (customer.status === 'Pending') {
-    const answer = dueAnswer(script?.onLink,
-      [['approve', auto.approveLinksAfterMs], ['reject', auto.rejectLinksAfterMs]], script, elapsed, waiting.gets);
+    const answer = dueAnswer(
+      script?.onLink,
+      [
+        ['approve', auto.approveLinksAfterMs],
+        ['reject', auto.rejectLinksAfterMs],
+      ],
+      script,
+      elapsed,
+      waiting.gets,
+    );
     if (answer === 'approve') approveLink(customer, now);
     if (answer === 'reject') rejectLink(customer, now);
   } else if (customer.status === 'DelinkRequested') {
-    const answer = dueAnswer(script?.onDelink,
-      [['accept', auto.acceptDelinksAfterMs], ['reject', auto.rejectDelinksAfterMs]], script, elapsed, waiting.gets);
+    const answer = dueAnswer(
+      script?.onDelink,
+      [
+        ['accept', auto.acceptDelinksAfterMs],
+        ['reject', auto.rejectDelinksAfterMs],
+      ],
+      script,
+      elapsed,
+      waiting.gets,
+    );
     if (answer === 'accept') acceptDelink(customer, now);
     if (answer === 'reject') rejectDelink(customer, now);
   }

@@ -18,7 +18,9 @@ function portFromEnv(value: string | undefined): number {
 const sim = await startKnoxSimulator({ port: portFromEnv(process.env.KNOX_SIM_PORT) });
 const { clientId, clientSecret } = SIM_DEFAULT_CREDENTIALS;
 console.log(`Knox simulator listening on ${sim.url}`);
-console.log(`Credentials: client_id=${clientId} client_secret=${clientSecret} (scope msp); control surface: ${sim.url}/_sim/`);
+console.log(
+  `Credentials: client_id=${clientId} client_secret=${clientSecret} (scope msp); control surface: ${sim.url}/_sim/`,
+);
 console.log(
   `Try: curl -s -X POST ${sim.url}/ams/v1/oauth2/token -d grant_type=client_credentials ` +
     `-d client_id=${clientId} -d client_secret=${clientSecret} -d scope=msp`,

@@ -95,7 +95,10 @@ export type SimCustomer = z.infer<typeof simCustomerSchema>;
 
 /** `POST /_sim/customers`: any subset of the fields; the rest take the defaults documented in README.md. */
 export const simCustomerInputSchema = z.strictObject({
-  customerId: z.string().regex(/^\d{10}$/, 'a simulated customerId has 10 digits').optional(),
+  customerId: z
+    .string()
+    .regex(/^\d{10}$/, 'a simulated customerId has 10 digits')
+    .optional(),
   companyName: z.string().min(1).optional(),
   companySize: z.string().optional(),
   industry: z.string().optional(),
@@ -127,7 +130,14 @@ export type SimCustomerInput = z.input<typeof simCustomerInputSchema>;
 // --- Faults and chaos -------------------------------------------------------------------------------------------------
 
 export const FAULT_TYPES = [
-  'error500', 'status429', 'latency', 'drop', 'html', 'empty', 'workThen500', 'tokenRevoked',
+  'error500',
+  'status429',
+  'latency',
+  'drop',
+  'html',
+  'empty',
+  'workThen500',
+  'tokenRevoked',
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
@@ -157,7 +167,14 @@ export type FaultRuleInput = z.input<typeof faultRuleSchema>;
 const rate = z.number().min(0).max(1).optional();
 /** Chaos draws one number per matching request from a seeded generator, so a seed replays the same faults. */
 export const CHAOS_FAULT_TYPES = [
-  'error500', 'status429', 'latency', 'workThen500', 'drop', 'html', 'empty', 'tokenRevoked',
+  'error500',
+  'status429',
+  'latency',
+  'workThen500',
+  'drop',
+  'html',
+  'empty',
+  'tokenRevoked',
 ] as const;
 export const chaosSchema = z
   .strictObject({
@@ -176,7 +193,10 @@ export const chaosSchema = z
     retryAfterSeconds: z.number().int().min(0).nullable().optional(),
     match: faultMatchSchema.optional(),
   })
-  .refine((c) => Object.values(c.rates).reduce<number>((sum, r) => sum + (r ?? 0), 0) <= 1, 'the rates add up to more than 1');
+  .refine(
+    (c) => Object.values(c.rates).reduce<number>((sum, r) => sum + (r ?? 0), 0) <= 1,
+    'the rates add up to more than 1',
+  );
 export type ChaosInput = z.input<typeof chaosSchema>;
 export type ChaosSpec = z.infer<typeof chaosSchema>;
 

@@ -54,8 +54,14 @@ export const updateBodySchema = z
     services: servicesSchema.optional(),
     kgTenantInfo: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((b) => b.managementType !== undefined || b.accessType !== undefined || b.services !== undefined
-    || b.kgTenantInfo !== undefined, 'nothing to change');
+  .refine(
+    (b) =>
+      b.managementType !== undefined ||
+      b.accessType !== undefined ||
+      b.services !== undefined ||
+      b.kgTenantInfo !== undefined,
+    'nothing to change',
+  );
 
 export const delinkBodySchema = z.object({ customerId: customerIdField });
 

@@ -150,7 +150,11 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
     }
     // Knox revokes tokens before their expires_in: this request's (unless just issued) and every older one die now.
     if (fault?.type === 'tokenRevoked') state.tokens.revoke(startedAt, TOKEN_SPARED_MS);
-    let answer = limited ? knoxError('TOO_MANY_REQUESTS', { 'retry-after': '1' }) : fault ? faultAnswer(fault) : undefined;
+    let answer = limited
+      ? knoxError('TOO_MANY_REQUESTS', { 'retry-after': '1' })
+      : fault
+        ? faultAnswer(fault)
+        : undefined;
     if (answer === undefined) {
       state.settle(startedAt);
       answer = answerKnox(state, { method, url, headers: req.headers, bodyText }, startedAt);

@@ -84,9 +84,9 @@ export function buildCustomer(input: SimCustomerInput, options: BuildOptions): S
   const status = ownerMsp === null ? null : (c.status ?? 'Active');
   const managementType = c.managementType ?? 'JointlyManaged';
   const accessType = c.accessType ?? (ownerMsp !== null ? 'FullAccess' : undefined);
-  const services = c.managedServices ?? (status === 'Active' || status === 'DelinkRequested' || status === 'Pending'
-    ? ['KnoxMobileEnrollment']
-    : []);
+  const services =
+    c.managedServices ??
+    (status === 'Active' || status === 'DelinkRequested' || status === 'Pending' ? ['KnoxMobileEnrollment'] : []);
   const waitingStatus = status === 'Pending' || status === 'DelinkRequested';
 
   return {

@@ -20,17 +20,23 @@ const payloadSchema = z.object({
   mode: z.enum(['approval', 'delink']),
 });
 
-export async function handler(payload: unknown, context?: Partial<Context>): Promise<{ id: string; waitingSince: string }> {
+export async function handler(
+  payload: unknown,
+  context?: Partial<Context>,
+): Promise<{ id: string; waitingSince: string }> {
   const parsed = payloadSchema.safeParse(payload);
-  if (!parsed.success) throw namedError(INVALID_PAYLOAD_ERROR, 'await-answer needs {id, executionName?, taskToken, mode}');
+  if (!parsed.success)
+    throw namedError(INVALID_PAYLOAD_ERROR, 'await-answer needs {id, executionName?, taskToken, mode}');
   const { id, executionName, taskToken, mode } = parsed.data;
   startInvocation(context, { recordId: id, executionName, step: 'await-answer' });
 
   const record = await getRecord(id);
   if (record === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${id}`);
-  if (isTerminal(record.status)) throw namedError(RECORD_CLOSED_ERROR, `Record ${id} is ${record.status}: nothing to wait for`);
+  if (isTerminal(record.status))
+    throw namedError(RECORD_CLOSED_ERROR, `Record ${id} is ${record.status}: nothing to wait for`);
   const after = await storeTaskToken(record, taskToken);
-  if (after === undefined) throw namedError(RECORD_CLOSED_ERROR, `Record ${id} was closed meanwhile: nothing to wait for`);
+  if (after === undefined)
+    throw namedError(RECORD_CLOSED_ERROR, `Record ${id} was closed meanwhile: nothing to wait for`);
   // The token is a credential for this execution: it is stored, never logged.
   logger.info('Waiting for the customer', { mode, waitingSince: after.waitingSince });
   return { id, waitingSince: after.waitingSince ?? after.updatedAt };

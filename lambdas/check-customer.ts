@@ -33,7 +33,10 @@ export const handler = knoxStepHandler({
   async call(context): Promise<StepOutcome> {
     const mode = context.payload.mode ?? modeOf(context.record);
     const customerId = customerIdOf(context.record);
-    const answer = answerOf({ ...context.record, kind: mode === 'delink' ? 'offboarding' : 'onboarding' }, await viewOf(context, customerId, mode === 'delink'));
+    const answer = answerOf(
+      { ...context.record, kind: mode === 'delink' ? 'offboarding' : 'onboarding' },
+      await viewOf(context, customerId, mode === 'delink'),
+    );
     if (answer.kind !== 'answered') throw answer.error;
     const { output } = answer;
     const result: KnoxStepResult & { needsChange?: boolean } = {

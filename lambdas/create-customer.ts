@@ -43,7 +43,8 @@ export const handler = knoxStepHandler({
     return {
       kind: 'error',
       error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {
-        message: `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
+        message:
+          `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
           `${found.reason} ` +
           `(${found.calls} list calls)`,
       }),

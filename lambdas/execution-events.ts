@@ -80,6 +80,10 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     return { id, changed: false };
   }
   await releaseLock(record.customerKey, id);
-  if (changed) logger.warn('Record closed after its execution ended without an outcome', { executionStatus: detail.status, status });
+  if (changed)
+    logger.warn('Record closed after its execution ended without an outcome', {
+      executionStatus: detail.status,
+      status,
+    });
   return { id, status: record.status, changed };
 }

@@ -17,7 +17,10 @@ export async function handler(_event: unknown, context?: Partial<Context>): Prom
     return summary;
   } catch (error) {
     // Nothing was delivered from here on: the next round asks again. Logged without the request data.
-    logger.error('Poll round failed', { errorName: (error as Error).name, errorMessage: (error as Error).message.slice(0, 500) });
+    logger.error('Poll round failed', {
+      errorName: (error as Error).name,
+      errorMessage: (error as Error).message.slice(0, 500),
+    });
     throw error;
   }
 }

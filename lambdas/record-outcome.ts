@@ -53,10 +53,16 @@ function lastErrorOptions(payload: z.infer<typeof payloadSchema>): FinishOptions
   if (payload.outcome === 'SUCCEEDED' || !caught) return {};
   const detail = `${caught.Error}: ${causeMessage(caught.Cause)}`;
   if (payload.outcome === 'ABORTED' && caught.Error === TASK_TIMEOUT_ERROR) {
-    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${caught.Error}: the customer did not answer before the deadline` };
+    return {
+      lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')),
+      detail: `${caught.Error}: the customer did not answer before the deadline`,
+    };
   }
   if (payload.outcome === 'ABORTED' && caught.Error === STEP_ERROR_NAMES.wait) {
-    return { lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')), detail: `${detail} (the retry schedule ran out)` };
+    return {
+      lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')),
+      detail: `${detail} (the retry schedule ran out)`,
+    };
   }
   // The retry window's end is the retry disposition's last word: the step recorded the transient error it gave up on.
   const disposition = caught.Error === RETRY_WINDOW_EXCEEDED_ERROR ? 'retry' : dispositionOfErrorName(caught.Error);

@@ -64,7 +64,13 @@ export function routeFor(method: string, resource: string, requiresJsonObjectBod
       return '([^/]+)';
     })
     .join('/');
-  return { method, resource: resource || '/', params, pattern: new RegExp(`^${regex || '/'}/?$`), requiresJsonObjectBody };
+  return {
+    method,
+    resource: resource || '/',
+    params,
+    pattern: new RegExp(`^${regex || '/'}/?$`),
+    requiresJsonObjectBody,
+  };
 }
 
 /** The routes of the template's REST API; empty when the template has none. */
@@ -77,7 +83,10 @@ export function apiGatewayModel(template: CfnTemplate): ApiGatewayModel {
     if (resource.Type === 'AWS::ApiGateway::GatewayResponse' && p['ResponseType'] === 'BAD_REQUEST_BODY') {
       const templates = (p['ResponseTemplates'] ?? {}) as Record<string, unknown>;
       const body = templates['application/json'];
-      badRequestBody = { statusCode: Number(p['StatusCode'] ?? 400), body: typeof body === 'string' ? body : DEFAULT_BAD_REQUEST_BODY.body };
+      badRequestBody = {
+        statusCode: Number(p['StatusCode'] ?? 400),
+        body: typeof body === 'string' ? body : DEFAULT_BAD_REQUEST_BODY.body,
+      };
     }
     if (resource.Type !== 'AWS::ApiGateway::Method' || p['HttpMethod'] === 'OPTIONS') continue;
     const at = target(p['ResourceId']);

@@ -44,7 +44,9 @@ export interface AslState {
 }
 
 /** The Task states of a definition (nested Parallel/Map branches included), by state name. */
-export function taskStates(definition: { States: Record<string, Record<string, unknown>> }): [string, Record<string, unknown>][] {
+export function taskStates(definition: {
+  States: Record<string, Record<string, unknown>>;
+}): [string, Record<string, unknown>][] {
   const out: [string, Record<string, unknown>][] = [];
   for (const [name, state] of Object.entries(definition.States)) {
     if (state['Type'] === 'Task') out.push([name, state]);
@@ -56,7 +58,8 @@ export function taskStates(definition: { States: Record<string, Record<string, u
 /** The sub-machines of a Parallel or Map state. */
 export function nestedMachines(state: Record<string, unknown>): { States: Record<string, Record<string, unknown>> }[] {
   const out: { States: Record<string, Record<string, unknown>> }[] = [];
-  if (Array.isArray(state['Branches'])) out.push(...(state['Branches'] as { States: Record<string, Record<string, unknown>> }[]));
+  if (Array.isArray(state['Branches']))
+    out.push(...(state['Branches'] as { States: Record<string, Record<string, unknown>> }[]));
   for (const key of ['Iterator', 'ItemProcessor']) {
     const machine = state[key] as { States?: Record<string, Record<string, unknown>> } | undefined;
     if (machine?.States) out.push(machine as { States: Record<string, Record<string, unknown>> });

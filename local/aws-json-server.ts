@@ -41,7 +41,6 @@ export interface RunningAwsJsonServer {
   stop(): Promise<void>;
 }
 
-
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningAwsJsonServer> {
   const server = createServer((req, res) => void handle(options, req, res));
   await listen(server, options.port ?? 0);
@@ -61,18 +60,26 @@ async function handle(options: AwsJsonServerOptions, req: IncomingMessage, res: 
     });
     res.end(text);
   };
-  const fail = (error: AwsServiceError): void => send(error.statusCode, { __type: error.type, message: error.message }, error.type);
+  const fail = (error: AwsServiceError): void =>
+    send(error.statusCode, { __type: error.type, message: error.message }, error.type);
 
   const target = String(req.headers['x-amz-target'] ?? '');
   const [prefix, operationName] = target.split('.', 2);
   if (req.method !== 'POST' || prefix !== options.targetPrefix || !operationName) {
     req.resume();
-    return fail(new AwsServiceError('UnknownOperationException', `unsupported request: ${req.method} ${target || '(no X-Amz-Target)'}`));
+    return fail(
+      new AwsServiceError(
+        'UnknownOperationException',
+        `unsupported request: ${req.method} ${target || '(no X-Amz-Target)'}`,
+      ),
+    );
   }
   const operation = options.operations[operationName];
   if (!operation) {
     req.resume();
-    return fail(new AwsServiceError('UnknownOperationException', `${operationName} is not supported by the local endpoint`));
+    return fail(
+      new AwsServiceError('UnknownOperationException', `${operationName} is not supported by the local endpoint`),
+    );
   }
   let input: Record<string, unknown>;
   try {
@@ -81,7 +88,12 @@ async function handle(options: AwsJsonServerOptions, req: IncomingMessage, res: 
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
     input = parsed as Record<string, unknown>;
   } catch (error) {
-    return fail(new AwsServiceError('SerializationException', `the request body is not a JSON object: ${(error as Error).message}`));
+    return fail(
+      new AwsServiceError(
+        'SerializationException',
+        `the request body is not a JSON object: ${(error as Error).message}`,
+      ),
+    );
   }
   try {
     send(200, await operation(input));
@@ -132,7 +144,10 @@ export function closeServer(server: Server): Promise<void> {
 export function requireString(input: Record<string, unknown>, member: string): string {
   const value = input[member];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new AwsServiceError('ValidationException', `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`);
+    throw new AwsServiceError(
+      'ValidationException',
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   return value;
 }

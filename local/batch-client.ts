@@ -9,12 +9,21 @@ import { BATCH_STATUSES, countsSchema } from '../lib/domain/batch-schemas';
 import { BATCHES_PATH } from '../lib/domain/routes';
 
 /** Sends one request; answers status, headers and the body parsed as JSON (text when it is not JSON). */
-export type Send = (method: string, path: string, body?: string, headers?: Record<string, string>) => Promise<{ status: number; body: unknown }>;
+export type Send = (
+  method: string,
+  path: string,
+  body?: string,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: unknown }>;
 
 /** Plain fetch against a base URL (the local stack). */
 export function plainSend(baseUrl: string): Send {
   return async (method, path, body, headers = {}) => {
-    const response = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     return { status: response.status, body: parseBody(await response.text()) };
   };
 }
@@ -67,7 +76,8 @@ export class BatchClient {
 
   async get(batchId: string): Promise<BatchAnswer> {
     const answer = await this.send('GET', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
-    if (answer.status !== 200) throw new Error(`GET batch ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 200)
+      throw new Error(`GET batch ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return batchAnswerSchema.parse(answer.body);
   }
 
@@ -78,7 +88,8 @@ export class BatchClient {
     do {
       const query = `?limit=${limit}${cursor !== undefined ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const answer = await this.send('GET', `${BATCHES_PATH}/${encodeURIComponent(batchId)}/items${query}`);
-      if (answer.status !== 200) throw new Error(`GET items of ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      if (answer.status !== 200)
+        throw new Error(`GET items of ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
       const page = z.object({ items: z.array(batchItemSchema), cursor: z.string().optional() }).parse(answer.body);
       out.push(...page.items);
       cursor = page.cursor;
@@ -93,7 +104,12 @@ export class BatchClient {
   /** Polls the batch until `done(batch)` (default: DONE or CANCELLED), calling `onBatch` with each answer. */
   async follow(
     batchId: string,
-    options: { intervalMs?: number; timeoutMs?: number; onBatch?: (batch: BatchAnswer) => void; done?: (batch: BatchAnswer) => boolean } = {},
+    options: {
+      intervalMs?: number;
+      timeoutMs?: number;
+      onBatch?: (batch: BatchAnswer) => void;
+      done?: (batch: BatchAnswer) => boolean;
+    } = {},
   ): Promise<BatchAnswer> {
     const done = options.done ?? ((b: BatchAnswer) => b.status === 'DONE' || b.status === 'CANCELLED');
     const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
@@ -101,7 +117,8 @@ export class BatchClient {
       const batch = await this.get(batchId);
       options.onBatch?.(batch);
       if (done(batch)) return batch;
-      if (Date.now() > deadline) throw new Error(`batch ${batchId} is still ${batch.status}: ${JSON.stringify(batch.counts)}`);
+      if (Date.now() > deadline)
+        throw new Error(`batch ${batchId} is still ${batch.status}: ${JSON.stringify(batch.counts)}`);
       await sleep(options.intervalMs ?? 500);
     }
   }

@@ -6,7 +6,12 @@ import { randomBytes } from 'node:crypto';
 import type { KnoxSimControl } from '../knox-sim/control';
 
 export function linkItem(customerId: string): Record<string, unknown> {
-  return { customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] };
+  return {
+    customerId,
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxMobileEnrollment' }],
+  };
 }
 
 export function createItem(tag: string): Record<string, unknown> {
@@ -27,10 +32,17 @@ export function createItem(tag: string): Record<string, unknown> {
 }
 
 /** `links` new simulator customers to link and `creates` new companies, interleaved (link, create, link, ...). */
-export async function sampleItems(control: KnoxSimControl, counts: { links: number; creates: number }, tag = randomBytes(4).toString('hex')): Promise<Record<string, unknown>[]> {
+export async function sampleItems(
+  control: KnoxSimControl,
+  counts: { links: number; creates: number },
+  tag = randomBytes(4).toString('hex'),
+): Promise<Record<string, unknown>[]> {
   const linkIds: string[] = [];
   for (let i = 0; i < counts.links; i++) {
-    const customer = await control.addCustomer({ companyName: `Linked ${tag} ${i}`, email: `admin.${tag}.${i}@linked-${tag}.example` });
+    const customer = await control.addCustomer({
+      companyName: `Linked ${tag} ${i}`,
+      email: `admin.${tag}.${i}@linked-${tag}.example`,
+    });
     linkIds.push(customer.customerId);
   }
   const items: Record<string, unknown>[] = [];

@@ -33,7 +33,7 @@ export class CallbackFailure extends Error {
 export class CallbackTimeout extends Error {
   override readonly name = 'States.Timeout';
   constructor() {
-    super('The callback was not answered within the state\'s TimeoutSeconds');
+    super("The callback was not answered within the state's TimeoutSeconds");
   }
 }
 
@@ -58,7 +58,8 @@ export class CallbackRegistry {
   tokenIn(runKey: string, input: unknown): string | undefined {
     const text = JSON.stringify(input) ?? '';
     let found: string | undefined;
-    for (const [token, entry] of this.tokens) if (entry.runKey === runKey && entry.state === 'issued' && text.includes(token)) found = token;
+    for (const [token, entry] of this.tokens)
+      if (entry.runKey === runKey && entry.state === 'issued' && text.includes(token)) found = token;
     return found;
   }
 
@@ -80,7 +81,8 @@ export class CallbackRegistry {
 
   /** Ends every token of a run (the run ended, was stopped or interrupted): later calls answer TaskTimedOut. */
   closeRun(runKey: string, error: Error): void {
-    for (const [token, entry] of this.tokens) if (entry.runKey === runKey && entry.state !== 'closed') this.close(token, error);
+    for (const [token, entry] of this.tokens)
+      if (entry.runKey === runKey && entry.state !== 'closed') this.close(token, error);
   }
 
   // --- The Step Functions API ---------------------------------------------------------------------------------------
@@ -101,10 +103,16 @@ export class CallbackRegistry {
 
   sendTaskFailure(token: unknown, error: unknown, cause: unknown): void {
     if (error !== undefined && (typeof error !== 'string' || error.length > MAX_ERROR)) {
-      throw new AwsServiceError('ValidationException', `1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ERROR}`);
+      throw new AwsServiceError(
+        'ValidationException',
+        `1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ERROR}`,
+      );
     }
     if (cause !== undefined && (typeof cause !== 'string' || cause.length > MAX_CAUSE)) {
-      throw new AwsServiceError('ValidationException', `1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to ${MAX_CAUSE}`);
+      throw new AwsServiceError(
+        'ValidationException',
+        `1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to ${MAX_CAUSE}`,
+      );
     }
     const entry = this.open(token);
     this.finish(entry, (s) => s.reject(new CallbackFailure(error ?? '', cause ?? '')));
@@ -118,12 +126,16 @@ export class CallbackRegistry {
   /** The entry of a token a client may still answer, or AWS's error for it. */
   private open(token: unknown): Waiting {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN) {
-      throw new AwsServiceError('ValidationException', "1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and 2048");
+      throw new AwsServiceError(
+        'ValidationException',
+        "1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and 2048",
+      );
     }
     if (!TOKEN.test(token)) throw new AwsServiceError('InvalidToken', 'Invalid Token: the task token is not valid');
     const entry = this.tokens.get(token);
     if (!entry) throw new AwsServiceError('TaskDoesNotExist', 'Task Does Not Exist: the task token is unknown');
-    if (entry.state !== 'waiting') throw new AwsServiceError('TaskTimedOut', 'Task Timed Out: the task is no longer open');
+    if (entry.state !== 'waiting')
+      throw new AwsServiceError('TaskTimedOut', 'Task Timed Out: the task is no longer open');
     return entry;
   }
 

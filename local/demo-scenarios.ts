@@ -44,8 +44,12 @@ export interface DemoOutcome {
   ok: boolean;
 }
 
-const linkBody = (customerId: string, services: unknown[] = [{ service: 'KnoxMobileEnrollment' }]) =>
-  ({ customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services });
+const linkBody = (customerId: string, services: unknown[] = [{ service: 'KnoxMobileEnrollment' }]) => ({
+  customerId,
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services,
+});
 
 const LINK_PATH = { method: 'POST', path: '/managedCustomers/link' };
 
@@ -94,8 +98,13 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     expected: { status: 'SUCCEEDED' },
     prepare: async () => ({
       customer: {
-        companyName: 'Acme Ltd', companySize: '20-99', industry: 'COMMUNICATIONS', country: 'US', street1: '1 Main St',
-        city: 'Chicago', contact: { firstName: 'Ada', lastName: 'Lee', email: 'ada@acme-demo.example' },
+        companyName: 'Acme Ltd',
+        companySize: '20-99',
+        industry: 'COMMUNICATIONS',
+        country: 'US',
+        street1: '1 Main St',
+        city: 'Chicago',
+        contact: { firstName: 'Ada', lastName: 'Lee', email: 'ada@acme-demo.example' },
       },
       managementType: 'JointlyManaged',
       accessType: 'FullAccess',
@@ -108,8 +117,15 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     expected: { status: 'SUCCEEDED' },
     // The approval leaves a KnoxManage asked for under a prefix Pending: the workflow switches it on.
     prepare: async (control) => {
-      const customer = await control.addCustomer({ companyName: 'Globex Corp', email: 'it@globex.example', script: { onLink: 'approve' } });
-      return linkBody(customer.customerId, [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'globex' }]);
+      const customer = await control.addCustomer({
+        companyName: 'Globex Corp',
+        email: 'it@globex.example',
+        script: { onLink: 'approve' },
+      });
+      return linkBody(customer.customerId, [
+        { service: 'KnoxMobileEnrollment' },
+        { service: 'KnoxManage', kmTenantPrefix: 'globex' },
+      ]);
     },
   },
   {
@@ -128,7 +144,6 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     prepare: async () => ({ customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' }),
   },
 ];
-
 
 /**
  * The path through the diagram in one line: the states that did something (the "Link or create?" router and the
@@ -155,11 +170,16 @@ export interface RunDemoOptions {
 }
 
 /** Plays one scenario to its end. */
-export async function runScenario(target: DemoTarget, scenario: DemoScenario, timeoutMs = 30_000): Promise<DemoOutcome> {
+export async function runScenario(
+  target: DemoTarget,
+  scenario: DemoScenario,
+  timeoutMs = 30_000,
+): Promise<DemoOutcome> {
   const control = new KnoxSimControl(target.knoxUrl);
   const body = await scenario.prepare(control);
   const started = await startRecord(target.apiUrl, scenario.kind, body);
-  if (started.status !== 202) throw new Error(`${scenario.title}: POST answered ${started.status} ${JSON.stringify(started.body)}`);
+  if (started.status !== 202)
+    throw new Error(`${scenario.title}: POST answered ${started.status} ${JSON.stringify(started.body)}`);
   const id = String(started.body[ID_FIELD[scenario.kind]]);
   const wait = { timeoutMs };
   if (scenario.whileWaiting) {
@@ -167,9 +187,16 @@ export async function runScenario(target: DemoTarget, scenario: DemoScenario, ti
     await scenario.whileWaiting(control);
   }
   const record = await waitForStatus(target.apiUrl, scenario.kind, id, TERMINAL_STATUSES, wait);
-  const execution = await waitForExecution(target.apiUrl, String(started.body['executionName']), ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'], wait);
+  const execution = await waitForExecution(
+    target.apiUrl,
+    String(started.body['executionName']),
+    ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'],
+    wait,
+  );
   const lastError = (record['lastError'] as { code?: string } | undefined)?.code;
-  const ok = record.status === scenario.expected.status && (scenario.expected.lastError === undefined || lastError === scenario.expected.lastError);
+  const ok =
+    record.status === scenario.expected.status &&
+    (scenario.expected.lastError === undefined || lastError === scenario.expected.lastError);
   return {
     title: scenario.title,
     kind: scenario.kind,
@@ -183,7 +210,11 @@ export async function runScenario(target: DemoTarget, scenario: DemoScenario, ti
 }
 
 /** Plays every scenario, one after the other (faults are global in the simulator, so they must not overlap). */
-export async function runDemo(target: DemoTarget, options: RunDemoOptions = {}, scenarios = DEMO_SCENARIOS): Promise<DemoOutcome[]> {
+export async function runDemo(
+  target: DemoTarget,
+  options: RunDemoOptions = {},
+  scenarios = DEMO_SCENARIOS,
+): Promise<DemoOutcome[]> {
   const outcomes: DemoOutcome[] = [];
   for (const [i, scenario] of scenarios.entries()) {
     const outcome = await runScenario(target, scenario, options.timeoutMs);
@@ -202,5 +233,7 @@ export function formatOutcomes(outcomes: DemoOutcome[]): string {
   const rows = [['SCENARIO', 'ID', 'STATUS', 'LAST ERROR', 'PATH']];
   for (const o of outcomes) rows.push([o.title, o.id, o.ok ? o.status : `${o.status} (!)`, o.lastError ?? '-', o.path]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }

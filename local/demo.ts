@@ -16,9 +16,13 @@ const envSchema = z.object({
 });
 
 async function main(): Promise<number> {
-  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '')));
+  const parsed = envSchema.safeParse(
+    Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '')),
+  );
   if (!parsed.success) {
-    console.error(`Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+    console.error(
+      `Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
     return 2;
   }
   const timeScale = parsed.data.TIME_SCALE;
@@ -30,11 +34,20 @@ async function main(): Promise<number> {
 
   const dataDir = tempDataDir('knox-demo-');
   console.log(`Starting the local stack (TIME_SCALE ${timeScale}, data in ${dataDir})...`);
-  const stack = await startLocalStack({ port: 0, dataDir, timeScale, quiet: true, knoxCredentials: { ...SIM_DEFAULT_CREDENTIALS } });
+  const stack = await startLocalStack({
+    port: 0,
+    dataDir,
+    timeScale,
+    quiet: true,
+    knoxCredentials: { ...SIM_DEFAULT_CREDENTIALS },
+  });
   try {
     console.log(`HTTP API ${stack.apiUrl}, Knox simulator ${stack.knoxUrl}: ${DEMO_SCENARIOS.length} scenarios\n`);
     // A 60 s poll takes 60 s × TIME_SCALE; give each scenario room for a few hours of scaled waiting.
-    const outcomes = await runDemo(stack, { onProgress: (line) => console.log(line), timeoutMs: Math.max(30_000, 4 * 3600_000 * timeScale) });
+    const outcomes = await runDemo(stack, {
+      onProgress: (line) => console.log(line),
+      timeoutMs: Math.max(30_000, 4 * 3600_000 * timeScale),
+    });
     console.log(`\n${formatOutcomes(outcomes)}\n`);
     const failed = outcomes.filter((o) => !o.ok);
     if (failed.length > 0) {

@@ -22,8 +22,12 @@
  */
 import './polyfills';
 import { randomUUID } from 'node:crypto';
-import { ExecutionAbortedError, ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { RecordKind } from '../lib/domain/api-schemas';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { AwsServiceError } from './aws-json-server';
 import { CallbackRegistry } from './callbacks';
 import { LOCAL_ACCOUNT } from './intrinsics';
@@ -134,7 +138,9 @@ export class LocalExecutions {
     this.callbacks = options.callbacks ?? new CallbackRegistry();
     this.machines = new Map(options.machines.map((m) => [m.arn, m]));
     this.store = new ExecutionStore(options.dataDir);
-    for (const record of this.store.loadAll((file, reason) => options.log?.(`skipping execution file ${file}: ${reason}`))) {
+    for (const record of this.store.loadAll((file, reason) =>
+      options.log?.(`skipping execution file ${file}: ${reason}`),
+    )) {
       this.records.set(record.executionArn, record);
     }
   }
@@ -158,7 +164,11 @@ export class LocalExecutions {
   startExecution(request: StartExecutionInput): { executionArn: string; startDate: string; alreadyRunning: boolean } {
     if (this.closed) throw new AwsServiceError('ServiceUnavailable', 'the local Step Functions is stopping', 503);
     const machine = this.machines.get(request.stateMachineArn);
-    if (!machine) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${request.stateMachineArn}'`);
+    if (!machine)
+      throw new AwsServiceError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${request.stateMachineArn}'`,
+      );
     const name = request.name ?? randomUUID();
     if (!EXECUTION_NAME.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
     const input = request.input ?? '{}';
@@ -189,7 +199,10 @@ export class LocalExecutions {
   }
 
   /** StopExecution: the run is aborted, the execution ends ABORTED (and its status change is delivered). */
-  async stopExecution(executionArn: string, reason: { error?: string; cause?: string } = {}): Promise<{ stopDate: string }> {
+  async stopExecution(
+    executionArn: string,
+    reason: { error?: string; cause?: string } = {},
+  ): Promise<{ stopDate: string }> {
     const record = this.requireRecord(executionArn);
     const run = this.live.get(executionArn);
     if (run) {
@@ -253,7 +266,8 @@ export class LocalExecutions {
     const record = this.requireRecord(executionArn);
     if (record.status !== 'RUNNING' || this.live.has(executionArn)) return;
     const machine = this.machines.get(record.stateMachineArn);
-    if (!machine) throw new Error(`execution ${record.name} belongs to an unknown state machine ${record.stateMachineArn}`);
+    if (!machine)
+      throw new Error(`execution ${record.name} belongs to an unknown state machine ${record.stateMachineArn}`);
     this.run(record, machine, true);
   }
 
@@ -276,7 +290,11 @@ export class LocalExecutions {
     record.runs += 1;
     const from = resumed ? record.position : undefined;
     if (resumed) {
-      this.append(record, { type: 'ExecutionResumed', ...(from ? { state: from.state } : {}), cause: `the local stack restarted; the execution continues at "${from?.state ?? machine.engineDefinition.StartAt}"` });
+      this.append(record, {
+        type: 'ExecutionResumed',
+        ...(from ? { state: from.state } : {}),
+        cause: `the local stack restarted; the execution continues at "${from?.state ?? machine.engineDefinition.StartAt}"`,
+      });
     }
     let stopReason: StopReason | undefined;
     let stopDetails: { error?: string; cause?: string } = {};
@@ -286,7 +304,12 @@ export class LocalExecutions {
     const callbacks = { registry, runKey, timeoutMs: (state: string) => machine.callbackTimeoutsMs[state] ?? 60_000 };
     const { result, abort, eventLogs } = engine.run(JSON.parse(from?.input ?? record.input) as never, {
       overrides: {
-        taskResourceLocalHandlers: taskResourceLocalHandlers(machine.definition, this.options.runtime, () => stopReason !== undefined, callbacks),
+        taskResourceLocalHandlers: taskResourceLocalHandlers(
+          machine.definition,
+          this.options.runtime,
+          () => stopReason !== undefined,
+          callbacks,
+        ),
         waitTimeOverrides: machine.waitOverrides,
       },
       context: {
@@ -343,12 +366,19 @@ export class LocalExecutions {
     }
     if (outcome.error instanceof ExecutionAbortedError) {
       if (reason === 'shutdown') return; // still RUNNING: the next start resumes it
-      if (reason === 'timeout') return this.close(record, 'TIMED_OUT', { error: 'States.Timeout', cause: 'The execution timed out (TimeoutSeconds).' });
+      if (reason === 'timeout')
+        return this.close(record, 'TIMED_OUT', {
+          error: 'States.Timeout',
+          cause: 'The execution timed out (TimeoutSeconds).',
+        });
       return this.close(record, 'ABORTED', details);
     }
     if (outcome.error instanceof ExecutionError) {
       const cause = outcome.error.cause as Error | undefined;
-      return this.close(record, 'FAILED', { error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? outcome.error.message });
+      return this.close(record, 'FAILED', {
+        error: cause?.name ?? 'States.Runtime',
+        cause: cause?.message ?? outcome.error.message,
+      });
     }
     this.options.log?.(`execution ${record.name} ended with an unexpected engine error: ${String(outcome.error)}`);
     this.close(record, 'FAILED', { error: 'States.Runtime', cause: String(outcome.error) });
@@ -360,7 +390,11 @@ export class LocalExecutions {
     if (details.error !== undefined) record.error = details.error;
     if (details.cause !== undefined) record.cause = truncate(details.cause);
     if (status === 'ABORTED' || status === 'TIMED_OUT') {
-      this.append(record, { type: status === 'ABORTED' ? 'ExecutionAborted' : 'ExecutionTimeout', error: record.error, cause: record.cause });
+      this.append(record, {
+        type: status === 'ABORTED' ? 'ExecutionAborted' : 'ExecutionTimeout',
+        error: record.error,
+        cause: record.cause,
+      });
     }
   }
 
@@ -369,7 +403,9 @@ export class LocalExecutions {
     const onClosed = this.options.onClosed;
     if (!onClosed) return;
     const delivery = onClosed(record)
-      .catch((error: unknown) => this.options.log?.(`status change of ${record.name} not delivered: ${(error as Error).name}`))
+      .catch((error: unknown) =>
+        this.options.log?.(`status change of ${record.name} not delivered: ${(error as Error).name}`),
+      )
       .finally(() => this.notifications.delete(delivery));
     this.notifications.add(delivery);
   }
@@ -387,20 +423,38 @@ export class LocalExecutions {
       // the execution RUNNING and says so.
       if (event.type === 'ExecutionAborted') {
         if (stopReason() === 'shutdown') {
-          this.append(record, { type: 'ExecutionInterrupted', cause: 'the local stack stopped; the execution resumes when it starts again' }, event.timestamp);
+          this.append(
+            record,
+            {
+              type: 'ExecutionInterrupted',
+              cause: 'the local stack stopped; the execution resumes when it starts again',
+            },
+            event.timestamp,
+          );
         }
         continue;
       }
-      if (event.type === 'StateEntered' && event.state && isTopLevelState(this.machines.get(record.stateMachineArn), event.state.name)) {
+      if (
+        event.type === 'StateEntered' &&
+        event.state &&
+        isTopLevelState(this.machines.get(record.stateMachineArn), event.state.name)
+      ) {
         record.position = { state: event.state.name, input: JSON.stringify(event.state.input ?? null) };
       }
       this.append(record, fromEngineEvent(event), event.timestamp);
     }
   }
 
-  private append(record: ExecutionRecord, event: Omit<RecordedEvent, 'id' | 'timestamp'>, timestamp = Date.now()): void {
+  private append(
+    record: ExecutionRecord,
+    event: Omit<RecordedEvent, 'id' | 'timestamp'>,
+    timestamp = Date.now(),
+  ): void {
     const last = record.events[record.events.length - 1];
-    const clean = Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as Omit<RecordedEvent, 'id' | 'timestamp'>;
+    const clean = Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as Omit<
+      RecordedEvent,
+      'id' | 'timestamp'
+    >;
     record.events.push({ id: (last?.id ?? 0) + 1, timestamp: new Date(timestamp).toISOString(), ...clean });
     this.store.save(record);
   }
@@ -427,15 +481,24 @@ function fromEngineEvent(event: {
     state: state?.name,
     stateType: state?.type,
     error: event.Error,
-    cause: event.Cause === undefined ? undefined : truncate(typeof event.Cause === 'string' ? event.Cause : causeText(event.Cause)),
+    cause:
+      event.Cause === undefined
+        ? undefined
+        : truncate(typeof event.Cause === 'string' ? event.Cause : causeText(event.Cause)),
     retry: event.retry ? { errorEquals: event.retry.retrier.ErrorEquals, attempt: event.retry.attempt } : undefined,
     catch: event.catch ? { errorEquals: event.catch.catcher.ErrorEquals, next: event.catch.catcher.Next } : undefined,
-    input: event.type === 'ExecutionStarted' ? JSON.stringify(event.input ?? null)
-      : event.type === 'StateEntered' ? truncate(JSON.stringify(state?.input ?? null))
-      : undefined,
-    output: event.type === 'ExecutionSucceeded' ? JSON.stringify(event.output ?? null)
-      : event.type === 'StateExited' ? truncate(JSON.stringify(state?.output ?? null))
-      : undefined,
+    input:
+      event.type === 'ExecutionStarted'
+        ? JSON.stringify(event.input ?? null)
+        : event.type === 'StateEntered'
+          ? truncate(JSON.stringify(state?.input ?? null))
+          : undefined,
+    output:
+      event.type === 'ExecutionSucceeded'
+        ? JSON.stringify(event.output ?? null)
+        : event.type === 'StateExited'
+          ? truncate(JSON.stringify(state?.output ?? null))
+          : undefined,
   };
 }
 
@@ -479,7 +542,10 @@ function parseInput(input: string): unknown {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     return value;
   } catch {
-    throw new AwsServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input must be a JSON object');
+    throw new AwsServiceError(
+      'InvalidExecutionInput',
+      'Invalid State Machine Execution Input: the input must be a JSON object',
+    );
   }
 }
 

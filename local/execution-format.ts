@@ -27,7 +27,9 @@ const detailSchema = summarySchema.extend({
   cause: z.string().optional(),
   runs: z.number(),
   path: z.array(stepSchema),
-  events: z.array(z.object({ type: z.string(), timestamp: z.string(), state: z.string().optional(), cause: z.string().optional() })),
+  events: z.array(
+    z.object({ type: z.string(), timestamp: z.string(), state: z.string().optional(), cause: z.string().optional() }),
+  ),
 });
 export const executionListSchema = z.object({ executions: z.array(summarySchema) });
 export { detailSchema as executionDetailSchema };
@@ -44,13 +46,28 @@ function duration(from: string, to: string | undefined): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatList(executions: Summary[]): string {
   if (executions.length === 0) return 'No executions yet.';
   const rows = [['NAME', 'WORKFLOW', 'STATUS', 'STARTED', 'TOOK', 'RECORD']];
-  for (const e of executions) rows.push([e.name, e.workflow, e.status, e.startDate.replace('T', ' ').slice(0, 19), duration(e.startDate, e.stopDate), e.recordId ?? '']);
+  for (const e of executions)
+    rows.push([
+      e.name,
+      e.workflow,
+      e.status,
+      e.startDate.replace('T', ' ').slice(0, 19),
+      duration(e.startDate, e.stopDate),
+      e.recordId ?? '',
+    ]);
   return table(rows);
 }
 
@@ -79,7 +96,9 @@ export function formatDetail(d: Detail): string {
   const width = Math.max(...d.path.map((s) => s.state.length), 10);
   // The first state entered after each restart is where the execution was resumed.
   const resumedSteps = new Set(
-    d.events.filter((e) => e.type === 'ExecutionResumed').map((e) => d.path.findIndex((s) => s.enteredAt >= e.timestamp)),
+    d.events
+      .filter((e) => e.type === 'ExecutionResumed')
+      .map((e) => d.path.findIndex((s) => s.enteredAt >= e.timestamp)),
   );
   d.path.forEach((step, i) => {
     const marks = [
@@ -88,12 +107,15 @@ export function formatDetail(d: Detail): string {
       step.caught ? `caught ${step.caught.errorEquals.join('|')} -> "${step.caught.next}"` : '',
       step.exitedAt === undefined && d.status === 'RUNNING' && i === d.path.length - 1 ? '<- now' : '',
     ].filter(Boolean);
-    lines.push(`  ${String(i + 1).padStart(2)}. ${step.state.padEnd(width)}  ${step.type.padEnd(7)} ${time(step.enteredAt)}  ${marks.join('  ')}`.trimEnd());
+    lines.push(
+      `  ${String(i + 1).padStart(2)}. ${step.state.padEnd(width)}  ${step.type.padEnd(7)} ${time(step.enteredAt)}  ${marks.join('  ')}`.trimEnd(),
+    );
     for (const run of errorRuns(step)) {
-      lines.push(`        ! ${run.error}${run.count > 1 ? ` ×${run.count}` : ''}${run.message ? `: ${run.message.slice(0, 160)}` : ''}`);
+      lines.push(
+        `        ! ${run.error}${run.count > 1 ? ` ×${run.count}` : ''}${run.message ? `: ${run.message.slice(0, 160)}` : ''}`,
+      );
     }
   });
   if (d.error || d.cause) lines.push('', `  ended with ${d.error ?? ''}${d.cause ? `: ${d.cause.slice(0, 300)}` : ''}`);
   return lines.join('\n');
 }
-

@@ -89,7 +89,13 @@ export function executionPath(events: RecordedEvent[]): PathStep[] {
   for (const event of events) {
     switch (event.type) {
       case 'StateEntered':
-        current = { state: event.state ?? '?', type: event.stateType ?? '?', enteredAt: event.timestamp, errors: [], retries: 0 };
+        current = {
+          state: event.state ?? '?',
+          type: event.stateType ?? '?',
+          enteredAt: event.timestamp,
+          errors: [],
+          retries: 0,
+        };
         steps.push(current);
         break;
       case 'StateExited':
@@ -98,7 +104,11 @@ export function executionPath(events: RecordedEvent[]): PathStep[] {
       case 'StateFailed':
         if (current) {
           const message = causeMessage(event.cause);
-          current.errors.push({ error: event.error ?? '?', ...(message !== undefined ? { message } : {}), at: event.timestamp });
+          current.errors.push({
+            error: event.error ?? '?',
+            ...(message !== undefined ? { message } : {}),
+            at: event.timestamp,
+          });
         }
         break;
       case 'StateRetried':

@@ -47,8 +47,12 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttp
   // Bytes Node's HTTP parser cannot read (a bad Content-Length, an unknown method): still a JSON 400 with a message.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const body = JSON.stringify({ message: `The request could not be parsed as HTTP (${error.code ?? 'bad request'})` });
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify({
+      message: `The request could not be parsed as HTTP (${error.code ?? 'bad request'})`,
+    });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   await listen(server, options.port);
   const { port } = server.address() as AddressInfo;
@@ -224,7 +228,8 @@ function proxyEvent(
 
 function answerExecutions(executions: LocalExecutions, method: string, url: URL, res: ServerResponse): void {
   if (method !== 'GET') return sendJson(res, 405, { message: `${method} is not allowed on ${url.pathname}` });
-  const name = url.pathname === '/executions' ? undefined : decodeURIComponent(url.pathname.slice('/executions/'.length));
+  const name =
+    url.pathname === '/executions' ? undefined : decodeURIComponent(url.pathname.slice('/executions/'.length));
   if (name === undefined) {
     const status = url.searchParams.get('status') ?? undefined;
     if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
@@ -246,7 +251,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extraHeade
   sendRaw(res, status, { 'content-type': 'application/json', ...extraHeaders }, JSON.stringify(body));
 }
 
-function sendRaw(res: ServerResponse, status: number, headers: Record<string, string | string[]>, body: string | Buffer): void {
+function sendRaw(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: string | Buffer,
+): void {
   res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }

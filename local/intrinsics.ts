@@ -61,7 +61,8 @@ export function resolveString(value: unknown, ctx: ResolveContext, where: string
 }
 
 function resolve(value: unknown, ctx: ResolveContext, where: string): Resolved {
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
   if (Array.isArray(value)) {
     return value.map((v, i) => resolve(v, ctx, `${where}[${i}]`)).filter((v): v is Json => v !== NO_VALUE);
   }
@@ -92,7 +93,8 @@ function resolveIntrinsic(fn: string, arg: unknown, ctx: ResolveContext, where: 
     case 'Fn::Join': {
       const [delimiter, parts] = asTuple(arg, 2, where);
       const list = resolve(parts, ctx, `${where}[1]`);
-      if (typeof delimiter !== 'string' || !Array.isArray(list)) throw new UnresolvableError(`${where}: malformed Fn::Join`);
+      if (typeof delimiter !== 'string' || !Array.isArray(list))
+        throw new UnresolvableError(`${where}: malformed Fn::Join`);
       return list.map((p, i) => scalarToString(p, `${where}[1][${i}]`)).join(delimiter);
     }
     case 'Fn::Select': {
@@ -132,10 +134,12 @@ function resolveRef(arg: unknown, ctx: ResolveContext, where: string): Resolved 
 
 function resolveGetAtt(arg: unknown, ctx: ResolveContext, where: string): Resolved {
   const [logicalId, attribute] = typeof arg === 'string' ? splitOnce(arg, '.') : asTuple(arg, 2, where);
-  if (typeof logicalId !== 'string' || typeof attribute !== 'string') throw new UnresolvableError(`${where}: malformed Fn::GetAtt`);
+  if (typeof logicalId !== 'string' || typeof attribute !== 'string')
+    throw new UnresolvableError(`${where}: malformed Fn::GetAtt`);
   const resource = ctx.resources[logicalId];
   const value = resource?.attributes[attribute] ?? resource?.otherAttribute?.(attribute);
-  if (value === undefined) throw new UnresolvableError(`${where}: Fn::GetAtt ${logicalId}.${attribute} has no local value`);
+  if (value === undefined)
+    throw new UnresolvableError(`${where}: Fn::GetAtt ${logicalId}.${attribute} has no local value`);
   return value;
 }
 
@@ -163,7 +167,8 @@ function scalarToString(value: Resolved, where: string): string {
 }
 
 function asTuple(arg: unknown, length: number, where: string): unknown[] {
-  if (!Array.isArray(arg) || arg.length !== length) throw new UnresolvableError(`${where}: expected ${length} arguments`);
+  if (!Array.isArray(arg) || arg.length !== length)
+    throw new UnresolvableError(`${where}: expected ${length} arguments`);
   return arg;
 }
 

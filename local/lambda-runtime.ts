@@ -60,7 +60,8 @@ export class LambdaRuntime {
   /** The handler (module name) of a function ARN or name, qualifier (`:$LATEST`, alias) ignored. */
   handlerOf(functionNameOrArn: string): string | undefined {
     for (const fn of this.functions.values()) {
-      if (functionNameOrArn === fn.name || functionNameOrArn === fn.arn || functionNameOrArn.startsWith(`${fn.arn}:`)) return fn.handler;
+      if (functionNameOrArn === fn.name || functionNameOrArn === fn.arn || functionNameOrArn.startsWith(`${fn.arn}:`))
+        return fn.handler;
     }
     return undefined;
   }
@@ -97,7 +98,8 @@ export class LambdaRuntime {
   async invoke(handlerName: string, event: unknown): Promise<unknown> {
     const fn = this.functions.get(handlerName);
     const handler = this.handlers.get(handlerName);
-    if (!fn || !handler) throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${handlerName}`, []);
+    if (!fn || !handler)
+      throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${handlerName}`, []);
     const requestId = randomUUID();
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
     const context = fakeContext(fn, requestId, deadline);
@@ -106,7 +108,13 @@ export class LambdaRuntime {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(new LambdaInvocationError(LAMBDA_TIMEOUT_ERROR, `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`, [])),
+          reject(
+            new LambdaInvocationError(
+              LAMBDA_TIMEOUT_ERROR,
+              `RequestId: ${requestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+              [],
+            ),
+          ),
         fn.timeoutSeconds * 1000,
       );
       timer.unref();
@@ -128,7 +136,14 @@ export class LambdaRuntime {
 function asInvocationError(error: unknown): LambdaInvocationError {
   if (error instanceof LambdaInvocationError) return error;
   if (error instanceof Error) {
-    return new LambdaInvocationError(error.name || 'Error', error.message, (error.stack ?? '').split('\n').slice(1).map((l) => l.trim()));
+    return new LambdaInvocationError(
+      error.name || 'Error',
+      error.message,
+      (error.stack ?? '')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim()),
+    );
   }
   return new LambdaInvocationError('Error', String(error), []);
 }

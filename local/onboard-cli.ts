@@ -30,11 +30,14 @@ export interface CliIo {
   stream: NodeJS.WriteStream;
 }
 
-const USAGE = 'usage: npm run onboard -- <customers.csv|customers.json> [--api <ApiUrl>] [--key <Idempotency-Key>] [--dry-run]\n'
-  + '       npm run onboard -- --follow <batchId> [--api <ApiUrl>]';
+const USAGE =
+  'usage: npm run onboard -- <customers.csv|customers.json> [--api <ApiUrl>] [--key <Idempotency-Key>] [--dry-run]\n' +
+  '       npm run onboard -- --follow <batchId> [--api <ApiUrl>]';
 
 /** The batch body a file stands for: CSV by its extension, else JSON (`{"items": [...]}` or a bare array). */
-export function readBatchFile(file: string): { body: BatchBody; validation: ReturnType<typeof validateBatchCsv> } | { error: string } {
+export function readBatchFile(
+  file: string,
+): { body: BatchBody; validation: ReturnType<typeof validateBatchCsv> } | { error: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -52,7 +55,10 @@ export function readBatchFile(file: string): { body: BatchBody; validation: Retu
   return { body: { json: body as { items: unknown[] } }, validation: validateBatchJson(body) };
 }
 
-function printFailure(io: CliIo, failure: ValidationFailure | { message?: string; issues?: { path: string; message: string }[] }): void {
+function printFailure(
+  io: CliIo,
+  failure: ValidationFailure | { message?: string; issues?: { path: string; message: string }[] },
+): void {
   io.err(failure.message ?? 'The batch was refused');
   for (const issue of failure.issues ?? []) io.err(`  ${issue.path || '(body)'}: ${issue.message}`);
 }
@@ -60,17 +66,26 @@ function printFailure(io: CliIo, failure: ValidationFailure | { message?: string
 const terminalOf = (b: BatchAnswer) => TERMINAL_STATUSES.reduce((n, s) => n + b.counts[s], 0);
 
 function progressBar(io: CliIo): SingleBar {
-  return new SingleBar({
-    format: '{bar} {percentage}% | {value}/{total} done | {status} | started {started} | ok {SUCCEEDED} | waiting {WAITING} | running {IN_PROGRESS} | aborted {ABORTED} | failed {FAILED} | cancelled {CANCELLED}',
-    stream: io.stream,
-    hideCursor: true,
-    noTTYOutput: true,
-    notTTYSchedule: 2000,
-  }, Presets.shades_classic);
+  return new SingleBar(
+    {
+      format:
+        '{bar} {percentage}% | {value}/{total} done | {status} | started {started} | ok {SUCCEEDED} | waiting {WAITING} | running {IN_PROGRESS} | aborted {ABORTED} | failed {FAILED} | cancelled {CANCELLED}',
+      stream: io.stream,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    Presets.shades_classic,
+  );
 }
 
 /** Follows a batch to its end with the bar; answers the exit code. Ctrl-C leaves the batch running. */
-export async function follow(client: BatchClient, batchId: string, io: CliIo, options: { intervalMs?: number; followHint: string }): Promise<number> {
+export async function follow(
+  client: BatchClient,
+  batchId: string,
+  io: CliIo,
+  options: { intervalMs?: number; followHint: string },
+): Promise<number> {
   const bar = progressBar(io);
   let started = false;
   let interrupted = false;
@@ -97,7 +112,9 @@ export async function follow(client: BatchClient, batchId: string, io: CliIo, op
     io.out(`Batch ${batchId} ${last.status}: ${TERMINAL_STATUSES.map((s) => `${last.counts[s]} ${s}`).join(', ')}`);
     const items = await client.items(batchId);
     for (const item of items.filter((i) => i.status === 'FAILED' || i.status === 'ABORTED')) {
-      io.out(`  item ${item.item} ${item.status} ${item.onboardingId}${item.lastError ? `: ${item.lastError.code}: ${item.lastError.message}` : ''}`);
+      io.out(
+        `  item ${item.item} ${item.status} ${item.onboardingId}${item.lastError ? `: ${item.lastError.code}: ${item.lastError.message}` : ''}`,
+      );
     }
     return last.counts.FAILED > 0 ? EXIT.failedItems : EXIT.ok;
   } finally {
@@ -134,7 +151,11 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
   const intervalMs = values.interval !== undefined ? Number(values.interval) : undefined;
   const hint = (id: string) => `npm run onboard -- --follow ${id}${values.api ? ` --api ${values.api}` : ''}`;
 
-  if (values.follow !== undefined) return follow(client, values.follow, io, { followHint: hint(values.follow), ...(intervalMs ? { intervalMs } : {}) });
+  if (values.follow !== undefined)
+    return follow(client, values.follow, io, {
+      followHint: hint(values.follow),
+      ...(intervalMs ? { intervalMs } : {}),
+    });
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) {
     io.err(USAGE);
@@ -165,6 +186,10 @@ export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = p
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const code = await main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l), stream: process.stderr });
+  const code = await main(process.argv.slice(2), {
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+    stream: process.stderr,
+  });
   process.exit(code);
 }

@@ -82,16 +82,22 @@ export class LocalPoller {
 
   private arm(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.round().finally(() => this.arm());
-    }, Math.max(MIN_LOCAL_PERIOD_MS, this.periodMs));
+    this.timer = setTimeout(
+      () => {
+        void this.round().finally(() => this.arm());
+      },
+      Math.max(MIN_LOCAL_PERIOD_MS, this.periodMs),
+    );
     this.timer.unref();
   }
 
   private async invoke(): Promise<LocalRound> {
     let outcome: LocalRound;
     try {
-      const summary = (await this.runtime.invoke(OTHER_FUNCTIONS.poller, { source: 'aws.scheduler', 'detail-type': 'Scheduled Event' })) as LocalRoundSummary;
+      const summary = (await this.runtime.invoke(OTHER_FUNCTIONS.poller, {
+        source: 'aws.scheduler',
+        'detail-type': 'Scheduled Event',
+      })) as LocalRoundSummary;
       outcome = { ok: true, summary };
     } catch (error) {
       outcome = { ok: false, error: (error as Error).name };

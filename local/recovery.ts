@@ -30,8 +30,18 @@ const openRecordSchema = recordSchema.pick({
   executionArn: true,
   path: true,
 });
-const openBatchSchema = batchRecordSchema.pick({ pk: true, kind: true, status: true, executionName: true, executionArn: true });
-type OpenRecord = Omit<z.infer<typeof openRecordSchema>, 'kind' | 'status'> & { kind: string; status: string; workflow: LocalWorkflow };
+const openBatchSchema = batchRecordSchema.pick({
+  pk: true,
+  kind: true,
+  status: true,
+  executionName: true,
+  executionArn: true,
+});
+type OpenRecord = Omit<z.infer<typeof openRecordSchema>, 'kind' | 'status'> & {
+  kind: string;
+  status: string;
+  workflow: LocalWorkflow;
+};
 
 export interface RecoveryAction {
   recordId: string;
@@ -46,7 +56,9 @@ async function openRecords(client: DynamoDBClient, table: LocalTable): Promise<O
   const doc = DynamoDBDocumentClient.from(client);
   const out: OpenRecord[] = [];
   const partitions = [
-    ...RECORD_KINDS.flatMap((kind) => OPEN_STATUSES.map((status) => ({ key: kindStatusOf(kind, status), batch: false }))),
+    ...RECORD_KINDS.flatMap((kind) =>
+      OPEN_STATUSES.map((status) => ({ key: kindStatusOf(kind, status), batch: false })),
+    ),
     ...OPEN_BATCH_STATUSES.map((status) => ({ key: `${BATCH_KIND}#${status}`, batch: true })),
   ];
   for (const { key, batch } of partitions) {
@@ -83,7 +95,11 @@ function inputOf(record: OpenRecord): string {
   return JSON.stringify({ id: record.pk, ...(record.path ? { path: record.path } : {}) });
 }
 
-export async function recoverOpenRecords(client: DynamoDBClient, table: LocalTable, executions: LocalExecutions): Promise<RecoveryAction[]> {
+export async function recoverOpenRecords(
+  client: DynamoDBClient,
+  table: LocalTable,
+  executions: LocalExecutions,
+): Promise<RecoveryAction[]> {
   const actions: RecoveryAction[] = [];
   for (const record of await openRecords(client, table)) {
     const machine = executions.machineOf(record.workflow);

@@ -9,12 +9,16 @@ import type { LocalExecutions } from './engine';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
-export async function startSfnEndpoint(executions: LocalExecutions, options: { port?: number; log?: (line: string) => void } = {}): Promise<RunningAwsJsonServer> {
+export async function startSfnEndpoint(
+  executions: LocalExecutions,
+  options: { port?: number; log?: (line: string) => void } = {},
+): Promise<RunningAwsJsonServer> {
   return startAwsJsonServer({
     targetPrefix: 'AWSStepFunctions',
     jsonVersion: '1.0',
     port: options.port,
-    onInternalError: (op, error) => options.log?.(`local Step Functions ${op} failed: ${(error as Error).stack ?? String(error)}`),
+    onInternalError: (op, error) =>
+      options.log?.(`local Step Functions ${op} failed: ${(error as Error).stack ?? String(error)}`),
     operations: {
       StartExecution: (input) => {
         const started = executions.startExecution({
@@ -33,7 +37,8 @@ export async function startSfnEndpoint(executions: LocalExecutions, options: { p
       },
       DescribeExecution: (input) => describeExecution(executions.requireRecord(requireString(input, 'executionArn'))),
       ListExecutions: (input) => listExecutions(executions, input),
-      GetExecutionHistory: (input) => executionHistory(executions.requireRecord(requireString(input, 'executionArn')), input),
+      GetExecutionHistory: (input) =>
+        executionHistory(executions.requireRecord(requireString(input, 'executionArn')), input),
       // Callbacks (callbacks.ts): AWS answers `{}` to each, or InvalidToken, TaskDoesNotExist, TaskTimedOut, ...
       SendTaskSuccess: (input) => {
         executions.callbacks.sendTaskSuccess(input['taskToken'], input['output']);
@@ -48,13 +53,26 @@ export async function startSfnEndpoint(executions: LocalExecutions, options: { p
         return {};
       },
       ListStateMachines: () => ({
-        stateMachines: executions.stateMachines.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: 0 })),
+        stateMachines: executions.stateMachines.map((m) => ({
+          stateMachineArn: m.arn,
+          name: m.name,
+          type: 'STANDARD',
+          creationDate: 0,
+        })),
       }),
       DescribeStateMachine: (input) => {
         const arn = requireString(input, 'stateMachineArn');
         const machine = executions.stateMachines.find((m) => m.arn === arn);
         if (!machine) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
-        return { stateMachineArn: arn, name: machine.name, status: 'ACTIVE', type: 'STANDARD', definition: JSON.stringify(machine.definition), roleArn: '', creationDate: 0 };
+        return {
+          stateMachineArn: arn,
+          name: machine.name,
+          status: 'ACTIVE',
+          type: 'STANDARD',
+          definition: JSON.stringify(machine.definition),
+          roleArn: '',
+          creationDate: 0,
+        };
       },
     },
   });
@@ -79,7 +97,8 @@ function describeExecution(r: ExecutionRecord): Record<string, unknown> {
 
 /** Page tokens are plain offsets: nothing secret, nothing to forge. */
 function page<T>(items: T[], input: Record<string, unknown>): { items: T[]; nextToken?: string } {
-  const max = typeof input['maxResults'] === 'number' && input['maxResults'] > 0 ? Math.min(input['maxResults'], 1000) : 100;
+  const max =
+    typeof input['maxResults'] === 'number' && input['maxResults'] > 0 ? Math.min(input['maxResults'], 1000) : 100;
   const start = typeof input['nextToken'] === 'string' ? Number.parseInt(input['nextToken'], 10) || 0 : 0;
   const slice = items.slice(start, start + max);
   return start + max < items.length ? { items: slice, nextToken: String(start + max) } : { items: slice };
@@ -125,14 +144,25 @@ function executionHistory(record: ExecutionRecord, input: Record<string, unknown
 
 function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
   const base = { timestamp: epochSeconds(e.timestamp) };
-  const errorDetails = { ...(e.error !== undefined ? { error: e.error } : {}), ...(e.cause !== undefined ? { cause: e.cause } : {}) };
+  const errorDetails = {
+    ...(e.error !== undefined ? { error: e.error } : {}),
+    ...(e.cause !== undefined ? { cause: e.cause } : {}),
+  };
   switch (e.type) {
     case 'ExecutionStarted':
-      return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: { input: e.input ?? '{}', inputDetails: { truncated: false } } };
+      return {
+        ...base,
+        type: 'ExecutionStarted',
+        executionStartedEventDetails: { input: e.input ?? '{}', inputDetails: { truncated: false } },
+      };
     case 'ExecutionResumed':
       return { ...base, type: 'ExecutionRedriven', executionRedrivenEventDetails: {} };
     case 'ExecutionSucceeded':
-      return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: e.output ?? 'null', outputDetails: { truncated: false } } };
+      return {
+        ...base,
+        type: 'ExecutionSucceeded',
+        executionSucceededEventDetails: { output: e.output ?? 'null', outputDetails: { truncated: false } },
+      };
     case 'ExecutionFailed':
       return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: errorDetails };
     case 'ExecutionAborted':
@@ -145,7 +175,11 @@ function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
       return { ...base, type: `${e.stateType}StateExited`, stateExitedEventDetails: { name: e.state } };
     case 'StateFailed':
       return e.stateType === 'Task'
-        ? { ...base, type: 'TaskFailed', taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', ...errorDetails } }
+        ? {
+            ...base,
+            type: 'TaskFailed',
+            taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', ...errorDetails },
+          }
         : undefined;
     default:
       return undefined;

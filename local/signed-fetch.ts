@@ -19,8 +19,13 @@ export function signedSend(
   options: { region?: string; credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider } = {},
 ): Send {
   const region = options.region ?? regionOfApiUrl(apiUrl) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new Error('Cannot tell the API\'s region from its URL: set AWS_REGION');
-  const signer = new SignatureV4({ service: 'execute-api', region, credentials: options.credentials ?? defaultProvider(), sha256: Sha256 });
+  if (!region) throw new Error("Cannot tell the API's region from its URL: set AWS_REGION");
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region,
+    credentials: options.credentials ?? defaultProvider(),
+    sha256: Sha256,
+  });
   const base = new URL(apiUrl);
   return async (method, path, body, headers = {}) => {
     const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base);

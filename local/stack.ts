@@ -124,7 +124,8 @@ async function start(
   cleanup: () => Promise<void>,
 ): Promise<LocalStack> {
   const timeScale = options.timeScale ?? 1;
-  if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`timeScale must be a positive number, got ${timeScale}`);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new Error(`timeScale must be a positive number, got ${timeScale}`);
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
@@ -133,10 +134,18 @@ async function start(
   const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const machines = model.stateMachines.map((m) =>
-    prepareMachine(m, timeScale, runtime, deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {}),
+    prepareMachine(
+      m,
+      timeScale,
+      runtime,
+      deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {},
+    ),
   );
 
-  const dynamo: RunningDynamo = await startDynamo({ dataDir, ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}) });
+  const dynamo: RunningDynamo = await startDynamo({
+    dataDir,
+    ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
+  });
   cleanups.push(() => dynamo.stop());
   await ensureTable(dynamo.client, model.table);
 
@@ -149,7 +158,11 @@ async function start(
   }
   const knoxUrl = externalKnox ?? simulator!.url;
 
-  const secrets: RunningAwsJsonServer = await startSecretsEndpoint({ secret: model.secret, value: credentials, port: options.secretsPort });
+  const secrets: RunningAwsJsonServer = await startSecretsEndpoint({
+    secret: model.secret,
+    value: credentials,
+    port: options.secretsPort,
+  });
   cleanups.push(() => secrets.stop());
 
   const executions = new LocalExecutions({
@@ -157,7 +170,9 @@ async function start(
     runtime,
     dataDir,
     log,
-    ...(runtime.has(OTHER_FUNCTIONS.executionEvents) ? { onClosed: (record) => deliverStatusChange(runtime, record) } : {}),
+    ...(runtime.has(OTHER_FUNCTIONS.executionEvents)
+      ? { onClosed: (record) => deliverStatusChange(runtime, record) }
+      : {}),
   });
   const sfn = await startSfnEndpoint(executions, { port: options.sfnPort, log });
   cleanups.push(() => sfn.stop());
@@ -182,7 +197,9 @@ async function start(
   await coldStartFunctions();
 
   const recovery = await recoverOpenRecords(dynamo.client, model.table, executions);
-  for (const r of recovery) if (r.action !== 'running') log(`recovery: ${r.kind} ${r.recordId} (${r.status}) ${r.action} as ${r.executionName}`);
+  for (const r of recovery)
+    if (r.action !== 'running')
+      log(`recovery: ${r.kind} ${r.recordId} (${r.status}) ${r.action} as ${r.executionName}`);
 
   let poller: LocalPoller | undefined;
   const pollerFunction = model.functions.find((f) => f.handler === OTHER_FUNCTIONS.poller);
@@ -200,7 +217,13 @@ async function start(
     apiGateway: apiGatewayModel(template),
     invokeApi: (event: APIGatewayProxyEvent) => runtime.invoke(OTHER_FUNCTIONS.api, event),
     executions,
-    console: new LocalConsole({ executions, dynamo: dynamo.client, tableName: model.table.name, ...(simulator ? { simulatorUrl: simulator.url } : {}), log }),
+    console: new LocalConsole({
+      executions,
+      dynamo: dynamo.client,
+      tableName: model.table.name,
+      ...(simulator ? { simulatorUrl: simulator.url } : {}),
+      log,
+    }),
     log,
   });
   // Stopped first: no new requests while the rest shuts down.
@@ -211,7 +234,13 @@ async function start(
     knoxUrl,
     ...(simulator ? { simulator } : {}),
     executions,
-    ports: { api: http.port, dynamo: dynamo.port, sfn: sfn.port, secrets: secrets.port, ...(simulator ? { knox: simulator.port } : {}) },
+    ports: {
+      api: http.port,
+      dynamo: dynamo.port,
+      sfn: sfn.port,
+      secrets: secrets.port,
+      ...(simulator ? { knox: simulator.port } : {}),
+    },
     dataDir,
     timeScale,
     model,

@@ -37,7 +37,9 @@ function readEnv(): z.infer<typeof envSchema> {
   const nonEmpty = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(nonEmpty);
   if (parsed.success) return parsed.data;
-  console.error(`Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`).join('; ')}`);
+  console.error(
+    `Invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'} ${i.message}`).join('; ')}`,
+  );
   process.exit(2);
 }
 
@@ -50,7 +52,12 @@ function describeScale(scale: number, periodSeconds: number): string {
 
 function banner(stack: LocalStack, env: z.infer<typeof envSchema>, autoApproveMs: number | undefined): string {
   const customerId = stack.simulator ? FIXTURES.unmanaged : '<a Knox customerId>';
-  const body = JSON.stringify({ customerId, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] });
+  const body = JSON.stringify({
+    customerId,
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxMobileEnrollment' }],
+  });
   const portPrefix = env.PORT === DEFAULT_PORT ? '' : `PORT=${stack.ports.api} `;
   const knox = stack.simulator
     ? `built-in simulator at ${stack.knoxUrl} (fixtures reload at every start; control surface ${stack.knoxUrl}/_sim/)` +
@@ -72,7 +79,11 @@ function banner(stack: LocalStack, env: z.infer<typeof envSchema>, autoApproveMs
     `  Time scale      ${describeScale(stack.timeScale, pollPeriodOf(stack))}`,
     `  Step Functions  API on ${sfnUrl} (AWS JSON 1.0, as Step Functions Local)`,
     `  DynamoDB        API on ${dynamoUrl}`,
-    ...(recovered.length > 0 ? [`  Recovered       ${recovered.length} open record(s): ${recovered.map((r) => `${r.recordId} ${r.action}`).join(', ')}`] : []),
+    ...(recovered.length > 0
+      ? [
+          `  Recovered       ${recovered.length} open record(s): ${recovered.map((r) => `${r.recordId} ${r.action}`).join(', ')}`,
+        ]
+      : []),
     '',
     stack.simulator ? `Onboard a fixture customer (it will approve the link):` : 'Onboard a customer:',
     `  curl -s -X POST ${stack.apiUrl}/onboardings -H 'content-type: application/json' -d '${body}'`,
@@ -105,14 +116,21 @@ async function main(): Promise<void> {
     sfnPort: env.SFN_PORT,
     dynamoPort: env.DYNAMODB_PORT,
     ...(env.KNOX_BASE_URL ? { knoxBaseUrl: env.KNOX_BASE_URL } : {}),
-    ...(env.KNOX_CLIENT_ID && env.KNOX_CLIENT_SECRET ? { knoxCredentials: { clientId: env.KNOX_CLIENT_ID, clientSecret: env.KNOX_CLIENT_SECRET } } : {}),
+    ...(env.KNOX_CLIENT_ID && env.KNOX_CLIENT_SECRET
+      ? { knoxCredentials: { clientId: env.KNOX_CLIENT_ID, clientSecret: env.KNOX_CLIENT_SECRET } }
+      : {}),
     // The shared Knox budget of every local "Lambda" (the template's knoxRequestsPerSecond unless set).
-    ...(env[ENV.knoxRequestsPerSecond] !== undefined ? { env: { [ENV.knoxRequestsPerSecond]: String(env[ENV.knoxRequestsPerSecond]) } } : {}),
+    ...(env[ENV.knoxRequestsPerSecond] !== undefined
+      ? { env: { [ENV.knoxRequestsPerSecond]: String(env[ENV.knoxRequestsPerSecond]) } }
+      : {}),
   });
   let autoApproveMs: number | undefined;
   if (stack.simulator && env.KNOX_SIM_AUTO_APPROVE_MS !== 'off') {
     autoApproveMs = env.KNOX_SIM_AUTO_APPROVE_MS;
-    await new KnoxSimControl(stack.knoxUrl).auto({ approveLinksAfterMs: autoApproveMs, acceptDelinksAfterMs: autoApproveMs });
+    await new KnoxSimControl(stack.knoxUrl).auto({
+      approveLinksAfterMs: autoApproveMs,
+      acceptDelinksAfterMs: autoApproveMs,
+    });
   }
   console.log(banner(stack, env, autoApproveMs));
 

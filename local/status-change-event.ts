@@ -25,7 +25,9 @@ export interface ExecutionStatusChangeDetail {
   cause: string | null;
 }
 
-export function statusChangeEvent(record: ExecutionRecord): EventBridgeEvent<typeof STATUS_CHANGE_DETAIL_TYPE, ExecutionStatusChangeDetail> {
+export function statusChangeEvent(
+  record: ExecutionRecord,
+): EventBridgeEvent<typeof STATUS_CHANGE_DETAIL_TYPE, ExecutionStatusChangeDetail> {
   const stopDate = record.stopDate ? Date.parse(record.stopDate) : null;
   return {
     version: '0',

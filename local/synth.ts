@@ -38,7 +38,10 @@ export function templateIsFresh(projectDir = PROJECT_DIR): boolean {
   const path = templatePath(projectDir);
   if (!existsSync(path)) return false;
   const built = statSync(path).mtimeMs;
-  const sources = Math.max(...SOURCE_DIRS.map((d) => newestMtime(join(projectDir, d))), statSync(join(projectDir, 'cdk.json')).mtimeMs);
+  const sources = Math.max(
+    ...SOURCE_DIRS.map((d) => newestMtime(join(projectDir, d))),
+    statSync(join(projectDir, 'cdk.json')).mtimeMs,
+  );
   return built >= sources;
 }
 
@@ -93,7 +96,11 @@ async function synthesize(projectDir: string, options: SynthOptions): Promise<vo
   const path = templatePath(projectDir);
   options.log?.('Synthesizing the CDK app (npx cdk synth --quiet)...');
   try {
-    await run('npx', ['cdk', 'synth', '--quiet'], { cwd: projectDir, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+    await run('npx', ['cdk', 'synth', '--quiet'], {
+      cwd: projectDir,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`cdk synth failed: ${(e.stderr ?? e.message).trim().slice(-4000)}`);

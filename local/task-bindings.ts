@@ -41,7 +41,10 @@ export class ExecutionStoppedError extends Error {
 }
 
 /** Which handler module each Task state runs (state name -> handler); throws when one cannot be bound. */
-export function taskHandlerNames(definition: { States: Record<string, Record<string, unknown>> }, runtime: Pick<LambdaRuntime, 'handlerOf'>): Record<string, string> {
+export function taskHandlerNames(
+  definition: { States: Record<string, Record<string, unknown>> },
+  runtime: Pick<LambdaRuntime, 'handlerOf'>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [stateName, state] of taskStates(definition)) {
     const resource = String(state['Resource']);
@@ -49,7 +52,9 @@ export function taskHandlerNames(definition: { States: Record<string, Record<str
     if (resource === LAMBDA_INVOKE_RESOURCE || resource === LAMBDA_CALLBACK_RESOURCE) {
       functionName = (state['Parameters'] as Record<string, unknown> | undefined)?.['FunctionName'];
       if (typeof functionName !== 'string') {
-        throw new Error(`Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`);
+        throw new Error(
+          `Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`,
+        );
       }
     } else if (resource.startsWith('arn:aws:lambda:')) {
       functionName = resource;

@@ -80,7 +80,11 @@ export interface LocalTable {
   arn: string;
   keySchema: KeySchemaElement[];
   attributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
-  globalSecondaryIndexes: { IndexName: string; KeySchema: KeySchemaElement[]; Projection: { ProjectionType?: string; NonKeyAttributes?: string[] } }[];
+  globalSecondaryIndexes: {
+    IndexName: string;
+    KeySchema: KeySchemaElement[];
+    Projection: { ProjectionType?: string; NonKeyAttributes?: string[] };
+  }[];
   billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
 }
 
@@ -169,7 +173,11 @@ function referencesOf(id: string, resource: CfnResource): ResourceRefs {
 }
 
 /** Resources carrying one of our metadata keys, by the key's value. */
-function findByMetadata(template: CfnTemplate, key: string, type?: string): { id: string; value: string; resource: CfnResource }[] {
+function findByMetadata(
+  template: CfnTemplate,
+  key: string,
+  type?: string,
+): { id: string; value: string; resource: CfnResource }[] {
   return Object.entries(template.Resources)
     .map(([id, resource]) => ({ id, resource, value: metadataOf(resource, key) }))
     .filter((r): r is { id: string; value: string; resource: CfnResource } => r.value !== undefined)
@@ -191,7 +199,9 @@ function resolveStateMachines(template: CfnTemplate, ctx: ResolveContext): Local
   const found = findByMetadata(template, METADATA_KEYS.workflow, 'AWS::StepFunctions::StateMachine');
   for (const kind of LOCAL_WORKFLOWS) {
     if (found.filter((f) => f.value === kind).length !== 1) {
-      throw new Error(`the template needs exactly one state machine with Metadata ${METADATA_KEYS.workflow}: "${kind}"`);
+      throw new Error(
+        `the template needs exactly one state machine with Metadata ${METADATA_KEYS.workflow}: "${kind}"`,
+      );
     }
   }
   return found.map(({ id, value, resource }) => {
@@ -217,10 +227,15 @@ function definitionFrom(id: string, resource: CfnResource, ctx: ResolveContext):
   if (substitutions !== undefined) {
     const values = resolveIntrinsics(substitutions, ctx, `${id}.DefinitionSubstitutions`) as Record<string, Json>;
     definition = JSON.parse(
-      JSON.stringify(definition).replace(/\$\{([A-Za-z0-9_]+)\}/g, (m, name: string) => (name in values ? String(values[name]) : m)),
+      JSON.stringify(definition).replace(/\$\{([A-Za-z0-9_]+)\}/g, (m, name: string) =>
+        name in values ? String(values[name]) : m,
+      ),
     );
   }
-  const parsed = z.object({ StartAt: z.string(), States: z.record(z.string(), z.record(z.string(), z.unknown())) }).passthrough().parse(definition);
+  const parsed = z
+    .object({ StartAt: z.string(), States: z.record(z.string(), z.record(z.string(), z.unknown())) })
+    .passthrough()
+    .parse(definition);
   if (hasUnresolvedTokens(parsed)) throw new Error(`state machine ${id}: the definition still holds unresolved tokens`);
   return parsed as AslDefinition;
 }
@@ -230,7 +245,9 @@ function resolveFunctions(template: CfnTemplate, ctx: ResolveContext): LocalFunc
     const props = resource.Properties ?? {};
     const variables = (props['Environment'] as { Variables?: unknown } | undefined)?.Variables ?? {};
     const resolved = resolveIntrinsics(variables, ctx, `${id}.Environment.Variables`);
-    const environment = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).parse(resolved);
+    const environment = z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .parse(resolved);
     return {
       logicalId: id,
       handler: value,
@@ -247,7 +264,8 @@ const keySchemaSchema = z.array(z.object({ AttributeName: z.string(), KeyType: z
 
 function resolveTable(template: CfnTemplate, ctx: ResolveContext): LocalTable {
   const [found, ...more] = findByMetadata(template, METADATA_KEYS.table);
-  if (!found || more.length > 0) throw new Error(`the template needs exactly one table with Metadata ${METADATA_KEYS.table}`);
+  if (!found || more.length > 0)
+    throw new Error(`the template needs exactly one table with Metadata ${METADATA_KEYS.table}`);
   const props = z
     .object({
       KeySchema: keySchemaSchema,
@@ -257,7 +275,10 @@ function resolveTable(template: CfnTemplate, ctx: ResolveContext): LocalTable {
           z.object({
             IndexName: z.string(),
             KeySchema: keySchemaSchema,
-            Projection: z.object({ ProjectionType: z.string().optional(), NonKeyAttributes: z.array(z.string()).optional() }),
+            Projection: z.object({
+              ProjectionType: z.string().optional(),
+              NonKeyAttributes: z.array(z.string()).optional(),
+            }),
           }),
         )
         .optional(),
@@ -273,13 +294,15 @@ function resolveTable(template: CfnTemplate, ctx: ResolveContext): LocalTable {
     attributeDefinitions: props.AttributeDefinitions,
     globalSecondaryIndexes: props.GlobalSecondaryIndexes ?? [],
     // AWS::DynamoDB::GlobalTable (TableV2) is on-demand unless it says otherwise.
-    billingMode: props.BillingMode ?? (found.resource.Type === 'AWS::DynamoDB::GlobalTable' ? 'PAY_PER_REQUEST' : 'PROVISIONED'),
+    billingMode:
+      props.BillingMode ?? (found.resource.Type === 'AWS::DynamoDB::GlobalTable' ? 'PAY_PER_REQUEST' : 'PROVISIONED'),
   };
 }
 
 function resolveSecret(template: CfnTemplate, ctx: ResolveContext): LocalSecret {
   const [found, ...more] = findByMetadata(template, METADATA_KEYS.secret);
-  if (!found || more.length > 0) throw new Error(`the template needs exactly one secret with Metadata ${METADATA_KEYS.secret}`);
+  if (!found || more.length > 0)
+    throw new Error(`the template needs exactly one secret with Metadata ${METADATA_KEYS.secret}`);
   return { logicalId: found.id, name: localSecretName(found.value), arn: ctx.resources[found.id]!.ref };
 }
 
@@ -293,15 +316,25 @@ function resolveSecret(template: CfnTemplate, ctx: ResolveContext): LocalSecret 
 export function placeholderContext(template: CfnTemplate): ResolveContext {
   const resources: Record<string, ResourceRefs> = {};
   for (const id of Object.keys(template.Resources)) {
-    resources[id] = { ref: `{{Ref:${id}}}`, attributes: {}, otherAttribute: (attribute) => `{{GetAtt:${id}.${attribute}}}` };
+    resources[id] = {
+      ref: `{{Ref:${id}}}`,
+      attributes: {},
+      otherAttribute: (attribute) => `{{GetAtt:${id}.${attribute}}}`,
+    };
   }
-  const parameters = Object.fromEntries(Object.keys(template.Parameters ?? {}).map((name) => [name, `{{Ref:${name}}}`]));
+  const parameters = Object.fromEntries(
+    Object.keys(template.Parameters ?? {}).map((name) => [name, `{{Ref:${name}}}`]),
+  );
   const pseudoParameters = Object.fromEntries(Object.keys(PSEUDO_PARAMETERS).map((name) => [name, `{{Ref:${name}}}`]));
   return { resources, parameters, pseudoParameters, stackName: '{{Ref:AWS::StackName}}' };
 }
 
 /** A state machine's definition as ASL; references become placeholders unless another context is given. */
-export function resolveDefinition(template: CfnTemplate, logicalId: string, ctx = placeholderContext(template)): AslDefinition {
+export function resolveDefinition(
+  template: CfnTemplate,
+  logicalId: string,
+  ctx = placeholderContext(template),
+): AslDefinition {
   const resource = template.Resources[logicalId];
   if (resource?.Type !== 'AWS::StepFunctions::StateMachine') {
     throw new Error(`${logicalId} is not an AWS::StepFunctions::StateMachine in the template`);
@@ -317,10 +350,9 @@ function onlyOne(template: CfnTemplate, key: string, value: string): string {
 
 /** Logical id of each workflow's AWS::StepFunctions::StateMachine. */
 export function workflowLogicalIds(template: CfnTemplate): Record<RecordKind, string> {
-  return Object.fromEntries(RECORD_KINDS.map((kind) => [kind, onlyOne(template, METADATA_KEYS.workflow, kind)])) as Record<
-    RecordKind,
-    string
-  >;
+  return Object.fromEntries(
+    RECORD_KINDS.map((kind) => [kind, onlyOne(template, METADATA_KEYS.workflow, kind)]),
+  ) as Record<RecordKind, string>;
 }
 
 /** Logical id of the bulk onboarding state machine. */

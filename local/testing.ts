@@ -79,7 +79,10 @@ export async function startRecord(
 
 export async function getRecord(apiUrl: string, kind: RecordKind, id: string): Promise<ApiAnswer<RecordAnswer>> {
   const answer = await api(apiUrl, 'GET', `${KIND_PATHS[kind]}/${encodeURIComponent(id)}`);
-  return { ...answer, body: (answer.status === 200 ? recordAnswerSchema.parse(answer.body) : answer.body) as RecordAnswer };
+  return {
+    ...answer,
+    body: (answer.status === 200 ? recordAnswerSchema.parse(answer.body) : answer.body) as RecordAnswer,
+  };
 }
 
 export interface WaitOptions {
@@ -105,12 +108,20 @@ export async function waitForStatus(
     if (last.status === 200 && isTerminal(last.body.status)) break;
     await sleep(options.intervalMs ?? 50);
   }
-  throw new Error(`${kind} ${id} did not reach ${wanted.join('|')}; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`);
+  throw new Error(
+    `${kind} ${id} did not reach ${wanted.join('|')}; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`,
+  );
 }
 
 /** Waits until the record has been polled at least `polls` times (its `pollCount`), so the customer's answer comes
  * while the workflow is polling rather than during the first Wait. */
-export async function waitForPolls(apiUrl: string, kind: RecordKind, id: string, polls: number, options: WaitOptions = {}): Promise<RecordAnswer> {
+export async function waitForPolls(
+  apiUrl: string,
+  kind: RecordKind,
+  id: string,
+  polls: number,
+  options: WaitOptions = {},
+): Promise<RecordAnswer> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: ApiAnswer<RecordAnswer> | undefined;
   while (Date.now() < deadline) {
@@ -119,7 +130,9 @@ export async function waitForPolls(apiUrl: string, kind: RecordKind, id: string,
     if (last.status === 200 && isTerminal(last.body.status)) break;
     await sleep(options.intervalMs ?? 50);
   }
-  throw new Error(`${kind} ${id} was not polled ${polls} times; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`);
+  throw new Error(
+    `${kind} ${id} was not polled ${polls} times; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`,
+  );
 }
 
 export async function listExecutions(apiUrl: string): Promise<ExecutionSummary[]> {

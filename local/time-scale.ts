@@ -21,8 +21,12 @@ const ASL_DEFAULT_INTERVAL_SECONDS = 1;
 type States = Record<string, Record<string, unknown>>;
 
 /** A deep copy of `definition` with every retry interval, retry cap and the machine timeout multiplied by `factor`. */
-export function scaleDefinition<T extends { States: States; TimeoutSeconds?: number }>(definition: T, factor: number): T {
-  if (!(factor > 0) || !Number.isFinite(factor)) throw new RangeError(`TIME_SCALE must be a positive number, got ${factor}`);
+export function scaleDefinition<T extends { States: States; TimeoutSeconds?: number }>(
+  definition: T,
+  factor: number,
+): T {
+  if (!(factor > 0) || !Number.isFinite(factor))
+    throw new RangeError(`TIME_SCALE must be a positive number, got ${factor}`);
   const copy = structuredClone(definition);
   scaleStates(copy.States, factor);
   if (typeof copy.TimeoutSeconds === 'number') copy.TimeoutSeconds = copy.TimeoutSeconds * factor;
@@ -31,17 +35,22 @@ export function scaleDefinition<T extends { States: States; TimeoutSeconds?: num
 
 /** A callback Task: its TimeoutSeconds is a wait on the customer, not a bound on compute. */
 export function isCallbackTask(state: Record<string, unknown>): boolean {
-  return state['Type'] === 'Task' && typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken');
+  return (
+    state['Type'] === 'Task' && typeof state['Resource'] === 'string' && state['Resource'].endsWith('.waitForTaskToken')
+  );
 }
 
 function scaleStates(states: States, factor: number): void {
   for (const state of Object.values(states)) {
-    if (isCallbackTask(state) && typeof state['TimeoutSeconds'] === 'number') state['TimeoutSeconds'] = state['TimeoutSeconds'] * factor;
+    if (isCallbackTask(state) && typeof state['TimeoutSeconds'] === 'number')
+      state['TimeoutSeconds'] = state['TimeoutSeconds'] * factor;
     if (Array.isArray(state['Retry'])) {
       for (const retrier of state['Retry'] as Record<string, unknown>[]) {
-        const interval = typeof retrier['IntervalSeconds'] === 'number' ? retrier['IntervalSeconds'] : ASL_DEFAULT_INTERVAL_SECONDS;
+        const interval =
+          typeof retrier['IntervalSeconds'] === 'number' ? retrier['IntervalSeconds'] : ASL_DEFAULT_INTERVAL_SECONDS;
         retrier['IntervalSeconds'] = interval * factor;
-        if (typeof retrier['MaxDelaySeconds'] === 'number') retrier['MaxDelaySeconds'] = retrier['MaxDelaySeconds'] * factor;
+        if (typeof retrier['MaxDelaySeconds'] === 'number')
+          retrier['MaxDelaySeconds'] = retrier['MaxDelaySeconds'] * factor;
       }
     }
     for (const nested of nestedMachines(state)) scaleStates(nested.States, factor);
@@ -57,7 +66,8 @@ export function waitTimeOverrides(definition: { States: States }, factor: number
   const out: Record<string, number> = {};
   const visit = (states: States): void => {
     for (const [name, state] of Object.entries(states)) {
-      if (state['Type'] === 'Wait' && typeof state['Seconds'] === 'number') out[name] = state['Seconds'] * factor * 1000;
+      if (state['Type'] === 'Wait' && typeof state['Seconds'] === 'number')
+        out[name] = state['Seconds'] * factor * 1000;
       for (const nested of nestedMachines(state)) visit(nested.States);
     }
   };

@@ -36,7 +36,9 @@ describe('transitions per onboarding (bench)', () => {
   it('a link approved at the first round costs at most the target in state transitions, with one link and one look', async () => {
     const result = await runScenario(stack, 'linkFirstPoll');
     expect(result.recordStatus).toBe('SUCCEEDED');
-    expect(result.path).toEqual(expect.arrayContaining([STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange]));
+    expect(result.path).toEqual(
+      expect.arrayContaining([STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange]),
+    );
     expect(result.polls).toBe(1);
     expect(result.transitions.transitions).toBeLessThanOrEqual(TRANSITION_TARGETS.linkFirstPoll);
     expect(result.knox.byKind).toMatchObject({ link: 1, get: 1 });
@@ -65,10 +67,18 @@ describe('the bench counting rules', () => {
     ev(7, 'StateExited', 'Done', 'Succeed'),
     ev(8, 'ExecutionSucceeded'),
   ];
-  const definition = { StartAt: 'Check', States: { Check: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke' }, Done: { Type: 'Succeed' } } };
+  const definition = {
+    StartAt: 'Check',
+    States: { Check: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke' }, Done: { Type: 'Succeed' } },
+  };
 
   it('counts each state entered and each retry as a transition', () => {
-    expect(countTransitions(events)).toMatchObject({ transitions: 3, statesEntered: 2, retries: 1, retriesByState: { Check: 1 } });
+    expect(countTransitions(events)).toMatchObject({
+      transitions: 3,
+      statesEntered: 2,
+      retries: 1,
+      retriesByState: { Check: 1 },
+    });
   });
 
   it('maps a retried Task to the events AWS records for each attempt', () => {

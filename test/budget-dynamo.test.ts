@@ -20,11 +20,13 @@ let tableName: string;
 beforeAll(async () => {
   logger.setLogLevel('SILENT');
   dynamo = await startLocalDynamo();
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  }));
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }),
+  );
 });
 
 afterAll(async () => {

@@ -19,7 +19,10 @@ import { virtualClock, type VirtualClock } from './support/virtual-clock';
 
 function budgets(count: number, settings: BudgetSettings, clock: VirtualClock, store = new MemoryBudgetStore()) {
   const events: BudgetEvent[] = [];
-  const list = Array.from({ length: count }, () => new SharedBudget({ store, settings, clock, onEvent: (e) => events.push(e), random: () => 0.5 }));
+  const list = Array.from(
+    { length: count },
+    () => new SharedBudget({ store, settings, clock, onEvent: (e) => events.push(e), random: () => 0.5 }),
+  );
   return { list, store, events };
 }
 
@@ -28,7 +31,10 @@ function takeMany(list: SharedBudget[], count: number, clock: VirtualClock) {
   const granted: number[] = [];
   const refused: unknown[] = [];
   for (let i = 0; i < count; i += 1) {
-    list[i % list.length]!.take().then(() => granted.push(clock.now()), (error: unknown) => refused.push(error));
+    list[i % list.length]!.take().then(
+      () => granted.push(clock.now()),
+      (error: unknown) => refused.push(error),
+    );
   }
   return { granted, refused };
 }
@@ -59,13 +65,16 @@ describe('the AIMD rate', () => {
     const item = { floorRate, decreasedAt: at };
     expect(rateAt(item, settings, at + settings.aimd.holdMs)).toBeCloseTo(floorRate);
     const step = 10 * settings.aimd.increaseFraction;
-    expect(rateAt(item, settings, at + settings.aimd.holdMs + settings.aimd.increaseEveryMs)).toBeCloseTo(floorRate + step);
+    expect(rateAt(item, settings, at + settings.aimd.holdMs + settings.aimd.increaseEveryMs)).toBeCloseTo(
+      floorRate + step,
+    );
     expect(rateAt(item, settings, at + settings.aimd.holdMs + 100 * settings.aimd.increaseEveryMs)).toBe(10);
   });
 
   it('never shrinks below minFraction of the configured rate, and only once per cooldown', () => {
     let item = { floorRate: 10, decreasedAt: 0 };
-    for (let i = 1; i <= 30; i += 1) item = { floorRate: decreasedRate(item, settings, i * 1_000), decreasedAt: i * 1_000 };
+    for (let i = 1; i <= 30; i += 1)
+      item = { floorRate: decreasedRate(item, settings, i * 1_000), decreasedAt: i * 1_000 };
     expect(item.floorRate).toBeCloseTo(10 * settings.aimd.minFraction);
     expect(mayDecrease(item, settings, item.decreasedAt + settings.aimd.cooldownMs - 1)).toBe(false);
     expect(mayDecrease(item, settings, item.decreasedAt + settings.aimd.cooldownMs)).toBe(true);
@@ -108,7 +117,12 @@ describe('SharedBudget', () => {
     expect(granted).toHaveLength(25);
     const claims = events.filter((e) => e.type === 'claim');
     // The first caller is alone when it starts the first claim; the 24 who queued meanwhile go in leases of maxLease.
-    expect(claims.map((e) => (e.type === 'claim' ? e.tokens : 0))).toEqual([1, settings.maxLease, settings.maxLease, 4]);
+    expect(claims.map((e) => (e.type === 'claim' ? e.tokens : 0))).toEqual([
+      1,
+      settings.maxLease,
+      settings.maxLease,
+      4,
+    ]);
     expect(store.writes).toBe(4);
   });
 
@@ -145,7 +159,9 @@ describe('SharedBudget', () => {
     const { granted } = takeMany([b], 30, clock);
     await clock.advance(settings.aimd.holdMs);
     expect(b.rate).toBeCloseTo(shrunk);
-    expect(maxInWindow(granted, 1_000)).toBeLessThanOrEqual(Math.ceil(shrunk) + Math.floor(shrunk * settings.burstSeconds) + 1);
+    expect(maxInWindow(granted, 1_000)).toBeLessThanOrEqual(
+      Math.ceil(shrunk) + Math.floor(shrunk * settings.burstSeconds) + 1,
+    );
     // After the cooldown a new 429 shrinks it again.
     await clock.advance(settings.aimd.cooldownMs);
     const before = b.rate;

@@ -22,16 +22,38 @@ function captureIo(): CliIo & { lines: string[]; bar: () => string } {
   const stream = new PassThrough();
   let bar = '';
   stream.on('data', (chunk: Buffer) => (bar += chunk.toString()));
-  return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), stream: stream as unknown as NodeJS.WriteStream, bar: () => bar };
+  return {
+    lines,
+    out: (l) => lines.push(l),
+    err: (l) => lines.push(l),
+    stream: stream as unknown as NodeJS.WriteStream,
+    bar: () => bar,
+  };
 }
 
 function toCsv(items: Record<string, unknown>[]): string {
   const rows = items.map((item) => {
     const c = (item.customer ?? {}) as Record<string, unknown> & { contact?: Record<string, string> };
-    return [item.customerId ?? '', c.companyName ?? '', c.companySize ?? '', c.industry ?? '', c.country ?? '', c.street1 ?? '', c.city ?? '',
-      c.contact?.firstName ?? '', c.contact?.lastName ?? '', c.contact?.email ?? '', 'JointlyManaged', 'FullAccess', 'KnoxMobileEnrollment'].join(',');
+    return [
+      item.customerId ?? '',
+      c.companyName ?? '',
+      c.companySize ?? '',
+      c.industry ?? '',
+      c.country ?? '',
+      c.street1 ?? '',
+      c.city ?? '',
+      c.contact?.firstName ?? '',
+      c.contact?.lastName ?? '',
+      c.contact?.email ?? '',
+      'JointlyManaged',
+      'FullAccess',
+      'KnoxMobileEnrollment',
+    ].join(',');
   });
-  return ['customerId,companyName,companySize,industry,country,street1,city,firstName,lastName,email,managementType,accessType,services', ...rows].join('\n');
+  return [
+    'customerId,companyName,companySize,industry,country,street1,city,firstName,lastName,email,managementType,accessType,services',
+    ...rows,
+  ].join('\n');
 }
 
 describe('npm run onboard against the local stack', () => {
@@ -50,7 +72,10 @@ describe('npm run onboard against the local stack', () => {
 
   it('--dry-run lists every problem with its line and starts nothing', async () => {
     const file = join(dir, 'bad.csv');
-    writeFileSync(file, 'customerId,managementType,accessType,services\n12a,JointlyManaged,FullAccess,KnoxMobileEnrollment\n1000000001,Jointly,FullAccess,KnoxMobileEnrollment\n');
+    writeFileSync(
+      file,
+      'customerId,managementType,accessType,services\n12a,JointlyManaged,FullAccess,KnoxMobileEnrollment\n1000000001,Jointly,FullAccess,KnoxMobileEnrollment\n',
+    );
     const io = captureIo();
     const code = await main([file, '--dry-run'], io, { PORT: String(stack.ports.api) });
     expect(code).toBe(EXIT.refused);
@@ -113,7 +138,12 @@ describe('--api: requests signed with SigV4', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`;
-      const client = new BatchClient(signedSend(url, { region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } }));
+      const client = new BatchClient(
+        signedSend(url, {
+          region: 'eu-west-1',
+          credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        }),
+      );
       await client.items('bat-0123456789abcdef');
       expect(seen[0]?.url).toBe('/v1/onboarding-batches/bat-0123456789abcdef/items?limit=100');
       expect(seen[0]?.headers.authorization).toMatch(
@@ -125,4 +155,3 @@ describe('--api: requests signed with SigV4', () => {
     }
   });
 });
-

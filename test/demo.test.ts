@@ -36,18 +36,30 @@ describe('npm run demo', () => {
 
   it('shows the important routes through the diagrams', () => {
     expect(byTitle('linked after the customer approved').path).toBe(
-      'Link customer -> Wait for customer answer -> Needs a change? -> Record succeeded');
+      'Link customer -> Wait for customer answer -> Needs a change? -> Record succeeded',
+    );
     expect(byTitle('aborted: already managed by another MSP')).toMatchObject({
-      status: 'ABORTED', lastError: 'ADD_EC_ALREADY_MANAGED', path: 'Link customer (x1 Knox.Abort, caught) -> Record aborted',
+      status: 'ABORTED',
+      lastError: 'ADD_EC_ALREADY_MANAGED',
+      path: 'Link customer (x1 Knox.Abort, caught) -> Record aborted',
     });
-    expect(byTitle('retried through Knox failures, then linked').path).toMatch(/^Link customer \(x2 Knox\.Retry\) -> Wait for customer answer -> /);
-    expect(byTitle('waited for Samsung to approve the account, then linked').path).toMatch(/^Link customer \(x\d+ Knox\.Wait\) -> Wait for customer answer -> /);
+    expect(byTitle('retried through Knox failures, then linked').path).toMatch(
+      /^Link customer \(x2 Knox\.Retry\) -> Wait for customer answer -> /,
+    );
+    expect(byTitle('waited for Samsung to approve the account, then linked').path).toMatch(
+      /^Link customer \(x\d+ Knox\.Wait\) -> Wait for customer answer -> /,
+    );
     expect(byTitle('created as a new Knox customer').path).toBe('Create customer -> Record succeeded');
     expect(byTitle('linked, then completed by a change (Knox Manage tenant)').path).toBe(
-      'Link customer -> Wait for customer answer -> Needs a change? -> Change customer -> Record succeeded');
+      'Link customer -> Wait for customer answer -> Needs a change? -> Change customer -> Record succeeded',
+    );
     expect(byTitle('offboarded: the customer accepted the delink').path).toBe(
-      'Request delink -> Wait for customer answer -> Record succeeded');
-    expect(byTitle('changed: FullyManaged -> JointlyManaged')).toMatchObject({ kind: 'change', path: 'Change customer -> Record succeeded' });
+      'Request delink -> Wait for customer answer -> Record succeeded',
+    );
+    expect(byTitle('changed: FullyManaged -> JointlyManaged')).toMatchObject({
+      kind: 'change',
+      path: 'Change customer -> Record succeeded',
+    });
   });
 
   it('prints a table with a row per scenario', () => {

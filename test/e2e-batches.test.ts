@@ -84,7 +84,11 @@ describe('a batch on the local stack', () => {
     const answer = await client.submit({ csv });
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
     const batchId = (answer.body as { batchId: string }).batchId;
-    const running = await client.follow(batchId, { intervalMs: 100, timeoutMs: 30_000, done: (b) => b.counts.SUCCEEDED >= 1 && b.status === 'RUNNING' });
+    const running = await client.follow(batchId, {
+      intervalMs: 100,
+      timeoutMs: 30_000,
+      done: (b) => b.counts.SUCCEEDED >= 1 && b.status === 'RUNNING',
+    });
     expect(running.total).toBe(2);
     const items = await client.items(batchId);
     expect(items[0]).toMatchObject({ item: 0, onboardingId: openId, status: 'WAITING' });
@@ -139,7 +143,11 @@ describe('a restart of the local stack in the middle of a batch', () => {
     const items = Array.from({ length: BATCH_SLICE_ITEMS + 10 }, (_, i) => createItem(`${tag}r${i}`));
     const client1 = new BatchClient(plainSend(first.apiUrl));
     const batchId = ((await client1.submit({ json: { items } })).body as { batchId: string }).batchId;
-    const afterFirst = await client1.follow(batchId, { intervalMs: 20, timeoutMs: 30_000, done: (b) => b.started === BATCH_SLICE_ITEMS });
+    const afterFirst = await client1.follow(batchId, {
+      intervalMs: 20,
+      timeoutMs: 30_000,
+      done: (b) => b.started === BATCH_SLICE_ITEMS,
+    });
     expect(afterFirst.status).toBe('STARTING');
     // Stopped while the execution waits for the budget (5 s): the first slice is started, the second not yet.
     for (let path: string[] = []; path.at(-1) !== STATES.waitForBudget; ) {
@@ -151,7 +159,13 @@ describe('a restart of the local stack in the middle of a batch', () => {
     await first.stop();
     first = undefined;
     second = await startTestStack({
-      dataDir, knoxBaseUrl: knox.url, env, port: ports.api, dynamoPort: ports.dynamo, sfnPort: ports.sfn, secretsPort: ports.secrets,
+      dataDir,
+      knoxBaseUrl: knox.url,
+      env,
+      port: ports.api,
+      dynamoPort: ports.dynamo,
+      sfnPort: ports.sfn,
+      secretsPort: ports.secrets,
     });
     expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: batchId, action: 'resumed' }));
 
@@ -163,7 +177,9 @@ describe('a restart of the local stack in the middle of a batch', () => {
     expect(new Set(listed.map((i) => i.onboardingId)).size).toBe(items.length);
     // One accepted create per item, and one onboarding execution per item.
     expect(await acceptedWrites(control)).toBe(items.length);
-    const names = second.executions.list({ stateMachineArn: second.executions.machineOf('onboarding').arn }).map((e) => e.name);
+    const names = second.executions
+      .list({ stateMachineArn: second.executions.machineOf('onboarding').arn })
+      .map((e) => e.name);
     expect(names).toHaveLength(items.length);
     const batchRun = await waitForExecution(second.apiUrl, batchId, 'SUCCEEDED');
     expect(batchRun.events.find((e) => e.type === 'ExecutionResumed')?.state).toBe(STATES.waitForBudget);
@@ -171,4 +187,3 @@ describe('a restart of the local stack in the middle of a batch', () => {
     // Two stacks and 35 creates paced at 5 Knox calls a second: room on a loaded CI machine.
   }, 180_000);
 });
-

@@ -20,11 +20,13 @@ let documents: DynamoDBDocumentClient;
 beforeAll(async () => {
   stack = await startTestStack({ env: { [ENV.knoxRequestsPerSecond]: String(BUDGET) } });
   control = new KnoxSimControl(stack.knoxUrl);
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${stack.ports.dynamo}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  }));
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${stack.ports.dynamo}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -38,13 +40,22 @@ beforeEach(async () => {
 });
 
 async function budgetItem(): Promise<Record<string, unknown> | undefined> {
-  const answer = await documents.send(new GetCommand({ TableName: stack.model.table.name, Key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY }, ConsistentRead: true }));
+  const answer = await documents.send(
+    new GetCommand({
+      TableName: stack.model.table.name,
+      Key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY },
+      ConsistentRead: true,
+    }),
+  );
   return answer.Item;
 }
 
 async function onboard(count: number, tag: string): Promise<string[]> {
-  const answers = await Promise.all(Array.from({ length: count }, (_, i) =>
-    startRecord(stack.apiUrl, 'onboarding', createRequest(`it.${tag}.${i}@budget${tag}.example`))));
+  const answers = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      startRecord(stack.apiUrl, 'onboarding', createRequest(`it.${tag}.${i}@budget${tag}.example`)),
+    ),
+  );
   for (const a of answers) expect(a.status).toBe(202);
   return answers.map((a) => String(a.body.onboardingId));
 }
@@ -56,14 +67,20 @@ describe('the shared Knox budget on the local stack', () => {
     const ids = await onboard(12, 'burst');
     for (const id of ids) await waitForStatus(stack.apiUrl, 'onboarding', id, 'SUCCEEDED', { timeoutMs: 60_000 });
     const log = await control.requests();
-    expect(log.filter((r) => r.method === 'POST' && r.path === '/msp/v1/managedCustomers' && r.accepted)).toHaveLength(12);
+    expect(log.filter((r) => r.method === 'POST' && r.path === '/msp/v1/managedCustomers' && r.accepted)).toHaveLength(
+      12,
+    );
     expect(log.filter((r) => r.status === 429)).toEqual([]);
     expect(await budgetItem()).toMatchObject({ tat: expect.any(Number) });
   }, 90_000);
 
   it('records the decrease a 429 causes in the shared item, and the onboarding still succeeds', async () => {
     const before = await budgetItem();
-    await control.fault({ match: { method: 'POST', path: '/msp/v1/managedCustomers' }, fault: { type: 'status429', retryAfterSeconds: 0 }, count: 1 });
+    await control.fault({
+      match: { method: 'POST', path: '/msp/v1/managedCustomers' },
+      fault: { type: 'status429', retryAfterSeconds: 0 },
+      count: 1,
+    });
     const [id] = await onboard(1, 'throttled');
     await waitForStatus(stack.apiUrl, 'onboarding', id!, 'SUCCEEDED', { timeoutMs: 60_000 });
     expect((await control.requests()).filter((r) => r.status === 429)).toHaveLength(1);

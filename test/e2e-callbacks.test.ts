@@ -48,9 +48,19 @@ function sfnClient(e2e: E2e): SFNClient {
 
 /** The AWS CLI against the local Step Functions API: its JSON answer, or its error text. */
 async function awsCli(e2e: E2e, args: string[]): Promise<{ ok: true; json: unknown } | { ok: false; stderr: string }> {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1', AWS_PAGER: '' };
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    AWS_PAGER: '',
+  };
   try {
-    const { stdout } = await run('aws', [...args, '--endpoint-url', `http://127.0.0.1:${e2e.stack.ports.sfn}`, '--output', 'json'], { env });
+    const { stdout } = await run(
+      'aws',
+      [...args, '--endpoint-url', `http://127.0.0.1:${e2e.stack.ports.sfn}`, '--output', 'json'],
+      { env },
+    );
     return { ok: true, json: stdout.trim() ? JSON.parse(stdout) : {} };
   } catch (error) {
     return { ok: false, stderr: String((error as { stderr?: string }).stderr ?? error) };
@@ -87,14 +97,30 @@ describe('callbacks and the poller', () => {
     expect(entered.map((e) => e.stateEnteredEventDetails?.name)).toEqual(PATHS.linked);
     expect(entered.length).toBeLessThanOrEqual(15);
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('SUCCEEDED');
-    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: e2e.stack.executions.machineOf('onboarding').arn }));
+    const listed = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: e2e.stack.executions.machineOf('onboarding').arn }),
+    );
     expect(listed.executions?.map((x) => x.name)).toContain(started.executionName);
   });
 
   it('the AWS CLI: send-task-success with a bad token is InvalidToken, an unknown one TaskDoesNotExist, a spent one TaskTimedOut', async () => {
-    const bad = await awsCli(e2e, ['stepfunctions', 'send-task-success', '--task-token', 'not-a-token', '--task-output', '{}']);
+    const bad = await awsCli(e2e, [
+      'stepfunctions',
+      'send-task-success',
+      '--task-token',
+      'not-a-token',
+      '--task-output',
+      '{}',
+    ]);
     expect(bad).toMatchObject({ ok: false, stderr: expect.stringContaining('InvalidToken') });
-    const unknown = await awsCli(e2e, ['stepfunctions', 'send-task-success', '--task-token', `AQ${'A'.repeat(86)}`, '--task-output', '{}']);
+    const unknown = await awsCli(e2e, [
+      'stepfunctions',
+      'send-task-success',
+      '--task-token',
+      `AQ${'A'.repeat(86)}`,
+      '--task-output',
+      '{}',
+    ]);
     expect(unknown).toMatchObject({ ok: false, stderr: expect.stringContaining('TaskDoesNotExist') });
 
     // A waiting onboarding's token: a heartbeat is fine; cancel it, and the token is over.
@@ -103,18 +129,36 @@ describe('callbacks and the poller', () => {
     await reach(e2e, started, 'WAITING');
     const token = String((await rawRecord(e2e, started.id))['taskToken']);
     await sfnClient(e2e).send(new SendTaskHeartbeatCommand({ taskToken: token }));
-    const notJson = await awsCli(e2e, ['stepfunctions', 'send-task-success', '--task-token', token, '--task-output', 'not json']);
+    const notJson = await awsCli(e2e, [
+      'stepfunctions',
+      'send-task-success',
+      '--task-token',
+      token,
+      '--task-output',
+      'not json',
+    ]);
     expect(notJson).toMatchObject({ ok: false, stderr: expect.stringContaining('InvalidOutput') });
     expect((await fetch(`${e2e.stack.apiUrl}/onboardings/${started.id}`, { method: 'DELETE' })).status).toBe(200);
     await finish(e2e, started);
-    const spent = await awsCli(e2e, ['stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{}']);
+    const spent = await awsCli(e2e, [
+      'stepfunctions',
+      'send-task-success',
+      '--task-token',
+      token,
+      '--task-output',
+      '{}',
+    ]);
     expect(spent).toMatchObject({ ok: false, stderr: expect.stringContaining('TaskTimedOut') });
-    await expect(sfnClient(e2e).send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(
+      sfnClient(e2e).send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
+    ).rejects.toMatchObject({ name: 'TaskTimedOut' });
 
     // list-executions and describe-execution through the CLI, as for Step Functions Local.
     const arn = e2e.stack.executions.machineOf('onboarding').arn;
     const list = await awsCli(e2e, ['stepfunctions', 'list-executions', '--state-machine-arn', arn]);
-    expect(list.ok && (list.json as { executions: { name: string }[] }).executions.map((x) => x.name)).toContain(started.executionName);
+    expect(list.ok && (list.json as { executions: { name: string }[] }).executions.map((x) => x.name)).toContain(
+      started.executionName,
+    );
     const executionArn = e2e.stack.executions.findByName(started.executionName)!.executionArn;
     const described = await awsCli(e2e, ['stepfunctions', 'describe-execution', '--execution-arn', executionArn]);
     expect(described).toMatchObject({ ok: true, json: { status: 'ABORTED', name: started.executionName } });
@@ -132,12 +176,22 @@ describe('callbacks and the poller', () => {
     const customerId = await newCustomer(e2e);
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
     await reach(e2e, started, 'WAITING');
-    await e2e.db.send(new UpdateCommand({ TableName: e2e.tableName, Key: { pk: started.id }, UpdateExpression: 'SET taskToken = :t', ExpressionAttributeValues: { ':t': spent } }));
+    await e2e.db.send(
+      new UpdateCommand({
+        TableName: e2e.tableName,
+        Key: { pk: started.id },
+        UpdateExpression: 'SET taskToken = :t',
+        ExpressionAttributeValues: { ':t': spent },
+      }),
+    );
     await e2e.control.approveLink(customerId);
     expect(await e2e.stack.poller!.round()).toMatchObject({ ok: true, summary: { gone: 1, answered: 0 } });
     const raw = await rawRecord(e2e, started.id);
     expect(raw['taskToken']).toBeUndefined();
-    expect((raw['history'] as { event: string; detail?: string }[]).at(-1)).toMatchObject({ event: 'callback-gone', detail: expect.stringContaining('TaskTimedOut') });
+    expect((raw['history'] as { event: string; detail?: string }[]).at(-1)).toMatchObject({
+      event: 'callback-gone',
+      detail: expect.stringContaining('TaskTimedOut'),
+    });
 
     // Forgotten: later rounds neither ask Knox about it nor try the token again.
     const before = (await e2e.control.requests()).at(-1)?.seq ?? 0;
@@ -155,14 +209,23 @@ describe('callbacks and the poller', () => {
     await Promise.all(customers.map((c) => e2e.control.approveLink(c)));
 
     // Knox fails every list page (after the client's own in-place retries): the round fails, nothing is delivered.
-    await e2e.control.fault({ match: { method: 'GET', path: '/managedCustomers?' }, fault: { type: 'error500' }, count: 20 });
+    await e2e.control.fault({
+      match: { method: 'GET', path: '/managedCustomers?' },
+      fault: { type: 'error500' },
+      count: 20,
+    });
     const failed = await e2e.stack.poller!.round();
     expect(failed).toMatchObject({ ok: false });
-    for (const s of started.slice(0, 3)) expect((await rawRecord(e2e, s.id))).toMatchObject({ status: 'WAITING', taskToken: expect.any(String) });
+    for (const s of started.slice(0, 3))
+      expect(await rawRecord(e2e, s.id)).toMatchObject({ status: 'WAITING', taskToken: expect.any(String) });
 
     // A listing that drops the connection fails the round the same way.
     await e2e.control.clearFaults();
-    await e2e.control.fault({ match: { method: 'GET', path: '/managedCustomers?' }, fault: { type: 'drop' }, count: 20 });
+    await e2e.control.fault({
+      match: { method: 'GET', path: '/managedCustomers?' },
+      fault: { type: 'drop' },
+      count: 20,
+    });
     expect(await e2e.stack.poller!.round()).toMatchObject({ ok: false });
 
     await e2e.control.clearFaults();
@@ -174,6 +237,7 @@ describe('callbacks and the poller', () => {
     const calls = knoxCalls(await e2e.control.requests());
     expect(calls.filter(CALLS.list).length).toBe(recovered.summary.knoxCalls);
     expect(recovered.summary.knoxCalls).toBeLessThan(40);
-    for (const s of started) await waitForStatus(e2e.stack.apiUrl, 'onboarding', s.id, 'SUCCEEDED', { timeoutMs: 40_000 });
+    for (const s of started)
+      await waitForStatus(e2e.stack.apiUrl, 'onboarding', s.id, 'SUCCEEDED', { timeoutMs: 40_000 });
   });
 });

@@ -41,21 +41,33 @@ describe('changes that go through', () => {
     await expectClosedRecord(e2e, finished, 'SUCCEEDED');
     expect(finished.raw).toMatchObject({ kind: 'change', customerId, attempts: { update: 1 }, knoxStatus: 'Active' });
     expect(finished.raw['lastError']).toBeUndefined();
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-call')).toMatchObject({ step: 'update', detail: 'customer updated (managementType)' });
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-call')).toMatchObject({
+      step: 'update',
+      detail: 'customer updated (managementType)',
+    });
     expect(statePath(finished.execution)).toEqual(PATHS.changed);
-    expect(knoxCalls(finished.requests)).toEqual([expect.objectContaining({ method: 'PUT', status: 200, accepted: true })]);
+    expect(knoxCalls(finished.requests)).toEqual([
+      expect.objectContaining({ method: 'PUT', status: 200, accepted: true }),
+    ]);
     expect((await e2e.control.customer(customerId)).managementType).toBe('JointlyManaged');
   });
 
   it('adding a service with accessType switches it on', async () => {
     const customerId = await newCustomer(e2e, ours);
-    const finished = await finish(e2e, await start(e2e, 'change', {
-      customerId, accessType: 'NoAccess', services: [{ service: 'KnoxConfigure' }],
-    }));
+    const finished = await finish(
+      e2e,
+      await start(e2e, 'change', {
+        customerId,
+        accessType: 'NoAccess',
+        services: [{ service: 'KnoxConfigure' }],
+      }),
+    );
 
     await expectClosedRecord(e2e, finished, 'SUCCEEDED');
     expect(statePath(finished.execution)).toEqual(PATHS.changed);
-    expect(knoxCalls(finished.requests).filter(CALLS.update(customerId))).toEqual([expect.objectContaining({ status: 200, accepted: true })]);
+    expect(knoxCalls(finished.requests).filter(CALLS.update(customerId))).toEqual([
+      expect.objectContaining({ status: 200, accepted: true }),
+    ]);
     const customer = await e2e.control.customer(customerId);
     expect(customer.accessType).toBe('NoAccess');
     expect(customer.managedServices).toEqual([
@@ -69,8 +81,13 @@ describe('changes that wait for the customer', () => {
   it('4002119: our link is still Pending -> WAITING; the customer approves -> SUCCEEDED', async () => {
     const customerId = await newCustomer(e2e, { status: 'Pending' });
     await expectWaitThenSuccess(e2e, {
-      kind: 'change', body: { customerId, accessType: 'NoAccess' }, code: 'CANNOT_CHANGE_WHEN_PENDING',
-      state: STATES.changeCustomer, step: 'update', path: PATHS.changed, call: CALLS.update(customerId),
+      kind: 'change',
+      body: { customerId, accessType: 'NoAccess' },
+      code: 'CANNOT_CHANGE_WHEN_PENDING',
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changed,
+      call: CALLS.update(customerId),
       unblock: () => e2e.control.approveLink(customerId),
     });
     expect(await e2e.control.customer(customerId)).toMatchObject({ status: 'Active', accessType: 'NoAccess' });
@@ -79,35 +96,60 @@ describe('changes that wait for the customer', () => {
   it('4002116: our delink is pending -> WAITING; the customer rejects the delink -> SUCCEEDED', async () => {
     const customerId = await newCustomer(e2e, { status: 'DelinkRequested' });
     await expectWaitThenSuccess(e2e, {
-      kind: 'change', body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxEFOTA' }] },
-      code: 'CANNOT_CHANGE_WHEN_DELINKING', state: STATES.changeCustomer, step: 'update', path: PATHS.changed,
-      call: CALLS.update(customerId), unblock: () => e2e.control.rejectDelink(customerId),
+      kind: 'change',
+      body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxEFOTA' }] },
+      code: 'CANNOT_CHANGE_WHEN_DELINKING',
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changed,
+      call: CALLS.update(customerId),
+      unblock: () => e2e.control.rejectDelink(customerId),
     });
-    expect((await e2e.control.customer(customerId)).managedServices).toContainEqual({ service: 'KnoxEFOTA', status: 'Active' });
+    expect((await e2e.control.customer(customerId)).managedServices).toContainEqual({
+      service: 'KnoxEFOTA',
+      status: 'Active',
+    });
   });
 });
 
 describe('changes Knox refuses: ABORTED with Knox’s reason', () => {
   const aborted = (customerId: string, body: Record<string, unknown>, code: Parameters<typeof specFor>[0]) =>
     expectAbortedByKnox(e2e, {
-      kind: 'change', body: { customerId, ...body }, code, state: STATES.changeCustomer, step: 'update',
-      path: PATHS.changeAborted, call: CALLS.update(customerId),
+      kind: 'change',
+      body: { customerId, ...body },
+      code,
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changeAborted,
+      call: CALLS.update(customerId),
     });
 
   it('4002117 Jointly -> Fully: ABORTED, with the operator hint "delink, then link again"', async () => {
     const customerId = await newCustomer(e2e, ours);
-    const finished = await aborted(customerId, { managementType: 'FullyManaged' }, 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY');
-    expect(finished.answer['lastError']).toMatchObject({ message: specFor('CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY').message });
+    const finished = await aborted(
+      customerId,
+      { managementType: 'FullyManaged' },
+      'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY',
+    );
+    expect(finished.answer['lastError']).toMatchObject({
+      message: specFor('CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY').message,
+    });
     // The hint is in the record's history, and so in the API's answer.
     const answerHistory = finished.answer.history as { detail?: string }[];
     expect(answerHistory.map((h) => h.detail)).toContain('Delink the customer, then link it again as FullyManaged.');
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toMatch(/^Delink the customer, then link it again/);
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toMatch(
+      /^Delink the customer, then link it again/,
+    );
     expect((await e2e.control.customer(customerId)).managementType).toBe('JointlyManaged');
   });
 
   it('4002118 a service the customer’s account lacks: ABORTED', async () => {
     const customerId = await newCustomer(e2e, { ...ours, accountServices: ['KnoxMobileEnrollment'] });
-    await aborted(customerId, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] }, 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT');
+    await aborted(
+      customerId,
+      { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] },
+      'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT',
+    );
   });
 
   it('4002113 another MSP’s customer: ABORTED', async () => {
@@ -121,41 +163,85 @@ describe('changes Knox refuses: ABORTED with Knox’s reason', () => {
 
   it('4002110 KnoxManage without a prefix at a domain that has a tenant: ABORTED with Knox’s reason', async () => {
     const customerId = await newCustomer(e2e, { ...ours, email: freshEmail(FIXTURE_KM_TENANTS.domain) });
-    const finished = await aborted(customerId, { accessType: 'FullAccess', services: [{ service: 'KnoxManage' }] }, 'KM_DOMAIN_NAME_ALREADY_EXISTS');
-    expect(finished.answer['lastError']).toMatchObject({ message: 'Prefix is required because the domain name already exists.', disposition: 'invalidRequest' });
+    const finished = await aborted(
+      customerId,
+      { accessType: 'FullAccess', services: [{ service: 'KnoxManage' }] },
+      'KM_DOMAIN_NAME_ALREADY_EXISTS',
+    );
+    expect(finished.answer['lastError']).toMatchObject({
+      message: 'Prefix is required because the domain name already exists.',
+      disposition: 'invalidRequest',
+    });
   });
 
   it('4002121 KnoxManage with a prefix that is taken: ABORTED with Knox’s reason', async () => {
     const customerId = await newCustomer(e2e, { ...ours, email: freshEmail(FIXTURE_KM_TENANTS.domain) });
     const services = [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }];
-    const finished = await aborted(customerId, { accessType: 'FullAccess', services }, 'KM_DOMAIN_NAME_ALREADY_IN_USAGE');
-    expect(finished.answer['lastError']).toMatchObject({ message: specFor('KM_DOMAIN_NAME_ALREADY_IN_USAGE').message, disposition: 'invalidRequest' });
+    const finished = await aborted(
+      customerId,
+      { accessType: 'FullAccess', services },
+      'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
+    );
+    expect(finished.answer['lastError']).toMatchObject({
+      message: specFor('KM_DOMAIN_NAME_ALREADY_IN_USAGE').message,
+      disposition: 'invalidRequest',
+    });
     expect((await e2e.control.customer(customerId)).kmTenantDomain).toBeUndefined();
   });
 });
 
 describe('changes our API refuses: 400, nothing recorded, nothing started, Knox not called', () => {
   it('an empty change', async () => {
-    await expectRefusedAtApi(e2e, 'change', { customerId: '1234567890' }, '', /a change needs managementType, accessType or services/);
+    await expectRefusedAtApi(
+      e2e,
+      'change',
+      { customerId: '1234567890' },
+      '',
+      /a change needs managementType, accessType or services/,
+    );
   });
 
   it('SamsungCarePlus (4002109)', async () => {
-    await expectRefusedAtApi(e2e, 'change', { customerId: '1234567890', accessType: 'FullAccess', services: [{ service: 'SamsungCarePlus' }] },
-      'services.0.service', /SamsungCarePlus \(Knox 4002109\)/);
+    await expectRefusedAtApi(
+      e2e,
+      'change',
+      { customerId: '1234567890', accessType: 'FullAccess', services: [{ service: 'SamsungCarePlus' }] },
+      'services.0.service',
+      /SamsungCarePlus \(Knox 4002109\)/,
+    );
   });
 
   it('a Knox Manage prefix that ends with a period (4002111)', async () => {
-    await expectRefusedAtApi(e2e, 'change', { customerId: '1234567890', accessType: 'FullAccess', services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme.' }] },
-      'services.0.kmTenantPrefix', /period \(Knox 4002111\)/);
+    await expectRefusedAtApi(
+      e2e,
+      'change',
+      {
+        customerId: '1234567890',
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme.' }],
+      },
+      'services.0.kmTenantPrefix',
+      /period \(Knox 4002111\)/,
+    );
   });
 
   it('services without accessType (4002120)', async () => {
-    await expectRefusedAtApi(e2e, 'change', { customerId: '1234567890', services: [{ service: 'KnoxConfigure' }] }, 'accessType', /Knox 4002120/);
+    await expectRefusedAtApi(
+      e2e,
+      'change',
+      { customerId: '1234567890', services: [{ service: 'KnoxConfigure' }] },
+      'accessType',
+      /Knox 4002120/,
+    );
   });
 });
 
 describe('one open workflow per customer (409)', () => {
-  async function expectConflict(kind: 'onboarding' | 'offboarding' | 'change', body: unknown, open: Started): Promise<void> {
+  async function expectConflict(
+    kind: 'onboarding' | 'offboarding' | 'change',
+    body: unknown,
+    open: Started,
+  ): Promise<void> {
     const answer = await startRecord(e2e.stack.apiUrl, kind, body);
     expect(answer.status).toBe(409);
     expect(answer.body).toMatchObject({ openId: open.id, kind: open.kind, message: expect.stringContaining(open.id) });
@@ -217,8 +303,13 @@ describe('an onboarding that asks for more than the link gives', () => {
 
     await expectClosedRecord(e2e, finished, 'SUCCEEDED');
     expect(statePath(finished.execution)).toEqual([
-      STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange,
-      STATES.changeCustomer, STATES.recordSucceeded, STATES.onboardingSucceeded,
+      STATES.linkOrCreate,
+      STATES.linkCustomer,
+      STATES.waitForAnswer,
+      STATES.needsChange,
+      STATES.changeCustomer,
+      STATES.recordSucceeded,
+      STATES.onboardingSucceeded,
     ]);
     expect(finished.execution.path.every((s) => s.errors.length === 0)).toBe(true);
     expect(finished.raw).toMatchObject({ attempts: { link: 1, update: 1 }, knoxStatus: 'Active' });

@@ -14,7 +14,13 @@ import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dis
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { ENV, STATES } from '../lib/domain/workflow';
 import { FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
-import { SIM_BLOCKED_EMAIL_DOMAINS, SIM_DEFAULT_CREDENTIALS, SIM_OTHER_MSP, SIM_OTHER_REGION, SIM_UNSUPPORTED_COUNTRIES } from '../knox-sim/world';
+import {
+  SIM_BLOCKED_EMAIL_DOMAINS,
+  SIM_DEFAULT_CREDENTIALS,
+  SIM_OTHER_MSP,
+  SIM_OTHER_REGION,
+  SIM_UNSUPPORTED_COUNTRIES,
+} from '../knox-sim/world';
 import { statePath } from '../local/testing';
 import {
   CALLS,
@@ -59,16 +65,29 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
     await expectClosedRecord(e2e, finished, 'SUCCEEDED');
     expect(finished.raw['lastError']).toBeUndefined();
     expect(historyCodes(finished.raw)).toEqual(['FAILURE', 'FAILURE']);
-    expect(historyOf(finished.raw).filter((h) => h.event === 'knox-error').every((h) => h.error?.disposition === 'retry')).toBe(true);
+    expect(
+      historyOf(finished.raw)
+        .filter((h) => h.event === 'knox-error')
+        .every((h) => h.error?.disposition === 'retry'),
+    ).toBe(true);
     expect(finished.raw).toMatchObject({ attempts: { link: 3 }, customerId, knoxStatus: 'Active' });
 
     expect(statePath(finished.execution)).toEqual(PATHS.linked);
     expectRetried(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.retry, 2);
-    const retries = finished.execution.events.filter((e) => e.type === 'StateRetried' && e.state === STATES.linkCustomer);
-    expect(retries.map((e) => [e.retry?.errorEquals[0], e.retry?.attempt])).toEqual([[STEP_ERROR_NAMES.retry, 1], [STEP_ERROR_NAMES.retry, 2]]);
+    const retries = finished.execution.events.filter(
+      (e) => e.type === 'StateRetried' && e.state === STATES.linkCustomer,
+    );
+    expect(retries.map((e) => [e.retry?.errorEquals[0], e.retry?.attempt])).toEqual([
+      [STEP_ERROR_NAMES.retry, 1],
+      [STEP_ERROR_NAMES.retry, 2],
+    ]);
 
     const links = only(finished.requests, CALLS.link);
-    expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([[500, 'error500', false], [500, 'error500', false], [200, undefined, true]]);
+    expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([
+      [500, 'error500', false],
+      [500, 'error500', false],
+      [200, undefined, true],
+    ]);
   },
 
   // operator: our client lost its MSP rights.
@@ -93,18 +112,34 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
 
   // invalidRequest: our API refuses a country that is not ISO 3166-1; Knox refuses an ISO country it does not serve.
   INVALID_COUNTRY: async () => {
-    await expectRefusedAtApi(e2e, 'onboarding', createRequest(freshEmail(), {}, { country: 'XX' }), 'customer.country', /ISO 3166-1/);
+    await expectRefusedAtApi(
+      e2e,
+      'onboarding',
+      createRequest(freshEmail(), {}, { country: 'XX' }),
+      'customer.country',
+      /ISO 3166-1/,
+    );
     expect(SIM_UNSUPPORTED_COUNTRIES).toContain('KP');
     await expectAbortedByKnox(e2e, {
-      kind: 'onboarding', body: createRequest(freshEmail(), {}, { country: 'KP' }), code: 'INVALID_COUNTRY',
-      state: STATES.createCustomer, step: 'create', path: PATHS.createAborted, call: CALLS.create,
+      kind: 'onboarding',
+      body: createRequest(freshEmail(), {}, { country: 'KP' }),
+      code: 'INVALID_COUNTRY',
+      state: STATES.createCustomer,
+      step: 'create',
+      path: PATHS.createAborted,
+      call: CALLS.create,
     });
   },
 
   ADD_EC_CUSTOMER_INVALID: async () => {
     await expectAbortedByKnox(e2e, {
-      kind: 'onboarding', body: linkRequest(UNKNOWN_CUSTOMER_ID), code: 'ADD_EC_CUSTOMER_INVALID',
-      state: STATES.linkCustomer, step: 'link', path: PATHS.linkAborted, call: CALLS.link,
+      kind: 'onboarding',
+      body: linkRequest(UNKNOWN_CUSTOMER_ID),
+      code: 'ADD_EC_CUSTOMER_INVALID',
+      state: STATES.linkCustomer,
+      step: 'link',
+      path: PATHS.linkAborted,
+      call: CALLS.link,
     });
   },
 
@@ -112,18 +147,32 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   ADD_EC_CUSTOMER_NOT_APPROVED: async () => {
     const customerId = await newCustomer(e2e, { samsungApproved: false, script: { onLink: 'approve' } });
     await expectWaitThenSuccess(e2e, {
-      kind: 'onboarding', body: linkRequest(customerId), code: 'ADD_EC_CUSTOMER_NOT_APPROVED',
-      state: STATES.linkCustomer, step: 'link', path: PATHS.linked, call: CALLS.link,
+      kind: 'onboarding',
+      body: linkRequest(customerId),
+      code: 'ADD_EC_CUSTOMER_NOT_APPROVED',
+      state: STATES.linkCustomer,
+      step: 'link',
+      path: PATHS.linked,
+      call: CALLS.link,
       unblock: () => e2e.control.samsungApprove(customerId),
     });
   },
 
   // wait: the customer is being delinked from another MSP; that delink ends, and our link goes through.
   ADD_EC_DELINK_PENDING: async () => {
-    const customerId = await newCustomer(e2e, { ownerMsp: SIM_OTHER_MSP, status: 'DelinkRequested', script: { onLink: 'approve' } });
+    const customerId = await newCustomer(e2e, {
+      ownerMsp: SIM_OTHER_MSP,
+      status: 'DelinkRequested',
+      script: { onLink: 'approve' },
+    });
     await expectWaitThenSuccess(e2e, {
-      kind: 'onboarding', body: linkRequest(customerId), code: 'ADD_EC_DELINK_PENDING',
-      state: STATES.linkCustomer, step: 'link', path: PATHS.linked, call: CALLS.link,
+      kind: 'onboarding',
+      body: linkRequest(customerId),
+      code: 'ADD_EC_DELINK_PENDING',
+      state: STATES.linkCustomer,
+      step: 'link',
+      path: PATHS.linked,
+      call: CALLS.link,
       unblock: () => e2e.control.acceptDelink(customerId),
     });
   },
@@ -131,11 +180,18 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   ADD_EC_ALREADY_MANAGED: async () => {
     const customerId = await newCustomer(e2e, theirs);
     const finished = await expectAbortedByKnox(e2e, {
-      kind: 'onboarding', body: linkRequest(customerId), code: 'ADD_EC_ALREADY_MANAGED',
-      state: STATES.linkCustomer, step: 'link', path: PATHS.linkAborted, call: CALLS.link,
+      kind: 'onboarding',
+      body: linkRequest(customerId),
+      code: 'ADD_EC_ALREADY_MANAGED',
+      state: STATES.linkCustomer,
+      step: 'link',
+      path: PATHS.linkAborted,
+      call: CALLS.link,
     });
     // The operator reads what to do in the record's history.
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(specFor('ADD_EC_ALREADY_MANAGED').hint);
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(
+      specFor('ADD_EC_ALREADY_MANAGED').hint,
+    );
   },
 
   // alreadyDone: the customer is already Pending with us (our earlier link went through): go on to the status check.
@@ -147,7 +203,8 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
     await expectClosedRecord(e2e, finished, 'SUCCEEDED');
     expect(finished.raw['lastError']).toBeUndefined();
     expect(historyOf(finished.raw).find((h) => h.event === 'already-done')).toMatchObject({
-      step: 'link', error: { code: 'ADD_EC_PENDING_CANNOT_ADD_AGAIN', errorCode: '4002104', disposition: 'alreadyDone' },
+      step: 'link',
+      error: { code: 'ADD_EC_PENDING_CANNOT_ADD_AGAIN', errorCode: '4002104', disposition: 'alreadyDone' },
     });
     expect(finished.raw).toMatchObject({ attempts: { link: 1 }, knoxStatus: 'Active' });
 
@@ -155,30 +212,47 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
     expectCaught(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.alreadyDone, STATES.waitForAnswer);
 
     // No link was accepted: the one there is was ours from before.
-    expect(only(finished.requests, CALLS.link)).toEqual([expect.objectContaining({ status: 400, errorCode: '4002104', accepted: false })]);
+    expect(only(finished.requests, CALLS.link)).toEqual([
+      expect.objectContaining({ status: 400, errorCode: '4002104', accepted: false }),
+    ]);
     expect(only(finished.requests, CALLS.get(customerId)).map((r) => r.status)).toEqual([200, 200]);
   },
 
   ADD_EC_NOT_SAME_REGION: async () => {
     const customerId = await newCustomer(e2e, { region: SIM_OTHER_REGION });
     await expectAbortedByKnox(e2e, {
-      kind: 'onboarding', body: linkRequest(customerId), code: 'ADD_EC_NOT_SAME_REGION',
-      state: STATES.linkCustomer, step: 'link', path: PATHS.linkAborted, call: CALLS.link,
+      kind: 'onboarding',
+      body: linkRequest(customerId),
+      code: 'ADD_EC_NOT_SAME_REGION',
+      state: STATES.linkCustomer,
+      step: 'link',
+      path: PATHS.linkAborted,
+      call: CALLS.link,
     });
   },
 
   CUSTOMER_NOT_FOUND: async () => {
     await expectAbortedByKnox(e2e, {
-      kind: 'offboarding', body: { customerId: UNKNOWN_CUSTOMER_ID }, code: 'CUSTOMER_NOT_FOUND',
-      state: STATES.requestDelink, step: 'delink', path: PATHS.delinkAborted, call: CALLS.delink,
+      kind: 'offboarding',
+      body: { customerId: UNKNOWN_CUSTOMER_ID },
+      code: 'CUSTOMER_NOT_FOUND',
+      state: STATES.requestDelink,
+      step: 'delink',
+      path: PATHS.delinkAborted,
+      call: CALLS.delink,
     });
   },
 
   CUSTOMER_NOT_MANAGED_BY_MSP: async () => {
     const customerId = await newCustomer(e2e, theirs);
     await expectAbortedByKnox(e2e, {
-      kind: 'offboarding', body: { customerId }, code: 'CUSTOMER_NOT_MANAGED_BY_MSP',
-      state: STATES.requestDelink, step: 'delink', path: PATHS.delinkAborted, call: CALLS.delink,
+      kind: 'offboarding',
+      body: { customerId },
+      code: 'CUSTOMER_NOT_MANAGED_BY_MSP',
+      state: STATES.requestDelink,
+      step: 'delink',
+      path: PATHS.delinkAborted,
+      call: CALLS.delink,
     });
   },
 
@@ -186,27 +260,51 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   // earlier create: that case is already done, see test/e2e-lifecycle.test.ts).
   EMAIL_ALREADY_IN_USAGE: async () => {
     const finished = await expectAbortedByKnox(e2e, {
-      kind: 'onboarding', body: createRequest(FIXTURE_REGISTERED_EMAILS.registered), code: 'EMAIL_ALREADY_IN_USAGE',
-      state: STATES.createCustomer, step: 'create', path: PATHS.createAborted, call: CALLS.create,
+      kind: 'onboarding',
+      body: createRequest(FIXTURE_REGISTERED_EMAILS.registered),
+      code: 'EMAIL_ALREADY_IN_USAGE',
+      state: STATES.createCustomer,
+      step: 'create',
+      path: PATHS.createAborted,
+      call: CALLS.create,
     });
     // The context rule looked through our customers once before it let the abort stand.
     expect(only(finished.requests, CALLS.list).length).toBeGreaterThanOrEqual(1);
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(specFor('EMAIL_ALREADY_IN_USAGE').hint);
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(
+      specFor('EMAIL_ALREADY_IN_USAGE').hint,
+    );
   },
 
   // invalidRequest, refused by our API before any Knox call. Knox's own 4002109 can be reached only by bypassing our
   // API (a raw call: test/knox-sim.test.ts); the workflow never sends SamsungCarePlus.
   SERVICE_NOT_VALID_SCP: async () => {
     const services = [{ service: 'SamsungCarePlus' }];
-    await expectRefusedAtApi(e2e, 'onboarding', linkRequest(UNKNOWN_CUSTOMER_ID, { services }), 'services.0.service', /SamsungCarePlus.*4002109/);
-    await expectRefusedAtApi(e2e, 'change', { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services }, 'services.0.service', /4002109/);
+    await expectRefusedAtApi(
+      e2e,
+      'onboarding',
+      linkRequest(UNKNOWN_CUSTOMER_ID, { services }),
+      'services.0.service',
+      /SamsungCarePlus.*4002109/,
+    );
+    await expectRefusedAtApi(
+      e2e,
+      'change',
+      { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services },
+      'services.0.service',
+      /4002109/,
+    );
   },
 
   CANNOT_DELINK_FULLY_MANAGED: async () => {
     const customerId = await newCustomer(e2e, { status: 'Active', managementType: 'FullyManaged' });
     await expectAbortedByKnox(e2e, {
-      kind: 'offboarding', body: { customerId }, code: 'CANNOT_DELINK_FULLY_MANAGED',
-      state: STATES.requestDelink, step: 'delink', path: PATHS.delinkAborted, call: CALLS.delink,
+      kind: 'offboarding',
+      body: { customerId },
+      code: 'CANNOT_DELINK_FULLY_MANAGED',
+      state: STATES.requestDelink,
+      step: 'delink',
+      path: PATHS.delinkAborted,
+      call: CALLS.delink,
     });
   },
 
@@ -214,8 +312,13 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   CUSTOMER_PENDING_CANNOT_DELINK: async () => {
     const customerId = await newCustomer(e2e, { status: 'Pending', script: { onDelink: 'accept' } });
     const finished = await expectWaitThenSuccess(e2e, {
-      kind: 'offboarding', body: { customerId }, code: 'CUSTOMER_PENDING_CANNOT_DELINK',
-      state: STATES.requestDelink, step: 'delink', path: PATHS.delinked, call: CALLS.delink,
+      kind: 'offboarding',
+      body: { customerId },
+      code: 'CUSTOMER_PENDING_CANNOT_DELINK',
+      state: STATES.requestDelink,
+      step: 'delink',
+      path: PATHS.delinked,
+      call: CALLS.delink,
       unblock: () => e2e.control.approveLink(customerId),
     });
     expect(finished.raw['knoxStatus']).toBe('Delinked');
@@ -225,8 +328,20 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   // invalidRequest, refused by our API; Knox's 4002111 only by bypassing it (test/knox-sim.test.ts).
   KM_TENANT_PREFIX_INVALID: async () => {
     const services = [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }];
-    await expectRefusedAtApi(e2e, 'onboarding', createRequest(freshEmail(), { services }), 'services.0.kmTenantPrefix', /period.*4002111/);
-    await expectRefusedAtApi(e2e, 'change', { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services }, 'services.0.kmTenantPrefix', /4002111/);
+    await expectRefusedAtApi(
+      e2e,
+      'onboarding',
+      createRequest(freshEmail(), { services }),
+      'services.0.kmTenantPrefix',
+      /period.*4002111/,
+    );
+    await expectRefusedAtApi(
+      e2e,
+      'change',
+      { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services },
+      'services.0.kmTenantPrefix',
+      /4002111/,
+    );
   },
 
   // invalidRequest only Knox can know: the organisation's domain already has a Knox Manage tenant.
@@ -234,17 +349,32 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
     await expectAbortedByKnox(e2e, {
       kind: 'onboarding',
       body: createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), { services: [{ service: 'KnoxManage' }] }),
-      code: 'KM_DOMAIN_NAME_ALREADY_EXISTS', state: STATES.createCustomer, step: 'create', path: PATHS.createAborted, call: CALLS.create,
+      code: 'KM_DOMAIN_NAME_ALREADY_EXISTS',
+      state: STATES.createCustomer,
+      step: 'create',
+      path: PATHS.createAborted,
+      call: CALLS.create,
     });
   },
 
   // invalidRequest: our API refuses the free-mail domains it knows; Knox's list is longer (blocked.example).
   BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED: async () => {
-    await expectRefusedAtApi(e2e, 'onboarding', createRequest(freshEmail('gmail.com')), 'customer.contact.email', /4002114/);
+    await expectRefusedAtApi(
+      e2e,
+      'onboarding',
+      createRequest(freshEmail('gmail.com')),
+      'customer.contact.email',
+      /4002114/,
+    );
     const blocked = SIM_BLOCKED_EMAIL_DOMAINS[0];
     await expectAbortedByKnox(e2e, {
-      kind: 'onboarding', body: createRequest(freshEmail(blocked)), code: 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED',
-      state: STATES.createCustomer, step: 'create', path: PATHS.createAborted, call: CALLS.create,
+      kind: 'onboarding',
+      body: createRequest(freshEmail(blocked)),
+      code: 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED',
+      state: STATES.createCustomer,
+      step: 'create',
+      path: PATHS.createAborted,
+      call: CALLS.create,
     });
   },
 
@@ -252,8 +382,13 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   CANNOT_CHANGE_WHEN_DELINKING: async () => {
     const customerId = await newCustomer(e2e, { status: 'DelinkRequested' });
     await expectWaitThenSuccess(e2e, {
-      kind: 'change', body: { customerId, accessType: 'NoAccess' }, code: 'CANNOT_CHANGE_WHEN_DELINKING',
-      state: STATES.changeCustomer, step: 'update', path: PATHS.changed, call: CALLS.update(customerId),
+      kind: 'change',
+      body: { customerId, accessType: 'NoAccess' },
+      code: 'CANNOT_CHANGE_WHEN_DELINKING',
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changed,
+      call: CALLS.update(customerId),
       unblock: () => e2e.control.rejectDelink(customerId),
     });
     expect((await e2e.control.customer(customerId)).accessType).toBe('NoAccess');
@@ -262,17 +397,31 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY: async () => {
     const customerId = await newCustomer(e2e, { status: 'Active', managementType: 'JointlyManaged' });
     const finished = await expectAbortedByKnox(e2e, {
-      kind: 'change', body: { customerId, managementType: 'FullyManaged' }, code: 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY',
-      state: STATES.changeCustomer, step: 'update', path: PATHS.changeAborted, call: CALLS.update(customerId),
+      kind: 'change',
+      body: { customerId, managementType: 'FullyManaged' },
+      code: 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY',
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changeAborted,
+      call: CALLS.update(customerId),
     });
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toMatch(/Delink the customer, then link it again/);
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toMatch(
+      /Delink the customer, then link it again/,
+    );
   },
 
   SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT: async () => {
-    const customerId = await newCustomer(e2e, { status: 'Active', accountServices: ['KnoxMobileEnrollment', 'KnoxConfigure'] });
+    const customerId = await newCustomer(e2e, {
+      status: 'Active',
+      accountServices: ['KnoxMobileEnrollment', 'KnoxConfigure'],
+    });
     await expectAbortedByKnox(e2e, {
-      kind: 'change', body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] },
-      code: 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT', state: STATES.changeCustomer, step: 'update', path: PATHS.changeAborted,
+      kind: 'change',
+      body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] },
+      code: 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT',
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changeAborted,
       call: CALLS.update(customerId),
     });
   },
@@ -281,26 +430,46 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   CANNOT_CHANGE_WHEN_PENDING: async () => {
     const customerId = await newCustomer(e2e, { status: 'Pending' });
     await expectWaitThenSuccess(e2e, {
-      kind: 'change', body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxConfigure' }] },
-      code: 'CANNOT_CHANGE_WHEN_PENDING', state: STATES.changeCustomer, step: 'update', path: PATHS.changed,
-      call: CALLS.update(customerId), unblock: () => e2e.control.approveLink(customerId),
+      kind: 'change',
+      body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxConfigure' }] },
+      code: 'CANNOT_CHANGE_WHEN_PENDING',
+      state: STATES.changeCustomer,
+      step: 'update',
+      path: PATHS.changed,
+      call: CALLS.update(customerId),
+      unblock: () => e2e.control.approveLink(customerId),
     });
-    expect((await e2e.control.customer(customerId)).managedServices).toContainEqual({ service: 'KnoxConfigure', status: 'Active' });
+    expect((await e2e.control.customer(customerId)).managedServices).toContainEqual({
+      service: 'KnoxConfigure',
+      status: 'Active',
+    });
   },
 
   // invalidRequest, refused by our API (services without accessType); Knox's 4002120 only by bypassing it
   // (test/knox-sim.test.ts): every body the workflow sends with services carries the request's accessType.
   ACCESS_TYPE_REQUIRED: async () => {
     const services = [{ service: 'KnoxConfigure' }];
-    await expectRefusedAtApi(e2e, 'onboarding', linkRequest(UNKNOWN_CUSTOMER_ID, { accessType: undefined, services }), 'accessType', /4002120/);
+    await expectRefusedAtApi(
+      e2e,
+      'onboarding',
+      linkRequest(UNKNOWN_CUSTOMER_ID, { accessType: undefined, services }),
+      'accessType',
+      /4002120/,
+    );
     await expectRefusedAtApi(e2e, 'change', { customerId: UNKNOWN_CUSTOMER_ID, services }, 'accessType', /4002120/);
   },
 
   KM_DOMAIN_NAME_ALREADY_IN_USAGE: async () => {
     await expectAbortedByKnox(e2e, {
       kind: 'onboarding',
-      body: createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] }),
-      code: 'KM_DOMAIN_NAME_ALREADY_IN_USAGE', state: STATES.createCustomer, step: 'create', path: PATHS.createAborted, call: CALLS.create,
+      body: createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), {
+        services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }],
+      }),
+      code: 'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
+      state: STATES.createCustomer,
+      step: 'create',
+      path: PATHS.createAborted,
+      call: CALLS.create,
     });
   },
 };
@@ -331,15 +500,25 @@ describe('retry codes whose faults outlast the retry window', () => {
     const attempts = Number((finished.raw['attempts'] as Record<string, number>)['link']);
     expect(attempts).toBeGreaterThan(1);
     expect(historyCodes(finished.raw)).toEqual(Array(attempts).fill('FAILURE'));
-    const last = historyOf(finished.raw).filter((h) => h.event === 'knox-error').at(-1);
+    const last = historyOf(finished.raw)
+      .filter((h) => h.event === 'knox-error')
+      .at(-1);
     expect(last?.detail).toContain('the retry window ended at');
     expect(finished.raw['retrySince']).toBeDefined();
 
     expect(finished.execution.status).toBe('FAILED');
     expect(statePath(finished.execution)).toEqual(PATHS.linkFailed);
     // The step ended it (the window had passed), not the retrier's backstop.
-    expectCaught(finished.execution, STATES.linkCustomer, RETRY_WINDOW_EXCEEDED_ERROR, STATES.recordFailed, attempts - 1);
-    const retriers = (definitionOf(e2e, 'onboarding').States[STATES.linkCustomer]?.['Retry'] ?? []) as { MaxAttempts: number }[];
+    expectCaught(
+      finished.execution,
+      STATES.linkCustomer,
+      RETRY_WINDOW_EXCEEDED_ERROR,
+      STATES.recordFailed,
+      attempts - 1,
+    );
+    const retriers = (definitionOf(e2e, 'onboarding').States[STATES.linkCustomer]?.['Retry'] ?? []) as {
+      MaxAttempts: number;
+    }[];
     expect(attempts - 1).toBeLessThan(retriers[0]?.MaxAttempts ?? 0);
 
     const links = only(finished.requests, CALLS.link);

@@ -70,7 +70,10 @@ describe('the lifecycle, with the default deadline', () => {
 
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
       expect(historyCodes(finished.raw)).toEqual(['FAILURE', 'ADD_EC_PENDING_CANNOT_ADD_AGAIN']);
-      expect(historyOf(finished.raw).find((h) => h.event === 'already-done')).toMatchObject({ step: 'link', error: { errorCode: '4002104', disposition: 'alreadyDone' } });
+      expect(historyOf(finished.raw).find((h) => h.event === 'already-done')).toMatchObject({
+        step: 'link',
+        error: { errorCode: '4002104', disposition: 'alreadyDone' },
+      });
       expect(finished.raw).toMatchObject({ attempts: { link: 2 }, customerId, knoxStatus: 'Active' });
 
       expect(statePath(finished.execution)).toEqual(LINKED);
@@ -94,17 +97,30 @@ describe('the lifecycle, with the default deadline', () => {
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
       const created = (await e2e.control.customers()).filter((c) => c.email === email);
       expect(created).toHaveLength(1);
-      expect(finished.raw).toMatchObject({ customerId: created[0]!.customerId, attempts: { create: 2 }, knoxStatus: 'Active' });
+      expect(finished.raw).toMatchObject({
+        customerId: created[0]!.customerId,
+        attempts: { create: 2 },
+        knoxStatus: 'Active',
+      });
       expect(historyCodes(finished.raw)).toEqual(['FAILURE', 'EMAIL_ALREADY_IN_USAGE']);
       expect(historyOf(finished.raw).find((h) => h.event === 'already-done')).toMatchObject({
-        step: 'create', error: { code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'alreadyDone' },
+        step: 'create',
+        error: { code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'alreadyDone' },
       });
 
-      expect(statePath(finished.execution)).toEqual([STATES.linkOrCreate, STATES.createCustomer, STATES.recordSucceeded, STATES.onboardingSucceeded]);
+      expect(statePath(finished.execution)).toEqual([
+        STATES.linkOrCreate,
+        STATES.createCustomer,
+        STATES.recordSucceeded,
+        STATES.onboardingSucceeded,
+      ]);
       expectCaught(finished.execution, STATES.createCustomer, STEP_ERROR_NAMES.alreadyDone, STATES.recordSucceeded, 1);
 
       const calls = knoxCalls(finished.requests);
-      expect(calls.filter(CALLS.create).map((r) => [r.status, r.accepted, r.errorCode])).toEqual([[500, true, '5000000'], [400, false, '4002106']]);
+      expect(calls.filter(CALLS.create).map((r) => [r.status, r.accepted, r.errorCode])).toEqual([
+        [500, true, '5000000'],
+        [400, false, '4002106'],
+      ]);
       expect(calls.filter(CALLS.list).length).toBeGreaterThanOrEqual(1);
       expect(calls.filter((r) => r.accepted)).toHaveLength(1);
     });
@@ -119,8 +135,15 @@ describe('the lifecycle, with the default deadline', () => {
       await e2e.stack.poller!.afterRounds(N);
       // While it waits the record shows when the poller last asked and when it asks next.
       const waiting = await api<Record<string, unknown>>(e2e.stack.apiUrl, 'GET', `/onboardings/${started.id}`);
-      expect(waiting.body).toMatchObject({ status: 'WAITING', knoxStatus: 'Pending', lastCheckedAt: expect.any(String), nextCheckAt: expect.any(String) });
-      expect(Date.parse(String(waiting.body['nextCheckAt']))).toBeGreaterThan(Date.parse(String(waiting.body['lastCheckedAt'])));
+      expect(waiting.body).toMatchObject({
+        status: 'WAITING',
+        knoxStatus: 'Pending',
+        lastCheckedAt: expect.any(String),
+        nextCheckAt: expect.any(String),
+      });
+      expect(Date.parse(String(waiting.body['nextCheckAt']))).toBeGreaterThan(
+        Date.parse(String(waiting.body['lastCheckedAt'])),
+      );
       expect((await rawRecord(e2e, started.id))['taskToken']).toEqual(expect.any(String));
 
       await e2e.control.approveLink(customerId);
@@ -133,9 +156,16 @@ describe('the lifecycle, with the default deadline', () => {
       expect(finished.raw['taskToken']).toBeUndefined();
       // The rounds that saw Pending wrote nothing; the answer is one history entry.
       expect(historyCodes(finished.raw)).toEqual([]);
-      expect(answersOf(finished.raw)).toEqual([expect.objectContaining({ event: 'knox-call', knoxStatus: 'Active', detail: 'the customer approved' })]);
-      expect(knoxCalls(finished.requests).filter(CALLS.get(customerId)).length + knoxCalls(finished.requests).filter(CALLS.list).length).toBeGreaterThanOrEqual(N + 1);
-      expect(knoxCalls(finished.requests).filter((r) => r.accepted)).toEqual([expect.objectContaining({ path: '/msp/v1/managedCustomers/link' })]);
+      expect(answersOf(finished.raw)).toEqual([
+        expect.objectContaining({ event: 'knox-call', knoxStatus: 'Active', detail: 'the customer approved' }),
+      ]);
+      expect(
+        knoxCalls(finished.requests).filter(CALLS.get(customerId)).length +
+          knoxCalls(finished.requests).filter(CALLS.list).length,
+      ).toBeGreaterThanOrEqual(N + 1);
+      expect(knoxCalls(finished.requests).filter((r) => r.accepted)).toEqual([
+        expect.objectContaining({ path: '/msp/v1/managedCustomers/link' }),
+      ]);
     });
 
     it('the customer rejects the link: the poller fails the task with Knox.Abort, ABORTED with CUSTOMER_REJECTED_LINK', async () => {
@@ -151,7 +181,9 @@ describe('the lifecycle, with the default deadline', () => {
       expect(finished.raw).toMatchObject({ knoxStatus: 'Pending' });
       expect(statePath(finished.execution)).toEqual(ANSWER_ABORTED);
       expectCaught(finished.execution, STATES.waitForAnswer, STEP_ERROR_NAMES.abort, STATES.recordAborted);
-      expect(historyOf(finished.raw).find((h) => h.error?.code === 'CUSTOMER_REJECTED_LINK')?.detail).toBe(specFor('CUSTOMER_REJECTED_LINK').hint);
+      expect(historyOf(finished.raw).find((h) => h.error?.code === 'CUSTOMER_REJECTED_LINK')?.detail).toBe(
+        specFor('CUSTOMER_REJECTED_LINK').hint,
+      );
       expect((await e2e.control.customer(customerId)).status).toBe('Rejected');
     });
   });
@@ -170,7 +202,9 @@ describe('the lifecycle, with the default deadline', () => {
       const calls = knoxCalls(finished.requests);
       expect(calls.filter(CALLS.delink)).toEqual([expect.objectContaining({ status: 200, accepted: true })]);
       // Knox no longer shows the customer to us: the poller's GET answers "not managed by us", the acceptance.
-      expect(calls.filter(CALLS.get(customerId)).at(-1)).toMatchObject({ errorCode: specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode });
+      expect(calls.filter(CALLS.get(customerId)).at(-1)).toMatchObject({
+        errorCode: specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode,
+      });
       expect((await e2e.control.customer(customerId)).ownerMsp).toBeNull();
     });
 
@@ -204,7 +238,12 @@ describe('the lifecycle, with the default deadline', () => {
       const after = await startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(customerId), headers);
       expect(after.status).toBe(200);
       expect(after.body).toMatchObject({ onboardingId: first.id, status: 'SUCCEEDED' });
-      const reused = await startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(customerId, { accessType: 'NoAccess' }), headers);
+      const reused = await startRecord(
+        e2e.stack.apiUrl,
+        'onboarding',
+        linkRequest(customerId, { accessType: 'NoAccess' }),
+        headers,
+      );
       expect(reused.status).toBe(422);
 
       expect((await listExecutions(e2e.stack.apiUrl)).filter((x) => x.recordId === first.id)).toHaveLength(1);
@@ -214,14 +253,21 @@ describe('the lifecycle, with the default deadline', () => {
 
     it('20 concurrent POSTs for one customer make one onboarding and one execution', async () => {
       const customerId = await newCustomer(e2e);
-      const answers = await Promise.all(Array.from({ length: 20 }, () => startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(customerId))));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(customerId))),
+      );
 
       const ids = new Set(answers.map((a) => a.body['onboardingId']));
       expect(ids.size, JSON.stringify(answers.map((a) => [a.status, a.body]))).toBe(1);
       expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
       expect(answers.filter((a) => a.status === 200)).toHaveLength(19);
       const id = String([...ids][0]);
-      const started = { kind: 'onboarding' as const, id, executionName: String(answers[0]!.body['executionName']), answer: answers[0]! };
+      const started = {
+        kind: 'onboarding' as const,
+        id,
+        executionName: String(answers[0]!.body['executionName']),
+        answer: answers[0]!,
+      };
 
       await reach(e2e, started, 'WAITING');
       await e2e.control.approveLink(customerId);
@@ -253,7 +299,11 @@ describe('the lifecycle, with the default deadline', () => {
       expect(finished.execution.status).toBe('ABORTED');
       expect(finished.execution.events.at(-1)?.type).toBe('ExecutionAborted');
       expect(statePath(finished.execution).at(-1)).toBe(STATES.waitForAnswer);
-      expect(historyOf(finished.raw).at(-1)).toMatchObject({ event: 'finished', status: 'CANCELLED', detail: 'cancelled through the API' });
+      expect(historyOf(finished.raw).at(-1)).toMatchObject({
+        event: 'finished',
+        status: 'CANCELLED',
+        detail: 'cancelled through the API',
+      });
 
       // Three more rounds: none of them asked Knox about this customer (a CANCELLED record is not waiting).
       await e2e.stack.poller!.afterRounds(3);
@@ -292,6 +342,8 @@ describe('the lifecycle, with a deadline of one second', () => {
     expect(typeof wait['TimeoutSeconds']).toBe('number');
 
     const calls = knoxCalls(finished.requests);
-    expect(calls.filter((r) => r.accepted)).toEqual([expect.objectContaining({ path: '/msp/v1/managedCustomers/link' })]);
+    expect(calls.filter((r) => r.accepted)).toEqual([
+      expect.objectContaining({ path: '/msp/v1/managedCustomers/link' }),
+    ]);
   });
 });

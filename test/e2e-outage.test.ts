@@ -7,7 +7,6 @@
  * model of an hour-long outage (bench/outage.ts) is checked here against the synthesized schedule, counts only.
  */
 import { describe, expect, it } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { DEFAULTS, STATES } from '../lib/domain/workflow';
 import type { Script } from '../knox-sim/model';
 import { SIM_OUR_MSP } from '../knox-sim/world';

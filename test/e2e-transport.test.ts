@@ -28,7 +28,14 @@ import {
 
 const e2e = useE2e();
 
-const LINKED = [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded];
+const LINKED = [
+  STATES.linkOrCreate,
+  STATES.linkCustomer,
+  STATES.waitForAnswer,
+  STATES.needsChange,
+  STATES.recordSucceeded,
+  STATES.onboardingSucceeded,
+];
 
 interface OneFault {
   fault: FaultType;
@@ -51,21 +58,30 @@ describe('transient trouble on the link: retried, then SUCCEEDED with one accept
       const customerId = await newCustomer(e2e, { script: { onLink: 'approve' } });
       await e2e.control.fault({
         match: FAULT_MATCH.link,
-        fault: { type: c.fault, ...(c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {}) },
+        fault: {
+          type: c.fault,
+          ...(c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {}),
+        },
       });
       const finished = await finish(e2e, await start(e2e, 'onboarding', linkRequest(customerId)));
 
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
       expect(finished.raw['lastError']).toBeUndefined();
       expect(historyCodes(finished.raw)).toEqual([c.code]);
-      expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')).toMatchObject({ step: 'link', error: { disposition: 'retry' } });
+      expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')).toMatchObject({
+        step: 'link',
+        error: { disposition: 'retry' },
+      });
       expect(finished.raw).toMatchObject({ attempts: { link: 2 }, knoxStatus: 'Active' });
 
       expect(statePath(finished.execution)).toEqual(LINKED);
       expectRetried(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.retry, 1);
 
       const links = knoxCalls(finished.requests).filter(CALLS.link);
-      expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([[c.status, c.fault, false], [200, undefined, true]]);
+      expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([
+        [c.status, c.fault, false],
+        [200, undefined, true],
+      ]);
       // That the step sleeps what Retry-After asks is proven in test/handlers-steps.test.ts without a clock:
       // tests here never assert on wall-clock time.
     });

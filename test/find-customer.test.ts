@@ -23,7 +23,11 @@ beforeAll(async () => {
 afterAll(() => sim.stop());
 beforeEach(async () => {
   await control.reset({ fixtures: false });
-  knox = new HttpKnoxClient({ baseUrl: sim.url, credentials: async () => SIM_DEFAULT_CREDENTIALS, requestsPerSecond: 10_000 });
+  knox = new HttpKnoxClient({
+    baseUrl: sim.url,
+    credentials: async () => SIM_DEFAULT_CREDENTIALS,
+    requestsPerSecond: 10_000,
+  });
 });
 
 const PAGE = 5;
@@ -32,7 +36,10 @@ const idOf = (n: number) => String(1_300_000_000 + n);
 const emailOf = (n: number) => `admin@c${n}.find.example`;
 
 /** Our customers 1..count, ids and names in the same order unless `name` says otherwise. */
-async function ours(count: number, name: (n: number) => string = (n) => `Company ${String(n).padStart(4, '0')}`): Promise<void> {
+async function ours(
+  count: number,
+  name: (n: number) => string = (n) => `Company ${String(n).padStart(4, '0')}`,
+): Promise<void> {
   for (let n = 1; n <= count; n += 1) {
     await control.addCustomer({ customerId: idOf(n), email: emailOf(n), companyName: name(n), status: 'Active' });
   }
@@ -46,16 +53,24 @@ async function naivePass(pageSize = PAGE): Promise<string[]> {
 }
 
 async function listCalls(): Promise<number> {
-  return (await control.requests()).filter((r) => r.method === 'GET' && r.path.startsWith('/msp/v1/managedCustomers?')).length;
+  return (await control.requests()).filter((r) => r.method === 'GET' && r.path.startsWith('/msp/v1/managedCustomers?'))
+    .length;
 }
 
 describe('the likely path is cheap', () => {
   it('a customer we just created (newest id, last ascending) is found on page 1 descending: 2 list calls', async () => {
     await ours(23);
     const created = await knox.createCustomer({
-      companyName: 'Just Created', companySize: '20-99', industry: 'COMMUNICATIONS', country: 'US', street1: '1 Main St',
-      city: 'Chicago', contact: { firstName: 'Ada', lastName: 'New', email: 'ada@just-created.example' },
-      managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }],
+      companyName: 'Just Created',
+      companySize: '20-99',
+      industry: 'COMMUNICATIONS',
+      country: 'US',
+      street1: '1 Main St',
+      city: 'Chicago',
+      contact: { firstName: 'Ada', lastName: 'New', email: 'ada@just-created.example' },
+      managementType: 'JointlyManaged',
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxMobileEnrollment' }],
     });
     await control.clearRequests();
     const result = await findCustomerByEmail(knox, 'ADA@just-created.example', fast);
@@ -75,7 +90,11 @@ describe('the likely path is cheap', () => {
   });
 
   it('an empty list: absent after 3 calls', async () => {
-    expect(await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).toEqual({ kind: 'absent', calls: 3, customers: 0 });
+    expect(await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).toEqual({
+      kind: 'absent',
+      calls: 3,
+      customers: 0,
+    });
   });
 });
 
@@ -91,13 +110,21 @@ describe('a list that moves while it is paged', () => {
     await ours(23);
     // The lookup reads page 1 ascending and page 1 descending first; the removal lands before pass 1's page 2.
     await control.listChange({ afterListPages: 2, remove: [idOf(1)] });
-    expect(await findCustomerByEmail(knox, target, fast)).toMatchObject({ kind: 'found', customer: { customerId: idOf(PAGE + 1) } });
+    expect(await findCustomerByEmail(knox, target, fast)).toMatchObject({
+      kind: 'found',
+      customer: { customerId: idOf(PAGE + 1) },
+    });
   });
 
   it('removals before the cursor in every pass, our customer absent: never "absent" while the passes disagree', async () => {
     await ours(23);
     // One customer leaves during each of the three passes (pages 3, 10 and 17 of the lookup).
-    for (const [after, n] of [[3, 1], [10, 2], [17, 3]] as const) await control.listChange({ afterListPages: after, remove: [idOf(n)] });
+    for (const [after, n] of [
+      [3, 1],
+      [10, 2],
+      [17, 3],
+    ] as const)
+      await control.listChange({ afterListPages: after, remove: [idOf(n)] });
     const result = await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast);
     expect(result.kind).toBe('inconclusive');
     expect(result.calls).toBeLessThanOrEqual(2 + FIND_DEFAULTS.maxPasses * (Math.ceil(23 / PAGE) + 1));
@@ -114,8 +141,14 @@ describe('a list that moves while it is paged', () => {
 
   it('a customer that joins anywhere while it is read is found or the lookup goes on; ours is found', async () => {
     await ours(23);
-    await control.listChange({ afterListPages: 3, add: [{ customerId: idOf(0), email: emailOf(0), companyName: 'Company 0000' }] });
-    expect(await findCustomerByEmail(knox, emailOf(12), fast)).toMatchObject({ kind: 'found', customer: { customerId: idOf(12) } });
+    await control.listChange({
+      afterListPages: 3,
+      add: [{ customerId: idOf(0), email: emailOf(0), companyName: 'Company 0000' }],
+    });
+    expect(await findCustomerByEmail(knox, emailOf(12), fast)).toMatchObject({
+      kind: 'found',
+      customer: { customerId: idOf(12) },
+    });
   });
 });
 
@@ -131,23 +164,35 @@ describe('whatever Knox does with paging', () => {
     expect(absent).toEqual({ kind: 'absent', calls: 2 * Math.ceil(23 / 3) + 3, customers: 23 });
   });
 
-  it.each(LIST_SORT_KEYS)('sorted by %s, with a removal before the cursor: found; absent stays absent', async (sortBy) => {
-    // Names in the reverse order of ids, so that each key gives another order.
-    await ours(23, (n) => `Company ${String(100 - n).padStart(4, '0')}`);
-    await control.paging({ sortBy });
-    const page = (await knox.listCustomers({ pageNum: 2, pageSize: PAGE })).customers;
-    const target = page[0]!;
-    const first = (await knox.listCustomers({ pageNum: 1, pageSize: PAGE })).customers[0]!;
-    await control.listChange({ afterListPages: 2, remove: [first.customerId] });
-    expect(await findCustomerByEmail(knox, target.email!, fast)).toMatchObject({ kind: 'found', customer: { customerId: target.customerId } });
-    expect((await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).kind).toBe('absent');
-  });
+  it.each(LIST_SORT_KEYS)(
+    'sorted by %s, with a removal before the cursor: found; absent stays absent',
+    async (sortBy) => {
+      // Names in the reverse order of ids, so that each key gives another order.
+      await ours(23, (n) => `Company ${String(100 - n).padStart(4, '0')}`);
+      await control.paging({ sortBy });
+      const page = (await knox.listCustomers({ pageNum: 2, pageSize: PAGE })).customers;
+      const target = page[0]!;
+      const first = (await knox.listCustomers({ pageNum: 1, pageSize: PAGE })).customers[0]!;
+      await control.listChange({ afterListPages: 2, remove: [first.customerId] });
+      expect(await findCustomerByEmail(knox, target.email!, fast)).toMatchObject({
+        kind: 'found',
+        customer: { customerId: target.customerId },
+      });
+      expect((await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).kind).toBe('absent');
+    },
+  );
 
   it.each([-20, 1000, -23])('a totalCount that lies by %i changes nothing', async (totalCountDelta) => {
     await ours(23);
     await control.paging({ totalCountDelta });
-    expect(await findCustomerByEmail(knox, emailOf(17), fast)).toMatchObject({ kind: 'found', customer: { customerId: idOf(17) } });
-    expect(await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).toMatchObject({ kind: 'absent', customers: 23 });
+    expect(await findCustomerByEmail(knox, emailOf(17), fast)).toMatchObject({
+      kind: 'found',
+      customer: { customerId: idOf(17) },
+    });
+    expect(await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).toMatchObject({
+      kind: 'absent',
+      customers: 23,
+    });
   });
 
   it('206 Partial Content pages are pages', async () => {
@@ -180,7 +225,10 @@ describe('a lookup that cannot finish is not an answer', () => {
   it('a 429 without Retry-After on a page is asked again in place after a backoff', async () => {
     await ours(12);
     const waits: number[] = [];
-    await control.fault({ match: { method: 'GET', path: 'pageNum=2' }, fault: { type: 'status429', retryAfterSeconds: null } });
+    await control.fault({
+      match: { method: 'GET', path: 'pageNum=2' },
+      fault: { type: 'status429', retryAfterSeconds: null },
+    });
     // Customer 6 is on page 2 ascending only (page 1 descending holds 12..8).
     const result = await findCustomerByEmail(knox, emailOf(6), { ...fast, sleep: async (ms) => void waits.push(ms) });
     expect(result).toMatchObject({ kind: 'found' });
@@ -190,6 +238,8 @@ describe('a lookup that cannot finish is not an answer', () => {
   it('a refusal no retry fixes (the MSP lost its rights) is thrown, not turned into an answer', async () => {
     await ours(3);
     await control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, false);
-    await expect(findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).rejects.toMatchObject({ code: 'AUTHORIZATION_FAIL' });
+    await expect(findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).rejects.toMatchObject({
+      code: 'AUTHORIZATION_FAIL',
+    });
   });
 });

@@ -44,7 +44,11 @@ function event(method: string, path: string, options: CallOptions = {}): APIGate
   };
 }
 
-async function call(method: string, path: string, options: CallOptions = {}): Promise<{ status: number; body: Record<string, any>; result: APIGatewayProxyResult }> {
+async function call(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<{ status: number; body: Record<string, any>; result: APIGatewayProxyResult }> {
   const result = await handler(event(method, path, options), { awsRequestId: 'req-1' });
   expect(result.headers?.['content-type']).toMatch(/^application\/json/);
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, any>, result };
@@ -85,7 +89,10 @@ describe('POST /onboardings', () => {
     expect(record!.history.map((h) => h.event)).toEqual(['requested', 'execution-started']);
 
     const items = await harness.dynamo.items(harness.table);
-    expect(items.find((i) => i.pk === customerLockKey('1234567890'))).toMatchObject({ recordId: body.onboardingId, kind: 'onboarding' });
+    expect(items.find((i) => i.pk === customerLockKey('1234567890'))).toMatchObject({
+      recordId: body.onboardingId,
+      kind: 'onboarding',
+    });
   });
 
   it('records a create onboarding under the contact e-mail, with no customerId in the execution name or input', async () => {
@@ -93,31 +100,52 @@ describe('POST /onboardings', () => {
 
     expect(status).toBe(202);
     expect(body.executionName).toBe(`new-${body.onboardingId}`);
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ id: body.onboardingId, path: 'create' }) });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      input: JSON.stringify({ id: body.onboardingId, path: 'create' }),
+    });
     const record = await getRecord(body.onboardingId);
     expect(record).toMatchObject({ customerKey: 'email:ada@acme.example', path: 'create' });
     expect(record!.customerId).toBeUndefined();
   });
 
   it('answers a repeat with the same Idempotency-Key with 200 and the same id, and starts nothing more', async () => {
-    const first = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'Idempotency-Key': 'key-1' } });
-    const again = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'idempotency-key': 'key-1' } });
+    const first = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'Idempotency-Key': 'key-1' },
+    });
+    const again = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'idempotency-key': 'key-1' },
+    });
 
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ onboardingId: first.body.onboardingId, status: 'REQUESTED', executionName: first.body.executionName });
+    expect(again.body).toEqual({
+      onboardingId: first.body.onboardingId,
+      status: 'REQUESTED',
+      executionName: first.body.executionName,
+    });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
   it('derives the id from the key, so a key gives the same id in any table', async () => {
-    const first = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'IDEMPOTENCY-KEY': 'fixed-key' } });
+    const first = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'IDEMPOTENCY-KEY': 'fixed-key' },
+    });
     await harness.dynamo.newTable();
-    const second = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'Idempotency-Key': 'fixed-key' } });
+    const second = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'Idempotency-Key': 'fixed-key' },
+    });
     expect(second.body.onboardingId).toBe(first.body.onboardingId);
   });
 
   it('refuses the same Idempotency-Key for a different request with 422', async () => {
-    const first = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'Idempotency-Key': 'key-2' } });
+    const first = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'Idempotency-Key': 'key-2' },
+    });
     const other = await call('POST', '/onboardings', {
       body: linkRequest('1234567890', { accessType: 'NoAccess' }),
       headers: { 'Idempotency-Key': 'key-2' },
@@ -146,7 +174,9 @@ describe('POST /onboardings', () => {
   });
 
   it('accepts ExecutionAlreadyExists as the execution of this onboarding', async () => {
-    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' }));
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' }));
     const { status, body } = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
 
     expect(status).toBe(202);
@@ -154,14 +184,24 @@ describe('POST /onboardings', () => {
   });
 
   it('answers 503 when the execution cannot start, and the same request later starts it', async () => {
-    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
-    const failed = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'Idempotency-Key': 'k-503' } });
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+    const failed = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'Idempotency-Key': 'k-503' },
+    });
     expect(failed.status).toBe(503);
     expect(failed.body.onboardingId).toMatch(/^onb-/);
     expect((await getRecord(failed.body.onboardingId))!.executionArn).toBeUndefined();
 
-    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: startedArn(input.name), startDate: new Date() }));
-    const resumed = await call('POST', '/onboardings', { body: linkRequest('1234567890'), headers: { 'Idempotency-Key': 'k-503' } });
+    sfn
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: startedArn(input.name), startDate: new Date() }));
+    const resumed = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'Idempotency-Key': 'k-503' },
+    });
     expect(resumed.status).toBe(200);
     expect(resumed.body.onboardingId).toBe(failed.body.onboardingId);
     expect((await getRecord(failed.body.onboardingId))!.executionArn).toBe(startedArn(failed.body.executionName));
@@ -172,7 +212,9 @@ describe('POST /onboardings', () => {
     sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('boom'), { name: 'InternalError' }));
     const failed = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
     expect(failed.status).toBe(503);
-    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: startedArn(input.name), startDate: new Date() }));
+    sfn
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: startedArn(input.name), startDate: new Date() }));
 
     const again = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
     expect(again.status).toBe(200);
@@ -207,20 +249,34 @@ describe('bad requests write nothing and start nothing', () => {
     expect(body.message).toEqual(expect.any(String));
     const paths = body.issues.map((i: { path: string }) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['customerId', 'managementType', 'services']));
-    expect(body.issues.every((i: { message: unknown }) => typeof i.message === 'string' && i.message.length > 0)).toBe(true);
+    expect(body.issues.every((i: { message: unknown }) => typeof i.message === 'string' && i.message.length > 0)).toBe(
+      true,
+    );
     await expectNothingRecorded();
   });
 
   it('lists every issue of a create body, under customer.*', async () => {
     const { status, body } = await call('POST', '/onboardings', {
-      body: { customer: { companyName: 'Acme', companySize: '7', country: 'us', contact: { firstName: 'A' } }, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxManage' }] },
+      body: {
+        customer: { companyName: 'Acme', companySize: '7', country: 'us', contact: { firstName: 'A' } },
+        managementType: 'JointlyManaged',
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxManage' }],
+      },
     });
     expect(status).toBe(400);
     const paths = body.issues.map((i: { path: string }) => i.path);
-    expect(paths).toEqual(expect.arrayContaining([
-      'customer.companySize', 'customer.industry', 'customer.country', 'customer.street1', 'customer.city',
-      'customer.contact.lastName', 'customer.contact.email',
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'customer.companySize',
+        'customer.industry',
+        'customer.country',
+        'customer.street1',
+        'customer.city',
+        'customer.contact.lastName',
+        'customer.contact.email',
+      ]),
+    );
     expect(paths).not.toContain('customerId');
     await expectNothingRecorded();
   });
@@ -239,9 +295,13 @@ describe('bad requests write nothing and start nothing', () => {
 
     const freeMail = await call('POST', '/onboardings', { body: createRequest('someone@gmail.com') });
     expect(freeMail.status).toBe(400);
-    expect(freeMail.body.issues).toEqual([{ path: 'customer.contact.email', message: expect.stringContaining('4002114') }]);
+    expect(freeMail.body.issues).toEqual([
+      { path: 'customer.contact.email', message: expect.stringContaining('4002114') },
+    ]);
 
-    const scp = await call('POST', '/onboardings', { body: linkRequest('1234567890', { services: [{ service: 'SamsungCarePlus' }] }) });
+    const scp = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890', { services: [{ service: 'SamsungCarePlus' }] }),
+    });
     expect(scp.status).toBe(400);
     await expectNothingRecorded();
   });
@@ -260,7 +320,12 @@ describe('bad requests write nothing and start nothing', () => {
 
   it('refuses a bad Idempotency-Key beside the body issues', async () => {
     const { status, body } = await call('POST', '/onboardings', {
-      body: { customerId: 'abc', managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] },
+      body: {
+        customerId: 'abc',
+        managementType: 'JointlyManaged',
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxMobileEnrollment' }],
+      },
       headers: { 'Idempotency-Key': 'has spaces in it' },
     });
     expect(status).toBe(400);
@@ -275,7 +340,9 @@ describe('bad requests write nothing and start nothing', () => {
 
     const change = await call('POST', '/changes', { body: { customerId: '1234567890' } });
     expect(change.status).toBe(400);
-    expect(change.body.issues).toEqual([{ path: '', message: expect.stringContaining('managementType, accessType or services') }]);
+    expect(change.body.issues).toEqual([
+      { path: '', message: expect.stringContaining('managementType, accessType or services') },
+    ]);
     await expectNothingRecorded();
   });
 
@@ -283,7 +350,10 @@ describe('bad requests write nothing and start nothing', () => {
     const big = await call('POST', '/onboardings', { rawBody: JSON.stringify({ pad: 'x'.repeat(MAX_BODY_BYTES) }) });
     expect(big.status).toBe(413);
 
-    const form = await call('POST', '/onboardings', { rawBody: 'customerId=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const form = await call('POST', '/onboardings', {
+      rawBody: 'customerId=1',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
     const text = await call('POST', '/changes', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
@@ -292,11 +362,14 @@ describe('bad requests write nothing and start nothing', () => {
 
   it('accepts JSON with a charset and a base64-encoded body', async () => {
     const withCharset = await call('POST', '/offboardings', {
-      body: { customerId: '1111111111' }, headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: { customerId: '1111111111' },
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
     });
     expect(withCharset.status).toBe(202);
 
-    const encoded = event('POST', '/offboardings', { rawBody: Buffer.from(JSON.stringify({ customerId: '2222222222' })).toString('base64') });
+    const encoded = event('POST', '/offboardings', {
+      rawBody: Buffer.from(JSON.stringify({ customerId: '2222222222' })).toString('base64'),
+    });
     encoded.isBase64Encoded = true;
     const result = await handler(encoded);
     expect(result.statusCode).toBe(202);
@@ -309,9 +382,15 @@ describe('one open workflow per customer', () => {
 
     const offboarding = await call('POST', '/offboardings', { body: { customerId: '5555555555' } });
     expect(offboarding.status).toBe(409);
-    expect(offboarding.body).toMatchObject({ openId: onboarding.body.onboardingId, kind: 'onboarding', message: expect.any(String) });
+    expect(offboarding.body).toMatchObject({
+      openId: onboarding.body.onboardingId,
+      kind: 'onboarding',
+      message: expect.any(String),
+    });
 
-    const change = await call('POST', '/changes', { body: { customerId: '5555555555', managementType: 'FullyManaged' } });
+    const change = await call('POST', '/changes', {
+      body: { customerId: '5555555555', managementType: 'FullyManaged' },
+    });
     expect(change.status).toBe(409);
     expect(change.body.openId).toBe(onboarding.body.onboardingId);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
@@ -320,15 +399,22 @@ describe('one open workflow per customer', () => {
   it('starts an offboarding and a change on their own state machines, each once per customer', async () => {
     const off = await call('POST', '/offboardings', { body: { customerId: '6666666666' } });
     expect(off.status).toBe(202);
-    expect(off.body).toEqual({ offboardingId: expect.stringMatching(/^off-/), status: 'REQUESTED', executionName: `6666666666-${off.body.offboardingId}` });
+    expect(off.body).toEqual({
+      offboardingId: expect.stringMatching(/^off-/),
+      status: 'REQUESTED',
+      executionName: `6666666666-${off.body.offboardingId}`,
+    });
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: ARNS.offboarding, input: JSON.stringify({ id: off.body.offboardingId }),
+      stateMachineArn: ARNS.offboarding,
+      input: JSON.stringify({ id: off.body.offboardingId }),
     });
     const offAgain = await call('POST', '/offboardings', { body: { customerId: '6666666666' } });
     expect(offAgain.status).toBe(200);
     expect(offAgain.body.offboardingId).toBe(off.body.offboardingId);
 
-    const change = await call('POST', '/changes', { body: { customerId: '7777777777', services: [{ service: 'KnoxConfigure' }], accessType: 'FullAccess' } });
+    const change = await call('POST', '/changes', {
+      body: { customerId: '7777777777', services: [{ service: 'KnoxConfigure' }], accessType: 'FullAccess' },
+    });
     expect(change.status).toBe(202);
     expect(change.body.changeId).toMatch(/^chg-/);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: ARNS.change });
@@ -384,12 +470,16 @@ describe('GET', () => {
 
     const requested = await call('GET', '/onboardings', { query: { status: 'REQUESTED' } });
     expect(requested.status).toBe(200);
-    expect(requested.body.items.map((i: { onboardingId: string }) => i.onboardingId).sort()).toEqual([ids[1], ids[2]].sort());
+    expect(requested.body.items.map((i: { onboardingId: string }) => i.onboardingId).sort()).toEqual(
+      [ids[1], ids[2]].sort(),
+    );
 
     const page1 = await call('GET', '/onboardings', { query: { status: 'REQUESTED', limit: '1' } });
     expect(page1.body.items).toHaveLength(1);
     expect(page1.body.nextCursor).toEqual(expect.any(String));
-    const page2 = await call('GET', '/onboardings', { query: { status: 'REQUESTED', limit: '1', cursor: page1.body.nextCursor } });
+    const page2 = await call('GET', '/onboardings', {
+      query: { status: 'REQUESTED', limit: '1', cursor: page1.body.nextCursor },
+    });
     expect(page2.body.items).toHaveLength(1);
     expect(page2.body.items[0].onboardingId).not.toBe(page1.body.items[0].onboardingId);
 
@@ -397,7 +487,9 @@ describe('GET', () => {
     expect(succeeded.body.items.map((i: { onboardingId: string }) => i.onboardingId)).toEqual([ids[0]]);
 
     const open = await call('GET', '/onboardings');
-    expect(open.body.items.map((i: { onboardingId: string }) => i.onboardingId).sort()).toEqual([ids[1], ids[2]].sort());
+    expect(open.body.items.map((i: { onboardingId: string }) => i.onboardingId).sort()).toEqual(
+      [ids[1], ids[2]].sort(),
+    );
   });
 
   it('validates the list query', async () => {
@@ -418,7 +510,9 @@ describe('DELETE /onboardings/{id}', () => {
 
     expect(status).toBe(200);
     expect(body.status).toBe('CANCELLED');
-    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: startedArn(posted.body.executionName) });
+    expect(sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
+      executionArn: startedArn(posted.body.executionName),
+    });
     const record = await getRecord(posted.body.onboardingId);
     expect(record).toMatchObject({ status: 'CANCELLED', kindStatus: 'onboarding#CANCELLED' });
     expect((await harness.dynamo.items(harness.table)).some((i) => i.pk === customerLockKey('1234567890'))).toBe(false);
@@ -439,7 +533,9 @@ describe('DELETE /onboardings/{id}', () => {
   });
 
   it('tolerates an execution that does not exist', async () => {
-    sfn.on(StopExecutionCommand).rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
+    sfn
+      .on(StopExecutionCommand)
+      .rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
     const posted = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
     const { status, body } = await call('DELETE', `/onboardings/${posted.body.onboardingId}`);
     expect(status).toBe(200);

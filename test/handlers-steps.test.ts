@@ -4,7 +4,7 @@
  * state machine routes on AND what the record says afterwards (status, lastError, history, counters).
  * Expected dispositions come from the error table (specFor), never from a list typed here.
  */
-import { GetSecretValueCommand, } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
@@ -93,7 +93,11 @@ async function record(id: string): Promise<WorkflowRecord> {
 }
 
 /** The step's thrown error name (or 'success'), to compare with STEP_ERROR_NAMES. */
-async function outcome(step: StepHandler, payload: KnoxStepPayload, context?: Parameters<StepHandler>[1]): Promise<string> {
+async function outcome(
+  step: StepHandler,
+  payload: KnoxStepPayload,
+  context?: Parameters<StepHandler>[1],
+): Promise<string> {
   try {
     await step(payload, context);
     return 'success';
@@ -120,7 +124,12 @@ describe('link-customer', () => {
 
     expect(result).toEqual({ customerId: FIXTURES.unmanaged, knoxStatus: 'Pending' });
     const after = await record(id);
-    expect(after).toMatchObject({ status: 'WAITING', knoxStatus: 'Pending', attempts: { link: 1 }, kindStatus: 'onboarding#WAITING' });
+    expect(after).toMatchObject({
+      status: 'WAITING',
+      knoxStatus: 'Pending',
+      attempts: { link: 1 },
+      kindStatus: 'onboarding#WAITING',
+    });
     expect(after.lastError).toBeUndefined();
     expect(after.history.map((h) => h.event)).toEqual(['requested', 'status-changed', 'knox-call']);
     expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
@@ -137,7 +146,12 @@ describe('link-customer', () => {
     expect(await outcome(linkCustomer, { id })).toBe(nameFor(code));
 
     const after = await record(id);
-    expect(after.lastError).toEqual({ code, errorCode: specFor(code).errorCode, message: expect.any(String), disposition: specFor(code).disposition });
+    expect(after.lastError).toEqual({
+      code,
+      errorCode: specFor(code).errorCode,
+      message: expect.any(String),
+      disposition: specFor(code).disposition,
+    });
     const last = after.history.at(-1)!;
     expect(last).toMatchObject({ event: 'knox-error', step: 'link', error: { code } });
     expect(after.status).toBe(specFor(code).disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
@@ -222,7 +236,9 @@ describe('link-customer', () => {
     });
     try {
       // 2.5 s left: the sleep may take 0.5 s at most (2 s stay free for the rest of the invocation).
-      expect(await outcome(linkCustomer, { id }, { getRemainingTimeInMillis: () => 2_500 })).toBe(STEP_ERROR_NAMES.retry);
+      expect(await outcome(linkCustomer, { id }, { getRemainingTimeInMillis: () => 2_500 })).toBe(
+        STEP_ERROR_NAMES.retry,
+      );
       // Without a Lambda context: Knox's 30 s, capped at 5 s.
       await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: 30 } });
       expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
@@ -230,7 +246,11 @@ describe('link-customer', () => {
       spy.mockRestore();
     }
     expect(sleeps).toEqual([500, 5_000]);
-    expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', errorCode: '4290000', disposition: 'retry' });
+    expect((await record(id)).lastError).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      errorCode: '4290000',
+      disposition: 'retry',
+    });
   });
 
   it('a 429 without Retry-After is retried like any transient error: no sleep in the Lambda, the backoff is the state machine’s', async () => {
@@ -260,12 +280,18 @@ describe('link-customer', () => {
       expect(await outcome(linkCustomer, { id })).toBe('success');
       expect((await record(id)).knoxStatus).toBe('Pending');
       const log = await control.requests();
-      expect(log.map((r) => [r.path.startsWith('/msp/') ? 'msp' : 'token', r.status])).toEqual([['msp', 403], ['token', 200], ['msp', 200]]);
+      expect(log.map((r) => [r.path.startsWith('/msp/') ? 'msp' : 'token', r.status])).toEqual([
+        ['msp', 403],
+        ['token', 200],
+        ['msp', 200],
+      ]);
     }
   });
 
   it('bad client credentials are an operator error, and the secret is never in the record', async () => {
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'sim-client', clientSecret: 'wrong-secret-value' }) });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ clientId: 'sim-client', clientSecret: 'wrong-secret-value' }) });
     const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.operator);
     const after = await record(id);
@@ -299,9 +325,19 @@ describe('link-customer', () => {
       out.mockRestore();
       err.mockRestore();
     }
-    const entries = lines.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const entries = lines
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const knoxLine = entries.find((e) => e.code === 'ADD_EC_ALREADY_MANAGED');
-    expect(knoxLine).toMatchObject({ errorCode: '4002103', disposition: 'abort', thrownAs: 'Knox.Abort', executionName: 'exec-1', step: 'link' });
+    expect(knoxLine).toMatchObject({
+      errorCode: '4002103',
+      disposition: 'abort',
+      thrownAs: 'Knox.Abort',
+      executionName: 'exec-1',
+      step: 'link',
+    });
     const all = lines.join('');
     expect(all).not.toContain(SIM_DEFAULT_CREDENTIALS.clientSecret);
     expect(all).not.toMatch(/Bearer|access_token/);
@@ -336,14 +372,22 @@ describe('create-customer', () => {
     expect(result.customerId).toMatch(/^\d+$/);
     expect(result.knoxStatus).toBe('Active');
     const after = await record(id);
-    expect(after).toMatchObject({ customerId: result.customerId, knoxStatus: 'Active', status: 'IN_PROGRESS', attempts: { create: 1 } });
+    expect(after).toMatchObject({
+      customerId: result.customerId,
+      knoxStatus: 'Active',
+      status: 'IN_PROGRESS',
+      attempts: { create: 1 },
+    });
     const created = await control.customer(result.customerId!);
     expect(created).toMatchObject({ companyName: 'Acme Ltd', managementType: 'JointlyManaged' });
   });
 
   it('4002106 for our own earlier create (its answer lost) is already done, with the customerId found in our list', async () => {
     const id = await seed('onboarding', createRequest('Grace@Acme-Lost.example'), { path: 'create' });
-    await control.fault({ match: { method: 'POST', path: '/msp/v1/managedCustomers' }, fault: { type: 'workThen500' } });
+    await control.fault({
+      match: { method: 'POST', path: '/msp/v1/managedCustomers' },
+      fault: { type: 'workThen500' },
+    });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
     expect((await record(id)).customerId).toBeUndefined();
 
@@ -353,21 +397,32 @@ describe('create-customer', () => {
     expect(ours).toBeDefined();
     expect(after.customerId).toBe(ours!.customerId);
     expect(after.lastError).toBeUndefined();
-    expect(after.history.at(-1)).toMatchObject({ event: 'already-done', error: { code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'alreadyDone' } });
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'already-done',
+      error: { code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'alreadyDone' },
+    });
     expect(after.history.at(-1)!.detail).not.toContain('@');
   });
 
-  it('4002106 for someone else\'s Knox account aborts', async () => {
+  it("4002106 for someone else's Knox account aborts", async () => {
     const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
     expect(await outcome(createCustomer, { id })).toBe(nameFor('EMAIL_ALREADY_IN_USAGE'));
     const after = await record(id);
-    expect(after.lastError).toMatchObject({ code: 'EMAIL_ALREADY_IN_USAGE', errorCode: '4002106', disposition: 'abort' });
+    expect(after.lastError).toMatchObject({
+      code: 'EMAIL_ALREADY_IN_USAGE',
+      errorCode: '4002106',
+      disposition: 'abort',
+    });
     expect(after.customerId).toBeUndefined();
   });
 
   it('a customer list that keeps failing during the 4002106 rule is handled as its own (retry) error', async () => {
     const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
-    await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' }, count: LIST_PAGE_ATTEMPTS });
+    await control.fault({
+      match: { method: 'GET', path: '/msp/v1/managedCustomers?' },
+      fault: { type: 'error500' },
+      count: LIST_PAGE_ATTEMPTS,
+    });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
     expect((await record(id)).lastError?.code).toBe('FAILURE');
   });
@@ -382,7 +437,10 @@ describe('create-customer', () => {
     }
     const first = (await control.customers()).find((c) => c.companyName === 'Aa 01')!;
     const id = await seed('onboarding', createRequest('grace@acme-moving.example'), { path: 'create' });
-    await control.fault({ match: { method: 'POST', path: '/msp/v1/managedCustomers' }, fault: { type: 'workThen500' } });
+    await control.fault({
+      match: { method: 'POST', path: '/msp/v1/managedCustomers' },
+      fault: { type: 'workThen500' },
+    });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
 
     // Pages answered: 1 ascending, 1 descending, 2 ascending; then Aa 01 leaves and Acme moves onto page 2.
@@ -415,8 +473,16 @@ describe('create-customer', () => {
   it.each([
     ['INVALID_COUNTRY', createRequest('it@cuba-co.example', { customer: { country: 'CU' } })],
     ['BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED', createRequest('it@blocked.example')],
-    ['KM_DOMAIN_NAME_ALREADY_EXISTS', createRequest(`it@${FIXTURE_KM_TENANTS.domain}`, { services: [{ service: 'KnoxManage' }] })],
-    ['KM_DOMAIN_NAME_ALREADY_IN_USAGE', createRequest(`it@${FIXTURE_KM_TENANTS.domain}`, { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] })],
+    [
+      'KM_DOMAIN_NAME_ALREADY_EXISTS',
+      createRequest(`it@${FIXTURE_KM_TENANTS.domain}`, { services: [{ service: 'KnoxManage' }] }),
+    ],
+    [
+      'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
+      createRequest(`it@${FIXTURE_KM_TENANTS.domain}`, {
+        services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }],
+      }),
+    ],
   ] as const)('%s from Knox is an invalid request, recorded', async (code, request) => {
     const id = await seed('onboarding', request, { path: 'create' });
     expect(await outcome(createCustomer, { id })).toBe(nameFor(code));
@@ -432,7 +498,12 @@ describe('check-customer, approval mode', () => {
     const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_PENDING'));
     const first = await record(id);
-    expect(first).toMatchObject({ status: 'WAITING', kindStatus: 'onboarding#WAITING', pollCount: 1, lastError: { code: 'CUSTOMER_PENDING', disposition: 'wait' } });
+    expect(first).toMatchObject({
+      status: 'WAITING',
+      kindStatus: 'onboarding#WAITING',
+      pollCount: 1,
+      lastError: { code: 'CUSTOMER_PENDING', disposition: 'wait' },
+    });
 
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
@@ -453,11 +524,22 @@ describe('check-customer, approval mode', () => {
     const after = await record(id);
     expect(after).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Active' });
     expect(after.lastError).toBeUndefined();
-    expect(after.history.at(-1)).toMatchObject({ event: 'knox-call', step: 'check', status: 'IN_PROGRESS', knoxStatus: 'Active' });
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'knox-call',
+      step: 'check',
+      status: 'IN_PROGRESS',
+      knoxStatus: 'Active',
+    });
   });
 
   it('needsChange when requested services are not Active on the customer', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedActive, { services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }] }), { path: 'link' });
+    const id = await seed(
+      'onboarding',
+      linkRequest(FIXTURES.ownedActive, {
+        services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
+      }),
+      { path: 'link' },
+    );
     expect(await checkCustomer({ id, mode: 'approval' })).toMatchObject({ knoxStatus: 'Active', needsChange: true });
   });
 
@@ -477,7 +559,10 @@ describe('check-customer, approval mode', () => {
   });
 
   it('past the deadline a wait becomes WAIT_DEADLINE_EXCEEDED and Knox.Abort', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link', deadline: new Date(Date.now() - 1000).toISOString() });
+    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), {
+      path: 'link',
+      deadline: new Date(Date.now() - 1000).toISOString(),
+    });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.abort);
     expect(nameFor('WAIT_DEADLINE_EXCEEDED')).toBe(STEP_ERROR_NAMES.abort);
     const after = await record(id);
@@ -495,7 +580,11 @@ describe('check-customer, approval mode', () => {
     const after = await record(id);
     expect(after.status).toBe('WAITING');
     expect(after.lastError).toMatchObject({ code: 'FAILURE', disposition: 'retry' });
-    expect(after.history.at(-1)).toMatchObject({ event: 'knox-error', error: { code: 'FAILURE' }, detail: expect.stringContaining('wait') });
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'knox-error',
+      error: { code: 'FAILURE' },
+      detail: expect.stringContaining('wait'),
+    });
 
     // The next poll meets Pending again: that is news after the failure, so it is recorded once more.
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
@@ -521,7 +610,10 @@ describe('check-customer, approval mode', () => {
 describe('check-customer, delink mode', () => {
   it('4002113 after the delink means accepted: success, knoxStatus Delinked', async () => {
     const id = await seed('offboarding', { customerId: FIXTURES.formerlyOwned });
-    expect(await checkCustomer({ id, mode: 'delink' })).toEqual({ customerId: FIXTURES.formerlyOwned, knoxStatus: 'Delinked' });
+    expect(await checkCustomer({ id, mode: 'delink' })).toEqual({
+      customerId: FIXTURES.formerlyOwned,
+      knoxStatus: 'Delinked',
+    });
     expect(await record(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Delinked' });
   });
 
@@ -551,7 +643,11 @@ describe('request-delink', () => {
   it('asks Knox to delink an active jointly managed customer: knoxStatus DelinkRequested', async () => {
     const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
     expect(await requestDelink({ id })).toEqual({ customerId: FIXTURES.ownedActive, knoxStatus: 'DelinkRequested' });
-    expect(await record(id)).toMatchObject({ status: 'WAITING', knoxStatus: 'DelinkRequested', attempts: { delink: 1 } });
+    expect(await record(id)).toMatchObject({
+      status: 'WAITING',
+      knoxStatus: 'DelinkRequested',
+      attempts: { delink: 1 },
+    });
   });
 
   it.each([
@@ -575,7 +671,11 @@ describe('request-delink', () => {
     const after = await record(id);
     expect(after).toMatchObject({ status: 'WAITING', knoxStatus: 'DelinkRequested', attempts: { delink: 2 } });
     expect(after.lastError).toBeUndefined();
-    expect(after.history.at(-1)).toMatchObject({ event: 'already-done', step: 'delink', error: { code: 'CANNOT_CHANGE_WHEN_DELINKING' } });
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'already-done',
+      step: 'delink',
+      error: { code: 'CANNOT_CHANGE_WHEN_DELINKING' },
+    });
   });
 
   it('an unknown customer is 4042100', async () => {
@@ -589,14 +689,25 @@ describe('request-delink', () => {
 describe('update-customer', () => {
   it('applies a change record: Fully -> Jointly managed is allowed', async () => {
     const id = await seed('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' });
-    expect(await updateCustomer({ id })).toMatchObject({ customerId: FIXTURES.ownedFullyManaged, knoxStatus: 'Active' });
+    expect(await updateCustomer({ id })).toMatchObject({
+      customerId: FIXTURES.ownedFullyManaged,
+      knoxStatus: 'Active',
+    });
     expect((await control.customer(FIXTURES.ownedFullyManaged)).managementType).toBe('JointlyManaged');
-    expect((await record(id)).history.at(-1)).toMatchObject({ event: 'knox-call', step: 'update', detail: expect.stringContaining('managementType') });
+    expect((await record(id)).history.at(-1)).toMatchObject({
+      event: 'knox-call',
+      step: 'update',
+      detail: expect.stringContaining('managementType'),
+    });
   });
 
   it.each([
     ['ownedActive', { managementType: 'FullyManaged' }, 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY'],
-    ['ownedLimitedServices', { services: [{ service: 'KnoxGuard' }], accessType: 'FullAccess' }, 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT'],
+    [
+      'ownedLimitedServices',
+      { services: [{ service: 'KnoxGuard' }], accessType: 'FullAccess' },
+      'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT',
+    ],
     ['ownedPending', { accessType: 'NoAccess' }, 'CANNOT_CHANGE_WHEN_PENDING'],
     ['ownedDelinkRequested', { accessType: 'NoAccess' }, 'CANNOT_CHANGE_WHEN_DELINKING'],
     ['ownedRejected', { accessType: 'NoAccess' }, 'CUSTOMER_NOT_MANAGED_BY_MSP'],
@@ -607,9 +718,13 @@ describe('update-customer', () => {
   });
 
   it('completes an onboarding: adds only the services the customer lacks, with the access type', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedActive, {
-      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
-    }), { path: 'link' });
+    const id = await seed(
+      'onboarding',
+      linkRequest(FIXTURES.ownedActive, {
+        services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
+      }),
+      { path: 'link' },
+    );
     await control.clearRequests();
 
     await updateCustomer({ id });
@@ -632,10 +747,18 @@ describe('update-customer', () => {
 describe('every Knox step, on answers any call can meet', () => {
   const steps: [string, StepHandler, () => Promise<string>][] = [
     ['link-customer', linkCustomer, () => seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' })],
-    ['create-customer', createCustomer, () => seed('onboarding', createRequest(`it-${seq + 1}@any-call.example`), { path: 'create' })],
+    [
+      'create-customer',
+      createCustomer,
+      () => seed('onboarding', createRequest(`it-${seq + 1}@any-call.example`), { path: 'create' }),
+    ],
     ['check-customer', checkCustomer, () => seed('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' })],
     ['request-delink', requestDelink, () => seed('offboarding', { customerId: FIXTURES.ownedActive })],
-    ['update-customer', updateCustomer, () => seed('change', { customerId: FIXTURES.ownedFullyManaged, accessType: 'NoAccess' })],
+    [
+      'update-customer',
+      updateCustomer,
+      () => seed('change', { customerId: FIXTURES.ownedFullyManaged, accessType: 'NoAccess' }),
+    ],
   ];
 
   it.each(steps)('%s: 5000000 FAILURE is Knox.Retry', async (_name, step, make) => {
@@ -653,7 +776,11 @@ describe('every Knox step, on answers any call can meet', () => {
     expect(Date.parse(since ?? '')).not.toBeNaN();
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
     const after = await record(id);
-    expect(after).toMatchObject({ status: 'IN_PROGRESS', retrySince: since, lastError: { code: 'FAILURE', disposition: 'retry' } });
+    expect(after).toMatchObject({
+      status: 'IN_PROGRESS',
+      retrySince: since,
+      lastError: { code: 'FAILURE', disposition: 'retry' },
+    });
     expect(after.history.at(-1)?.detail).toContain(`Knox has failed since ${since}: retried until`);
     await linkCustomer({ id });
     expect((await record(id)).retrySince).toBeUndefined();
@@ -672,8 +799,15 @@ describe('every Knox step, on answers any call can meet', () => {
       expect(after.lastError).toMatchObject({ code: 'FAILURE', errorCode: '5000000', disposition: 'retry' });
       expect(after.history.at(-1)?.detail).toContain('the retry window ended at');
 
-      await recordOutcome({ id, outcome: 'FAILED', error: { Error: RETRY_WINDOW_EXCEEDED_ERROR, Cause: '{"errorMessage":"FAILURE (5000000): x"}' } });
-      expect(await record(id)).toMatchObject({ status: 'FAILED', lastError: { code: 'FAILURE', disposition: 'retry' } });
+      await recordOutcome({
+        id,
+        outcome: 'FAILED',
+        error: { Error: RETRY_WINDOW_EXCEEDED_ERROR, Cause: '{"errorMessage":"FAILURE (5000000): x"}' },
+      });
+      expect(await record(id)).toMatchObject({
+        status: 'FAILED',
+        lastError: { code: 'FAILURE', disposition: 'retry' },
+      });
     } finally {
       vi.useRealTimers();
       delete process.env[ENV.retryWindowSeconds];
@@ -686,7 +820,11 @@ describe('every Knox step, on answers any call can meet', () => {
     expect(await outcome(step, { id })).toBe(nameFor('AUTHORIZATION_FAIL'));
     expect(nameFor('AUTHORIZATION_FAIL')).toBe(STEP_ERROR_NAMES.operator);
     const after = await record(id);
-    expect(after.lastError).toMatchObject({ code: 'AUTHORIZATION_FAIL', errorCode: '4030000', disposition: 'operator' });
+    expect(after.lastError).toMatchObject({
+      code: 'AUTHORIZATION_FAIL',
+      errorCode: '4030000',
+      disposition: 'operator',
+    });
     expect(after.history.at(-1)).toMatchObject({ event: 'knox-error', detail: expect.stringContaining('credentials') });
   });
 
@@ -700,7 +838,11 @@ describe('every Knox step, on answers any call can meet', () => {
   });
 
   it('a stored request that no longer validates fails the step without calling Knox', async () => {
-    const id = await seed('onboarding', { customerId: FIXTURES.unmanaged, managementType: 'Sometimes' }, { path: 'link' });
+    const id = await seed(
+      'onboarding',
+      { customerId: FIXTURES.unmanaged, managementType: 'Sometimes' },
+      { path: 'link' },
+    );
     await control.clearRequests();
     expect(await outcome(linkCustomer, { id })).toBe('Workflow.InvalidRecord');
     expect(await mspRequests()).toEqual([]);
@@ -729,7 +871,11 @@ describe('record-outcome', () => {
   it('never moves a terminal record: a FAILED outcome after a cancel leaves it CANCELLED', async () => {
     const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
     await finish(id, 'CANCELLED');
-    const result = await recordOutcome({ id, outcome: 'FAILED', error: { Error: RECORD_CLOSED_ERROR, Cause: '{"errorMessage":"closed"}' } });
+    const result = await recordOutcome({
+      id,
+      outcome: 'FAILED',
+      error: { Error: RECORD_CLOSED_ERROR, Cause: '{"errorMessage":"closed"}' },
+    });
     expect(result).toEqual({ id, status: 'CANCELLED', changed: false });
     expect((await record(id)).lastError).toBeUndefined();
     expect(await readLock('4444444444')).toBeUndefined();
@@ -738,30 +884,69 @@ describe('record-outcome', () => {
   it('keeps the lastError a Knox step recorded for a caught Knox error', async () => {
     const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
     await outcome(linkCustomer, { id });
-    await recordOutcome({ id, outcome: 'ABORTED', error: { Error: STEP_ERROR_NAMES.abort, Cause: '{"errorType":"Knox.Abort","errorMessage":"ADD_EC_ALREADY_MANAGED (4002103): ..."}' } });
+    await recordOutcome({
+      id,
+      outcome: 'ABORTED',
+      error: {
+        Error: STEP_ERROR_NAMES.abort,
+        Cause: '{"errorType":"Knox.Abort","errorMessage":"ADD_EC_ALREADY_MANAGED (4002103): ..."}',
+      },
+    });
     const after = await record(id);
     expect(after.status).toBe('ABORTED');
     expect(after.lastError?.code).toBe('ADD_EC_ALREADY_MANAGED');
-    expect(after.history.at(-1)).toMatchObject({ event: 'finished', status: 'ABORTED', detail: expect.stringContaining('Knox.Abort') });
+    expect(after.history.at(-1)).toMatchObject({
+      event: 'finished',
+      status: 'ABORTED',
+      detail: expect.stringContaining('Knox.Abort'),
+    });
   });
 
   it('records the caught error when it is not a Knox step error (a Lambda timeout, a bug)', async () => {
     const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
-    await recordKnoxError(id, 'link', { code: 'FAILURE', errorCode: '5000000', message: 'Internal Server Error.', disposition: 'retry' });
-    await recordOutcome({ id, outcome: 'FAILED', error: { Error: 'Sandbox.Timedout', Cause: '{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 30.00 seconds","trace":["a","b"]}' } });
+    await recordKnoxError(id, 'link', {
+      code: 'FAILURE',
+      errorCode: '5000000',
+      message: 'Internal Server Error.',
+      disposition: 'retry',
+    });
+    await recordOutcome({
+      id,
+      outcome: 'FAILED',
+      error: {
+        Error: 'Sandbox.Timedout',
+        Cause: '{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 30.00 seconds","trace":["a","b"]}',
+      },
+    });
     expect((await record(id)).lastError).toEqual({
-      code: 'Sandbox.Timedout', errorCode: '0', message: 'Task timed out after 30.00 seconds', disposition: 'operator',
+      code: 'Sandbox.Timedout',
+      errorCode: '0',
+      message: 'Task timed out after 30.00 seconds',
+      disposition: 'operator',
     });
 
     const other = await seed('onboarding', linkRequest('4444444445'), { path: 'link' });
-    await recordOutcome({ id: other, outcome: 'FAILED', error: { Error: 'States.Timeout', Cause: 'The state timed out' } });
+    await recordOutcome({
+      id: other,
+      outcome: 'FAILED',
+      error: { Error: 'States.Timeout', Cause: 'The state timed out' },
+    });
     expect((await record(other)).lastError).toMatchObject({ code: 'States.Timeout', message: 'The state timed out' });
   });
 
   it('sets lastError from a caught Knox error when the step recorded none', async () => {
     const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
-    await recordOutcome({ id, outcome: 'FAILED', error: { Error: STEP_ERROR_NAMES.retry, Cause: '{"errorMessage":"FAILURE (5000000): boom"}' } });
-    expect((await record(id)).lastError).toEqual({ code: 'Knox.Retry', errorCode: '0', message: 'FAILURE (5000000): boom', disposition: 'retry' });
+    await recordOutcome({
+      id,
+      outcome: 'FAILED',
+      error: { Error: STEP_ERROR_NAMES.retry, Cause: '{"errorMessage":"FAILURE (5000000): boom"}' },
+    });
+    expect((await record(id)).lastError).toEqual({
+      code: 'Knox.Retry',
+      errorCode: '0',
+      message: 'FAILURE (5000000): boom',
+      disposition: 'retry',
+    });
   });
 
   it('Knox.Wait reaching Record aborted (the polling schedule ran out) is WAIT_DEADLINE_EXCEEDED', async () => {
@@ -772,8 +957,13 @@ describe('record-outcome', () => {
   });
 
   it('answers normally for a record that does not exist, and refuses a malformed payload', async () => {
-    expect(await recordOutcome({ id: 'onb-00000000deadbeef', outcome: 'FAILED' })).toEqual({ id: 'onb-00000000deadbeef', changed: false });
-    await expect(recordOutcome({ id: 'x', outcome: 'DONE' })).rejects.toMatchObject({ name: 'Workflow.InvalidPayload' });
+    expect(await recordOutcome({ id: 'onb-00000000deadbeef', outcome: 'FAILED' })).toEqual({
+      id: 'onb-00000000deadbeef',
+      changed: false,
+    });
+    await expect(recordOutcome({ id: 'x', outcome: 'DONE' })).rejects.toMatchObject({
+      name: 'Workflow.InvalidPayload',
+    });
   });
 });
 
@@ -839,9 +1029,14 @@ describe('execution-events', () => {
 
   it('ignores other statuses and events that are not status changes', async () => {
     const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
-    expect(await executionEvents(statusChange(id, 'SUCCEEDED'))).toMatchObject({ changed: false, ignored: expect.any(String) });
+    expect(await executionEvents(statusChange(id, 'SUCCEEDED'))).toMatchObject({
+      changed: false,
+      ignored: expect.any(String),
+    });
     expect(await executionEvents({ hello: 'world' })).toMatchObject({ changed: false, ignored: expect.any(String) });
     expect((await record(id)).status).toBe('REQUESTED');
-    expect((await harness.dynamo.items(process.env[ENV.tableName]!)).some((i) => i.pk === customerLockKey('4444444444'))).toBe(true);
+    expect(
+      (await harness.dynamo.items(process.env[ENV.tableName]!)).some((i) => i.pk === customerLockKey('4444444444')),
+    ).toBe(true);
   });
 });

@@ -69,9 +69,17 @@ interface Request {
 function eventOf(request: Request): APIGatewayProxyEvent {
   const body = request.body ?? null;
   const base64 = Boolean((request.base64 && body !== null) || request.bytes);
-  const encoded = request.bytes ? request.bytes.toString('base64') : body !== null && base64 ? Buffer.from(body, 'utf8').toString('base64') : body;
-  const multiQuery = request.multiQuery ?? (request.query ? Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, [v]])) : undefined);
-  const query = request.query ?? (multiQuery ? Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [k, v.at(-1)!])) : undefined);
+  const encoded = request.bytes
+    ? request.bytes.toString('base64')
+    : body !== null && base64
+      ? Buffer.from(body, 'utf8').toString('base64')
+      : body;
+  const multiQuery =
+    request.multiQuery ??
+    (request.query ? Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, [v]])) : undefined);
+  const query =
+    request.query ??
+    (multiQuery ? Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [k, v.at(-1)!])) : undefined);
   const headers = request.headers ?? {};
   return {
     httpMethod: request.method,
@@ -104,8 +112,12 @@ async function send(request: Request): Promise<Answer> {
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
-const post = (kind: RecordKind, body: string, headers: Record<string, string> = JSON_HEADERS): Request =>
-  ({ method: 'POST', path: COLLECTIONS[kind], body, headers });
+const post = (kind: RecordKind, body: string, headers: Record<string, string> = JSON_HEADERS): Request => ({
+  method: 'POST',
+  path: COLLECTIONS[kind],
+  body,
+  headers,
+});
 
 // --- What a refusal must look like ------------------------------------------------------------------------------------
 
@@ -148,7 +160,10 @@ async function expectRefused(request: Request, expectation: Expectation): Promis
   if (expectation.issueAt !== undefined) {
     const issues = issuesOf(answer.body);
     const at = expectation.issueAt;
-    expect(issues.some((i) => covers(i.path, at)), `no issue at ${at}: ${JSON.stringify(issues).slice(0, 500)}`).toBe(true);
+    expect(
+      issues.some((i) => covers(i.path, at)),
+      `no issue at ${at}: ${JSON.stringify(issues).slice(0, 500)}`,
+    ).toBe(true);
   }
 
   expect(await harness.dynamo.items(harness.table)).toEqual([]);
@@ -162,97 +177,172 @@ async function expectInvalidBody({ kind, text, issueAt }: BrokenBody, base64 = f
 
 describe('malformed and mistyped bodies', () => {
   it('refuses bodies that are not JSON (truncated, garbage, trailing junk, JavaScript) with 400', async () => {
-    await fc.assert(fc.asyncProperty(brokenJson, fc.boolean(), async (broken, base64) => {
-      await expectRefused({ ...post(broken.kind, broken.text), base64 }, { statuses: [400], message: /JSON/, issueAt: '' });
-    }), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(brokenJson, fc.boolean(), async (broken, base64) => {
+        await expectRefused(
+          { ...post(broken.kind, broken.text), base64 },
+          { statuses: [400], message: /JSON/, issueAt: '' },
+        );
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('refuses JSON that is not an object (null, numbers, strings, arrays) with 400 and issues', async () => {
-    await fc.assert(fc.asyncProperty(notObjectJson, (broken) => expectInvalidBody(broken)), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(notObjectJson, (broken) => expectInvalidBody(broken)),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a field of the wrong JSON type, at any depth, naming it', async () => {
-    await fc.assert(fc.asyncProperty(wrongTypeBodies, fc.boolean(), (broken, base64) => expectInvalidBody(broken, base64)), { numRuns: 500 });
+    await fc.assert(
+      fc.asyncProperty(wrongTypeBodies, fc.boolean(), (broken, base64) => expectInvalidBody(broken, base64)),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses a body that lacks a required field, at any depth, naming it', async () => {
-    await fc.assert(fc.asyncProperty(missingFieldBodies, (broken) => expectInvalidBody(broken)), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(missingFieldBodies, (broken) => expectInvalidBody(broken)),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses an unknown field at any depth (the body, customer, contact, a service), naming where', async () => {
-    await fc.assert(fc.asyncProperty(extraFieldBodies, (broken) => expectInvalidBody(broken)), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(extraFieldBodies, (broken) => expectInvalidBody(broken)),
+      { numRuns: 400 },
+    );
   });
 
   it('refuses an onboarding with both customerId and customer, or with empty services', async () => {
-    await fc.assert(fc.asyncProperty(ambiguousOnboardings, (broken) => expectInvalidBody(broken)), { numRuns: 100 });
+    await fc.assert(
+      fc.asyncProperty(ambiguousOnboardings, (broken) => expectInvalidBody(broken)),
+      { numRuns: 100 },
+    );
   });
 });
 
 describe('sizes and characters', () => {
   it('refuses a huge string in any field (100 kB to 1 MB) with 400 naming it, or 413 once the body passes 1 MB', async () => {
-    await fc.assert(fc.asyncProperty(hugeStringBodies(100_000, MAX_BODY_BYTES + 1000), async (broken) => {
-      const over = Buffer.byteLength(broken.text) > MAX_BODY_BYTES;
-      if (over) await expectRefused(post(broken.kind, broken.text), { statuses: [413], message: /larger/ });
-      else await expectInvalidBody(broken);
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(hugeStringBodies(100_000, MAX_BODY_BYTES + 1000), async (broken) => {
+        const over = Buffer.byteLength(broken.text) > MAX_BODY_BYTES;
+        if (over) await expectRefused(post(broken.kind, broken.text), { statuses: [413], message: /larger/ });
+        else await expectInvalidBody(broken);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('refuses any body over 1 MB with 413, as text or base64, whatever it holds', async () => {
-    const padded = fc.tuple(anyValid, fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('x', ' ', '\n', 'ü')).map(([{ kind, body }, extra, char]) => {
-      const text = JSON.stringify(body);
-      // Whitespace after valid JSON still parses: only the size refuses it.
-      const pad = char.repeat(Math.ceil((MAX_BODY_BYTES - Buffer.byteLength(text) + extra) / Buffer.byteLength(char)));
-      return { kind, text: char === 'x' ? JSON.stringify({ ...body, pad }) : text + pad };
-    });
-    await fc.assert(fc.asyncProperty(padded, fc.boolean(), async ({ kind, text }, base64) => {
-      await expectRefused({ ...post(kind, text), base64 }, { statuses: [413], message: /larger than/ });
-    }), { numRuns: 40 });
+    const padded = fc
+      .tuple(anyValid, fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('x', ' ', '\n', 'ü'))
+      .map(([{ kind, body }, extra, char]) => {
+        const text = JSON.stringify(body);
+        // Whitespace after valid JSON still parses: only the size refuses it.
+        const pad = char.repeat(
+          Math.ceil((MAX_BODY_BYTES - Buffer.byteLength(text) + extra) / Buffer.byteLength(char)),
+        );
+        return { kind, text: char === 'x' ? JSON.stringify({ ...body, pad }) : text + pad };
+      });
+    await fc.assert(
+      fc.asyncProperty(padded, fc.boolean(), async ({ kind, text }, base64) => {
+        await expectRefused({ ...post(kind, text), base64 }, { statuses: [413], message: /larger than/ });
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('refuses control characters, NUL bytes, lone surrogates and U+FFFD in any text field, naming the field', async () => {
-    await fc.assert(fc.asyncProperty(unfitTextBodies, fc.boolean(), (broken, base64) => expectInvalidBody(broken, base64)), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(unfitTextBodies, fc.boolean(), (broken, base64) => expectInvalidBody(broken, base64)),
+      { numRuns: 400 },
+    );
   });
 
   it('refuses a base64 body whose bytes are not UTF-8', async () => {
-    const invalidUtf8 = [Buffer.from([0xff]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xe9]), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80])];
-    await fc.assert(fc.asyncProperty(anyValid, fc.constantFrom(...invalidUtf8), fc.nat(), async ({ kind, body }, bytes, n) => {
-      const text = Buffer.from(JSON.stringify(body), 'utf8');
-      // Inside the first string value, where a lenient decoder would quietly put U+FFFD.
-      const i = text.indexOf('":"') + 3 + (n % 3);
-      const raw = Buffer.concat([text.subarray(0, i), bytes, text.subarray(i)]);
-      await expectRefused({ ...post(kind, ''), bytes: raw }, { statuses: [400], message: /not valid/ });
-    }), { numRuns: 100 });
+    const invalidUtf8 = [
+      Buffer.from([0xff]),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from([0xe9]),
+      Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]),
+    ];
+    await fc.assert(
+      fc.asyncProperty(anyValid, fc.constantFrom(...invalidUtf8), fc.nat(), async ({ kind, body }, bytes, n) => {
+        const text = Buffer.from(JSON.stringify(body), 'utf8');
+        // Inside the first string value, where a lenient decoder would quietly put U+FFFD.
+        const i = text.indexOf('":"') + 3 + (n % 3);
+        const raw = Buffer.concat([text.subarray(0, i), bytes, text.subarray(i)]);
+        await expectRefused({ ...post(kind, ''), bytes: raw }, { statuses: [400], message: /not valid/ });
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('refuses look-alike unicode in ids, codes and vocabularies (digits of other scripts, homoglyphs, width forms)', async () => {
-    await fc.assert(fc.asyncProperty(lookalikeBodies, (broken) => expectInvalidBody(broken)), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(lookalikeBodies, (broken) => expectInvalidBody(broken)),
+      { numRuns: 200 },
+    );
   });
 });
 
 describe('headers', () => {
   it('refuses a content type that is not JSON with 415, before reading the body', async () => {
-    const contentType = fc.oneof(nonJsonContentType, fc.constantFrom('', ' ', 'application/json\u0000'), fc.string({ maxLength: 40 }).filter((s) => !/json/i.test(s)));
-    await fc.assert(fc.asyncProperty(anyValid, contentType, fc.constantFrom('Content-Type', 'content-type', 'CONTENT-TYPE'), async ({ kind, body }, type, name) => {
-      await expectRefused(post(kind, JSON.stringify(body), { [name]: type }), { statuses: [415], message: /Content-Type: application\/json/ });
-    }), { numRuns: 200 });
+    const contentType = fc.oneof(
+      nonJsonContentType,
+      fc.constantFrom('', ' ', 'application/json\u0000'),
+      fc.string({ maxLength: 40 }).filter((s) => !/json/i.test(s)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        anyValid,
+        contentType,
+        fc.constantFrom('Content-Type', 'content-type', 'CONTENT-TYPE'),
+        async ({ kind, body }, type, name) => {
+          await expectRefused(post(kind, JSON.stringify(body), { [name]: type }), {
+            statuses: [415],
+            message: /Content-Type: application\/json/,
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a bad Idempotency-Key beside a valid body with 400 naming the header', async () => {
-    await fc.assert(fc.asyncProperty(anyValid, badIdempotencyKey(), fc.constantFrom('Idempotency-Key', 'idempotency-key'), async ({ kind, body }, key, name) => {
-      await expectRefused(post(kind, JSON.stringify(body), { ...JSON_HEADERS, [name]: key }), { statuses: [400], issueAt: 'Idempotency-Key' });
-    }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(
+        anyValid,
+        badIdempotencyKey(),
+        fc.constantFrom('Idempotency-Key', 'idempotency-key'),
+        async ({ kind, body }, key, name) => {
+          await expectRefused(post(kind, JSON.stringify(body), { ...JSON_HEADERS, [name]: key }), {
+            statuses: [400],
+            issueAt: 'Idempotency-Key',
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a repeated Idempotency-Key (which one would count?)', async () => {
     const keys = fc.array(fc.stringMatching(/^[\x21-\x7e]{1,20}$/), { minLength: 2, maxLength: 4 });
-    await fc.assert(fc.asyncProperty(anyValid, keys, async ({ kind, body }, values) => {
-      const request: Request = {
-        ...post(kind, JSON.stringify(body)),
-        headers: { ...JSON_HEADERS, 'Idempotency-Key': values.at(-1)! },
-        multiHeaders: { 'Content-Type': ['application/json'], 'Idempotency-Key': values },
-      };
-      await expectRefused(request, { statuses: [400], issueAt: 'Idempotency-Key' });
-    }), { numRuns: 50 });
+    await fc.assert(
+      fc.asyncProperty(anyValid, keys, async ({ kind, body }, values) => {
+        const request: Request = {
+          ...post(kind, JSON.stringify(body)),
+          headers: { ...JSON_HEADERS, 'Idempotency-Key': values.at(-1)! },
+          multiHeaders: { 'Content-Type': ['application/json'], 'Idempotency-Key': values },
+        };
+        await expectRefused(request, { statuses: [400], issueAt: 'Idempotency-Key' });
+      }),
+      { numRuns: 50 },
+    );
   });
 });
 
@@ -276,12 +366,21 @@ describe('methods, paths and queries', () => {
       '/offboardings/{id}': ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'],
       '/changes/{id}': ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'],
     };
-    const cases = fc.constantFrom(...Object.keys(notAllowed)).chain((route) =>
-      fc.tuple(fc.constant(route), fc.constantFrom(...notAllowed[route]!), anyValid, recordId('onboarding')));
-    await fc.assert(fc.asyncProperty(cases, async ([route, method, { body }, id]) => {
-      const path = route.replace('{id}', id);
-      await expectRefused({ method, path, body: JSON.stringify(body), headers: JSON_HEADERS }, { statuses: [405], message: /not allowed/ });
-    }), { numRuns: 200 });
+    const cases = fc
+      .constantFrom(...Object.keys(notAllowed))
+      .chain((route) =>
+        fc.tuple(fc.constant(route), fc.constantFrom(...notAllowed[route]!), anyValid, recordId('onboarding')),
+      );
+    await fc.assert(
+      fc.asyncProperty(cases, async ([route, method, { body }, id]) => {
+        const path = route.replace('{id}', id);
+        await expectRefused(
+          { method, path, body: JSON.stringify(body), headers: JSON_HEADERS },
+          { statuses: [405], message: /not allowed/ },
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses path tricks: dot segments, encoded slashes, long ids, unicode ids, ids of another kind', async () => {
@@ -289,11 +388,28 @@ describe('methods, paths and queries', () => {
       fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
       fc.string({ unit: 'binary', minLength: 1, maxLength: 60 }),
       fc.integer({ min: 1000, max: 100_000 }).map((n) => 'a'.repeat(n)),
-      fc.constantFrom('..', '.', '%2e%2e', 'onb-0123456789abcdef/..', 'onb-0123456789ABCDEF', 'onb-0123456789abcdeg', 'onb-0123456789abcde',
-        'onb-0123456789abcdef0', 'ONB-0123456789abcdef', 'onb_0123456789abcdef', ' onb-0123456789abcdef', 'onb-０１２３４５６７８９abcdef', 'onb-0123456789abcdef\u0000'),
+      fc.constantFrom(
+        '..',
+        '.',
+        '%2e%2e',
+        'onb-0123456789abcdef/..',
+        'onb-0123456789ABCDEF',
+        'onb-0123456789abcdeg',
+        'onb-0123456789abcde',
+        'onb-0123456789abcdef0',
+        'ONB-0123456789abcdef',
+        'onb_0123456789abcdef',
+        ' onb-0123456789abcdef',
+        'onb-０１２３４５６７８９abcdef',
+        'onb-0123456789abcdef\u0000',
+      ),
     );
-    const itemPath = fc.tuple(collectionName, junkId, fc.boolean()).map(([c, id, encode]) => `/${c}/${encode ? encoded(id) : id.replaceAll('/', '%2F')}`);
-    const crossKind = fc.tuple(fc.constantFrom(...KINDS), fc.constantFrom(...KINDS)).filter(([a, b]) => a !== b)
+    const itemPath = fc
+      .tuple(collectionName, junkId, fc.boolean())
+      .map(([c, id, encode]) => `/${c}/${encode ? encoded(id) : id.replaceAll('/', '%2F')}`);
+    const crossKind = fc
+      .tuple(fc.constantFrom(...KINDS), fc.constantFrom(...KINDS))
+      .filter(([a, b]) => a !== b)
       .chain(([a, b]) => recordId(b).map((id) => `${COLLECTIONS[a]}/${id}`));
     const unknown = fc.oneof(
       fc.tuple(collectionName, collectionName).map(([a, b]) => `/${a}/../${b}`),
@@ -304,17 +420,30 @@ describe('methods, paths and queries', () => {
       collectionName.map((c) => `/${c};x=1`),
       collectionName.map((c) => `/${c}.json`),
       collectionName.map((c) => `/api/${c}`),
-      fc.string({ unit: 'grapheme', maxLength: 80 }).map((s) => `/${encoded(s)}`).filter((p) => !/^\/(onboardings|offboardings|changes)$/.test(p)),
+      fc
+        .string({ unit: 'grapheme', maxLength: 80 })
+        .map((s) => `/${encoded(s)}`)
+        .filter((p) => !/^\/(onboardings|offboardings|changes)$/.test(p)),
       fc.integer({ min: 1000, max: 100_000 }).map((n) => `/${'x/'.repeat(n)}`),
     );
     const cases = fc.oneof(
       fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.oneof(itemPath, crossKind)),
       fc.tuple(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), unknown),
     );
-    await fc.assert(fc.asyncProperty(cases, anyValid, async ([method, path], { body }) => {
-      await expectRefused({ method, path, body: method === 'POST' || method === 'PUT' ? JSON.stringify(body) : null, headers: JSON_HEADERS },
-        { statuses: [404, 405], message: /^No |not allowed/ });
-    }), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(cases, anyValid, async ([method, path], { body }) => {
+        await expectRefused(
+          {
+            method,
+            path,
+            body: method === 'POST' || method === 'PUT' ? JSON.stringify(body) : null,
+            headers: JSON_HEADERS,
+          },
+          { statuses: [404, 405], message: /^No |not allowed/ },
+        );
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('refuses query and header names that are Object.prototype names like any other unknown name', async () => {
@@ -326,20 +455,33 @@ describe('methods, paths and queries', () => {
   });
 
   it('refuses query tricks on GET /onboardings: unknown, repeated, non-status words, bad limits and cursors', async () => {
-    await fc.assert(fc.asyncProperty(badListQuery, async ({ params, issueAt }) => {
-      const multiQuery: Record<string, string[]> = Object.create(null);
-      for (const [name, value] of params) multiQuery[name] = [...(multiQuery[name] ?? []), value];
-      await expectRefused({ method: 'GET', path: '/onboardings', multiQuery }, { statuses: [400], message: /query/, issueAt });
-    }), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(badListQuery, async ({ params, issueAt }) => {
+        const multiQuery: Record<string, string[]> = Object.create(null);
+        for (const [name, value] of params) multiQuery[name] = [...(multiQuery[name] ?? []), value];
+        await expectRefused(
+          { method: 'GET', path: '/onboardings', multiQuery },
+          { statuses: [400], message: /query/, issueAt },
+        );
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('answers GET and DELETE of ids that do not exist with 404, and writes nothing', async () => {
-    const cases = fc.tuple(fc.constantFrom(...KINDS), fc.constantFrom('GET', 'DELETE')).chain(([kind, method]) =>
-      recordId(kind).map((id) => ({ kind, method, id })));
-    await fc.assert(fc.asyncProperty(cases, async ({ kind, method, id }) => {
-      const allowed = method === 'GET' || kind === 'onboarding';
-      await expectRefused({ method, path: `${COLLECTIONS[kind]}/${id}` }, allowed ? { statuses: [404], message: new RegExp(`^No ${kind} ${id}$`) } : { statuses: [405] });
-    }), { numRuns: 100 });
+    const cases = fc
+      .tuple(fc.constantFrom(...KINDS), fc.constantFrom('GET', 'DELETE'))
+      .chain(([kind, method]) => recordId(kind).map((id) => ({ kind, method, id })));
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ kind, method, id }) => {
+        const allowed = method === 'GET' || kind === 'onboarding';
+        await expectRefused(
+          { method, path: `${COLLECTIONS[kind]}/${id}` },
+          allowed ? { statuses: [404], message: new RegExp(`^No ${kind} ${id}$`) } : { statuses: [405] },
+        );
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 
@@ -347,19 +489,39 @@ describe('methods, paths and queries', () => {
 
 describe('valid bodies', () => {
   it('accepts generated valid bodies of every form with 202, one record and one execution each', async () => {
-    const contentType = fc.constantFrom<Record<string, string>>({}, JSON_HEADERS, { 'content-type': 'application/json; charset=utf-8' }, { 'CONTENT-TYPE': 'APPLICATION/JSON' });
+    const contentType = fc.constantFrom<Record<string, string>>(
+      {},
+      JSON_HEADERS,
+      { 'content-type': 'application/json; charset=utf-8' },
+      { 'CONTENT-TYPE': 'APPLICATION/JSON' },
+    );
     const idempotencyKey = optional(fc.stringMatching(/^[\x21-\x7e]{1,100}$/).map((k) => `${nextSerial()}${k}`));
     let started = 0;
-    await fc.assert(fc.asyncProperty(anyValid, contentType, idempotencyKey, fc.boolean(), async ({ kind, body }, headers, key, base64) => {
-      const request: Request = { ...post(kind, JSON.stringify(body), { ...headers, ...(key !== undefined ? { 'Idempotency-Key': key } : {}) }), base64 };
-      const answer = await send(request);
-      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
-      const id = answer.body[`${kind}Id`];
-      expect(id).toMatch(new RegExp(`^${ID_PREFIX[kind]}-[0-9a-f]{16}$`));
-      expect(answer.body.status).toBe('REQUESTED');
-      started += 1;
-      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, started);
-    }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        anyValid,
+        contentType,
+        idempotencyKey,
+        fc.boolean(),
+        async ({ kind, body }, headers, key, base64) => {
+          const request: Request = {
+            ...post(kind, JSON.stringify(body), {
+              ...headers,
+              ...(key !== undefined ? { 'Idempotency-Key': key } : {}),
+            }),
+            base64,
+          };
+          const answer = await send(request);
+          expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+          const id = answer.body[`${kind}Id`];
+          expect(id).toMatch(new RegExp(`^${ID_PREFIX[kind]}-[0-9a-f]{16}$`));
+          expect(answer.body.status).toBe('REQUESTED');
+          started += 1;
+          expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, started);
+        },
+      ),
+      { numRuns: 300 },
+    );
 
     const records = (await harness.dynamo.items(harness.table)).filter((i) => /^(onb|off|chg)-/.test(String(i.pk)));
     expect(records).toHaveLength(started);

@@ -21,15 +21,27 @@ beforeAll(() => {
 
 async function post(body: string, contentType: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const event = {
-    httpMethod: 'POST', path: '/onboarding-batches', resource: '/onboarding-batches', body, isBase64Encoded: false,
-    headers: { 'Content-Type': contentType }, multiValueHeaders: {}, queryStringParameters: null, multiValueQueryStringParameters: null,
-    pathParameters: null, stageVariables: null, requestContext: {} as APIGatewayProxyEvent['requestContext'],
+    httpMethod: 'POST',
+    path: '/onboarding-batches',
+    resource: '/onboarding-batches',
+    body,
+    isBase64Encoded: false,
+    headers: { 'Content-Type': contentType },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
   } satisfies APIGatewayProxyEvent;
   const result = await handler(event);
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
 }
 
-async function expectRefusedAndNothingRecorded(answer: { status: number; body: Record<string, unknown> }): Promise<void> {
+async function expectRefusedAndNothingRecorded(answer: {
+  status: number;
+  body: Record<string, unknown>;
+}): Promise<void> {
   expect(answer.status).toBeGreaterThanOrEqual(400);
   expect(answer.status).toBeLessThan(500);
   expect(typeof answer.body.message).toBe('string');
@@ -41,9 +53,12 @@ const RUNS = { numRuns: 40, seed: 20261201 };
 
 describe('hostile batch bodies', () => {
   it('junk JSON', async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
-      await expectRefusedAndNothingRecorded(await post(JSON.stringify(value), 'application/json'));
-    }), RUNS);
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+        await expectRefusedAndNothingRecorded(await post(JSON.stringify(value), 'application/json'));
+      }),
+      RUNS,
+    );
   });
 
   it('a valid batch with one item spoiled', async () => {
@@ -54,19 +69,32 @@ describe('hostile batch bodies', () => {
       fc.constant(createRequest('x@gmail.com')),
       fc.constant(linkRequest('3000000001')), // a duplicate of item 1
     );
-    await fc.assert(fc.asyncProperty(spoil, fc.nat(5), async (bad, at) => {
-      const items: unknown[] = [linkRequest('3000000002'), linkRequest('3000000001'), createRequest('ada@acme.example')];
-      items.splice(Math.min(at, items.length), 0, bad);
-      await expectRefusedAndNothingRecorded(await post(JSON.stringify({ items }), 'application/json'));
-    }), RUNS);
+    await fc.assert(
+      fc.asyncProperty(spoil, fc.nat(5), async (bad, at) => {
+        const items: unknown[] = [
+          linkRequest('3000000002'),
+          linkRequest('3000000001'),
+          createRequest('ada@acme.example'),
+        ];
+        items.splice(Math.min(at, items.length), 0, bad);
+        await expectRefusedAndNothingRecorded(await post(JSON.stringify({ items }), 'application/json'));
+      }),
+      RUNS,
+    );
   });
 
   it('random CSV text under a real header, and random headers', async () => {
     const cell = fc.string({ unit: 'binary', maxLength: 12 });
     const row = fc.array(cell, { minLength: 1, maxLength: CSV_COLUMNS.length + 2 }).map((cells) => cells.join(','));
-    const header = fc.oneof(fc.constant(CSV_COLUMNS.join(',')), fc.array(fc.string({ maxLength: 10 }), { maxLength: 6 }).map((h) => h.join(',')));
-    await fc.assert(fc.asyncProperty(header, fc.array(row, { minLength: 1, maxLength: 5 }), async (head, rows) => {
-      await expectRefusedAndNothingRecorded(await post([head, ...rows].join('\n'), 'text/csv'));
-    }), RUNS);
+    const header = fc.oneof(
+      fc.constant(CSV_COLUMNS.join(',')),
+      fc.array(fc.string({ maxLength: 10 }), { maxLength: 6 }).map((h) => h.join(',')),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, fc.array(row, { minLength: 1, maxLength: 5 }), async (head, rows) => {
+        await expectRefusedAndNothingRecorded(await post([head, ...rows].join('\n'), 'text/csv'));
+      }),
+      RUNS,
+    );
   });
 });

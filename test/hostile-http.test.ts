@@ -67,8 +67,16 @@ interface Expectation {
   issueAt?: string;
 }
 
-async function call(method: string, path: string, init: { body?: string; headers?: Record<string, string> | [string, string][] } = {}): Promise<Answer> {
-  const response = await fetch(`${stack.apiUrl}${path}`, { method, ...(init.body !== undefined ? { body: init.body } : {}), headers: init.headers ?? {} });
+async function call(
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> | [string, string][] } = {},
+): Promise<Answer> {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+    headers: init.headers ?? {},
+  });
   return answerOf(response.status, response.headers.get('content-type') ?? '', await response.text());
 }
 
@@ -98,7 +106,10 @@ function expectRefusal(answer: Answer, expectation: Expectation): void {
     const issues = body.issues as { path: string; message: string }[];
     expect(Array.isArray(issues), answer.text.slice(0, 300)).toBe(true);
     const where = expectation.issueAt;
-    expect(issues.some((i) => typeof i.message === 'string' && covers(i.path, where)), `no issue at ${where}: ${answer.text.slice(0, 300)}`).toBe(true);
+    expect(
+      issues.some((i) => typeof i.message === 'string' && covers(i.path, where)),
+      `no issue at ${where}: ${answer.text.slice(0, 300)}`,
+    ).toBe(true);
   }
 }
 
@@ -130,7 +141,12 @@ function parseAnswers(raw: Buffer): Answer[] {
     if (headEnd < 0) break;
     const head = rest.subarray(0, headEnd).toString('latin1').split('\r\n');
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '')?.[1]);
-    const header = (name: string) => head.slice(1).find((h) => h.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+    const header = (name: string) =>
+      head
+        .slice(1)
+        .find((h) => h.toLowerCase().startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim();
     const length = Number(header('content-length') ?? 0);
     const body = rest.subarray(headEnd + 4, headEnd + 4 + length);
     answers.push(answerOf(status, header('content-type') ?? '', body.toString('utf8')));
@@ -168,7 +184,13 @@ function rawExchange(chunks: (string | Buffer)[], waitMs = 5_000): Promise<Answe
 }
 
 const request = (method: string, path: string, headers: string[], body: string | Buffer = ''): Buffer =>
-  Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1'), Buffer.from(body)]);
+  Buffer.concat([
+    Buffer.from(
+      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
+      'latin1',
+    ),
+    Buffer.from(body),
+  ]);
 
 /**
  * What a raw exchange must give: at least one answer, every answer a 4xx with the API's JSON refusal (bytes Node's
@@ -191,56 +213,128 @@ describe('hostile requests over HTTP', () => {
 
   it('refuses broken bodies of every kind with 400 naming the field (or 413 past 1 MB)', async () => {
     const broken = fc.oneof(
-      brokenJson, notObjectJson, wrongTypeBodies, missingFieldBodies, extraFieldBodies, ambiguousOnboardings, unfitTextBodies, lookalikeBodies,
+      brokenJson,
+      notObjectJson,
+      wrongTypeBodies,
+      missingFieldBodies,
+      extraFieldBodies,
+      ambiguousOnboardings,
+      unfitTextBodies,
+      lookalikeBodies,
     );
-    await fc.assert(fc.asyncProperty(broken, async ({ kind, text, issueAt }) => {
-      await expectRefused(call('POST', COLLECTIONS[kind], { body: text, headers: JSON_HEADERS }), { statuses: [400], issueAt });
-    }), { numRuns: 250 });
+    await fc.assert(
+      fc.asyncProperty(broken, async ({ kind, text, issueAt }) => {
+        await expectRefused(call('POST', COLLECTIONS[kind], { body: text, headers: JSON_HEADERS }), {
+          statuses: [400],
+          issueAt,
+        });
+      }),
+      { numRuns: 250 },
+    );
 
-    await fc.assert(fc.asyncProperty(hugeStringBodies(200_000, MAX_BODY_BYTES + 100_000), async ({ kind, text, issueAt }) => {
-      const over = Buffer.byteLength(text) > MAX_BODY_BYTES;
-      await expectRefused(call('POST', COLLECTIONS[kind], { body: text, headers: JSON_HEADERS }), over ? { statuses: [413] } : { statuses: [400], issueAt });
-    }), { numRuns: 20 });
+    await fc.assert(
+      fc.asyncProperty(hugeStringBodies(200_000, MAX_BODY_BYTES + 100_000), async ({ kind, text, issueAt }) => {
+        const over = Buffer.byteLength(text) > MAX_BODY_BYTES;
+        await expectRefused(
+          call('POST', COLLECTIONS[kind], { body: text, headers: JSON_HEADERS }),
+          over ? { statuses: [413] } : { statuses: [400], issueAt },
+        );
+      }),
+      { numRuns: 20 },
+    );
   });
 
   it('refuses wrong content types (415) and bad Idempotency-Key headers (400), beside valid bodies', async () => {
     const cases = fc.oneof(
       fc.tuple(anyValid, nonJsonContentType).map(([{ kind, body }, type]) => ({
-        kind, body, headers: { 'content-type': type }, expectation: { statuses: [415], message: /Content-Type/ },
+        kind,
+        body,
+        headers: { 'content-type': type },
+        expectation: { statuses: [415], message: /Content-Type/ },
       })),
       fc.tuple(anyValid, badIdempotencyKey(true)).map(([{ kind, body }, key]) => ({
-        kind, body, headers: { ...JSON_HEADERS, 'idempotency-key': key }, expectation: { statuses: [400], issueAt: 'Idempotency-Key' },
+        kind,
+        body,
+        headers: { ...JSON_HEADERS, 'idempotency-key': key },
+        expectation: { statuses: [400], issueAt: 'Idempotency-Key' },
       })),
     );
-    await fc.assert(fc.asyncProperty(cases, async ({ kind, body, headers, expectation }) => {
-      await expectRefused(call('POST', COLLECTIONS[kind], { body: JSON.stringify(body), headers }), expectation);
-    }), { numRuns: 100 });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ kind, body, headers, expectation }) => {
+        await expectRefused(call('POST', COLLECTIONS[kind], { body: JSON.stringify(body), headers }), expectation);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('refuses wrong methods, path tricks, unknown ids and bad list queries', async () => {
-    const junk = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.integer({ min: 200, max: 5000 }).map((n) => 'a'.repeat(n)))
+    const junk = fc
+      .oneof(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 200, max: 5000 }).map((n) => 'a'.repeat(n)),
+      )
       .filter((s) => !['onboardings', 'offboardings', 'changes', 'executions'].includes(s));
     const collection = fc.constantFrom(...Object.values(COLLECTIONS));
     const cases: fc.Arbitrary<{ method: string; path: string; body?: string; expectation: Expectation }> = fc.oneof(
-      fc.tuple(fc.constantFrom('PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND'), collection, anyValid).map(([method, path, { body }]) =>
-        ({ method, path, body: JSON.stringify(body), expectation: { statuses: [405], message: /not allowed/ } })),
+      fc
+        .tuple(fc.constantFrom('PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND'), collection, anyValid)
+        .map(([method, path, { body }]) => ({
+          method,
+          path,
+          body: JSON.stringify(body),
+          expectation: { statuses: [405], message: /not allowed/ },
+        })),
       fc.tuple(fc.constantFrom('POST', 'PUT', 'PATCH'), fc.constantFrom(...KINDS)).chain(([method, kind]) =>
-        recordId(kind).map((id) => ({ method, path: `${COLLECTIONS[kind]}/${id}`, body: '{}', expectation: { statuses: [405], message: /not allowed/ } }))),
-      fc.tuple(fc.constantFrom('GET', 'DELETE'), collection, junk).map(([method, path, id]) =>
-        ({ method, path: `${path}/${encodeURIComponent(id)}`, expectation: { statuses: [404, 405] } })),
-      fc.tuple(fc.constantFrom(...KINDS), fc.constantFrom(...KINDS)).filter(([a, b]) => a !== b).chain(([a, b]) =>
-        recordId(b).map((id) => ({ method: 'GET', path: `${COLLECTIONS[a]}/${id}`, expectation: { statuses: [404], message: /^No / } }))),
-      fc.tuple(collection, fc.constantFrom('%2F..', '%2e%2e%2Fchanges', '..%2F..%2Fexecutions', '%00', 'x/y', 'x/../../y')).map(([path, trick]) =>
-        ({ method: 'GET', path: `${path}/${trick}`, expectation: { statuses: [404, 405] } })),
-      fc.tuple(junk, fc.constantFrom('GET', 'POST')).map(([segment, method]) =>
-        ({ method, path: `/${encodeURIComponent(segment)}`, body: method === 'POST' ? '{}' : undefined, expectation: { statuses: [404, 405] } })),
-      badListQuery.map(({ params, issueAt }) =>
-        ({ method: 'GET', path: `/onboardings?${new URLSearchParams(params).toString()}`, expectation: { statuses: [400], message: /query/, issueAt } })),
+        recordId(kind).map((id) => ({
+          method,
+          path: `${COLLECTIONS[kind]}/${id}`,
+          body: '{}',
+          expectation: { statuses: [405], message: /not allowed/ },
+        })),
+      ),
+      fc.tuple(fc.constantFrom('GET', 'DELETE'), collection, junk).map(([method, path, id]) => ({
+        method,
+        path: `${path}/${encodeURIComponent(id)}`,
+        expectation: { statuses: [404, 405] },
+      })),
+      fc
+        .tuple(fc.constantFrom(...KINDS), fc.constantFrom(...KINDS))
+        .filter(([a, b]) => a !== b)
+        .chain(([a, b]) =>
+          recordId(b).map((id) => ({
+            method: 'GET',
+            path: `${COLLECTIONS[a]}/${id}`,
+            expectation: { statuses: [404], message: /^No / },
+          })),
+        ),
+      fc
+        .tuple(
+          collection,
+          fc.constantFrom('%2F..', '%2e%2e%2Fchanges', '..%2F..%2Fexecutions', '%00', 'x/y', 'x/../../y'),
+        )
+        .map(([path, trick]) => ({ method: 'GET', path: `${path}/${trick}`, expectation: { statuses: [404, 405] } })),
+      fc.tuple(junk, fc.constantFrom('GET', 'POST')).map(([segment, method]) => ({
+        method,
+        path: `/${encodeURIComponent(segment)}`,
+        body: method === 'POST' ? '{}' : undefined,
+        expectation: { statuses: [404, 405] },
+      })),
+      badListQuery.map(({ params, issueAt }) => ({
+        method: 'GET',
+        path: `/onboardings?${new URLSearchParams(params).toString()}`,
+        expectation: { statuses: [400], message: /query/, issueAt },
+      })),
     );
-    await fc.assert(fc.asyncProperty(cases, async ({ method, path, body, expectation }) => {
-      const headers = body !== undefined ? JSON_HEADERS : undefined;
-      await expectRefused(call(method, path, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) }), expectation);
-    }), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ method, path, body, expectation }) => {
+        const headers = body !== undefined ? JSON_HEADERS : undefined;
+        await expectRefused(
+          call(method, path, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) }),
+          expectation,
+        );
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 
@@ -249,13 +343,25 @@ describe('hostile requests over HTTP', () => {
 describe('raw requests', () => {
   it('answers 413 to a body over 1 MB streamed without a length, and to a declared length over 1 MB', async () => {
     const chunk = Buffer.alloc(64 * 1024, ' ');
-    const chunks: Buffer[] = [request('POST', '/onboardings', ['Content-Type: application/json', 'Transfer-Encoding: chunked'])];
-    for (let sent = 0; sent <= MAX_BODY_BYTES; sent += chunk.length) chunks.push(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+    const chunks: Buffer[] = [
+      request('POST', '/onboardings', ['Content-Type: application/json', 'Transfer-Encoding: chunked']),
+    ];
+    for (let sent = 0; sent <= MAX_BODY_BYTES; sent += chunk.length)
+      chunks.push(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
     chunks.push(Buffer.from('0\r\n\r\n'));
     await expectRawRefused(await rawExchange(chunks), { statuses: [413], message: /1048576 bytes/ });
 
-    await expectRawRefused(await rawExchange([request('POST', '/offboardings', ['Content-Type: application/json', `Content-Length: ${MAX_BODY_BYTES + 1}`], '{}')]),
-      { statuses: [413], message: /1048576 bytes/ });
+    await expectRawRefused(
+      await rawExchange([
+        request(
+          'POST',
+          '/offboardings',
+          ['Content-Type: application/json', `Content-Length: ${MAX_BODY_BYTES + 1}`],
+          '{}',
+        ),
+      ]),
+      { statuses: [413], message: /1048576 bytes/ },
+    );
   });
 
   it('refuses bad Content-Length headers (never a 5xx, nothing recorded)', async () => {
@@ -277,35 +383,85 @@ describe('raw requests', () => {
   });
 
   it('refuses a repeated Idempotency-Key, each line valid on its own', async () => {
-    await fc.assert(fc.asyncProperty(anyValid, fc.array(fc.stringMatching(/^[\x21-\x7e]{1,20}$/), { minLength: 2, maxLength: 3 }), async ({ kind, body }, keys) => {
-      const text = JSON.stringify(body);
-      const bytes = request('POST', COLLECTIONS[kind], ['Content-Type: application/json', `Content-Length: ${Buffer.byteLength(text)}`, ...keys.map((k) => `Idempotency-Key: ${k}`)], text);
-      await expectRawRefused(await rawExchange([bytes]), { statuses: [400], issueAt: 'Idempotency-Key' });
-    }), { numRuns: 30 });
+    await fc.assert(
+      fc.asyncProperty(
+        anyValid,
+        fc.array(fc.stringMatching(/^[\x21-\x7e]{1,20}$/), { minLength: 2, maxLength: 3 }),
+        async ({ kind, body }, keys) => {
+          const text = JSON.stringify(body);
+          const bytes = request(
+            'POST',
+            COLLECTIONS[kind],
+            [
+              'Content-Type: application/json',
+              `Content-Length: ${Buffer.byteLength(text)}`,
+              ...keys.map((k) => `Idempotency-Key: ${k}`),
+            ],
+            text,
+          );
+          await expectRawRefused(await rawExchange([bytes]), { statuses: [400], issueAt: 'Idempotency-Key' });
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   it('refuses bodies whose bytes are not UTF-8, naming the field they landed in', async () => {
     const invalid = fc.constantFrom(
-      Buffer.from([0xff]), Buffer.from([0xe9]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from([0x80]),
+      Buffer.from([0xff]),
+      Buffer.from([0xe9]),
+      Buffer.from([0xc0, 0xaf]),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]),
+      Buffer.from([0x80]),
     );
     const MARK = 'marker-for-invalid-bytes';
     const cases = anyValid.chain(({ kind, body }) => {
       const strings = pathsOf(body).filter((p) => p.length > 0 && typeof at(body, p) === 'string');
       return fc.tuple(fc.constantFrom(...strings), invalid).map(([path, bytes]) => {
-        const [before, after] = JSON.stringify(replaced(body, path, `${String(at(body, path))}${MARK}` as Json)).split(MARK) as [string, string];
-        return { kind, issueAt: path.join('.'), bytes: Buffer.concat([Buffer.from(before), bytes, Buffer.from(after)]) };
+        const [before, after] = JSON.stringify(replaced(body, path, `${String(at(body, path))}${MARK}` as Json)).split(
+          MARK,
+        ) as [string, string];
+        return {
+          kind,
+          issueAt: path.join('.'),
+          bytes: Buffer.concat([Buffer.from(before), bytes, Buffer.from(after)]),
+        };
       });
     });
-    await fc.assert(fc.asyncProperty(cases, async ({ kind, issueAt, bytes: body }) => {
-      const bytes = request('POST', COLLECTIONS[kind], ['Content-Type: application/json', `Content-Length: ${body.length}`], body);
-      await expectRawRefused(await rawExchange([bytes]), { statuses: [400], issueAt });
-    }), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ kind, issueAt, bytes: body }) => {
+        const bytes = request(
+          'POST',
+          COLLECTIONS[kind],
+          ['Content-Type: application/json', `Content-Length: ${body.length}`],
+          body,
+        );
+        await expectRawRefused(await rawExchange([bytes]), { statuses: [400], issueAt });
+      }),
+      { numRuns: 60 },
+    );
 
     // Bytes that are not UTF-8 outside any string: not JSON at all.
     const latin1 = Buffer.from('{"customerId":"1"}\xff', 'latin1');
-    await expectRawRefused(await rawExchange([request('POST', '/offboardings', ['Content-Type: application/json', `Content-Length: ${latin1.length}`], latin1)]), { statuses: [400], issueAt: '' });
+    await expectRawRefused(
+      await rawExchange([
+        request(
+          'POST',
+          '/offboardings',
+          ['Content-Type: application/json', `Content-Length: ${latin1.length}`],
+          latin1,
+        ),
+      ]),
+      { statuses: [400], issueAt: '' },
+    );
     const utf16 = Buffer.from(`\ufeff${JSON.stringify({ customerId: FIXTURES.ownedActive })}`, 'utf16le');
-    await expectRawRefused(await rawExchange([request('POST', '/offboardings', ['Content-Type: application/json', `Content-Length: ${utf16.length}`], utf16)]), { statuses: [400], issueAt: '' });
+    await expectRawRefused(
+      await rawExchange([
+        request('POST', '/offboardings', ['Content-Type: application/json', `Content-Length: ${utf16.length}`], utf16),
+      ]),
+      { statuses: [400], issueAt: '' },
+    );
   });
 
   it('refuses request lines fetch would normalize or never send: dot segments, encoded dots, unknown or lowercase methods', async () => {
@@ -322,7 +478,12 @@ describe('raw requests', () => {
     ];
     for (const [method, path] of cases) {
       const body = method === 'POST' ? JSON.stringify({ customerId: FIXTURES.ownedActive }) : '';
-      const bytes = request(method, path, body ? ['Content-Type: application/json', `Content-Length: ${body.length}`] : [], body);
+      const bytes = request(
+        method,
+        path,
+        body ? ['Content-Type: application/json', `Content-Length: ${body.length}`] : [],
+        body,
+      );
       await expectRawRefused(await rawExchange([bytes]), { statuses: [400, 404, 405] });
     }
   });
@@ -355,7 +516,12 @@ describe('after all of it', () => {
 
   it('a valid request on the same path is accepted with 202, and the listings show it (so the checks could see one)', async () => {
     const accepted = await call('POST', '/onboardings', {
-      body: JSON.stringify({ customerId: FIXTURES.unmanaged, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] }),
+      body: JSON.stringify({
+        customerId: FIXTURES.unmanaged,
+        managementType: 'JointlyManaged',
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxMobileEnrollment' }],
+      }),
       headers: JSON_HEADERS,
     });
     expect(accepted.status).toBe(202);
@@ -363,7 +529,10 @@ describe('after all of it', () => {
 
     // The open list runs one index query per open status: a record moving between them meanwhile can miss one
     // listing, so ask until it shows (the run is fast: REQUESTED, IN_PROGRESS, WAITING within milliseconds).
-    const listedIds = async () => ((await call('GET', '/onboardings')).body as { items: { onboardingId: string }[] }).items.map((i) => i.onboardingId);
+    const listedIds = async () =>
+      ((await call('GET', '/onboardings')).body as { items: { onboardingId: string }[] }).items.map(
+        (i) => i.onboardingId,
+      );
     let ids = await listedIds();
     for (let tries = 0; tries < 50 && ids.length === 0; tries += 1) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -371,6 +540,9 @@ describe('after all of it', () => {
     }
     expect(ids).toEqual([id]);
     const executions = await call('GET', '/executions');
-    expect((executions.body as { executions: { recordId?: string }[] }).executions.map((e) => e.recordId), executions.text).toEqual([id]);
+    expect(
+      (executions.body as { executions: { recordId?: string }[] }).executions.map((e) => e.recordId),
+      executions.text,
+    ).toEqual([id]);
   });
 });

@@ -30,7 +30,7 @@ import { handler as createCustomer } from '../lambdas/create-customer';
 import { resetKnoxClient } from '../lambdas/steps/knox';
 import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '../lambdas/steps/runner';
 import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, type WorkflowRecord } from '../lambdas/store';
-import { createRequest, linkRequest, } from './support/handlers-support';
+import { createRequest, linkRequest } from './support/handlers-support';
 import { useStepHarness } from './support/step-harness';
 
 // --- The liar ---------------------------------------------------------------------------------------------------------
@@ -54,7 +54,9 @@ async function startLiar(): Promise<Liar> {
     req.on('end', () => {
       paths.push(req.url ?? '');
       if ((req.url ?? '').startsWith(TOKEN_PATH)) {
-        send(res, 200, JSON.stringify({ access_token: 'liar-token', token_type: 'bearer', expires_in: 599 }), { 'content-type': 'application/json' });
+        send(res, 200, JSON.stringify({ access_token: 'liar-token', token_type: 'bearer', expires_in: 599 }), {
+          'content-type': 'application/json',
+        });
         return;
       }
       try {
@@ -73,10 +75,11 @@ async function startLiar(): Promise<Liar> {
       lie = next;
       paths.length = 0;
     },
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -86,19 +89,35 @@ function send(res: ServerResponse, status: number, body: string | Buffer, header
 }
 
 /** An answer: status, body (JSON-encoded unless it is already text) and headers. */
-const answer = (status: number, body: unknown, headers: Record<string, string> = {}): Lie => (_req, res) =>
-  send(res, status, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+const answer =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Lie =>
+  (_req, res) =>
+    send(res, status, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), {
+      'content-type': 'application/json',
+      ...headers,
+    });
 
 /** Raw bytes on the socket, for what node:http would not let us say (a Content-Length longer than the body). */
-const raw = (bytes: string): Lie => (req) => {
-  req.socket.end(bytes);
-};
+const raw =
+  (bytes: string): Lie =>
+  (req) => {
+    req.socket.end(bytes);
+  };
 
 const customer = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  customerId: FIXTURES.unmanaged, companyName: 'Acme Ltd', managementType: 'JointlyManaged', status: 'Pending',
-  managedServices: [{ service: 'KnoxMobileEnrollment', status: 'Pending' }], ...overrides,
+  customerId: FIXTURES.unmanaged,
+  companyName: 'Acme Ltd',
+  managementType: 'JointlyManaged',
+  status: 'Pending',
+  managedServices: [{ service: 'KnoxMobileEnrollment', status: 'Pending' }],
+  ...overrides,
 });
-const knoxError = (code: string, errorCode: unknown, extra: Record<string, unknown> = {}) => ({ code, errorCode, errorMessage: 'Knox says no', ...extra });
+const knoxError = (code: string, errorCode: unknown, extra: Record<string, unknown> = {}) => ({
+  code,
+  errorCode,
+  errorMessage: 'Knox says no',
+  ...extra,
+});
 
 // --- Expected dispositions, from the table ----------------------------------------------------------------------------
 
@@ -110,7 +129,9 @@ const dispositionOf = (code: KnoxErrorCodeName): Disposition => specFor(code).di
  * class (every 5xx row, and the 429 row, are transient), else the UNKNOWN_CODE row's.
  */
 function unknownCodeDisposition(status: number): Disposition {
-  const sameClass = KNOX_ERRORS.filter((e) => (status >= 500 ? e.httpStatus >= 500 : e.httpStatus === status) && e.source !== 'ours');
+  const sameClass = KNOX_ERRORS.filter(
+    (e) => (status >= 500 ? e.httpStatus >= 500 : e.httpStatus === status) && e.source !== 'ours',
+  );
   const transient = status === 429 || status >= 500;
   if (transient) {
     const dispositions = new Set(sameClass.map((e) => e.disposition));
@@ -122,7 +143,8 @@ function unknownCodeDisposition(status: number): Disposition {
 
 /** A code name and errorCode the table has never heard of. */
 const UNKNOWN = { code: 'SOMETHING_NEW_AT_KNOX', errorCode: '4009999' };
-if (specForErrorCode(UNKNOWN.errorCode) !== undefined) throw new Error(`${UNKNOWN.errorCode} is in the table now: pick another`);
+if (specForErrorCode(UNKNOWN.errorCode) !== undefined)
+  throw new Error(`${UNKNOWN.errorCode} is in the table now: pick another`);
 
 interface Expected {
   code: string;
@@ -137,25 +159,71 @@ interface Expected {
 type Call = (knox: KnoxClient) => Promise<unknown>;
 const CALLS: Record<string, Call> = {
   getCustomer: (knox) => knox.getCustomer(FIXTURES.unmanaged),
-  linkCustomer: (knox) => knox.linkCustomer({ customerId: FIXTURES.unmanaged, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] }),
+  linkCustomer: (knox) =>
+    knox.linkCustomer({
+      customerId: FIXTURES.unmanaged,
+      managementType: 'JointlyManaged',
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxMobileEnrollment' }],
+    }),
   updateCustomer: (knox) => knox.updateCustomer(FIXTURES.unmanaged, { accessType: 'FullAccess' }),
   delinkCustomer: (knox) => knox.delinkCustomer({ customerId: FIXTURES.unmanaged }),
 };
 
-const unexpected = (httpStatus: number): Expected => ({ code: 'UNEXPECTED_RESPONSE', disposition: dispositionOf('UNEXPECTED_RESPONSE'), httpStatus });
+const unexpected = (httpStatus: number): Expected => ({
+  code: 'UNEXPECTED_RESPONSE',
+  disposition: dispositionOf('UNEXPECTED_RESPONSE'),
+  httpStatus,
+});
 
 /** Lies every customer call can meet, and what each must become. */
 const CUSTOMER_LIES: { name: string; lie: Lie; expected: Expected }[] = [
-  { name: '200 with a customer that lacks its status', lie: answer(200, customer({ status: undefined })), expected: unexpected(200) },
-  { name: '200 with a status Knox never sends', lie: answer(200, customer({ status: 'Approved' })), expected: unexpected(200) },
-  { name: '200 with customerId as a number', lie: answer(200, customer({ customerId: 1000000001 })), expected: unexpected(200) },
-  { name: '200 with managedServices as a string', lie: answer(200, customer({ managedServices: 'all' })), expected: unexpected(200) },
-  { name: '200 with Knox’s error object', lie: answer(200, knoxError('ADD_EC_ALREADY_MANAGED', '4002103')), expected: unexpected(200) },
-  { name: '200 with an HTML page', lie: answer(200, '<html><body>Maintenance</body></html>', { 'content-type': 'text/html' }), expected: unexpected(200) },
+  {
+    name: '200 with a customer that lacks its status',
+    lie: answer(200, customer({ status: undefined })),
+    expected: unexpected(200),
+  },
+  {
+    name: '200 with a status Knox never sends',
+    lie: answer(200, customer({ status: 'Approved' })),
+    expected: unexpected(200),
+  },
+  {
+    name: '200 with customerId as a number',
+    lie: answer(200, customer({ customerId: 1000000001 })),
+    expected: unexpected(200),
+  },
+  {
+    name: '200 with managedServices as a string',
+    lie: answer(200, customer({ managedServices: 'all' })),
+    expected: unexpected(200),
+  },
+  {
+    name: '200 with Knox’s error object',
+    lie: answer(200, knoxError('ADD_EC_ALREADY_MANAGED', '4002103')),
+    expected: unexpected(200),
+  },
+  {
+    name: '200 with an HTML page',
+    lie: answer(200, '<html><body>Maintenance</body></html>', { 'content-type': 'text/html' }),
+    expected: unexpected(200),
+  },
   { name: '200 with an empty body', lie: answer(200, ''), expected: unexpected(200) },
-  { name: '201 with truncated JSON', lie: answer(201, JSON.stringify(customer()).slice(0, 30)), expected: unexpected(201) },
-  ...[[], 42, null, 'Active', true].map((body) => ({ name: `200 with the JSON ${JSON.stringify(body)}`, lie: answer(200, body), expected: unexpected(200) })),
-  ...[[], 42, null].map((body) => ({ name: `400 with the JSON ${JSON.stringify(body)}`, lie: answer(400, body), expected: unexpected(400) })),
+  {
+    name: '201 with truncated JSON',
+    lie: answer(201, JSON.stringify(customer()).slice(0, 30)),
+    expected: unexpected(201),
+  },
+  ...[[], 42, null, 'Active', true].map((body) => ({
+    name: `200 with the JSON ${JSON.stringify(body)}`,
+    lie: answer(200, body),
+    expected: unexpected(200),
+  })),
+  ...[[], 42, null].map((body) => ({
+    name: `400 with the JSON ${JSON.stringify(body)}`,
+    lie: answer(400, body),
+    expected: unexpected(400),
+  })),
   { name: '500 with a JSON array', lie: answer(500, [knoxError('FAILURE', '5000000')]), expected: unexpected(500) },
   ...[400, 403, 404, 409, 422].map((status) => ({
     name: `an unknown code on a ${status}`,
@@ -170,33 +238,85 @@ const CUSTOMER_LIES: { name: string; lie: Lie; expected: Expected }[] = [
   {
     name: 'a known errorCode under a code name Knox never used (the errorCode decides)',
     lie: answer(400, knoxError('ALREADY_TAKEN', specFor('ADD_EC_ALREADY_MANAGED').errorCode)),
-    expected: { code: 'ALREADY_TAKEN', errorCode: specFor('ADD_EC_ALREADY_MANAGED').errorCode, disposition: dispositionOf('ADD_EC_ALREADY_MANAGED'), httpStatus: 400 },
+    expected: {
+      code: 'ALREADY_TAKEN',
+      errorCode: specFor('ADD_EC_ALREADY_MANAGED').errorCode,
+      disposition: dispositionOf('ADD_EC_ALREADY_MANAGED'),
+      httpStatus: 400,
+    },
   },
   {
     name: 'a known code name with an errorCode the table does not have',
     lie: answer(400, knoxError('ADD_EC_ALREADY_MANAGED', UNKNOWN.errorCode)),
-    expected: { code: 'ADD_EC_ALREADY_MANAGED', errorCode: UNKNOWN.errorCode, disposition: dispositionOf('UNKNOWN_CODE'), httpStatus: 400 },
+    expected: {
+      code: 'ADD_EC_ALREADY_MANAGED',
+      errorCode: UNKNOWN.errorCode,
+      disposition: dispositionOf('UNKNOWN_CODE'),
+      httpStatus: 400,
+    },
   },
-  { name: 'an errorCode sent as a number', lie: answer(400, knoxError('ADD_EC_ALREADY_MANAGED', 4002103)), expected: unexpected(400) },
-  { name: 'an errorCode that is not digits', lie: answer(400, knoxError('ADD_EC_ALREADY_MANAGED', '4002103a')), expected: unexpected(400) },
+  {
+    name: 'an errorCode sent as a number',
+    lie: answer(400, knoxError('ADD_EC_ALREADY_MANAGED', 4002103)),
+    expected: unexpected(400),
+  },
+  {
+    name: 'an errorCode that is not digits',
+    lie: answer(400, knoxError('ADD_EC_ALREADY_MANAGED', '4002103a')),
+    expected: unexpected(400),
+  },
   { name: 'an error object without a code', lie: answer(400, { errorCode: '4002103' }), expected: unexpected(400) },
-  ...['-5', '-0', 'abc', '1.5', '', '   ', 'Infinity', 'NaN', '0x10', '5s', '1e3', '+5', 'Wed, 99 Foo 2015 00:00:00 GMT', 'tomorrow', '5, 10'].map((value) => ({
+  ...[
+    '-5',
+    '-0',
+    'abc',
+    '1.5',
+    '',
+    '   ',
+    'Infinity',
+    'NaN',
+    '0x10',
+    '5s',
+    '1e3',
+    '+5',
+    'Wed, 99 Foo 2015 00:00:00 GMT',
+    'tomorrow',
+    '5, 10',
+  ].map((value) => ({
     name: `a 429 with Retry-After ${JSON.stringify(value)}`,
     lie: answer(429, knoxError('TOO_MANY_REQUESTS', specFor('TOO_MANY_REQUESTS').errorCode), { 'retry-after': value }),
     expected: { code: 'TOO_MANY_REQUESTS', disposition: dispositionOf('TOO_MANY_REQUESTS'), httpStatus: 429 },
   })),
   {
     name: 'a 429 with a Retry-After of 10^20 seconds (capped at one day)',
-    lie: answer(429, knoxError('TOO_MANY_REQUESTS', specFor('TOO_MANY_REQUESTS').errorCode), { 'retry-after': '100000000000000000000' }),
-    expected: { code: 'TOO_MANY_REQUESTS', disposition: dispositionOf('TOO_MANY_REQUESTS'), httpStatus: 429, retryAfterSeconds: 86_400 },
+    lie: answer(429, knoxError('TOO_MANY_REQUESTS', specFor('TOO_MANY_REQUESTS').errorCode), {
+      'retry-after': '100000000000000000000',
+    }),
+    expected: {
+      code: 'TOO_MANY_REQUESTS',
+      disposition: dispositionOf('TOO_MANY_REQUESTS'),
+      httpStatus: 429,
+      retryAfterSeconds: 86_400,
+    },
   },
   {
     name: 'a 503 HTML page with a Retry-After date in the past',
-    lie: answer(503, '<html>busy</html>', { 'content-type': 'text/html', 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }),
+    lie: answer(503, '<html>busy</html>', {
+      'content-type': 'text/html',
+      'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT',
+    }),
     expected: { ...unexpected(503), retryAfterSeconds: 0 },
   },
-  { name: 'a 302 redirect (never followed)', lie: answer(302, '', { location: '/ams/v1/oauth2/token?stolen=1' }), expected: unexpected(302) },
-  { name: 'a body that claims gzip and is not', lie: answer(200, JSON.stringify(customer()), { 'content-encoding': 'gzip' }), expected: { code: 'CONNECTION_FAILED', disposition: dispositionOf('CONNECTION_FAILED') } },
+  {
+    name: 'a 302 redirect (never followed)',
+    lie: answer(302, '', { location: '/ams/v1/oauth2/token?stolen=1' }),
+    expected: unexpected(302),
+  },
+  {
+    name: 'a body that claims gzip and is not',
+    lie: answer(200, JSON.stringify(customer()), { 'content-encoding': 'gzip' }),
+    expected: { code: 'CONNECTION_FAILED', disposition: dispositionOf('CONNECTION_FAILED') },
+  },
   {
     name: 'a gzip body that inflates to a schema failure',
     lie: answer(200, gzipSync(JSON.stringify(customer({ status: 7 }))), { 'content-encoding': 'gzip' }),
@@ -204,30 +324,53 @@ const CUSTOMER_LIES: { name: string; lie: Lie; expected: Expected }[] = [
   },
   {
     name: 'a Content-Length longer than the body, then a closed socket',
-    lie: raw(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n${JSON.stringify(customer())}`),
+    lie: raw(
+      `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n${JSON.stringify(customer())}`,
+    ),
     expected: { code: 'CONNECTION_FAILED', disposition: dispositionOf('CONNECTION_FAILED') },
   },
-  { name: 'a status line that is not HTTP', lie: raw('SMTP 220 hello\r\n\r\n'), expected: { code: 'CONNECTION_FAILED', disposition: dispositionOf('CONNECTION_FAILED') } },
+  {
+    name: 'a status line that is not HTTP',
+    lie: raw('SMTP 220 hello\r\n\r\n'),
+    expected: { code: 'CONNECTION_FAILED', disposition: dispositionOf('CONNECTION_FAILED') },
+  },
 ];
 
 /** Huge answers: the client must read them and classify them without blowing up. */
 const HUGE_LIES: { name: string; lie: Lie; expected: Expected }[] = [
   { name: 'a 200 with 8 MB of garbage', lie: answer(200, 'x'.repeat(8 * 1024 * 1024)), expected: unexpected(200) },
-  { name: 'a 200 with a 4 MB JSON array', lie: answer(200, `[${'0,'.repeat(2 * 1024 * 1024)}0]`), expected: unexpected(200) },
+  {
+    name: 'a 200 with a 4 MB JSON array',
+    lie: answer(200, `[${'0,'.repeat(2 * 1024 * 1024)}0]`),
+    expected: unexpected(200),
+  },
   {
     name: 'a known error code with a 2 MB errorMessage',
-    lie: answer(400, knoxError('ADD_EC_ALREADY_MANAGED', specFor('ADD_EC_ALREADY_MANAGED').errorCode, { errorMessage: 'm'.repeat(2 * 1024 * 1024) })),
+    lie: answer(
+      400,
+      knoxError('ADD_EC_ALREADY_MANAGED', specFor('ADD_EC_ALREADY_MANAGED').errorCode, {
+        errorMessage: 'm'.repeat(2 * 1024 * 1024),
+      }),
+    ),
     expected: { code: 'ADD_EC_ALREADY_MANAGED', disposition: dispositionOf('ADD_EC_ALREADY_MANAGED'), httpStatus: 400 },
   },
   {
     name: 'an unknown 1 MB code name and a 1 MB transactionalId',
-    lie: answer(400, knoxError('C'.repeat(1024 * 1024), UNKNOWN.errorCode, { transactionalId: 't'.repeat(1024 * 1024) })),
+    lie: answer(
+      400,
+      knoxError('C'.repeat(1024 * 1024), UNKNOWN.errorCode, { transactionalId: 't'.repeat(1024 * 1024) }),
+    ),
     expected: { code: 'C'.repeat(1024 * 1024), disposition: dispositionOf('UNKNOWN_CODE'), httpStatus: 400 },
   },
   {
     name: 'an unknown errorCode of 500 000 digits',
     lie: answer(400, knoxError(UNKNOWN.code, '4'.repeat(500_000))),
-    expected: { code: UNKNOWN.code, errorCode: '4'.repeat(500_000), disposition: dispositionOf('UNKNOWN_CODE'), httpStatus: 400 },
+    expected: {
+      code: UNKNOWN.code,
+      errorCode: '4'.repeat(500_000),
+      disposition: dispositionOf('UNKNOWN_CODE'),
+      httpStatus: 400,
+    },
   },
 ];
 
@@ -247,12 +390,20 @@ afterEach(() => {
 });
 
 function liarClient(): KnoxClient {
-  return createKnoxClient({ baseUrl: liar.url, credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }), requestsPerSecond: 1000, timeoutMs: 5000 });
+  return createKnoxClient({
+    baseUrl: liar.url,
+    credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }),
+    requestsPerSecond: 1000,
+    timeoutMs: 5000,
+  });
 }
 
 /** The KnoxError a call rejects with (anything else fails the test). */
 async function knoxErrorOf(promise: Promise<unknown>): Promise<KnoxError> {
-  const outcome = await promise.then(() => undefined, (error: unknown) => error);
+  const outcome = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   expect(outcome, 'the call must fail').toBeDefined();
   expect(outcome).toBeInstanceOf(KnoxError);
   return outcome as KnoxError;
@@ -279,8 +430,12 @@ async function seed(kind: RecordKind, request: Record<string, unknown>, customer
   const id = `${{ onboarding: 'onb', offboarding: 'off', change: 'chg' }[kind]}-${seq.toString(16).padStart(16, '0')}`;
   const customerKey = customerId ?? `email:liar-${seq}@acme.example`;
   await createRecord({
-    id, kind, ...(customerId !== undefined ? { customerId } : {}), customerKey, request,
-    ...(kind === 'onboarding' ? { path: customerId !== undefined ? 'link' as const : 'create' as const } : {}),
+    id,
+    kind,
+    ...(customerId !== undefined ? { customerId } : {}),
+    customerKey,
+    request,
+    ...(kind === 'onboarding' ? { path: customerId !== undefined ? ('link' as const) : ('create' as const) } : {}),
     executionName: `${customerId ?? 'new'}-${id}`,
     deadline: new Date(Date.now() + 3600_000).toISOString(),
   });
@@ -328,7 +483,8 @@ async function expectRecorded(id: string, error: Error | undefined, expected: Ex
   const kept = (text: string) => text.replace(/…$/, '');
   expect(record.lastError!.code.length).toBeGreaterThan(0);
   expect(expected.code.startsWith(kept(record.lastError!.code))).toBe(true);
-  if (expected.errorCode !== undefined) expect(expected.errorCode.startsWith(kept(record.lastError!.errorCode))).toBe(true);
+  if (expected.errorCode !== undefined)
+    expect(expected.errorCode.startsWith(kept(record.lastError!.errorCode))).toBe(true);
   for (const text of [record.lastError!.code, record.lastError!.errorCode, record.lastError!.message]) {
     expect(text.length).toBeLessThanOrEqual(RECORDED_TEXT_MAX);
   }
@@ -339,12 +495,15 @@ async function expectRecorded(id: string, error: Error | undefined, expected: Ex
 // --- The client -----------------------------------------------------------------------------------------------------
 
 describe('the Knox client, on answers that lie', () => {
-  it.each(CUSTOMER_LIES)('$name: a KnoxError with the table’s disposition, from every customer call', async ({ lie, expected }) => {
-    liar.set(lie);
-    for (const call of Object.values(CALLS)) {
-      expectMatches(await knoxErrorOf(call(liarClient())), expected);
-    }
-  });
+  it.each(CUSTOMER_LIES)(
+    '$name: a KnoxError with the table’s disposition, from every customer call',
+    async ({ lie, expected }) => {
+      liar.set(lie);
+      for (const call of Object.values(CALLS)) {
+        expectMatches(await knoxErrorOf(call(liarClient())), expected);
+      }
+    },
+  );
 
   it('never follows a redirect, so the bearer token never travels elsewhere', async () => {
     liar.set(answer(302, '', { location: `${liar.url}/elsewhere` }));
@@ -363,14 +522,17 @@ describe('the Knox client, on answers that lie', () => {
     expect(found.companyName).toHaveLength(3 * 1024 * 1024);
   });
 
-  it.each(TOTAL_COUNT_LIES.map((totalCount) => ({ totalCount })))('a list whose totalCount is $totalCount: UNEXPECTED_RESPONSE, also through listAllCustomers', async ({ totalCount }) => {
-    liar.set(answer(200, { totalCount, customers: [customer()] }));
-    expectMatches(await knoxErrorOf(liarClient().listCustomers()), unexpected(200));
-    const all = async () => {
-      for await (const found of liarClient().listAllCustomers()) expect(found).toBeDefined();
-    };
-    expectMatches(await knoxErrorOf(all()), unexpected(200));
-  });
+  it.each(TOTAL_COUNT_LIES.map((totalCount) => ({ totalCount })))(
+    'a list whose totalCount is $totalCount: UNEXPECTED_RESPONSE, also through listAllCustomers',
+    async ({ totalCount }) => {
+      liar.set(answer(200, { totalCount, customers: [customer()] }));
+      expectMatches(await knoxErrorOf(liarClient().listCustomers()), unexpected(200));
+      const all = async () => {
+        for await (const found of liarClient().listAllCustomers()) expect(found).toBeDefined();
+      };
+      expectMatches(await knoxErrorOf(all()), unexpected(200));
+    },
+  );
 
   it('a token endpoint that lies is classified too: no token, a negative lifetime, an array, an OAuth error on a 500', async () => {
     const tokenLies: { body: unknown; status: number; expected: Expected }[] = [
@@ -379,7 +541,11 @@ describe('the Knox client, on answers that lie', () => {
       { status: 200, body: { access_token: 't', token_type: 'bearer', expires_in: '599' }, expected: unexpected(200) },
       { status: 200, body: [], expected: unexpected(200) },
       { status: 500, body: { error: 'server_error' }, expected: unexpected(500) },
-      { status: 400, body: knoxError(UNKNOWN.code, UNKNOWN.errorCode), expected: { ...UNKNOWN, disposition: unknownCodeDisposition(400), httpStatus: 400 } },
+      {
+        status: 400,
+        body: knoxError(UNKNOWN.code, UNKNOWN.errorCode),
+        expected: { ...UNKNOWN, disposition: unknownCodeDisposition(400), httpStatus: 400 },
+      },
     ];
     for (const { status, body, expected } of tokenLies) {
       const server = createServer((req, res) => {
@@ -388,10 +554,17 @@ describe('the Knox client, on answers that lie', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
-        const knox = createKnoxClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }), requestsPerSecond: 1000 });
+        const knox = createKnoxClient({
+          baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }),
+          requestsPerSecond: 1000,
+        });
         expectMatches(await knoxErrorOf(knox.getCustomer(FIXTURES.unmanaged)), expected);
       } finally {
-        await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
       }
     }
   });
@@ -400,12 +573,18 @@ describe('the Knox client, on answers that lie', () => {
     const knownRow = fc.constantFrom(...KNOX_ERRORS.filter((e) => e.errorCode !== '0'));
     const errorBody = fc.oneof(
       knownRow.map((row) => knoxError(row.code, row.errorCode)),
-      fc.tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.stringMatching(/^\d{1,9}$/)).map(([code, errorCode]) => knoxError(code, errorCode)),
+      fc
+        .tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.stringMatching(/^\d{1,9}$/))
+        .map(([code, errorCode]) => knoxError(code, errorCode)),
       fc.record({ code: fc.jsonValue(), errorCode: fc.jsonValue() }),
     );
     const customerBody = fc.oneof(
       fc.constant(customer()),
-      fc.tuple(fc.constantFrom('customerId', 'companyName', 'managementType', 'status', 'managedServices'), fc.jsonValue({ maxDepth: 1 }))
+      fc
+        .tuple(
+          fc.constantFrom('customerId', 'companyName', 'managementType', 'status', 'managedServices'),
+          fc.jsonValue({ maxDepth: 1 }),
+        )
         .map(([key, value]) => customer({ [key]: value })),
     );
     const body = fc.oneof(
@@ -414,29 +593,71 @@ describe('the Knox client, on answers that lie', () => {
       fc.jsonValue({ maxDepth: 2 }).map((b) => JSON.stringify(b)),
       fc.string({ maxLength: 100, unit: 'binary' }),
     );
-    const status = fc.constantFrom(200, 201, 202, 300, 302, 307, 400, 401, 403, 404, 405, 409, 418, 422, 429, 500, 501, 502, 503, 504, 599);
-    const retryAfter = fc.option(fc.oneof(fc.nat().map(String), fc.integer({ min: -1000, max: -1 }).map(String), fc.string({ maxLength: 12, unit: 'grapheme-ascii' })), { nil: undefined });
+    const status = fc.constantFrom(
+      200,
+      201,
+      202,
+      300,
+      302,
+      307,
+      400,
+      401,
+      403,
+      404,
+      405,
+      409,
+      418,
+      422,
+      429,
+      500,
+      501,
+      502,
+      503,
+      504,
+      599,
+    );
+    const retryAfter = fc.option(
+      fc.oneof(
+        fc.nat().map(String),
+        fc.integer({ min: -1000, max: -1 }).map(String),
+        fc.string({ maxLength: 12, unit: 'grapheme-ascii' }),
+      ),
+      { nil: undefined },
+    );
 
-    await fc.assert(fc.asyncProperty(status, body, retryAfter, async (code, text, after) => {
-      liar.set((_req, res) => send(res, code, text, { 'content-type': 'application/json', ...(after !== undefined ? { 'retry-after': after } : {}) }));
-      const outcome = await liarClient().getCustomer(FIXTURES.unmanaged).then((c) => ({ ok: c }), (error: unknown) => ({ error }));
-      const parsed = parseJsonOrUndefined(text);
-      if ('ok' in outcome) {
-        // Only a 2xx whose body is a customer is ever data.
-        expect(code >= 200 && code < 300).toBe(true);
-        expect(customerSchema.safeParse(parsed).success).toBe(true);
-        return;
-      }
-      expect(outcome.error).toBeInstanceOf(KnoxError);
-      const error = outcome.error as KnoxError;
-      expect(error.disposition).toBe(expectedDisposition(code, parsed));
-      if (error.retryAfterSeconds !== undefined) {
-        expect(after?.trim()).toMatch(/^\d+$/);
-        expect(error.retryAfterSeconds).toBe(Math.min(Number(after), 86_400));
-      } else if (code !== 401 && !(code >= 200 && code < 300)) {
-        expect(after === undefined || !/^\d+$/.test(after.trim())).toBe(true);
-      }
-    }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(status, body, retryAfter, async (code, text, after) => {
+        liar.set((_req, res) =>
+          send(res, code, text, {
+            'content-type': 'application/json',
+            ...(after !== undefined ? { 'retry-after': after } : {}),
+          }),
+        );
+        const outcome = await liarClient()
+          .getCustomer(FIXTURES.unmanaged)
+          .then(
+            (c) => ({ ok: c }),
+            (error: unknown) => ({ error }),
+          );
+        const parsed = parseJsonOrUndefined(text);
+        if ('ok' in outcome) {
+          // Only a 2xx whose body is a customer is ever data.
+          expect(code >= 200 && code < 300).toBe(true);
+          expect(customerSchema.safeParse(parsed).success).toBe(true);
+          return;
+        }
+        expect(outcome.error).toBeInstanceOf(KnoxError);
+        const error = outcome.error as KnoxError;
+        expect(error.disposition).toBe(expectedDisposition(code, parsed));
+        if (error.retryAfterSeconds !== undefined) {
+          expect(after?.trim()).toMatch(/^\d+$/);
+          expect(error.retryAfterSeconds).toBe(Math.min(Number(after), 86_400));
+        } else if (code !== 401 && !(code >= 200 && code < 300)) {
+          expect(after === undefined || !/^\d+$/.test(after.trim())).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -457,9 +678,15 @@ function expectedDisposition(status: number, body: unknown): Disposition {
   if (status === 401) return dispositionOf('ACCESS_TOKEN_INVALID');
   if (status >= 200 && status < 300) return dispositionOf('UNEXPECTED_RESPONSE');
   const object = body as Record<string, unknown> | null;
-  const isErrorObject = object !== null && typeof object === 'object' && !Array.isArray(object)
-    && typeof object.code === 'string' && object.code.length > 0 && typeof object.errorCode === 'string' && /^\d+$/.test(object.errorCode)
-    && (object.errorMessage === undefined || typeof object.errorMessage === 'string');
+  const isErrorObject =
+    object !== null &&
+    typeof object === 'object' &&
+    !Array.isArray(object) &&
+    typeof object.code === 'string' &&
+    object.code.length > 0 &&
+    typeof object.errorCode === 'string' &&
+    /^\d+$/.test(object.errorCode) &&
+    (object.errorMessage === undefined || typeof object.errorMessage === 'string');
   if (!isErrorObject) return dispositionOf('UNEXPECTED_RESPONSE');
   const row = specForErrorCode(object.errorCode as string);
   return row ? row.disposition : unknownCodeDisposition(status);
@@ -475,22 +702,33 @@ describe('Knox steps, on answers that lie', () => {
 
   const STEP_LIES = [...CUSTOMER_LIES, ...HUGE_LIES];
 
-  it.each(STEP_LIES)('link-customer, $name: recorded, and thrown under the disposition’s name', async ({ lie, expected }) => {
-    liar.set(lie);
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
-    await expectRecorded(id, await stepError(linkCustomer, { id, executionName: 'liar' }), expected);
-    expect((await recordOf(id)).attempts).toEqual({ link: 1 });
-  });
+  it.each(STEP_LIES)(
+    'link-customer, $name: recorded, and thrown under the disposition’s name',
+    async ({ lie, expected }) => {
+      liar.set(lie);
+      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
+      await expectRecorded(id, await stepError(linkCustomer, { id, executionName: 'liar' }), expected);
+      expect((await recordOf(id)).attempts).toEqual({ link: 1 });
+    },
+  );
 
-  it.each(STEP_LIES)('check-customer, $name: recorded, and thrown under the disposition’s name', async ({ lie, expected }) => {
-    liar.set(lie);
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
-    await expectRecorded(id, await stepError(checkCustomer, { id, executionName: 'liar', mode: 'approval' }), expected);
-  });
+  it.each(STEP_LIES)(
+    'check-customer, $name: recorded, and thrown under the disposition’s name',
+    async ({ lie, expected }) => {
+      liar.set(lie);
+      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
+      await expectRecorded(
+        id,
+        await stepError(checkCustomer, { id, executionName: 'liar', mode: 'approval' }),
+        expected,
+      );
+    },
+  );
 
   it('sleeps only for a usable Retry-After, never longer than the bound', async () => {
     const sleep = vi.mocked(timing.sleep);
-    const tooMany = (value: string) => answer(429, knoxError('TOO_MANY_REQUESTS', specFor('TOO_MANY_REQUESTS').errorCode), { 'retry-after': value });
+    const tooMany = (value: string) =>
+      answer(429, knoxError('TOO_MANY_REQUESTS', specFor('TOO_MANY_REQUESTS').errorCode), { 'retry-after': value });
     for (const value of ['-5', 'abc', '1.5', '', 'NaN']) {
       sleep.mockClear();
       liar.set(tooMany(value));
@@ -506,47 +744,61 @@ describe('Knox steps, on answers that lie', () => {
     expect(sleep.mock.calls[0]![0]).toBeLessThanOrEqual(RETRY_AFTER_MAX_MS);
   });
 
-  it.each(TOTAL_COUNT_LIES.map((totalCount) => ({ totalCount })))('create-customer: 4002106, then a list whose totalCount is $totalCount: the list’s error is recorded', async ({ totalCount }) => {
-    const emailInUse = specFor('EMAIL_ALREADY_IN_USAGE');
-    liar.set((req, res) => (req.method === 'POST'
-      ? answer(emailInUse.httpStatus, knoxError(emailInUse.code, emailInUse.errorCode))(req, res)
-      : answer(200, { totalCount, customers: [customer({ email: 'someone@else.example' })] })(req, res)));
-    const id = await seed('onboarding', createRequest(`ada.${seq}@acme.example`));
-    await expectRecorded(id, await stepError(createCustomer, { id, executionName: 'liar' }), unexpected(200));
-  });
+  it.each(TOTAL_COUNT_LIES.map((totalCount) => ({ totalCount })))(
+    'create-customer: 4002106, then a list whose totalCount is $totalCount: the list’s error is recorded',
+    async ({ totalCount }) => {
+      const emailInUse = specFor('EMAIL_ALREADY_IN_USAGE');
+      liar.set((req, res) =>
+        req.method === 'POST'
+          ? answer(emailInUse.httpStatus, knoxError(emailInUse.code, emailInUse.errorCode))(req, res)
+          : answer(200, { totalCount, customers: [customer({ email: 'someone@else.example' })] })(req, res),
+      );
+      const id = await seed('onboarding', createRequest(`ada.${seq}@acme.example`));
+      await expectRecorded(id, await stepError(createCustomer, { id, executionName: 'liar' }), unexpected(200));
+    },
+  );
 
   it('any lie on the status check: a named error, recorded, or a success only for a real customer', async () => {
     const lie = fc.record({
       status: fc.constantFrom(200, 400, 403, 404, 409, 429, 500, 502, 503),
       body: fc.oneof(
-        fc.constantFrom(...KNOX_ERRORS.filter((e) => e.errorCode !== '0')).map((row) => JSON.stringify(knoxError(row.code, row.errorCode))),
-        fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.stringMatching(/^\d{1,9}$/)).map(([c, e]) => JSON.stringify(knoxError(c, e))),
-        fc.constantFrom(...['Active', 'Pending', 'Rejected', 'DelinkRequested', 'Gone', 7]).map((s) => JSON.stringify(customer({ status: s }))),
+        fc
+          .constantFrom(...KNOX_ERRORS.filter((e) => e.errorCode !== '0'))
+          .map((row) => JSON.stringify(knoxError(row.code, row.errorCode))),
+        fc
+          .tuple(fc.string({ minLength: 1, maxLength: 20 }), fc.stringMatching(/^\d{1,9}$/))
+          .map(([c, e]) => JSON.stringify(knoxError(c, e))),
+        fc
+          .constantFrom(...['Active', 'Pending', 'Rejected', 'DelinkRequested', 'Gone', 7])
+          .map((s) => JSON.stringify(customer({ status: s }))),
         fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
         fc.string({ maxLength: 60 }),
       ),
     });
-    await fc.assert(fc.asyncProperty(lie, async ({ status, body }) => {
-      liar.set(answer(status, body));
-      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
-      const error = await stepError(checkCustomer, { id, mode: 'approval' });
-      const record = await recordOf(id);
-      if (error === undefined) {
-        expect(status).toBe(200);
-        expect(customerSchema.parse(JSON.parse(body)).status).toBe('Active');
-        expect(record.lastError).toBeUndefined();
-        return;
-      }
-      expect(Object.values(STEP_ERROR_NAMES)).toContain(error.name);
-      const disposition = Object.entries(STEP_ERROR_NAMES).find(([, name]) => name === error.name)![0] as Disposition;
-      if (disposition === 'alreadyDone') {
-        expect(record.history.at(-1)?.event).toBe(HISTORY_EVENTS.alreadyDone);
-        return;
-      }
-      expect(record.lastError?.disposition).toBe(disposition);
-      expect(record.history.at(-1)).toMatchObject({ event: HISTORY_EVENTS.knoxError, error: record.lastError });
-      expect(record.status).toBe(disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
-    }), { numRuns: 150 });
+    await fc.assert(
+      fc.asyncProperty(lie, async ({ status, body }) => {
+        liar.set(answer(status, body));
+        const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
+        const error = await stepError(checkCustomer, { id, mode: 'approval' });
+        const record = await recordOf(id);
+        if (error === undefined) {
+          expect(status).toBe(200);
+          expect(customerSchema.parse(JSON.parse(body)).status).toBe('Active');
+          expect(record.lastError).toBeUndefined();
+          return;
+        }
+        expect(Object.values(STEP_ERROR_NAMES)).toContain(error.name);
+        const disposition = Object.entries(STEP_ERROR_NAMES).find(([, name]) => name === error.name)![0] as Disposition;
+        if (disposition === 'alreadyDone') {
+          expect(record.history.at(-1)?.event).toBe(HISTORY_EVENTS.alreadyDone);
+          return;
+        }
+        expect(record.lastError?.disposition).toBe(disposition);
+        expect(record.history.at(-1)).toMatchObject({ event: HISTORY_EVENTS.knoxError, error: record.lastError });
+        expect(record.status).toBe(disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

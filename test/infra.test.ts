@@ -76,7 +76,9 @@ const getAtt = (logicalId: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [logic
 const ref = (logicalId: string) => ({ Ref: logicalId });
 
 const ALL_HANDLERS = [...Object.values(STEP_FUNCTIONS), ...Object.values(OTHER_FUNCTIONS)] as HandlerName[];
-const KNOX_STEP_HANDLERS = Object.values(STEP_FUNCTIONS).filter((h) => h !== STEP_FUNCTIONS.recordOutcome && h !== STEP_FUNCTIONS.awaitAnswer);
+const KNOX_STEP_HANDLERS = Object.values(STEP_FUNCTIONS).filter(
+  (h) => h !== STEP_FUNCTIONS.recordOutcome && h !== STEP_FUNCTIONS.awaitAnswer,
+);
 
 function functionId(handler: HandlerName): string {
   const id = handlerLogicalIds(cfn).get(handler);
@@ -162,7 +164,12 @@ describe('configuration', () => {
         fc.integer({ min: 60, max: 3600 }),
         fc.integer({ min: 60, max: 86_400 }),
         (interval, rate, cap, window) => {
-          const c = { retryIntervalSeconds: interval, retryBackoffRate: rate, retryMaxDelaySeconds: cap, retryWindowSeconds: window };
+          const c = {
+            retryIntervalSeconds: interval,
+            retryBackoffRate: rate,
+            retryMaxDelaySeconds: cap,
+            retryWindowSeconds: window,
+          };
           const attempts = computeRetryMaxAttempts(c);
           let backoff = 0;
           for (let i = 0; i < attempts; i++) backoff += Math.min(interval * rate ** i, cap);
@@ -176,7 +183,9 @@ describe('configuration', () => {
   it('polls every five minutes by default, in whole minutes (EventBridge Scheduler rate)', () => {
     expect(parseConfig({}).pollPeriodSeconds).toBe(300);
     expect(parseConfig({ pollPeriodSeconds: '120' }).pollPeriodSeconds).toBe(120);
-    expect(() => parseConfig({ pollPeriodSeconds: '90' })).toThrow(/- pollPeriodSeconds: must be a whole number of minutes/);
+    expect(() => parseConfig({ pollPeriodSeconds: '90' })).toThrow(
+      /- pollPeriodSeconds: must be a whole number of minutes/,
+    );
     expect(() => parseConfig({ pollPeriodSeconds: '30' })).toThrow(/- pollPeriodSeconds:/);
   });
 });
@@ -227,20 +236,39 @@ describe('records table', () => {
 describe('Lambda functions', () => {
   const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'];
   const KNOX_ENV = [
-    ENV.tableName, ENV.knoxBaseUrl, ENV.knoxSecretArn, ENV.knoxTimeoutMs, ENV.knoxRequestsPerSecond, ENV.waitDeadlineSeconds,
+    ENV.tableName,
+    ENV.knoxBaseUrl,
+    ENV.knoxSecretArn,
+    ENV.knoxTimeoutMs,
+    ENV.knoxRequestsPerSecond,
+    ENV.waitDeadlineSeconds,
     ENV.retryWindowSeconds,
   ];
   const expectedEnv = (handler: HandlerName): string[] => {
     if (KNOX_STEP_HANDLERS.includes(handler as never)) return [...KNOX_ENV, ...COMMON_ENV];
     if (handler === OTHER_FUNCTIONS.api) {
-      return [ENV.tableName, ENV.waitDeadlineSeconds, ENV.onboardingStateMachineArn, ENV.offboardingStateMachineArn, ENV.changeStateMachineArn,
-        ENV.batchStateMachineArn, ...COMMON_ENV];
+      return [
+        ENV.tableName,
+        ENV.waitDeadlineSeconds,
+        ENV.onboardingStateMachineArn,
+        ENV.offboardingStateMachineArn,
+        ENV.changeStateMachineArn,
+        ENV.batchStateMachineArn,
+        ...COMMON_ENV,
+      ];
     }
     if (handler === OTHER_FUNCTIONS.batchStarter) {
-      return [ENV.tableName, ENV.onboardingStateMachineArn, ENV.waitDeadlineSeconds, ENV.knoxRequestsPerSecond, ...COMMON_ENV];
+      return [
+        ENV.tableName,
+        ENV.onboardingStateMachineArn,
+        ENV.waitDeadlineSeconds,
+        ENV.knoxRequestsPerSecond,
+        ...COMMON_ENV,
+      ];
     }
     // The poller shares the Knox settings but not the steps' retry window (a failed round is simply the next round).
-    if (handler === OTHER_FUNCTIONS.poller) return [...KNOX_ENV.filter((e) => e !== ENV.retryWindowSeconds), ENV.pollPeriodSeconds, ...COMMON_ENV];
+    if (handler === OTHER_FUNCTIONS.poller)
+      return [...KNOX_ENV.filter((e) => e !== ENV.retryWindowSeconds), ENV.pollPeriodSeconds, ...COMMON_ENV];
     return [ENV.tableName, ...COMMON_ENV]; // record-outcome, await-answer, execution-events
   };
 
@@ -249,19 +277,22 @@ describe('Lambda functions', () => {
     expect([...handlerLogicalIds(cfn).keys()].sort()).toEqual([...ALL_HANDLERS].sort());
   });
 
-  it.each(ALL_HANDLERS)('%s: Node.js 22 on ARM64, joins upstream traces, bundled ESM, its own log group with retention', (handler) => {
-    const p = resource(functionId(handler)).Properties;
-    expect(p.Runtime).toBe('nodejs22.x');
-    expect(p.Architectures).toEqual(['arm64']);
-    expect(p.MemorySize).toBe(256);
-    expect(p.Handler).toBe('index.handler');
-    expect(p.TracingConfig).toBeUndefined(); // Lambda's default: pass-through
-    const logGroupId = p.LoggingConfig.LogGroup.Ref;
-    expect(resource(logGroupId).Properties.RetentionInDays).toBe(config.logRetentionDays);
-    expect(p.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('knox-onboarding');
-    // No AWS-managed policy: each role holds only what its function needs.
-    expect(resource(roleOfFunction(handler)).Properties.ManagedPolicyArns).toBeUndefined();
-  });
+  it.each(ALL_HANDLERS)(
+    '%s: Node.js 22 on ARM64, joins upstream traces, bundled ESM, its own log group with retention',
+    (handler) => {
+      const p = resource(functionId(handler)).Properties;
+      expect(p.Runtime).toBe('nodejs22.x');
+      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.MemorySize).toBe(256);
+      expect(p.Handler).toBe('index.handler');
+      expect(p.TracingConfig).toBeUndefined(); // Lambda's default: pass-through
+      const logGroupId = p.LoggingConfig.LogGroup.Ref;
+      expect(resource(logGroupId).Properties.RetentionInDays).toBe(config.logRetentionDays);
+      expect(p.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('knox-onboarding');
+      // No AWS-managed policy: each role holds only what its function needs.
+      expect(resource(roleOfFunction(handler)).Properties.ManagedPolicyArns).toBeUndefined();
+    },
+  );
 
   it.each(ALL_HANDLERS)('%s: gets exactly the environment it reads, and references instead of secrets', (handler) => {
     const env = resource(functionId(handler)).Properties.Environment.Variables;
@@ -285,14 +316,22 @@ const BASIC_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const SECRET_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 
 describe('IAM: least privilege', () => {
-  const RECORD = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+  const RECORD = [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+  ];
   const BASICS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
   const SECRET = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
 
   it('no Allow statement anywhere has a wildcard action', () => {
     const all = [
       ...resources('AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
-      ...resources('AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement)),
+      ...resources('AWS::IAM::Role').flatMap(([, r]) =>
+        (r.Properties.Policies ?? []).flatMap((p: Json) => p.PolicyDocument.Statement),
+      ),
     ].filter((s: Json) => s.Effect === 'Allow');
     expect(all.length).toBeGreaterThan(10);
     for (const s of all) for (const action of asArray(s.Action)) expect(action).not.toContain('*');
@@ -302,29 +341,46 @@ describe('IAM: least privilege', () => {
   it.each(KNOX_STEP_HANDLERS)('%s: records, the secret, its logs; no Scan, no states', (handler) => {
     const statements = statementsOfRole(roleOfFunction(handler));
     expect([...actionsOf(statements)].sort()).toEqual([...RECORD, ...SECRET, ...BASICS].sort());
-    for (const s of statementsWith(statements, 'dynamodb:GetItem')) expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
-    for (const s of statementsWith(statements, 'secretsmanager:GetSecretValue')) expect(s.Resource).toEqual(ref(secretLogicalId(cfn)));
+    for (const s of statementsWith(statements, 'dynamodb:GetItem'))
+      expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
+    for (const s of statementsWith(statements, 'secretsmanager:GetSecretValue'))
+      expect(s.Resource).toEqual(ref(secretLogicalId(cfn)));
   });
 
-  it.each([STEP_FUNCTIONS.recordOutcome, STEP_FUNCTIONS.awaitAnswer, OTHER_FUNCTIONS.executionEvents])('%s: the table only (no secret)', (handler) => {
-    const actions = actionsOf(statementsOfRole(roleOfFunction(handler)));
-    // execution-events also hands its failed events to its dead-letter queue (Lambda on-failure destination).
-    const dlq = handler === OTHER_FUNCTIONS.executionEvents ? ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'] : [];
-    expect([...actions].sort()).toEqual([...RECORD, ...BASICS, ...dlq].sort());
-  });
+  it.each([STEP_FUNCTIONS.recordOutcome, STEP_FUNCTIONS.awaitAnswer, OTHER_FUNCTIONS.executionEvents])(
+    '%s: the table only (no secret)',
+    (handler) => {
+      const actions = actionsOf(statementsOfRole(roleOfFunction(handler)));
+      // execution-events also hands its failed events to its dead-letter queue (Lambda on-failure destination).
+      const dlq =
+        handler === OTHER_FUNCTIONS.executionEvents
+          ? ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']
+          : [];
+      expect([...actions].sort()).toEqual([...RECORD, ...BASICS, ...dlq].sort());
+    },
+  );
 
   it('api: records, the status index, and start/stop/describe on our three state machines and the batch one only', () => {
     const statements = statementsOfRole(roleOfFunction(OTHER_FUNCTIONS.api));
     expect([...actionsOf(statements)].sort()).toEqual(
-      [...RECORD, 'dynamodb:Query', 'dynamodb:BatchGetItem', 'states:StartExecution', 'states:StopExecution', 'states:DescribeExecution', ...BASICS].sort(),
+      [
+        ...RECORD,
+        'dynamodb:Query',
+        'dynamodb:BatchGetItem',
+        'states:StartExecution',
+        'states:StopExecution',
+        'states:DescribeExecution',
+        ...BASICS,
+      ].sort(),
     );
     const query = statementsWith(statements, 'dynamodb:Query');
     expect(query.map((s) => s.Resource)).toEqual([
       { 'Fn::Join': ['', [getAtt(tableLogicalId(cfn)), `/index/${TABLE.byStatusIndex}`]] },
     ]);
     const machines = [...Object.values(workflowLogicalIds(cfn)), batchWorkflowLogicalId(cfn)];
-    expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource)))
-      .toEqual(expect.arrayContaining(machines.map(ref)));
+    expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toEqual(
+      expect.arrayContaining(machines.map(ref)),
+    );
     expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toHaveLength(4);
     const executionResources = statementsWith(statements, 'states:StopExecution').flatMap((s) => asArray(s.Resource));
     expect(executionResources).toHaveLength(4);
@@ -376,14 +432,20 @@ const KNOX_TASKS: Record<RecordKind, { state: string; handler: HandlerName; next
     { state: STATES.createCustomer, handler: STEP_FUNCTIONS.createCustomer, next: STATES.recordSucceeded },
     { state: STATES.changeCustomer, handler: STEP_FUNCTIONS.updateCustomer, next: STATES.recordSucceeded },
   ],
-  offboarding: [
-    { state: STATES.requestDelink, handler: STEP_FUNCTIONS.requestDelink, next: STATES.waitForAnswer },
-  ],
+  offboarding: [{ state: STATES.requestDelink, handler: STEP_FUNCTIONS.requestDelink, next: STATES.waitForAnswer }],
   change: [{ state: STATES.changeCustomer, handler: STEP_FUNCTIONS.updateCustomer, next: STATES.recordSucceeded }],
 };
 const ENDS: Record<RecordKind, { succeeded: string; aborted: string; failed: string }> = {
-  onboarding: { succeeded: STATES.onboardingSucceeded, aborted: STATES.onboardingAborted, failed: STATES.onboardingFailed },
-  offboarding: { succeeded: STATES.offboardingSucceeded, aborted: STATES.offboardingAborted, failed: STATES.offboardingFailed },
+  onboarding: {
+    succeeded: STATES.onboardingSucceeded,
+    aborted: STATES.onboardingAborted,
+    failed: STATES.onboardingFailed,
+  },
+  offboarding: {
+    succeeded: STATES.offboardingSucceeded,
+    aborted: STATES.offboardingAborted,
+    failed: STATES.offboardingFailed,
+  },
   change: { succeeded: STATES.changeSucceeded, aborted: STATES.changeAborted, failed: STATES.changeFailed },
 };
 
@@ -421,8 +483,12 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     const knox = KNOX_TASKS[kind].map((t) => t.state);
     const expected = new Set([
       ...knox,
-      STATES.recordSucceeded, STATES.recordAborted, STATES.recordFailed,
-      ENDS[kind].succeeded, ENDS[kind].aborted, ENDS[kind].failed,
+      STATES.recordSucceeded,
+      STATES.recordAborted,
+      STATES.recordFailed,
+      ENDS[kind].succeeded,
+      ENDS[kind].aborted,
+      ENDS[kind].failed,
       ...(kind === 'change' ? [] : [STATES.waitForAnswer]),
       ...(kind === 'onboarding' ? [STATES.linkOrCreate, STATES.needsChange] : []),
     ]);
@@ -445,7 +511,9 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
   });
 
   it('starts where lib/domain/workflow.ts says', () => {
-    const start = { onboarding: STATES.linkOrCreate, offboarding: STATES.requestDelink, change: STATES.changeCustomer }[kind];
+    const start = { onboarding: STATES.linkOrCreate, offboarding: STATES.requestDelink, change: STATES.changeCustomer }[
+      kind
+    ];
     expect(definition.StartAt).toBe(start);
   });
 
@@ -593,7 +661,9 @@ describe('the poller', () => {
     expect(schedule.Properties.State).toBe('ENABLED');
     expect(schedule.Properties.Target.Arn).toEqual(getAtt(functionId(OTHER_FUNCTIONS.poller)));
     const roleId = schedule.Properties.Target.RoleArn['Fn::GetAtt'][0];
-    expect(resource(roleId).Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(resource(roleId).Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+      Service: 'scheduler.amazonaws.com',
+    });
     expect([...actionsOf(statementsOfRole(roleId))]).toEqual(['lambda:InvokeFunction']);
   });
 
@@ -605,20 +675,37 @@ describe('the poller', () => {
     const statements = statementsOfRole(roleOfFunction(OTHER_FUNCTIONS.poller));
     const TASK = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];
     expect([...actionsOf(statements)].sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', ...SECRET_ACTIONS, ...TASK, ...BASIC_ACTIONS].sort(),
+      [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        ...SECRET_ACTIONS,
+        ...TASK,
+        ...BASIC_ACTIONS,
+      ].sort(),
     );
-    for (const s of statementsWith(statements, 'dynamodb:UpdateItem')) expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
+    for (const s of statementsWith(statements, 'dynamodb:UpdateItem'))
+      expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
     const taskResources = TASK.flatMap((a) => statementsWith(statements, a)).flatMap((s) => asArray(s.Resource));
     const ids = workflowLogicalIds(cfn);
-    expect(new Set(taskResources.map((r) => JSON.stringify(r)))).toEqual(new Set([ref(ids.onboarding), ref(ids.offboarding)].map((r) => JSON.stringify(r))));
+    expect(new Set(taskResources.map((r) => JSON.stringify(r)))).toEqual(
+      new Set([ref(ids.onboarding), ref(ids.offboarding)].map((r) => JSON.stringify(r))),
+    );
   });
 
   it('alarms on failed rounds and on a waiting record unchecked for three periods (missing data breaches)', () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const errors = alarms.find((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(functionId(OTHER_FUNCTIONS.poller)));
+    const errors = alarms.find(
+      (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(functionId(OTHER_FUNCTIONS.poller)),
+    );
     expect(errors).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     const unchecked = alarms.find((a) => a.MetricName === 'PollerOldestUncheckedSeconds');
-    expect(unchecked).toMatchObject({ Threshold: 3 * config.pollPeriodSeconds, EvaluationPeriods: 3, TreatMissingData: 'breaching', Statistic: 'Maximum' });
+    expect(unchecked).toMatchObject({
+      Threshold: 3 * config.pollPeriodSeconds,
+      EvaluationPeriods: 3,
+      TreatMissingData: 'breaching',
+      Statistic: 'Maximum',
+    });
     expect(errors.AlarmActions).toHaveLength(1);
     expect(unchecked.AlarmActions).toEqual(errors.AlarmActions);
   });
@@ -669,7 +756,11 @@ describe('HTTP API', () => {
     }));
 
   it('has exactly the product routes, every one IAM-authorized and proxied to the api function', () => {
-    expect(methods().map((m) => m.route).sort()).toEqual([...EXPECTED_ROUTES].sort());
+    expect(
+      methods()
+        .map((m) => m.route)
+        .sort(),
+    ).toEqual([...EXPECTED_ROUTES].sort());
     for (const { props } of methods()) {
       expect(props.AuthorizationType).toBe('AWS_IAM');
       expect(props.Integration.Type).toBe('AWS_PROXY');
@@ -678,7 +769,9 @@ describe('HTTP API', () => {
   });
 
   it('validates bodies of POST routes and the path parameters of reads', () => {
-    const validators = Object.fromEntries(resources('AWS::ApiGateway::RequestValidator').map(([id, v]) => [id, v.Properties]));
+    const validators = Object.fromEntries(
+      resources('AWS::ApiGateway::RequestValidator').map(([id, v]) => [id, v.Properties]),
+    );
     for (const { route, props } of methods()) {
       const validator = validators[props.RequestValidatorId.Ref];
       expect(validator?.ValidateRequestParameters, route).toBe(true);
@@ -708,7 +801,7 @@ describe('HTTP API', () => {
     );
   });
 
-  it('answers a non-object body with the api Lambda\'s 400 shape', () => {
+  it("answers a non-object body with the api Lambda's 400 shape", () => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'BAD_REQUEST_BODY',
       StatusCode: '400',
@@ -727,7 +820,9 @@ describe('monitoring', () => {
     for (const machine of [...Object.values(workflowLogicalIds(cfn)), batchWorkflowLogicalId(cfn)]) {
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
         const found = alarms().filter(
-          (a) => a.MetricName === metric && a.Namespace === 'AWS/States' &&
+          (a) =>
+            a.MetricName === metric &&
+            a.Namespace === 'AWS/States' &&
             JSON.stringify(a.Dimensions).includes(JSON.stringify(ref(machine))),
         );
         expect(found, `${metric} ${machine}`).toHaveLength(1);
@@ -738,13 +833,17 @@ describe('monitoring', () => {
   it('alarms on throttles of every function but the poller, and on Knox operator errors', () => {
     for (const handler of ALL_HANDLERS) {
       const found = alarms().filter(
-        (a) => a.MetricName === 'Throttles' && JSON.stringify(a.Dimensions).includes(JSON.stringify(ref(functionId(handler)))),
+        (a) =>
+          a.MetricName === 'Throttles' &&
+          JSON.stringify(a.Dimensions).includes(JSON.stringify(ref(functionId(handler)))),
       );
       // The poller runs at most once at a time on purpose (reserved concurrency 1): a tick during a long round is
       // throttled and retried, which is not a fault; its own alarms watch that rounds happen.
       expect(found, handler).toHaveLength(handler === OTHER_FUNCTIONS.poller ? 0 : 1);
     }
-    expect(alarms().filter((a) => a.Namespace === 'KnoxOnboarding' && a.MetricName === 'KnoxOperatorErrors')).toHaveLength(1);
+    expect(
+      alarms().filter((a) => a.Namespace === 'KnoxOnboarding' && a.MetricName === 'KnoxOperatorErrors'),
+    ).toHaveLength(1);
   });
 
   it('sends every alarm to the encrypted, SSL-only topic', () => {
@@ -792,7 +891,9 @@ describe('monitoring', () => {
       expect(used?.FilterPattern).toBe('{ $.budgetEvent = "claim" }');
       expect(used?.MetricTransformations[0].MetricValue).toBe('$.budgetTokens');
       // The budget item is in the records table: the grant the step already has covers its GetItem and UpdateItem.
-      const table = statementsOfRole(roleOfFunction(handler)).filter((st) => JSON.stringify(st.Resource).includes(tableLogicalId(cfn)));
+      const table = statementsOfRole(roleOfFunction(handler)).filter((st) =>
+        JSON.stringify(st.Resource).includes(tableLogicalId(cfn)),
+      );
       for (const action of ['dynamodb:GetItem', 'dynamodb:UpdateItem']) expect(actionsOf(table).has(action)).toBe(true);
     }
     const [[, dashboard]] = resources('AWS::CloudWatch::Dashboard') as [[string, Json]];
@@ -846,14 +947,20 @@ describe('a stack configured through context', () => {
         const [fast, poll] = state(d, task.state).Retry ?? [];
         expect(fast?.MaxAttempts).toBe(computeRetryMaxAttempts(c));
         expect(fast?.MaxAttempts).toBeLessThan(computeRetryMaxAttempts(config));
-        expect(poll).toMatchObject({ IntervalSeconds: 30, MaxDelaySeconds: 600, MaxAttempts: computePollMaxAttempts(c) });
+        expect(poll).toMatchObject({
+          IntervalSeconds: 30,
+          MaxDelaySeconds: 600,
+          MaxAttempts: computePollMaxAttempts(c),
+        });
       }
     }
   });
 
   it('subscribes the alarm e-mail and applies throttle and retention', () => {
     const subscriptions = Object.values(configured.Resources).filter((r) => r.Type === 'AWS::SNS::Subscription');
-    expect(subscriptions.map((s) => s.Properties)).toEqual([expect.objectContaining({ Protocol: 'email', Endpoint: 'ops@example.com' })]);
+    expect(subscriptions.map((s) => s.Properties)).toEqual([
+      expect.objectContaining({ Protocol: 'email', Endpoint: 'ops@example.com' }),
+    ]);
     const stage = Object.values(configured.Resources).find((r) => r.Type === 'AWS::ApiGateway::Stage') as Json;
     expect(stage.Properties.MethodSettings[0].ThrottlingRateLimit).toBe(5);
     for (const r of Object.values(configured.Resources)) {
@@ -879,7 +986,9 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('finds nothing unacknowledged in our stack', () => {
     const report = new AwsSolutionsChecks().validateScope(app);
-    const summary = report.violations.map((v) => `${v.ruleName} ${v.severity} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    const summary = report.violations.map(
+      (v) => `${v.ruleName} ${v.severity} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
     expect(summary).toEqual([]);
     expect(report.success).toBe(true);
   });

@@ -40,7 +40,8 @@ function scriptedFetch(route: Route) {
         init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
       });
     }
-    const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    const text =
+      reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     return new Response(text, { status: reply.status, headers: reply.headers });
   }) as typeof fetch;
   return { fetchImpl, seen };
@@ -69,7 +70,13 @@ const isToken = (req: Seen) => req.url.pathname.endsWith('/ams/v1/oauth2/token')
 function client(route: Route, extra: Partial<KnoxClientConfig> = {}) {
   const { fetchImpl, seen } = scriptedFetch(route);
   // A limit high enough never to make these tests wait; the limiter has its own tests.
-  const knox = createKnoxClient({ baseUrl: 'http://knox.test', credentials, fetch: fetchImpl, requestsPerSecond: 1e6, ...extra });
+  const knox = createKnoxClient({
+    baseUrl: 'http://knox.test',
+    credentials,
+    fetch: fetchImpl,
+    requestsPerSecond: 1e6,
+    ...extra,
+  });
   return { knox, seen };
 }
 
@@ -138,9 +145,16 @@ describe('token requests', () => {
   });
 
   it('gives up after a second 401 with an operator error, without a third attempt', async () => {
-    const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : knoxError(401, 'ACCESS_TOKEN_INVALID', '4032252')));
+    const { knox, seen } = client((req) =>
+      isToken(req) ? tokenReply() : knoxError(401, 'ACCESS_TOKEN_INVALID', '4032252'),
+    );
     const error = await caught(knox.getCustomer('7'));
-    expect(error).toMatchObject({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', httpStatus: 401, disposition: 'operator' });
+    expect(error).toMatchObject({
+      code: 'ACCESS_TOKEN_INVALID',
+      errorCode: '4032252',
+      httpStatus: 401,
+      disposition: 'operator',
+    });
     expect(seen.filter((r) => !isToken(r))).toHaveLength(2);
     expect(knox.tokenRequests).toBe(2);
   });
@@ -159,7 +173,9 @@ describe('token requests', () => {
         current = (reply as { body: { access_token: string } }).body.access_token;
         return reply;
       }
-      return req.headers.authorization === `Bearer ${current}` ? { status: 200, body: customer('1') } : knoxError(401, 'ACCESS_TOKEN_EXPIRED', '4032251');
+      return req.headers.authorization === `Bearer ${current}`
+        ? { status: 200, body: customer('1') }
+        : knoxError(401, 'ACCESS_TOKEN_EXPIRED', '4032251');
     });
     await knox.getCustomer('1');
     current = 'revoked'; // Knox forgets every token it issued
@@ -204,7 +220,11 @@ describe('token requests', () => {
 
   it('refuses credentials with an empty field before asking Knox', async () => {
     const { fetchImpl, seen } = scriptedFetch(() => tokenReply());
-    const knox = createKnoxClient({ baseUrl: 'http://knox.test', fetch: fetchImpl, credentials: async () => ({ clientId: 'c', clientSecret: '' }) });
+    const knox = createKnoxClient({
+      baseUrl: 'http://knox.test',
+      fetch: fetchImpl,
+      credentials: async () => ({ clientId: 'c', clientSecret: '' }),
+    });
     expect(await caught(knox.getCustomer('1'))).toMatchObject({ code: 'INVALID_CLIENT', disposition: 'operator' });
     expect(seen).toHaveLength(0);
   });
@@ -247,16 +267,27 @@ describe('transport failures', () => {
       const reply = knoxError(429, 'TOO_MANY_REQUESTS', '4290000') as { status: number; body: unknown };
       return { ...reply, headers: { 'retry-after': '7' } };
     });
-    expect(await caught(knox.getCustomer('1'))).toMatchObject({ code: 'TOO_MANY_REQUESTS', disposition: 'retry', retryAfterSeconds: 7 });
+    expect(await caught(knox.getCustomer('1'))).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      disposition: 'retry',
+      retryAfterSeconds: 7,
+    });
     expect(calls).toBe(1);
   });
 });
 
 describe('paths and bodies', () => {
   const newCustomer: NewCustomer = {
-    companyName: 'Acme Ltd', companySize: '20-99', industry: 'COMMUNICATIONS', country: 'US', street1: '1 Main St',
-    city: 'Chicago', contact: { firstName: 'Ada', lastName: 'Lee', email: 'ada@acme.example' },
-    managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }],
+    companyName: 'Acme Ltd',
+    companySize: '20-99',
+    industry: 'COMMUNICATIONS',
+    country: 'US',
+    street1: '1 Main St',
+    city: 'Chicago',
+    contact: { firstName: 'Ada', lastName: 'Lee', email: 'ada@acme.example' },
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }],
   };
 
   it('sends each call to its path, with a JSON body where it has one, under a base URL with a trailing slash', async () => {
@@ -271,7 +302,12 @@ describe('paths and bodies', () => {
       { baseUrl: 'http://knox.test/knox/' },
     );
     await knox.createCustomer(newCustomer);
-    await knox.linkCustomer({ customerId: '1', managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxMobileEnrollment' }] });
+    await knox.linkCustomer({
+      customerId: '1',
+      managementType: 'JointlyManaged',
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxMobileEnrollment' }],
+    });
     await knox.getCustomer('1');
     await knox.listCustomers({ pageNum: 2, pageSize: 10, sortOrder: 'descending' });
     await knox.updateCustomer('1', { accessType: 'NoAccess' });
@@ -292,15 +328,22 @@ describe('paths and bodies', () => {
   });
 
   it('sends bodies Knox refuses as they are (no runtime validation of requests)', async () => {
-    const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : knoxError(400, 'SERVICE_NOT_VALID_SCP', '4002109')));
+    const { knox, seen } = client((req) =>
+      isToken(req) ? tokenReply() : knoxError(400, 'SERVICE_NOT_VALID_SCP', '4002109'),
+    );
     // The TS type refuses SamsungCarePlus; the cast stands for a caller that got around it.
     const body = { ...newCustomer, services: [{ service: 'SamsungCarePlus' }] } as unknown as NewCustomer;
-    expect(await caught(knox.createCustomer(body))).toMatchObject({ code: 'SERVICE_NOT_VALID_SCP', disposition: 'invalidRequest' });
+    expect(await caught(knox.createCustomer(body))).toMatchObject({
+      code: 'SERVICE_NOT_VALID_SCP',
+      disposition: 'invalidRequest',
+    });
     expect(JSON.parse(seen.at(-1)!.body!).services).toEqual([{ service: 'SamsungCarePlus' }]);
   });
 
   it('escapes a customer id in the path', async () => {
-    const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : knoxError(404, 'CUSTOMER_NOT_FOUND', '4042100')));
+    const { knox, seen } = client((req) =>
+      isToken(req) ? tokenReply() : knoxError(404, 'CUSTOMER_NOT_FOUND', '4042100'),
+    );
     await caught(knox.getCustomer('../token'));
     expect(seen.at(-1)!.url.pathname).toBe('/msp/v1/managedCustomers/..%2Ftoken');
   });
@@ -315,7 +358,10 @@ describe('listAllCustomers', () => {
   const pageOf = (all: KnoxCustomer[], req: Seen, total = all.length): Reply => {
     const pageNum = Number(req.url.searchParams.get('pageNum'));
     const pageSize = Number(req.url.searchParams.get('pageSize'));
-    return { status: 200, body: { totalCount: String(total), customers: all.slice((pageNum - 1) * pageSize, pageNum * pageSize) } };
+    return {
+      status: 200,
+      body: { totalCount: String(total), customers: all.slice((pageNum - 1) * pageSize, pageNum * pageSize) },
+    };
   };
   const collect = async (it: AsyncGenerator<KnoxCustomer>) => {
     const out: string[] = [];
@@ -327,7 +373,13 @@ describe('listAllCustomers', () => {
     const all = Array.from({ length: 23 }, (_, i) => customer(String(i + 1)));
     const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : pageOf(all, req)));
     expect(await collect(knox.listAllCustomers(5))).toEqual(all.map((c) => c.customerId));
-    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual(['1', '2', '3', '4', '5']);
+    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
   });
 
   it('reads one page when there is nobody', async () => {
@@ -344,21 +396,32 @@ describe('listAllCustomers', () => {
 
   it('does not loop forever on a server that ignores pageNum', async () => {
     const { knox, seen } = client((req) =>
-      isToken(req) ? tokenReply() : { status: 200, body: { totalCount: '9', customers: [customer('1'), customer('2')] } });
+      isToken(req)
+        ? tokenReply()
+        : { status: 200, body: { totalCount: '9', customers: [customer('1'), customer('2')] } },
+    );
     await collect(knox.listAllCustomers(2));
     expect(seen.filter((r) => !isToken(r)).length).toBeLessThanOrEqual(5);
   });
 
   it('stops after one repeated page when the server ignores pageNum and claims a huge totalCount', async () => {
     const { knox, seen } = client((req) =>
-      isToken(req) ? tokenReply() : { status: 200, body: { totalCount: '999999999', customers: [customer('1'), customer('2')] } });
+      isToken(req)
+        ? tokenReply()
+        : { status: 200, body: { totalCount: '999999999', customers: [customer('1'), customer('2')] } },
+    );
     expect(await collect(knox.listAllCustomers(2))).toEqual(['1', '2']);
     expect(seen.filter((r) => !isToken(r))).toHaveLength(2);
   });
 
   it('passes a page’s error on to the reader once the page failed LIST_PAGE_ATTEMPTS times', async () => {
     const { knox, seen } = client((req) =>
-      isToken(req) ? tokenReply() : req.url.searchParams.get('pageNum') === '2' ? knoxError(500, 'FAILURE', '5000000') : pageOf([customer('1'), customer('2')], req, 4));
+      isToken(req)
+        ? tokenReply()
+        : req.url.searchParams.get('pageNum') === '2'
+          ? knoxError(500, 'FAILURE', '5000000')
+          : pageOf([customer('1'), customer('2')], req, 4),
+    );
     await expect(collect(knox.listAllCustomers(2))).rejects.toMatchObject({ code: 'FAILURE' });
     expect(seen.filter((r) => r.url.searchParams.get('pageNum') === '2')).toHaveLength(LIST_PAGE_ATTEMPTS);
   });
@@ -372,11 +435,19 @@ describe('listAllCustomers', () => {
       return pageOf(all, req);
     });
     expect(await collect(knox.listAllCustomers(2))).toEqual(all.map((c) => c.customerId));
-    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual(['1', '2', '2', '2', '3']);
+    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual([
+      '1',
+      '2',
+      '2',
+      '2',
+      '3',
+    ]);
   });
 
   it('does not ask again a page refused for a reason no retry changes', async () => {
-    const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : knoxError(403, 'AUTHORIZATION_FAIL', '4030000')));
+    const { knox, seen } = client((req) =>
+      isToken(req) ? tokenReply() : knoxError(403, 'AUTHORIZATION_FAIL', '4030000'),
+    );
     await expect(collect(knox.listAllCustomers(2))).rejects.toMatchObject({ code: 'AUTHORIZATION_FAIL' });
     // 4030000 may mean a dead token (KBA-1242): one repetition with a fresh token, then no page retry.
     expect(seen.filter((r) => !isToken(r))).toHaveLength(2);
@@ -389,7 +460,10 @@ describe('rate limiting', () => {
     const sleeps: number[] = [];
     const clock: Clock = { now: () => 0, sleep: async (ms) => void sleeps.push(ms) };
     const { fetchImpl } = scriptedFetch((req) => (isToken(req) ? tokenReply() : { status: 200, body: customer('1') }));
-    const knox = new HttpKnoxClient({ baseUrl: 'http://knox.test', credentials, fetch: fetchImpl, requestsPerSecond: 2 }, { clock });
+    const knox = new HttpKnoxClient(
+      { baseUrl: 'http://knox.test', credentials, fetch: fetchImpl, requestsPerSecond: 2 },
+      { clock },
+    );
     await Promise.all([knox.getCustomer('1'), knox.getCustomer('1'), knox.listCustomers().catch(() => undefined)]);
     await knox.delinkCustomer({ customerId: '1' }).catch(() => undefined);
     // 5 requests (1 token + 4 calls) against a burst of 2 at 2/s: three waits of 0.5, 1 and 1.5 s.

@@ -65,20 +65,31 @@ const mspRequestsLogged = async () => (await control.requests()).filter((r) => r
 
 let serial = 0;
 /** A new customer that Knox accepts: a fresh work e-mail domain each time, so that no account or tenant clashes. */
-function newCustomer(overrides: Partial<NewCustomer> = {}, email = `ada@acme-${++serial}-${Date.now()}.example`): NewCustomer {
+function newCustomer(
+  overrides: Partial<NewCustomer> = {},
+  email = `ada@acme-${++serial}-${Date.now()}.example`,
+): NewCustomer {
   return {
-    companyName: 'Acme Ltd', companySize: '20-99', industry: 'COMMUNICATIONS', country: 'US',
-    street1: '1 Main St', city: 'Chicago',
+    companyName: 'Acme Ltd',
+    companySize: '20-99',
+    industry: 'COMMUNICATIONS',
+    country: 'US',
+    street1: '1 Main St',
+    city: 'Chicago',
     contact: { firstName: 'Ada', lastName: 'Lee', email },
-    managementType: 'JointlyManaged', accessType: 'FullAccess',
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
     services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }],
     ...overrides,
   };
 }
 
 const linkBody = (customerId: string, overrides: Partial<LinkRequest> = {}): LinkRequest => ({
-  customerId, managementType: 'JointlyManaged', accessType: 'FullAccess',
-  services: [{ service: 'KnoxMobileEnrollment' }], ...overrides,
+  customerId,
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services: [{ service: 'KnoxMobileEnrollment' }],
+  ...overrides,
 });
 
 /** Bodies our types (and API) refuse but Knox must see, to answer its own codes. */
@@ -93,7 +104,10 @@ describe('endpoints', () => {
     expect(created).toMatchObject({ companyName: 'Acme Ltd', status: 'Active', managementType: 'JointlyManaged' });
     expect(created.customerId).toMatch(/^\d+$/);
     expect(created.managedServices).toEqual([{ service: 'KnoxManage', status: 'Active' }]);
-    expect(await knox.getCustomer(created.customerId)).toMatchObject({ customerId: created.customerId, status: 'Active' });
+    expect(await knox.getCustomer(created.customerId)).toMatchObject({
+      customerId: created.customerId,
+      status: 'Active',
+    });
     const all: KnoxCustomer[] = [];
     for await (const c of knox.listAllCustomers()) all.push(c);
     expect(all.map((c) => c.customerId)).toContain(created.customerId);
@@ -106,7 +120,10 @@ describe('endpoints', () => {
     expect((await knox.getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
     await control.approveLink(FIXTURES.unmanaged);
     const active = await knox.getCustomer(FIXTURES.unmanaged);
-    expect(active).toMatchObject({ status: 'Active', managedServices: [{ service: 'KnoxMobileEnrollment', status: 'Active' }] });
+    expect(active).toMatchObject({
+      status: 'Active',
+      managedServices: [{ service: 'KnoxMobileEnrollment', status: 'Active' }],
+    });
   });
 
   it('a customer that rejects the link shows status Rejected', async () => {
@@ -119,7 +136,8 @@ describe('endpoints', () => {
   it('updateCustomer switches a service on', async () => {
     const knox = knoxClient();
     const updated = await knox.updateCustomer(FIXTURES.ownedLimitedServices, {
-      accessType: 'FullAccess', services: [{ service: 'KnoxConfigure' }],
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxConfigure' }],
     });
     expect(updated.managedServices.map((s) => s.service).sort()).toEqual(['KnoxConfigure', 'KnoxMobileEnrollment']);
     expect(await knox.getCustomer(FIXTURES.ownedLimitedServices)).toEqual(updated);
@@ -147,7 +165,9 @@ describe('endpoints', () => {
     expect(first.customers).toHaveLength(2);
     const descending = await knox.listCustomers({ pageNum: 1, pageSize: 1000, sortOrder: 'descending' });
     const ascending = await knox.listCustomers({ pageNum: 1, pageSize: 1000, sortOrder: 'ascending' });
-    expect(descending.customers.map((c) => c.customerId)).toEqual(ascending.customers.map((c) => c.customerId).reverse());
+    expect(descending.customers.map((c) => c.customerId)).toEqual(
+      ascending.customers.map((c) => c.customerId).reverse(),
+    );
     expect(ascending.customers).toHaveLength(total);
     const paths = (await mspRequestsLogged()).map((r) => r.path);
     expect(paths).toContain('/msp/v1/managedCustomers?pageNum=1&pageSize=2&sortOrder=ascending');
@@ -182,7 +202,9 @@ const SEED_SCENARIOS: Record<SeedCode, () => Promise<unknown>> = {
     return knoxClient().getCustomer(FIXTURES.ownedActive);
   },
   AUTHORIZATION_FAIL: () =>
-    knoxClient({ credentials: async () => ({ ...SIM_EXTRA_CREDENTIALS.unauthorized }) }).getCustomer(FIXTURES.ownedActive),
+    knoxClient({ credentials: async () => ({ ...SIM_EXTRA_CREDENTIALS.unauthorized }) }).getCustomer(
+      FIXTURES.ownedActive,
+    ),
   INVALID_COUNTRY: () => knoxClient().createCustomer(newCustomer({ country: 'CU' })),
   ADD_EC_CUSTOMER_INVALID: () => knoxClient().linkCustomer(linkBody(UNKNOWN_CUSTOMER_ID)),
   ADD_EC_CUSTOMER_NOT_APPROVED: () => knoxClient().linkCustomer(linkBody(FIXTURES.samsungApprovalPending)),
@@ -194,24 +216,42 @@ const SEED_SCENARIOS: Record<SeedCode, () => Promise<unknown>> = {
   CUSTOMER_NOT_MANAGED_BY_MSP: () => knoxClient().getCustomer(FIXTURES.managedByOtherMsp),
   EMAIL_ALREADY_IN_USAGE: () => knoxClient().createCustomer(newCustomer({}, FIXTURE_REGISTERED_EMAILS.registered)),
   SERVICE_NOT_VALID_SCP: () =>
-    knoxClient().createCustomer(unchecked<NewCustomer>({ ...newCustomer(), services: [{ service: 'SamsungCarePlus' }] })),
+    knoxClient().createCustomer(
+      unchecked<NewCustomer>({ ...newCustomer(), services: [{ service: 'SamsungCarePlus' }] }),
+    ),
   CANNOT_DELINK_FULLY_MANAGED: () => knoxClient().delinkCustomer({ customerId: FIXTURES.ownedFullyManaged }),
   CUSTOMER_PENDING_CANNOT_DELINK: () => knoxClient().delinkCustomer({ customerId: FIXTURES.ownedPending }),
   KM_TENANT_PREFIX_INVALID: () =>
     knoxClient().createCustomer(newCustomer({ services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })),
   KM_DOMAIN_NAME_ALREADY_EXISTS: () =>
-    knoxClient().createCustomer(newCustomer({ services: [{ service: 'KnoxManage' }] }, `ada@${FIXTURE_KM_TENANTS.domain}`)),
+    knoxClient().createCustomer(
+      newCustomer({ services: [{ service: 'KnoxManage' }] }, `ada@${FIXTURE_KM_TENANTS.domain}`),
+    ),
   BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED: () => knoxClient().createCustomer(newCustomer({}, 'ada@blocked.example')),
-  CANNOT_CHANGE_WHEN_DELINKING: () => knoxClient().updateCustomer(FIXTURES.ownedDelinkRequested, { accessType: 'NoAccess' }),
-  CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY: () => knoxClient().updateCustomer(FIXTURES.ownedActive, { managementType: 'FullyManaged' }),
+  CANNOT_CHANGE_WHEN_DELINKING: () =>
+    knoxClient().updateCustomer(FIXTURES.ownedDelinkRequested, { accessType: 'NoAccess' }),
+  CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY: () =>
+    knoxClient().updateCustomer(FIXTURES.ownedActive, { managementType: 'FullyManaged' }),
   SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT: () =>
-    knoxClient().updateCustomer(FIXTURES.ownedLimitedServices, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] }),
+    knoxClient().updateCustomer(FIXTURES.ownedLimitedServices, {
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxGuard' }],
+    }),
   CANNOT_CHANGE_WHEN_PENDING: () => knoxClient().updateCustomer(FIXTURES.ownedPending, { accessType: 'NoAccess' }),
   ACCESS_TYPE_REQUIRED: () =>
-    knoxClient().linkCustomer(unchecked<LinkRequest>({ customerId: FIXTURES.unmanaged, managementType: 'JointlyManaged', services: [{ service: 'KnoxMobileEnrollment' }] })),
+    knoxClient().linkCustomer(
+      unchecked<LinkRequest>({
+        customerId: FIXTURES.unmanaged,
+        managementType: 'JointlyManaged',
+        services: [{ service: 'KnoxMobileEnrollment' }],
+      }),
+    ),
   KM_DOMAIN_NAME_ALREADY_IN_USAGE: () =>
     knoxClient().createCustomer(
-      newCustomer({ services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] }, `ada@${FIXTURE_KM_TENANTS.domain}`),
+      newCustomer(
+        { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] },
+        `ada@${FIXTURE_KM_TENANTS.domain}`,
+      ),
     ),
 };
 
@@ -244,13 +284,15 @@ describe('workflow-relevant Knox answers beyond the seed table', () => {
     const knox = knoxClient();
     await knox.linkCustomer(linkBody(FIXTURES.unmanaged));
     expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({
-      code: 'ADD_EC_PENDING_CANNOT_ADD_AGAIN', disposition: 'alreadyDone',
+      code: 'ADD_EC_PENDING_CANNOT_ADD_AGAIN',
+      disposition: 'alreadyDone',
     });
   });
 
   it('a free-mail contact for a jointly managed customer is refused by Knox too', async () => {
     expect(await caught(knoxClient().createCustomer(newCustomer({}, 'ada@gmail.com')))).toMatchObject({
-      code: 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED', disposition: 'invalidRequest',
+      code: 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED',
+      disposition: 'invalidRequest',
     });
   });
 });
@@ -280,8 +322,16 @@ describe('tokens', () => {
     await control.clearRequests();
     expect(await knox.getCustomer(FIXTURES.ownedActive)).toMatchObject({ customerId: FIXTURES.ownedActive });
     expect(knox.tokenRequests).toBe(2);
-    const log = (await control.requests()).map((r) => [r.path.startsWith(TOKEN_PATH) ? 'token' : 'get', r.status, r.errorCode]);
-    expect(log).toEqual([['get', 401, '4032251'], ['token', 200, undefined], ['get', 200, undefined]]);
+    const log = (await control.requests()).map((r) => [
+      r.path.startsWith(TOKEN_PATH) ? 'token' : 'get',
+      r.status,
+      r.errorCode,
+    ]);
+    expect(log).toEqual([
+      ['get', 401, '4032251'],
+      ['token', 200, undefined],
+      ['get', 200, undefined],
+    ]);
   });
 
   it('concurrent calls with the same expired token share one refresh', async () => {
@@ -311,14 +361,21 @@ describe('tokens', () => {
     };
     const knox = knoxClient({ fetch: expiringFetch });
     const error = await caught(knox.getCustomer(FIXTURES.ownedActive));
-    expect(error).toMatchObject({ code: 'ACCESS_TOKEN_EXPIRED', errorCode: '4032251', httpStatus: 401, disposition: 'operator' });
+    expect(error).toMatchObject({
+      code: 'ACCESS_TOKEN_EXPIRED',
+      errorCode: '4032251',
+      httpStatus: 401,
+      disposition: 'operator',
+    });
     expect(knox.tokenRequests).toBe(2);
     expect(await mspRequestsLogged()).toHaveLength(2);
   });
 
   it('turns bad client credentials into INVALID_CLIENT, quoting neither the secret nor the id', async () => {
     const secret = 'wrong-secret-value';
-    const knox = knoxClient({ credentials: async () => ({ clientId: SIM_DEFAULT_CREDENTIALS.clientId, clientSecret: secret }) });
+    const knox = knoxClient({
+      credentials: async () => ({ clientId: SIM_DEFAULT_CREDENTIALS.clientId, clientSecret: secret }),
+    });
     const error = await caught(knox.getCustomer(FIXTURES.ownedActive));
     expect(error).toMatchObject({ code: 'INVALID_CLIENT', httpStatus: 401, disposition: 'operator' });
     expect(JSON.stringify(error.toJSON())).not.toContain(secret);
@@ -340,7 +397,12 @@ describe('faults', () => {
   it('a 429 becomes TOO_MANY_REQUESTS (retry) with Retry-After', async () => {
     await control.fault({ fault: { type: 'status429', retryAfterSeconds: 7 } });
     const error = await caught(knoxClient().listCustomers());
-    expect(error).toMatchObject({ code: 'TOO_MANY_REQUESTS', httpStatus: 429, disposition: 'retry', retryAfterSeconds: 7 });
+    expect(error).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      httpStatus: 429,
+      disposition: 'retry',
+      retryAfterSeconds: 7,
+    });
     expect(await mspRequestsLogged()).toHaveLength(1);
   });
 
@@ -384,13 +446,19 @@ describe('faults', () => {
 
   it('a failing token endpoint keeps its transient disposition', async () => {
     await control.fault({ match: { path: TOKEN_PATH }, fault: { type: 'error500' } });
-    expect(await caught(knoxClient().getCustomer(FIXTURES.ownedActive))).toMatchObject({ code: 'FAILURE', disposition: 'retry' });
+    expect(await caught(knoxClient().getCustomer(FIXTURES.ownedActive))).toMatchObject({
+      code: 'FAILURE',
+      disposition: 'retry',
+    });
   });
 
   it('workThen500: FAILURE (retry), with the work visible afterwards, and a repeated link is already done', async () => {
     await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
     const knox = knoxClient();
-    expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({ code: 'FAILURE', disposition: 'retry' });
+    expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({
+      code: 'FAILURE',
+      disposition: 'retry',
+    });
     expect((await knox.getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
     expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({ disposition: 'alreadyDone' });
     const link = (await mspRequestsLogged()).find((r) => r.path.endsWith('/link'));

@@ -18,19 +18,34 @@ import {
 } from '../lib/domain/knox-schemas';
 import { HttpKnoxClient } from '../lib/knox/client';
 
-const KG: KgTenantInfo = { kgDomainType: 'Default', kgTenantType: 'Enterprise', phone: '+1 312 555 0100', email: 'kg@guarded.example' };
+const KG: KgTenantInfo = {
+  kgDomainType: 'Default',
+  kgTenantType: 'Enterprise',
+  phone: '+1 312 555 0100',
+  email: 'kg@guarded.example',
+};
 
 const newCustomer = (email: string, extra: Partial<NewCustomer> = {}): NewCustomer => ({
-  companyName: 'Guarded Inc', companySize: '20-99', industry: 'FINANCE', country: 'US', street1: '1 Main St',
-  city: 'Chicago', contact: { firstName: 'Ada', lastName: 'Guard', email, phone: '+1 312 555 0199' },
-  managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }], ...extra,
+  companyName: 'Guarded Inc',
+  companySize: '20-99',
+  industry: 'FINANCE',
+  country: 'US',
+  street1: '1 Main St',
+  city: 'Chicago',
+  contact: { firstName: 'Ada', lastName: 'Guard', email, phone: '+1 312 555 0199' },
+  managementType: 'JointlyManaged',
+  accessType: 'FullAccess',
+  services: [{ service: 'KnoxGuard' }],
+  ...extra,
 });
 
 describe('our schemas and API validation', () => {
   it('KnoxAssetIntelligence is a service an onboarding may ask for', () => {
     expect(SERVICES).toContain('KnoxAssetIntelligence');
     const parsed = onboardingRequestSchema.safeParse({
-      customerId: FIXTURES.unmanaged, managementType: 'JointlyManaged', accessType: 'FullAccess',
+      customerId: FIXTURES.unmanaged,
+      managementType: 'JointlyManaged',
+      accessType: 'FullAccess',
       services: [{ service: 'KnoxAssetIntelligence' }],
     });
     expect(parsed.success).toBe(true);
@@ -46,16 +61,35 @@ describe('our schemas and API validation', () => {
       expect(bad.success).toBe(false);
       // Named in the issue itself, or inside the union's issue for the create variant.
       expect(JSON.stringify(bad.error!.issues)).toContain(`Knox ${code}`);
-      const knoxBody = newCustomerSchema.safeParse({ ...newCustomer('it@guarded.example'), kgTenantInfo: { ...KG, [field]: 'not valid at all' } });
-      expect(knoxBody.error!.issues.find((i) => i.path.join('.') === `kgTenantInfo.${field}`)?.message).toContain(`Knox ${code}`);
+      const knoxBody = newCustomerSchema.safeParse({
+        ...newCustomer('it@guarded.example'),
+        kgTenantInfo: { ...KG, [field]: 'not valid at all' },
+      });
+      expect(knoxBody.error!.issues.find((i) => i.path.join('.') === `kgTenantInfo.${field}`)?.message).toContain(
+        `Knox ${code}`,
+      );
     }
   });
 
   it('kgTenantInfo without KnoxGuard is refused; a link has no kgTenantInfo', () => {
     const { managementType, accessType, ...customer } = newCustomer('it@guarded.example');
-    const withoutGuard = { customer, managementType, accessType, services: [{ service: 'KnoxManage' }], kgTenantInfo: KG };
-    expect(onboardingRequestSchema.safeParse(withoutGuard).error?.issues.map((i) => i.path.join('.'))).toContain('kgTenantInfo');
-    const link = { customerId: FIXTURES.unmanaged, managementType, accessType, services: [{ service: 'KnoxGuard' }], kgTenantInfo: KG };
+    const withoutGuard = {
+      customer,
+      managementType,
+      accessType,
+      services: [{ service: 'KnoxManage' }],
+      kgTenantInfo: KG,
+    };
+    expect(onboardingRequestSchema.safeParse(withoutGuard).error?.issues.map((i) => i.path.join('.'))).toContain(
+      'kgTenantInfo',
+    );
+    const link = {
+      customerId: FIXTURES.unmanaged,
+      managementType,
+      accessType,
+      services: [{ service: 'KnoxGuard' }],
+      kgTenantInfo: KG,
+    };
     expect(onboardingRequestSchema.safeParse(link).success).toBe(false);
   });
 
@@ -78,7 +112,11 @@ describe('the simulator answers Knox Guard’s codes', () => {
   afterAll(() => sim.stop());
   beforeEach(async () => {
     await control.reset();
-    knox = new HttpKnoxClient({ baseUrl: sim.url, credentials: async () => SIM_DEFAULT_CREDENTIALS, requestsPerSecond: 10_000 });
+    knox = new HttpKnoxClient({
+      baseUrl: sim.url,
+      credentials: async () => SIM_DEFAULT_CREDENTIALS,
+      requestsPerSecond: 10_000,
+    });
   });
 
   it('creates a Knox Guard customer with valid tenant information', async () => {
@@ -90,29 +128,47 @@ describe('the simulator answers Knox Guard’s codes', () => {
     // The body bypasses our schema: only Knox can refuse it here.
     const bad = { ...KG, [field]: 'not valid at all' } as unknown as KgTenantInfo;
     const expected = { errorCode: code, code: specForErrorCode(code)!.code, disposition: 'invalidRequest' };
-    await expect(knox.createCustomer({ ...newCustomer(`it.${field}@guarded.example`), kgTenantInfo: bad })).rejects.toMatchObject(expected);
-    await expect(knox.updateCustomer(FIXTURES.ownedActive, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }], kgTenantInfo: bad }))
-      .rejects.toMatchObject(expected);
+    await expect(
+      knox.createCustomer({ ...newCustomer(`it.${field}@guarded.example`), kgTenantInfo: bad }),
+    ).rejects.toMatchObject(expected);
+    await expect(
+      knox.updateCustomer(FIXTURES.ownedActive, {
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxGuard' }],
+        kgTenantInfo: bad,
+      }),
+    ).rejects.toMatchObject(expected);
   });
 
   it('an MSP Samsung has not approved for Knox Guard gets 4002124 on create and update, until approved', async () => {
     await control.knoxGuardApproval(false);
     const refused = { errorCode: '4002124', code: 'MSP_CANNOT_MANAGE_KG', disposition: 'abort' };
-    await expect(knox.createCustomer({ ...newCustomer('it@guarded-no.example'), kgTenantInfo: KG })).rejects.toMatchObject(refused);
-    await expect(knox.updateCustomer(FIXTURES.ownedActive, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] }))
-      .rejects.toMatchObject(refused);
+    await expect(
+      knox.createCustomer({ ...newCustomer('it@guarded-no.example'), kgTenantInfo: KG }),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      knox.updateCustomer(FIXTURES.ownedActive, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] }),
+    ).rejects.toMatchObject(refused);
     // Other services are not concerned.
-    await expect(knox.createCustomer(newCustomer('it@unguarded.example', { services: [{ service: 'KnoxAssetIntelligence' }] })))
-      .resolves.toMatchObject({ managedServices: [{ service: 'KnoxAssetIntelligence', status: 'Active' }] });
+    await expect(
+      knox.createCustomer(newCustomer('it@unguarded.example', { services: [{ service: 'KnoxAssetIntelligence' }] })),
+    ).resolves.toMatchObject({ managedServices: [{ service: 'KnoxAssetIntelligence', status: 'Active' }] });
     await control.knoxGuardApproval(true);
-    await expect(knox.updateCustomer(FIXTURES.ownedActive, { accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }], kgTenantInfo: KG }))
-      .resolves.toMatchObject({ customerId: FIXTURES.ownedActive });
+    await expect(
+      knox.updateCustomer(FIXTURES.ownedActive, {
+        accessType: 'FullAccess',
+        services: [{ service: 'KnoxGuard' }],
+        kgTenantInfo: KG,
+      }),
+    ).resolves.toMatchObject({ customerId: FIXTURES.ownedActive });
   });
 
   it('officeNumber is on the customer Knox answers', async () => {
     const added = await control.addCustomer({ status: 'Active', officeNumber: '111 111 1111' });
     expect(await knox.getCustomer(added.customerId)).toMatchObject({ officeNumber: '111 111 1111' });
-    const created = await knox.createCustomer(newCustomer('it@office.example', { services: [{ service: 'KnoxMobileEnrollment' }] }));
+    const created = await knox.createCustomer(
+      newCustomer('it@office.example', { services: [{ service: 'KnoxMobileEnrollment' }] }),
+    );
     expect(created.officeNumber).toBe('+1 312 555 0199');
   });
 });

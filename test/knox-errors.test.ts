@@ -9,7 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DISPOSITIONS, type Disposition } from '../lib/domain/dispositions';
-import { KnoxError, errorFromAnswer, parseKnoxAnswer, parseRetryAfter, type KnoxHttpAnswer } from '../lib/domain/knox-answer';
+import {
+  KnoxError,
+  errorFromAnswer,
+  parseKnoxAnswer,
+  parseRetryAfter,
+  type KnoxHttpAnswer,
+} from '../lib/domain/knox-answer';
 import { KNOX_ERRORS, SEED_ERRORS, specFor, specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { customerSchema } from '../lib/domain/knox-schemas';
 
@@ -66,7 +72,8 @@ describe.skipIf(!existsSync(seedFile))("Samsung's seed table", () => {
     for (const row of rows) {
       const spec = specForErrorCode(row.errorCode);
       if (!spec) problems.push(`${row.errorCode} ${row.code} is missing`);
-      else if (spec.code !== row.code) problems.push(`${row.errorCode} is named ${spec.code}, Samsung says ${row.code}`);
+      else if (spec.code !== row.code)
+        problems.push(`${row.errorCode} is named ${spec.code}, Samsung says ${row.code}`);
       else if (spec.source !== 'seed') problems.push(`${row.errorCode} is not marked as a seed row`);
       else if (!DISPOSITIONS.includes(spec.disposition)) problems.push(`${row.errorCode} has no disposition`);
     }
@@ -93,8 +100,10 @@ describe.skipIf(!existsSync(productFile))("the product's disposition table", () 
         checked += 1;
         const spec = specForErrorCode(m[1]!);
         if (!spec) problems.push(`${m[1]} is not in KNOX_ERRORS`);
-        else if (spec.disposition !== row.disposition) problems.push(`${m[1]} is ${spec.disposition}, product.md says ${row.disposition}`);
-        else if (m[2] !== undefined && spec.code !== m[2]) problems.push(`${m[1]} is ${spec.code}, product.md says ${m[2]}`);
+        else if (spec.disposition !== row.disposition)
+          problems.push(`${m[1]} is ${spec.disposition}, product.md says ${row.disposition}`);
+        else if (m[2] !== undefined && spec.code !== m[2])
+          problems.push(`${m[1]} is ${spec.code}, product.md says ${m[2]}`);
       }
     }
     expect(problems).toEqual([]);
@@ -144,7 +153,8 @@ describe('KNOX_ERRORS', () => {
       expect(e.message.length, e.code).toBeGreaterThan(0);
       // Knox MSP codes carry their HTTP status in their first three digits (knox-msp-api.md); the token codes come
       // from the Knox cloud APIs and are answered with 401.
-      if (/^\d{7}$/.test(e.errorCode) && e.source !== 'auth') expect(e.httpStatus, e.code).toBe(Number(e.errorCode.slice(0, 3)));
+      if (/^\d{7}$/.test(e.errorCode) && e.source !== 'auth')
+        expect(e.httpStatus, e.code).toBe(Number(e.errorCode.slice(0, 3)));
     }
   });
 
@@ -159,8 +169,22 @@ describe('KNOX_ERRORS', () => {
   });
 
   it('covers the codes documented after the seed table', () => {
-    const later = ['4002124', '4002127', '4002128', '4002129', '4002130',
-      '4002133', '4002134', '4002135', '4002136', '4002137', '4002138', '4002139', '4002140', '4290000'];
+    const later = [
+      '4002124',
+      '4002127',
+      '4002128',
+      '4002129',
+      '4002130',
+      '4002133',
+      '4002134',
+      '4002135',
+      '4002136',
+      '4002137',
+      '4002138',
+      '4002139',
+      '4002140',
+      '4290000',
+    ];
     expect(later.filter((c) => specForErrorCode(c) === undefined)).toEqual([]);
   });
 });
@@ -168,12 +192,22 @@ describe('KNOX_ERRORS', () => {
 describe('errorFromAnswer', () => {
   it.each(KNOX_ERRORS.filter((e) => e.errorCode !== '0'))('turns $code ($errorCode) into its disposition', (spec) => {
     const error = errorFromAnswer(
-      answer(spec.httpStatus, { transactionalId: 'tx-9', code: spec.code, errorCode: spec.errorCode, errorMessage: 'from Knox' }),
+      answer(spec.httpStatus, {
+        transactionalId: 'tx-9',
+        code: spec.code,
+        errorCode: spec.errorCode,
+        errorMessage: 'from Knox',
+      }),
     );
     expect(error).toBeInstanceOf(KnoxError);
     expect(error).toMatchObject({
-      name: 'KnoxError', code: spec.code, errorCode: spec.errorCode, httpStatus: spec.httpStatus,
-      disposition: spec.disposition, transactionalId: 'tx-9', message: 'from Knox',
+      name: 'KnoxError',
+      code: spec.code,
+      errorCode: spec.errorCode,
+      httpStatus: spec.httpStatus,
+      disposition: spec.disposition,
+      transactionalId: 'tx-9',
+      message: 'from Knox',
     });
   });
 
@@ -185,7 +219,12 @@ describe('errorFromAnswer', () => {
 
   it('sends an unknown code to an operator, keeping Knox’s name for it', () => {
     const error = errorFromAnswer(answer(400, { code: 'SOMETHING_NEW', errorCode: '4002199', errorMessage: 'new' }));
-    expect(error).toMatchObject({ code: 'SOMETHING_NEW', errorCode: '4002199', httpStatus: 400, disposition: 'operator' });
+    expect(error).toMatchObject({
+      code: 'SOMETHING_NEW',
+      errorCode: '4002199',
+      httpStatus: 400,
+      disposition: 'operator',
+    });
   });
 
   it('retries an unknown code on a 5xx or a 429', () => {
@@ -203,16 +242,25 @@ describe('errorFromAnswer', () => {
     ['truncated JSON', 500, '{"code": "FAIL'],
   ])('turns %s into UNEXPECTED_RESPONSE, retried', (_, status, body) => {
     const error = errorFromAnswer(answer(status, body));
-    expect(error).toMatchObject({ code: 'UNEXPECTED_RESPONSE', httpStatus: status, errorCode: String(status), disposition: 'retry' });
+    expect(error).toMatchObject({
+      code: 'UNEXPECTED_RESPONSE',
+      httpStatus: status,
+      errorCode: String(status),
+      disposition: 'retry',
+    });
   });
 
   it('reads Retry-After as delta-seconds', () => {
-    const error = errorFromAnswer(answer(429, { code: 'TOO_MANY_REQUESTS', errorCode: '4290000' }, { 'Retry-After': '12' }));
+    const error = errorFromAnswer(
+      answer(429, { code: 'TOO_MANY_REQUESTS', errorCode: '4290000' }, { 'Retry-After': '12' }),
+    );
     expect(error).toMatchObject({ disposition: 'retry', retryAfterSeconds: 12 });
   });
 
   it('ignores a Retry-After it cannot read', () => {
-    const error = errorFromAnswer(answer(429, { code: 'TOO_MANY_REQUESTS', errorCode: '4290000' }, { 'retry-after': 'soon' }));
+    const error = errorFromAnswer(
+      answer(429, { code: 'TOO_MANY_REQUESTS', errorCode: '4290000' }, { 'retry-after': 'soon' }),
+    );
     expect(error.retryAfterSeconds).toBeUndefined();
     expect(error.disposition).toBe('retry');
   });
@@ -240,7 +288,12 @@ describe('parseRetryAfter', () => {
 });
 
 describe('parseKnoxAnswer', () => {
-  const good = { customerId: '1111111111', companyName: 'Company ABC', managementType: 'JointlyManaged', status: 'Active' };
+  const good = {
+    customerId: '1111111111',
+    companyName: 'Company ABC',
+    managementType: 'JointlyManaged',
+    status: 'Active',
+  };
 
   it('returns the validated body of a 2xx (with defaults applied)', () => {
     expect(parseKnoxAnswer(answer(200, good), customerSchema)).toEqual({ ...good, managedServices: [] });
@@ -257,13 +310,15 @@ describe('parseKnoxAnswer', () => {
   });
 
   it('throws the KnoxError of a failed answer', () => {
-    expect(() => parseKnoxAnswer(answer(404, { code: 'CUSTOMER_NOT_FOUND', errorCode: '4042100' }), customerSchema)).toThrow(
-      expect.objectContaining({ code: 'CUSTOMER_NOT_FOUND', disposition: 'abort', httpStatus: 404 }),
-    );
+    expect(() =>
+      parseKnoxAnswer(answer(404, { code: 'CUSTOMER_NOT_FOUND', errorCode: '4042100' }), customerSchema),
+    ).toThrow(expect.objectContaining({ code: 'CUSTOMER_NOT_FOUND', disposition: 'abort', httpStatus: 404 }));
   });
 
   it('treats a redirect as an unexpected answer, not a success', () => {
-    expect(() => parseKnoxAnswer(answer(302, ''), customerSchema)).toThrow(expect.objectContaining({ code: 'UNEXPECTED_RESPONSE' }));
+    expect(() => parseKnoxAnswer(answer(302, ''), customerSchema)).toThrow(
+      expect.objectContaining({ code: 'UNEXPECTED_RESPONSE' }),
+    );
   });
 });
 
@@ -272,7 +327,11 @@ describe('KnoxError', () => {
     const error = KnoxError.of('REQUEST_TIMEOUT', { message: 'GET /x took too long' });
     expect(error).toBeInstanceOf(Error);
     expect(error.toJSON()).toEqual({
-      code: 'REQUEST_TIMEOUT', errorCode: '0', httpStatus: 0, disposition: 'retry', message: 'GET /x took too long',
+      code: 'REQUEST_TIMEOUT',
+      errorCode: '0',
+      httpStatus: 0,
+      disposition: 'retry',
+      message: 'GET /x took too long',
     });
     const limited = KnoxError.of('TOO_MANY_REQUESTS', { retryAfterSeconds: 3, transactionalId: 't' });
     expect(limited.toJSON()).toMatchObject({ retryAfterSeconds: 3, transactionalId: 't', httpStatus: 429 });

@@ -98,7 +98,11 @@ describe('TokenBucket', () => {
 });
 
 describe('TokenCache', () => {
-  const answer = (token: string, expiresIn = 599) => ({ access_token: token, token_type: 'Bearer', expires_in: expiresIn });
+  const answer = (token: string, expiresIn = 599) => ({
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+  });
 
   it('fetches once and reuses the token until 60 s before it expires', async () => {
     let now = 0;

@@ -78,7 +78,8 @@ const alnum = (min: number, max: number) =>
   fc.array(fc.constantFrom(...ALNUM), { minLength: min, maxLength: max }).map((a) => a.join(''));
 /** Text that survives trim and is not empty. */
 const text = (max: number) =>
-  fc.tuple(alnum(1, 1), fc.string({ maxLength: Math.max(0, max - 2) }), alnum(0, 1))
+  fc
+    .tuple(alnum(1, 1), fc.string({ maxLength: Math.max(0, max - 2) }), alnum(0, 1))
     .map(([a, b, c]) => `${a}${b.replace(/\s/g, 'x')}${c}`.slice(0, max));
 const workEmail = fc.tuple(alnum(1, 20), alnum(1, 20)).map(([local, host]) => `${local}@${host.toLowerCase()}.example`);
 const goodPrefix = fc
@@ -88,7 +89,13 @@ const allowedServices = SERVICES.filter((s) => s !== REFUSED_SERVICE);
 const services = fc
   .uniqueArray(fc.constantFrom(...allowedServices), { minLength: 1, maxLength: allowedServices.length })
   .chain((names) =>
-    fc.tuple(...names.map((service) => fc.option(goodPrefix, { nil: undefined }).map((p) => (p === undefined ? { service } : { service, kmTenantPrefix: p })))),
+    fc.tuple(
+      ...names.map((service) =>
+        fc
+          .option(goodPrefix, { nil: undefined })
+          .map((p) => (p === undefined ? { service } : { service, kmTenantPrefix: p })),
+      ),
+    ),
   );
 const company = fc.record(
   {
@@ -150,7 +157,8 @@ describe("the product's onboarding bodies", () => {
 describe('knox building blocks', () => {
   it('customerIdSchema takes digit strings only', () => {
     for (const good of ['1', '1234567890', '1'.repeat(20)]) expect(passes(customerIdSchema, good)).toBe(true);
-    for (const bad of ['', '1'.repeat(21), '12a', ' 12', 12, null, '-1', '1.0']) expect(passes(customerIdSchema, bad)).toBe(false);
+    for (const bad of ['', '1'.repeat(21), '12a', ' 12', 12, null, '-1', '1.0'])
+      expect(passes(customerIdSchema, bad)).toBe(false);
   });
 
   it('managementType, accessType, country: their vocabularies only', () => {
@@ -164,7 +172,8 @@ describe('knox building blocks', () => {
   });
 
   it('kmTenantPrefixSchema: letters, digits, dots and hyphens, no period at either end', () => {
-    for (const good of ['acme', 'a', 'acme.eu', 'acme-1', 'a.b-c.d']) expect(passes(kmTenantPrefixSchema, good)).toBe(true);
+    for (const good of ['acme', 'a', 'acme.eu', 'acme-1', 'a.b-c.d'])
+      expect(passes(kmTenantPrefixSchema, good)).toBe(true);
     for (const bad of ['', '.acme', 'acme.', '.', 'ac me', 'acme_eu', 'a'.repeat(64), 'ä']) {
       expect(passes(kmTenantPrefixSchema, bad), bad).toBe(false);
     }
@@ -178,7 +187,12 @@ describe('knox building blocks', () => {
     expect(passes(serviceRequestSchema, { service: 'KnoxManage', extra: 1 })).toBe(false);
     expect(passes(servicesSchema, [])).toBe(false);
     expect(passes(servicesSchema, [{ service: 'KnoxManage' }, { service: 'KnoxManage' }])).toBe(false);
-    expect(passes(servicesSchema, allowedServices.map((service) => ({ service })))).toBe(true);
+    expect(
+      passes(
+        servicesSchema,
+        allowedServices.map((service) => ({ service })),
+      ),
+    ).toBe(true);
   });
 
   it('contactSchema and companySchema', () => {
@@ -205,16 +219,28 @@ describe('knox building blocks', () => {
 
 describe('knox answers', () => {
   const documented = {
-    customerId: '1111111111', companyName: 'Company ABC', companySize: '20-99', industry: 'COMMUNICATIONS',
-    country: 'US', email: 'johnny@john.com', officeNumber: '111 111 1111', street1: '123 Main Street',
-    city: 'Chicago', stateOrProvince: 'Illinois', zipCode: '60601', website: 'www.companyabc.com',
-    managementType: 'JointlyManaged', status: 'Active',
+    customerId: '1111111111',
+    companyName: 'Company ABC',
+    companySize: '20-99',
+    industry: 'COMMUNICATIONS',
+    country: 'US',
+    email: 'johnny@john.com',
+    officeNumber: '111 111 1111',
+    street1: '123 Main Street',
+    city: 'Chicago',
+    stateOrProvince: 'Illinois',
+    zipCode: '60601',
+    website: 'www.companyabc.com',
+    managementType: 'JointlyManaged',
+    status: 'Active',
     managedServices: [{ service: 'KnoxManage', status: 'Active' }],
     optional: { created: '2023-06-01T10:15:00Z', modified: '2023-06-15T14:30:00Z' },
   };
 
   it('tokenAnswerSchema', () => {
-    expect(passes(tokenAnswerSchema, { access_token: 'abc', token_type: 'Bearer', expires_in: 599, scope: 'msp' })).toBe(true);
+    expect(
+      passes(tokenAnswerSchema, { access_token: 'abc', token_type: 'Bearer', expires_in: 599, scope: 'msp' }),
+    ).toBe(true);
     expect(passes(tokenAnswerSchema, { access_token: 'abc', token_type: 'Bearer', expires_in: 599 })).toBe(true);
     for (const bad of [
       { access_token: '', token_type: 'Bearer', expires_in: 599 },
@@ -222,7 +248,8 @@ describe('knox answers', () => {
       { access_token: 'abc', token_type: 'Bearer', expires_in: 0 },
       { access_token: 'abc', token_type: 'Bearer', expires_in: '599' },
       { access_token: 'abc', token_type: 'Bearer', expires_in: 1.5 },
-    ]) expect(passes(tokenAnswerSchema, bad)).toBe(false);
+    ])
+      expect(passes(tokenAnswerSchema, bad)).toBe(false);
   });
 
   it('oauthErrorSchema', () => {
@@ -232,12 +259,22 @@ describe('knox answers', () => {
   });
 
   it('knoxErrorBodySchema takes the documented example and every row of the table', () => {
-    expect(passes(knoxErrorBodySchema, {
-      transactionalId: '6m789un9-982d-12u6-7899-n9wre821m26m', code: 'AUTHORIZATION_FAIL', errorCode: '4030000',
-      errorMessage: 'The current user is unauthorized to use this service.',
-    })).toBe(true);
-    for (const e of KNOX_ERRORS) expect(passes(knoxErrorBodySchema, { code: e.code, errorCode: e.errorCode })).toBe(true);
-    for (const bad of [{ code: '', errorCode: '1' }, { code: 'X', errorCode: 4030000 }, { code: 'X', errorCode: '40x' }, { errorCode: '1' }]) {
+    expect(
+      passes(knoxErrorBodySchema, {
+        transactionalId: '6m789un9-982d-12u6-7899-n9wre821m26m',
+        code: 'AUTHORIZATION_FAIL',
+        errorCode: '4030000',
+        errorMessage: 'The current user is unauthorized to use this service.',
+      }),
+    ).toBe(true);
+    for (const e of KNOX_ERRORS)
+      expect(passes(knoxErrorBodySchema, { code: e.code, errorCode: e.errorCode })).toBe(true);
+    for (const bad of [
+      { code: '', errorCode: '1' },
+      { code: 'X', errorCode: 4030000 },
+      { code: 'X', errorCode: '40x' },
+      { errorCode: '1' },
+    ]) {
       expect(passes(knoxErrorBodySchema, bad)).toBe(false);
     }
   });
@@ -269,14 +306,29 @@ describe('knox answers', () => {
 // --- Knox requests ------------------------------------------------------------------------------------------------------
 
 describe('knox requests', () => {
-  const acme = { ...JSON.parse(CREATE_BODY).customer, managementType: 'JointlyManaged', accessType: 'FullAccess', services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }] };
+  const acme = {
+    ...JSON.parse(CREATE_BODY).customer,
+    managementType: 'JointlyManaged',
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }],
+  };
 
   it('newCustomerSchema: the product body flattened, and its Knox-side rules', () => {
     expect(passes(newCustomerSchema, acme)).toBe(true);
     expect(issuePaths(newCustomerSchema, withoutAccess(acme))).toEqual(['accessType']);
-    expect(issuePaths(newCustomerSchema, { ...acme, contact: { ...acme.contact, email: 'ada@gmail.com' } })).toEqual(['contact.email']);
-    expect(passes(newCustomerSchema, { ...acme, managementType: 'FullyManaged', contact: { ...acme.contact, email: 'ada@gmail.com' } })).toBe(true);
-    expect(passes(newCustomerSchema, { ...acme, services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })).toBe(false);
+    expect(issuePaths(newCustomerSchema, { ...acme, contact: { ...acme.contact, email: 'ada@gmail.com' } })).toEqual([
+      'contact.email',
+    ]);
+    expect(
+      passes(newCustomerSchema, {
+        ...acme,
+        managementType: 'FullyManaged',
+        contact: { ...acme.contact, email: 'ada@gmail.com' },
+      }),
+    ).toBe(true);
+    expect(passes(newCustomerSchema, { ...acme, services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })).toBe(
+      false,
+    );
   });
 
   it('linkRequestSchema', () => {
@@ -311,16 +363,29 @@ describe('api request schemas', () => {
 
   it('onboardingRequestSchema refuses a body with both or neither of customerId and customer', () => {
     expect(passes(onboardingRequestSchema, { ...link, customer: create.customer })).toBe(false);
-    expect(passes(onboardingRequestSchema, withoutAccess({ managementType: 'JointlyManaged', accessType: 'FullAccess', services: link.services }))).toBe(false);
+    expect(
+      passes(
+        onboardingRequestSchema,
+        withoutAccess({ managementType: 'JointlyManaged', accessType: 'FullAccess', services: link.services }),
+      ),
+    ).toBe(false);
   });
 
   it('onboardingRequestSchema keeps management settings out of customer', () => {
-    expect(passes(onboardingRequestSchema, { ...create, customer: { ...create.customer, managementType: 'JointlyManaged' } })).toBe(false);
+    expect(
+      passes(onboardingRequestSchema, {
+        ...create,
+        customer: { ...create.customer, managementType: 'JointlyManaged' },
+      }),
+    ).toBe(false);
   });
 
   it('onboardingRequestSchema applies the Knox rules with our paths', () => {
     expect(issuePaths(onboardingRequestSchema, withoutAccess(create))).toEqual(['accessType']);
-    const gmail = { ...create, customer: { ...create.customer, contact: { ...create.customer.contact, email: 'ada@Gmail.com' } } };
+    const gmail = {
+      ...create,
+      customer: { ...create.customer, contact: { ...create.customer.contact, email: 'ada@Gmail.com' } },
+    };
     expect(issuePaths(onboardingRequestSchema, gmail)).toEqual(['customer.contact.email']);
     expect(passes(onboardingRequestSchema, { ...gmail, managementType: 'FullyManaged' })).toBe(true);
   });
@@ -335,13 +400,16 @@ describe('api request schemas', () => {
     expect(passes(changeRequestSchema, { customerId: '1', managementType: 'JointlyManaged' })).toBe(true);
     expect(passes(changeRequestSchema, { customerId: '1' })).toBe(false);
     expect(passes(changeRequestSchema, { managementType: 'JointlyManaged' })).toBe(false);
-    expect(issuePaths(changeRequestSchema, { customerId: '1', services: [{ service: 'KnoxGuard' }] })).toEqual(['accessType']);
+    expect(issuePaths(changeRequestSchema, { customerId: '1', services: [{ service: 'KnoxGuard' }] })).toEqual([
+      'accessType',
+    ]);
   });
 
   it('idempotencyKeySchema: 1 to 128 printable ASCII characters', () => {
     expect(passes(idempotencyKeySchema, 'order-42')).toBe(true);
     expect(passes(idempotencyKeySchema, 'x'.repeat(128))).toBe(true);
-    for (const bad of ['', 'x'.repeat(129), 'has space', 'tab\t', 'é']) expect(passes(idempotencyKeySchema, bad)).toBe(false);
+    for (const bad of ['', 'x'.repeat(129), 'has space', 'tab\t', 'é'])
+      expect(passes(idempotencyKeySchema, bad)).toBe(false);
   });
 
   it('listQuerySchema takes a known status or none', () => {
@@ -352,10 +420,17 @@ describe('api request schemas', () => {
   });
 
   it('lastErrorSchema and historyEntrySchema', () => {
-    const lastError = { code: 'ADD_EC_ALREADY_MANAGED', errorCode: '4002103', message: 'managed elsewhere', disposition: 'abort' };
+    const lastError = {
+      code: 'ADD_EC_ALREADY_MANAGED',
+      errorCode: '4002103',
+      message: 'managed elsewhere',
+      disposition: 'abort',
+    };
     expect(passes(lastErrorSchema, lastError)).toBe(true);
     expect(passes(lastErrorSchema, { ...lastError, disposition: 'ignore' })).toBe(false);
-    expect(passes(historyEntrySchema, { at: '2025-01-01T00:00:00Z', event: 'status', status: 'WAITING', error: lastError })).toBe(true);
+    expect(
+      passes(historyEntrySchema, { at: '2025-01-01T00:00:00Z', event: 'status', status: 'WAITING', error: lastError }),
+    ).toBe(true);
     expect(passes(historyEntrySchema, { at: '2025-01-01T00:00:00Z', event: 'status', status: 'DONE' })).toBe(false);
     expect(passes(historyEntrySchema, { event: 'status' })).toBe(false);
   });
@@ -367,7 +442,10 @@ describe('api request schemas', () => {
   });
 
   it('validationFailure lists every issue with a dotted path', () => {
-    const r = onboardingRequestSchema.safeParse({ ...create, customer: { ...create.customer, contact: { ...create.customer.contact, email: 'x' } } });
+    const r = onboardingRequestSchema.safeParse({
+      ...create,
+      customer: { ...create.customer, contact: { ...create.customer.contact, email: 'x' } },
+    });
     expect(r.success).toBe(false);
     const body = validationFailure(r.error!);
     expect(body.message).toBe('The request body is not valid');
@@ -380,11 +458,31 @@ describe('api request schemas', () => {
 
 describe('properties', () => {
   const ALL_SCHEMAS: [string, z.ZodType][] = Object.entries({
-    customerIdSchema, managementTypeSchema, accessTypeSchema, countrySchema, kmTenantPrefixSchema, serviceRequestSchema,
-    servicesSchema, contactSchema, companySchema, tokenAnswerSchema, oauthErrorSchema, knoxErrorBodySchema,
-    customerSchema, customerListSchema, newCustomerSchema, linkRequestSchema, updateRequestSchema,
-    delinkRequestSchema, onboardingRequestSchema, offboardingRequestSchema, changeRequestSchema,
-    idempotencyKeySchema, listQuerySchema, lastErrorSchema, historyEntrySchema,
+    customerIdSchema,
+    managementTypeSchema,
+    accessTypeSchema,
+    countrySchema,
+    kmTenantPrefixSchema,
+    serviceRequestSchema,
+    servicesSchema,
+    contactSchema,
+    companySchema,
+    tokenAnswerSchema,
+    oauthErrorSchema,
+    knoxErrorBodySchema,
+    customerSchema,
+    customerListSchema,
+    newCustomerSchema,
+    linkRequestSchema,
+    updateRequestSchema,
+    delinkRequestSchema,
+    onboardingRequestSchema,
+    offboardingRequestSchema,
+    changeRequestSchema,
+    idempotencyKeySchema,
+    listQuerySchema,
+    lastErrorSchema,
+    historyEntrySchema,
   });
 
   it('safeParse never throws, whatever JSON or value it is given', () => {
@@ -405,24 +503,34 @@ describe('properties', () => {
   });
 
   it('a prefix of letters and digits at both ends, dots and hyphens inside, is accepted', () => {
-    fc.assert(fc.property(goodPrefix, (p) => {
-      expect(passes(kmTenantPrefixSchema, p)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(goodPrefix, (p) => {
+        expect(passes(kmTenantPrefixSchema, p)).toBe(true);
+      }),
+    );
   });
 
   it('any well-formed NewCustomer, link body or onboarding body passes', () => {
-    fc.assert(fc.property(newCustomer, (b) => {
-      expect(newCustomerSchema.safeParse(b).error).toBeUndefined();
-    }));
-    fc.assert(fc.property(linkBody, (b) => {
-      expect(linkRequestSchema.safeParse(b).error).toBeUndefined();
-    }));
-    fc.assert(fc.property(linkBody, (b) => {
-      expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
-    }));
-    fc.assert(fc.property(onboardingCreate, (b) => {
-      expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
-    }));
+    fc.assert(
+      fc.property(newCustomer, (b) => {
+        expect(newCustomerSchema.safeParse(b).error).toBeUndefined();
+      }),
+    );
+    fc.assert(
+      fc.property(linkBody, (b) => {
+        expect(linkRequestSchema.safeParse(b).error).toBeUndefined();
+      }),
+    );
+    fc.assert(
+      fc.property(linkBody, (b) => {
+        expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
+      }),
+    );
+    fc.assert(
+      fc.property(onboardingCreate, (b) => {
+        expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
+      }),
+    );
   });
 
   it('SamsungCarePlus is always refused', () => {
@@ -432,7 +540,9 @@ describe('properties', () => {
         expect(passes(linkRequestSchema, withService(l, REFUSED_SERVICE))).toBe(false);
         expect(passes(onboardingRequestSchema, withService(l, REFUSED_SERVICE))).toBe(false);
         expect(passes(onboardingRequestSchema, withService(o, REFUSED_SERVICE))).toBe(false);
-        expect(passes(updateRequestSchema, withService({ accessType: l.accessType, services: l.services }, REFUSED_SERVICE))).toBe(false);
+        expect(
+          passes(updateRequestSchema, withService({ accessType: l.accessType, services: l.services }, REFUSED_SERVICE)),
+        ).toBe(false);
         expect(passes(changeRequestSchema, withService(l, REFUSED_SERVICE))).toBe(false);
       }),
     );
@@ -462,9 +572,12 @@ describe('properties', () => {
 
   it('a customer id with anything but digits is refused', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }).filter((s) => !/^\d+$/.test(s)), (s) => {
-        expect(passes(customerIdSchema, s)).toBe(false);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !/^\d+$/.test(s)),
+        (s) => {
+          expect(passes(customerIdSchema, s)).toBe(false);
+        },
+      ),
     );
   });
 });

@@ -54,12 +54,22 @@ describe('POST /_sim/rate-limit', () => {
     const knox = client(limiter);
     const outcomes: (string | KnoxError)[] = [];
     for (let i = 0; i < 5; i += 1) {
-      outcomes.push(await knox.getCustomer(FIXTURES.ownedActive).then((c) => c.customerId, (e: unknown) => e as KnoxError));
+      outcomes.push(
+        await knox.getCustomer(FIXTURES.ownedActive).then(
+          (c) => c.customerId,
+          (e: unknown) => e as KnoxError,
+        ),
+      );
     }
     expect(outcomes.slice(0, 3)).toEqual([FIXTURES.ownedActive, FIXTURES.ownedActive, FIXTURES.ownedActive]);
     for (const refused of outcomes.slice(3)) {
       expect(refused).toBeInstanceOf(KnoxError);
-      expect(refused).toMatchObject({ code: 'TOO_MANY_REQUESTS', httpStatus: 429, disposition: 'retry', retryAfterSeconds: 1 });
+      expect(refused).toMatchObject({
+        code: 'TOO_MANY_REQUESTS',
+        httpStatus: 429,
+        disposition: 'retry',
+        retryAfterSeconds: 1,
+      });
     }
     // One token request and five calls went through the limiter; two 429s were reported to it.
     expect(limiter.takes).toBe(6);

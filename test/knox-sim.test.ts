@@ -13,12 +13,7 @@ import {
   type KnoxCustomer,
 } from '../lib/domain/knox-schemas';
 import { KnoxSimControl, KnoxSimControlError } from '../knox-sim/control';
-import {
-  FIXTURES,
-  FIXTURE_KM_TENANTS,
-  FIXTURE_REGISTERED_EMAILS,
-  UNKNOWN_CUSTOMER_ID,
-} from '../knox-sim/fixtures';
+import { FIXTURES, FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
 import {
   SIM_DEFAULT_CREDENTIALS,
   SIM_EXTRA_CREDENTIALS,
@@ -184,7 +179,8 @@ const SEED_SCENARIOS: Partial<Record<string, () => Promise<Answer>>> = {
     expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     return delink(FIXTURES.unmanaged);
   },
-  KM_TENANT_PREFIX_INVALID: () => create(newCustomer({ services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })),
+  KM_TENANT_PREFIX_INVALID: () =>
+    create(newCustomer({ services: [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }] })),
   KM_DOMAIN_NAME_ALREADY_EXISTS: () =>
     create(newCustomer({ services: [{ service: 'KnoxManage' }] }, `new.admin@${FIXTURE_KM_TENANTS.domain}`)),
   BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED: () => create(newCustomer({}, 'ada@blocked.example')),
@@ -201,10 +197,12 @@ const SEED_SCENARIOS: Partial<Record<string, () => Promise<Answer>>> = {
   },
   ACCESS_TYPE_REQUIRED: () => create(newCustomer({ accessType: undefined })),
   KM_DOMAIN_NAME_ALREADY_IN_USAGE: () =>
-    create(newCustomer(
-      { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] },
-      `new.admin@${FIXTURE_KM_TENANTS.domain}`,
-    )),
+    create(
+      newCustomer(
+        { services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }] },
+        `new.admin@${FIXTURE_KM_TENANTS.domain}`,
+      ),
+    ),
 };
 
 describe('every seed error code is reachable by its condition', () => {
@@ -235,7 +233,10 @@ describe('create', () => {
     ]);
     expect(expectCustomer(await getCustomer(created.customerId))).toEqual(created);
     const state = await control.customer(created.customerId);
-    expect(state).toMatchObject({ ownerMsp: SIM_OUR_MSP, accountServices: expect.not.arrayContaining(['SamsungCarePlus']) });
+    expect(state).toMatchObject({
+      ownerMsp: SIM_OUR_MSP,
+      accountServices: expect.not.arrayContaining(['SamsungCarePlus']),
+    });
   });
 
   it('answers 4002106 when the same request comes again (our lost answer): the e-mail is now a Knox account', async () => {
@@ -260,23 +261,34 @@ describe('create', () => {
   it('records the Knox Manage tenant: the next organisation at that domain needs a prefix, then another prefix', async () => {
     const km = (prefix?: string) => [{ service: 'KnoxManage', ...(prefix ? { kmTenantPrefix: prefix } : {}) }];
     expectCustomer(await create(newCustomer({ services: km() }, 'first@tenant-test.example')));
-    expectKnoxError(await create(newCustomer({ services: km() }, 'second@tenant-test.example')), 'KM_DOMAIN_NAME_ALREADY_EXISTS');
+    expectKnoxError(
+      await create(newCustomer({ services: km() }, 'second@tenant-test.example')),
+      'KM_DOMAIN_NAME_ALREADY_EXISTS',
+    );
     const prefixed = expectCustomer(await create(newCustomer({ services: km('sales') }, 'third@tenant-test.example')));
     expect((await control.customer(prefixed.customerId)).kmTenantDomain).toBe('sales.tenant-test.example');
-    expectKnoxError(await create(newCustomer({ services: km('sales') }, 'fourth@tenant-test.example')),
-      'KM_DOMAIN_NAME_ALREADY_IN_USAGE');
+    expectKnoxError(
+      await create(newCustomer({ services: km('sales') }, 'fourth@tenant-test.example')),
+      'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
+    );
     expectCustomer(await create(newCustomer({ services: km('support') }, `new@${FIXTURE_KM_TENANTS.domain}`)));
   });
 
   it('refuses a prefix ending with a period, and services without accessType', async () => {
     const badPrefix = [{ service: 'KnoxManage', kmTenantPrefix: 'acme.' }];
     expectKnoxError(await create(newCustomer({ services: badPrefix })), 'KM_TENANT_PREFIX_INVALID');
-    expectKnoxError(await create(newCustomer({ accessType: undefined, managementType: 'FullyManaged' })), 'ACCESS_TYPE_REQUIRED');
+    expectKnoxError(
+      await create(newCustomer({ accessType: undefined, managementType: 'FullyManaged' })),
+      'ACCESS_TYPE_REQUIRED',
+    );
   });
 
   it('answers an error object for a body that is not JSON or misses fields, and changes nothing', async () => {
     const before = (await control.customers()).length;
-    for (const answer of [await create(undefined, { rawBody: '{"companyName": ' }), await create({ companyName: 'Only a name' })]) {
+    for (const answer of [
+      await create(undefined, { rawBody: '{"companyName": ' }),
+      await create({ companyName: 'Only a name' }),
+    ]) {
       expect(answer.status).toBe(400);
       expect(knoxErrorBodySchema.parse(answer.json).code).toBe('BAD_REQUEST');
     }
@@ -335,9 +347,13 @@ describe('link, approve and reject', () => {
 
   it('approve switches a prefixed KnoxManage on at once for a customer that already has a tenant', async () => {
     const added = await control.addCustomer({ kmTenantDomain: 'hq.tenanted.example', email: 'it@tenanted.example' });
-    expectCustomer(await link(linkRequest(added.customerId, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'hq' }] })));
+    expectCustomer(
+      await link(linkRequest(added.customerId, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'hq' }] })),
+    );
     await control.approveLink(added.customerId);
-    expect(expectCustomer(await getCustomer(added.customerId)).managedServices).toEqual([{ service: 'KnoxManage', status: 'Active' }]);
+    expect(expectCustomer(await getCustomer(added.customerId)).managedServices).toEqual([
+      { service: 'KnoxManage', status: 'Active' },
+    ]);
     expect((await control.customer(added.customerId)).kmTenantDomain).toBe('hq.tenanted.example');
   });
 
@@ -367,12 +383,19 @@ describe('link, approve and reject', () => {
   });
 
   it('a delink that ends after a configured time frees the customer by itself', async () => {
-    const added = await control.addCustomer({ ownerMsp: SIM_OTHER_MSP, status: 'DelinkRequested', delinkEndsAfterMs: 0 });
+    const added = await control.addCustomer({
+      ownerMsp: SIM_OTHER_MSP,
+      status: 'DelinkRequested',
+      delinkEndsAfterMs: 0,
+    });
     expect(expectCustomer(await link(linkRequest(added.customerId))).status).toBe('Pending');
   });
 
   it('checks SamsungCarePlus, accessType and malformed ids on link too', async () => {
-    expectKnoxError(await link(linkRequest(FIXTURES.unmanaged, { services: [{ service: 'SamsungCarePlus' }] })), 'SERVICE_NOT_VALID_SCP');
+    expectKnoxError(
+      await link(linkRequest(FIXTURES.unmanaged, { services: [{ service: 'SamsungCarePlus' }] })),
+      'SERVICE_NOT_VALID_SCP',
+    );
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged, { accessType: undefined })), 'ACCESS_TYPE_REQUIRED');
     expectKnoxError(await link(linkRequest('not-an-id')), 'ADD_EC_CUSTOMER_INVALID');
     expectKnoxError(await link(linkRequest(FIXTURES.ownedPending)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
@@ -387,7 +410,12 @@ describe('get and list', () => {
     expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Pending');
     expect(expectCustomer(await getCustomer(FIXTURES.ownedDelinkRequested)).status).toBe('DelinkRequested');
     expect(expectCustomer(await getCustomer(FIXTURES.ownedRejected)).status).toBe('Rejected');
-    for (const id of [FIXTURES.unmanaged, FIXTURES.formerlyOwned, FIXTURES.samsungApprovalPending, FIXTURES.otherRegion]) {
+    for (const id of [
+      FIXTURES.unmanaged,
+      FIXTURES.formerlyOwned,
+      FIXTURES.samsungApprovalPending,
+      FIXTURES.otherRegion,
+    ]) {
       expectKnoxError(await getCustomer(id), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     }
     expectKnoxError(await getCustomer('abc'), 'CUSTOMER_NOT_FOUND');
@@ -395,8 +423,14 @@ describe('get and list', () => {
 
   it('lists our customers page by page with totalCount as a string', async () => {
     const all = customerListSchema.parse((await knox('GET', `${C}?pageNum=1&pageSize=50&sortOrder=ascending`)).json);
-    const ours = [FIXTURES.ownedActive, FIXTURES.ownedFullyManaged, FIXTURES.ownedLimitedServices, FIXTURES.ownedPending,
-      FIXTURES.ownedDelinkRequested, FIXTURES.ownedRejected];
+    const ours = [
+      FIXTURES.ownedActive,
+      FIXTURES.ownedFullyManaged,
+      FIXTURES.ownedLimitedServices,
+      FIXTURES.ownedPending,
+      FIXTURES.ownedDelinkRequested,
+      FIXTURES.ownedRejected,
+    ];
     expect(all.totalCount).toBe(String(ours.length));
     expect(all.customers.map((c) => c.customerId)).toEqual(ours);
     const page2 = customerListSchema.parse((await knox('GET', `${C}?pageNum=2&pageSize=4&sortOrder=descending`)).json);
@@ -407,27 +441,42 @@ describe('get and list', () => {
 
 describe('update', () => {
   it('adds services with accessType, records a new Knox Manage tenant, and allows Fully -> Jointly', async () => {
-    const changed = expectCustomer(await update(FIXTURES.ownedActive, {
-      accessType: 'NoAccess',
-      services: [{ service: 'KnoxManage' }, { service: 'KnoxGuard' }],
-    }));
+    const changed = expectCustomer(
+      await update(FIXTURES.ownedActive, {
+        accessType: 'NoAccess',
+        services: [{ service: 'KnoxManage' }, { service: 'KnoxGuard' }],
+      }),
+    );
     expect(changed.managedServices.map((s) => s.service)).toEqual(['KnoxMobileEnrollment', 'KnoxManage', 'KnoxGuard']);
-    expect(await control.customer(FIXTURES.ownedActive))
-      .toMatchObject({ accessType: 'NoAccess', kmTenantDomain: 'owned-active.example' });
+    expect(await control.customer(FIXTURES.ownedActive)).toMatchObject({
+      accessType: 'NoAccess',
+      kmTenantDomain: 'owned-active.example',
+    });
     const jointly = expectCustomer(await update(FIXTURES.ownedFullyManaged, { managementType: 'JointlyManaged' }));
     expect(jointly.managementType).toBe('JointlyManaged');
   });
 
   it('refuses by status, ownership and service rules', async () => {
     expectKnoxError(await update(UNKNOWN_CUSTOMER_ID, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_FOUND');
-    expectKnoxError(await update(FIXTURES.managedByOtherMsp, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
+    expectKnoxError(
+      await update(FIXTURES.managedByOtherMsp, { accessType: 'NoAccess' }),
+      'CUSTOMER_NOT_MANAGED_BY_MSP',
+    );
     expectKnoxError(await update(FIXTURES.ownedPending, { accessType: 'NoAccess' }), 'CANNOT_CHANGE_WHEN_PENDING');
-    expectKnoxError(await update(FIXTURES.ownedDelinkRequested, { accessType: 'NoAccess' }), 'CANNOT_CHANGE_WHEN_DELINKING');
-    expectKnoxError(await update(FIXTURES.ownedActive, { services: [{ service: 'KnoxGuard' }] }), 'ACCESS_TYPE_REQUIRED');
+    expectKnoxError(
+      await update(FIXTURES.ownedDelinkRequested, { accessType: 'NoAccess' }),
+      'CANNOT_CHANGE_WHEN_DELINKING',
+    );
+    expectKnoxError(
+      await update(FIXTURES.ownedActive, { services: [{ service: 'KnoxGuard' }] }),
+      'ACCESS_TYPE_REQUIRED',
+    );
     // A service the customer already has needs no accessType.
     expectCustomer(await update(FIXTURES.ownedActive, { services: [{ service: 'KnoxMobileEnrollment' }] }));
-    const adding = (service: string, kmTenantPrefix?: string) =>
-      ({ accessType: 'FullAccess', services: [{ service, ...(kmTenantPrefix ? { kmTenantPrefix } : {}) }] });
+    const adding = (service: string, kmTenantPrefix?: string) => ({
+      accessType: 'FullAccess',
+      services: [{ service, ...(kmTenantPrefix ? { kmTenantPrefix } : {}) }],
+    });
     expectKnoxError(await update(FIXTURES.ownedActive, adding('SamsungCarePlus')), 'SERVICE_NOT_VALID_SCP');
     expectKnoxError(await update(FIXTURES.ownedActive, adding('KnoxManage', '.x')), 'KM_TENANT_PREFIX_INVALID');
     expectKnoxError(await update(FIXTURES.ownedRejected, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
@@ -435,10 +484,15 @@ describe('update', () => {
 
   it('applies the Knox Manage tenant rules to a new tenant', async () => {
     const added = await control.addCustomer({ status: 'Active', email: `boss@${FIXTURE_KM_TENANTS.domain}` });
-    const km = (prefix?: string) =>
-      ({ accessType: 'FullAccess', services: [{ service: 'KnoxManage', ...(prefix ? { kmTenantPrefix: prefix } : {}) }] });
+    const km = (prefix?: string) => ({
+      accessType: 'FullAccess',
+      services: [{ service: 'KnoxManage', ...(prefix ? { kmTenantPrefix: prefix } : {}) }],
+    });
     expectKnoxError(await update(added.customerId, km()), 'KM_DOMAIN_NAME_ALREADY_EXISTS');
-    expectKnoxError(await update(added.customerId, km(FIXTURE_KM_TENANTS.takenPrefix)), 'KM_DOMAIN_NAME_ALREADY_IN_USAGE');
+    expectKnoxError(
+      await update(added.customerId, km(FIXTURE_KM_TENANTS.takenPrefix)),
+      'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
+    );
     expectCustomer(await update(added.customerId, km('hq')));
   });
 });
@@ -489,7 +543,10 @@ describe('tokens', () => {
 
   it('answers ACCESS_TOKEN_INVALID for a missing or unknown token', async () => {
     expectKnoxError(await getCustomer(FIXTURES.ownedActive, { authorization: null }), 'ACCESS_TOKEN_INVALID');
-    expectKnoxError(await getCustomer(FIXTURES.ownedActive, { authorization: 'Bearer not-a-token' }), 'ACCESS_TOKEN_INVALID');
+    expectKnoxError(
+      await getCustomer(FIXTURES.ownedActive, { authorization: 'Bearer not-a-token' }),
+      'ACCESS_TOKEN_INVALID',
+    );
   });
 
   it('answers ACCESS_TOKEN_EXPIRED after expiry, and a fresh token works', async () => {
@@ -508,10 +565,17 @@ describe('tokens', () => {
   });
 
   it('takes its credentials, token lifetime and fixtures from the options', async () => {
-    const other = await startKnoxSimulator({ clientId: 'my-id', clientSecret: 'my-secret', tokenTtlSeconds: 42, fixtures: false });
+    const other = await startKnoxSimulator({
+      clientId: 'my-id',
+      clientSecret: 'my-secret',
+      tokenTtlSeconds: 42,
+      fixtures: false,
+    });
     try {
       expect((await requestToken(SIM_DEFAULT_CREDENTIALS, other.url)).status).toBe(401);
-      const token = tokenAnswerSchema.parse((await requestToken({ clientId: 'my-id', clientSecret: 'my-secret' }, other.url)).json);
+      const token = tokenAnswerSchema.parse(
+        (await requestToken({ clientId: 'my-id', clientSecret: 'my-secret' }, other.url)).json,
+      );
       expect(token.expires_in).toBe(42);
       expect(await new KnoxSimControl(other.url).customers()).toEqual([]);
       const answer = await fetch(`${other.url}${C}/link`, {
@@ -519,7 +583,9 @@ describe('tokens', () => {
         headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
         body: JSON.stringify(linkRequest(FIXTURES.unmanaged)),
       });
-      expect(knoxErrorBodySchema.parse(await answer.json()).errorCode).toBe(specFor('ADD_EC_CUSTOMER_INVALID').errorCode);
+      expect(knoxErrorBodySchema.parse(await answer.json()).errorCode).toBe(
+        specFor('ADD_EC_CUSTOMER_INVALID').errorCode,
+      );
     } finally {
       await other.stop();
     }
@@ -543,7 +609,10 @@ describe('faults', () => {
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
     const links = (await control.requests()).filter((r) => r.path.endsWith('/link'));
-    expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([[500, 'workThen500', true], [400, undefined, false]]);
+    expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([
+      [500, 'workThen500', true],
+      [400, undefined, false],
+    ]);
     expect(links.filter((r) => r.accepted)).toHaveLength(1);
   });
 
@@ -651,7 +720,10 @@ describe('outage', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 30; i += 1) statuses.push(await statusOrDropped(`${C}/${FIXTURES.ownedActive}`));
     expect(new Set(statuses)).toEqual(new Set([500, 0]));
-    const token = await requestToken().then((a) => a.status, () => 0);
+    const token = await requestToken().then(
+      (a) => a.status,
+      () => 0,
+    );
     expect([500, 0]).toContain(token);
     // The control surface is never faulted: the committed link is there.
     expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
@@ -666,7 +738,9 @@ describe('outage', () => {
     expect(committed?.outage).toBeUndefined();
     const refused = log.filter((r) => r.outage);
     expect(refused).toHaveLength(31);
-    expect(refused.every((r) => (r.fault === 'error500' && r.status === 500) || (r.fault === 'drop' && r.status === 0))).toBe(true);
+    expect(
+      refused.every((r) => (r.fault === 'error500' && r.status === 500) || (r.fault === 'drop' && r.status === 0)),
+    ).toBe(true);
     expect(refused.every((r) => !r.accepted)).toBe(true);
     expect(log.at(-1)).toMatchObject({ status: 200 });
   });
@@ -701,7 +775,9 @@ describe('outage', () => {
   });
 
   it('refuses a body that gives both durationMs and until, or a drop rate outside [0, 1]', async () => {
-    await expect(control.outage({ durationMs: 10, until: new Date().toISOString() })).rejects.toMatchObject({ status: 400 });
+    await expect(control.outage({ durationMs: 10, until: new Date().toISOString() })).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(control.outage({ dropRate: 2 })).rejects.toMatchObject({ status: 400 });
     expect((await control.outageStatus()).active).toBe(false);
   });
@@ -803,14 +879,19 @@ describe('control surface', () => {
     });
     expect((await control.customers()).map((c) => c.customerId)).toContain(added.customerId);
     await control.approveLink(added.customerId);
-    expect(expectCustomer(await getCustomer(added.customerId))).toMatchObject({ status: 'Active', managementType: 'FullyManaged' });
+    expect(expectCustomer(await getCustomer(added.customerId))).toMatchObject({
+      status: 'Active',
+      managementType: 'FullyManaged',
+    });
   });
 
   it('refuses answers that do not fit the customer’s state, unknown customers and bad bodies', async () => {
     await expect(control.approveLink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
     await expect(control.acceptDelink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
     await expect(control.customer(UNKNOWN_CUSTOMER_ID)).rejects.toBeInstanceOf(KnoxSimControlError);
-    await expect(control.fault({ match: {}, fault: { type: 'nonsense' as 'drop' } })).rejects.toMatchObject({ status: 400 });
+    await expect(control.fault({ match: {}, fault: { type: 'nonsense' as 'drop' } })).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(control.chaos({ rates: { error500: 0.8, status429: 0.5 } })).rejects.toMatchObject({ status: 400 });
   });
 
@@ -819,7 +900,10 @@ describe('control surface', () => {
     expectCustomer(await delink(FIXTURES.ownedActive));
     await control.reset();
     expect((await control.customer(FIXTURES.ownedActive)).status).toBe('Active');
-    expectKnoxError(await getCustomer(FIXTURES.ownedActive, { authorization: `Bearer ${token}` }), 'ACCESS_TOKEN_INVALID');
+    expectKnoxError(
+      await getCustomer(FIXTURES.ownedActive, { authorization: `Bearer ${token}` }),
+      'ACCESS_TOKEN_INVALID',
+    );
   });
 
   it('stop() returns promptly with keep-alive connections open', async () => {

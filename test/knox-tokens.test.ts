@@ -7,7 +7,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KnoxSimControl } from '../knox-sim/control';
 import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
-import { FIXTURES, SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import {
+  FIXTURES,
+  SIM_DEFAULT_CREDENTIALS,
+  SIM_EXTRA_CREDENTIALS,
+  startKnoxSimulator,
+  type RunningKnoxSimulator,
+} from '../knox-sim/server';
 import { KnoxError } from '../lib/domain/knox-answer';
 import { TOKEN_LIFETIME_FIELD } from '../lib/domain/knox-schemas';
 import type { Clock } from '../lib/knox/clock';
@@ -24,7 +30,10 @@ beforeAll(async () => {
 afterAll(() => sim.stop());
 beforeEach(() => control.reset());
 
-function clientFor(credentials: { clientId: string; clientSecret: string } = SIM_DEFAULT_CREDENTIALS, extra: { clock?: Clock; tokenLifetimeMinutes?: number } = {}) {
+function clientFor(
+  credentials: { clientId: string; clientSecret: string } = SIM_DEFAULT_CREDENTIALS,
+  extra: { clock?: Clock; tokenLifetimeMinutes?: number } = {},
+) {
   const bodies: string[] = [];
   const recording: typeof fetch = (input, init) => {
     if (String(input).endsWith('/oauth2/token') && typeof init?.body === 'string') bodies.push(init.body);
@@ -73,7 +82,12 @@ describe('a dead token is refused in any of the ways Knox may refuse it', () => 
     const { knox } = clientFor(SIM_EXTRA_CREDENTIALS.unauthorized);
     const error = await knox.getCustomer(FIXTURES.ownedActive).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KnoxError);
-    expect(error).toMatchObject({ code: 'AUTHORIZATION_FAIL', errorCode: '4030000', httpStatus: 403, disposition: 'operator' });
+    expect(error).toMatchObject({
+      code: 'AUTHORIZATION_FAIL',
+      errorCode: '4030000',
+      httpStatus: 403,
+      disposition: 'operator',
+    });
     expect(knox.tokenRequests).toBe(2);
     expect(await mspStatuses()).toEqual([403, 403]);
   });
@@ -95,13 +109,26 @@ describe('a dead token is refused in any of the ways Knox may refuse it', () => 
     const scripted: typeof fetch = async (input) => {
       if (String(input).endsWith('/oauth2/token')) {
         tokens += 1;
-        return new Response(JSON.stringify({ access_token: `t${tokens}`, token_type: 'Bearer', expires_in: 599 }), { status: 200 });
+        return new Response(JSON.stringify({ access_token: `t${tokens}`, token_type: 'Bearer', expires_in: 599 }), {
+          status: 200,
+        });
       }
-      return new Response(JSON.stringify({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', errorMessage: 'x' }), { status: 403 });
+      return new Response(JSON.stringify({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', errorMessage: 'x' }), {
+        status: 403,
+      });
     };
-    const knox = new HttpKnoxClient({ baseUrl: 'http://knox.test', credentials: async () => SIM_DEFAULT_CREDENTIALS, fetch: scripted });
+    const knox = new HttpKnoxClient({
+      baseUrl: 'http://knox.test',
+      credentials: async () => SIM_DEFAULT_CREDENTIALS,
+      fetch: scripted,
+    });
     const error = await knox.getCustomer('1').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', httpStatus: 403, disposition: 'operator' });
+    expect(error).toMatchObject({
+      code: 'ACCESS_TOKEN_INVALID',
+      errorCode: '4032252',
+      httpStatus: 403,
+      disposition: 'operator',
+    });
     expect(tokens).toBe(2);
   });
 
@@ -152,12 +179,19 @@ describe('the token lifetime is the answer’s expires_in', () => {
     const token = await fetch(`${sim.url}/ams/v1/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SIM_DEFAULT_CREDENTIALS.clientId, client_secret: SIM_DEFAULT_CREDENTIALS.clientSecret, scope: 'msp' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: SIM_DEFAULT_CREDENTIALS.clientId,
+        client_secret: SIM_DEFAULT_CREDENTIALS.clientSecret,
+        scope: 'msp',
+      }).toString(),
     }).then((r) => r.json() as Promise<{ access_token: string; expires_in: number }>);
     expect(token.expires_in).toBe(599);
     await control.revokeTokens();
     await control.tokenRefusal('status403');
-    const answer = await fetch(`${sim.url}/msp/v1/managedCustomers/${FIXTURES.ownedActive}`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    const answer = await fetch(`${sim.url}/msp/v1/managedCustomers/${FIXTURES.ownedActive}`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
     expect(answer.status).toBe(403);
     expect(await answer.json()).toMatchObject({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252' });
   });

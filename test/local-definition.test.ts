@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATES } from '../lib/domain/workflow';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { RECORD_KINDS } from '../lib/domain/api-schemas';
 import { apiGatewayModel, matchRoute } from '../local/api-routes';
 import { prepareMachine } from '../local/engine';
 import { functionEnvironmentUnion, localEnvironment } from '../local/environment';
@@ -61,8 +60,13 @@ describe('template resolution', () => {
     const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
     for (const machine of model.stateMachines) {
       const bindings = taskHandlerNames(machine.definition, runtime);
-      expect(Object.keys(bindings).sort()).toEqual(taskStates(machine.definition).map(([name]) => name).sort());
-      for (const handler of Object.values(bindings)) expect(existsSync(handlerModulePath(LAMBDAS_DIR, handler))).toBe(true);
+      expect(Object.keys(bindings).sort()).toEqual(
+        taskStates(machine.definition)
+          .map(([name]) => name)
+          .sort(),
+      );
+      for (const handler of Object.values(bindings))
+        expect(existsSync(handlerModulePath(LAMBDAS_DIR, handler))).toBe(true);
     }
     const onboarding = model.stateMachines.find((m) => m.workflow === 'onboarding')!;
     expect(taskHandlerNames(onboarding.definition, runtime)).toMatchObject({
@@ -86,9 +90,12 @@ describe('template resolution', () => {
       },
     };
     expect(() => taskHandlerNames(definition, runtime)).toThrow(/no function in the template/);
-    expect(() => taskHandlerNames({ States: { S: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } } }, runtime)).toThrow(
-      /not supported/,
-    );
+    expect(() =>
+      taskHandlerNames(
+        { States: { S: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } } },
+        runtime,
+      ),
+    ).toThrow(/not supported/);
   });
 
   it('resolves the table (GSI included), the secret and every function environment to local values', () => {
@@ -138,7 +145,9 @@ describe('template resolution', () => {
     const routes = api.routes.map((r) => `${r.method} ${r.resource}`).sort();
     // The one route table (lib/domain/routes.ts), read back from the synthesized template.
     expect(routes).toEqual(API_ROUTES.map((r) => routeKey(r.method, r.resource)).sort());
-    expect(api.routes.find((r) => r.method === 'POST' && r.resource === '/onboardings')?.requiresJsonObjectBody).toBe(true);
+    expect(api.routes.find((r) => r.method === 'POST' && r.resource === '/onboardings')?.requiresJsonObjectBody).toBe(
+      true,
+    );
     expect(matchRoute(api.routes, 'GET', '/onboardings/onb-0123456789abcdef')).toMatchObject({
       route: { resource: '/onboardings/{onboardingId}' },
       pathParameters: { onboardingId: 'onb-0123456789abcdef' },
@@ -158,7 +167,15 @@ describe('intrinsics', () => {
 
   it('resolves Fn::Join, Fn::GetAtt, Ref, Fn::Sub and pseudo parameters', () => {
     expect(
-      resolveIntrinsics({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke ', { 'Fn::GetAtt': ['Fn', 'Arn'] }]] }, ctx),
+      resolveIntrinsics(
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke ', { 'Fn::GetAtt': ['Fn', 'Arn'] }],
+          ],
+        },
+        ctx,
+      ),
     ).toBe('arn:aws:states:::lambda:invoke arn:aws:lambda:us-east-1:000000000000:function:my-fn');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub's own ${...} syntax is what is tested.
     expect(resolveIntrinsics({ 'Fn::Sub': '${AWS::Region}/${AWS::AccountId}/${Fn}/${Fn.Arn}/${!Literal}' }, ctx)).toBe(
@@ -184,7 +201,14 @@ describe('scaleDefinition', () => {
         Resource: 'arn:aws:states:::lambda:invoke',
         TimeoutSeconds: 40,
         Retry: [
-          { ErrorEquals: ['Knox.Retry'], IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, MaxAttempts: 6, JitterStrategy: 'FULL' },
+          {
+            ErrorEquals: ['Knox.Retry'],
+            IntervalSeconds: 2,
+            BackoffRate: 2,
+            MaxDelaySeconds: 60,
+            MaxAttempts: 6,
+            JitterStrategy: 'FULL',
+          },
           { ErrorEquals: ['Knox.Wait'], IntervalSeconds: 60, BackoffRate: 2, MaxDelaySeconds: 3600, MaxAttempts: 344 },
           { ErrorEquals: ['States.ALL'] },
         ],
@@ -193,7 +217,14 @@ describe('scaleDefinition', () => {
       Pause: { Type: 'Wait', Seconds: 60, Next: 'Both' },
       Both: {
         Type: 'Parallel',
-        Branches: [{ StartAt: 'Inner', States: { Inner: { Type: 'Task', Resource: 'x', Retry: [{ ErrorEquals: ['E'], IntervalSeconds: 10 }], End: true } } }],
+        Branches: [
+          {
+            StartAt: 'Inner',
+            States: {
+              Inner: { Type: 'Task', Resource: 'x', Retry: [{ ErrorEquals: ['E'], IntervalSeconds: 10 }], End: true },
+            },
+          },
+        ],
         End: true,
       },
     },
@@ -202,7 +233,14 @@ describe('scaleDefinition', () => {
   it('scales retry intervals, caps and the machine timeout, and nothing else', () => {
     const scaled = scaleDefinition(definition, 0.001);
     const retry = scaled.States.Work.Retry;
-    expect(retry[0]).toEqual({ ErrorEquals: ['Knox.Retry'], IntervalSeconds: 0.002, BackoffRate: 2, MaxDelaySeconds: 0.06, MaxAttempts: 6, JitterStrategy: 'FULL' });
+    expect(retry[0]).toEqual({
+      ErrorEquals: ['Knox.Retry'],
+      IntervalSeconds: 0.002,
+      BackoffRate: 2,
+      MaxDelaySeconds: 0.06,
+      MaxAttempts: 6,
+      JitterStrategy: 'FULL',
+    });
     expect(retry[1]).toMatchObject({ IntervalSeconds: 0.06, MaxDelaySeconds: 3.6, BackoffRate: 2, MaxAttempts: 344 });
     // ASL's default interval (1 s) is scaled too.
     expect(retry[2]).toEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 0.001 });
@@ -226,9 +264,15 @@ describe('scaleDefinition', () => {
     expect(() => scaleDefinition(definition, Number.NaN)).toThrow(RangeError);
   });
 
-  it('keeps the schedule of the waits on Knox (the link\'s Knox.Wait retrier): interval and cap scaled, growth and count kept', () => {
+  it("keeps the schedule of the waits on Knox (the link's Knox.Wait retrier): interval and cap scaled, growth and count kept", () => {
     const onboarding = model.stateMachines.find((m) => m.workflow === 'onboarding')!.definition;
-    const original = onboarding.States[STATES.linkCustomer]!['Retry'] as { ErrorEquals: string[]; IntervalSeconds: number; MaxDelaySeconds: number; BackoffRate: number; MaxAttempts: number }[];
+    const original = onboarding.States[STATES.linkCustomer]!['Retry'] as {
+      ErrorEquals: string[];
+      IntervalSeconds: number;
+      MaxDelaySeconds: number;
+      BackoffRate: number;
+      MaxAttempts: number;
+    }[];
     const scaled = scaleDefinition(onboarding, 0.001).States[STATES.linkCustomer]!['Retry'] as typeof original;
     const waitIndex = original.findIndex((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.wait));
     expect(waitIndex).toBeGreaterThanOrEqual(0);
@@ -238,6 +282,8 @@ describe('scaleDefinition', () => {
     expect(scaled[waitIndex]!.MaxAttempts).toBe(original[waitIndex]!.MaxAttempts);
     // The callback's TimeoutSeconds is the customer's deadline: a wait, scaled like the others.
     const deadline = onboarding.States[STATES.waitForAnswer]!['TimeoutSeconds'] as number;
-    expect(scaleDefinition(onboarding, 0.001).States[STATES.waitForAnswer]!['TimeoutSeconds']).toBeCloseTo(deadline * 0.001);
+    expect(scaleDefinition(onboarding, 0.001).States[STATES.waitForAnswer]!['TimeoutSeconds']).toBeCloseTo(
+      deadline * 0.001,
+    );
   });
 });

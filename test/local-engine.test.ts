@@ -10,7 +10,13 @@ import { LocalExecutions, prepareMachine } from '../local/engine';
 import type { ExecutionRecord } from '../local/execution-store';
 import { executionPath } from '../local/execution-path';
 import { LambdaRuntime } from '../local/lambda-runtime';
-import { localFunctionArn, localStateMachineArn, type AslDefinition, type LocalFunction, type LocalStateMachine } from '../local/template';
+import {
+  localFunctionArn,
+  localStateMachineArn,
+  type AslDefinition,
+  type LocalFunction,
+  type LocalStateMachine,
+} from '../local/template';
 import { tempDataDir } from '../local/testing';
 
 const STEP: LocalFunction = {
@@ -95,7 +101,9 @@ describe('LocalExecutions', () => {
     const record = await executions.waitUntilSettled(started.executionArn);
     expect(record.status).toBe('SUCCEEDED');
     expect(JSON.parse(record.output!)).toEqual({ id: 'onb-1', step: { value: 42 } });
-    expect(seen).toEqual([{ event: { id: 'onb-1', executionName: 'run-1' }, functionName: 'step', remaining: expect.any(Number) }]);
+    expect(seen).toEqual([
+      { event: { id: 'onb-1', executionName: 'run-1' }, functionName: 'step', remaining: expect.any(Number) },
+    ]);
     expect(seen[0]!.remaining).toBeGreaterThan(0);
     expect(executionPath(record.events).map((s) => s.state)).toEqual(['Step', 'Pause', 'Done']);
   });
@@ -106,14 +114,25 @@ describe('LocalExecutions', () => {
         throw Object.assign(new Error('ADD_EC_ALREADY_MANAGED (4002103)'), { name: 'Knox.Abort' });
       },
     });
-    const { executionArn } = executions.startExecution({ stateMachineArn: arn, name: 'run-2', input: '{"id":"onb-2"}' });
+    const { executionArn } = executions.startExecution({
+      stateMachineArn: arn,
+      name: 'run-2',
+      input: '{"id":"onb-2"}',
+    });
     const record = await executions.waitUntilSettled(executionArn);
     expect(record.status).toBe('SUCCEEDED');
     const output = JSON.parse(record.output!) as { error: { Error: string; Cause: string } };
     expect(output.error.Error).toBe('Knox.Abort');
-    expect(JSON.parse(output.error.Cause)).toMatchObject({ errorType: 'Knox.Abort', errorMessage: 'ADD_EC_ALREADY_MANAGED (4002103)' });
+    expect(JSON.parse(output.error.Cause)).toMatchObject({
+      errorType: 'Knox.Abort',
+      errorMessage: 'ADD_EC_ALREADY_MANAGED (4002103)',
+    });
     const [step] = executionPath(record.events);
-    expect(step).toMatchObject({ state: 'Step', errors: [{ error: 'Knox.Abort', message: 'ADD_EC_ALREADY_MANAGED (4002103)' }], caught: { next: 'Aborted' } });
+    expect(step).toMatchObject({
+      state: 'Step',
+      errors: [{ error: 'Knox.Abort', message: 'ADD_EC_ALREADY_MANAGED (4002103)' }],
+      caught: { next: 'Aborted' },
+    });
   });
 
   it('answers a repeated StartExecution like AWS: same name and input while running is the same execution', async () => {
@@ -125,13 +144,22 @@ describe('LocalExecutions', () => {
       },
     });
     const first = executions.startExecution({ stateMachineArn: arn, name: 'run-3', input: '{"id":"onb-3"}' });
-    expect(executions.startExecution({ stateMachineArn: arn, name: 'run-3', input: '{ "id": "onb-3" }' })).toEqual({ ...first, alreadyRunning: true });
+    expect(executions.startExecution({ stateMachineArn: arn, name: 'run-3', input: '{ "id": "onb-3" }' })).toEqual({
+      ...first,
+      alreadyRunning: true,
+    });
     expect(() => executions.startExecution({ stateMachineArn: arn, name: 'run-3', input: '{"id":"other"}' })).toThrow(
       expect.objectContaining({ type: 'ExecutionAlreadyExists' }),
     );
-    expect(() => executions.startExecution({ stateMachineArn: arn, name: 'bad name!' })).toThrow(expect.objectContaining({ type: 'InvalidName' }));
-    expect(() => executions.startExecution({ stateMachineArn: `${arn}x`, name: 'x' })).toThrow(expect.objectContaining({ type: 'StateMachineDoesNotExist' }));
-    expect(() => executions.startExecution({ stateMachineArn: arn, name: 'y', input: '[1]' })).toThrow(expect.objectContaining({ type: 'InvalidExecutionInput' }));
+    expect(() => executions.startExecution({ stateMachineArn: arn, name: 'bad name!' })).toThrow(
+      expect.objectContaining({ type: 'InvalidName' }),
+    );
+    expect(() => executions.startExecution({ stateMachineArn: `${arn}x`, name: 'x' })).toThrow(
+      expect.objectContaining({ type: 'StateMachineDoesNotExist' }),
+    );
+    expect(() => executions.startExecution({ stateMachineArn: arn, name: 'y', input: '[1]' })).toThrow(
+      expect.objectContaining({ type: 'InvalidExecutionInput' }),
+    );
     await called.promise;
     await executions.stopExecution(first.executionArn);
     // Closed: the name is taken, whatever the input.
@@ -152,7 +180,11 @@ describe('LocalExecutions', () => {
         throw Object.assign(new Error('Knox is down'), { name: 'Knox.Retry' });
       },
     });
-    const { executionArn } = executions.startExecution({ stateMachineArn: arn, name: 'run-4', input: '{"id":"onb-4"}' });
+    const { executionArn } = executions.startExecution({
+      stateMachineArn: arn,
+      name: 'run-4',
+      input: '{"id":"onb-4"}',
+    });
     await called.promise;
     await executions.stopExecution(executionArn, { error: 'Cancelled', cause: 'the operator cancelled it' });
     const record = executions.describe(executionArn)!;
@@ -172,7 +204,11 @@ describe('LocalExecutions', () => {
       definition: definition({ timeoutSeconds: 50 }),
       handler: () => new Promise(() => undefined),
     });
-    const { executionArn } = executions.startExecution({ stateMachineArn: arn, name: 'run-5', input: '{"id":"onb-5"}' });
+    const { executionArn } = executions.startExecution({
+      stateMachineArn: arn,
+      name: 'run-5',
+      input: '{"id":"onb-5"}',
+    });
     const record = await executions.waitUntilSettled(executionArn);
     expect(record).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect(record.events.at(-1)?.type).toBe('ExecutionTimeout');
@@ -189,8 +225,13 @@ describe('LocalExecutions', () => {
     // A 100 s Wait at TIME_SCALE 0.01: one real second to shut down in.
     const def = definition({ waitSeconds: 100 });
     const first = setUp({ handler, timeScale: 0.01, definition: def });
-    const { executionArn } = first.executions.startExecution({ stateMachineArn: first.arn, name: 'run-6', input: '{"id":"onb-6"}' });
-    while (first.executions.describe(executionArn)?.position?.state !== 'Pause') await new Promise((r) => setTimeout(r, 5));
+    const { executionArn } = first.executions.startExecution({
+      stateMachineArn: first.arn,
+      name: 'run-6',
+      input: '{"id":"onb-6"}',
+    });
+    while (first.executions.describe(executionArn)?.position?.state !== 'Pause')
+      await new Promise((r) => setTimeout(r, 5));
     await first.executions.shutdown();
     expect(first.executions.describe(executionArn)?.status).toBe('RUNNING');
     expect(first.closed).toEqual([]);

@@ -3,7 +3,13 @@
  * real handler modules, dynalite and the Knox simulator. Covers a link onboarding approved by the customer, a create,
  * a cancel, the local Step Functions API as the AWS SDK sees it, and a restart that resumes a waiting onboarding.
  */
-import { ListExecutionsCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  ListExecutionsCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,18 +86,29 @@ describe('the local stack', () => {
     expect(wait.retries).toBe(0);
 
     const listed = await listExecutions(stack.apiUrl);
-    expect(listed).toContainEqual(expect.objectContaining({ name: executionName, workflow: 'onboarding', status: 'SUCCEEDED', recordId: id }));
+    expect(listed).toContainEqual(
+      expect.objectContaining({ name: executionName, workflow: 'onboarding', status: 'SUCCEEDED', recordId: id }),
+    );
   });
 
   it('creates a new customer and succeeds', async () => {
     const email = `ada.${Date.now().toString(36)}@acme.example`;
     const started = await startRecord(stack.apiUrl, 'onboarding', createRequest(email));
     expect(started.status).toBe(202);
-    const record = await waitForStatus(stack.apiUrl, 'onboarding', String(started.body['onboardingId']), ['SUCCEEDED', 'FAILED', 'ABORTED']);
+    const record = await waitForStatus(stack.apiUrl, 'onboarding', String(started.body['onboardingId']), [
+      'SUCCEEDED',
+      'FAILED',
+      'ABORTED',
+    ]);
     expect(record.status).toBe('SUCCEEDED');
     expect(record['customerId']).toMatch(/^\d+$/);
     const execution = await waitForExecution(stack.apiUrl, String(started.body['executionName']), 'SUCCEEDED');
-    expect(statePath(execution)).toEqual([STATES.linkOrCreate, STATES.createCustomer, STATES.recordSucceeded, STATES.onboardingSucceeded]);
+    expect(statePath(execution)).toEqual([
+      STATES.linkOrCreate,
+      STATES.createCustomer,
+      STATES.recordSucceeded,
+      STATES.onboardingSucceeded,
+    ]);
   });
 
   it('serves the Step Functions API the SDK expects: idempotent StartExecution, history, listings', async () => {
@@ -109,11 +126,23 @@ describe('the local stack', () => {
     expect(described.startDate).toBeInstanceOf(Date);
 
     // The same name and input while running: the same execution. Another input: ExecutionAlreadyExists.
-    const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: described.stateMachineArn, name: executionName, input: described.input }));
+    const again = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: described.stateMachineArn,
+        name: executionName,
+        input: described.input,
+      }),
+    );
     expect(again.executionArn).toBe(arn);
     expect(again.startDate?.getTime()).toBe(described.startDate?.getTime());
     await expect(
-      sfn.send(new StartExecutionCommand({ stateMachineArn: described.stateMachineArn, name: executionName, input: '{"id":"other"}' })),
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: described.stateMachineArn,
+          name: executionName,
+          input: '{"id":"other"}',
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
 
     // Cancel: the API stops the execution; the status change marks the record CANCELLED.
@@ -131,12 +160,20 @@ describe('the local stack', () => {
     expect(types).toContain('TaskStateEntered');
     expect(types).toContain('TaskFailed');
     expect(types.at(-1)).toBe('ExecutionAborted');
-    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: described.stateMachineArn, statusFilter: 'ABORTED' }));
+    const listed = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: described.stateMachineArn, statusFilter: 'ABORTED' }),
+    );
     expect(listed.executions?.map((e) => e.name)).toContain(executionName);
 
     // A closed execution's name is taken.
     await expect(
-      sfn.send(new StartExecutionCommand({ stateMachineArn: described.stateMachineArn, name: executionName, input: described.input })),
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: described.stateMachineArn,
+          name: executionName,
+          input: described.input,
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
   });
 
@@ -145,7 +182,12 @@ describe('the local stack', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ message: expect.any(String) });
 
-    const tooLarge = await api(stack.apiUrl, 'POST', '/onboardings', JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }));
+    const tooLarge = await api(
+      stack.apiUrl,
+      'POST',
+      '/onboardings',
+      JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }),
+    );
     expect(tooLarge.status).toBe(413);
 
     const notAnObject = await api(stack.apiUrl, 'POST', '/onboardings', '[1, 2]');
@@ -218,7 +260,12 @@ describe('a restart on the same DATA_DIR', () => {
     expect(resumedAt).toBe(STATES.waitForAnswer);
     const path = statePath(execution);
     expect(path.filter((s) => s === STATES.linkCustomer)).toHaveLength(1);
-    expect(path.slice(-4)).toEqual([STATES.waitForAnswer, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded]);
+    expect(path.slice(-4)).toEqual([
+      STATES.waitForAnswer,
+      STATES.needsChange,
+      STATES.recordSucceeded,
+      STATES.onboardingSucceeded,
+    ]);
   });
 });
 

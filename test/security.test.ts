@@ -78,7 +78,9 @@ const resource = (id: string): Json => {
 
 const ALL_HANDLERS = [...Object.values(STEP_FUNCTIONS), ...Object.values(OTHER_FUNCTIONS)] as HandlerName[];
 /** The steps that call Knox: every step but record-outcome. */
-const KNOX_STEP_HANDLERS: HandlerName[] = Object.values(STEP_FUNCTIONS).filter((h) => h !== STEP_FUNCTIONS.recordOutcome && h !== STEP_FUNCTIONS.awaitAnswer);
+const KNOX_STEP_HANDLERS: HandlerName[] = Object.values(STEP_FUNCTIONS).filter(
+  (h) => h !== STEP_FUNCTIONS.recordOutcome && h !== STEP_FUNCTIONS.awaitAnswer,
+);
 /** Every function that calls Knox and so reads its secret: the Knox steps and the poller. */
 const KNOX_CALLERS: HandlerName[] = [...KNOX_STEP_HANDLERS, OTHER_FUNCTIONS.poller];
 
@@ -103,7 +105,9 @@ function identityStatements(): OwnedStatement[] {
     ),
   );
   const inline = resources('AWS::IAM::Role').flatMap(([id, r]) =>
-    asArray(r.Properties.Policies).flatMap((p: Json) => asArray(p.PolicyDocument.Statement).map((statement) => ({ owner: id, statement }))),
+    asArray(r.Properties.Policies).flatMap((p: Json) =>
+      asArray(p.PolicyDocument.Statement).map((statement) => ({ owner: id, statement })),
+    ),
   );
   return [...attached, ...inline];
 }
@@ -114,7 +118,10 @@ function resourcePolicyStatements(): OwnedStatement[] {
     ...resources('AWS::KMS::Key').map(([id, r]): [string, Json] => [id, r.Properties.KeyPolicy]),
     ...resources('AWS::SNS::TopicPolicy').map(([id, r]): [string, Json] => [id, r.Properties.PolicyDocument]),
     ...resources('AWS::SQS::QueuePolicy').map(([id, r]): [string, Json] => [id, r.Properties.PolicyDocument]),
-    ...resources('AWS::SecretsManager::ResourcePolicy').map(([id, r]): [string, Json] => [id, r.Properties.ResourcePolicy]),
+    ...resources('AWS::SecretsManager::ResourcePolicy').map(([id, r]): [string, Json] => [
+      id,
+      r.Properties.ResourcePolicy,
+    ]),
     ...resources('AWS::ApiGateway::RestApi').map(([id, r]): [string, Json] => [id, r.Properties.Policy]),
   ];
   return documents.flatMap(([owner, doc]) => asArray(doc?.Statement).map((statement) => ({ owner, statement })));
@@ -158,11 +165,14 @@ describe('no wildcard Allow anywhere', () => {
     }
     // A deny may be broad (it only takes rights away): the SSL-only statements are.
     const denies = statements.filter(({ statement }) => statement.Effect === 'Deny');
-    for (const { statement } of denies) expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    for (const { statement } of denies)
+      expect(statement.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
   });
 
   it('no identity policy grants a KMS action, and Lambda permissions name exactly lambda:InvokeFunction', () => {
-    const kms = identityStatements().filter(({ statement }) => asArray<string>(statement.Action).some((a) => a.startsWith('kms:')));
+    const kms = identityStatements().filter(({ statement }) =>
+      asArray<string>(statement.Action).some((a) => a.startsWith('kms:')),
+    );
     expect(kms).toEqual([]);
     const permissions = resources('AWS::Lambda::Permission');
     expect(permissions.length).toBeGreaterThan(0);
@@ -185,7 +195,8 @@ describe('each Lambda reaches only what its job needs', () => {
     // The batch starter starts (and, when a DELETE races a slice, stops) onboardings.
     if (handler === OTHER_FUNCTIONS.batchStarter) need.add(workflowLogicalIds(cfn).onboarding);
     // The poller answers the tasks of the machines that wait on the customer, and no other.
-    if (handler === OTHER_FUNCTIONS.poller) for (const kind of ['onboarding', 'offboarding'] as const) need.add(workflowLogicalIds(cfn)[kind]);
+    if (handler === OTHER_FUNCTIONS.poller)
+      for (const kind of ['onboarding', 'offboarding'] as const) need.add(workflowLogicalIds(cfn)[kind]);
     if (handler === OTHER_FUNCTIONS.executionEvents) {
       // Its failed deliveries go to the queue its own event-invoke configuration names.
       for (const [, config] of resources('AWS::Lambda::EventInvokeConfig')) {
@@ -199,7 +210,9 @@ describe('each Lambda reaches only what its job needs', () => {
 
   it.each(ALL_HANDLERS)('%s: every resource in its role\'s policies is one it needs; never "*"', (handler) => {
     const role = roleOf(handler);
-    const statements = identityStatements().filter((s) => s.owner === role).map((s) => s.statement);
+    const statements = identityStatements()
+      .filter((s) => s.owner === role)
+      .map((s) => s.statement);
     expect(statements.length).toBeGreaterThan(0);
     const named = new Set<string>();
     for (const statement of statements) {
@@ -215,7 +228,10 @@ describe('each Lambda reaches only what its job needs', () => {
       }
     }
     const allowed = needs(handler);
-    expect([...named].filter((id) => !allowed.has(id)), `${handler} reaches beyond its job`).toEqual([]);
+    expect(
+      [...named].filter((id) => !allowed.has(id)),
+      `${handler} reaches beyond its job`,
+    ).toEqual([]);
     // Not vacuous: every function reads and writes records.
     expect(named.has(tableLogicalId(cfn))).toBe(true);
   });
@@ -225,11 +241,16 @@ describe('each Lambda reaches only what its job needs', () => {
     expect(new Set(roles).size).toBe(ALL_HANDLERS.length);
     for (const role of roles) {
       const trust = resource(role).Properties.AssumeRolePolicyDocument.Statement;
-      expect(trust).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
+      expect(trust).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
     }
     // No other function uses a function's role.
     for (const [id, fn] of resources('AWS::Lambda::Function')) {
-      expect(roles.filter((r) => r === fn.Properties.Role['Fn::GetAtt'][0]), id).toHaveLength(1);
+      expect(
+        roles.filter((r) => r === fn.Properties.Role['Fn::GetAtt'][0]),
+        id,
+      ).toHaveLength(1);
     }
   });
 });
@@ -241,13 +262,18 @@ describe('the Knox secret', () => {
     const secret = secretLogicalId(cfn);
     const reaching = identityStatements().filter(({ statement }) => {
       const actions = asArray<string>(statement.Action);
-      return referencedIds(statement.Resource).has(secret) ||
-        (asArray(statement.Resource).includes('*') && actions.some((a) => a.startsWith('secretsmanager:')));
+      return (
+        referencedIds(statement.Resource).has(secret) ||
+        (asArray(statement.Resource).includes('*') && actions.some((a) => a.startsWith('secretsmanager:')))
+      );
     });
     const knoxRoles = KNOX_CALLERS.map(roleOf);
     expect(new Set(reaching.map((s) => s.owner))).toEqual(new Set(knoxRoles));
     for (const { statement } of reaching) {
-      expect([...asArray<string>(statement.Action)].sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect([...asArray<string>(statement.Action)].sort()).toEqual([
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ]);
     }
   });
 
@@ -258,7 +284,9 @@ describe('the Knox secret', () => {
       for (const [name, state] of Object.entries(definition.States)) {
         expect(String(state.Resource ?? ''), `${kind} ${name}`).not.toMatch(/secretsmanager/i);
       }
-      expect(referencedIds(resource(workflowLogicalIds(cfn)[kind]).Properties.DefinitionString).has(secretLogicalId(cfn))).toBe(false);
+      expect(
+        referencedIds(resource(workflowLogicalIds(cfn)[kind]).Properties.DefinitionString).has(secretLogicalId(cfn)),
+      ).toBe(false);
     }
   });
 
@@ -280,7 +308,9 @@ describe('the Knox secret', () => {
       if (typeof value === 'string') return /"client_?secret"\s*:/i.test(value) || value.includes(CANARY_SECRET);
       if (Array.isArray(value)) return value.some(carriesCredential);
       if (value && typeof value === 'object') {
-        return Object.entries(value).some(([k, v]) => (credentialKey.test(k) && typeof v === 'string') || carriesCredential(v));
+        return Object.entries(value).some(
+          ([k, v]) => (credentialKey.test(k) && typeof v === 'string') || carriesCredential(v),
+        );
       }
       return false;
     };
@@ -306,7 +336,8 @@ describe('only IAM-signed calls reach the api function', () => {
     expect(resources('AWS::ApiGateway::Authorizer')).toEqual([]);
     expect(resources('AWS::Lambda::Url')).toEqual([]);
     for (const [, api] of resources('AWS::ApiGateway::RestApi')) expect(api.Properties.Policy).toBeUndefined();
-    for (const [, method] of resources('AWS::ApiGateway::Method')) expect(method.Properties.AuthorizerId).toBeUndefined();
+    for (const [, method] of resources('AWS::ApiGateway::Method'))
+      expect(method.Properties.AuthorizerId).toBeUndefined();
   });
 
   it('every invoke permission names one service principal and the one API or rule it comes from', () => {
@@ -327,7 +358,9 @@ describe('only IAM-signed calls reach the api function', () => {
     }
     // Step functions are invoked by their state machines' roles, never through a resource permission.
     for (const handler of Object.values(STEP_FUNCTIONS)) {
-      const invokable = resources('AWS::Lambda::Permission').filter(([, p]) => referencedIds(p.Properties.FunctionName).has(functionId(handler)));
+      const invokable = resources('AWS::Lambda::Permission').filter(([, p]) =>
+        referencedIds(p.Properties.FunctionName).has(functionId(handler)),
+      );
       expect(invokable, handler).toEqual([]);
     }
   });
@@ -345,7 +378,9 @@ describe('data at rest', () => {
 
   it('the dead-letter queue is encrypted and the topic uses the rotated key', () => {
     for (const [id, queue] of resources('AWS::SQS::Queue')) {
-      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined, id).toBe(true);
+      expect(queue.Properties.SqsManagedSseEnabled === true || queue.Properties.KmsMasterKeyId !== undefined, id).toBe(
+        true,
+      );
     }
     for (const [id, topic] of resources('AWS::SNS::Topic')) {
       const [keyId] = [...referencedIds(topic.Properties.KmsMasterKeyId)];

@@ -20,7 +20,13 @@ import {
 } from '../bench/soak/checks';
 import { SOAK_OUTAGE_DEFAULTS } from '../bench/soak/outage';
 import { DEFAULT_SEEDS, runSoak, SOAK_CHAOS_RATES, tokenRefusalFor, type SoakReport } from '../bench/soak/run';
-import { buildWorkload, bystanders, companyNameOf, EXPECTED_STATUS, ONBOARDING_SCENARIOS } from '../bench/soak/scenarios';
+import {
+  buildWorkload,
+  bystanders,
+  companyNameOf,
+  EXPECTED_STATUS,
+  ONBOARDING_SCENARIOS,
+} from '../bench/soak/scenarios';
 import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
 
 describe('the soak checks catch what they look for', () => {
@@ -30,7 +36,10 @@ describe('the soak checks catch what they look for', () => {
         { name: 'log lines', texts: ['{"level":"INFO"}', 'token abcdefghijkl leaked'] },
         { name: 'items', texts: ['{"pk":{"S":"onb-1"}}'] },
       ],
-      [{ label: 'bearer token #1', value: 'abcdefghijkl' }, { label: 'canary', value: 'canary-000000' }],
+      [
+        { label: 'bearer token #1', value: 'abcdefghijkl' },
+        { label: 'canary', value: 'canary-000000' },
+      ],
     );
     expect(found).toEqual(['secret scan: the bearer token #1 appears in 1 of 2 log lines']);
   });
@@ -43,7 +52,11 @@ describe('the soak checks catch what they look for', () => {
       'authorization: Bearer abc.def',
       '(node:1) Warning: NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)',
     ];
-    const violations = checkLogs(lines, ['Synthesizing the CDK app (npx cdk synth --quiet)...', 'api handler failed: Error: boom'], ['unhandledRejection: Error: x']);
+    const violations = checkLogs(
+      lines,
+      ['Synthesizing the CDK app (npx cdk synth --quiet)...', 'api handler failed: Error: boom'],
+      ['unhandledRejection: Error: x'],
+    );
     expect(violations).toEqual([
       'process: unhandledRejection: Error: x',
       'log at ERROR: {"level":"ERROR","message":"Knox error","disposition":"operator"}',
@@ -58,12 +71,24 @@ describe('the soak checks catch what they look for', () => {
     const definition = {
       StartAt: STATES.createCustomer,
       States: {
-        [STATES.createCustomer]: { Type: 'Task', Retry: [{ ErrorEquals: [STEP_ERROR_NAMES.retry], MaxAttempts: 2 }, { ErrorEquals: [STEP_ERROR_NAMES.wait] }] },
+        [STATES.createCustomer]: {
+          Type: 'Task',
+          Retry: [{ ErrorEquals: [STEP_ERROR_NAMES.retry], MaxAttempts: 2 }, { ErrorEquals: [STEP_ERROR_NAMES.wait] }],
+        },
       },
     } as unknown as AslDefinition;
     const execution = (errors: string[]): ExecutionDetail =>
       ({
-        path: [{ state: STATES.createCustomer, type: 'Task', enteredAt: '', errors: errors.map((error) => ({ error, at: '' })), retries: errors.length - 1, caught: { errorEquals: ['States.ALL'], next: STATES.recordFailed } }],
+        path: [
+          {
+            state: STATES.createCustomer,
+            type: 'Task',
+            enteredAt: '',
+            errors: errors.map((error) => ({ error, at: '' })),
+            retries: errors.length - 1,
+            caught: { errorEquals: ['States.ALL'], next: STATES.recordFailed },
+          },
+        ],
       }) as unknown as ExecutionDetail;
     const retry = STEP_ERROR_NAMES.retry;
     expect(exhaustedRetrier(execution([retry, retry, retry]), definition)).toBe(STATES.createCustomer);
@@ -108,7 +133,11 @@ describe('the soak checks catch what they look for', () => {
     const workload = buildWorkload(options);
     expect(workload).toEqual(buildWorkload(options));
     expect(workload.filter((c) => c.kind === 'offboarding')).toHaveLength(6);
-    for (const scenario of ONBOARDING_SCENARIOS) expect(workload.some((c) => c.scenario === scenario), scenario).toBe(true);
+    for (const scenario of ONBOARDING_SCENARIOS)
+      expect(
+        workload.some((c) => c.scenario === scenario),
+        scenario,
+      ).toBe(true);
     expect(new Set(workload.map((c) => c.customerId ?? c.email)).size).toBe(66);
   });
 });
@@ -123,7 +152,9 @@ describe('the soak hunts races', () => {
   it('mixes creates, links and offboardings among standing customers whose names interleave with theirs', () => {
     const workload = buildWorkload({ onboardings: 100, offboardings: 10, seed: 5, delinkElsewhereMs: [500, 2500] });
     const created = workload.filter((c) => c.scenario === 'created').length;
-    const linked = workload.filter((c) => c.scenario === 'linkApproved' || c.scenario === 'delinkElsewhereThenApproved').length;
+    const linked = workload.filter(
+      (c) => c.scenario === 'linkApproved' || c.scenario === 'delinkElsewhereThenApproved',
+    ).length;
     expect(created).toBeGreaterThanOrEqual(30);
     expect(linked).toBeGreaterThanOrEqual(30);
     const names = [...bystanders(20, 100).map((b) => b.companyName!), companyNameOf(50)].sort();
@@ -227,4 +258,3 @@ describe('the fault soak, small, with a Knox outage phase', () => {
     expect(outage!.workflowsInOutage).toBeGreaterThan(0);
   });
 });
-

@@ -27,13 +27,18 @@ describe('RecordUpdate', () => {
     const input = update().status('WAITING').input('notTerminal');
     expect(input.UpdateExpression).toContain('#status = :status');
     expect(input.UpdateExpression).toContain(`#${TABLE.byStatusPartitionKey} = :${TABLE.byStatusPartitionKey}`);
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':status': 'WAITING', [`:${TABLE.byStatusPartitionKey}`]: 'onboarding#WAITING' });
+    expect(input.ExpressionAttributeValues).toMatchObject({
+      ':status': 'WAITING',
+      [`:${TABLE.byStatusPartitionKey}`]: 'onboarding#WAITING',
+    });
   });
 
   it('never leaves a terminal status: notTerminal names every terminal status, open every open one', () => {
     const notTerminal = update().input('notTerminal');
     expect(notTerminal.ConditionExpression).toMatch(/^attribute_exists\(#pk\) AND NOT \(#status IN \(/);
-    expect(Object.values(notTerminal.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining([...TERMINAL_STATUSES]));
+    expect(Object.values(notTerminal.ExpressionAttributeValues ?? {})).toEqual(
+      expect.arrayContaining([...TERMINAL_STATUSES]),
+    );
     const open = update().input('open');
     expect(open.ConditionExpression).toMatch(/^attribute_exists\(#pk\) AND #status IN \(/);
     expect(Object.values(open.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining([...OPEN_STATUSES]));
@@ -57,7 +62,11 @@ describe('RecordUpdate', () => {
     expect(input.UpdateExpression).toContain('#attempts.#link = if_not_exists(#attempts.#link, :zero) + :one');
     expect(input.UpdateExpression).toContain('#lastError2 = if_not_exists(#lastError2, :lastError2)');
     expect(input.UpdateExpression).toMatch(/ REMOVE #lastError$/);
-    expect(input.ExpressionAttributeNames).toMatchObject({ '#attempts': 'attempts', '#link': 'link', '#lastError': 'lastError' });
+    expect(input.ExpressionAttributeNames).toMatchObject({
+      '#attempts': 'attempts',
+      '#link': 'link',
+      '#lastError': 'lastError',
+    });
   });
 
   it('refuses an id that is not a record id when the status changes (the GSI key needs the kind)', () => {

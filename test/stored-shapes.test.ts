@@ -84,16 +84,21 @@ beforeEach(() => {
 /** A fresh table holding the fixture's items, and a Knox that knows its customers in the state they were left in. */
 async function restore(fixture: Fixture): Promise<void> {
   const table = await dynamo.newTable();
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({
-    endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  }));
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    }),
+  );
   // The capture ran at a small time scale, so its deadlines are minutes away from it and long past now: the shape is
   // under test here, not the deadline, which moves an hour ahead of now for the records still open.
   const deadline = new Date(Date.now() + 3_600_000).toISOString();
   const items = fixture.items.map((item) =>
     typeof item['deadline'] === 'string' && ['REQUESTED', 'IN_PROGRESS', 'WAITING'].includes(String(item['status']))
       ? { ...item, deadline }
-      : item);
+      : item,
+  );
   for (let i = 0; i < items.length; i += 25) {
     const batch = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     await client.send(new BatchWriteCommand({ RequestItems: { [table]: batch } }));
@@ -105,7 +110,11 @@ async function restore(fixture: Fixture): Promise<void> {
     if (typeof customerId !== 'string' || fixtureIds.has(customerId)) continue;
     if ((await control.customers()).some((c) => c.customerId === customerId)) continue;
     const knoxStatus = typeof item['knoxStatus'] === 'string' ? item['knoxStatus'] : 'Active';
-    await control.addCustomer({ customerId, status: knoxStatus as 'Active', script: { onLink: 'never', onDelink: 'never' } });
+    await control.addCustomer({
+      customerId,
+      status: knoxStatus as 'Active',
+      script: { onLink: 'never', onDelink: 'never' },
+    });
   }
 }
 
@@ -124,26 +133,38 @@ describe.each(fixtures)('%s', (_file, fixture) => {
     expect(statuses).toContain('WAITING');
     expect(new Set(fixture.items.map((i) => i['kind']))).toEqual(new Set(['onboarding', 'offboarding', 'change']));
     const handlers = new Set(fixture.invocations.map((i) => i.handler));
-    for (const step of ['check-customer', 'create-customer', 'link-customer', 'request-delink', 'update-customer', 'record-outcome', 'api']) {
+    for (const step of [
+      'check-customer',
+      'create-customer',
+      'link-customer',
+      'request-delink',
+      'update-customer',
+      'record-outcome',
+      'api',
+    ]) {
       expect(handlers).toContain(step);
     }
   });
 
   it.each(fixture.invocations.filter((i) => i.handler !== 'api').map((i, n) => [`${n} ${i.handler}`, i] as const))(
-    'step %s reads its stored payload and record', async (_name, invocation) => {
+    'step %s reads its stored payload and record',
+    async (_name, invocation) => {
       await restore(fixture);
       const step = STEPS[invocation.handler];
       expect(step, `no handler for ${invocation.handler}`).toBeDefined();
       const outcome = await nameOf(step!(invocation.event));
       expect(outcome === 'success' || ROUTED.has(outcome), `${invocation.handler} answered ${outcome}`).toBe(true);
-    });
+    },
+  );
 
   it('a waiting record goes on being polled: the check step answers Knox.Wait', async () => {
     await restore(fixture);
     const waiting = fixture.items.filter((i) => i['status'] === 'WAITING');
     expect(waiting.length).toBeGreaterThan(0);
     for (const record of waiting) {
-      const poll = fixture.invocations.find((i) => i.handler === 'check-customer' && (i.event as { id?: string }).id === record['pk']);
+      const poll = fixture.invocations.find(
+        (i) => i.handler === 'check-customer' && (i.event as { id?: string }).id === record['pk'],
+      );
       expect(poll, `a captured poll of ${String(record['pk'])}`).toBeDefined();
       expect(await nameOf(checkCustomer(poll!.event))).toBe(STEP_ERROR_NAMES.wait);
     }
@@ -156,7 +177,12 @@ describe.each(fixtures)('%s', (_file, fixture) => {
     for (const read of reads) {
       const answer = await api(read.event as APIGatewayProxyEvent);
       expect(answer.statusCode, `${(read.event as { path: string }).path}`).toBe(200);
-      const body = JSON.parse(answer.body) as { status?: string; onboardingId?: string; offboardingId?: string; changeId?: string };
+      const body = JSON.parse(answer.body) as {
+        status?: string;
+        onboardingId?: string;
+        offboardingId?: string;
+        changeId?: string;
+      };
       const id = body.onboardingId ?? body.offboardingId ?? body.changeId;
       const stored = fixture.items.find((i) => i['pk'] === id);
       if (stored) expect(body.status).toBe(stored['status']);

@@ -22,7 +22,14 @@ import { startTestStack, tempDataDir } from '../../local/testing';
 import type { ChaosRates } from './run';
 
 /** 30% of Knox requests get a fault. */
-export const BATCH_SOAK_RATES: ChaosRates = { error500: 0.15, status429: 0.05, latency: 0.03, workThen500: 0.03, drop: 0.02, html: 0.02 };
+export const BATCH_SOAK_RATES: ChaosRates = {
+  error500: 0.15,
+  status429: 0.05,
+  latency: 0.03,
+  workThen500: 0.03,
+  drop: 0.02,
+  html: 0.02,
+};
 
 export interface BatchSoakOptions {
   items: number;
@@ -58,18 +65,35 @@ export async function runBatchSoak(options: BatchSoakOptions): Promise<BatchSoak
     const links = Math.floor(options.items / 2);
     const items = await sampleItems(control, { links, creates: options.items - links }, `s${options.seed}`);
     await control.clearRequests();
-    await control.chaos({ seed: options.seed, rates: options.rates ?? BATCH_SOAK_RATES, latencyMs: 1500, retryAfterSeconds: 1 });
+    await control.chaos({
+      seed: options.seed,
+      rates: options.rates ?? BATCH_SOAK_RATES,
+      latencyMs: 1500,
+      retryAfterSeconds: 1,
+    });
 
     stack = await startTestStack(stackOptions);
     let client = new BatchClient(plainSend(stack.apiUrl));
     const posted = await client.submit({ json: { items } }, `soak-${options.seed}`);
-    if (posted.status !== 202) throw new Error(`POST /onboarding-batches answered ${posted.status}: ${JSON.stringify(posted.body).slice(0, 1000)}`);
+    if (posted.status !== 202)
+      throw new Error(
+        `POST /onboarding-batches answered ${posted.status}: ${JSON.stringify(posted.body).slice(0, 1000)}`,
+      );
     const batchId = (posted.body as { batchId: string }).batchId;
-    const first = await client.follow(batchId, { intervalMs: 20, done: (b) => b.started > 0 || b.status !== 'STARTING' });
+    const first = await client.follow(batchId, {
+      intervalMs: 20,
+      done: (b) => b.started > 0 || b.status !== 'STARTING',
+    });
     log(`batch ${batchId}: ${first.started} items started; restarting the local stack`);
     const ports = stack.ports;
     await stack.stop();
-    stack = await startTestStack({ ...stackOptions, port: ports.api, dynamoPort: ports.dynamo, sfnPort: ports.sfn, secretsPort: ports.secrets });
+    stack = await startTestStack({
+      ...stackOptions,
+      port: ports.api,
+      dynamoPort: ports.dynamo,
+      sfnPort: ports.sfn,
+      secretsPort: ports.secrets,
+    });
     client = new BatchClient(plainSend(stack.apiUrl));
     const batch = await client.follow(batchId, {
       intervalMs: 500,
@@ -79,9 +103,13 @@ export async function runBatchSoak(options: BatchSoakOptions): Promise<BatchSoak
     await control.clearChaos();
     const listed = await client.items(batchId);
     const requests = await control.requests();
-    const acceptedWrites = requests.filter((r) => r.method === 'POST' && r.accepted && /managedCustomers(\/link)?$/.test(r.path)).length;
+    const acceptedWrites = requests.filter(
+      (r) => r.method === 'POST' && r.accepted && /managedCustomers(\/link)?$/.test(r.path),
+    ).length;
     const customers = await control.customers();
-    const onboardingExecutions = stack.executions.list({ stateMachineArn: stack.executions.machineOf('onboarding').arn });
+    const onboardingExecutions = stack.executions.list({
+      stateMachineArn: stack.executions.machineOf('onboarding').arn,
+    });
 
     const violations: string[] = [];
     if (batch.status !== 'DONE') violations.push(`the batch ended ${batch.status}`);
@@ -90,8 +118,10 @@ export async function runBatchSoak(options: BatchSoakOptions): Promise<BatchSoak
     if (names.size !== items.length) violations.push(`${names.size} onboarding executions for ${items.length} items`);
     for (const item of listed) {
       if (item.status === 'SUCCEEDED') continue;
-      const retriesRanOut = item.status === 'FAILED' && item.lastError !== undefined && /retry/i.test(JSON.stringify(item.lastError));
-      if (!retriesRanOut) violations.push(`item ${item.item} ended ${item.status}: ${JSON.stringify(item.lastError ?? {})}`);
+      const retriesRanOut =
+        item.status === 'FAILED' && item.lastError !== undefined && /retry/i.test(JSON.stringify(item.lastError));
+      if (!retriesRanOut)
+        violations.push(`item ${item.item} ended ${item.status}: ${JSON.stringify(item.lastError ?? {})}`);
     }
     const emails = new Map<string, number>();
     for (const c of customers) emails.set(c.email.toLowerCase(), (emails.get(c.email.toLowerCase()) ?? 0) + 1);
@@ -99,15 +129,25 @@ export async function runBatchSoak(options: BatchSoakOptions): Promise<BatchSoak
     items.forEach((body, i) => {
       const email = (body as { customer?: { contact: { email: string } } }).customer?.contact.email.toLowerCase();
       const customerId = (body as { customerId?: string }).customerId;
-      const wrote = email !== undefined
-        ? (emails.get(email) ?? 0)
-        : Number(customers.some((c) => c.customerId === customerId && c.ownerMsp === SIM_OUR_MSP));
+      const wrote =
+        email !== undefined
+          ? (emails.get(email) ?? 0)
+          : Number(customers.some((c) => c.customerId === customerId && c.ownerMsp === SIM_OUR_MSP));
       if (wrote > 1) violations.push(`item ${i}: ${wrote} Knox customers for one create`);
-      if (wrote === 0 && listed[i]?.status === 'SUCCEEDED') violations.push(`item ${i} SUCCEEDED without its Knox write`);
+      if (wrote === 0 && listed[i]?.status === 'SUCCEEDED')
+        violations.push(`item ${i} SUCCEEDED without its Knox write`);
       reachedKnox += Math.min(1, wrote);
     });
-    if (acceptedWrites !== reachedKnox) violations.push(`${acceptedWrites} accepted Knox writes for ${reachedKnox} items that reached Knox`);
-    return { batch, items: listed, acceptedWrites, onboardingExecutions: onboardingExecutions.length, restartedAfter: first.started, violations };
+    if (acceptedWrites !== reachedKnox)
+      violations.push(`${acceptedWrites} accepted Knox writes for ${reachedKnox} items that reached Knox`);
+    return {
+      batch,
+      items: listed,
+      acceptedWrites,
+      onboardingExecutions: onboardingExecutions.length,
+      restartedAfter: first.started,
+      violations,
+    };
   } finally {
     await stack?.stop();
     await knox.stop();
@@ -121,15 +161,20 @@ async function main(): Promise<number> {
   console.log(`Batch soak: ${items} items under 30% Knox faults, a restart after the first slice (seed ${seed})`);
   const report = await runBatchSoak({ items, seed, log: (l) => console.log(`  ${l}`) });
   const failed = report.items.filter((i) => i.status === 'FAILED').length;
-  console.log(`\nbatch ${report.batch.status}: ${report.batch.counts.SUCCEEDED} SUCCEEDED, ${failed} FAILED (retries ran out); `
-    + `${report.acceptedWrites} accepted Knox writes; ${report.onboardingExecutions} onboarding executions; restarted after ${report.restartedAfter} started`);
+  console.log(
+    `\nbatch ${report.batch.status}: ${report.batch.counts.SUCCEEDED} SUCCEEDED, ${failed} FAILED (retries ran out); ` +
+      `${report.acceptedWrites} accepted Knox writes; ${report.onboardingExecutions} onboarding executions; restarted after ${report.restartedAfter} started`,
+  );
   for (const v of report.violations) console.log(`VIOLATION ${v}`);
   return report.violations.length === 0 ? 0 : 1;
 }
 
 if (process.argv[1]?.endsWith('bench/soak/batch.ts')) {
-  main().then((code) => process.exit(code), (error: unknown) => {
-    console.error(`The batch soak could not run: ${(error as Error).stack ?? String(error)}`);
-    process.exit(2);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`The batch soak could not run: ${(error as Error).stack ?? String(error)}`);
+      process.exit(2);
+    },
+  );
 }

@@ -38,7 +38,9 @@ function authorizationOf(input: unknown, init: RequestInit | undefined): string 
       const pair = (headers as [string, string][]).find(([name]) => name.toLowerCase() === 'authorization');
       return pair?.[1];
     }
-    const entry = Object.entries(headers as Record<string, string>).find(([name]) => name.toLowerCase() === 'authorization');
+    const entry = Object.entries(headers as Record<string, string>).find(
+      ([name]) => name.toLowerCase() === 'authorization',
+    );
     return entry?.[1];
   };
   return fromHeaders(init?.headers) ?? (input instanceof Request ? fromHeaders(input.headers) : undefined);
@@ -69,7 +71,9 @@ export function startCapture(): Capture {
   }
 
   const onRejection = (reason: unknown) => {
-    unhandled.push(`unhandledRejection: ${reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)}`);
+    unhandled.push(
+      `unhandledRejection: ${reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)}`,
+    );
   };
   const onException = (error: Error) => {
     unhandled.push(`uncaughtException: ${error.name}: ${error.message}`);
@@ -85,7 +89,11 @@ export function startCapture(): Capture {
   }) as typeof fetch;
 
   return {
-    lines: () => chunks.join('').split('\n').filter((l) => l.length > 0),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.length > 0),
     unhandled: () => [...unhandled],
     bearerTokens: () => [...tokens],
     print: (line: string) => {

@@ -70,7 +70,9 @@ export function readRecords(items: Record<string, unknown>[]): Records {
     }
     const parsed = storedRecordSchema.safeParse(item);
     if (!parsed.success) {
-      violations.push(`record ${pk}: not the stored shape (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
+      violations.push(
+        `record ${pk}: not the stored shape (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+      );
       continue;
     }
     byId.set(pk, parsed.data);
@@ -96,11 +98,17 @@ export interface Outcome {
  * the step gave up at the end of its retry window (RETRY_WINDOW_EXCEEDED_ERROR), or when its last error is one the
  * retrier matches and it failed MaxAttempts + 1 times with such errors (the backstop); else undefined.
  */
-export function exhaustedRetrier(execution: ExecutionDetail | undefined, definition: AslDefinition | undefined): string | undefined {
+export function exhaustedRetrier(
+  execution: ExecutionDetail | undefined,
+  definition: AslDefinition | undefined,
+): string | undefined {
   if (!execution || !definition) return undefined;
   const failing = execution.path.find((step) => step.caught?.next === STATES.recordFailed);
   if (!failing) return undefined;
-  const retriers = (definition.States[failing.state]?.['Retry'] ?? []) as { ErrorEquals: string[]; MaxAttempts?: number }[];
+  const retriers = (definition.States[failing.state]?.['Retry'] ?? []) as {
+    ErrorEquals: string[];
+    MaxAttempts?: number;
+  }[];
   const fast = retriers.find((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.retry));
   const last = failing.errors.at(-1);
   if (last?.error === RETRY_WINDOW_EXCEEDED_ERROR) return failing.state;
@@ -140,8 +148,14 @@ export function classifyOutcomes(
       continue;
     }
     outcomes.push({ ...base, outcome: 'unexpected' });
-    const lastError = record.lastError ? `${record.lastError.code} (${record.lastError.errorCode}, ${record.lastError.disposition})` : 'none';
-    const path = execution ? execution.path.map((s) => `${s.state}${s.errors.length ? `[${s.errors.map((e) => e.error).join(',')}]` : ''}`).join(' > ') : 'no execution';
+    const lastError = record.lastError
+      ? `${record.lastError.code} (${record.lastError.errorCode}, ${record.lastError.disposition})`
+      : 'none';
+    const path = execution
+      ? execution.path
+          .map((s) => `${s.state}${s.errors.length ? `[${s.errors.map((e) => e.error).join(',')}]` : ''}`)
+          .join(' > ')
+      : 'no execution';
     violations.push(`${label}: ${status}, expected ${EXPECTED_STATUS[scenario]}; lastError ${lastError}; path ${path}`);
   }
   return { outcomes, violations };
@@ -157,7 +171,8 @@ export function operationOf(entry: Pick<RequestLogEntry, 'method' | 'path'>): Kn
   if (path.endsWith('/oauth2/token')) return 'token';
   if (!path.startsWith('/msp/v1/managedCustomers')) return 'other';
   const rest = path.slice('/msp/v1/managedCustomers'.length);
-  if (entry.method === 'POST') return rest === '' ? 'create' : rest === '/link' ? 'link' : rest === '/delink' ? 'delink' : 'other';
+  if (entry.method === 'POST')
+    return rest === '' ? 'create' : rest === '/link' ? 'link' : rest === '/delink' ? 'delink' : 'other';
   if (entry.method === 'GET') return rest === '' ? 'list' : 'get';
   if (entry.method === 'PUT') return 'update';
   return 'other';
@@ -171,9 +186,16 @@ export interface KnoxAcceptance {
   customersDelinked: number;
 }
 
-export function checkKnox(outcomes: Outcome[], requestLog: RequestLogEntry[], customers: SimCustomer[]): { figures: KnoxAcceptance; violations: string[] } {
+export function checkKnox(
+  outcomes: Outcome[],
+  requestLog: RequestLogEntry[],
+  customers: SimCustomer[],
+): { figures: KnoxAcceptance; violations: string[] } {
   const violations: string[] = [];
-  const accepted = { token: 0, create: 0, link: 0, delink: 0, get: 0, list: 0, update: 0, other: 0 } as Record<KnoxOperation, number>;
+  const accepted = { token: 0, create: 0, link: 0, delink: 0, get: 0, list: 0, update: 0, other: 0 } as Record<
+    KnoxOperation,
+    number
+  >;
   for (const entry of requestLog) if (entry.accepted) accepted[operationOf(entry)] += 1;
 
   const byId = new Map(customers.map((c) => [c.customerId, c]));
@@ -198,19 +220,29 @@ export function checkKnox(outcomes: Outcome[], requestLog: RequestLogEntry[], cu
       if (LINKS_ONCE.includes(o.scenario)) {
         const wanted = o.scenario === 'rejected' ? 'Rejected' : 'Active';
         if (!linkedByUs || customer.status !== wanted) {
-          violations.push(`${label}: at Knox ${customer.ownerMsp ?? 'no MSP'} / ${customer.status ?? 'no status'}, expected ours / ${wanted}`);
+          violations.push(
+            `${label}: at Knox ${customer.ownerMsp ?? 'no MSP'} / ${customer.status ?? 'no status'}, expected ours / ${wanted}`,
+          );
         }
-      } else if (o.scenario === 'managedElsewhere' && (customer.ownerMsp !== SIM_OTHER_MSP || customer.status !== 'Active')) {
-        violations.push(`${label}: the other MSP's customer was changed (${customer.ownerMsp ?? 'no MSP'} / ${customer.status ?? 'no status'})`);
+      } else if (
+        o.scenario === 'managedElsewhere' &&
+        (customer.ownerMsp !== SIM_OTHER_MSP || customer.status !== 'Active')
+      ) {
+        violations.push(
+          `${label}: the other MSP's customer was changed (${customer.ownerMsp ?? 'no MSP'} / ${customer.status ?? 'no status'})`,
+        );
       }
     } else if (c.kind === 'onboarding' && c.email) {
       const created = byEmail.get(c.email.toLowerCase()) ?? [];
       customersCreated += created.length;
       if (created.length > 1) violations.push(`${label}: ${created.length} Knox customers carry the contact e-mail`);
       if (o.outcome === 'expected' && CREATES_ONCE.includes(o.scenario)) {
-        if (created.length !== 1) violations.push(`${label}: SUCCEEDED but Knox has ${created.length} customers with its e-mail`);
+        if (created.length !== 1)
+          violations.push(`${label}: SUCCEEDED but Knox has ${created.length} customers with its e-mail`);
         else if (o.record?.customerId !== created[0]!.customerId) {
-          violations.push(`${label}: the record names customer ${o.record?.customerId ?? 'none'}, Knox created ${created[0]!.customerId}`);
+          violations.push(
+            `${label}: the record names customer ${o.record?.customerId ?? 'none'}, Knox created ${created[0]!.customerId}`,
+          );
         }
       }
     } else if (c.kind === 'offboarding' && c.customerId) {
@@ -218,9 +250,12 @@ export function checkKnox(outcomes: Outcome[], requestLog: RequestLogEntry[], cu
       if (!customer) continue;
       // Our delink was accepted: the customer is still answering it (DelinkRequested with us), or accepted it.
       const delinked = customer.ownerMsp === null;
-      if (delinked || (customer.ownerMsp === SIM_OUR_MSP && customer.status === 'DelinkRequested')) customersDelinked += 1;
+      if (delinked || (customer.ownerMsp === SIM_OUR_MSP && customer.status === 'DelinkRequested'))
+        customersDelinked += 1;
       if (o.outcome === 'expected' && !delinked) {
-        violations.push(`${label}: SUCCEEDED but at Knox still ${customer.ownerMsp} / ${customer.status ?? 'no status'}`);
+        violations.push(
+          `${label}: SUCCEEDED but at Knox still ${customer.ownerMsp} / ${customer.status ?? 'no status'}`,
+        );
       }
     }
   }
@@ -229,7 +264,9 @@ export function checkKnox(outcomes: Outcome[], requestLog: RequestLogEntry[], cu
     if (inLog !== customersWithOne) {
       violations.push(
         `Knox: ${inLog} accepted ${what}s in the request log for ${customersWithOne} customers that got one: ` +
-          (inLog > customersWithOne ? `some customer got more than one accepted ${what}` : 'the log and the store disagree'),
+          (inLog > customersWithOne
+            ? `some customer got more than one accepted ${what}`
+            : 'the log and the store disagree'),
       );
     }
   };
@@ -247,24 +284,36 @@ export function checkHistories(records: Records, runs: CaseRun[]): string[] {
     violations.push(`table: customer lock ${String(lock['pk'])} (record ${String(lock['recordId'])}) left behind`);
   }
   const submitted = runs.filter((r) => r.recordId).length;
-  if (records.byId.size !== submitted) violations.push(`table: ${records.byId.size} records for ${submitted} accepted requests`);
+  if (records.byId.size !== submitted)
+    violations.push(`table: ${records.byId.size} records for ${submitted} accepted requests`);
 
   for (const record of records.byId.values()) {
     const at = `record ${record.pk}`;
     const first = record.history[0];
     const last = record.history.at(-1);
-    if (first?.status !== 'REQUESTED') violations.push(`${at}: history starts with ${first ? `${first.event}/${first.status ?? '-'}` : 'nothing'}, not REQUESTED`);
+    if (first?.status !== 'REQUESTED')
+      violations.push(
+        `${at}: history starts with ${first ? `${first.event}/${first.status ?? '-'}` : 'nothing'}, not REQUESTED`,
+      );
     if (!isTerminal(record.status)) violations.push(`${at}: status ${record.status} is not terminal`);
-    if (last?.status !== record.status) violations.push(`${at}: history ends with ${last ? `${last.event}/${last.status ?? '-'}` : 'nothing'}, the record is ${record.status}`);
+    if (last?.status !== record.status)
+      violations.push(
+        `${at}: history ends with ${last ? `${last.event}/${last.status ?? '-'}` : 'nothing'}, the record is ${record.status}`,
+      );
     const terminalEntries = record.history.filter((h) => h.status !== undefined && isTerminal(h.status));
-    if (terminalEntries.length !== 1) violations.push(`${at}: ${terminalEntries.length} terminal statuses in the history`);
+    if (terminalEntries.length !== 1)
+      violations.push(`${at}: ${terminalEntries.length} terminal statuses in the history`);
   }
   return violations;
 }
 
 // --- 4. Executions --------------------------------------------------------------------------------------------------
 
-export function checkExecutions(runs: CaseRun[], summaries: ExecutionSummary[], records: Map<string, StoredRecord>): string[] {
+export function checkExecutions(
+  runs: CaseRun[],
+  summaries: ExecutionSummary[],
+  records: Map<string, StoredRecord>,
+): string[] {
   const violations: string[] = [];
   const byName = new Map(summaries.map((s) => [s.name, s]));
   for (const s of summaries) {
@@ -284,7 +333,8 @@ export function checkExecutions(runs: CaseRun[], summaries: ExecutionSummary[], 
       violations.push(`execution ${run.executionName}: ${execution.status} while its record is ${record.status}`);
     }
   }
-  if (summaries.length !== byName.size) violations.push(`executions: ${summaries.length - byName.size} names used twice`);
+  if (summaries.length !== byName.size)
+    violations.push(`executions: ${summaries.length - byName.size} names used twice`);
   return violations;
 }
 
@@ -295,7 +345,12 @@ const ERRORISH = /\b(error|exception|fatal)\b/i;
 /** Lines the local stack prints on a healthy run. */
 const BENIGN_STACK_LINES = [/^Synthesizing the CDK app/];
 /** Non-JSON lines Node.js itself prints on a healthy run (the AWS SDK's notice about its Node.js 20 support). */
-const BENIGN_PROCESS_LINES = [/NodeDeprecationWarning/, /node --trace-(deprecation|warnings)/, /AWS SDK for JavaScript/i, /Node\.js 20/];
+const BENIGN_PROCESS_LINES = [
+  /NodeDeprecationWarning/,
+  /node --trace-(deprecation|warnings)/,
+  /AWS SDK for JavaScript/i,
+  /Node\.js 20/,
+];
 
 function levelOf(line: string): string | undefined {
   if (!line.startsWith('{')) return undefined;
@@ -322,11 +377,13 @@ export function checkLogs(
   for (const line of lines) {
     const level = levelOf(line);
     if (UNHANDLED.test(line)) violations.push(`log: ${excerpt(line)}`);
-    else if ((level === 'ERROR' || level === 'CRITICAL') && !expectedError(line)) violations.push(`log at ${level}: ${excerpt(line)}`);
+    else if ((level === 'ERROR' || level === 'CRITICAL') && !expectedError(line))
+      violations.push(`log at ${level}: ${excerpt(line)}`);
     else if (level === undefined && ERRORISH.test(line) && !BENIGN_PROCESS_LINES.some((b) => b.test(line))) {
       violations.push(`log (not JSON): ${excerpt(line)}`);
     }
-    if (line.includes('Bearer ')) violations.push(`log: a "Bearer " string: ${excerpt(line.replace(/Bearer\s+\S+/g, 'Bearer <redacted>'))}`);
+    if (line.includes('Bearer '))
+      violations.push(`log: a "Bearer " string: ${excerpt(line.replace(/Bearer\s+\S+/g, 'Bearer <redacted>'))}`);
   }
   for (const line of stackLines) {
     if (!BENIGN_STACK_LINES.some((b) => b.test(line))) violations.push(`local stack: ${excerpt(line)}`);
@@ -358,7 +415,8 @@ export function scanSecrets(corpora: Corpus[], secrets: { label: string; value: 
     for (const secret of secrets) {
       if (secret.value.length < 8) continue; // too short to mean anything: never happens with our canaries
       const hits = corpus.texts.filter((t) => t.includes(secret.value)).length;
-      if (hits > 0) violations.push(`secret scan: the ${secret.label} appears in ${hits} of ${corpus.texts.length} ${corpus.name}`);
+      if (hits > 0)
+        violations.push(`secret scan: the ${secret.label} appears in ${hits} of ${corpus.texts.length} ${corpus.name}`);
     }
   }
   return violations;

@@ -105,7 +105,7 @@ export async function driveWorkload(options: DriveOptions): Promise<CaseRun[]> {
       const soakCase = options.cases[position]!;
       let run: CaseRun;
       if (Date.now() > options.deadline) {
-        run = { case: soakCase, postStatus: 0, problem: 'not started: the soak\'s time bound was reached' };
+        run = { case: soakCase, postStatus: 0, problem: "not started: the soak's time bound was reached" };
         runs[position] = run;
         options.onDone?.(run);
         continue;
@@ -113,7 +113,11 @@ export async function driveWorkload(options: DriveOptions): Promise<CaseRun[]> {
       try {
         run = await runCase(options, soakCase);
       } catch (error) {
-        run = { case: soakCase, postStatus: 0, problem: `the harness could not follow it: ${(error as Error).message}` };
+        run = {
+          case: soakCase,
+          postStatus: 0,
+          problem: `the harness could not follow it: ${(error as Error).message}`,
+        };
       }
       runs[position] = run;
       options.onDone?.(run);

@@ -36,7 +36,9 @@ export async function scanTable(dynamoEndpoint: string, tableName: string): Prom
     const items: Record<string, unknown>[] = [];
     let documentKey: Record<string, unknown> | undefined;
     do {
-      const page = await documents.send(new DocumentScanCommand({ TableName: tableName, ExclusiveStartKey: documentKey }));
+      const page = await documents.send(
+        new DocumentScanCommand({ TableName: tableName, ExclusiveStartKey: documentKey }),
+      );
       items.push(...((page.Items ?? []) as Record<string, unknown>[]));
       documentKey = page.LastEvaluatedKey;
     } while (documentKey);
@@ -60,7 +62,11 @@ export async function listExecutions(apiUrl: string, onBody: (text: string) => v
 }
 
 /** Waits (bounded) until no execution is RUNNING; answers the summaries as they are then. */
-export async function settleExecutions(apiUrl: string, maxMs: number, onBody: (text: string) => void): Promise<ExecutionSummary[]> {
+export async function settleExecutions(
+  apiUrl: string,
+  maxMs: number,
+  onBody: (text: string) => void,
+): Promise<ExecutionSummary[]> {
   const until = Date.now() + maxMs;
   let list = await listExecutions(apiUrl, onBody);
   while (list.some((e) => e.status === 'RUNNING') && Date.now() < until) {

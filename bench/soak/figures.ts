@@ -37,12 +37,17 @@ export interface KnoxTraffic {
 }
 
 /** Retries of one execution: the fast ones (errors the fast retrier matched and retried) and the polls. */
-export function retriesOf(execution: ExecutionDetail, definition: AslDefinition | undefined): { fast: number; polls: number } {
+export function retriesOf(
+  execution: ExecutionDetail,
+  definition: AslDefinition | undefined,
+): { fast: number; polls: number } {
   let fast = 0;
   let polls = 0;
   for (const step of execution.path) {
     const retriers = (definition?.States[step.state]?.['Retry'] ?? []) as { ErrorEquals: string[] }[];
-    const fastErrors = retriers.find((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.retry))?.ErrorEquals ?? [STEP_ERROR_NAMES.retry];
+    const fastErrors = retriers.find((r) => r.ErrorEquals.includes(STEP_ERROR_NAMES.retry))?.ErrorEquals ?? [
+      STEP_ERROR_NAMES.retry,
+    ];
     // Every error of a state was retried except the one a Catch took.
     const retried = step.caught ? step.errors.slice(0, -1) : step.errors;
     for (const error of retried) {
@@ -84,11 +89,17 @@ export function scenarioRows(
     row.stepCalls += Object.values(o.record?.attempts ?? {}).reduce((a, b) => a + b, 0);
     rows.set(o.scenario, row);
   }
-  return [...rows.values()].map(({ stepCalls, ...row }) => ({ ...row, meanStepCalls: row.total ? stepCalls / row.total : 0 }));
+  return [...rows.values()].map(({ stepCalls, ...row }) => ({
+    ...row,
+    meanStepCalls: row.total ? stepCalls / row.total : 0,
+  }));
 }
 
 export function knoxTraffic(requestLog: RequestLogEntry[], workflows: number): KnoxTraffic {
-  const byOperation = { token: 0, create: 0, link: 0, delink: 0, get: 0, list: 0, update: 0, other: 0 } as Record<KnoxOperation, number>;
+  const byOperation = { token: 0, create: 0, link: 0, delink: 0, get: 0, list: 0, update: 0, other: 0 } as Record<
+    KnoxOperation,
+    number
+  >;
   const byFault = Object.fromEntries([...FAULT_TYPES, 'none'].map((f) => [f, 0])) as Record<FaultType | 'none', number>;
   let dropped = 0;
   for (const entry of requestLog) {
@@ -97,5 +108,11 @@ export function knoxTraffic(requestLog: RequestLogEntry[], workflows: number): K
     if (entry.status === 0) dropped += 1;
   }
   const knoxCalls = requestLog.length - byOperation.token;
-  return { total: requestLog.length, byOperation, byFault, dropped, perWorkflow: workflows ? knoxCalls / workflows : 0 };
+  return {
+    total: requestLog.length,
+    byOperation,
+    byFault,
+    dropped,
+    perWorkflow: workflows ? knoxCalls / workflows : 0,
+  };
 }

@@ -23,11 +23,21 @@ const count = z.coerce.number().int().min(0).max(100_000);
 const settingsSchema = z.object({
   onboardings: count.default(SOAK_DEFAULTS.onboardings),
   offboardings: count.default(SOAK_DEFAULTS.offboardings),
-  seeds: z.string().regex(/^-?\d+(,-?\d+)*$/, 'a comma-separated list of whole numbers')
-    .transform((v) => v.split(',').map(Number)).default([...DEFAULT_SEEDS]),
+  seeds: z
+    .string()
+    .regex(/^-?\d+(,-?\d+)*$/, 'a comma-separated list of whole numbers')
+    .transform((v) => v.split(',').map(Number))
+    .default([...DEFAULT_SEEDS]),
   concurrency: z.coerce.number().int().min(1).max(1000).default(SOAK_DEFAULTS.concurrency),
-  maxMinutes: z.coerce.number().positive().max(24 * 60).default(SOAK_DEFAULTS.maxWallMs / 60_000),
-  outage: z.union([z.boolean(), z.enum(['1', 'true', '0', 'false'])]).transform((v) => v === true || v === '1' || v === 'true').default(false),
+  maxMinutes: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(SOAK_DEFAULTS.maxWallMs / 60_000),
+  outage: z
+    .union([z.boolean(), z.enum(['1', 'true', '0', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .default(false),
 });
 
 function readSettings(): z.infer<typeof settingsSchema> {
@@ -52,7 +62,9 @@ function readSettings(): z.infer<typeof settingsSchema> {
     maxMinutes: values['max-minutes'] ?? env.SOAK_MAX_MINUTES,
     outage: values.outage ?? env.SOAK_OUTAGE,
   };
-  const parsed = settingsSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')));
+  const parsed = settingsSchema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')),
+  );
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
@@ -60,8 +72,10 @@ function readSettings(): z.infer<typeof settingsSchema> {
 type Settings = z.infer<typeof settingsSchema>;
 
 function replayCommand(settings: Settings, seed: number): string {
-  return `npm run soak -- --seed ${seed} --onboardings ${settings.onboardings} --offboardings ${settings.offboardings} ` +
-    `--concurrency ${settings.concurrency}`;
+  return (
+    `npm run soak -- --seed ${seed} --onboardings ${settings.onboardings} --offboardings ${settings.offboardings} ` +
+    `--concurrency ${settings.concurrency}`
+  );
 }
 
 async function main(): Promise<number> {
@@ -75,8 +89,10 @@ async function main(): Promise<number> {
   console.log(`Seeds: ${settings.seeds.join(', ')} (each replayable alone with --seed).`);
   const reports: SoakReport[] = [];
   for (const seed of settings.seeds) {
-    console.log(`Starting the local stack for the soak (${settings.onboardings} onboardings, ${settings.offboardings} ` +
-      `offboardings, seed ${seed}, dead tokens refused as ${tokenRefusalFor(seed)}${settings.outage ? ', with a Knox outage' : ''})...`);
+    console.log(
+      `Starting the local stack for the soak (${settings.onboardings} onboardings, ${settings.offboardings} ` +
+        `offboardings, seed ${seed}, dead tokens refused as ${tokenRefusalFor(seed)}${settings.outage ? ', with a Knox outage' : ''})...`,
+    );
     const report = await runSoak({
       onboardings: settings.onboardings,
       offboardings: settings.offboardings,
@@ -99,9 +115,11 @@ async function main(): Promise<number> {
     const replay = replayCommand(settings, r.settings.seed);
     console.log(`seed ${r.settings.seed}: ${r.violations.length} violation(s); replay: ${replay}`);
   }
-  console.log(failed.length === 0
-    ? `No violations at seeds ${settings.seeds.join(', ')}.`
-    : `Violations at ${failed.length} of ${reports.length} seeds.`);
+  console.log(
+    failed.length === 0
+      ? `No violations at seeds ${settings.seeds.join(', ')}.`
+      : `Violations at ${failed.length} of ${reports.length} seeds.`,
+  );
   return failed.length === 0 ? 0 : 1;
 }
 

@@ -64,7 +64,20 @@ export function formatReport(report: SoakReport): string {
   ]);
   out.push(
     table(
-      ['scenario', 'expected', 'runs', 'as expected', 'FAILED: retries exhausted', 'unexpected', 'unfinished', 'fast retries', 'per run', 'max', 'polls/run', 'Knox step calls/run'],
+      [
+        'scenario',
+        'expected',
+        'runs',
+        'as expected',
+        'FAILED: retries exhausted',
+        'unexpected',
+        'unfinished',
+        'fast retries',
+        'per run',
+        'max',
+        'polls/run',
+        'Knox step calls/run',
+      ],
       rows,
     ),
   );
@@ -74,11 +87,23 @@ export function formatReport(report: SoakReport): string {
   out.push('');
 
   const k = report.knox;
-  const ops = Object.entries(k.byOperation).filter(([, n]) => n > 0).map(([op, n]) => `${op} ${n}`).join(', ');
-  const faults = Object.entries(k.byFault).filter(([f, n]) => f !== 'none' && n > 0).map(([f, n]) => `${f} ${n}`).join(', ');
-  const faulted = Object.entries(k.byFault).filter(([f]) => f !== 'none').reduce((sum, [, n]) => sum + n, 0);
-  out.push(`Knox requests: ${k.total} (${ops}); ${fixed(k.perWorkflow)} Knox calls per workflow (token calls excluded)`);
-  out.push(`Faults injected: ${faulted} of ${k.total - k.byOperation.token} Knox calls (${fixed((100 * faulted) / Math.max(1, k.total - k.byOperation.token))}%): ${faults}`);
+  const ops = Object.entries(k.byOperation)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(', ');
+  const faults = Object.entries(k.byFault)
+    .filter(([f, n]) => f !== 'none' && n > 0)
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  const faulted = Object.entries(k.byFault)
+    .filter(([f]) => f !== 'none')
+    .reduce((sum, [, n]) => sum + n, 0);
+  out.push(
+    `Knox requests: ${k.total} (${ops}); ${fixed(k.perWorkflow)} Knox calls per workflow (token calls excluded)`,
+  );
+  out.push(
+    `Faults injected: ${faulted} of ${k.total - k.byOperation.token} Knox calls (${fixed((100 * faulted) / Math.max(1, k.total - k.byOperation.token))}%): ${faults}`,
+  );
   if (report.outage) {
     const o = report.outage;
     out.push(
@@ -92,8 +117,16 @@ export function formatReport(report: SoakReport): string {
       `${a.customersCreated} created customers, ${a.accepted.delink} delinks for ${a.customersDelinked} customers asked to ` +
       `accept one (equal counts = exactly one each), ${a.accepted.update} updates`,
   );
-  out.push(`Executions: ${report.executions.total} (${Object.entries(report.executions.byStatus).map(([st, n]) => `${st} ${n}`).join(', ')})`);
-  out.push(`Log lines captured: ${report.logs.lines} (${Object.entries(report.logs.levels).map(([l, n]) => `${l} ${n}`).join(', ')})`);
+  out.push(
+    `Executions: ${report.executions.total} (${Object.entries(report.executions.byStatus)
+      .map(([st, n]) => `${st} ${n}`)
+      .join(', ')})`,
+  );
+  out.push(
+    `Log lines captured: ${report.logs.lines} (${Object.entries(report.logs.levels)
+      .map(([l, n]) => `${l} ${n}`)
+      .join(', ')})`,
+  );
   const scan = report.secretScan;
   out.push(
     `Secret scan: canary ${scan.canaryServedByTheStack ? 'served by the stack' : 'NOT served'}, ${scan.bearerTokensSeen} bearer token(s) seen; ` +
@@ -109,7 +142,8 @@ export function formatReport(report: SoakReport): string {
   } else {
     out.push(`${report.violations.length} violation(s):`);
     for (const v of report.violations.slice(0, 50)) out.push(`  - ${v}`);
-    if (report.violations.length > 50) out.push(`  ... and ${report.violations.length - 50} more (bench/soak-results.json)`);
+    if (report.violations.length > 50)
+      out.push(`  ... and ${report.violations.length - 50} more (bench/soak-results.json)`);
   }
   return out.join('\n');
 }

@@ -186,7 +186,12 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
     for (const customer of bystanders(options.bystanders, options.onboardings)) await control.addCustomer(customer);
     await control.paging(options.paging);
     await control.tokenRefusal(tokenRefusalFor(options.seed));
-    await control.chaos({ seed: options.seed, rates: options.rates, latencyMs: options.latencyMs, retryAfterSeconds: options.retryAfterSeconds });
+    await control.chaos({
+      seed: options.seed,
+      rates: options.rates,
+      latencyMs: options.latencyMs,
+      retryAfterSeconds: options.retryAfterSeconds,
+    });
     const cases = buildWorkload(options);
     const setupDone = Date.now();
 
@@ -259,7 +264,12 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
       apiBodies,
       executionFiles,
       ...(outageWindow ? { outageWindow } : {}),
-      wallMs: { total: Date.now() - started, setup: setupDone - started, workload: workloadDone - setupDone, readBack: Date.now() - workloadDone },
+      wallMs: {
+        total: Date.now() - started,
+        setup: setupDone - started,
+        workload: workloadDone - setupDone,
+        readBack: Date.now() - workloadDone,
+      },
     });
   } finally {
     if (timer) clearInterval(timer);
@@ -311,7 +321,12 @@ interface ReportInput {
 function buildReport(input: ReportInput): SoakReport {
   const records = readRecords(input.table.items);
   const executionsByName = new Map(input.details.map((d) => [d.name, d]));
-  const { outcomes, violations: outcomeViolations } = classifyOutcomes(input.runs, records.byId, executionsByName, input.definitions);
+  const { outcomes, violations: outcomeViolations } = classifyOutcomes(
+    input.runs,
+    records.byId,
+    executionsByName,
+    input.definitions,
+  );
   const knoxCheck = checkKnox(outcomes, input.knox.requestLog, input.knox.customers);
   const outage = input.outageWindow ? checkOutage(input.outageWindow, outcomes, input.knox.requestLog) : undefined;
   const corpora = [
@@ -334,8 +349,12 @@ function buildReport(input: ReportInput): SoakReport {
     ...checkLogs(input.lines, input.stackLines, input.unhandled),
     ...scanSecrets(corpora, secrets),
     ...(outage?.violations ?? []),
-    ...(input.canaryServed ? [] : ['secret scan: the stack did not serve the canary secret, so the scan proves nothing']),
-    ...(input.tokens.length > 0 ? [] : ['secret scan: no bearer token was seen on the wire, so the token scan proves nothing']),
+    ...(input.canaryServed
+      ? []
+      : ['secret scan: the stack did not serve the canary secret, so the scan proves nothing']),
+    ...(input.tokens.length > 0
+      ? []
+      : ['secret scan: no bearer token was seen on the wire, so the token scan proves nothing']),
   ];
 
   const byStatus: Record<string, number> = {};

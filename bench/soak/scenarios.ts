@@ -124,7 +124,12 @@ function between(random: () => number, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
 }
 
-function onboardingCase(index: number, scenario: OnboardingScenario, random: () => number, options: WorkloadOptions): SoakCase {
+function onboardingCase(
+  index: number,
+  scenario: OnboardingScenario,
+  random: () => number,
+  options: WorkloadOptions,
+): SoakCase {
   const customerId = String(ONBOARDING_ID_BASE + index);
   const link = { customerId, ...MANAGEMENT };
   const base = { index, kind: 'onboarding' as const, scenario };
@@ -134,16 +139,30 @@ function onboardingCase(index: number, scenario: OnboardingScenario, random: () 
         ...base,
         customerId,
         body: link,
-        simCustomer: { customerId, companyName: companyNameOf(index), script: { onLink: 'approve', afterGets: between(random, 1, 4) } },
+        simCustomer: {
+          customerId,
+          companyName: companyNameOf(index),
+          script: { onLink: 'approve', afterGets: between(random, 1, 4) },
+        },
       };
     case 'rejected':
-      return { ...base, customerId, body: link, simCustomer: { customerId, script: { onLink: 'reject', afterGets: between(random, 1, 3) } } };
+      return {
+        ...base,
+        customerId,
+        body: link,
+        simCustomer: { customerId, script: { onLink: 'reject', afterGets: between(random, 1, 3) } },
+      };
     case 'managedElsewhere':
       return {
         ...base,
         customerId,
         body: link,
-        simCustomer: { customerId, ownerMsp: SIM_OTHER_MSP, status: 'Active', managedServices: ['KnoxMobileEnrollment'] },
+        simCustomer: {
+          customerId,
+          ownerMsp: SIM_OTHER_MSP,
+          status: 'Active',
+          managedServices: ['KnoxMobileEnrollment'],
+        },
       };
     case 'delinkElsewhereThenApproved':
       return {
@@ -208,7 +227,9 @@ function offboardingCase(index: number, random: () => number): SoakCase {
  */
 export function buildWorkload(options: WorkloadOptions): SoakCase[] {
   const random = seededRandom(options.seed);
-  const onboardings = onboardingScenarios(options.onboardings, random).map((s, i) => onboardingCase(i, s, random, options));
+  const onboardings = onboardingScenarios(options.onboardings, random).map((s, i) =>
+    onboardingCase(i, s, random, options),
+  );
   const offboardings = Array.from({ length: options.offboardings }, (_, i) => offboardingCase(i, random));
   const total = onboardings.length + offboardings.length;
   const out: SoakCase[] = [];
@@ -216,7 +237,8 @@ export function buildWorkload(options: WorkloadOptions): SoakCase[] {
   for (const onboarding of onboardings) {
     out.push(onboarding);
     // Keep the share of offboardings steady over the run.
-    while (off < offboardings.length && (off + 1) / offboardings.length <= out.length / total + 1e-9) out.push(offboardings[off++]!);
+    while (off < offboardings.length && (off + 1) / offboardings.length <= out.length / total + 1e-9)
+      out.push(offboardings[off++]!);
   }
   while (off < offboardings.length) out.push(offboardings[off++]!);
   return out;

@@ -14,7 +14,15 @@ import {
   type BatchRequest,
 } from '../../lib/domain/batch-schemas';
 import { MAX_BATCH_BODY_BYTES } from '../../lib/domain/routes';
-import { HttpError, badRequest, bodyBytes, describeFailure, isJsonContentType, readJsonBody, unfitTextIssues } from './http';
+import {
+  HttpError,
+  badRequest,
+  bodyBytes,
+  describeFailure,
+  isJsonContentType,
+  readJsonBody,
+  unfitTextIssues,
+} from './http';
 
 type Issue = ValidationFailure['issues'][number];
 export type BatchValidation = { ok: true; batch: BatchRequest } | { ok: false; failure: ValidationFailure };
@@ -25,15 +33,24 @@ const MESSAGE = 'The batch is not valid: nothing was recorded';
 export function boundedFailure(issues: Issue[]): ValidationFailure {
   if (issues.length <= MAX_LISTED_ISSUES) return { message: MESSAGE, issues };
   const rest = issues.length - MAX_LISTED_ISSUES;
-  return { message: MESSAGE, issues: [...issues.slice(0, MAX_LISTED_ISSUES), { path: '', message: `and ${rest} more problems` }] };
+  return {
+    message: MESSAGE,
+    issues: [...issues.slice(0, MAX_LISTED_ISSUES), { path: '', message: `and ${rest} more problems` }],
+  };
 }
 
 /** A JSON batch body, already parsed. */
 export function validateBatchJson(body: unknown): BatchValidation {
-  const items = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { items?: unknown }).items : undefined;
+  const items =
+    body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { items?: unknown }).items : undefined;
   // Too many items is one problem, not a thousand: the items are not looked at.
   if (Array.isArray(items) && items.length > MAX_BATCH_ITEMS) {
-    return { ok: false, failure: boundedFailure([{ path: 'items', message: `a batch holds at most ${MAX_BATCH_ITEMS} items (this one has ${items.length})` }]) };
+    return {
+      ok: false,
+      failure: boundedFailure([
+        { path: 'items', message: `a batch holds at most ${MAX_BATCH_ITEMS} items (this one has ${items.length})` },
+      ]),
+    };
   }
   const parsed = batchRequestSchema.safeParse(body);
   const issues = [...(parsed.success ? [] : describeFailure(parsed.error, body).issues), ...unfitTextIssues(body)];
@@ -52,7 +69,10 @@ export function validateBatchCsv(text: string): BatchValidation {
     const [root, index, ...rest] = issue.path.split('.');
     const line = root === 'items' && index !== undefined ? csv.lines[Number(index)] : undefined;
     if (line === undefined) return issue;
-    return { path: `line ${line}: ${csvColumnOf(rest)}`, message: issue.message.replace(/item (\d+)/, (_m, i: string) => `line ${csv.lines[Number(i)] ?? i}`) };
+    return {
+      path: `line ${line}: ${csvColumnOf(rest)}`,
+      message: issue.message.replace(/item (\d+)/, (_m, i: string) => `line ${csv.lines[Number(i)] ?? i}`),
+    };
   });
   return { ok: false, failure: { ...json.failure, issues } };
 }
@@ -63,7 +83,10 @@ export function isCsvContentType(value: string | undefined): boolean {
 }
 
 /** The batch of a request: 413 over MAX_BATCH_BODY_BYTES, 415 for a content type other than JSON or CSV, 400 invalid. */
-export function readBatch(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, headers: Map<string, string>): BatchRequest {
+export function readBatch(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  headers: Map<string, string>,
+): BatchRequest {
   const result = isCsvContentType(headers.get('content-type'))
     ? validateBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'))
     : validateBatchJson(readBatchJson(event, headers));
@@ -71,7 +94,10 @@ export function readBatch(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64En
   return result.batch;
 }
 
-function readBatchJson(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, headers: Map<string, string>): unknown {
+function readBatchJson(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  headers: Map<string, string>,
+): unknown {
   const contentType = headers.get('content-type');
   if (contentType !== undefined && !isJsonContentType(contentType)) {
     throw new HttpError(415, { message: 'Send the batch as JSON (application/json) or CSV (text/csv)' });

@@ -32,15 +32,21 @@ function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v);
+      : v,
+  );
 }
 
-function idempotencyKeyOf(event: Parameters<RouteHandler>[0]['event'], headers: Map<string, string>): { key?: string; issues: { path: string; message: string }[] } {
+function idempotencyKeyOf(
+  event: Parameters<RouteHandler>[0]['event'],
+  headers: Map<string, string>,
+): { key?: string; issues: { path: string; message: string }[] } {
   const raw = headers.get('idempotency-key');
   const issues: { path: string; message: string }[] = [];
   const parsed = raw === undefined ? undefined : idempotencyKeySchema.safeParse(raw);
-  if (parsed && !parsed.success) issues.push(...parsed.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
-  if (headerValues(event, 'idempotency-key').length > 1) issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
+  if (parsed && !parsed.success)
+    issues.push(...parsed.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
+  if (headerValues(event, 'idempotency-key').length > 1)
+    issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
   return { ...(parsed?.success ? { key: parsed.data } : {}), issues };
 }
 
@@ -58,7 +64,10 @@ async function startBatch(batch: BatchRecord): Promise<boolean> {
 }
 
 const notStarted = (batch: BatchRecord) =>
-  json(503, { message: 'The batch is recorded but its workflow could not be started; send the same request again', ...acceptedBatchView(batch) });
+  json(503, {
+    message: 'The batch is recorded but its workflow could not be started; send the same request again',
+    ...acceptedBatchView(batch),
+  });
 
 /** POST /onboarding-batches. */
 export const submitBatch: RouteHandler = async ({ event, headers }) => {
@@ -80,11 +89,19 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
   const existing = key !== undefined ? await getBatch(id) : undefined;
   if (existing) {
     if (existing.itemsHash !== itemsHash) {
-      return json(422, { message: 'This Idempotency-Key was used for a different batch; use a new key for a new batch', batchId: id });
+      return json(422, {
+        message: 'This Idempotency-Key was used for a different batch; use a new key for a new batch',
+        batchId: id,
+      });
     }
-    return (await startBatch(existing)) ? json(200, acceptedBatchView((await getBatch(id)) ?? existing)) : notStarted(existing);
+    return (await startBatch(existing))
+      ? json(200, acceptedBatchView((await getBatch(id)) ?? existing))
+      : notStarted(existing);
   }
-  const knoxCalls = batch.items.reduce((sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create), 0);
+  const knoxCalls = batch.items.reduce(
+    (sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create),
+    0,
+  );
   const created = await createBatch({ id, items, itemsHash, knoxCalls, executionName: id });
   const record = await getBatch(id);
   if (record === undefined) throw new Error(`Batch ${id} vanished right after it was written`);
@@ -112,7 +129,10 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
   const query = batchItemsQuerySchema.safeParse(input);
   const repeated = repeatedParameterIssues(event);
   if (!query.success || repeated.length > 0) {
-    throw badRequest({ message: 'The query is not valid', issues: [...repeated, ...(query.success ? [] : describeFailure(query.error, input).issues)] });
+    throw badRequest({
+      message: 'The query is not valid',
+      issues: [...repeated, ...(query.success ? [] : describeFailure(query.error, input).issues)],
+    });
   }
   const batch = await batchOf(id);
   const from = Number(query.data.cursor ?? 0);
@@ -135,7 +155,10 @@ export const cancelBatchRoute: RouteHandler = async ({ id }) => {
   if (batch.status === 'DONE' || batch.status === 'CANCELLED') {
     throw new HttpError(409, { message: `The batch is already ${batch.status}`, status: batch.status });
   }
-  const cancelled = await cancelBatch(batch, { batch: batchStateMachineArn(), onboarding: apiConfig().stateMachineArns.onboarding });
+  const cancelled = await cancelBatch(batch, {
+    batch: batchStateMachineArn(),
+    onboarding: apiConfig().stateMachineArns.onboarding,
+  });
   const after = (await getBatch(batch.pk)) ?? batch;
   if (!cancelled) throw new HttpError(409, { message: `The batch is already ${after.status}`, status: after.status });
   await refreshProgress(after);

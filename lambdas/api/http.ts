@@ -53,17 +53,24 @@ export function headersOf(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiVa
  * Every value a header was sent with, whatever the spelling of its name (API Gateway keeps repeated headers, and the
  * same name in two spellings, in `multiValueHeaders`).
  */
-export function headerValues(event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>, name: string): string[] {
+export function headerValues(
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+  name: string,
+): string[] {
   const wanted = name.toLowerCase();
   const values = Object.entries(event.multiValueHeaders ?? {})
     .filter(([key]) => key.toLowerCase() === wanted)
     .flatMap(([, list]) => list ?? []);
   if (values.length > 0) return values;
-  return Object.entries(event.headers ?? {}).filter(([key, v]) => key.toLowerCase() === wanted && v !== undefined).map(([, v]) => v!);
+  return Object.entries(event.headers ?? {})
+    .filter(([key, v]) => key.toLowerCase() === wanted && v !== undefined)
+    .map(([, v]) => v!);
 }
 
 /** Issues for query parameters sent more than once: the single-value map would silently keep only the last one. */
-export function repeatedParameterIssues(event: Pick<APIGatewayProxyEvent, 'multiValueQueryStringParameters'>): { path: string; message: string }[] {
+export function repeatedParameterIssues(
+  event: Pick<APIGatewayProxyEvent, 'multiValueQueryStringParameters'>,
+): { path: string; message: string }[] {
   return Object.entries(event.multiValueQueryStringParameters ?? {})
     .filter(([, values]) => (values?.length ?? 0) > 1)
     .map(([name]) => ({ path: name.slice(0, 64), message: 'may be given only once' }));
@@ -87,7 +94,8 @@ export function unfitTextIssues(body: unknown): { path: string; message: string 
       if (UNFIT_TEXT.test(value)) issues.push({ path, message: UNFIT_TEXT_MESSAGE });
     } else if (value !== null && typeof value === 'object') {
       const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
-      for (const [key, member] of entries.reverse()) stack.push({ value: member, path: path === '' ? key : `${path}.${key}` });
+      for (const [key, member] of entries.reverse())
+        stack.push({ value: member, path: path === '' ? key : `${path}.${key}` });
     }
   }
   return issues;
@@ -149,7 +157,9 @@ function expandUnion(issue: Issue, input: unknown, prefix: PropertyKey[]): Issue
   const scored = issue.errors.map((branch, index) => ({ branch, index, misfit: keyMisfits(branch, target) }));
   scored.sort((a, b) => a.misfit - b.misfit || a.branch.length - b.branch.length || a.index - b.index);
   const best = scored[0]!;
-  const expanded = best.branch.flatMap((inner) => expandUnion(inner, target, []).map((i) => ({ ...i, path: [...path, ...i.path] })));
+  const expanded = best.branch.flatMap((inner) =>
+    expandUnion(inner, target, []).map((i) => ({ ...i, path: [...path, ...i.path] })),
+  );
   // When the body fits no branch's keys, the union's own sentence says what the choice is.
   return best.misfit > 0 ? [{ ...issue, path, errors: [] } as Issue, ...expanded] : expanded;
 }
@@ -157,9 +167,11 @@ function expandUnion(issue: Issue, input: unknown, prefix: PropertyKey[]): Issue
 /** How many of a branch's issues are about top-level keys the input lacks or has too many of. */
 function keyMisfits(branch: Issue[], input: unknown): number {
   const present = input !== null && typeof input === 'object' ? new Set(Object.keys(input)) : new Set<string>();
-  return branch.filter((i) =>
-    (i.code === 'unrecognized_keys' && i.path.length === 0) ||
-    (i.path.length === 1 && typeof i.path[0] === 'string' && !present.has(i.path[0]))).length;
+  return branch.filter(
+    (i) =>
+      (i.code === 'unrecognized_keys' && i.path.length === 0) ||
+      (i.path.length === 1 && typeof i.path[0] === 'string' && !present.has(i.path[0])),
+  ).length;
 }
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {

@@ -61,9 +61,13 @@ export type IntakeResult =
 
 /** With an Idempotency-Key: prefix + the first 16 hex of sha256(kind + key); without: random. */
 export function recordIdFor(kind: RecordKind, idempotencyKey: string | undefined): string {
-  const hex = idempotencyKey === undefined
-    ? randomBytes(8).toString('hex')
-    : createHash('sha256').update(kind + idempotencyKey).digest('hex').slice(0, 16);
+  const hex =
+    idempotencyKey === undefined
+      ? randomBytes(8).toString('hex')
+      : createHash('sha256')
+          .update(kind + idempotencyKey)
+          .digest('hex')
+          .slice(0, 16);
   return `${ID_PREFIX[kind]}-${hex}`;
 }
 
@@ -77,7 +81,8 @@ function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v);
+      : v,
+  );
 }
 
 export async function submit(submission: Submission, config: IntakeConfig, now = new Date()): Promise<IntakeResult> {
@@ -86,7 +91,8 @@ export async function submit(submission: Submission, config: IntakeConfig, now =
   if (submission.idempotencyKey !== undefined) {
     const existing = await getRecord(id);
     if (existing) {
-      if (canonical(existing.request) !== canonical(submission.request)) return { outcome: 'keyReused', record: existing };
+      if (canonical(existing.request) !== canonical(submission.request))
+        return { outcome: 'keyReused', record: existing };
       return resume(existing, config);
     }
   }
@@ -94,17 +100,20 @@ export async function submit(submission: Submission, config: IntakeConfig, now =
   const blocked = await takeCustomerLock(submission, id, now, config);
   if (blocked) return blocked;
 
-  const created = await createRecord({
-    id,
-    kind: submission.kind,
-    ...(submission.customerId !== undefined ? { customerId: submission.customerId } : {}),
-    customerKey: submission.customerKey,
-    request: submission.request,
-    ...(submission.path !== undefined ? { path: submission.path } : {}),
-    executionName: executionNameFor(submission.customerId, id),
-    deadline: new Date(now.getTime() + config.waitDeadlineSeconds * 1000).toISOString(),
-    ...(submission.batchId !== undefined ? { batchId: submission.batchId } : {}),
-  }, now.toISOString());
+  const created = await createRecord(
+    {
+      id,
+      kind: submission.kind,
+      ...(submission.customerId !== undefined ? { customerId: submission.customerId } : {}),
+      customerKey: submission.customerKey,
+      request: submission.request,
+      ...(submission.path !== undefined ? { path: submission.path } : {}),
+      executionName: executionNameFor(submission.customerId, id),
+      deadline: new Date(now.getTime() + config.waitDeadlineSeconds * 1000).toISOString(),
+      ...(submission.batchId !== undefined ? { batchId: submission.batchId } : {}),
+    },
+    now.toISOString(),
+  );
   const record = await getRecord(id);
   if (record === undefined) throw new Error(`Record ${id} vanished right after it was written`);
   if (!created) return resume(record, config);
@@ -140,7 +149,10 @@ async function takeCustomerLock(
       // Probably a request being registered right now: its record is on the way.
       return { outcome: 'conflict', openId: holder.recordId, kind: holder.kind };
     }
-    logger.info('Released a stale customer lock', { staleRecordId: holder.recordId, staleStatus: open?.status ?? 'missing' });
+    logger.info('Released a stale customer lock', {
+      staleRecordId: holder.recordId,
+      staleStatus: open?.status ?? 'missing',
+    });
     await releaseLock(submission.customerKey, holder.recordId);
   }
   return { outcome: 'conflict', openId: holder?.recordId ?? 'unknown', kind: holder?.kind ?? submission.kind };

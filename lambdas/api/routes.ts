@@ -61,15 +61,32 @@ const REQUEST_SCHEMAS = {
 // --- POST ----------------------------------------------------------------------------------------------------------
 
 /** Where a validated body puts the customer: its Knox id, or (for a create) the contact e-mail. */
-function submissionOf(kind: RecordKind, request: Record<string, unknown>, idempotencyKey: string | undefined): Submission {
+function submissionOf(
+  kind: RecordKind,
+  request: Record<string, unknown>,
+  idempotencyKey: string | undefined,
+): Submission {
   const key = idempotencyKey !== undefined ? { idempotencyKey } : {};
   const customerId = typeof request.customerId === 'string' ? request.customerId : undefined;
   if (customerId !== undefined) {
-    return { kind, request, customerId, customerKey: customerId, ...(kind === 'onboarding' ? { path: 'link' as const } : {}), ...key };
+    return {
+      kind,
+      request,
+      customerId,
+      customerKey: customerId,
+      ...(kind === 'onboarding' ? { path: 'link' as const } : {}),
+      ...key,
+    };
   }
   const created = onboardingRequestSchema.parse(request);
   if (!('customer' in created)) throw new Error('An onboarding without customerId must carry customer');
-  return { kind, request, customerKey: `email:${created.customer.contact.email.toLowerCase()}`, path: 'create', ...key };
+  return {
+    kind,
+    request,
+    customerKey: `email:${created.customer.contact.email.toLowerCase()}`,
+    path: 'create',
+    ...key,
+  };
 }
 
 function answerIntake(kind: RecordKind, result: IntakeResult): APIGatewayProxyResult {
@@ -105,9 +122,11 @@ export function postRequest(kind: RecordKind): RouteHandler {
 
     const rawKey = headers.get('idempotency-key');
     const key = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
-    if (key && !key.success) issues.push(...key.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
+    if (key && !key.success)
+      issues.push(...key.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
     // Sent twice, a key is ambiguous: which request would a repeat be compared with?
-    if (headerValues(event, 'idempotency-key').length > 1) issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
+    if (headerValues(event, 'idempotency-key').length > 1)
+      issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
 
     const parsed = REQUEST_SCHEMAS[kind].safeParse(body);
     if (!parsed.success) issues.push(...describeFailure(parsed.error, body).issues);
@@ -118,7 +137,11 @@ export function postRequest(kind: RecordKind): RouteHandler {
     const submission = submissionOf(kind, parsed.data as Record<string, unknown>, idempotencyKey);
     appendCorrelation({ kind });
     const result = await submit(submission, apiConfig());
-    logger.info('Request registered', { kind, outcome: result.outcome, recordId: 'record' in result ? result.record.pk : result.openId });
+    logger.info('Request registered', {
+      kind,
+      outcome: result.outcome,
+      recordId: 'record' in result ? result.record.pk : result.openId,
+    });
     return answerIntake(kind, result);
   };
 }
@@ -168,14 +191,21 @@ export function list(kind: RecordKind): RouteHandler {
       try {
         const page = await listByStatus(kind, status, { limit, ...(cursor ? { cursor } : {}) });
         const poller = await pollerStateFor(page.items);
-        return json(200, { items: page.items.map((r) => recordView(r, poller)), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
+        return json(200, {
+          items: page.items.map((r) => recordView(r, poller)),
+          ...(page.cursor ? { nextCursor: page.cursor } : {}),
+        });
       } catch (error) {
-        if (error instanceof CursorError) throw badRequest({ message: 'The query is not valid', issues: [{ path: 'cursor', message: error.message }] });
+        if (error instanceof CursorError)
+          throw badRequest({ message: 'The query is not valid', issues: [{ path: 'cursor', message: error.message }] });
         throw error;
       }
     }
     if (cursor !== undefined) {
-      throw badRequest({ message: 'The query is not valid', issues: [{ path: 'cursor', message: 'cursor pages through one status: send status too' }] });
+      throw badRequest({
+        message: 'The query is not valid',
+        issues: [{ path: 'cursor', message: 'cursor pages through one status: send status too' }],
+      });
     }
     const pages = await Promise.all(OPEN_STATUSES.map((s) => listByStatus(kind, s, { limit })));
     const items = pages.flatMap((p) => p.items).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -198,7 +228,8 @@ async function pollerStateFor(records: WorkflowRecord[]): Promise<PollerState> {
 export function cancel(kind: RecordKind): RouteHandler {
   return async ({ id }) => {
     const record = await recordOf(kind, id);
-    if (isTerminal(record.status)) throw new HttpError(409, { message: `The ${kind} is already ${record.status}`, status: record.status });
+    if (isTerminal(record.status))
+      throw new HttpError(409, { message: `The ${kind} is already ${record.status}`, status: record.status });
 
     const { record: after, changed } = await finish(record.pk, 'CANCELLED', { detail: 'cancelled through the API' });
     if (!changed || after === undefined) {
@@ -206,12 +237,16 @@ export function cancel(kind: RecordKind): RouteHandler {
       throw new HttpError(409, { message: `The ${kind} is already ${status}`, status });
     }
 
-    const executionArn = record.executionArn ?? executionArnFor(apiConfig().stateMachineArns[kind], record.executionName);
+    const executionArn =
+      record.executionArn ?? executionArnFor(apiConfig().stateMachineArns[kind], record.executionName);
     try {
       await stopWorkflow(executionArn, 'Cancelled through the API');
     } catch (error) {
       // The record is CANCELLED already: the execution's next step meets a closed record and ends.
-      logger.error('Could not stop the execution of a cancelled record', { recordId: record.pk, ...describeError(error) });
+      logger.error('Could not stop the execution of a cancelled record', {
+        recordId: record.pk,
+        ...describeError(error),
+      });
     }
     await releaseLock(record.customerKey, record.pk);
     return json(200, recordView(after));

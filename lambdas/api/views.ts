@@ -5,7 +5,6 @@
 import { ID_FIELD } from '../../lib/domain/routes';
 import { checkTimes, type PollerState, type WorkflowRecord } from '../store';
 
-
 /** The answer to a POST (202 for a new request, 200 for a repeat): id, current status, execution name. */
 export function acceptedView(record: WorkflowRecord): Record<string, unknown> {
   return { [ID_FIELD[record.kind]]: record.pk, status: record.status, executionName: record.executionName };

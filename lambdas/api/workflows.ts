@@ -27,12 +27,19 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
  * Starts the execution that runs a record. The name is deterministic, so a second start of the same record is
  * refused with ExecutionAlreadyExists (or answered with the running one): either way the record has its execution.
  */
-export async function startWorkflow(stateMachineArn: string, executionName: string, input: WorkflowInput | BatchWorkflowInput): Promise<string> {
+export async function startWorkflow(
+  stateMachineArn: string,
+  executionName: string,
+  input: WorkflowInput | BatchWorkflowInput,
+): Promise<string> {
   try {
-    const answer = await sfn().send(new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }));
+    const answer = await sfn().send(
+      new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+    );
     return answer.executionArn ?? executionArnFor(stateMachineArn, executionName);
   } catch (error) {
-    if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return executionArnFor(stateMachineArn, executionName);
+    if (error instanceof Error && error.name === 'ExecutionAlreadyExists')
+      return executionArnFor(stateMachineArn, executionName);
     throw error;
   }
 }

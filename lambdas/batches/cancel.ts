@@ -22,10 +22,16 @@ export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboa
     if (!changed) return;
     cancelled += 1;
     try {
-      await stopWorkflow(record.executionArn ?? executionArnFor(onboardingArn, record.executionName), `Batch ${batchId} cancelled`);
+      await stopWorkflow(
+        record.executionArn ?? executionArnFor(onboardingArn, record.executionName),
+        `Batch ${batchId} cancelled`,
+      );
     } catch (error) {
       // The record is CANCELLED: the execution's next step meets a closed record and ends.
-      logger.error('Could not stop the execution of a cancelled batch item', { recordId: record.pk, ...describeError(error) });
+      logger.error('Could not stop the execution of a cancelled batch item', {
+        recordId: record.pk,
+        ...describeError(error),
+      });
     }
     await releaseLock(record.customerKey, record.pk);
   });
@@ -36,7 +42,10 @@ export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboa
 export async function cancelBatch(batch: BatchRecord, arns: { batch: string; onboarding: string }): Promise<boolean> {
   if (!(await cancelBatchRecord(batch.pk))) return false;
   try {
-    await stopWorkflow(batch.executionArn ?? executionArnFor(arns.batch, batch.executionName), 'Cancelled through the API');
+    await stopWorkflow(
+      batch.executionArn ?? executionArnFor(arns.batch, batch.executionName),
+      'Cancelled through the API',
+    );
   } catch (error) {
     logger.error('Could not stop the batch execution', { batchId: batch.pk, ...describeError(error) });
   }

@@ -4,7 +4,13 @@
  * its customer) is ABORTED with that reason. Read with one BatchGetItem per 100 slices and per 100 onboardings.
  */
 import { STATUSES, isTerminal, type LastError, type RecordStatus } from '../../lib/domain/api-schemas';
-import { emptyCounts, type BatchCounts, type BatchRecord, type BatchSlice, type BatchStatus } from '../../lib/domain/batch-schemas';
+import {
+  emptyCounts,
+  type BatchCounts,
+  type BatchRecord,
+  type BatchSlice,
+  type BatchStatus,
+} from '../../lib/domain/batch-schemas';
 import { getSlices, markItemsDone, onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
 
 /** The next check's delay while RUNNING: short after a change, then growing (bounded history: see batch-workflow.ts). */
@@ -27,7 +33,10 @@ export interface ItemState {
 export async function itemStates(slices: BatchSlice[], options: { details?: boolean } = {}): Promise<ItemState[]> {
   const details = options.details ?? true;
   const ids = slices.flatMap((s) =>
-    Object.entries(s.started).filter(([item]) => details || s.done[item] === undefined).map(([, i]) => i.onboardingId));
+    Object.entries(s.started)
+      .filter(([item]) => details || s.done[item] === undefined)
+      .map(([, i]) => i.onboardingId),
+  );
   const records = await onboardingStatuses(ids);
   return slices.flatMap((slice) =>
     Array.from({ length: slice.count }, (_, offset): ItemState => {
@@ -78,9 +87,13 @@ function sameCounts(a: BatchCounts, b: BatchCounts): boolean {
  * Reads the items, writes the counts and moves a batch whose items are all started from RUNNING to DONE once every
  * item is terminal. Answers the batch's status and when to look again.
  */
-export async function refreshProgress(batch: BatchRecord): Promise<{ status: BatchStatus; waitSeconds: number; counts: BatchCounts }> {
+export async function refreshProgress(
+  batch: BatchRecord,
+): Promise<{ status: BatchStatus; waitSeconds: number; counts: BatchCounts }> {
   // A cancelled batch: every slice (those DELETE closed count their items CANCELLED).
-  const slices = await getSlices(batch.pk, batch.status === 'CANCELLED' ? batch.slices : batch.slicesStarted, { bodies: false });
+  const slices = await getSlices(batch.pk, batch.status === 'CANCELLED' ? batch.slices : batch.slicesStarted, {
+    bodies: false,
+  });
   const states = await itemStates(slices, { details: false });
   await rememberTerminal(batch.pk, slices, states);
   const counts = countsOf(states);

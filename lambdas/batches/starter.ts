@@ -39,7 +39,10 @@ function startedItemOf(result: IntakeResult, plannedId: string): StartedItem {
     case 'started':
     case 'existing':
     case 'keyReused':
-      return { onboardingId: result.record.pk, ...(result.record.customerId !== undefined ? { customerId: result.record.customerId } : {}) };
+      return {
+        onboardingId: result.record.pk,
+        ...(result.record.customerId !== undefined ? { customerId: result.record.customerId } : {}),
+      };
     case 'conflict': {
       const lastError: LastError = {
         code: 'CUSTOMER_HAS_OPEN_WORKFLOW',
@@ -60,7 +63,12 @@ function startedItemOf(result: IntakeResult, plannedId: string): StartedItem {
  * start. A Wait counts whole seconds: what rounding leaves over (at most a second either way) is carried to the next
  * slice, so the batch as a whole keeps to the budget.
  */
-export function pacedWait(knoxCalls: number, requestsPerSecond: number, elapsedMs: number, carrySeconds: number): { paced: number; carry: number } {
+export function pacedWait(
+  knoxCalls: number,
+  requestsPerSecond: number,
+  elapsedMs: number,
+  carrySeconds: number,
+): { paced: number; carry: number } {
   const exact = knoxCalls / requestsPerSecond - elapsedMs / 1000 + carrySeconds;
   const paced = Math.max(0, Math.round(exact));
   return { paced, carry: Math.max(-1, Math.min(1, exact - paced)) };
@@ -93,14 +101,22 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
     knoxCalls += 'customerId' in body ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create;
     if (slice.started[String(item)] !== undefined) return;
     const idempotencyKey = itemIdempotencyKey(batchId, item);
-    const result = await submit({
-      kind: 'onboarding',
-      request,
-      customerKey: customerKeyOf(body),
-      ...('customerId' in body ? { customerId: body.customerId, path: 'link' as const } : { path: 'create' as const }),
-      idempotencyKey,
-      batchId,
-    }, { stateMachineArns: { onboarding: config.onboardingStateMachineArn }, waitDeadlineSeconds: config.waitDeadlineSeconds });
+    const result = await submit(
+      {
+        kind: 'onboarding',
+        request,
+        customerKey: customerKeyOf(body),
+        ...('customerId' in body
+          ? { customerId: body.customerId, path: 'link' as const }
+          : { path: 'create' as const }),
+        idempotencyKey,
+        batchId,
+      },
+      {
+        stateMachineArns: { onboarding: config.onboardingStateMachineArn },
+        waitDeadlineSeconds: config.waitDeadlineSeconds,
+      },
+    );
     started.set(item, startedItemOf(result, recordIdFor('onboarding', idempotencyKey)));
   });
   // One write for the slice: a run that stops before it starts the same items again, and the intake finds them.
@@ -115,13 +131,31 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
     return { batchId, status: 'CANCELLED', waitSeconds: 0 };
   }
 
-  const { paced, carry } = pacedWait(knoxCalls, config.knoxRequestsPerSecond, Date.now() - began, batch.pacingCarrySeconds);
+  const { paced, carry } = pacedWait(
+    knoxCalls,
+    config.knoxRequestsPerSecond,
+    Date.now() - began,
+    batch.pacingCarrySeconds,
+  );
   const last = n + 1 >= batch.slices;
-  const advanced = await advanceBatch(batchId, n, Math.min(batch.total, (n + 1) * BATCH_SLICE_ITEMS), last ? 'RUNNING' : 'STARTING', carry);
+  const advanced = await advanceBatch(
+    batchId,
+    n,
+    Math.min(batch.total, (n + 1) * BATCH_SLICE_ITEMS),
+    last ? 'RUNNING' : 'STARTING',
+    carry,
+  );
   if (!advanced) logger.info('The slice was advanced by an earlier run of this step', { batchId, slice: n });
   const progress = await refreshProgress(await load(batchId));
   const waitSeconds = progress.status === 'STARTING' ? paced : progress.waitSeconds;
-  logger.info('Slice started', { batchId, slice: n, items: slice.items.length, knoxCalls, waitSeconds, status: progress.status });
+  logger.info('Slice started', {
+    batchId,
+    slice: n,
+    items: slice.items.length,
+    knoxCalls,
+    waitSeconds,
+    status: progress.status,
+  });
   return { batchId, status: progress.status, waitSeconds };
 }
 

@@ -57,8 +57,13 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
       done: {},
     };
     // Same id, same items (the id comes from the key, and a key reused with other items is refused): a rewrite is harmless.
-    await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(claimed)' }))
-      .catch((error: unknown) => { if (!isConditionFailure(error)) throw error; });
+    await db()
+      .send(
+        new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(claimed)' }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
   }
   const record: BatchRecord = {
     pk: input.id,
@@ -79,12 +84,14 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
     kindStatus: batchKindStatus('STARTING'),
   };
   try {
-    await db().send(new PutCommand({
-      TableName: tableName(),
-      Item: record,
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-    }));
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -95,21 +102,26 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
 function parseBatch(item: Record<string, unknown> | undefined): BatchRecord | undefined {
   if (item === undefined) return undefined;
   const parsed = batchRecordSchema.safeParse(item);
-  if (!parsed.success) throw new Error(`Batch ${String(item[TABLE.partitionKey])} in the table does not have the expected shape`);
+  if (!parsed.success)
+    throw new Error(`Batch ${String(item[TABLE.partitionKey])} in the table does not have the expected shape`);
   return parsed.data;
 }
 
 export async function getBatch(id: string): Promise<BatchRecord | undefined> {
-  const result = await db().send(new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }));
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }),
+  );
   return parseBatch(result.Item);
 }
 
 export async function getSlice(batchId: string, slice: number): Promise<BatchSlice | undefined> {
-  const result = await db().send(new GetCommand({
-    TableName: tableName(),
-    Key: { [TABLE.partitionKey]: batchSliceKey(batchId, slice) },
-    ConsistentRead: true,
-  }));
+  const result = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { [TABLE.partitionKey]: batchSliceKey(batchId, slice) },
+      ConsistentRead: true,
+    }),
+  );
   return result.Item === undefined ? undefined : batchSliceSchema.parse(result.Item);
 }
 
@@ -124,15 +136,19 @@ export async function batchGet(keys: string[], projection?: string[]): Promise<R
       if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** round)));
       const names = projection ? Object.fromEntries(projection.map((p, i) => [`#p${i}`, p])) : undefined;
       const table = tableName();
-      const result = await db().send(new BatchGetCommand({
-        RequestItems: {
-          [table]: {
-            Keys: request[table]!.Keys,
-            ConsistentRead: true,
-            ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
+      const result = await db().send(
+        new BatchGetCommand({
+          RequestItems: {
+            [table]: {
+              Keys: request[table]!.Keys,
+              ConsistentRead: true,
+              ...(names
+                ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names }
+                : {}),
+            },
           },
-        },
-      }));
+        }),
+      );
       out.push(...(result.Responses?.[table] ?? []));
       request = result.UnprocessedKeys as typeof request;
     }
@@ -141,10 +157,24 @@ export async function batchGet(keys: string[], projection?: string[]): Promise<R
 }
 
 /** What the counts read of a slice: everything but the items' bodies. */
-const PROGRESS_ATTRIBUTES = [TABLE.partitionKey, 'batchId', 'slice', 'first', 'count', 'started', 'done', 'claimed', 'cancelled'];
+const PROGRESS_ATTRIBUTES = [
+  TABLE.partitionKey,
+  'batchId',
+  'slice',
+  'first',
+  'count',
+  'started',
+  'done',
+  'claimed',
+  'cancelled',
+];
 
 /** Slices `from` to `to - 1` of a batch, in order; with `bodies: false` without the items' bodies (the counts). */
-export async function getSlices(batchId: string, to: number, options: { from?: number; bodies?: boolean } = {}): Promise<BatchSlice[]> {
+export async function getSlices(
+  batchId: string,
+  to: number,
+  options: { from?: number; bodies?: boolean } = {},
+): Promise<BatchSlice[]> {
   const from = options.from ?? 0;
   const keys = Array.from({ length: Math.max(0, to - from) }, (_, s) => batchSliceKey(batchId, from + s));
   const items = await batchGet(keys, options.bodies === false ? PROGRESS_ATTRIBUTES : undefined);
@@ -152,21 +182,36 @@ export async function getSlices(batchId: string, to: number, options: { from?: n
 }
 
 /** The status, customer and last error of onboardings, by id (missing ones are absent). */
-export async function onboardingStatuses(ids: string[]): Promise<Map<string, { status: RecordStatus; customerId?: string; lastError?: unknown; batchId?: string }>> {
+export async function onboardingStatuses(
+  ids: string[],
+): Promise<Map<string, { status: RecordStatus; customerId?: string; lastError?: unknown; batchId?: string }>> {
   const items = await batchGet(ids, [TABLE.partitionKey, 'status', 'customerId', 'lastError', 'batchId']);
-  return new Map(items.map((item) => [String(item[TABLE.partitionKey]), item as { status: RecordStatus; customerId?: string; lastError?: unknown; batchId?: string }]));
+  return new Map(
+    items.map((item) => [
+      String(item[TABLE.partitionKey]),
+      item as { status: RecordStatus; customerId?: string; lastError?: unknown; batchId?: string },
+    ]),
+  );
 }
 
-async function conditionalUpdate(key: string, update: string, condition: string, names: Record<string, string>, values: Record<string, unknown>): Promise<boolean> {
+async function conditionalUpdate(
+  key: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): Promise<boolean> {
   try {
-    await db().send(new UpdateCommand({
-      TableName: tableName(),
-      Key: { [TABLE.partitionKey]: key },
-      UpdateExpression: update,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-    }));
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { [TABLE.partitionKey]: key },
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -185,23 +230,43 @@ export async function markItemsDone(batchId: string, slice: number, done: Record
     values[`:s${i}`] = status;
     return `#done.#i${i} = :s${i}`;
   });
-  await conditionalUpdate(batchSliceKey(batchId, slice), `SET ${sets.join(', ')}`, 'attribute_exists(#pk)', names, values);
+  await conditionalUpdate(
+    batchSliceKey(batchId, slice),
+    `SET ${sets.join(', ')}`,
+    'attribute_exists(#pk)',
+    names,
+    values,
+  );
 }
 
 /** The starter takes a slice; false when a DELETE reached it first (its items are never started). */
 export function claimSlice(batchId: string, slice: number): Promise<boolean> {
-  return conditionalUpdate(batchSliceKey(batchId, slice), 'SET #claimed = :true', 'attribute_exists(#pk) AND attribute_not_exists(#cancelled)',
-    { '#pk': TABLE.partitionKey, '#claimed': 'claimed', '#cancelled': 'cancelled' }, { ':true': true });
+  return conditionalUpdate(
+    batchSliceKey(batchId, slice),
+    'SET #claimed = :true',
+    'attribute_exists(#pk) AND attribute_not_exists(#cancelled)',
+    { '#pk': TABLE.partitionKey, '#claimed': 'claimed', '#cancelled': 'cancelled' },
+    { ':true': true },
+  );
 }
 
 /** A DELETE closes a slice the starter has not taken; false when it has (then its items are cancelled one by one). */
 export function cancelSlice(batchId: string, slice: number): Promise<boolean> {
-  return conditionalUpdate(batchSliceKey(batchId, slice), 'SET #cancelled = :true', 'attribute_exists(#pk) AND attribute_not_exists(#claimed)',
-    { '#pk': TABLE.partitionKey, '#claimed': 'claimed', '#cancelled': 'cancelled' }, { ':true': true });
+  return conditionalUpdate(
+    batchSliceKey(batchId, slice),
+    'SET #cancelled = :true',
+    'attribute_exists(#pk) AND attribute_not_exists(#claimed)',
+    { '#pk': TABLE.partitionKey, '#claimed': 'claimed', '#cancelled': 'cancelled' },
+    { ':true': true },
+  );
 }
 
 /** What became of a slice's items (written once they are started; a repeat writes the same). */
-export async function markItemsStarted(batchId: string, slice: number, started: Map<number, StartedItem>): Promise<void> {
+export async function markItemsStarted(
+  batchId: string,
+  slice: number,
+  started: Map<number, StartedItem>,
+): Promise<void> {
   if (started.size === 0) return;
   const names: Record<string, string> = { '#pk': TABLE.partitionKey, '#started': 'started' };
   const values: Record<string, unknown> = {};
@@ -210,7 +275,13 @@ export async function markItemsStarted(batchId: string, slice: number, started: 
     values[`:v${i}`] = value;
     return `#started.#i${i} = :v${i}`;
   });
-  await conditionalUpdate(batchSliceKey(batchId, slice), `SET ${sets.join(', ')}`, 'attribute_exists(#pk)', names, values);
+  await conditionalUpdate(
+    batchSliceKey(batchId, slice),
+    `SET ${sets.join(', ')}`,
+    'attribute_exists(#pk)',
+    names,
+    values,
+  );
 }
 
 const OPEN_CONDITION = `#status IN (${OPEN_BATCH_STATUSES.map((_, i) => `:open${i}`).join(', ')})`;
@@ -218,37 +289,82 @@ const OPEN_VALUES = Object.fromEntries(OPEN_BATCH_STATUSES.map((s, i) => [`:open
 const BASE_NAMES = { '#status': 'status', '#kindStatus': TABLE.byStatusPartitionKey, '#updatedAt': 'updatedAt' };
 
 /** Slice `slice` is started: the next one is due; false when another run advanced it already, or the batch closed. */
-export function advanceBatch(batchId: string, slice: number, started: number, status: BatchStatus, carry: number): Promise<boolean> {
-  return conditionalUpdate(batchId,
+export function advanceBatch(
+  batchId: string,
+  slice: number,
+  started: number,
+  status: BatchStatus,
+  carry: number,
+): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
     'SET #slicesStarted = :next, #started = :started, #status = :status, #kindStatus = :kindStatus, #carry = :carry, #updatedAt = :now',
     `#slicesStarted = :slice AND ${OPEN_CONDITION}`,
     { ...BASE_NAMES, '#slicesStarted': 'slicesStarted', '#started': 'started', '#carry': 'pacingCarrySeconds' },
-    { ...OPEN_VALUES, ':slice': slice, ':next': slice + 1, ':started': started, ':status': status, ':kindStatus': batchKindStatus(status),
-      ':carry': carry, ':now': nowIso() });
+    {
+      ...OPEN_VALUES,
+      ':slice': slice,
+      ':next': slice + 1,
+      ':started': started,
+      ':status': status,
+      ':kindStatus': batchKindStatus(status),
+      ':carry': carry,
+      ':now': nowIso(),
+    },
+  );
 }
 
 /** The counts of a round; the status moves from RUNNING to DONE here. A closed batch keeps its status. */
-export function writeProgress(batchId: string, counts: BatchCounts, status: BatchStatus, checkWaitSeconds: number): Promise<boolean> {
-  return conditionalUpdate(batchId,
+export function writeProgress(
+  batchId: string,
+  counts: BatchCounts,
+  status: BatchStatus,
+  checkWaitSeconds: number,
+): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
     'SET #counts = :counts, #status = :status, #kindStatus = :kindStatus, #checkWait = :wait, #updatedAt = :now',
     OPEN_CONDITION,
     { ...BASE_NAMES, '#counts': 'counts', '#checkWait': 'checkWaitSeconds' },
-    { ...OPEN_VALUES, ':counts': counts, ':status': status, ':kindStatus': batchKindStatus(status), ':wait': checkWaitSeconds, ':now': nowIso() });
+    {
+      ...OPEN_VALUES,
+      ':counts': counts,
+      ':status': status,
+      ':kindStatus': batchKindStatus(status),
+      ':wait': checkWaitSeconds,
+      ':now': nowIso(),
+    },
+  );
 }
 
 /** The final counts of a cancelled batch. */
 export function writeCancelledCounts(batchId: string, counts: BatchCounts): Promise<boolean> {
-  return conditionalUpdate(batchId, 'SET #counts = :counts, #updatedAt = :now', '#status = :cancelled',
-    { '#counts': 'counts', '#status': 'status', '#updatedAt': 'updatedAt' }, { ':counts': counts, ':cancelled': 'CANCELLED', ':now': nowIso() });
+  return conditionalUpdate(
+    batchId,
+    'SET #counts = :counts, #updatedAt = :now',
+    '#status = :cancelled',
+    { '#counts': 'counts', '#status': 'status', '#updatedAt': 'updatedAt' },
+    { ':counts': counts, ':cancelled': 'CANCELLED', ':now': nowIso() },
+  );
 }
 
 /** DELETE: an open batch becomes CANCELLED; false when it was already DONE or CANCELLED. */
 export function cancelBatchRecord(batchId: string): Promise<boolean> {
-  return conditionalUpdate(batchId, 'SET #status = :status, #kindStatus = :kindStatus, #updatedAt = :now', OPEN_CONDITION,
-    BASE_NAMES, { ...OPEN_VALUES, ':status': 'CANCELLED', ':kindStatus': batchKindStatus('CANCELLED'), ':now': nowIso() });
+  return conditionalUpdate(
+    batchId,
+    'SET #status = :status, #kindStatus = :kindStatus, #updatedAt = :now',
+    OPEN_CONDITION,
+    BASE_NAMES,
+    { ...OPEN_VALUES, ':status': 'CANCELLED', ':kindStatus': batchKindStatus('CANCELLED'), ':now': nowIso() },
+  );
 }
 
 export function setBatchExecution(batchId: string, executionArn: string): Promise<boolean> {
-  return conditionalUpdate(batchId, 'SET #arn = :arn, #updatedAt = :now', 'attribute_exists(#pk)',
-    { '#pk': TABLE.partitionKey, '#arn': 'executionArn', '#updatedAt': 'updatedAt' }, { ':arn': executionArn, ':now': nowIso() });
+  return conditionalUpdate(
+    batchId,
+    'SET #arn = :arn, #updatedAt = :now',
+    'attribute_exists(#pk)',
+    { '#pk': TABLE.partitionKey, '#arn': 'executionArn', '#updatedAt': 'updatedAt' },
+    { ':arn': executionArn, ':now': nowIso() },
+  );
 }

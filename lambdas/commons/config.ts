@@ -16,7 +16,10 @@ export class ConfigError extends Error {
 const required = z.string().trim().min(1, 'is required');
 const positiveInt = (fallback: number) =>
   z.coerce.number().int('must be a whole number').positive('must be positive').default(fallback);
-const stateMachineArn = required.regex(/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$/, 'must be a state machine ARN');
+const stateMachineArn = required.regex(
+  /^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$/,
+  'must be a state machine ARN',
+);
 
 const tableSchema = z.object({ [ENV.tableName]: required });
 
@@ -25,8 +28,12 @@ const knoxSchema = z.object({
   [ENV.knoxSecretArn]: required,
   [ENV.knoxTimeoutMs]: positiveInt(DEFAULTS.knoxTimeoutMs),
   [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
-  [ENV.knoxTokenLifetimeMinutes]: z.coerce.number().int('must be a whole number').min(1)
-    .max(MAX_TOKEN_LIFETIME_MINUTES, `must be at most ${MAX_TOKEN_LIFETIME_MINUTES}`).optional(),
+  [ENV.knoxTokenLifetimeMinutes]: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1)
+    .max(MAX_TOKEN_LIFETIME_MINUTES, `must be at most ${MAX_TOKEN_LIFETIME_MINUTES}`)
+    .optional(),
   [ENV.retryWindowSeconds]: positiveInt(DEFAULTS.retryWindowSeconds),
 });
 

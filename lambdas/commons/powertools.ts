@@ -41,7 +41,10 @@ export function appendCorrelation(keys: CorrelationKeys): void {
  * One structured line per Knox error. Operator errors are ERROR (they alarm), the rest WARN: they are expected
  * business answers that the workflow handles.
  */
-export function logKnoxError(error: KnoxError, extra: { step?: string; thrownAs?: string; detail?: string } = {}): void {
+export function logKnoxError(
+  error: KnoxError,
+  extra: { step?: string; thrownAs?: string; detail?: string } = {},
+): void {
   const fields = {
     code: error.code,
     errorCode: error.errorCode,

@@ -50,9 +50,10 @@ const approved: StatusAnswer = (customer, record) => {
   return {
     kind: 'answered',
     output: { customerId: customer.customerId, knoxStatus: customer.status, needsChange: missing.length > 0 },
-    detail: missing.length > 0
-      ? `the customer approved; services still to add: ${missing.map((s) => s.service).join(', ')}`
-      : 'the customer approved',
+    detail:
+      missing.length > 0
+        ? `the customer approved; services still to add: ${missing.map((s) => s.service).join(', ')}`
+        : 'the customer approved',
   };
 };
 

@@ -39,7 +39,9 @@ export async function sendAnswer(taskToken: string, output: CustomerAnswer): Pro
 
 export async function sendRefusal(taskToken: string, error: string, cause: string): Promise<Delivery> {
   try {
-    await sfn().send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, ERROR_MAX), cause: cause.slice(0, CAUSE_MAX) }));
+    await sfn().send(
+      new SendTaskFailureCommand({ taskToken, error: error.slice(0, ERROR_MAX), cause: cause.slice(0, CAUSE_MAX) }),
+    );
     return { delivered: true };
   } catch (failure) {
     return goneOr(failure);

@@ -19,7 +19,11 @@ const GET_CONCURRENCY = 4;
 export type ReadStrategy = 'none' | 'get' | 'list';
 
 /** GET each or list, from how many wait and how many customers Knox listed last time (unknown: list once to learn). */
-export function planReads(waiting: number, knownCustomers: number | undefined, pageSize = LIST_PAGE_SIZE): { strategy: ReadStrategy; pages?: number } {
+export function planReads(
+  waiting: number,
+  knownCustomers: number | undefined,
+  pageSize = LIST_PAGE_SIZE,
+): { strategy: ReadStrategy; pages?: number } {
   if (waiting === 0) return { strategy: 'none' };
   if (knownCustomers === undefined) return { strategy: waiting <= 1 ? 'get' : 'list' };
   const pages = Math.max(1, Math.ceil(knownCustomers / pageSize));
@@ -48,7 +52,13 @@ export async function readCustomers(
   pageSize = LIST_PAGE_SIZE,
 ): Promise<KnoxReads> {
   const wanted = new Set(customerIds);
-  const reads: KnoxReads = { strategy: planReads(wanted.size, knownCustomers, pageSize).strategy, views: new Map(), refusals: new Map(), unread: new Map(), calls: 0 };
+  const reads: KnoxReads = {
+    strategy: planReads(wanted.size, knownCustomers, pageSize).strategy,
+    views: new Map(),
+    refusals: new Map(),
+    unread: new Map(),
+    calls: 0,
+  };
   let toGet = [...wanted];
   if (reads.strategy === 'list') {
     let listed = 0;

@@ -59,7 +59,11 @@ export async function runRound(deps: RoundDependencies): Promise<RoundSummary> {
   const startedAt = new Date(startedMs).toISOString();
   const state = await readPollerState();
   const records = await waitingRecords();
-  const reads = await readCustomers(records.map((r) => r.customerId), deps.knox, state.knoxCustomerCount);
+  const reads = await readCustomers(
+    records.map((r) => r.customerId),
+    deps.knox,
+    state.knoxCustomerCount,
+  );
 
   const outcomes: Outcome[] = [];
   const queue = [...records];
@@ -133,10 +137,16 @@ async function deliver(record: WaitingRecord, answer: Exclude<Answer, { kind: 'w
   const { pk: id, taskToken: token } = record;
   // A round that failed after writing the answer and before delivering it: the answer is on the record already.
   const last = record.history.at(-1);
-  const recorded = last?.step === 'check' && (answer.kind === 'answered' ? last.detail === answer.detail : last.error?.code === answer.error.code);
+  const recorded =
+    last?.step === 'check' &&
+    (answer.kind === 'answered' ? last.detail === answer.detail : last.error?.code === answer.error.code);
   if (answer.kind === 'answered') {
     // The token was replaced (a resumed wait) or the record closed meanwhile: that wait is someone else's now.
-    if (!recorded && !(await recordAnswered(id, token, { knoxStatus: answer.output.knoxStatus, detail: answer.detail }))) return 'stale';
+    if (
+      !recorded &&
+      !(await recordAnswered(id, token, { knoxStatus: answer.output.knoxStatus, detail: answer.detail }))
+    )
+      return 'stale';
     const delivery = await sendAnswer(token, answer.output);
     if (!delivery.delivered) return forget(id, token, delivery.gone);
     await settleWait(id, token, 'answered');

@@ -21,18 +21,22 @@ export async function waitingRecords(): Promise<WaitingRecord[]> {
   for (const kind of WAITING_KINDS) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await db().send(new QueryCommand({
-        TableName: tableName(),
-        IndexName: TABLE.byStatusIndex,
-        KeyConditionExpression: '#kindStatus = :kindStatus',
-        ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
-        ExpressionAttributeValues: { ':kindStatus': kindStatusOf(kind, 'WAITING') },
-        ExclusiveStartKey: startKey,
-      }));
+      const page = await db().send(
+        new QueryCommand({
+          TableName: tableName(),
+          IndexName: TABLE.byStatusIndex,
+          KeyConditionExpression: '#kindStatus = :kindStatus',
+          ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
+          ExpressionAttributeValues: { ':kindStatus': kindStatusOf(kind, 'WAITING') },
+          ExclusiveStartKey: startKey,
+        }),
+      );
       for (const item of page.Items ?? []) {
         const parsed = recordSchema.safeParse(item);
         if (!parsed.success) {
-          logger.warn('Skipped a record that does not have the expected shape', { recordId: String(item[TABLE.partitionKey]) });
+          logger.warn('Skipped a record that does not have the expected shape', {
+            recordId: String(item[TABLE.partitionKey]),
+          });
           continue;
         }
         const record = parsed.data;

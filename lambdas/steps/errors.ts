@@ -49,7 +49,8 @@ export function lastErrorOf(error: KnoxError, disposition: Disposition = error.d
 
 /** The operator hint of the table row for this error, if the row has one. */
 export function hintOf(error: KnoxError): string | undefined {
-  const row = KNOX_ERRORS.find((e) => e.code === error.code)
-    ?? KNOX_ERRORS.find((e) => e.errorCode !== '0' && e.errorCode === error.errorCode);
+  const row =
+    KNOX_ERRORS.find((e) => e.code === error.code) ??
+    KNOX_ERRORS.find((e) => e.errorCode !== '0' && e.errorCode === error.errorCode);
   return row?.hint;
 }

@@ -57,7 +57,11 @@ export function knoxClient(): KnoxClient {
 /** The shared budget of `requestsPerSecond` (KNOX_REQUESTS_PER_SECOND, the CDK context knoxRequestsPerSecond). */
 export function knoxBudget(requestsPerSecond: number): SharedBudget {
   return new SharedBudget({
-    store: new DynamoBudgetStore({ client: db(), tableName: tableName(), key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY } }),
+    store: new DynamoBudgetStore({
+      client: db(),
+      tableName: tableName(),
+      key: { [TABLE.partitionKey]: KNOX_BUDGET_KEY },
+    }),
     settings: budgetSettings(requestsPerSecond),
     onEvent: (event) => {
       // Exhaustion and decreases are news; a claim is the unit the usage metrics count.

@@ -48,7 +48,8 @@ function withAccessType<T extends object>(body: T, accessType: string | undefine
 }
 
 export function linkBody(request: OnboardingRequest): LinkRequest {
-  if (!('customerId' in request)) throw namedError(INVALID_RECORD_ERROR, 'A link needs an onboarding request with customerId');
+  if (!('customerId' in request))
+    throw namedError(INVALID_RECORD_ERROR, 'A link needs an onboarding request with customerId');
   return withAccessType(
     { customerId: request.customerId, managementType: request.managementType, services: request.services },
     request.accessType,
@@ -56,7 +57,8 @@ export function linkBody(request: OnboardingRequest): LinkRequest {
 }
 
 export function newCustomerBody(request: OnboardingRequest): NewCustomer {
-  if (!('customer' in request)) throw namedError(INVALID_RECORD_ERROR, 'A create needs an onboarding request with customer');
+  if (!('customer' in request))
+    throw namedError(INVALID_RECORD_ERROR, 'A create needs an onboarding request with customer');
   return withAccessType(
     {
       ...request.customer,

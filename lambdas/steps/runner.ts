@@ -94,7 +94,8 @@ export async function runKnoxStep(
   lambdaContext?: Partial<Context>,
 ): Promise<KnoxStepResult> {
   const parsed = knoxStepPayloadSchema.safeParse(rawPayload);
-  if (!parsed.success) throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?, mode?}`);
+  if (!parsed.success)
+    throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?, mode?}`);
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 
@@ -102,7 +103,10 @@ export async function runKnoxStep(
   if (loaded === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${payload.id}`);
   if (isTerminal(loaded.status)) throw closed(loaded.pk, loaded.status);
 
-  const record = await startAttempt(payload.id, definition.step, { currentStatus: loaded.status, poll: definition.poll ?? false });
+  const record = await startAttempt(payload.id, definition.step, {
+    currentStatus: loaded.status,
+    poll: definition.poll ?? false,
+  });
   if (record === undefined) throw closed(payload.id, 'closed meanwhile');
 
   const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now() };
@@ -186,10 +190,15 @@ async function handleKnoxError(
   const window = thrown === 'retry' ? retryWindowOf(record, context.startedAt) : undefined;
   const thrownName = window?.exceeded ? RETRY_WINDOW_EXCEEDED_ERROR : STEP_ERROR_NAMES[thrown];
   const detail = window
-    ? joinSentences(hintOf(error), window.exceeded
-      ? `Knox has failed since ${window.since}: the retry window ended at ${window.until}.`
-      : `Knox has failed since ${window.since}: retried until ${window.until}, then FAILED.`)
-    : thrown !== error.disposition ? `handled as ${thrown}: the record is waiting and is polled again` : hintOf(error);
+    ? joinSentences(
+        hintOf(error),
+        window.exceeded
+          ? `Knox has failed since ${window.since}: the retry window ended at ${window.until}.`
+          : `Knox has failed since ${window.since}: retried until ${window.until}, then FAILED.`,
+      )
+    : thrown !== error.disposition
+      ? `handled as ${thrown}: the record is waiting and is polled again`
+      : hintOf(error);
   logKnoxError(error, { step, thrownAs: thrownName });
   await recordKnoxError(record.pk, step, lastErrorOf(error), {
     history: !repeat,
@@ -236,7 +245,8 @@ function describe(error: KnoxError, hint: string | undefined): string {
  */
 async function sleepForRetryAfter(seconds: number, lambdaContext: Partial<Context> | undefined): Promise<void> {
   const remaining = lambdaContext?.getRemainingTimeInMillis?.();
-  const bound = remaining === undefined ? RETRY_AFTER_MAX_MS : Math.min(RETRY_AFTER_MAX_MS, remaining - RETRY_AFTER_MARGIN_MS);
+  const bound =
+    remaining === undefined ? RETRY_AFTER_MAX_MS : Math.min(RETRY_AFTER_MAX_MS, remaining - RETRY_AFTER_MARGIN_MS);
   const ms = Math.min(seconds * 1000, bound);
   if (ms > 0) await timing.sleep(ms);
 }

@@ -35,7 +35,9 @@ export function parseRecord(item: Record<string, unknown> | undefined): Workflow
   const parsed = recordSchema.safeParse(item);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-  throw new Error(`Record ${String(item[TABLE.partitionKey])} in the table does not have the expected shape: ${issues}`);
+  throw new Error(
+    `Record ${String(item[TABLE.partitionKey])} in the table does not have the expected shape: ${issues}`,
+  );
 }
 
 export function nowIso(): string {

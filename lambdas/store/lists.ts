@@ -51,22 +51,27 @@ export async function listByStatus(
   options: { limit?: number; cursor?: string } = {},
 ): Promise<RecordPage> {
   const kindStatus = kindStatusOf(kind, status);
-  const result = await db().send(new QueryCommand({
-    TableName: tableName(),
-    IndexName: TABLE.byStatusIndex,
-    KeyConditionExpression: '#kindStatus = :kindStatus',
-    ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
-    ExpressionAttributeValues: { ':kindStatus': kindStatus },
-    ScanIndexForward: false,
-    Limit: options.limit ?? 50,
-    ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, kindStatus) } : {}),
-  }));
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: TABLE.byStatusIndex,
+      KeyConditionExpression: '#kindStatus = :kindStatus',
+      ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
+      ExpressionAttributeValues: { ':kindStatus': kindStatus },
+      ScanIndexForward: false,
+      Limit: options.limit ?? 50,
+      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, kindStatus) } : {}),
+    }),
+  );
   const items: WorkflowRecord[] = [];
   for (const item of result.Items ?? []) {
     const parsed = recordSchema.safeParse(item);
     // An index is eventually consistent and a bad item must not hide the good ones: skip it and say so.
     if (parsed.success && parsed.data.status === status) items.push(parsed.data);
-    else if (!parsed.success) logger.warn('Skipped a record that does not have the expected shape', { recordId: String(item[TABLE.partitionKey]) });
+    else if (!parsed.success)
+      logger.warn('Skipped a record that does not have the expected shape', {
+        recordId: String(item[TABLE.partitionKey]),
+      });
   }
   return {
     items,

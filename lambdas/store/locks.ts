@@ -11,14 +11,21 @@ import { db, isConditionFailure, nowIso, tableName } from './client';
 export type LockResult = { acquired: true } | { acquired: false; holder: CustomerLock | undefined };
 
 /** Takes the customer's lock for a record; when someone holds it, says who (undefined if it vanished meanwhile). */
-export async function acquireCustomerLock(customerKey: string, recordId: string, kind: RecordKind, now = nowIso()): Promise<LockResult> {
+export async function acquireCustomerLock(
+  customerKey: string,
+  recordId: string,
+  kind: RecordKind,
+  now = nowIso(),
+): Promise<LockResult> {
   try {
-    await db().send(new PutCommand({
-      TableName: tableName(),
-      Item: { [TABLE.partitionKey]: customerLockKey(customerKey), recordId, kind, createdAt: now },
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-    }));
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { [TABLE.partitionKey]: customerLockKey(customerKey), recordId, kind, createdAt: now },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
     return { acquired: true };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
@@ -27,11 +34,13 @@ export async function acquireCustomerLock(customerKey: string, recordId: string,
 }
 
 export async function readLock(customerKey: string): Promise<CustomerLock | undefined> {
-  const result = await db().send(new GetCommand({
-    TableName: tableName(),
-    Key: { [TABLE.partitionKey]: customerLockKey(customerKey) },
-    ConsistentRead: true,
-  }));
+  const result = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { [TABLE.partitionKey]: customerLockKey(customerKey) },
+      ConsistentRead: true,
+    }),
+  );
   if (result.Item === undefined) return undefined;
   const parsed = lockSchema.safeParse(result.Item);
   if (!parsed.success) throw new Error(`The lock item of a customer does not have the expected shape`);
@@ -41,13 +50,15 @@ export async function readLock(customerKey: string): Promise<CustomerLock | unde
 /** Releases the customer's lock if this record holds it; false when it did not (already released, or another's). */
 export async function releaseLock(customerKey: string, recordId: string): Promise<boolean> {
   try {
-    await db().send(new DeleteCommand({
-      TableName: tableName(),
-      Key: { [TABLE.partitionKey]: customerLockKey(customerKey) },
-      ConditionExpression: '#recordId = :recordId',
-      ExpressionAttributeNames: { '#recordId': 'recordId' },
-      ExpressionAttributeValues: { ':recordId': recordId },
-    }));
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: { [TABLE.partitionKey]: customerLockKey(customerKey) },
+        ConditionExpression: '#recordId = :recordId',
+        ExpressionAttributeNames: { '#recordId': 'recordId' },
+        ExpressionAttributeValues: { ':recordId': recordId },
+      }),
+    );
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;

@@ -21,7 +21,9 @@ export const pollerStateSchema = z.object({
 export type PollerState = z.infer<typeof pollerStateSchema>;
 
 export async function readPollerState(): Promise<PollerState> {
-  const result = await db().send(new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: POLLER_STATE_KEY } }));
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: POLLER_STATE_KEY } }),
+  );
   const parsed = pollerStateSchema.safeParse(result.Item ?? {});
   return parsed.success ? parsed.data : {};
 }
@@ -30,19 +32,30 @@ export async function readPollerState(): Promise<PollerState> {
 export async function writePollerState(fields: PollerState & { lastRound?: Record<string, unknown> }): Promise<void> {
   const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
   if (entries.length === 0) return;
-  await db().send(new UpdateCommand({
-    TableName: tableName(),
-    Key: { [TABLE.partitionKey]: POLLER_STATE_KEY },
-    UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
-    ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
-    ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
-  }));
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { [TABLE.partitionKey]: POLLER_STATE_KEY },
+      UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+    }),
+  );
 }
 
 /** When the poller last asked Knox about a waiting record, and when it asks next (absent for other records). */
-export function checkTimes(record: WorkflowRecord, state: PollerState): { lastCheckedAt?: string; nextCheckAt?: string } {
+export function checkTimes(
+  record: WorkflowRecord,
+  state: PollerState,
+): { lastCheckedAt?: string; nextCheckAt?: string } {
   if (record.status !== 'WAITING' || record.taskToken === undefined) return {};
   const since = record.waitingSince ?? record.createdAt;
-  const checked = state.lastCompleteRoundAt !== undefined && state.lastCompleteRoundAt >= since ? state.lastCompleteRoundAt : undefined;
-  return { ...(checked ? { lastCheckedAt: checked } : {}), ...(state.nextRoundAt ? { nextCheckAt: state.nextRoundAt } : {}) };
+  const checked =
+    state.lastCompleteRoundAt !== undefined && state.lastCompleteRoundAt >= since
+      ? state.lastCompleteRoundAt
+      : undefined;
+  return {
+    ...(checked ? { lastCheckedAt: checked } : {}),
+    ...(state.nextRoundAt ? { nextCheckAt: state.nextRoundAt } : {}),
+  };
 }

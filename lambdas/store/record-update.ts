@@ -24,7 +24,11 @@ const openValues = Object.fromEntries(OPEN_STATUSES.map((s, i) => [`:open${i}`, 
 export class RecordUpdate {
   private readonly sets = ['#updatedAt = :now', '#version = #version + :one'];
   private readonly removes: string[] = [];
-  private readonly names: Record<string, string> = { '#pk': TABLE.partitionKey, '#updatedAt': 'updatedAt', '#version': 'version' };
+  private readonly names: Record<string, string> = {
+    '#pk': TABLE.partitionKey,
+    '#updatedAt': 'updatedAt',
+    '#version': 'version',
+  };
   private readonly values: Record<string, unknown> = { ':one': 1 };
   private readonly entries: HistoryEntry[] = [];
 

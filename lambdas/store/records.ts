@@ -44,12 +44,14 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<bo
     batchId: input.batchId,
   };
   try {
-    await db().send(new PutCommand({
-      TableName: tableName(),
-      Item: item,
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-    }));
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -58,11 +60,13 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<bo
 }
 
 export async function getRecord(id: string): Promise<WorkflowRecord | undefined> {
-  const result = await db().send(new GetCommand({
-    TableName: tableName(),
-    Key: { [TABLE.partitionKey]: id },
-    ConsistentRead: true,
-  }));
+  const result = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { [TABLE.partitionKey]: id },
+      ConsistentRead: true,
+    }),
+  );
   return parseRecord(result.Item);
 }
 
@@ -104,7 +108,8 @@ export async function recordKnoxError(
   options: { status?: RecordStatus; history?: boolean; detail?: string; retrying?: boolean } = {},
 ): Promise<WorkflowRecord | undefined> {
   const update = new RecordUpdate(id, nowIso()).set('lastError', error);
-  if (options.retrying) update.set('retrySince', update.now, (name, value) => `${name} = if_not_exists(${name}, ${value})`);
+  if (options.retrying)
+    update.set('retrySince', update.now, (name, value) => `${name} = if_not_exists(${name}, ${value})`);
   else update.remove('retrySince');
   if (options.status) update.status(options.status);
   if (options.history ?? true) {
@@ -131,10 +136,16 @@ export interface SuccessFields {
  * Records a Knox call that moved the record on: knoxStatus and customerId, status IN_PROGRESS (a WAITING record was
  * answered), and `lastError` cleared (the error it describes is behind us; history keeps it).
  */
-export async function recordSuccess(id: string, step: StepKey, fields: SuccessFields): Promise<WorkflowRecord | undefined> {
+export async function recordSuccess(
+  id: string,
+  step: StepKey,
+  fields: SuccessFields,
+): Promise<WorkflowRecord | undefined> {
   // A link or delink that went through leaves the customer to answer: the record waits on the customer.
   const status: RecordStatus =
-    fields.knoxStatus !== undefined && AWAITING_CUSTOMER_STATUSES.includes(fields.knoxStatus) ? 'WAITING' : 'IN_PROGRESS';
+    fields.knoxStatus !== undefined && AWAITING_CUSTOMER_STATUSES.includes(fields.knoxStatus)
+      ? 'WAITING'
+      : 'IN_PROGRESS';
   const update = new RecordUpdate(id, nowIso()).status(status).remove('lastError').remove('retrySince');
   if (fields.knoxStatus !== undefined) update.set('knoxStatus', fields.knoxStatus);
   if (fields.customerId !== undefined) update.set('customerId', fields.customerId);
@@ -168,7 +179,8 @@ export interface FinishResult {
 export async function finish(id: string, status: TerminalStatus, options: FinishOptions = {}): Promise<FinishResult> {
   const update = new RecordUpdate(id, nowIso()).status(status);
   if (options.lastError) update.set('lastError', options.lastError);
-  else if (options.lastErrorIfNone) update.set('lastError', options.lastErrorIfNone, (n, v) => `${n} = if_not_exists(${n}, ${v})`);
+  else if (options.lastErrorIfNone)
+    update.set('lastError', options.lastErrorIfNone, (n, v) => `${n} = if_not_exists(${n}, ${v})`);
   update.history({ event: HISTORY_EVENTS.finished, status, ...(options.detail ? { detail: options.detail } : {}) });
   const record = await apply(update, 'open');
   if (record) return { record, changed: true };

@@ -13,7 +13,11 @@ import { RecordUpdate, apply, type WriteCondition } from './record-update';
 const ANSWER_STEP = 'check';
 
 /** An update that only applies while the record still holds `token` (besides its write condition). */
-async function applyForToken(update: RecordUpdate, condition: WriteCondition, token: string): Promise<WorkflowRecord | undefined> {
+async function applyForToken(
+  update: RecordUpdate,
+  condition: WriteCondition,
+  token: string,
+): Promise<WorkflowRecord | undefined> {
   const guarded = Object.create(update) as RecordUpdate;
   guarded.input = (c: WriteCondition) => {
     const input = update.input(c);
@@ -31,25 +35,44 @@ async function applyForToken(update: RecordUpdate, condition: WriteCondition, to
  * "Wait for customer answer" entered: the record keeps the task token and waits (WAITING: the poller reads only
  * those). A wait entered again (a retry, a restart) replaces the token. Undefined when the record is closed.
  */
-export async function storeTaskToken(record: WorkflowRecord, token: string, now = nowIso()): Promise<WorkflowRecord | undefined> {
+export async function storeTaskToken(
+  record: WorkflowRecord,
+  token: string,
+  now = nowIso(),
+): Promise<WorkflowRecord | undefined> {
   const update = new RecordUpdate(record.pk, now).set('taskToken', token).set('waitingSince', now);
   if (record.status !== 'WAITING') {
-    update.status('WAITING').history({ event: HISTORY_EVENTS.statusChanged, status: 'WAITING', detail: 'waiting for the customer to answer' });
+    update.status('WAITING').history({
+      event: HISTORY_EVENTS.statusChanged,
+      status: 'WAITING',
+      detail: 'waiting for the customer to answer',
+    });
   }
   return apply(update, 'notTerminal');
 }
 
 /** The customer said yes: the answer goes on the record (still WAITING until Step Functions has it). */
-export function recordAnswered(id: string, token: string, fields: { knoxStatus: string; detail: string }): Promise<WorkflowRecord | undefined> {
-  const update = new RecordUpdate(id, nowIso())
-    .set('knoxStatus', fields.knoxStatus)
-    .remove('lastError')
-    .history({ event: HISTORY_EVENTS.knoxCall, step: ANSWER_STEP, knoxStatus: fields.knoxStatus, detail: fields.detail });
+export function recordAnswered(
+  id: string,
+  token: string,
+  fields: { knoxStatus: string; detail: string },
+): Promise<WorkflowRecord | undefined> {
+  const update = new RecordUpdate(id, nowIso()).set('knoxStatus', fields.knoxStatus).remove('lastError').history({
+    event: HISTORY_EVENTS.knoxCall,
+    step: ANSWER_STEP,
+    knoxStatus: fields.knoxStatus,
+    detail: fields.detail,
+  });
   return applyForToken(update, 'open', token);
 }
 
 /** The customer said no (or Knox answered something no wait changes): lastError, before SendTaskFailure. */
-export function recordRefused(id: string, token: string, error: LastError, detail?: string): Promise<WorkflowRecord | undefined> {
+export function recordRefused(
+  id: string,
+  token: string,
+  error: LastError,
+  detail?: string,
+): Promise<WorkflowRecord | undefined> {
   const update = new RecordUpdate(id, nowIso())
     .set('lastError', error)
     .history({ event: HISTORY_EVENTS.knoxError, step: ANSWER_STEP, error, ...(detail ? { detail } : {}) });
@@ -60,7 +83,11 @@ export function recordRefused(id: string, token: string, error: LastError, detai
  * Step Functions has the answer: the token is spent. After a success the record is IN_PROGRESS (the execution
  * goes on); after a failure its status is left to the execution's "Record aborted".
  */
-export async function settleWait(id: string, token: string, outcome: 'answered' | 'refused'): Promise<WorkflowRecord | undefined> {
+export async function settleWait(
+  id: string,
+  token: string,
+  outcome: 'answered' | 'refused',
+): Promise<WorkflowRecord | undefined> {
   const spent = (): RecordUpdate => new RecordUpdate(id, nowIso()).remove('taskToken').remove('waitingSince');
   if (outcome === 'answered') {
     const moved = await applyForToken(spent().status('IN_PROGRESS'), 'open', token);
@@ -75,6 +102,9 @@ export function forgetTaskToken(id: string, token: string, reason: string): Prom
   const update = new RecordUpdate(id, nowIso())
     .remove('taskToken')
     .remove('waitingSince')
-    .history({ event: HISTORY_EVENTS.callbackGone, detail: `the execution no longer waits for this answer (${reason})` });
+    .history({
+      event: HISTORY_EVENTS.callbackGone,
+      detail: `the execution no longer waits for this answer (${reason})`,
+    });
   return applyForToken(update, 'exists', token);
 }

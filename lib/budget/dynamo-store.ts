@@ -49,34 +49,49 @@ export class DynamoBudgetStore implements BudgetStore {
   }
 
   advance(costMs: number, now: number, maxTat: number): Promise<BudgetItem | undefined> {
-    return this.update('SET #tat = #tat + :cost', '#tat BETWEEN :now AND :maxTat', { ':cost': costMs, ':now': now, ':maxTat': maxTat });
+    return this.update('SET #tat = #tat + :cost', '#tat BETWEEN :now AND :maxTat', {
+      ':cost': costMs,
+      ':now': now,
+      ':maxTat': maxTat,
+    });
   }
 
   restart(costMs: number, now: number): Promise<BudgetItem | undefined> {
-    return this.update('SET #tat = :tat', 'attribute_not_exists(#tat) OR #tat < :now', { ':tat': now + costMs, ':now': now });
+    return this.update('SET #tat = :tat', 'attribute_not_exists(#tat) OR #tat < :now', {
+      ':tat': now + costMs,
+      ':now': now,
+    });
   }
 
   decrease(floorRate: number, now: number, cooldownMs: number): Promise<BudgetItem | undefined> {
-    return this.update(
-      'SET #floor = :floor, #at = :now',
-      'attribute_not_exists(#at) OR #at <= :since',
-      { ':floor': floorRate, ':now': now, ':since': now - cooldownMs },
-    );
+    return this.update('SET #floor = :floor, #at = :now', 'attribute_not_exists(#at) OR #at <= :since', {
+      ':floor': floorRate,
+      ':now': now,
+      ':since': now - cooldownMs,
+    });
   }
 
-  private async update(expression: string, condition: string, values: Record<string, number>): Promise<BudgetItem | undefined> {
+  private async update(
+    expression: string,
+    condition: string,
+    values: Record<string, number>,
+  ): Promise<BudgetItem | undefined> {
     const { client, tableName, key } = this.options;
-    const used = Object.fromEntries(Object.entries(NAMES).filter(([name]) => expression.includes(name) || condition.includes(name)));
+    const used = Object.fromEntries(
+      Object.entries(NAMES).filter(([name]) => expression.includes(name) || condition.includes(name)),
+    );
     try {
-      const result = await client.send(new UpdateCommand({
-        TableName: tableName,
-        Key: key,
-        UpdateExpression: expression,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: used,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }));
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: used,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return asItem(result.Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;

@@ -64,8 +64,12 @@ export const BUDGET_DEFAULTS: Omit<BudgetSettings, 'ratePerSecond'> = {
 };
 
 /** The budget settings for a configured rate, defaults for the rest. */
-export function budgetSettings(ratePerSecond: number, overrides: Partial<Omit<BudgetSettings, 'ratePerSecond'>> = {}): BudgetSettings {
-  if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new RangeError('the Knox budget must be a positive finite rate');
+export function budgetSettings(
+  ratePerSecond: number,
+  overrides: Partial<Omit<BudgetSettings, 'ratePerSecond'>> = {},
+): BudgetSettings {
+  if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond))
+    throw new RangeError('the Knox budget must be a positive finite rate');
   return { ...BUDGET_DEFAULTS, ...overrides, aimd: { ...BUDGET_DEFAULTS.aimd, ...overrides.aimd }, ratePerSecond };
 }
 

@@ -92,7 +92,11 @@ export class SharedBudget implements RateLimiter {
 
   async throttled(): Promise<void> {
     const now = this.clock.now();
-    this.onEvent({ type: 'throttled', rate: rateAt(this.known, this.settings, now), configuredRate: this.settings.ratePerSecond });
+    this.onEvent({
+      type: 'throttled',
+      rate: rateAt(this.known, this.settings, now),
+      configuredRate: this.settings.ratePerSecond,
+    });
     try {
       const current = (await this.store.read()) ?? this.known;
       if (current !== undefined) this.known = current;
@@ -154,7 +158,14 @@ export class SharedBudget implements RateLimiter {
       if (after?.tat !== undefined) {
         this.known = after;
         const go = goTime(after.tat, plan, now);
-        this.onEvent({ type: 'claim', tokens, rate, configuredRate: this.settings.ratePerSecond, waitMs: Math.max(0, go - now), attempts: attempt });
+        this.onEvent({
+          type: 'claim',
+          tokens,
+          rate,
+          configuredRate: this.settings.ratePerSecond,
+          waitMs: Math.max(0, go - now),
+          attempts: attempt,
+        });
         return go;
       }
       this.known = item;
@@ -189,5 +200,7 @@ function round(value: number): number {
 /** The store could not be reached or refused us: a transient matter for the retrier, named without request data. */
 function storeError(error: unknown): KnoxError {
   const name = error instanceof Error && /^[A-Za-z.]{1,64}$/.test(error.name) ? error.name : 'Error';
-  return KnoxError.of('KNOX_BUDGET_EXHAUSTED', { message: `The shared Knox budget could not be read or written (${name}); Knox was not called` });
+  return KnoxError.of('KNOX_BUDGET_EXHAUSTED', {
+    message: `The shared Knox budget could not be read or written (${name}); Knox was not called`,
+  });
 }

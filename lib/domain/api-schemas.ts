@@ -36,11 +36,17 @@ const managementFields = {
 
 /** `POST /onboardings`: link an existing Knox customer (`customerId`) or create one (`customer`), never both. */
 export const onboardingRequestSchema = z
-  .union([
-    z.strictObject({ customerId: customerIdSchema, ...managementFields }),
-    // Knox Guard's tenant goes with a create (release 26.01); a link has no such field.
-    z.strictObject({ customer: companySchema, ...managementFields, kgTenantInfo: kgTenantInfoSchema.optional() }),
-  ], { error: 'send either "customerId" (link an existing Knox customer) or "customer" (create one), with managementType and services' })
+  .union(
+    [
+      z.strictObject({ customerId: customerIdSchema, ...managementFields }),
+      // Knox Guard's tenant goes with a create (release 26.01); a link has no such field.
+      z.strictObject({ customer: companySchema, ...managementFields, kgTenantInfo: kgTenantInfoSchema.optional() }),
+    ],
+    {
+      error:
+        'send either "customerId" (link an existing Knox customer) or "customer" (create one), with managementType and services',
+    },
+  )
   .superRefine((v, ctx) => {
     const addIssue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     checkManagementRules({ ...v, ...('customer' in v ? { contactEmail: v.customer.contact.email } : {}) }, addIssue);
@@ -71,7 +77,9 @@ export const changeRequestSchema = z
 export type ChangeRequest = z.infer<typeof changeRequestSchema>;
 
 /** `Idempotency-Key` header: printable ASCII, bounded. */
-export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'Idempotency-Key must be 1 to 128 printable ASCII characters');
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'Idempotency-Key must be 1 to 128 printable ASCII characters');
 
 /** `GET /onboardings?status=...`. */
 export const listQuerySchema = z.strictObject({ status: z.enum(STATUSES).optional() });

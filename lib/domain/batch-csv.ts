@@ -23,7 +23,13 @@ export const CSV_CUSTOMER_COLUMNS = {
   email: ['customer', 'contact', 'email'],
   phone: ['customer', 'contact', 'phone'],
 } as const;
-export const CSV_COLUMNS = ['customerId', ...Object.keys(CSV_CUSTOMER_COLUMNS), 'managementType', 'accessType', 'services'] as const;
+export const CSV_COLUMNS = [
+  'customerId',
+  ...Object.keys(CSV_CUSTOMER_COLUMNS),
+  'managementType',
+  'accessType',
+  'services',
+] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 /** Every file needs these; a file that creates customers also needs the create columns its rows fill. */
 const ALWAYS_REQUIRED: readonly CsvColumn[] = ['managementType', 'services'];
@@ -117,7 +123,8 @@ function rowBody(header: CsvColumn[], fields: string[]): Record<string, unknown>
     const value = (fields[i] ?? '').trim();
     if (value === '') return;
     if (column === 'services') body.services = parseServices(value);
-    else if (column in CSV_CUSTOMER_COLUMNS) setPath(body, CSV_CUSTOMER_COLUMNS[column as keyof typeof CSV_CUSTOMER_COLUMNS], value);
+    else if (column in CSV_CUSTOMER_COLUMNS)
+      setPath(body, CSV_CUSTOMER_COLUMNS[column as keyof typeof CSV_CUSTOMER_COLUMNS], value);
     else body[column] = value;
   });
   return body;
@@ -131,12 +138,16 @@ export function parseBatchCsv(text: string): CsvBatch | { issues: CsvIssue[] } {
   const rows = readRows(text, MAX_BATCH_ITEMS);
   if (!Array.isArray(rows)) return { issues: [rows] };
   const [head, ...data] = rows;
-  if (head === undefined) return { issues: [{ path: 'line 1', message: 'the file is empty: it needs a header row and one row per item' }] };
+  if (head === undefined)
+    return { issues: [{ path: 'line 1', message: 'the file is empty: it needs a header row and one row per item' }] };
   const issues: CsvIssue[] = [];
   const names = head.fields.map((f) => f.trim());
   names.forEach((name, i) => {
     if (!(CSV_COLUMNS as readonly string[]).includes(name)) {
-      issues.push({ path: `line 1: ${name.slice(0, 64) || `column ${i + 1}`}`, message: `unknown column; the columns are ${CSV_COLUMNS.join(', ')}` });
+      issues.push({
+        path: `line 1: ${name.slice(0, 64) || `column ${i + 1}`}`,
+        message: `unknown column; the columns are ${CSV_COLUMNS.join(', ')}`,
+      });
     } else if (names.indexOf(name) !== i) {
       issues.push({ path: `line 1: ${name}`, message: 'the column is named twice' });
     }
@@ -145,15 +156,24 @@ export function parseBatchCsv(text: string): CsvBatch | { issues: CsvIssue[] } {
     if (!names.includes(column)) issues.push({ path: `line 1: ${column}`, message: 'missing column' });
   }
   if (!names.includes('customerId') && !names.includes('companyName')) {
-    issues.push({ path: 'line 1: customerId', message: 'missing column: customerId (to link) or the company columns (to create)' });
+    issues.push({
+      path: 'line 1: customerId',
+      message: 'missing column: customerId (to link) or the company columns (to create)',
+    });
   }
   if (data.length === 0) issues.push({ path: 'line 2', message: 'the file has no item rows' });
   if (data.length > MAX_BATCH_ITEMS) {
-    issues.push({ path: `line ${data[MAX_BATCH_ITEMS]!.line}`, message: `a batch holds at most ${MAX_BATCH_ITEMS} items` });
+    issues.push({
+      path: `line ${data[MAX_BATCH_ITEMS]!.line}`,
+      message: `a batch holds at most ${MAX_BATCH_ITEMS} items`,
+    });
   }
   for (const row of data.slice(0, MAX_BATCH_ITEMS)) {
     if (row.fields.length > names.length) {
-      issues.push({ path: `line ${row.line}`, message: `${row.fields.length} fields, but the header names ${names.length} columns` });
+      issues.push({
+        path: `line ${row.line}`,
+        message: `${row.fields.length} fields, but the header names ${names.length} columns`,
+      });
     }
   }
   if (issues.length > 0) return { issues };

@@ -5,7 +5,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { STATUSES, TERMINAL_STATUSES, lastErrorSchema, onboardingRequestSchema, type OnboardingRequest } from './api-schemas';
+import {
+  STATUSES,
+  TERMINAL_STATUSES,
+  lastErrorSchema,
+  onboardingRequestSchema,
+  type OnboardingRequest,
+} from './api-schemas';
 
 /** At most this many items in one batch. */
 export const MAX_BATCH_ITEMS = 1000;
@@ -28,9 +34,13 @@ export const batchIdSchema = z.string().regex(new RegExp(`^${BATCH_ID_PREFIX}-[0
 
 /** With an Idempotency-Key: the first 16 hex of sha256("batch" + key); without: random. */
 export function batchIdFor(idempotencyKey: string | undefined): string {
-  const hex = idempotencyKey === undefined
-    ? randomBytes(8).toString('hex')
-    : createHash('sha256').update(BATCH_KIND + idempotencyKey).digest('hex').slice(0, 16);
+  const hex =
+    idempotencyKey === undefined
+      ? randomBytes(8).toString('hex')
+      : createHash('sha256')
+          .update(BATCH_KIND + idempotencyKey)
+          .digest('hex')
+          .slice(0, 16);
   return `${BATCH_ID_PREFIX}-${hex}`;
 }
 
@@ -69,16 +79,21 @@ export type BatchRequest = z.infer<typeof batchRequestSchema>;
 /** `GET /onboarding-batches/{batchId}/items?limit&cursor`. */
 export const batchItemsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().regex(/^\d{1,4}$/, 'cursor is not one this API gave out').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,4}$/, 'cursor is not one this API gave out')
+    .optional(),
 });
 
 // --- What the table holds --------------------------------------------------------------------------------------------
 
 /** The status counts of a batch's items. */
-export const countsSchema = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int().min(0)])) as Record<
-  (typeof STATUSES)[number],
-  z.ZodNumber
->);
+export const countsSchema = z.object(
+  Object.fromEntries(STATUSES.map((s) => [s, z.number().int().min(0)])) as Record<
+    (typeof STATUSES)[number],
+    z.ZodNumber
+  >,
+);
 export type BatchCounts = z.infer<typeof countsSchema>;
 
 export function emptyCounts(): BatchCounts {

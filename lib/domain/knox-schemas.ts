@@ -46,9 +46,25 @@ export const COUNTRY_CODES = (
  * published and may be longer: a domain missing here is still refused by Knox, and the workflow aborts with its reason.
  */
 export const FREE_MAIL_DOMAINS = [
-  'gmail.com', 'googlemail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'live.com', 'msn.com', 'aol.com',
-  'icloud.com', 'me.com', 'mail.com', 'gmx.com', 'gmx.de', 'yandex.com', 'proton.me', 'protonmail.com', 'qq.com',
-  '163.com', 'naver.com',
+  'gmail.com',
+  'googlemail.com',
+  'yahoo.com',
+  'hotmail.com',
+  'outlook.com',
+  'live.com',
+  'msn.com',
+  'aol.com',
+  'icloud.com',
+  'me.com',
+  'mail.com',
+  'gmx.com',
+  'gmx.de',
+  'yandex.com',
+  'proton.me',
+  'protonmail.com',
+  'qq.com',
+  '163.com',
+  'naver.com',
 ];
 
 export function emailDomain(email: string): string {
@@ -80,7 +96,10 @@ export const serviceRequestSchema = z.strictObject({
 });
 export type ServiceRequest = z.infer<typeof serviceRequestSchema>;
 
-export const servicesSchema = z.array(serviceRequestSchema).min(1).max(SERVICES.length)
+export const servicesSchema = z
+  .array(serviceRequestSchema)
+  .min(1)
+  .max(SERVICES.length)
   .refine((list) => new Set(list.map((s) => s.service)).size === list.length, 'each service may appear once');
 
 const shortText = (max: number) => z.string().trim().min(1).max(max);
@@ -160,8 +179,10 @@ export function checkManagementRules(
   if (value.managementType === 'JointlyManaged' && value.contactEmail !== undefined) {
     const domain = emailDomain(value.contactEmail);
     if (FREE_MAIL_DOMAINS.includes(domain)) {
-      addIssue(['customer', 'contact', 'email'],
-        `${domain} is not a work e-mail domain, which Knox requires for jointly managed customers (Knox 4002114)`);
+      addIssue(
+        ['customer', 'contact', 'email'],
+        `${domain} is not a work e-mail domain, which Knox requires for jointly managed customers (Knox 4002114)`,
+      );
     }
   }
 }

@@ -4,7 +4,14 @@
  * recovery and the tests read records through these schemas; the table layout itself is TABLE in ./workflow.ts.
  */
 import * as z from 'zod';
-import { RECORD_KINDS, STATUSES, historyEntrySchema, lastErrorSchema, type RecordKind, type RecordStatus } from './api-schemas';
+import {
+  RECORD_KINDS,
+  STATUSES,
+  historyEntrySchema,
+  lastErrorSchema,
+  type RecordKind,
+  type RecordStatus,
+} from './api-schemas';
 import { batchIdSchema } from './batch-schemas';
 import { ID_PREFIX } from './workflow';
 

@@ -62,7 +62,12 @@ export const API_ROUTES = [
     maxBodyBytes: MAX_BATCH_BODY_BYTES,
   },
   { method: 'GET', resource: '/onboarding-batches/{batchId}', operation: 'read:batch' },
-  { method: 'GET', resource: '/onboarding-batches/{batchId}/items', operation: 'items:batch', query: ['limit', 'cursor'] },
+  {
+    method: 'GET',
+    resource: '/onboarding-batches/{batchId}/items',
+    operation: 'items:batch',
+    query: ['limit', 'cursor'],
+  },
   { method: 'DELETE', resource: '/onboarding-batches/{batchId}', operation: 'cancel:batch' },
 ] as const satisfies readonly ApiRouteSpec[];
 

@@ -61,7 +61,12 @@ export const STEP_FUNCTIONS = {
 export type StepFunctionKey = keyof typeof STEP_FUNCTIONS;
 
 /** The API handler and the execution-status reconciler, which are not workflow steps. */
-export const OTHER_FUNCTIONS = { api: 'api', executionEvents: 'execution-events', batchStarter: 'batch-starter', poller: 'poller' } as const;
+export const OTHER_FUNCTIONS = {
+  api: 'api',
+  executionEvents: 'execution-events',
+  batchStarter: 'batch-starter',
+  poller: 'poller',
+} as const;
 
 /** Execution input of every workflow: the record's id, and for onboarding which path to take. */
 export interface WorkflowInput {

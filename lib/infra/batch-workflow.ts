@@ -64,9 +64,14 @@ export class BatchWorkflow extends Construct {
       resourceName: `${onboarding.stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.starter.role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [onboardingExecutions] }));
-    acknowledgeWildcardResources(this.starter.role, [onboardingExecutions],
-      'Execution names are only known at run time: the grant covers the executions of the onboarding state machine.');
+    this.starter.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [onboardingExecutions] }),
+    );
+    acknowledgeWildcardResources(
+      this.starter.role,
+      [onboardingExecutions],
+      'Execution names are only known at run time: the grant covers the executions of the onboarding state machine.',
+    );
 
     const step = (name: string, action: BatchStepPayload['action']): tasks.LambdaInvoke => {
       const payload: Record<keyof BatchStepPayload, unknown> = { batchId: sfn.JsonPath.stringAt('$.batchId'), action };
@@ -118,9 +123,13 @@ export class BatchWorkflow extends Construct {
     (this.stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.workflow, BATCH_WORKFLOW);
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
     });
-    acknowledgeWildcardResources(this.stateMachine.role, [`${this.starter.function.functionArn}:*`],
-      'lambda:InvokeFunction on the batch starter\'s versions and aliases ("<function ARN>:*", as CDK grants it), which are the same code.');
+    acknowledgeWildcardResources(
+      this.stateMachine.role,
+      [`${this.starter.function.functionArn}:*`],
+      'lambda:InvokeFunction on the batch starter\'s versions and aliases ("<function ARN>:*", as CDK grants it), which are the same code.',
+    );
   }
 }

@@ -70,7 +70,12 @@ export function knoxBudgetWidgets(namespace: string, knoxFunctions: HandlerFunct
       title: 'Knox budget (requests/s): used, configured, allowed now',
       width: 12,
       left: [
-        new cw.MathExpression({ expression: 'used / PERIOD(used)', usingMetrics: { used }, label: 'used', period: PERIOD }),
+        new cw.MathExpression({
+          expression: 'used / PERIOD(used)',
+          usingMetrics: { used },
+          label: 'used',
+          period: PERIOD,
+        }),
         metric('configured', cw.Stats.MAXIMUM, 'configured (knoxRequestsPerSecond)'),
         metric('rate', cw.Stats.MINIMUM, 'allowed now (after 429s)'),
       ],

@@ -75,7 +75,9 @@ export class HandlerFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout,
-      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       // X-Ray: no `tracing` here, on purpose. The state machines and the API stage trace every execution and
       // request, and Lambda's own default (pass-through) puts each invocation in the traces they sample, with no
       // X-Ray rights on the role. Active tracing adds only the function's own segment: tracing the SDK and Knox calls
@@ -94,7 +96,8 @@ export class HandlerFunction extends Construct {
         // Prefer the ESM build of dependencies that ship both, so that tree shaking works.
         mainFields: ['module', 'main'],
         // CommonJS dependencies bundled into an ESM file still call require(): give them one.
-        banner: "import { createRequire as __knoxCreateRequire } from 'node:module'; const require = __knoxCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __knoxCreateRequire } from 'node:module'; const require = __knoxCreateRequire(import.meta.url);",
         minify: true,
         sourceMap: true,
         target: 'node22',
@@ -106,7 +109,8 @@ export class HandlerFunction extends Construct {
 
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime this project is built and tested for; a newer runtime is adopted with its own test run.',
+      reason:
+        'Node.js 22 is the runtime this project is built and tested for; a newer runtime is adopted with its own test run.',
     });
   }
 

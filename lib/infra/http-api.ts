@@ -58,7 +58,10 @@ export class HttpApi extends Construct {
     });
     table.grantRecordAccess(this.handler);
     table.grantStatusQuery(this.handler);
-    const machines: [string, StateMachine][] = Object.entries(stateMachines).map(([kind, m]) => [STATE_MACHINE_ENV[kind as RecordKind], m]);
+    const machines: [string, StateMachine][] = Object.entries(stateMachines).map(([kind, m]) => [
+      STATE_MACHINE_ENV[kind as RecordKind],
+      m,
+    ]);
     if (props.batchStateMachine) {
       table.grantBatchRead(this.handler);
       machines.push([ENV.batchStateMachineArn, props.batchStateMachine]);
@@ -74,10 +77,16 @@ export class HttpApi extends Construct {
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       this.handler.role.addToPolicy(
-        new iam.PolicyStatement({ actions: ['states:StopExecution', 'states:DescribeExecution'], resources: [executions] }),
+        new iam.PolicyStatement({
+          actions: ['states:StopExecution', 'states:DescribeExecution'],
+          resources: [executions],
+        }),
       );
-      acknowledgeWildcardResources(this.handler.role, [executions],
-        'Execution names are only known at run time: the grant covers the executions of one of our state machines.');
+      acknowledgeWildcardResources(
+        this.handler.role,
+        [executions],
+        'Execution names are only known at run time: the grant covers the executions of one of our state machines.',
+      );
     }
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays });
@@ -119,15 +128,18 @@ export class HttpApi extends Construct {
     Validations.of(this.api).acknowledge(
       {
         id: 'AwsSolutions-COG4',
-        reason: 'Callers are MSP operators and their tools with AWS credentials: every method uses IAM (SigV4) authorization, not a Cognito user pool.',
+        reason:
+          'Callers are MSP operators and their tools with AWS credentials: every method uses IAM (SigV4) authorization, not a Cognito user pool.',
       },
       {
         id: 'AwsSolutions-APIG3',
-        reason: 'The API is IAM-authorized only (unsigned requests never reach the Lambda) and throttled at the stage; a WAF web ACL would add cost without a threat it stops.',
+        reason:
+          'The API is IAM-authorized only (unsigned requests never reach the Lambda) and throttled at the stage; a WAF web ACL would add cost without a threat it stops.',
       },
       {
         id: 'AwsSolutions-APIG6',
-        reason: 'Execution logging needs the account-wide API Gateway CloudWatch role (a singleton this stack should not own); the stage writes JSON access logs for every call and the Lambda logs every request.',
+        reason:
+          'Execution logging needs the account-wide API Gateway CloudWatch role (a singleton this stack should not own); the stage writes JSON access logs for every call and the Lambda logs every request.',
       },
     );
   }

@@ -34,7 +34,7 @@ export class KnoxOnboardingStack extends Stack {
 
   constructor(scope: Construct, id: string, props: KnoxOnboardingStackProps = {}) {
     super(scope, id, {
-      description: "Error-driven onboarding of Knox MSP customers on Step Functions (knox-onboarding)",
+      description: 'Error-driven onboarding of Knox MSP customers on Step Functions (knox-onboarding)',
       ...props,
     });
     const config = props.config ?? configFromContext(this.node);
@@ -44,7 +44,11 @@ export class KnoxOnboardingStack extends Stack {
     this.secret = new KnoxSecret(this, 'Knox');
     this.steps = new KnoxSteps(this, 'Steps', { config, table: this.table, secret: this.secret });
     this.workflows = new Workflows(this, 'Workflows', { config, steps: this.steps });
-    this.batches = new BatchWorkflow(this, 'Batches', { config, table: this.table, onboarding: this.workflows.stateMachines.onboarding });
+    this.batches = new BatchWorkflow(this, 'Batches', {
+      config,
+      table: this.table,
+      onboarding: this.workflows.stateMachines.onboarding,
+    });
     this.poller = new Poller(this, 'Poller', {
       config,
       table: this.table,
@@ -74,8 +78,12 @@ export class KnoxOnboardingStack extends Stack {
       value: this.secret.secret.secretArn,
       description: 'Put {"clientId","clientSecret"} here with aws secretsmanager put-secret-value',
     });
-    new CfnOutput(this, 'OnboardingStateMachineArn', { value: this.workflows.stateMachines.onboarding.stateMachineArn });
-    new CfnOutput(this, 'OffboardingStateMachineArn', { value: this.workflows.stateMachines.offboarding.stateMachineArn });
+    new CfnOutput(this, 'OnboardingStateMachineArn', {
+      value: this.workflows.stateMachines.onboarding.stateMachineArn,
+    });
+    new CfnOutput(this, 'OffboardingStateMachineArn', {
+      value: this.workflows.stateMachines.offboarding.stateMachineArn,
+    });
     new CfnOutput(this, 'ChangeStateMachineArn', { value: this.workflows.stateMachines.change.stateMachineArn });
     new CfnOutput(this, 'BatchStateMachineArn', { value: this.batches.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });

@@ -27,7 +27,8 @@ export class KnoxSecret extends Construct {
     (this.secret.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.secret, 'knox');
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'Knox client secrets are issued and rotated in the Knox MSP Portal, not in this account: no rotation Lambda can create one. The operator puts the new value in after rotating it there.',
+      reason:
+        'Knox client secrets are issued and rotated in the Knox MSP Portal, not in this account: no rotation Lambda can create one. The operator puts the new value in after rotating it there.',
     });
   }
 

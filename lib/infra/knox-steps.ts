@@ -77,7 +77,9 @@ export class KnoxSteps extends Construct {
 
   /** The functions that call Knox, whose logs carry the Knox errors the monitoring counts. */
   get knoxFunctions(): HandlerFunction[] {
-    return Object.entries(this.functions).filter(([key]) => !NO_KNOX.includes(key as StepFunctionKey)).map(([, fn]) => fn);
+    return Object.entries(this.functions)
+      .filter(([key]) => !NO_KNOX.includes(key as StepFunctionKey))
+      .map(([, fn]) => fn);
   }
 
   get all(): HandlerFunction[] {

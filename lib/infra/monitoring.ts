@@ -40,7 +40,10 @@ export const METRICS = {
 /** The step log lines the metric filters count: the handlers log each Knox error as JSON with these keys. */
 const OPERATOR: Disposition = 'operator';
 const OPERATOR_ERROR_PATTERN = logs.FilterPattern.stringValue('$.disposition', '=', OPERATOR);
-const KNOX_ERROR_PATTERN = logs.FilterPattern.all(logs.FilterPattern.exists('$.disposition'), logs.FilterPattern.exists('$.code'));
+const KNOX_ERROR_PATTERN = logs.FilterPattern.all(
+  logs.FilterPattern.exists('$.disposition'),
+  logs.FilterPattern.exists('$.code'),
+);
 
 /** The execution statuses after which a record may still be open (SUCCEEDED executions always record their outcome). */
 export const RECONCILED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
@@ -85,11 +88,13 @@ export class Monitoring extends Construct {
     });
     Validations.of(this.undeliveredEvents).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the execution-events rule and function; its messages are alarmed and read by an operator.',
+      reason:
+        'This queue is itself the dead-letter queue of the execution-events rule and function; its messages are alarmed and read by an operator.',
     });
     this.executionEvents = new HandlerFunction(this, 'ExecutionEvents', {
       handler: OTHER_FUNCTIONS.executionEvents,
-      description: 'Closes the record of an execution that failed, timed out or was stopped before it recorded its outcome',
+      description:
+        'Closes the record of an execution that failed, timed out or was stopped before it recorded its outcome',
       config,
       environment: {},
       timeout: Duration.seconds(30),
@@ -145,29 +150,49 @@ export class Monitoring extends Construct {
     });
 
     // --- Alarms -----------------------------------------------------------------------------------------------------
-    this.alarm('KnoxOperatorErrors', operatorErrors,
-      'Knox refused our set-up (credentials, scope, an unknown error code): see the step logs and the record lastError hint.');
+    this.alarm(
+      'KnoxOperatorErrors',
+      operatorErrors,
+      'Knox refused our set-up (credentials, scope, an unknown error code): see the step logs and the record lastError hint.',
+    );
     for (const [kind, sm] of Object.entries(stateMachines) as [RecordKind, StateMachine][]) {
-      this.alarm(`${pascal(kind)}ExecutionsFailed`, sm.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
-        `A ${kind} workflow FAILED (retries exhausted, an operator error or a Lambda fault): see its execution history.`);
-      this.alarm(`${pascal(kind)}ExecutionsTimedOut`, sm.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
-        `A ${kind} workflow reached its execution timeout: the step deadline should have ended it first.`);
+      this.alarm(
+        `${pascal(kind)}ExecutionsFailed`,
+        sm.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
+        `A ${kind} workflow FAILED (retries exhausted, an operator error or a Lambda fault): see its execution history.`,
+      );
+      this.alarm(
+        `${pascal(kind)}ExecutionsTimedOut`,
+        sm.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
+        `A ${kind} workflow reached its execution timeout: the step deadline should have ended it first.`,
+      );
     }
     if (props.batchStateMachine) {
       const batch = props.batchStateMachine;
-      this.alarm('BatchExecutionsFailed', batch.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
-        'A bulk onboarding batch workflow FAILED: its remaining items are not started; see its execution history.');
-      this.alarm('BatchExecutionsTimedOut', batch.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
-        'A bulk onboarding batch workflow reached its execution timeout while items were still open.');
+      this.alarm(
+        'BatchExecutionsFailed',
+        batch.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
+        'A bulk onboarding batch workflow FAILED: its remaining items are not started; see its execution history.',
+      );
+      this.alarm(
+        'BatchExecutionsTimedOut',
+        batch.metricTimedOut({ period: PERIOD, statistic: cw.Stats.SUM }),
+        'A bulk onboarding batch workflow reached its execution timeout while items were still open.',
+      );
     }
     const allFunctions = [...props.functions, this.executionEvents];
     for (const fn of allFunctions) {
-      this.alarm(`${pascal(fn.handler)}Throttles`, fn.function.metricThrottles({ period: PERIOD, statistic: cw.Stats.SUM }),
-        `The ${fn.handler} function was throttled: check the account's Lambda concurrency.`);
+      this.alarm(
+        `${pascal(fn.handler)}Throttles`,
+        fn.function.metricThrottles({ period: PERIOD, statistic: cw.Stats.SUM }),
+        `The ${fn.handler} function was throttled: check the account's Lambda concurrency.`,
+      );
     }
-    this.alarm('UndeliveredExecutionEvents',
+    this.alarm(
+      'UndeliveredExecutionEvents',
       this.undeliveredEvents.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: cw.Stats.MAXIMUM }),
-      'An execution end could not be recorded: a record may be left open. Read the queue, then fix the record.');
+      'An execution end could not be recorded: a record may be left open. Read the queue, then fix the record.',
+    );
 
     this.dashboard = this.buildDashboard(props.stateMachines, props.workflowLogGroups, allFunctions, operatorErrors);
     this.dashboard.addWidgets(...knoxBudgetWidgets(METRIC_NAMESPACE, props.knoxFunctions));
@@ -215,23 +240,21 @@ export class Monitoring extends Construct {
     operatorErrors: cw.Metric,
   ): cw.Dashboard {
     const dashboard = new cw.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(7) });
-    const executionWidgets = (Object.entries(stateMachines) as [RecordKind, StateMachine][]).map(
-      ([kind, sm]) => {
-        const businessOutcomes = this.businessOutcomeMetrics(kind, workflowLogGroups[kind]);
-        return new cw.GraphWidget({
-          title: `${pascal(kind)} executions`,
-          width: 8,
-          left: [
-            sm.metricStarted({ label: 'started', statistic: cw.Stats.SUM }),
-            businessOutcomes.succeeded,
-            businessOutcomes.aborted,
-            sm.metricFailed({ label: 'FAILED', statistic: cw.Stats.SUM }),
-            sm.metricTimedOut({ label: 'timed out', statistic: cw.Stats.SUM }),
-            sm.metricAborted({ label: 'cancelled (stopped)', statistic: cw.Stats.SUM }),
-          ],
-        });
-      },
-    );
+    const executionWidgets = (Object.entries(stateMachines) as [RecordKind, StateMachine][]).map(([kind, sm]) => {
+      const businessOutcomes = this.businessOutcomeMetrics(kind, workflowLogGroups[kind]);
+      return new cw.GraphWidget({
+        title: `${pascal(kind)} executions`,
+        width: 8,
+        left: [
+          sm.metricStarted({ label: 'started', statistic: cw.Stats.SUM }),
+          businessOutcomes.succeeded,
+          businessOutcomes.aborted,
+          sm.metricFailed({ label: 'FAILED', statistic: cw.Stats.SUM }),
+          sm.metricTimedOut({ label: 'timed out', statistic: cw.Stats.SUM }),
+          sm.metricAborted({ label: 'cancelled (stopped)', statistic: cw.Stats.SUM }),
+        ],
+      });
+    });
     dashboard.addWidgets(...executionWidgets);
     dashboard.addWidgets(
       new cw.GraphWidget({

@@ -15,5 +15,7 @@ export function wildcardResourceFinding(scope: IConstruct, resourceArn: string):
 
 /** Acknowledges the IAM5 finding of each wildcard resource on `scope` (and its children), with one reason. */
 export function acknowledgeWildcardResources(scope: IConstruct, resourceArns: string[], reason: string): void {
-  Validations.of(scope).acknowledge(...resourceArns.map((arn) => ({ id: wildcardResourceFinding(scope, arn), reason })));
+  Validations.of(scope).acknowledge(
+    ...resourceArns.map((arn) => ({ id: wildcardResourceFinding(scope, arn), reason })),
+  );
 }

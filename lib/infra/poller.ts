@@ -48,7 +48,7 @@ export class Poller extends Construct {
     this.config = config;
     this.handler = new HandlerFunction(this, 'Function', {
       handler: OTHER_FUNCTIONS.poller,
-      description: "One poll round: asks Knox about every customer we wait on and resumes the executions they answered",
+      description: 'One poll round: asks Knox about every customer we wait on and resumes the executions they answered',
       config,
       environment: { ...KnoxSteps.knoxEnvironment(config), [ENV.pollPeriodSeconds]: String(config.pollPeriodSeconds) },
       // A round lists Knox page by page under the shared budget: give it the period, within Lambda's 15 minutes.
@@ -96,7 +96,8 @@ export class Poller extends Construct {
     const period = Duration.seconds(Math.max(60, this.config.pollPeriodSeconds));
     const errors = new cw.Alarm(this, 'RoundErrors', {
       metric: this.handler.function.metricErrors({ period, statistic: cw.Stats.SUM }),
-      alarmDescription: 'A poll round failed (Knox unreachable or refusing our set-up, Step Functions or DynamoDB errors): see the poller log. Waiting records are asked again next round.',
+      alarmDescription:
+        'A poll round failed (Knox unreachable or refusing our set-up, Step Functions or DynamoDB errors): see the poller log. Waiting records are asked again next round.',
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

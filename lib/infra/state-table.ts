@@ -71,7 +71,9 @@ export class StateTable extends Construct {
 
   /** Read many records in one call (a batch's slices and items). */
   grantBatchRead(fn: HandlerFunction): void {
-    fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...BATCH_READ_ACTIONS], resources: [this.table.tableArn] }));
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({ actions: [...BATCH_READ_ACTIONS], resources: [this.table.tableArn] }),
+    );
   }
 
   /**
@@ -86,6 +88,8 @@ export class StateTable extends Construct {
 
   /** List records by kind and status (the API's `GET /onboardings?status=`). */
   grantStatusQuery(fn: HandlerFunction): void {
-    fn.role.addToPolicy(new iam.PolicyStatement({ actions: [...STATUS_QUERY_ACTIONS], resources: [this.statusIndexArn] }));
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({ actions: [...STATUS_QUERY_ACTIONS], resources: [this.statusIndexArn] }),
+    );
   }
 }

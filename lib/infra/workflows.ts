@@ -114,7 +114,8 @@ function change(kit: WorkflowKit): sfn.IChainable {
 const PROCESSES: Record<RecordKind, (kit: WorkflowKit) => sfn.IChainable> = { onboarding, offboarding, change };
 
 const COMMENTS: Record<RecordKind, string> = {
-  onboarding: 'Links an existing Knox customer to our MSP (or creates one), waits for its approval, applies what is still missing',
+  onboarding:
+    'Links an existing Knox customer to our MSP (or creates one), waits for its approval, applies what is still missing',
   offboarding: 'Asks Knox to delink a customer and waits until the customer accepts',
   change: "Changes a managed customer's management type, access type or services",
 };
@@ -166,7 +167,9 @@ export class WorkflowKit {
       lambdaFunction: fn.function,
       payload: sfn.TaskInput.fromObject(withoutUndefined(payload)),
       retryOnServiceExceptions: false,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(stepTimeoutSeconds(this.config) + TASK_TIMEOUT_MARGIN_SECONDS)),
+      taskTimeout: sfn.Timeout.duration(
+        Duration.seconds(stepTimeoutSeconds(this.config) + TASK_TIMEOUT_MARGIN_SECONDS),
+      ),
       resultSelector: options.resultSelector,
       resultPath: options.resultPath ?? sfn.JsonPath.DISCARD,
     });
@@ -280,7 +283,11 @@ export class WorkflowKit {
 
 /** The end states of each workflow, by outcome. */
 export const END_STATES: Record<RecordKind, { succeeded: string; aborted: string; failed: string }> = {
-  onboarding: { succeeded: STATES.onboardingSucceeded, aborted: STATES.onboardingAborted, failed: STATES.onboardingFailed },
+  onboarding: {
+    succeeded: STATES.onboardingSucceeded,
+    aborted: STATES.onboardingAborted,
+    failed: STATES.onboardingFailed,
+  },
   offboarding: {
     succeeded: STATES.offboardingSucceeded,
     aborted: STATES.offboardingAborted,
@@ -320,7 +327,8 @@ export class Workflows extends Construct {
       (stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.workflow, kind);
       Validations.of(stateMachine.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
+        reason:
+          'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
       });
       acknowledgeWildcardResources(
         stateMachine.role,

@@ -57,13 +57,17 @@ export class HttpKnoxClient implements KnoxClient {
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs ?? DEFAULTS.knoxTimeoutMs,
       fetch: config.fetch ?? ((input, init) => fetch(input, init)),
-      limiter: config.limiter ?? new TokenBucket(config.requestsPerSecond ?? DEFAULTS.knoxRequestsPerSecond, undefined, clock),
+      limiter:
+        config.limiter ?? new TokenBucket(config.requestsPerSecond ?? DEFAULTS.knoxRequestsPerSecond, undefined, clock),
     });
-    this.tokens = new TokenCache(async () => {
-      const credentials = await this.loadCredentials();
-      this.tokenRequestCount += 1;
-      return requestToken(this.transport, credentials, config.tokenLifetimeMinutes);
-    }, () => clock.now());
+    this.tokens = new TokenCache(
+      async () => {
+        const credentials = await this.loadCredentials();
+        this.tokenRequestCount += 1;
+        return requestToken(this.transport, credentials, config.tokenLifetimeMinutes);
+      },
+      () => clock.now(),
+    );
   }
 
   get tokenRequests(): number {
@@ -166,7 +170,9 @@ export class HttpKnoxClient implements KnoxClient {
     }
     const parsed = credentialsSchema.safeParse(value);
     if (!parsed.success) {
-      throw KnoxError.of('INVALID_CLIENT', { message: 'The Knox client credentials need a non-empty clientId and clientSecret' });
+      throw KnoxError.of('INVALID_CLIENT', {
+        message: 'The Knox client credentials need a non-empty clientId and clientSecret',
+      });
     }
     return parsed.data;
   }

@@ -125,13 +125,17 @@ class Lookup {
 
   /** A page; throws Found when the e-mail is on it. */
   async page(pageNum: number, sortOrder: Order): Promise<KnoxCustomer[]> {
-    const page = await readPageWithRetry(this.knox, { pageNum, pageSize: this.pageSize, sortOrder }, {
-      attempts: this.options.pageAttempts ?? FIND_DEFAULTS.pageAttempts,
-      ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
-      onCall: () => {
-        this.calls += 1;
+    const page = await readPageWithRetry(
+      this.knox,
+      { pageNum, pageSize: this.pageSize, sortOrder },
+      {
+        attempts: this.options.pageAttempts ?? FIND_DEFAULTS.pageAttempts,
+        ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+        onCall: () => {
+          this.calls += 1;
+        },
       },
-    });
+    );
     const match = page.customers.find((c) => c.email?.toLowerCase() === this.email);
     if (match) throw new Found(match);
     return page.customers;

@@ -111,7 +111,6 @@ export interface Started {
   answer: ApiAnswer<Record<string, unknown>>;
 }
 
-
 /** `POST` a request and expect it accepted (202): its id and execution name. */
 export async function start(
   e2e: E2e,
@@ -126,7 +125,11 @@ export async function start(
 }
 
 /** Waits for a status (the open ones too) through `GET /<kind>s/{id}`. */
-export function reach(e2e: E2e, started: Started, statuses: RecordStatus | readonly RecordStatus[]): Promise<RecordAnswer> {
+export function reach(
+  e2e: E2e,
+  started: Started,
+  statuses: RecordStatus | readonly RecordStatus[],
+): Promise<RecordAnswer> {
   return waitForStatus(e2e.stack.apiUrl, started.kind, started.id, statuses, { timeoutMs: 40_000 });
 }
 
@@ -143,7 +146,12 @@ export interface Finished {
  */
 export async function finish(e2e: E2e, started: Started): Promise<Finished> {
   const answer = await reach(e2e, started, TERMINAL_STATUSES);
-  const execution = await waitForExecution(e2e.stack.apiUrl, started.executionName, ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'], { timeoutMs: 40_000 });
+  const execution = await waitForExecution(
+    e2e.stack.apiUrl,
+    started.executionName,
+    ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'],
+    { timeoutMs: 40_000 },
+  );
   return { answer, raw: await rawRecord(e2e, started.id), execution, requests: await e2e.control.requests() };
 }
 
@@ -151,7 +159,9 @@ export async function finish(e2e: E2e, started: Started): Promise<Finished> {
 
 /** The record as DynamoDB holds it. */
 export async function rawRecord(e2e: E2e, id: string): Promise<Record<string, unknown>> {
-  const result = await e2e.db.send(new GetCommand({ TableName: e2e.tableName, Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }));
+  const result = await e2e.db.send(
+    new GetCommand({ TableName: e2e.tableName, Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }),
+  );
   if (!result.Item) throw new Error(`no item ${id} in the table`);
   return result.Item;
 }
@@ -167,7 +177,14 @@ export async function tableKeys(e2e: E2e): Promise<string[]> {
   const keys: string[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await e2e.db.send(new ScanCommand({ TableName: e2e.tableName, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': TABLE.partitionKey }, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const page = await e2e.db.send(
+      new ScanCommand({
+        TableName: e2e.tableName,
+        ProjectionExpression: '#pk',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
     for (const item of page.Items ?? []) keys.push(String(item[TABLE.partitionKey]));
     start = page.LastEvaluatedKey;
   } while (start);
@@ -179,15 +196,17 @@ export async function recordsOfCustomer(e2e: E2e, customerKey: string): Promise<
   const records: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await e2e.db.send(new ScanCommand({
-      TableName: e2e.tableName,
-      // Lock items carry the customer only in their key: this filter finds records alone.
-      FilterExpression: '#customerKey = :customerKey',
-      ExpressionAttributeNames: { '#customerKey': 'customerKey' },
-      ExpressionAttributeValues: { ':customerKey': customerKey },
-      ConsistentRead: true,
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    }));
+    const page = await e2e.db.send(
+      new ScanCommand({
+        TableName: e2e.tableName,
+        // Lock items carry the customer only in their key: this filter finds records alone.
+        FilterExpression: '#customerKey = :customerKey',
+        ExpressionAttributeNames: { '#customerKey': 'customerKey' },
+        ExpressionAttributeValues: { ':customerKey': customerKey },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
     records.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
@@ -214,7 +233,12 @@ export function historyCodes(raw: Record<string, unknown>): string[] {
 /** The expected `lastError` of a table row, as the record and the API show it. */
 export function lastErrorFor(code: KnoxErrorCodeName, disposition?: Disposition): Record<string, unknown> {
   const spec = specFor(code);
-  return { code: spec.code, errorCode: spec.errorCode, disposition: disposition ?? spec.disposition, message: expect.any(String) };
+  return {
+    code: spec.code,
+    errorCode: spec.errorCode,
+    disposition: disposition ?? spec.disposition,
+    message: expect.any(String),
+  };
 }
 
 /**
@@ -229,7 +253,9 @@ export async function expectClosedRecord(e2e: E2e, finished: Finished, status: R
   expect(raw['kindStatus']).toBe(`${String(raw['kind'])}#${status}`);
   expect(raw['version']).toEqual(expect.any(Number));
   expect(raw['version'] as number).toBeGreaterThanOrEqual(historyOf(raw).length);
-  const statuses = historyOf(raw).filter((h) => h.status !== undefined).map((h) => h.status);
+  const statuses = historyOf(raw)
+    .filter((h) => h.status !== undefined)
+    .map((h) => h.status);
   expect(statuses[0]).toBe('REQUESTED');
   expect(statuses.at(-1)).toBe(status);
   expect(historyOf(raw).at(-1)?.event).toBe('finished');
@@ -240,7 +266,8 @@ export async function expectClosedRecord(e2e: E2e, finished: Finished, status: R
 
 export function stepOf(execution: ExecutionDetail, state: string): PathStep {
   const step = execution.path.find((s) => s.state === state);
-  if (!step) throw new Error(`the execution never entered "${state}": ${execution.path.map((s) => s.state).join(' -> ')}`);
+  if (!step)
+    throw new Error(`the execution never entered "${state}": ${execution.path.map((s) => s.state).join(' -> ')}`);
   return step;
 }
 
@@ -257,7 +284,13 @@ export function expectRetried(execution: ExecutionDetail, state: string, error: 
  * by name, or by States.ALL for errors no other catcher names (Knox.Operator, an exhausted Knox.Retry, the retry
  * window's end).
  */
-export function expectCaught(execution: ExecutionDetail, state: string, error: string, next: string, retries = 0): void {
+export function expectCaught(
+  execution: ExecutionDetail,
+  state: string,
+  error: string,
+  next: string,
+  retries = 0,
+): void {
   const step = stepOf(execution, state);
   expect(step.errors.at(-1)?.error).toBe(error);
   expect(step.retries).toBe(retries);
@@ -302,12 +335,23 @@ export const FAULT_MATCH = {
  * A body our API refuses: 400 with the issue at `path` (its message matching `message`), and nothing behind it: no
  * item in the table, no execution, no Knox request.
  */
-export async function expectRefusedAtApi(e2e: E2e, kind: RecordKind, body: unknown, path: string, message: RegExp): Promise<void> {
+export async function expectRefusedAtApi(
+  e2e: E2e,
+  kind: RecordKind,
+  body: unknown,
+  path: string,
+  message: RegExp,
+): Promise<void> {
   const keysBefore = await tableKeys(e2e);
   const executionsBefore = (await listExecutions(e2e.stack.apiUrl)).length;
   await e2e.control.clearRequests();
 
-  const answer = await api<{ message: string; issues: { path: string; message: string }[] }>(e2e.stack.apiUrl, 'POST', `/${kind}s`, body);
+  const answer = await api<{ message: string; issues: { path: string; message: string }[] }>(
+    e2e.stack.apiUrl,
+    'POST',
+    `/${kind}s`,
+    body,
+  );
   expect(answer.status).toBe(400);
   expect(answer.body.message).toEqual(expect.any(String));
   expect(answer.body.issues).toContainEqual({ path, message: expect.stringMatching(message) });
@@ -321,9 +365,22 @@ export async function expectRefusedAtApi(e2e: E2e, kind: RecordKind, body: unkno
 
 /** The paths through the diagrams the scenarios expect (state names in order). */
 export const PATHS = {
-  linked: [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange, STATES.recordSucceeded, STATES.onboardingSucceeded],
+  linked: [
+    STATES.linkOrCreate,
+    STATES.linkCustomer,
+    STATES.waitForAnswer,
+    STATES.needsChange,
+    STATES.recordSucceeded,
+    STATES.onboardingSucceeded,
+  ],
   /** The customer refused, or the deadline passed, while "Wait for customer answer" waited. */
-  answerAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.waitForAnswer, STATES.recordAborted, STATES.onboardingAborted],
+  answerAborted: [
+    STATES.linkOrCreate,
+    STATES.linkCustomer,
+    STATES.waitForAnswer,
+    STATES.recordAborted,
+    STATES.onboardingAborted,
+  ],
   linkAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordAborted, STATES.onboardingAborted],
   linkFailed: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordFailed, STATES.onboardingFailed],
   createAborted: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordAborted, STATES.onboardingAborted],
@@ -373,7 +430,11 @@ export async function expectAbortedByKnox(e2e: E2e, o: RefusedByKnox): Promise<F
   await expectClosedRecord(e2e, finished, 'ABORTED');
   expectKnoxLastError(finished, o.code);
   expect(finished.raw['attempts']).toEqual({ [o.step]: 1 });
-  expect(historyOf(finished.raw).filter((h) => h.event === 'knox-error').map((h) => h.error?.code)).toEqual([o.code]);
+  expect(
+    historyOf(finished.raw)
+      .filter((h) => h.event === 'knox-error')
+      .map((h) => h.error?.code),
+  ).toEqual([o.code]);
 
   expect(finished.execution.status).toBe('SUCCEEDED'); // "<Kind> aborted" is a Succeed state: a business outcome
   expect(statePath(finished.execution)).toEqual(o.path);
@@ -400,7 +461,12 @@ export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promi
   const spec = specFor(o.code);
   const started = await start(e2e, o.kind, o.body);
   const waiting = await reach(e2e, started, 'WAITING');
-  expect(waiting['lastError']).toEqual({ code: spec.code, errorCode: spec.errorCode, message: spec.message, disposition: 'wait' });
+  expect(waiting['lastError']).toEqual({
+    code: spec.code,
+    errorCode: spec.errorCode,
+    message: spec.message,
+    disposition: 'wait',
+  });
   expect(await rawRecord(e2e, started.id)).toMatchObject({ status: 'WAITING', kindStatus: `${o.kind}#WAITING` });
 
   await o.unblock();
@@ -419,7 +485,9 @@ export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promi
 
   // Every refused attempt is one logged call with the code; then one accepted call.
   const calls = only(finished.requests, o.call);
-  expect(calls.slice(0, -1)).toEqual(Array(task.errors.length).fill(expect.objectContaining({ errorCode: spec.errorCode, accepted: false })));
+  expect(calls.slice(0, -1)).toEqual(
+    Array(task.errors.length).fill(expect.objectContaining({ errorCode: spec.errorCode, accepted: false })),
+  );
   expect(calls.at(-1)).toMatchObject({ status: 200, accepted: true });
   return finished;
 }

@@ -43,24 +43,28 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
     async newTable() {
       tableCount += 1;
       const tableName = `records-${process.pid}-${tableCount}`;
-      await client.send(new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE.byStatusPartitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE.byStatusSortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [{
-          IndexName: TABLE.byStatusIndex,
-          KeySchema: [
-            { AttributeName: TABLE.byStatusPartitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.byStatusSortKey, KeyType: 'RANGE' },
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+            { AttributeName: TABLE.byStatusPartitionKey, AttributeType: 'S' },
+            { AttributeName: TABLE.byStatusSortKey, AttributeType: 'S' },
           ],
-          Projection: { ProjectionType: 'ALL' },
-        }],
-      }));
+          KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: TABLE.byStatusIndex,
+              KeySchema: [
+                { AttributeName: TABLE.byStatusPartitionKey, KeyType: 'HASH' },
+                { AttributeName: TABLE.byStatusSortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          ],
+        }),
+      );
       process.env[ENV.tableName] = tableName;
       return tableName;
     },
