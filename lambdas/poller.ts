@@ -4,6 +4,7 @@
  * summary is logged as one line whose fields the stack's metric filters and alarms read (`oldestUncheckedSeconds`).
  */
 import type { Context } from 'aws-lambda';
+import { KnoxError } from '../lib/domain/knox-answer';
 import { logger, startInvocation } from './commons/powertools';
 import { pollerConfig } from './commons/config';
 import { runRound, type RoundSummary } from './poller/round';
@@ -16,8 +17,11 @@ export async function handler(_event: unknown, context?: Partial<Context>): Prom
     logger.info('Poll round finished', { ...summary });
     return summary;
   } catch (error) {
-    // Nothing was delivered from here on: the next round asks again. Logged without the request data.
-    logger.error('Poll round failed', {
+    // Nothing was delivered from here on: the next round asks again. Logged without the request data; a transient
+    // Knox failure is expected while Knox has trouble (WARN), anything else is ERROR. Either way the function's
+    // error metric (the thrown error) feeds the alarm.
+    const transient = error instanceof KnoxError && error.disposition === 'retry';
+    logger[transient ? 'warn' : 'error']('Poll round failed', {
       errorName: (error as Error).name,
       errorMessage: (error as Error).message.slice(0, 500),
     });

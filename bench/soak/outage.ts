@@ -1,9 +1,9 @@
 /**
  * The soak's outage phase (issue 13, `npm run soak -- --outage`): a while after the workload starts, Knox goes down
  * (the simulator's outage switch: every call, the token endpoint included, 500 or dropped) for `durationMs` real
- * milliseconds, while the chaos goes on before and after it. 10 s by default: at the soak's TIME_SCALE an hour is
- * 1.8 s, in which this loaded stack makes only a handful of Knox calls; 10 s (about 5.6 scaled hours, a third of the
- * soak's 30-s retry window) is met by most open workflows. Then, from what was read back:
+ * milliseconds, while the chaos goes on before and after it. 1.5 s by default (about 50 scaled minutes): at the
+ * soak's TIME_SCALE an hour is 1.8 s, and the retriers' backstop is scaled with it, so an outage past the hour would
+ * rightly FAIL workflows. Then, from what was read back:
  * - a violation for every workflow the outage FAILED: its run of transient failures began during the outage and the
  *   step gave up at the end of its retry window (RETRY_WINDOW_EXCEEDED) or its retrier ran out;
  * - figures: Knox requests the outage refused, workflows that met it, refused requests per such workflow.
@@ -22,7 +22,9 @@ export interface OutagePhaseOptions {
   dropRate?: number;
 }
 
-export const SOAK_OUTAGE_DEFAULTS: OutagePhaseOptions = { afterMs: 3000, durationMs: 10_000 };
+// Shorter than one scaled hour at the soak's TIME_SCALE (0.0005: 1.8 s): the retriers' backstop (MaxAttempts, from
+// the deployed one-hour window) is scaled too, so a longer outage would rightly FAIL workflows.
+export const SOAK_OUTAGE_DEFAULTS: OutagePhaseOptions = { afterMs: 3000, durationMs: 1_500 };
 
 export interface OutageWindow {
   since: string;

@@ -9,6 +9,12 @@ import { seededRandom } from '../../knox-sim/faults';
 import { SIM_OTHER_MSP } from '../../knox-sim/world';
 import type { RecordKind, TerminalStatus } from '../../lib/domain/api-schemas';
 
+/**
+ * Customers answer after a drawn number of these steps. By time, not by GETs: the poller reads list pages when they
+ * cost fewer calls than a GET per waiting customer, so a count of GETs would never be reached.
+ */
+const ANSWER_STEP_MS = 200;
+
 export const ONBOARDING_SCENARIOS = [
   /** An unmanaged customer approves our link after a few polls: SUCCEEDED. */
   'linkApproved',
@@ -142,7 +148,7 @@ function onboardingCase(
         simCustomer: {
           customerId,
           companyName: companyNameOf(index),
-          script: { onLink: 'approve', afterGets: between(random, 1, 4) },
+          script: { onLink: 'approve', afterMs: between(random, 1, 4) * ANSWER_STEP_MS },
         },
       };
     case 'rejected':
@@ -150,7 +156,7 @@ function onboardingCase(
         ...base,
         customerId,
         body: link,
-        simCustomer: { customerId, script: { onLink: 'reject', afterGets: between(random, 1, 3) } },
+        simCustomer: { customerId, script: { onLink: 'reject', afterMs: between(random, 1, 3) * ANSWER_STEP_MS } },
       };
     case 'managedElsewhere':
       return {
@@ -175,7 +181,7 @@ function onboardingCase(
           status: 'DelinkRequested',
           managedServices: ['KnoxMobileEnrollment'],
           delinkEndsAfterMs: between(random, ...options.delinkElsewhereMs),
-          script: { onLink: 'approve', afterGets: between(random, 1, 2) },
+          script: { onLink: 'approve', afterMs: between(random, 1, 2) * ANSWER_STEP_MS },
         },
       };
     case 'created': {
@@ -216,7 +222,7 @@ function offboardingCase(index: number, random: () => number): SoakCase {
       managementType: 'JointlyManaged',
       accessType: 'FullAccess',
       managedServices: ['KnoxMobileEnrollment'],
-      script: { onDelink: 'accept', afterGets: between(random, 1, 3) },
+      script: { onDelink: 'accept', afterMs: between(random, 1, 3) * ANSWER_STEP_MS },
     },
   };
 }
