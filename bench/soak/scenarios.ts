@@ -11,9 +11,11 @@ import type { RecordKind, TerminalStatus } from '../../lib/domain/api-schemas';
 
 /**
  * Customers answer after a drawn number of these steps. By time, not by GETs: the poller reads list pages when they
- * cost fewer calls than a GET per waiting customer, so a count of GETs would never be reached.
+ * cost fewer calls than a GET per waiting customer, so a count of GETs would never be reached. A step is longer than
+ * the outage phase and the retries after it, as a real customer's minutes are: a customer that refused a link before
+ * the retry of its lost answer would be sent a second link.
  */
-const ANSWER_STEP_MS = 200;
+const ANSWER_STEP_MS = 2_500;
 
 export const ONBOARDING_SCENARIOS = [
   /** An unmanaged customer approves our link after a few polls: SUCCEEDED. */
