@@ -26,7 +26,7 @@ import {
   type StartedItem,
 } from '../../lib/domain/batch-schemas';
 import { TABLE } from '../../lib/domain/workflow';
-import { db, isConditionFailure, nowIso, tableName } from '../store/client';
+import { db, isConditionFailure, nowIso, putIfAbsent, tableName } from '../store/client';
 
 /** The by-status GSI key of a batch: batches are listed beside records (`batch#RUNNING`). */
 export function batchKindStatus(status: BatchStatus): string {
@@ -83,20 +83,7 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
     updatedAt: now,
     kindStatus: batchKindStatus('STARTING'),
   };
-  try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return putIfAbsent(record);
 }
 
 function parseBatch(item: Record<string, unknown> | undefined): BatchRecord | undefined {

@@ -3,7 +3,7 @@
  * and AWS_ENDPOINT_URL_DYNAMODB come from the environment) and the few helpers every store module shares.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordSchema, type WorkflowRecord } from '../../lib/domain/record';
 import { TABLE } from '../../lib/domain/workflow';
 import { tableConfig } from '../commons/config';
@@ -42,4 +42,22 @@ export function parseRecord(item: Record<string, unknown> | undefined): Workflow
 
 export function nowIso(): string {
   return new Date().toISOString();
+}
+
+/** Writes an item only if no item has its key; false when one has (nothing is changed then). */
+export async function putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }

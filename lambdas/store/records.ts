@@ -2,12 +2,12 @@
  * Record reads and writes: create (only if absent), read (consistent), and the writes of a workflow's life, each a
  * single conditional item write (no transactions: dynalite runs the same code). A terminal status is never left.
  */
-import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { LastError, RecordKind, RecordStatus, TerminalStatus } from '../../lib/domain/api-schemas';
 import { AWAITING_CUSTOMER_STATUSES } from '../../lib/domain/knox-schemas';
 import { HISTORY_EVENTS, kindStatusOf, type StepKey, type WorkflowRecord } from '../../lib/domain/record';
 import { TABLE } from '../../lib/domain/workflow';
-import { db, isConditionFailure, nowIso, parseRecord, tableName } from './client';
+import { db, nowIso, parseRecord, putIfAbsent, tableName } from './client';
 import { RecordUpdate, apply } from './record-update';
 
 export interface NewRecord {
@@ -43,20 +43,7 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<bo
     history: [{ at: now, event: HISTORY_EVENTS.requested, status: 'REQUESTED' }],
     batchId: input.batchId,
   };
-  try {
-    await db().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return putIfAbsent(item);
 }
 
 export async function getRecord(id: string): Promise<WorkflowRecord | undefined> {
