@@ -208,14 +208,18 @@ async function conditionalUpdate(
 
 /** Remembers the terminal statuses seen for items of a slice (they never change again). */
 export async function markItemsDone(batchId: string, slice: number, done: Record<string, string>): Promise<void> {
-  const entries = Object.entries(done);
+  await setSliceEntries(batchId, slice, 'done', Object.entries(done));
+}
+
+/** Sets entries of one of a slice's maps (`done`, `started`) in one conditional update; nothing to set, no write. */
+async function setSliceEntries(batchId: string, slice: number, map: string, entries: [string, unknown][]) {
   if (entries.length === 0) return;
-  const names: Record<string, string> = { '#pk': TABLE.partitionKey, '#done': 'done' };
+  const names: Record<string, string> = { '#pk': TABLE.partitionKey, '#map': map };
   const values: Record<string, unknown> = {};
-  const sets = entries.map(([item, status], i) => {
+  const sets = entries.map(([item, value], i) => {
     names[`#i${i}`] = item;
-    values[`:s${i}`] = status;
-    return `#done.#i${i} = :s${i}`;
+    values[`:v${i}`] = value;
+    return `#map.#i${i} = :v${i}`;
   });
   await conditionalUpdate(
     batchSliceKey(batchId, slice),
@@ -254,20 +258,11 @@ export async function markItemsStarted(
   slice: number,
   started: Map<number, StartedItem>,
 ): Promise<void> {
-  if (started.size === 0) return;
-  const names: Record<string, string> = { '#pk': TABLE.partitionKey, '#started': 'started' };
-  const values: Record<string, unknown> = {};
-  const sets = [...started].map(([item, value], i) => {
-    names[`#i${i}`] = String(item);
-    values[`:v${i}`] = value;
-    return `#started.#i${i} = :v${i}`;
-  });
-  await conditionalUpdate(
-    batchSliceKey(batchId, slice),
-    `SET ${sets.join(', ')}`,
-    'attribute_exists(#pk)',
-    names,
-    values,
+  await setSliceEntries(
+    batchId,
+    slice,
+    'started',
+    [...started].map(([item, value]) => [String(item), value]),
   );
 }
 
