@@ -8,7 +8,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { ENV, RECORD_CLOSED_ERROR, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
+import { ENV, RECORD_CLOSED_ERROR, TABLE, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
 import { LIST_PAGE_ATTEMPTS } from '../lib/knox/client';
 import {
   startKnoxSimulator,
@@ -29,6 +29,7 @@ import { handler as recordOutcome } from '../lambdas/record-outcome';
 import { handler as executionEvents } from '../lambdas/execution-events';
 import { logger } from '../lambdas/commons/powertools';
 import {
+  HISTORY_EVENTS,
   acquireCustomerLock,
   createRecord,
   finish,
@@ -40,6 +41,7 @@ import {
 import type { RecordKind } from '../lib/domain/api-schemas';
 import { resetKnoxClient } from '../lambdas/steps/knox';
 import { timing, type StepHandler } from '../lambdas/steps/runner';
+import { db } from '../lambdas/store/client';
 import { createRequest, linkRequest } from './support/handlers-support';
 import { useStepHarness } from './support/step-harness';
 
@@ -109,6 +111,22 @@ async function outcome(
 /** The error name the table gives a code. */
 function nameFor(code: KnoxErrorCodeName): string {
   return STEP_ERROR_NAMES[specFor(code).disposition];
+}
+
+/** Records the name of every command the store's DynamoDB client sends about one record, until stop(). */
+function recordCommands(id: string): { names: string[]; stop: () => void } {
+  const names: string[] = [];
+  const name = 'count-record-commands';
+  db().middlewareStack.add(
+    (next, context) => (args) => {
+      // The document client's commands reach this stack before or after marshalling: either form of the key.
+      const key = (args.input as { Key?: Record<string, unknown> }).Key?.[TABLE.partitionKey];
+      if (key === id || (key as { S?: string } | undefined)?.S === id) names.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { names, stop: () => db().middlewareStack.remove(name) };
 }
 
 async function mspRequests(): Promise<{ method: string; path: string }[]> {
@@ -353,6 +371,30 @@ describe('link-customer', () => {
     const after = await record(id);
     expect(after.status).toBe('CANCELLED');
     expect(after.attempts).toEqual({});
+  });
+
+  it('counts an attempt without reading the record first: one write on a first attempt, two on a later one', async () => {
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const sent = recordCommands(id);
+    try {
+      expect(await outcome(linkCustomer, { id })).toBe('success');
+      // The promotion REQUESTED -> IN_PROGRESS counts the attempt; the answer is the second write.
+      expect(sent.names).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+      sent.names.length = 0;
+      // A later attempt (the record WAITING): the promotion is refused, the count kept; 4002104 is already done.
+      expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
+      expect(sent.names).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'UpdateItemCommand']);
+      await finish(id, 'FAILED');
+      sent.names.length = 0;
+      expect(await outcome(linkCustomer, { id })).toBe(RECORD_CLOSED_ERROR);
+      // Both writes refused (not REQUESTED, then closed); one read says why.
+      expect(sent.names).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'GetItemCommand']);
+    } finally {
+      sent.stop();
+    }
+    const after = await record(id);
+    expect(after.attempts).toEqual({ link: 2 });
+    expect(after.history.filter((h) => h.event === HISTORY_EVENTS.statusChanged)).toHaveLength(1);
   });
 
   it('a payload without a record id, or naming no record, fails the step without calling Knox', async () => {

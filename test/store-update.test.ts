@@ -33,7 +33,7 @@ describe('RecordUpdate', () => {
     });
   });
 
-  it('never leaves a terminal status: notTerminal names every terminal status, open every open one', () => {
+  it('never leaves a terminal status: notTerminal names every terminal status, open every open one, requested one', () => {
     const notTerminal = update().input('notTerminal');
     expect(notTerminal.ConditionExpression).toMatch(/^attribute_exists\(#pk\) AND NOT \(#status IN \(/);
     expect(Object.values(notTerminal.ExpressionAttributeValues ?? {})).toEqual(
@@ -42,6 +42,9 @@ describe('RecordUpdate', () => {
     const open = update().input('open');
     expect(open.ConditionExpression).toMatch(/^attribute_exists\(#pk\) AND #status IN \(/);
     expect(Object.values(open.ExpressionAttributeValues ?? {})).toEqual(expect.arrayContaining([...OPEN_STATUSES]));
+    const requested = update().input('requested');
+    expect(requested.ConditionExpression).toBe('attribute_exists(#pk) AND #status = :requested');
+    expect(requested.ExpressionAttributeValues).toMatchObject({ ':requested': 'REQUESTED' });
   });
 
   it('appends history with list_append, each entry stamped with the write time', () => {

@@ -114,11 +114,13 @@ export async function submit(submission: Submission, config: IntakeConfig, now =
     },
     now.toISOString(),
   );
-  const record = await getRecord(id);
-  if (record === undefined) throw new Error(`Record ${id} vanished right after it was written`);
-  if (!created) return resume(record, config);
+  if (created === undefined) {
+    const record = await getRecord(id);
+    if (record === undefined) throw new Error(`Record ${id} vanished right after it was written`);
+    return resume(record, config);
+  }
 
-  const started = await start(record, config);
+  const started = await start(created, config);
   return { outcome: started.ok ? 'started' : 'notStarted', record: started.record };
 }
 

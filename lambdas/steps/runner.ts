@@ -1,7 +1,7 @@
 /**
- * The runner every Knox step shares: load the record, refuse a closed one, count the
- * attempt, call Knox, and turn the answer into a record update plus either a small result or an error whose `name`
- * the state machine's Retry and Catch match (STEP_ERROR_NAMES).
+ * The runner every Knox step shares: count the attempt (a conditional write that refuses a missing or closed record),
+ * call Knox, and turn the answer into a record update plus either a small result or an error whose `name` the state
+ * machine's Retry and Catch match (STEP_ERROR_NAMES).
  *
  * A step module only says which Knox call to make (`call`) and, where the context changes what an error means,
  * how (`reclassify`). The rules that hold for every step live here:
@@ -16,7 +16,6 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { isTerminal } from '../../lib/domain/api-schemas';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { KnoxError } from '../../lib/domain/knox-answer';
 import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '../../lib/domain/workflow';
@@ -99,15 +98,14 @@ export async function runKnoxStep(
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 
-  const loaded = await getRecord(payload.id);
-  if (loaded === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${payload.id}`);
-  if (isTerminal(loaded.status)) throw closed(loaded.pk, loaded.status);
-
-  const record = await startAttempt(payload.id, definition.step, {
-    currentStatus: loaded.status,
-    poll: definition.poll ?? false,
-  });
-  if (record === undefined) throw closed(payload.id, 'closed meanwhile');
+  const started = await startAttempt(payload.id, definition.step, { poll: definition.poll ?? false });
+  if (started === undefined) {
+    // Rare: read the record only to say why.
+    const current = await getRecord(payload.id);
+    if (current === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${payload.id}`);
+    throw closed(current.pk, current.status);
+  }
+  const { record, statusBefore } = started;
 
   const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now() };
   let outcome: StepOutcome;
@@ -117,7 +115,7 @@ export async function runKnoxStep(
     // Anything but a KnoxError is a bug or a set-up problem: it leaves as a Lambda error (Record failed).
     if (!(error instanceof KnoxError)) throw error;
     // A record that waits on the customer (a callback) is answered by the poller, not by a step's retries.
-    const waitingOnKnox = loaded.status === 'WAITING' && loaded.taskToken === undefined;
+    const waitingOnKnox = statusBefore === 'WAITING' && record.taskToken === undefined;
     return handleKnoxError(definition, error, context, waitingOnKnox, lambdaContext);
   }
 

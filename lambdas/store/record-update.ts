@@ -9,13 +9,21 @@ import { kindOfId, kindStatusOf, type WorkflowRecord } from '../../lib/domain/re
 import { TABLE } from '../../lib/domain/workflow';
 import { db, isConditionFailure, parseRecord, tableName } from './client';
 
-/** Which records a write may touch: any existing one, one not yet terminal, or one still open. */
-export type WriteCondition = 'notTerminal' | 'open' | 'exists';
+/** Which records a write may touch: any existing one, one not yet terminal, one still open, or one still REQUESTED. */
+export type WriteCondition = 'notTerminal' | 'open' | 'exists' | 'requested';
 
 const NOT_TERMINAL = `attribute_exists(#pk) AND NOT (#status IN (${TERMINAL_STATUSES.map((_, i) => `:terminal${i}`).join(', ')}))`;
 const OPEN_ONLY = `attribute_exists(#pk) AND #status IN (${OPEN_STATUSES.map((_, i) => `:open${i}`).join(', ')})`;
 const terminalValues = Object.fromEntries(TERMINAL_STATUSES.map((s, i) => [`:terminal${i}`, s]));
 const openValues = Object.fromEntries(OPEN_STATUSES.map((s, i) => [`:open${i}`, s]));
+const REQUESTED_ONLY = 'attribute_exists(#pk) AND #status = :requested';
+const requestedValues: Record<string, RecordStatus> = { ':requested': 'REQUESTED' };
+
+const CONDITIONS: Record<Exclude<WriteCondition, 'exists'>, [string, Record<string, unknown>]> = {
+  notTerminal: [NOT_TERMINAL, terminalValues],
+  open: [OPEN_ONLY, openValues],
+  requested: [REQUESTED_ONLY, requestedValues],
+};
 
 /**
  * Builds one UpdateItem: each write bumps `version` and `updatedAt`, may change the status (with `kindStatus`) and
@@ -84,8 +92,9 @@ export class RecordUpdate {
     let conditionExpression = 'attribute_exists(#pk)';
     if (condition !== 'exists') {
       names['#status'] = 'status';
-      Object.assign(values, condition === 'open' ? openValues : terminalValues);
-      conditionExpression = condition === 'open' ? OPEN_ONLY : NOT_TERMINAL;
+      const [expression, conditionValues] = CONDITIONS[condition];
+      Object.assign(values, conditionValues);
+      conditionExpression = expression;
     }
     const clauses = [`SET ${sets.join(', ')}`];
     if (this.removes.length > 0) clauses.push(`REMOVE ${this.removes.join(', ')}`);

@@ -22,8 +22,11 @@ export interface NewRecord {
   batchId?: string;
 }
 
-/** Writes a new REQUESTED record; false when a record with this id exists already (nothing is changed then). */
-export async function createRecord(input: NewRecord, now = nowIso()): Promise<boolean> {
+/**
+ * Writes a new REQUESTED record and returns it as written (no read back); undefined when a record with this id exists
+ * already (nothing is changed then).
+ */
+export async function createRecord(input: NewRecord, now = nowIso()): Promise<WorkflowRecord | undefined> {
   const item = {
     [TABLE.partitionKey]: input.id,
     kind: input.kind,
@@ -43,7 +46,7 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<bo
     history: [{ at: now, event: HISTORY_EVENTS.requested, status: 'REQUESTED' }],
     batchId: input.batchId,
   };
-  return putIfAbsent(item);
+  return (await putIfAbsent(item)) ? parseRecord(item) : undefined;
 }
 
 export async function getRecord(id: string): Promise<WorkflowRecord | undefined> {
@@ -65,22 +68,36 @@ export async function setExecution(id: string, executionArn: string): Promise<Wo
   return apply(update, 'exists');
 }
 
+/** What `startAttempt` found and left: the record after the attempt was counted, and its status before. */
+export interface StartedAttempt {
+  record: WorkflowRecord;
+  statusBefore: RecordStatus;
+}
+
 /**
  * A Knox step is about to call Knox: count the attempt (and the poll), and move a REQUESTED record to IN_PROGRESS.
  * A WAITING record stays WAITING while it is polled: only an answer that moves it on changes that.
+ * No read first: the write for a REQUESTED record (a workflow's first attempt, the common case) is tried, and when
+ * the record is not REQUESTED, the write that keeps its status (a status never goes back to REQUESTED, so the
+ * status it returns is the one it found). One write for a first attempt, two for a later one.
  * Undefined when the record is missing or closed (the step must not call Knox then).
  */
 export async function startAttempt(
   id: string,
   step: StepKey,
-  options: { currentStatus: RecordStatus; poll?: boolean },
-): Promise<WorkflowRecord | undefined> {
-  const update = new RecordUpdate(id, nowIso()).increment(['attempts', step]);
-  if (options.poll) update.increment(['pollCount']);
-  if (options.currentStatus === 'REQUESTED') {
-    update.status('IN_PROGRESS').history({ event: HISTORY_EVENTS.statusChanged, status: 'IN_PROGRESS', step });
-  }
-  return apply(update, 'notTerminal');
+  options: { poll?: boolean } = {},
+): Promise<StartedAttempt | undefined> {
+  const counted = (): RecordUpdate => {
+    const update = new RecordUpdate(id, nowIso()).increment(['attempts', step]);
+    return options.poll ? update.increment(['pollCount']) : update;
+  };
+  const promoted = counted()
+    .status('IN_PROGRESS')
+    .history({ event: HISTORY_EVENTS.statusChanged, status: 'IN_PROGRESS', step });
+  const first = await apply(promoted, 'requested');
+  if (first) return { record: first, statusBefore: 'REQUESTED' };
+  const record = await apply(counted(), 'notTerminal');
+  return record && { record, statusBefore: record.status };
 }
 
 /**
