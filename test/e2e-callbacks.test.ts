@@ -34,6 +34,7 @@ import {
   startE2e,
   stopE2e,
   type E2e,
+  type Started,
 } from './support/e2e-support';
 
 const run = promisify(execFile);
@@ -76,6 +77,17 @@ describe('callbacks and the poller', () => {
   afterAll(async () => {
     await stopE2e(e2e);
   });
+
+  /** The task token of an onboarding that waits on its customer (stored by the wait's task just after the link). */
+  async function waitingToken(started: Started): Promise<string> {
+    await reach(e2e, started, 'WAITING');
+    for (let i = 0; i < 400; i += 1) {
+      const token = (await rawRecord(e2e, started.id))['taskToken'];
+      if (typeof token === 'string') return token;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`${started.id} is WAITING but holds no task token`);
+  }
 
   it('a link approved after many poll periods costs one transition per state, read with GetExecutionHistory', async () => {
     const customerId = await newCustomer(e2e);
@@ -126,8 +138,7 @@ describe('callbacks and the poller', () => {
     // A waiting onboarding's token: a heartbeat is fine; cancel it, and the token is over.
     const customerId = await newCustomer(e2e);
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
-    await reach(e2e, started, 'WAITING');
-    const token = String((await rawRecord(e2e, started.id))['taskToken']);
+    const token = await waitingToken(started);
     await sfnClient(e2e).send(new SendTaskHeartbeatCommand({ taskToken: token }));
     const notJson = await awsCli(e2e, [
       'stepfunctions',
@@ -167,8 +178,7 @@ describe('callbacks and the poller', () => {
   it('a token the execution no longer waits for is recorded and forgotten, never asked about again', async () => {
     // A token Step Functions has closed: the wait of an onboarding that was cancelled.
     const spentFor = await start(e2e, 'onboarding', linkRequest(await newCustomer(e2e)));
-    await reach(e2e, spentFor, 'WAITING');
-    const spent = String((await rawRecord(e2e, spentFor.id))['taskToken']);
+    const spent = await waitingToken(spentFor);
     expect((await fetch(`${e2e.stack.apiUrl}/onboardings/${spentFor.id}`, { method: 'DELETE' })).status).toBe(200);
 
     // A waiting record holding it (the hook: the table written directly), as one whose execution timed out or was

@@ -9,7 +9,7 @@ import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { describe, expect, it } from 'vitest';
 import { ENV, customerLockKey } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
-import { finish, getRecord } from '../lambdas/store';
+import { finish, getRecord, startAttempt } from '../lambdas/store';
 import { MAX_BODY_BYTES } from '../lambdas/api/http';
 import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
@@ -58,6 +58,16 @@ function startedArn(name: string, machine = ARNS.onboarding): string {
   return executionArnOf(machine, name);
 }
 
+/**
+ * Every StartExecution sent so far named one and the same execution with the same input: Step Functions answers a
+ * repeat with the execution it started (idempotent for Standard workflows), so no second execution exists.
+ */
+function expectOneExecutionAsked(): void {
+  const starts = sfn.commandCalls(StartExecutionCommand).map(({ args: [{ input }] }) => [input.name, input.input]);
+  expect(starts.length).toBeGreaterThan(1);
+  expect(new Set(starts.map((start) => JSON.stringify(start))).size).toBe(1);
+}
+
 describe('POST /onboardings', () => {
   it('records a link onboarding, locks the customer and starts its execution', async () => {
     const { status, body } = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
@@ -80,13 +90,15 @@ describe('POST /onboardings', () => {
       customerId: '1234567890',
       customerKey: '1234567890',
       path: 'link',
-      executionArn: startedArn(body.executionName),
       kindStatus: 'onboarding#REQUESTED',
-      version: 2,
+      version: 1,
     });
+    // Nothing is written after StartExecution: the execution's first step records that it runs.
+    expect(record!.executionArn).toBeUndefined();
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { name: body.executionName });
     expect(record!.request).toEqual(linkRequest('1234567890'));
     expect(Date.parse(record!.deadline) - Date.parse(record!.createdAt)).toBe(3600 * 1000);
-    expect(record!.history.map((h) => h.event)).toEqual(['requested', 'execution-started']);
+    expect(record!.history.map((h) => h.event)).toEqual(['requested']);
 
     const items = await harness.dynamo.items(harness.table);
     expect(items.find((i) => i.pk === customerLockKey('1234567890'))).toMatchObject({
@@ -125,7 +137,18 @@ describe('POST /onboardings', () => {
       status: 'REQUESTED',
       executionName: first.body.executionName,
     });
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    // Before the execution's first step the record is still REQUESTED: the repeat asks for the very same execution.
+    expectOneExecutionAsked();
+
+    // Once the first step has run, a repeat starts nothing at all.
+    await startAttempt(first.body.onboardingId, 'link', { executionName: first.body.executionName });
+    const late = await call('POST', '/onboardings', {
+      body: linkRequest('1234567890'),
+      headers: { 'Idempotency-Key': 'key-1' },
+    });
+    expect(late.status).toBe(200);
+    expect(late.body.status).toBe('IN_PROGRESS');
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
   });
 
   it('derives the id from the key, so a key gives the same id in any table', async () => {
@@ -161,7 +184,7 @@ describe('POST /onboardings', () => {
 
     expect(second.status).toBe(200);
     expect(second.body.onboardingId).toBe(first.body.onboardingId);
-    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expectOneExecutionAsked();
     const records = (await harness.dynamo.items(harness.table)).filter((i) => String(i.pk).startsWith('onb-'));
     expect(records).toHaveLength(1);
   });
@@ -180,7 +203,7 @@ describe('POST /onboardings', () => {
     const { status, body } = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
 
     expect(status).toBe(202);
-    expect((await getRecord(body.onboardingId))!.executionArn).toBe(startedArn(body.executionName));
+    expect((await getRecord(body.onboardingId))!.status).toBe('REQUESTED');
   });
 
   it('answers 503 when the execution cannot start, and the same request later starts it', async () => {
@@ -193,7 +216,6 @@ describe('POST /onboardings', () => {
     });
     expect(failed.status).toBe(503);
     expect(failed.body.onboardingId).toMatch(/^onb-/);
-    expect((await getRecord(failed.body.onboardingId))!.executionArn).toBeUndefined();
 
     sfn
       .on(StartExecutionCommand)
@@ -204,8 +226,8 @@ describe('POST /onboardings', () => {
     });
     expect(resumed.status).toBe(200);
     expect(resumed.body.onboardingId).toBe(failed.body.onboardingId);
-    expect((await getRecord(failed.body.onboardingId))!.executionArn).toBe(startedArn(failed.body.executionName));
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(sfn).toHaveReceivedNthCommandWith(StartExecutionCommand, 2, { name: failed.body.executionName });
   });
 
   it('starts a record left REQUESTED without an execution when the same customer is asked for again (no key)', async () => {
@@ -219,7 +241,8 @@ describe('POST /onboardings', () => {
     const again = await call('POST', '/onboardings', { body: linkRequest('1234567890') });
     expect(again.status).toBe(200);
     expect(again.body.onboardingId).toBe(failed.body.onboardingId);
-    expect((await getRecord(again.body.onboardingId))!.executionArn).toBeDefined();
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(sfn).toHaveReceivedNthCommandWith(StartExecutionCommand, 2, { name: failed.body.executionName });
   });
 
   it('releases a stale lock (its record is terminal) and onboards the customer again', async () => {
@@ -438,7 +461,7 @@ describe('GET', () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    expect(body.history).toHaveLength(2);
+    expect(body.history).toHaveLength(1);
     expect(body).not.toHaveProperty('request');
     expect(body).not.toHaveProperty('lastError');
   });

@@ -149,7 +149,13 @@ describe('link-customer', () => {
       kindStatus: 'onboarding#WAITING',
     });
     expect(after.lastError).toBeUndefined();
-    expect(after.history.map((h) => h.event)).toEqual(['requested', 'status-changed', 'knox-call']);
+    // The execution's first step writes that it runs (the API writes nothing after StartExecution).
+    expect(after.history.map((h) => h.event)).toEqual([
+      'requested',
+      'execution-started',
+      'status-changed',
+      'knox-call',
+    ]);
     expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
   });
 

@@ -3,12 +3,12 @@
  * customer, and an execution per record, with every step safe to repeat.
  *
  * 1. The record id comes from the Idempotency-Key (or is random). A record with that id already there is the same
- *    request again: its answer is repeated (a record left REQUESTED with no execution is started now, so a crash
- *    between the write and the start loses nothing).
+ *    request again: its answer is repeated (a record still REQUESTED is started once more, an idempotent start, so a
+ *    crash between the write and the start loses nothing).
  * 2. The customer's lock: held by an open workflow of the same kind -> that workflow is the answer; of another kind
  *    -> conflict. A stale lock (its record missing for a while, or terminal) is released and taken once more.
- * 3. The record is written (REQUESTED, deadline), the execution started (its name is deterministic, so
- *    ExecutionAlreadyExists means it is already running), and its ARN stored.
+ * 3. The record is written (REQUESTED, deadline) and the execution started (its name is deterministic, so
+ *    ExecutionAlreadyExists means it is already running); its first step moves the record on.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { isTerminal, type RecordKind } from '../../lib/domain/api-schemas';
@@ -20,7 +20,6 @@ import {
   createRecord,
   getRecord,
   releaseLock,
-  setExecution,
   type CustomerLock,
   type WorkflowRecord,
 } from '../store';
@@ -160,25 +159,31 @@ async function takeCustomerLock(
   return { outcome: 'conflict', openId: holder?.recordId ?? 'unknown', kind: holder?.kind ?? submission.kind };
 }
 
-/** The answer for a record that exists: itself, after starting its execution if a crash left it without one. */
+/**
+ * The answer for a record that exists: itself, after starting its execution if it is still REQUESTED (a crash or a
+ * refused start may have left it without one; StartExecution with the same name and input is idempotent while the
+ * execution runs, and ExecutionAlreadyExists counts as started).
+ */
 async function resume(record: WorkflowRecord, config: IntakeConfig): Promise<IntakeResult> {
-  if (record.status !== 'REQUESTED' || record.executionArn !== undefined) return { outcome: 'existing', record };
-  logger.info('Starting the execution of a record registered earlier', { recordId: record.pk });
+  if (record.status !== 'REQUESTED') return { outcome: 'existing', record };
+  logger.info('Starting the execution of a record still REQUESTED', { recordId: record.pk });
   const started = await start(record, config);
   return { outcome: started.ok ? 'existing' : 'notStarted', record: started.record };
 }
 
-/** Starts the record's execution and stores its ARN; a start failure leaves the record REQUESTED for a retry. */
+/**
+ * Starts the record's execution; a start failure leaves the record REQUESTED for a retry. Nothing is written: the
+ * execution's first step records that it runs (its ARN follows from the state machine and the execution name).
+ */
 async function start(record: WorkflowRecord, config: IntakeConfig): Promise<{ ok: boolean; record: WorkflowRecord }> {
   const input: WorkflowInput = { id: record.pk, ...(record.path !== undefined ? { path: record.path } : {}) };
   const stateMachineArn = config.stateMachineArns[record.kind];
   if (stateMachineArn === undefined) throw new Error(`No ${record.kind} state machine is configured here`);
-  let executionArn: string;
   try {
-    executionArn = await startWorkflow(stateMachineArn, record.executionName, input);
+    await startWorkflow(stateMachineArn, record.executionName, input);
   } catch (error) {
     logger.error('Could not start the execution', { recordId: record.pk, ...describeError(error) });
     return { ok: false, record };
   }
-  return { ok: true, record: (await setExecution(record.pk, executionArn)) ?? record };
+  return { ok: true, record };
 }

@@ -98,7 +98,10 @@ export async function runKnoxStep(
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 
-  const started = await startAttempt(payload.id, definition.step, { poll: definition.poll ?? false });
+  const started = await startAttempt(payload.id, definition.step, {
+    poll: definition.poll ?? false,
+    ...(payload.executionName !== undefined ? { executionName: payload.executionName } : {}),
+  });
   if (started === undefined) {
     // Rare: read the record only to say why.
     const current = await getRecord(payload.id);

@@ -60,14 +60,6 @@ export async function getRecord(id: string): Promise<WorkflowRecord | undefined>
   return parseRecord(result.Item);
 }
 
-/** Stores the ARN of the execution that runs the record. */
-export async function setExecution(id: string, executionArn: string): Promise<WorkflowRecord | undefined> {
-  const update = new RecordUpdate(id, nowIso())
-    .set('executionArn', executionArn)
-    .history({ event: HISTORY_EVENTS.executionStarted, detail: executionArn.slice(executionArn.lastIndexOf(':') + 1) });
-  return apply(update, 'exists');
-}
-
 /** What `startAttempt` found and left: the record after the attempt was counted, and its status before. */
 export interface StartedAttempt {
   record: WorkflowRecord;
@@ -76,6 +68,8 @@ export interface StartedAttempt {
 
 /**
  * A Knox step is about to call Knox: count the attempt (and the poll), and move a REQUESTED record to IN_PROGRESS.
+ * The first step of an execution is what shows that the execution runs: the promotion also writes the history's
+ * "execution started" entry (the API writes nothing after StartExecution; the ARN follows from the execution name).
  * A WAITING record stays WAITING while it is polled: only an answer that moves it on changes that.
  * No read first: the write for a REQUESTED record (a workflow's first attempt, the common case) is tried, and when
  * the record is not REQUESTED, the write that keeps its status (a status never goes back to REQUESTED, so the
@@ -85,7 +79,7 @@ export interface StartedAttempt {
 export async function startAttempt(
   id: string,
   step: StepKey,
-  options: { poll?: boolean } = {},
+  options: { poll?: boolean; executionName?: string } = {},
 ): Promise<StartedAttempt | undefined> {
   const counted = (): RecordUpdate => {
     const update = new RecordUpdate(id, nowIso()).increment(['attempts', step]);
@@ -93,6 +87,10 @@ export async function startAttempt(
   };
   const promoted = counted()
     .status('IN_PROGRESS')
+    .history({
+      event: HISTORY_EVENTS.executionStarted,
+      ...(options.executionName !== undefined ? { detail: options.executionName } : {}),
+    })
     .history({ event: HISTORY_EVENTS.statusChanged, status: 'IN_PROGRESS', step });
   const first = await apply(promoted, 'requested');
   if (first) return { record: first, statusBefore: 'REQUESTED' };
