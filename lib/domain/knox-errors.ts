@@ -34,52 +34,48 @@ export interface KnoxErrorSpec {
   hint?: string;
 }
 
-type RowBuilder = (
+function spec(
+  source: ErrorSource,
   code: string,
   errorCode: string,
   httpStatus: number,
   disposition: Disposition,
   message: string,
   hint?: string,
-) => KnoxErrorSpec;
-
-/** The row builder of one source: each row below says where it comes from by the builder that makes it. */
-function rowsFrom(source: ErrorSource): RowBuilder {
-  return (code, errorCode, httpStatus, disposition, message, hint) => ({
-    code,
-    errorCode,
-    httpStatus,
-    disposition,
-    source,
-    message,
-    ...(hint ? { hint } : {}),
-  });
+): KnoxErrorSpec {
+  return { code, errorCode, httpStatus, disposition, source, message, ...(hint ? { hint } : {}) };
 }
 
-const seed = rowsFrom('seed');
-const later = rowsFrom('later');
-const auth = rowsFrom('auth');
+/** Knox's status rule (knox-msp-api.md): the HTTP status is the first three digits of `errorCode` (4002103: 400). */
+function knoxCodeRows(source: 'seed' | 'later') {
+  return (code: string, errorCode: string, disposition: Disposition, message: string, hint?: string) =>
+    spec(source, code, errorCode, Number(errorCode.slice(0, 3)), disposition, message, hint);
+}
+
+// Each row says where it comes from by the builder that makes it.
+const seed = knoxCodeRows('seed');
+const later = knoxCodeRows('later');
+/** The token answers: the status rule does not settle their status (knox-msp-api.md), so each row gives it. */
+const auth = spec.bind(undefined, 'auth');
 /** Our own answers carry no Knox errorCode. */
 function ours(code: string, httpStatus: number, disposition: Disposition, message: string, hint?: string) {
-  return rowsFrom('ours')(code, '0', httpStatus, disposition, message, hint);
+  return spec('ours', code, '0', httpStatus, disposition, message, hint);
 }
 
 export const KNOX_ERRORS = [
   // --- Samsung's seed table -------------------------------------------------------------------------------------
-  seed('FAILURE', '5000000', 500, 'retry', 'Internal Server Error.'),
+  seed('FAILURE', '5000000', 'retry', 'Internal Server Error.'),
   seed(
     'AUTHORIZATION_FAIL',
     '4030000',
-    403,
     'operator',
     'The current user is unauthorized to use this service.',
     'Check the MSP client credentials and their scope in the Knox secret.',
   ),
-  seed('INVALID_COUNTRY', '4002108', 400, 'invalidRequest', 'Unsupported country.'),
+  seed('INVALID_COUNTRY', '4002108', 'invalidRequest', 'Unsupported country.'),
   seed(
     'ADD_EC_CUSTOMER_INVALID',
     '4002100',
-    400,
     'abort',
     'This customer doesn’t exist or the ID isn’t a valid customer ID.',
     'Check the Knox customer ID with the customer.',
@@ -87,21 +83,18 @@ export const KNOX_ERRORS = [
   seed(
     'ADD_EC_CUSTOMER_NOT_APPROVED',
     '4002101',
-    400,
     'wait',
     'This customer is currently either pending approval or has been rejected by the Samsung administrator.',
   ),
   seed(
     'ADD_EC_DELINK_PENDING',
     '4002102',
-    400,
     'wait',
     'This customer is currently in the process of being delinked from an MSP and cannot be added until this process is complete.',
   ),
   seed(
     'ADD_EC_ALREADY_MANAGED',
     '4002103',
-    400,
     'abort',
     'This customer is already managed by someone else.',
     'Ask the customer to delink from its current MSP, then onboard again.',
@@ -109,24 +102,21 @@ export const KNOX_ERRORS = [
   seed(
     'ADD_EC_PENDING_CANNOT_ADD_AGAIN',
     '4002104',
-    400,
     'alreadyDone',
     'This customer is ‘Pending’ and cannot be added again.',
   ),
   seed(
     'ADD_EC_NOT_SAME_REGION',
     '4002105',
-    400,
     'abort',
     'This customer is not available in your region.',
     'Onboard the customer from an MSP account in its region.',
   ),
-  seed('CUSTOMER_NOT_FOUND', '4042100', 404, 'abort', 'This customer doesn’t exist.'),
-  seed('CUSTOMER_NOT_MANAGED_BY_MSP', '4002113', 400, 'abort', 'Customer not managed by the current MSP.'),
+  seed('CUSTOMER_NOT_FOUND', '4042100', 'abort', 'This customer doesn’t exist.'),
+  seed('CUSTOMER_NOT_MANAGED_BY_MSP', '4002113', 'abort', 'Customer not managed by the current MSP.'),
   seed(
     'EMAIL_ALREADY_IN_USAGE',
     '4002106',
-    400,
     'abort',
     'A Knox Cloud Services account already exists for this user. Please contact the customer or Samsung administrator.',
     'The customer already has a Knox account: onboard it with its customerId (link) instead of creating it.',
@@ -134,24 +124,21 @@ export const KNOX_ERRORS = [
   seed(
     'SERVICE_NOT_VALID_SCP',
     '4002109',
-    400,
     'invalidRequest',
     'The Knox MSP Portal API does not support Samsung Care Plus.',
   ),
   seed(
     'CANNOT_DELINK_FULLY_MANAGED',
     '4002112',
-    400,
     'abort',
     'Cannot delink a fully managed customer.',
     'Fully managed customers cannot be delinked through the API: contact Samsung support.',
   ),
-  seed('CUSTOMER_PENDING_CANNOT_DELINK', '4002115', 400, 'wait', 'Customer is in pending state, cannot be delinked.'),
-  seed('KM_TENANT_PREFIX_INVALID', '4002111', 400, 'invalidRequest', 'Prefix can’t begin or end with a period.'),
+  seed('CUSTOMER_PENDING_CANNOT_DELINK', '4002115', 'wait', 'Customer is in pending state, cannot be delinked.'),
+  seed('KM_TENANT_PREFIX_INVALID', '4002111', 'invalidRequest', 'Prefix can’t begin or end with a period.'),
   seed(
     'KM_DOMAIN_NAME_ALREADY_EXISTS',
     '4002110',
-    400,
     'invalidRequest',
     'Prefix is required because the domain name already exists.',
     'Send the request again with a kmTenantPrefix for KnoxManage.',
@@ -159,7 +146,6 @@ export const KNOX_ERRORS = [
   seed(
     'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED',
     '4002114',
-    400,
     'invalidRequest',
     'This email domain is not allowed for jointly managed customers.',
     'Use the customer’s work e-mail address, or onboard it as fully managed.',
@@ -167,14 +153,12 @@ export const KNOX_ERRORS = [
   seed(
     'CANNOT_CHANGE_WHEN_DELINKING',
     '4002116',
-    400,
     'wait',
     'Customer cannot be changed while delink request is pending.',
   ),
   seed(
     'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY',
     '4002117',
-    400,
     'abort',
     'Can’t update from jointly managed to fully managed.',
     'Delink the customer, then link it again as FullyManaged.',
@@ -182,48 +166,33 @@ export const KNOX_ERRORS = [
   seed(
     'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT',
     '4002118',
-    400,
     'abort',
     'Service not associated with this customer’s account.',
   ),
-  seed(
-    'CANNOT_CHANGE_WHEN_PENDING',
-    '4002119',
-    400,
-    'wait',
-    'Customer can’t be changed while in pending to link status.',
-  ),
-  seed(
-    'ACCESS_TYPE_REQUIRED',
-    '4002120',
-    400,
-    'invalidRequest',
-    'Access type param is required when adding new services.',
-  ),
+  seed('CANNOT_CHANGE_WHEN_PENDING', '4002119', 'wait', 'Customer can’t be changed while in pending to link status.'),
+  seed('ACCESS_TYPE_REQUIRED', '4002120', 'invalidRequest', 'Access type param is required when adding new services.'),
   seed(
     'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
     '4002121',
-    400,
     'invalidRequest',
     'The organization domain is already in use. Please add a prefix to uniquely identify your organization or to manage multiple Knox Manage administrator accounts under the same organization.',
     'Send the request again with a kmTenantPrefix for KnoxManage.',
   ),
 
   // --- Documented after the seed table (names assumed) ------------------------------------------------------------
-  later('MSP_CANNOT_MANAGE_KG', '4002124', 400, 'abort', 'This MSP cannot manage Knox Guard for this customer.'),
+  later('MSP_CANNOT_MANAGE_KG', '4002124', 'abort', 'This MSP cannot manage Knox Guard for this customer.'),
   ...['4002127', '4002128', '4002129', '4002130'].map((c) =>
-    later(`KG_TENANT_INFO_INVALID_${c}`, c, 400, 'invalidRequest', 'Knox Guard tenant information is invalid.'),
+    later(`KG_TENANT_INFO_INVALID_${c}`, c, 'invalidRequest', 'Knox Guard tenant information is invalid.'),
   ),
   ...['4002133', '4002134', '4002135', '4002136', '4002137', '4002138', '4002139', '4002140'].map((c) =>
     later(
       `FIELD_VALIDATION_FAILED_${c}`,
       c,
-      400,
       'invalidRequest',
       'A field failed Knox validation (characters, URL or phone number).',
     ),
   ),
-  later('TOO_MANY_REQUESTS', '4290000', 429, 'retry', 'Too many requests.'),
+  later('TOO_MANY_REQUESTS', '4290000', 'retry', 'Too many requests.'),
 
   // --- Tokens ----------------------------------------------------------------------------------------------------
   auth(
