@@ -4,7 +4,16 @@
  * validates the server's answers with them, so both sides share one definition.
  */
 import * as z from 'zod';
-import { ACCESS_TYPES, CUSTOMER_STATUSES, MANAGEMENT_TYPES, SERVICES } from '../lib/domain/knox-schemas';
+import {
+  type ACCESS_TYPES,
+  CUSTOMER_STATUSES,
+  type MANAGEMENT_TYPES,
+  SERVICES,
+  accessTypeSchema,
+  customerCompanySchema,
+  managedServiceSchema,
+  managementTypeSchema,
+} from '../lib/domain/knox-schemas';
 
 export type ManagementType = (typeof MANAGEMENT_TYPES)[number];
 export type AccessType = (typeof ACCESS_TYPES)[number];
@@ -41,21 +50,21 @@ export type AutoSpec = z.infer<typeof autoSchema>;
 
 const serviceRequestSchema = z.object({ service: z.string(), kmTenantPrefix: z.string().optional() });
 
+/** The company fields every simulated customer has (buildCustomer fills them in); the others stay optional. */
+const ALWAYS_FILLED = {
+  companySize: true,
+  industry: true,
+  country: true,
+  email: true,
+  street1: true,
+  city: true,
+} as const;
+
 /** Everything the simulator knows about one Knox customer (what `GET /_sim/customers` dumps). */
 export const simCustomerSchema = z.object({
   customerId: z.string(),
   // The customer object's company fields, as Knox answers them.
-  companyName: z.string(),
-  companySize: z.string(),
-  industry: z.string(),
-  country: z.string(),
-  email: z.string(),
-  officeNumber: z.string().optional(),
-  street1: z.string(),
-  city: z.string(),
-  stateOrProvince: z.string().optional(),
-  zipCode: z.string().optional(),
-  website: z.string().optional(),
+  ...customerCompanySchema.required(ALWAYS_FILLED).shape,
   /** The Knox region the customer's account lives in; an MSP of another region cannot link it (4002105). */
   region: z.string(),
   /** Whether Samsung approved the customer's own Knox account; unapproved ones cannot be linked (4002101). */
@@ -68,14 +77,14 @@ export const simCustomerSchema = z.object({
   ownerMsp: z.string().nullable(),
   /** The relation's status, which is the customer object's `status` for that MSP; null when there is no relation. */
   status: z.enum(CUSTOMER_STATUSES).nullable(),
-  managementType: z.enum(MANAGEMENT_TYPES),
-  accessType: z.enum(ACCESS_TYPES).optional(),
-  managedServices: z.array(z.object({ service: z.string(), status: z.string() })),
+  managementType: managementTypeSchema,
+  accessType: accessTypeSchema.optional(),
+  managedServices: z.array(managedServiceSchema),
   /** The link request awaiting the customer's answer (status `Pending`). */
   pendingLink: z
     .object({
-      managementType: z.enum(MANAGEMENT_TYPES),
-      accessType: z.enum(ACCESS_TYPES).optional(),
+      managementType: managementTypeSchema,
+      accessType: accessTypeSchema.optional(),
       services: z.array(serviceRequestSchema),
       requestedAt: z.string(),
     })
@@ -99,17 +108,9 @@ export const simCustomerInputSchema = z.strictObject({
     .string()
     .regex(/^\d{10}$/, 'a simulated customerId has 10 digits')
     .optional(),
+  ...customerCompanySchema.partial().shape,
   companyName: z.string().min(1).optional(),
-  companySize: z.string().optional(),
-  industry: z.string().optional(),
-  country: z.string().optional(),
   email: z.string().includes('@').optional(),
-  officeNumber: z.string().optional(),
-  street1: z.string().optional(),
-  city: z.string().optional(),
-  stateOrProvince: z.string().optional(),
-  zipCode: z.string().optional(),
-  website: z.string().optional(),
   region: z.string().optional(),
   samsungApproved: z.boolean().optional(),
   accountServices: z.array(z.enum(SERVICES)).optional(),
@@ -117,8 +118,8 @@ export const simCustomerInputSchema = z.strictObject({
   /** Defaults to null, or to our MSP when `status` is given. */
   ownerMsp: z.string().nullable().optional(),
   status: z.enum(CUSTOMER_STATUSES).optional(),
-  managementType: z.enum(MANAGEMENT_TYPES).optional(),
-  accessType: z.enum(ACCESS_TYPES).optional(),
+  managementType: managementTypeSchema.optional(),
+  accessType: accessTypeSchema.optional(),
   /** Services the MSP manages (Active, or requested when `status` is Pending). */
   managedServices: z.array(z.enum(SERVICES)).optional(),
   /** For a `DelinkRequested` customer: the delink ends on its own after this long. */

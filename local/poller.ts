@@ -3,23 +3,18 @@
  * POLL_PERIOD_SECONDS), with the period scaled by TIME_SCALE. Rounds never overlap: the next tick is armed when a
  * round ends, and `round()` (tests, the bench) waits for a running round before it starts its own.
  */
+import type { RoundSummary } from '../lambdas/poller/round';
 import { OTHER_FUNCTIONS } from '../lib/domain/workflow';
 import type { LambdaRuntime } from './lambda-runtime';
 
 /** Shortest local period: a tiny TIME_SCALE must not turn the poller into a busy loop. */
 export const MIN_LOCAL_PERIOD_MS = 20;
 
-/** What the poller function answers (lambdas/poller/round.ts RoundSummary), as far as the local stack reads it. */
-export interface LocalRoundSummary {
-  waiting: number;
-  strategy: string;
-  knoxCalls: number;
-  answered: number;
-  refused: number;
-  gone: number;
-  unfinished: number;
-  complete: boolean;
-}
+/** What the poller function answers, as far as the local stack reads it. */
+export type LocalRoundSummary = Pick<
+  RoundSummary,
+  'waiting' | 'strategy' | 'knoxCalls' | 'answered' | 'refused' | 'gone' | 'unfinished' | 'complete'
+>;
 
 export type LocalRound = { ok: true; summary: LocalRoundSummary } | { ok: false; error: string };
 

@@ -9,7 +9,8 @@ import type { BatchRecord, BatchSlice } from '../../lib/domain/batch-schemas';
 import { describeError, logger } from '../commons/powertools';
 import { executionArnFor, stopWorkflow } from '../api/workflows';
 import { finish, getRecord, releaseLock } from '../store';
-import { cancelBatchRecord, cancelSlice, getBatch, getSlice } from './store';
+import { getSlice, takeSlice } from './slices';
+import { cancelBatchRecord, getBatch } from './store';
 
 /** Cancels the open onboardings of `slice` that this batch started; answers how many it cancelled. */
 export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboardingArn: string): Promise<number> {
@@ -51,7 +52,7 @@ export async function cancelBatch(batch: BatchRecord, arns: { batch: string; onb
   }
   let cancelled = 0;
   for (let s = 0; s < batch.slices; s++) {
-    if (await cancelSlice(batch.pk, s)) continue;
+    if (await takeSlice(batch.pk, s, 'cancelled')) continue;
     const slice = await getSlice(batch.pk, s);
     if (slice) cancelled += await cancelSliceItems(batch.pk, slice, arns.onboarding);
   }

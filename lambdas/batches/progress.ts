@@ -11,7 +11,8 @@ import {
   type BatchSlice,
   type BatchStatus,
 } from '../../lib/domain/batch-schemas';
-import { getSlices, markItemsDone, onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
+import { getSlices, markItemsDone } from './slices';
+import { onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
 
 /** The next check's delay while RUNNING: short after a change, then growing (bounded history: see batch-workflow.ts). */
 export const CHECK_MIN_SECONDS = 1;

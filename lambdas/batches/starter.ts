@@ -24,7 +24,8 @@ import { logger } from '../commons/powertools';
 import { recordIdFor, submit, type IntakeResult } from '../api/intake';
 import { cancelSliceItems, pool } from './cancel';
 import { refreshProgress } from './progress';
-import { advanceBatch, claimSlice, getBatch, getSlice, markItemsStarted } from './store';
+import { getSlice, markItemsStarted, takeSlice } from './slices';
+import { advanceBatch, getBatch } from './store';
 
 /** Items of a slice registered at the same time (each is a handful of DynamoDB calls and a StartExecution). */
 const START_CONCURRENCY = 10;
@@ -91,7 +92,8 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
   const n = batch.slicesStarted;
   const slice = await getSlice(batchId, n);
   if (slice === undefined) throw new Error(`Batch ${batchId} has no slice ${n}`);
-  if (!(await claimSlice(batchId, n))) return { batchId, status: (await load(batchId)).status, waitSeconds: 0 };
+  if (!(await takeSlice(batchId, n, 'claimed')))
+    return { batchId, status: (await load(batchId)).status, waitSeconds: 0 };
 
   let knoxCalls = 0;
   const started = new Map<number, StartedItem>();

@@ -16,33 +16,15 @@ export class ConfigError extends Error {
 const required = z.string().trim().min(1, 'is required');
 const positiveInt = (fallback: number) =>
   z.coerce.number().int('must be a whole number').positive('must be positive').default(fallback);
+const requestsPerSecond = z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond);
 const stateMachineArn = required.regex(
   /^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$/,
   'must be a state machine ARN',
 );
 
-const tableSchema = z.object({ [ENV.tableName]: required });
-
-const knoxSchema = z.object({
-  [ENV.knoxBaseUrl]: z.url('must be a URL').default(DEFAULTS.knoxBaseUrl),
-  [ENV.knoxSecretArn]: required,
-  [ENV.knoxTimeoutMs]: positiveInt(DEFAULTS.knoxTimeoutMs),
-  [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
-  [ENV.knoxTokenLifetimeMinutes]: z.coerce
-    .number()
-    .int('must be a whole number')
-    .min(1)
-    .max(MAX_TOKEN_LIFETIME_MINUTES, `must be at most ${MAX_TOKEN_LIFETIME_MINUTES}`)
-    .optional(),
-  [ENV.retryWindowSeconds]: positiveInt(DEFAULTS.retryWindowSeconds),
-});
-
-const apiSchema = z.object({
-  [ENV.onboardingStateMachineArn]: stateMachineArn,
-  [ENV.offboardingStateMachineArn]: stateMachineArn,
-  [ENV.changeStateMachineArn]: stateMachineArn,
-  [ENV.waitDeadlineSeconds]: positiveInt(DEFAULTS.waitDeadlineSeconds),
-});
+/** A group of settings: each key of the group's config with the variable it is read from and that variable's rule. */
+type Fields = Record<string, readonly [variable: string, rule: z.ZodType]>;
+type ConfigOf<F extends Fields> = { [K in keyof F]: z.output<F[K][1]> };
 
 /**
  * The variables `names`, from process.env. Empty strings count as unset, so that an `ENV=` line in a shell or a
@@ -58,58 +40,55 @@ function environment(names: readonly string[]): Record<string, string> {
   return out;
 }
 
-function read<S extends z.ZodObject>(schema: S, what: string): z.infer<S> {
-  const parsed = schema.safeParse(environment(Object.keys(schema.shape)));
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
-  throw new ConfigError(`The ${what} settings are missing or invalid: ${problems}`);
-}
-
-export interface TableConfig {
-  tableName: string;
-}
-
-export function tableConfig(): TableConfig {
-  const env = read(tableSchema, 'table');
-  return { tableName: env[ENV.tableName] };
-}
-
-export interface KnoxConfig {
-  baseUrl: string;
-  secretArn: string;
-  timeoutMs: number;
-  requestsPerSecond: number;
-  tokenLifetimeMinutes?: number;
-  /** How long a step keeps retrying transient failures before the workflow is FAILED. */
-  retryWindowSeconds: number;
-}
-
-export function knoxConfig(): KnoxConfig {
-  const env = read(knoxSchema, 'Knox');
-  return {
-    baseUrl: env[ENV.knoxBaseUrl],
-    secretArn: env[ENV.knoxSecretArn],
-    timeoutMs: env[ENV.knoxTimeoutMs],
-    requestsPerSecond: env[ENV.knoxRequestsPerSecond],
-    ...(env[ENV.knoxTokenLifetimeMinutes] !== undefined
-      ? { tokenLifetimeMinutes: env[ENV.knoxTokenLifetimeMinutes] }
-      : {}),
-    retryWindowSeconds: env[ENV.retryWindowSeconds],
+/** The reader of one group: every call reads its variables again; a missing or invalid one is reported by name. */
+function settings<F extends Fields>(what: string, fields: F): () => ConfigOf<F> {
+  const schema = z.object(Object.fromEntries(Object.values(fields)));
+  return () => {
+    const parsed = schema.safeParse(environment(Object.keys(schema.shape)));
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
+      throw new ConfigError(`The ${what} settings are missing or invalid: ${problems}`);
+    }
+    const env: Record<string, unknown> = parsed.data;
+    // An optional variable that is unset leaves its key out.
+    const entries = Object.entries(fields).map(([key, [variable]]) => [key, env[variable]] as const);
+    return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as ConfigOf<F>;
   };
 }
 
-const pollerSchema = z.object({
-  [ENV.pollPeriodSeconds]: positiveInt(DEFAULTS.pollPeriodSeconds),
+export const tableConfig = settings('table', { tableName: [ENV.tableName, required] });
+export type TableConfig = ReturnType<typeof tableConfig>;
+
+export const knoxConfig = settings('Knox', {
+  baseUrl: [ENV.knoxBaseUrl, z.url('must be a URL').default(DEFAULTS.knoxBaseUrl)],
+  secretArn: [ENV.knoxSecretArn, required],
+  timeoutMs: [ENV.knoxTimeoutMs, positiveInt(DEFAULTS.knoxTimeoutMs)],
+  requestsPerSecond: [ENV.knoxRequestsPerSecond, requestsPerSecond],
+  tokenLifetimeMinutes: [
+    ENV.knoxTokenLifetimeMinutes,
+    z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1)
+      .max(MAX_TOKEN_LIFETIME_MINUTES, `must be at most ${MAX_TOKEN_LIFETIME_MINUTES}`)
+      .optional(),
+  ],
+  /** How long a step keeps retrying transient failures before the workflow is FAILED. */
+  retryWindowSeconds: [ENV.retryWindowSeconds, positiveInt(DEFAULTS.retryWindowSeconds)],
 });
+export type KnoxConfig = ReturnType<typeof knoxConfig>;
 
-export interface PollerConfig {
-  periodSeconds: number;
-}
+export const pollerConfig = settings('poller', {
+  periodSeconds: [ENV.pollPeriodSeconds, positiveInt(DEFAULTS.pollPeriodSeconds)],
+});
+export type PollerConfig = ReturnType<typeof pollerConfig>;
 
-export function pollerConfig(): PollerConfig {
-  const env = read(pollerSchema, 'poller');
-  return { periodSeconds: env[ENV.pollPeriodSeconds] };
-}
+const apiSettings = settings('API', {
+  onboarding: [ENV.onboardingStateMachineArn, stateMachineArn],
+  offboarding: [ENV.offboardingStateMachineArn, stateMachineArn],
+  change: [ENV.changeStateMachineArn, stateMachineArn],
+  waitDeadlineSeconds: [ENV.waitDeadlineSeconds, positiveInt(DEFAULTS.waitDeadlineSeconds)],
+});
 
 export interface ApiConfig {
   stateMachineArns: { onboarding: string; offboarding: string; change: string };
@@ -117,42 +96,21 @@ export interface ApiConfig {
 }
 
 export function apiConfig(): ApiConfig {
-  const env = read(apiSchema, 'API');
-  return {
-    stateMachineArns: {
-      onboarding: env[ENV.onboardingStateMachineArn],
-      offboarding: env[ENV.offboardingStateMachineArn],
-      change: env[ENV.changeStateMachineArn],
-    },
-    waitDeadlineSeconds: env[ENV.waitDeadlineSeconds],
-  };
+  const { waitDeadlineSeconds, ...stateMachineArns } = apiSettings();
+  return { stateMachineArns, waitDeadlineSeconds };
 }
-
-const batchSchema = z.object({
-  [ENV.onboardingStateMachineArn]: stateMachineArn,
-  [ENV.waitDeadlineSeconds]: positiveInt(DEFAULTS.waitDeadlineSeconds),
-  [ENV.knoxRequestsPerSecond]: z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond),
-});
 
 /** The batch starter: the onboarding workflow it starts items on, their deadline, and the Knox budget it paces to. */
-export interface BatchConfig {
-  onboardingStateMachineArn: string;
-  waitDeadlineSeconds: number;
-  knoxRequestsPerSecond: number;
-}
+export const batchConfig = settings('batch', {
+  onboardingStateMachineArn: [ENV.onboardingStateMachineArn, stateMachineArn],
+  waitDeadlineSeconds: [ENV.waitDeadlineSeconds, positiveInt(DEFAULTS.waitDeadlineSeconds)],
+  knoxRequestsPerSecond: [ENV.knoxRequestsPerSecond, requestsPerSecond],
+});
+export type BatchConfig = ReturnType<typeof batchConfig>;
 
-export function batchConfig(): BatchConfig {
-  const env = read(batchSchema, 'batch');
-  return {
-    onboardingStateMachineArn: env[ENV.onboardingStateMachineArn],
-    waitDeadlineSeconds: env[ENV.waitDeadlineSeconds],
-    knoxRequestsPerSecond: env[ENV.knoxRequestsPerSecond],
-  };
-}
-
-const batchApiSchema = z.object({ [ENV.batchStateMachineArn]: stateMachineArn });
+const batchApiSettings = settings('batch API', { stateMachineArn: [ENV.batchStateMachineArn, stateMachineArn] });
 
 /** The api Lambda's batch routes: the batch workflow's state machine. */
 export function batchStateMachineArn(): string {
-  return read(batchApiSchema, 'batch API')[ENV.batchStateMachineArn];
+  return batchApiSettings().stateMachineArn;
 }

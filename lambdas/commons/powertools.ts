@@ -45,16 +45,9 @@ export function logKnoxError(
   error: KnoxError,
   extra: { step?: string; thrownAs?: string; detail?: string } = {},
 ): void {
-  const fields = {
-    code: error.code,
-    errorCode: error.errorCode,
-    disposition: error.disposition,
-    httpStatus: error.httpStatus,
-    ...(error.transactionalId !== undefined ? { transactionalId: error.transactionalId } : {}),
-    ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
-    ...extra,
-    knoxMessage: error.message,
-  };
+  // `message` is the log line's own key: Knox's message goes beside it.
+  const { message, ...knoxFields } = error.toJSON();
+  const fields = { ...knoxFields, ...extra, knoxMessage: message };
   if (error.disposition === 'operator') logger.error('Knox error', fields);
   else logger.warn('Knox error', fields);
 }

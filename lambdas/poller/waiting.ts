@@ -3,12 +3,9 @@
  * read through the by-status index, every page. (WAITING records without a token wait on Knox itself and are
  * retried by their own step.)
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordKind } from '../../lib/domain/api-schemas';
-import { kindStatusOf, recordSchema, type WorkflowRecord } from '../../lib/domain/record';
-import { TABLE } from '../../lib/domain/workflow';
-import { logger } from '../commons/powertools';
-import { db, tableName } from '../store/client';
+import type { WorkflowRecord } from '../../lib/domain/record';
+import { queryByStatus } from '../store/lists';
 
 /** The kinds whose workflow waits on the customer's answer. */
 export const WAITING_KINDS = ['onboarding', 'offboarding'] as const satisfies readonly RecordKind[];
@@ -21,30 +18,11 @@ export async function waitingRecords(): Promise<WaitingRecord[]> {
   for (const kind of WAITING_KINDS) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await db().send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: TABLE.byStatusIndex,
-          KeyConditionExpression: '#kindStatus = :kindStatus',
-          ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
-          ExpressionAttributeValues: { ':kindStatus': kindStatusOf(kind, 'WAITING') },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const parsed = recordSchema.safeParse(item);
-        if (!parsed.success) {
-          logger.warn('Skipped a record that does not have the expected shape', {
-            recordId: String(item[TABLE.partitionKey]),
-          });
-          continue;
-        }
-        const record = parsed.data;
-        if (record.status === 'WAITING' && record.taskToken !== undefined && record.customerId !== undefined) {
-          out.push(record as WaitingRecord);
-        }
+      const page = await queryByStatus(kind, 'WAITING', startKey ? { startKey } : {});
+      for (const record of page.records) {
+        if (record.taskToken !== undefined && record.customerId !== undefined) out.push(record as WaitingRecord);
       }
-      startKey = page.LastEvaluatedKey;
+      startKey = page.lastKey;
     } while (startKey);
   }
   return out;

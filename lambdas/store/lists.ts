@@ -44,37 +44,50 @@ export interface RecordPage {
   cursor?: string;
 }
 
-/** One page of the records of a kind in a status, newest first, through the GSI (never a Scan). */
-export async function listByStatus(
+/**
+ * One page of the by-status index: the records of a kind in a status (an index is eventually consistent, so a record
+ * that has moved on since is left out) and the key to read on from. An item that does not parse is skipped and
+ * logged: a bad item must not hide the good ones.
+ */
+export async function queryByStatus(
   kind: RecordKind,
   status: RecordStatus,
-  options: { limit?: number; cursor?: string } = {},
-): Promise<RecordPage> {
-  const kindStatus = kindStatusOf(kind, status);
+  options: { startKey?: Record<string, unknown>; limit?: number; newestFirst?: boolean } = {},
+): Promise<{ records: WorkflowRecord[]; lastKey?: Record<string, unknown> }> {
   const result = await db().send(
     new QueryCommand({
       TableName: tableName(),
       IndexName: TABLE.byStatusIndex,
       KeyConditionExpression: '#kindStatus = :kindStatus',
       ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
-      ExpressionAttributeValues: { ':kindStatus': kindStatus },
-      ScanIndexForward: false,
-      Limit: options.limit ?? 50,
-      ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor, kindStatus) } : {}),
+      ExpressionAttributeValues: { ':kindStatus': kindStatusOf(kind, status) },
+      ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+      ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+      ...(options.startKey ? { ExclusiveStartKey: options.startKey } : {}),
     }),
   );
-  const items: WorkflowRecord[] = [];
+  const records: WorkflowRecord[] = [];
   for (const item of result.Items ?? []) {
     const parsed = recordSchema.safeParse(item);
-    // An index is eventually consistent and a bad item must not hide the good ones: skip it and say so.
-    if (parsed.success && parsed.data.status === status) items.push(parsed.data);
+    if (parsed.success && parsed.data.status === status) records.push(parsed.data);
     else if (!parsed.success)
       logger.warn('Skipped a record that does not have the expected shape', {
         recordId: String(item[TABLE.partitionKey]),
       });
   }
-  return {
-    items,
-    ...(result.LastEvaluatedKey ? { cursor: encodeCursor(result.LastEvaluatedKey) } : {}),
-  };
+  return { records, ...(result.LastEvaluatedKey ? { lastKey: result.LastEvaluatedKey } : {}) };
+}
+
+/** One page of the records of a kind in a status, newest first, through the GSI (never a Scan). */
+export async function listByStatus(
+  kind: RecordKind,
+  status: RecordStatus,
+  options: { limit?: number; cursor?: string } = {},
+): Promise<RecordPage> {
+  const page = await queryByStatus(kind, status, {
+    newestFirst: true,
+    limit: options.limit ?? 50,
+    ...(options.cursor ? { startKey: decodeCursor(options.cursor, kindStatusOf(kind, status)) } : {}),
+  });
+  return { items: page.records, ...(page.lastKey ? { cursor: encodeCursor(page.lastKey) } : {}) };
 }

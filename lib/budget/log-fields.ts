@@ -20,19 +20,13 @@ export function budgetLogFields(event: BudgetEvent): Record<string, string | num
   const base = { [BUDGET_FIELDS.event]: event.type, [BUDGET_FIELDS.configuredRate]: round(event.configuredRate) };
   switch (event.type) {
     case 'claim':
-      return {
-        ...base,
-        [BUDGET_FIELDS.tokens]: event.tokens,
-        [BUDGET_FIELDS.rate]: round(event.rate),
-        [BUDGET_FIELDS.waitMs]: Math.round(event.waitMs),
-        attempts: event.attempts,
-      };
     case 'exhausted':
       return {
         ...base,
         [BUDGET_FIELDS.tokens]: event.tokens,
         [BUDGET_FIELDS.rate]: round(event.rate),
-        [BUDGET_FIELDS.waitMs]: Math.round(event.waitedMs),
+        [BUDGET_FIELDS.waitMs]: Math.round(event.waitMs),
+        ...(event.type === 'claim' ? { attempts: event.attempts } : {}),
       };
     case 'throttled':
       return { ...base, [BUDGET_FIELDS.rate]: round(event.rate) };

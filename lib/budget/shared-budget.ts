@@ -9,6 +9,7 @@
  * retries with backoff). A 429 shrinks the shared rate (settings.ts).
  */
 import { KnoxError } from '../domain/knox-answer';
+import { systemClock, type Clock } from '../knox/clock';
 import type { RateLimiter } from '../knox/rate-limiter';
 import {
   decreasedRate,
@@ -22,23 +23,18 @@ import {
 } from './settings';
 import type { BudgetStore } from './store';
 
-/** Wall-clock time: every instance reads the same `tat`, so time must be epoch time, not a process's own. */
-export interface BudgetClock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const wallClock: BudgetClock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+/**
+ * The budget's clock is wall-clock time: every instance reads the same `tat`, so time must be epoch time, not a
+ * process's own (the Knox client's systemClock is monotonic, which suits one process only).
+ */
+export const wallClock: Clock = { now: () => Date.now(), sleep: systemClock.sleep };
 
 /** What the budget reports (the steps log it; the dashboard's metric filters read the log lines). */
 export type BudgetEvent =
   /** One write claimed `tokens` slots; `waitMs` is how long they sleep for their slot after the write. */
   | { type: 'claim'; tokens: number; rate: number; configuredRate: number; waitMs: number; attempts: number }
-  /** No slot came within maxWaitMs: `tokens` callers fail with KNOX_BUDGET_EXHAUSTED. */
-  | { type: 'exhausted'; tokens: number; rate: number; configuredRate: number; waitedMs: number }
+  /** No slot came within maxWaitMs: `tokens` callers fail with KNOX_BUDGET_EXHAUSTED after waiting `waitMs`. */
+  | { type: 'exhausted'; tokens: number; rate: number; configuredRate: number; waitMs: number }
   /** Knox answered 429 all the same (every one is reported; the first of an overshoot also shrinks the rate). */
   | { type: 'throttled'; rate: number; configuredRate: number }
   /** A 429 shrank the shared rate. */
@@ -47,7 +43,7 @@ export type BudgetEvent =
 export interface SharedBudgetOptions {
   store: BudgetStore;
   settings: BudgetSettings;
-  clock?: BudgetClock;
+  clock?: Clock;
   onEvent?: (event: BudgetEvent) => void;
   /** Spreads the retries of instances that found the schedule full (default Math.random; tests pass a constant). */
   random?: () => number;
@@ -62,7 +58,7 @@ interface Waiter {
 export class SharedBudget implements RateLimiter {
   private readonly store: BudgetStore;
   private readonly settings: BudgetSettings;
-  private readonly clock: BudgetClock;
+  private readonly clock: Clock;
   private readonly onEvent: (event: BudgetEvent) => void;
   private readonly random: () => number;
   private readonly queue: Waiter[] = [];
@@ -185,8 +181,8 @@ export class SharedBudget implements RateLimiter {
   }
 
   private exhausted(tokens: number, started: number, rate: number): never {
-    const waitedMs = Math.max(0, this.clock.now() - started);
-    this.onEvent({ type: 'exhausted', tokens, rate, configuredRate: this.settings.ratePerSecond, waitedMs });
+    const waitMs = Math.max(0, this.clock.now() - started);
+    this.onEvent({ type: 'exhausted', tokens, rate, configuredRate: this.settings.ratePerSecond, waitMs });
     throw KnoxError.of('KNOX_BUDGET_EXHAUSTED', {
       message: `The shared Knox budget (${round(rate)} of ${round(this.settings.ratePerSecond)} requests/s) had no slot within ${this.settings.maxWaitMs} ms; Knox was not called`,
     });

@@ -5,9 +5,11 @@
 import * as z from 'zod';
 import {
   accessTypeSchema,
+  checkChangeRules,
   checkKnoxGuardRule,
   checkManagementRules,
   companySchema,
+  customerChangeFields,
   customerIdSchema,
   kgTenantInfoSchema,
   managementTypeSchema,
@@ -60,20 +62,8 @@ export type OffboardingRequest = z.infer<typeof offboardingRequestSchema>;
 
 /** `POST /changes`: at least one of managementType, accessType, services, kgTenantInfo. */
 export const changeRequestSchema = z
-  .strictObject({
-    customerId: customerIdSchema,
-    managementType: managementTypeSchema.optional(),
-    accessType: accessTypeSchema.optional(),
-    services: servicesSchema.optional(),
-    kgTenantInfo: kgTenantInfoSchema.optional(),
-  })
-  .superRefine((v, ctx) => {
-    if ([v.managementType, v.accessType, v.services, v.kgTenantInfo].every((f) => f === undefined)) {
-      const message = 'a change needs managementType, accessType or services, or kgTenantInfo';
-      ctx.addIssue({ code: 'custom', path: [], message });
-    }
-    checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
-  });
+  .strictObject({ customerId: customerIdSchema, ...customerChangeFields })
+  .superRefine((v, ctx) => checkChangeRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
 export type ChangeRequest = z.infer<typeof changeRequestSchema>;
 
 /** `Idempotency-Key` header: printable ASCII, bounded. */

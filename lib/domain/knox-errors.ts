@@ -34,297 +34,241 @@ export interface KnoxErrorSpec {
   hint?: string;
 }
 
-function row(
+function spec(
+  source: ErrorSource,
   code: string,
   errorCode: string,
   httpStatus: number,
   disposition: Disposition,
-  source: ErrorSource,
   message: string,
   hint?: string,
 ): KnoxErrorSpec {
   return { code, errorCode, httpStatus, disposition, source, message, ...(hint ? { hint } : {}) };
 }
 
+/** Knox's status rule (knox-msp-api.md): the HTTP status is the first three digits of `errorCode` (4002103: 400). */
+function knoxCodeRows(source: 'seed' | 'later') {
+  return (code: string, errorCode: string, disposition: Disposition, message: string, hint?: string) =>
+    spec(source, code, errorCode, Number(errorCode.slice(0, 3)), disposition, message, hint);
+}
+
+// Each row says where it comes from by the builder that makes it.
+const seed = knoxCodeRows('seed');
+const later = knoxCodeRows('later');
+/** The token answers: the status rule does not settle their status (knox-msp-api.md), so each row gives it. */
+const auth = spec.bind(undefined, 'auth');
+/** Our own answers carry no Knox errorCode. */
+function ours(code: string, httpStatus: number, disposition: Disposition, message: string, hint?: string) {
+  return spec('ours', code, '0', httpStatus, disposition, message, hint);
+}
+
 export const KNOX_ERRORS = [
   // --- Samsung's seed table -------------------------------------------------------------------------------------
-  row('FAILURE', '5000000', 500, 'retry', 'seed', 'Internal Server Error.'),
-  row(
+  seed('FAILURE', '5000000', 'retry', 'Internal Server Error.'),
+  seed(
     'AUTHORIZATION_FAIL',
     '4030000',
-    403,
     'operator',
-    'seed',
     'The current user is unauthorized to use this service.',
     'Check the MSP client credentials and their scope in the Knox secret.',
   ),
-  row('INVALID_COUNTRY', '4002108', 400, 'invalidRequest', 'seed', 'Unsupported country.'),
-  row(
+  seed('INVALID_COUNTRY', '4002108', 'invalidRequest', 'Unsupported country.'),
+  seed(
     'ADD_EC_CUSTOMER_INVALID',
     '4002100',
-    400,
     'abort',
-    'seed',
     'This customer doesn’t exist or the ID isn’t a valid customer ID.',
     'Check the Knox customer ID with the customer.',
   ),
-  row(
+  seed(
     'ADD_EC_CUSTOMER_NOT_APPROVED',
     '4002101',
-    400,
     'wait',
-    'seed',
     'This customer is currently either pending approval or has been rejected by the Samsung administrator.',
   ),
-  row(
+  seed(
     'ADD_EC_DELINK_PENDING',
     '4002102',
-    400,
     'wait',
-    'seed',
     'This customer is currently in the process of being delinked from an MSP and cannot be added until this process is complete.',
   ),
-  row(
+  seed(
     'ADD_EC_ALREADY_MANAGED',
     '4002103',
-    400,
     'abort',
-    'seed',
     'This customer is already managed by someone else.',
     'Ask the customer to delink from its current MSP, then onboard again.',
   ),
-  row(
+  seed(
     'ADD_EC_PENDING_CANNOT_ADD_AGAIN',
     '4002104',
-    400,
     'alreadyDone',
-    'seed',
     'This customer is ‘Pending’ and cannot be added again.',
   ),
-  row(
+  seed(
     'ADD_EC_NOT_SAME_REGION',
     '4002105',
-    400,
     'abort',
-    'seed',
     'This customer is not available in your region.',
     'Onboard the customer from an MSP account in its region.',
   ),
-  row('CUSTOMER_NOT_FOUND', '4042100', 404, 'abort', 'seed', 'This customer doesn’t exist.'),
-  row('CUSTOMER_NOT_MANAGED_BY_MSP', '4002113', 400, 'abort', 'seed', 'Customer not managed by the current MSP.'),
-  row(
+  seed('CUSTOMER_NOT_FOUND', '4042100', 'abort', 'This customer doesn’t exist.'),
+  seed('CUSTOMER_NOT_MANAGED_BY_MSP', '4002113', 'abort', 'Customer not managed by the current MSP.'),
+  seed(
     'EMAIL_ALREADY_IN_USAGE',
     '4002106',
-    400,
     'abort',
-    'seed',
     'A Knox Cloud Services account already exists for this user. Please contact the customer or Samsung administrator.',
     'The customer already has a Knox account: onboard it with its customerId (link) instead of creating it.',
   ),
-  row(
+  seed(
     'SERVICE_NOT_VALID_SCP',
     '4002109',
-    400,
     'invalidRequest',
-    'seed',
     'The Knox MSP Portal API does not support Samsung Care Plus.',
   ),
-  row(
+  seed(
     'CANNOT_DELINK_FULLY_MANAGED',
     '4002112',
-    400,
     'abort',
-    'seed',
     'Cannot delink a fully managed customer.',
     'Fully managed customers cannot be delinked through the API: contact Samsung support.',
   ),
-  row(
-    'CUSTOMER_PENDING_CANNOT_DELINK',
-    '4002115',
-    400,
-    'wait',
-    'seed',
-    'Customer is in pending state, cannot be delinked.',
-  ),
-  row('KM_TENANT_PREFIX_INVALID', '4002111', 400, 'invalidRequest', 'seed', 'Prefix can’t begin or end with a period.'),
-  row(
+  seed('CUSTOMER_PENDING_CANNOT_DELINK', '4002115', 'wait', 'Customer is in pending state, cannot be delinked.'),
+  seed('KM_TENANT_PREFIX_INVALID', '4002111', 'invalidRequest', 'Prefix can’t begin or end with a period.'),
+  seed(
     'KM_DOMAIN_NAME_ALREADY_EXISTS',
     '4002110',
-    400,
     'invalidRequest',
-    'seed',
     'Prefix is required because the domain name already exists.',
     'Send the request again with a kmTenantPrefix for KnoxManage.',
   ),
-  row(
+  seed(
     'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED',
     '4002114',
-    400,
     'invalidRequest',
-    'seed',
     'This email domain is not allowed for jointly managed customers.',
     'Use the customer’s work e-mail address, or onboard it as fully managed.',
   ),
-  row(
+  seed(
     'CANNOT_CHANGE_WHEN_DELINKING',
     '4002116',
-    400,
     'wait',
-    'seed',
     'Customer cannot be changed while delink request is pending.',
   ),
-  row(
+  seed(
     'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY',
     '4002117',
-    400,
     'abort',
-    'seed',
     'Can’t update from jointly managed to fully managed.',
     'Delink the customer, then link it again as FullyManaged.',
   ),
-  row(
+  seed(
     'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT',
     '4002118',
-    400,
     'abort',
-    'seed',
     'Service not associated with this customer’s account.',
   ),
-  row(
-    'CANNOT_CHANGE_WHEN_PENDING',
-    '4002119',
-    400,
-    'wait',
-    'seed',
-    'Customer can’t be changed while in pending to link status.',
-  ),
-  row(
-    'ACCESS_TYPE_REQUIRED',
-    '4002120',
-    400,
-    'invalidRequest',
-    'seed',
-    'Access type param is required when adding new services.',
-  ),
-  row(
+  seed('CANNOT_CHANGE_WHEN_PENDING', '4002119', 'wait', 'Customer can’t be changed while in pending to link status.'),
+  seed('ACCESS_TYPE_REQUIRED', '4002120', 'invalidRequest', 'Access type param is required when adding new services.'),
+  seed(
     'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
     '4002121',
-    400,
     'invalidRequest',
-    'seed',
     'The organization domain is already in use. Please add a prefix to uniquely identify your organization or to manage multiple Knox Manage administrator accounts under the same organization.',
     'Send the request again with a kmTenantPrefix for KnoxManage.',
   ),
 
   // --- Documented after the seed table (names assumed) ------------------------------------------------------------
-  row('MSP_CANNOT_MANAGE_KG', '4002124', 400, 'abort', 'later', 'This MSP cannot manage Knox Guard for this customer.'),
+  later('MSP_CANNOT_MANAGE_KG', '4002124', 'abort', 'This MSP cannot manage Knox Guard for this customer.'),
   ...['4002127', '4002128', '4002129', '4002130'].map((c) =>
-    row(`KG_TENANT_INFO_INVALID_${c}`, c, 400, 'invalidRequest', 'later', 'Knox Guard tenant information is invalid.'),
+    later(`KG_TENANT_INFO_INVALID_${c}`, c, 'invalidRequest', 'Knox Guard tenant information is invalid.'),
   ),
   ...['4002133', '4002134', '4002135', '4002136', '4002137', '4002138', '4002139', '4002140'].map((c) =>
-    row(
+    later(
       `FIELD_VALIDATION_FAILED_${c}`,
       c,
-      400,
       'invalidRequest',
-      'later',
       'A field failed Knox validation (characters, URL or phone number).',
     ),
   ),
-  row('TOO_MANY_REQUESTS', '4290000', 429, 'retry', 'later', 'Too many requests.'),
+  later('TOO_MANY_REQUESTS', '4290000', 'retry', 'Too many requests.'),
 
   // --- Tokens ----------------------------------------------------------------------------------------------------
-  row(
+  auth(
     'ACCESS_TOKEN_EXPIRED',
     '4032251',
     401,
     'operator',
-    'auth',
     'The access token has expired.',
     'A refreshed token was refused too: check the Knox clock and the client credentials.',
   ),
-  row(
+  auth(
     'ACCESS_TOKEN_INVALID',
     '4032252',
     401,
     'operator',
-    'auth',
     'The access token is invalid.',
     'A refreshed token was refused too: check the client credentials and their scope.',
   ),
-  row(
+  auth(
     'INVALID_CLIENT',
     '0',
     401,
     'operator',
-    'auth',
     'The token endpoint refused the client credentials.',
     'Set the right clientId and clientSecret in the Knox secret.',
   ),
 
   // --- Answers we name ourselves ------------------------------------------------------------------------------------
-  row('REQUEST_TIMEOUT', '0', 0, 'retry', 'ours', 'Knox did not answer before the client timeout.'),
-  row('CONNECTION_FAILED', '0', 0, 'retry', 'ours', 'The connection to Knox failed or was dropped.'),
-  row(
+  ours('REQUEST_TIMEOUT', 0, 'retry', 'Knox did not answer before the client timeout.'),
+  ours('CONNECTION_FAILED', 0, 'retry', 'The connection to Knox failed or was dropped.'),
+  ours(
     'KNOX_BUDGET_EXHAUSTED',
-    '0',
     0,
     'retry',
-    'ours',
     'The shared Knox request budget had no slot free within the wait allowed; Knox was not called.',
     'Steady exhaustion means more work than knoxRequestsPerSecond allows: spread the load or raise the budget.',
   ),
-  row(
+  ours(
     'UNEXPECTED_RESPONSE',
-    '0',
     0,
     'retry',
-    'ours',
     'Knox answered with a body that is neither the expected result nor its error object.',
   ),
-  row(
+  ours(
     'CUSTOMER_LOOKUP_INCONCLUSIVE',
-    '0',
     0,
     'retry',
-    'ours',
     'Knox’s customer list could not be read to the end while it held still: whether the customer is ours is unknown.',
   ),
-  row(
+  ours(
     'UNKNOWN_CODE',
-    '0',
     0,
     'operator',
-    'ours',
     'Knox answered with an error code this workflow does not know.',
     'Add the code to lib/domain/knox-errors.ts with its disposition.',
   ),
-  row('CUSTOMER_PENDING', '0', 200, 'wait', 'ours', 'The customer has not answered the link request yet.'),
-  row('CUSTOMER_DELINK_REQUESTED', '0', 200, 'wait', 'ours', 'The customer has not answered the delink request yet.'),
-  row(
+  ours('CUSTOMER_PENDING', 200, 'wait', 'The customer has not answered the link request yet.'),
+  ours('CUSTOMER_DELINK_REQUESTED', 200, 'wait', 'The customer has not answered the delink request yet.'),
+  ours(
     'CUSTOMER_REJECTED_LINK',
-    '0',
     200,
     'abort',
-    'ours',
     'The customer rejected the link request.',
     'Talk to the customer; onboard again once it agrees.',
   ),
-  row(
+  ours(
     'CUSTOMER_REJECTED_DELINK',
-    '0',
     200,
     'abort',
-    'ours',
     'The customer rejected the delink request and stays managed.',
     'Talk to the customer; offboard again once it agrees.',
   ),
-  row(
+  ours(
     'WAIT_DEADLINE_EXCEEDED',
-    '0',
     0,
     'abort',
-    'ours',
     'The customer did not answer before the deadline.',
     'Remind the customer, then onboard again.',
   ),

@@ -222,8 +222,8 @@ export type KnoxErrorBody = z.infer<typeof knoxErrorBodySchema>;
 
 // --- Customer object and list ---------------------------------------------------------------------------------------
 
-export const customerSchema = z.object({
-  customerId: customerIdSchema,
+/** The customer object's company fields, as Knox answers them: any but the name may be missing. */
+export const customerCompanySchema = z.object({
   companyName: z.string(),
   companySize: z.string().optional(),
   industry: z.string().optional(),
@@ -235,9 +235,17 @@ export const customerSchema = z.object({
   stateOrProvince: z.string().optional(),
   zipCode: z.string().optional(),
   website: z.string().optional(),
+});
+
+/** A service as the customer object lists it, with its status (Active, or Pending while a link awaits its answer). */
+export const managedServiceSchema = z.object({ service: z.string(), status: z.string() });
+
+export const customerSchema = z.object({
+  customerId: customerIdSchema,
+  ...customerCompanySchema.shape,
   managementType: managementTypeSchema,
   status: z.enum(CUSTOMER_STATUSES),
-  managedServices: z.array(z.object({ service: z.string(), status: z.string() })).default([]),
+  managedServices: z.array(managedServiceSchema).default([]),
   optional: z.object({ created: z.string().optional(), modified: z.string().optional() }).optional(),
 });
 export type KnoxCustomer = z.infer<typeof customerSchema>;
@@ -279,21 +287,29 @@ export const linkRequestSchema = z
   .superRefine((v, ctx) => checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
 export type LinkRequest = z.infer<typeof linkRequestSchema>;
 
+/** What a change of a managed customer may change: each optional (our `POST /changes` adds the customerId). */
+export const customerChangeFields = {
+  managementType: managementTypeSchema.optional(),
+  accessType: accessTypeSchema.optional(),
+  services: servicesSchema.optional(),
+  kgTenantInfo: kgTenantInfoSchema.optional(),
+};
+
+/** A change needs at least one thing to change, and the management rules hold for what it changes. */
+export function checkChangeRules(
+  value: { managementType?: string; accessType?: string; services?: unknown[]; kgTenantInfo?: unknown },
+  addIssue: (path: (string | number)[], message: string) => void,
+): void {
+  if ([value.managementType, value.accessType, value.services, value.kgTenantInfo].every((f) => f === undefined)) {
+    addIssue([], 'a change needs managementType, accessType or services, or kgTenantInfo');
+  }
+  checkManagementRules(value, addIssue);
+}
+
 /** `PUT /msp/v1/managedCustomers/{customerId}`: at least one thing to change. */
 export const updateRequestSchema = z
-  .strictObject({
-    managementType: managementTypeSchema.optional(),
-    accessType: accessTypeSchema.optional(),
-    services: servicesSchema.optional(),
-    kgTenantInfo: kgTenantInfoSchema.optional(),
-  })
-  .superRefine((v, ctx) => {
-    if ([v.managementType, v.accessType, v.services, v.kgTenantInfo].every((f) => f === undefined)) {
-      const message = 'a change needs managementType, accessType or services, or kgTenantInfo';
-      ctx.addIssue({ code: 'custom', path: [], message });
-    }
-    checkManagementRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
-  });
+  .strictObject(customerChangeFields)
+  .superRefine((v, ctx) => checkChangeRules(v, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
 export type UpdateRequest = z.infer<typeof updateRequestSchema>;
 
 /** `POST /msp/v1/managedCustomers/delink`. */

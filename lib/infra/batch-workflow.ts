@@ -10,9 +10,8 @@
  * (1 s after a change, then ×1.5 up to 15 minutes): a 14-day wait on a customer is about 1,400 rounds, 14,000 events,
  * below the 25,000-event limit.
  */
-import { ArnFormat, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Duration } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -20,10 +19,10 @@ import type { BatchStatus, BatchStepPayload } from '../domain/batch-schemas';
 import { ENV, OTHER_FUNCTIONS, STATES } from '../domain/workflow';
 import { computeRetryMaxAttempts, executionTimeoutSeconds, type StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
-import { BATCH_WORKFLOW, METADATA_KEYS } from './metadata';
-import { acknowledgeWildcardResources } from './nag';
+import { BATCH_WORKFLOW } from './metadata';
+import { grantOnExecutions, standardStateMachine } from './state-machine';
 import type { StateTable } from './state-table';
-import { LAMBDA_SERVICE_ERRORS } from './workflows';
+import { LAMBDA_SERVICE_ERRORS } from './workflow-kit';
 
 /** Starting 1,000 items takes minutes; the watch then lasts as long as the slowest customer may take. */
 const BATCH_EXTRA_SECONDS = 24 * 3600;
@@ -58,20 +57,7 @@ export class BatchWorkflow extends Construct {
     table.grantBatchRead(this.starter);
     onboarding.grantStartExecution(this.starter.function);
     // A DELETE that races a slice: the starter cancels the items it has just started (StopExecution).
-    const onboardingExecutions = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${onboarding.stateMachineName}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.starter.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: [onboardingExecutions] }),
-    );
-    acknowledgeWildcardResources(
-      this.starter.role,
-      [onboardingExecutions],
-      'Execution names are only known at run time: the grant covers the executions of the onboarding state machine.',
-    );
+    grantOnExecutions(this.starter.role, onboarding, ['states:StopExecution']);
 
     const step = (name: string, action: BatchStepPayload['action']): tasks.LambdaInvoke => {
       const payload: Record<keyof BatchStepPayload, unknown> = { batchId: sfn.JsonPath.stringAt('$.batchId'), action };
@@ -111,25 +97,13 @@ export class BatchWorkflow extends Construct {
     waitForItems.next(checkItems);
     checkItems.next(batchFinished);
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: config.logRetentionDays });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineType: sfn.StateMachineType.STANDARD,
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = standardStateMachine(this, {
+      config,
+      workflow: BATCH_WORKFLOW,
       comment: "Starts a bulk onboarding batch's items in slices paced to the Knox budget and follows them to the end",
-      definitionBody: sfn.DefinitionBody.fromChainable(startNextSlice),
-      timeout: Duration.seconds(executionTimeoutSeconds(config) + BATCH_EXTRA_SECONDS),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-    (this.stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.workflow, BATCH_WORKFLOW);
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
-    });
-    acknowledgeWildcardResources(
-      this.stateMachine.role,
-      [`${this.starter.function.functionArn}:*`],
-      'lambda:InvokeFunction on the batch starter\'s versions and aliases ("<function ARN>:*", as CDK grants it), which are the same code.',
-    );
+      start: startNextSlice,
+      timeoutSeconds: executionTimeoutSeconds(config) + BATCH_EXTRA_SECONDS,
+      invokes: [this.starter],
+    }));
   }
 }

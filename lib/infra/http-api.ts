@@ -3,9 +3,8 @@
  * SigV4 (IAM) credentials, proxied to the api Lambda, which validates bodies with the zod schemas and starts, stops
  * and reads our three state machines, and nothing else.
  */
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -14,7 +13,7 @@ import { ENV, OTHER_FUNCTIONS } from '../domain/workflow';
 import { API_ROUTES, pathParameterNames, type ApiRouteSpec } from '../domain/routes';
 import type { StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
-import { acknowledgeWildcardResources } from './nag';
+import { grantOnExecutions } from './state-machine';
 import type { StateTable } from './state-table';
 
 /** The stage every route lives under: https://<id>.execute-api.<region>.amazonaws.com/v1/onboardings */
@@ -70,23 +69,7 @@ export class HttpApi extends Construct {
       this.handler.addEnvironment(variable, stateMachine.stateMachineArn);
       stateMachine.grantStartExecution(this.handler.function);
       // Cancel (DELETE) and read an execution's status: on this machine's executions only.
-      const executions = Stack.of(this).formatArn({
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${stateMachine.stateMachineName}:*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-      this.handler.role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['states:StopExecution', 'states:DescribeExecution'],
-          resources: [executions],
-        }),
-      );
-      acknowledgeWildcardResources(
-        this.handler.role,
-        [executions],
-        'Execution names are only known at run time: the grant covers the executions of one of our state machines.',
-      );
+      grantOnExecutions(this.handler.role, stateMachine, ['states:StopExecution', 'states:DescribeExecution']);
     }
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays });

@@ -26,7 +26,7 @@ import type { StackConfig } from './config';
 import { HandlerFunction } from './handler-function';
 import { pascal } from './names';
 import type { StateTable } from './state-table';
-import { END_STATES } from './workflows';
+import { END_STATES } from './workflow-kit';
 
 /** Namespace of the metrics the log metric filters produce. */
 export const METRIC_NAMESPACE = 'KnoxOnboarding';

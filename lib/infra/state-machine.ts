@@ -1,0 +1,71 @@
+/**
+ * What every state machine of the stack is, and the one right other functions get on its executions. A state
+ * machine is Standard and traced, logs every event without execution data (inputs may carry customer ids: the logs
+ * say what happened, the record says to whom), carries its workflow's Metadata (the local stack finds it by that),
+ * and its role's nag findings are acknowledged with their reasons.
+ */
+import { ArnFormat, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { StackConfig } from './config';
+import type { HandlerFunction } from './handler-function';
+import { METADATA_KEYS } from './metadata';
+import { acknowledgeWildcardResources } from './nag';
+
+export interface StandardStateMachineProps {
+  config: StackConfig;
+  /** Its METADATA_KEYS.workflow value: a RecordKind or BATCH_WORKFLOW. */
+  workflow: string;
+  comment: string;
+  /** The first state of the definition. */
+  start: sfn.IChainable;
+  timeoutSeconds: number;
+  /** The functions its tasks invoke. */
+  invokes: HandlerFunction[];
+}
+
+/** The state machine `StateMachine` and its execution log `Logs`, both under `scope`. */
+export function standardStateMachine(
+  scope: Construct,
+  props: StandardStateMachineProps,
+): { stateMachine: sfn.StateMachine; logGroup: logs.LogGroup } {
+  const logGroup = new logs.LogGroup(scope, 'Logs', { retention: props.config.logRetentionDays });
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    comment: props.comment,
+    definitionBody: sfn.DefinitionBody.fromChainable(props.start),
+    timeout: Duration.seconds(props.timeoutSeconds),
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+  });
+  (stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.workflow, props.workflow);
+  Validations.of(stateMachine.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
+  });
+  acknowledgeWildcardResources(
+    stateMachine.role,
+    props.invokes.map((fn) => `${fn.function.functionArn}:*`),
+    'lambda:InvokeFunction on the invoked functions\' versions and aliases ("<function ARN>:*", as CDK grants it), which are the same code.',
+  );
+  return { stateMachine, logGroup };
+}
+
+/** Grants `actions` (StopExecution, DescribeExecution) on the executions of one state machine, and on no other's. */
+export function grantOnExecutions(role: iam.Role, stateMachine: sfn.StateMachine, actions: string[]): void {
+  const executions = Stack.of(stateMachine).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${stateMachine.stateMachineName}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  role.addToPolicy(new iam.PolicyStatement({ actions, resources: [executions] }));
+  acknowledgeWildcardResources(
+    role,
+    [executions],
+    'Execution names are only known at run time: the grant covers the executions of one of our state machines.',
+  );
+}
