@@ -5,7 +5,6 @@
  * pages, and the starter's slices (deterministic execution names, items joined, a repeat starts nothing twice).
  */
 import 'aws-sdk-client-mock-vitest/extend';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS, MAX_BATCH_ITEMS, MAX_LISTED_ISSUES } from '../lib/domain/batch-schemas';
@@ -15,7 +14,7 @@ import { handler } from '../lambdas/api';
 import { handler as starter } from '../lambdas/batch-starter';
 import { pacedWait } from '../lambdas/batches/starter';
 import { getRecord } from '../lambdas/store';
-import { TEST_STATE_MACHINE_ARNS, useApiHarness } from './support/api-harness';
+import { TEST_STATE_MACHINE_ARNS, apiEvent, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 
 const BATCH_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Batch';
@@ -25,29 +24,6 @@ beforeAll(() => {
   process.env[ENV.batchStateMachineArn] = BATCH_ARN;
   process.env[ENV.knoxRequestsPerSecond] = '10';
 });
-
-function event(
-  method: string,
-  path: string,
-  body: string | null,
-  headers: Record<string, string> = {},
-  query?: Record<string, string>,
-): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    body,
-    isBase64Encoded: false,
-    headers,
-    multiValueHeaders: {},
-    queryStringParameters: query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 async function call(
   method: string,
@@ -62,15 +38,8 @@ async function call(
 ) {
   const body = options.csv ?? options.raw ?? (options.json === undefined ? null : JSON.stringify(options.json));
   const contentType = options.csv !== undefined ? 'text/csv' : 'application/json';
-  const result = await handler(
-    event(
-      method,
-      path,
-      body,
-      { ...(body !== null ? { 'Content-Type': contentType } : {}), ...options.headers },
-      options.query,
-    ),
-  );
+  const headers = { ...(body !== null ? { 'Content-Type': contentType } : {}), ...options.headers };
+  const result = await handler(apiEvent(method, path, { body, headers, query: options.query }));
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, any> };
 }
 

@@ -11,7 +11,7 @@ import { ENV, customerLockKey } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
 import { finish, getRecord, startAttempt } from '../lambdas/store';
 import { MAX_BODY_BYTES } from '../lambdas/api/http';
-import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './support/api-harness';
+import { TEST_STATE_MACHINE_ARNS, apiEvent, executionArnOf, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 
 const ARNS = TEST_STATE_MACHINE_ARNS;
@@ -28,20 +28,7 @@ interface CallOptions {
 function event(method: string, path: string, options: CallOptions = {}): APIGatewayProxyEvent {
   const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
   const headers = { ...(body !== null ? { 'Content-Type': 'application/json' } : {}), ...options.headers };
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    body,
-    isBase64Encoded: false,
-    headers,
-    multiValueHeaders: {},
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
+  return apiEvent(method, path, { body, headers, query: options.query });
 }
 
 async function call(

@@ -1,8 +1,10 @@
 /**
  * The set-up the API handler suites share: a real in-memory dynalite (a fresh table per test), Step Functions mocked
  * with aws-sdk-client-mock (StartExecution answers an execution ARN, StopExecution succeeds), and the environment the
- * api handler reads. Call `useApiHarness()` at the top of a test file; its fields are filled in by the hooks.
+ * api handler reads. Call `useApiHarness()` at the top of a test file; its fields are filled in by the hooks. And the
+ * events the handler is called with.
  */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
@@ -59,4 +61,26 @@ export function useApiHarness(): ApiHarness {
     harness.sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
   });
   return harness;
+}
+
+/** API Gateway's proxy event for `method path`, as the HTTP API hands it to the api handler. */
+export function apiEvent(
+  method: string,
+  path: string,
+  options: { body?: string | null; headers?: Record<string, string>; query?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    path,
+    resource: path,
+    body: options.body ?? null,
+    isBase64Encoded: false,
+    headers: options.headers ?? {},
+    multiValueHeaders: {},
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
 }
