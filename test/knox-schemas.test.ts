@@ -52,6 +52,7 @@ import {
   tokenAnswerSchema,
   updateRequestSchema,
 } from '../lib/domain/knox-schemas';
+import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const productFile = path.resolve(repoRoot, '..', 'shared', 'product.md');
@@ -218,24 +219,7 @@ describe('knox building blocks', () => {
 // --- Knox answers -------------------------------------------------------------------------------------------------------
 
 describe('knox answers', () => {
-  const documented = {
-    customerId: '1111111111',
-    companyName: 'Company ABC',
-    companySize: '20-99',
-    industry: 'COMMUNICATIONS',
-    country: 'US',
-    email: 'johnny@john.com',
-    officeNumber: '111 111 1111',
-    street1: '123 Main Street',
-    city: 'Chicago',
-    stateOrProvince: 'Illinois',
-    zipCode: '60601',
-    website: 'www.companyabc.com',
-    managementType: 'JointlyManaged',
-    status: 'Active',
-    managedServices: [{ service: 'KnoxManage', status: 'Active' }],
-    optional: { created: '2023-06-01T10:15:00Z', modified: '2023-06-15T14:30:00Z' },
-  };
+  const documented = DOCUMENTED_CUSTOMER;
 
   it('tokenAnswerSchema', () => {
     expect(
@@ -511,26 +495,19 @@ describe('properties', () => {
   });
 
   it('any well-formed NewCustomer, link body or onboarding body passes', () => {
-    fc.assert(
-      fc.property(newCustomer, (b) => {
-        expect(newCustomerSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
-    fc.assert(
-      fc.property(linkBody, (b) => {
-        expect(linkRequestSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
-    fc.assert(
-      fc.property(linkBody, (b) => {
-        expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
-    fc.assert(
-      fc.property(onboardingCreate, (b) => {
-        expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
+    const cases: [fc.Arbitrary<unknown>, z.ZodType][] = [
+      [newCustomer, newCustomerSchema],
+      [linkBody, linkRequestSchema],
+      [linkBody, onboardingRequestSchema],
+      [onboardingCreate, onboardingRequestSchema],
+    ];
+    for (const [bodies, schema] of cases) {
+      fc.assert(
+        fc.property(bodies, (b) => {
+          expect(schema.safeParse(b).error).toBeUndefined();
+        }),
+      );
+    }
   });
 
   it('SamsungCarePlus is always refused', () => {
