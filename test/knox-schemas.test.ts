@@ -31,7 +31,6 @@ import {
   FREE_MAIL_DOMAINS,
   MANAGEMENT_TYPES,
   REFUSED_SERVICE,
-  SERVICES,
   accessTypeSchema,
   companySchema,
   contactSchema,
@@ -52,6 +51,7 @@ import {
   tokenAnswerSchema,
   updateRequestSchema,
 } from '../lib/domain/knox-schemas';
+import { USABLE_SERVICES, servicesWith } from './support/hostile-support';
 import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -86,18 +86,7 @@ const workEmail = fc.tuple(alnum(1, 20), alnum(1, 20)).map(([local, host]) => `$
 const goodPrefix = fc
   .tuple(alnum(1, 1), fc.array(fc.constantFrom(...ALNUM, '.', '-'), { maxLength: 40 }), alnum(1, 1))
   .map(([a, mid, b]) => `${a}${mid.join('')}${b}`);
-const allowedServices = SERVICES.filter((s) => s !== REFUSED_SERVICE);
-const services = fc
-  .uniqueArray(fc.constantFrom(...allowedServices), { minLength: 1, maxLength: allowedServices.length })
-  .chain((names) =>
-    fc.tuple(
-      ...names.map((service) =>
-        fc
-          .option(goodPrefix, { nil: undefined })
-          .map((p) => (p === undefined ? { service } : { service, kmTenantPrefix: p })),
-      ),
-    ),
-  );
+const services = servicesWith(goodPrefix);
 const company = fc.record(
   {
     companyName: text(128),
@@ -191,7 +180,7 @@ describe('knox building blocks', () => {
     expect(
       passes(
         servicesSchema,
-        allowedServices.map((service) => ({ service })),
+        USABLE_SERVICES.map((service) => ({ service })),
       ),
     ).toBe(true);
   });
