@@ -7,7 +7,7 @@
 import type { Company, LinkRequest, NewCustomer } from '../lib/domain/knox-schemas';
 
 /** Jointly managed, full access, Knox Mobile Enrollment: what a sample asks for unless told otherwise. */
-export function sampleSettings(): Pick<NewCustomer, 'managementType' | 'accessType' | 'services'> {
+function sampleSettings(): Pick<NewCustomer, 'managementType' | 'accessType' | 'services'> {
   return {
     managementType: 'JointlyManaged',
     accessType: 'FullAccess',
@@ -16,7 +16,7 @@ export function sampleSettings(): Pick<NewCustomer, 'managementType' | 'accessTy
 }
 
 /** A company Knox accepts, its contact reached at `email` (its domain is the customer's, for Knox). */
-export function sampleCompany(email: string, overrides: Partial<Company> = {}): Company {
+function sampleCompany(email: string, overrides: Partial<Company> = {}): Company {
   return {
     companyName: 'Acme Ltd',
     companySize: '20-99',
