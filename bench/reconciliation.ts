@@ -12,6 +12,7 @@ import { KnoxSimControl } from '../knox-sim/control';
 import { SIM_DEFAULT_CREDENTIALS, startKnoxSimulator } from '../knox-sim/server';
 import { HttpKnoxClient } from '../lib/knox/client';
 import { FIND_DEFAULTS, findCustomerByEmail } from '../lib/knox/find-customer';
+import { newKnoxCustomer } from '../local/samples';
 import { figure, renderTable, type Figure } from './figures';
 
 export const RECONCILIATION_SIZES = [50, 5_000] as const;
@@ -48,18 +49,9 @@ export async function measureReconciliation(
           status: 'Active',
         });
       }
-      const created = await knox.createCustomer({
-        companyName: 'Customer 99999 (just created)',
-        companySize: '20-99',
-        industry: 'COMMUNICATIONS',
-        country: 'US',
-        street1: '1 Main St',
-        city: 'Chicago',
-        contact: { firstName: 'Ada', lastName: 'Bench', email: 'ada@just-created.bench.example' },
-        managementType: 'JointlyManaged',
-        accessType: 'FullAccess',
-        services: [{ service: 'KnoxMobileEnrollment' }],
-      });
+      const created = await knox.createCustomer(
+        newKnoxCustomer('ada@just-created.bench.example', { companyName: 'Customer 99999 (just created)' }),
+      );
       const justCreated = await findCustomerByEmail(knox, 'ada@just-created.bench.example');
       if (justCreated.kind !== 'found' || justCreated.customer.customerId !== created.customerId) {
         throw new Error('the created customer was not found');

@@ -12,6 +12,7 @@ import { ID_FIELD } from '../lib/domain/routes';
 import { KnoxSimControl } from '../knox-sim/control';
 import { FIXTURES } from '../knox-sim/fixtures';
 import type { ExecutionDetail } from './execution-path';
+import { createRequest, linkRequest } from './samples';
 import { startRecord, waitForExecution, waitForStatus } from './testing';
 
 /** What the demo needs of a running stack. */
@@ -44,13 +45,6 @@ export interface DemoOutcome {
   ok: boolean;
 }
 
-const linkBody = (customerId: string, services: unknown[] = [{ service: 'KnoxMobileEnrollment' }]) => ({
-  customerId,
-  managementType: 'JointlyManaged',
-  accessType: 'FullAccess',
-  services,
-});
-
 const LINK_PATH = { method: 'POST', path: '/managedCustomers/link' };
 
 /** The routes worth seeing, on the simulator's fixtures (a fresh simulator: the stack's own). */
@@ -62,14 +56,14 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     // The customer answers at the poller's fourth look: three rounds see it Pending, the execution waits on a callback.
     prepare: async (control) => {
       await control.script(FIXTURES.unmanaged, { onLink: 'approve', afterGets: 3 });
-      return linkBody(FIXTURES.unmanaged);
+      return linkRequest(FIXTURES.unmanaged);
     },
   },
   {
     title: 'aborted: already managed by another MSP',
     kind: 'onboarding',
     expected: { status: 'ABORTED', lastError: 'ADD_EC_ALREADY_MANAGED' },
-    prepare: async () => linkBody(FIXTURES.managedByOtherMsp),
+    prepare: async () => linkRequest(FIXTURES.managedByOtherMsp),
   },
   {
     title: 'retried through Knox failures, then linked',
@@ -79,7 +73,7 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
       await control.fault({ match: LINK_PATH, fault: { type: 'error500' } });
       await control.fault({ match: LINK_PATH, fault: { type: 'drop' } });
       await control.script(FIXTURES.formerlyOwned, { onLink: 'approve' });
-      return linkBody(FIXTURES.formerlyOwned);
+      return linkRequest(FIXTURES.formerlyOwned);
     },
   },
   {
@@ -88,7 +82,7 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     expected: { status: 'SUCCEEDED' },
     prepare: async (control) => {
       await control.script(FIXTURES.samsungApprovalPending, { onLink: 'approve' });
-      return linkBody(FIXTURES.samsungApprovalPending);
+      return linkRequest(FIXTURES.samsungApprovalPending);
     },
     whileWaiting: (control) => control.samsungApprove(FIXTURES.samsungApprovalPending),
   },
@@ -96,20 +90,7 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
     title: 'created as a new Knox customer',
     kind: 'onboarding',
     expected: { status: 'SUCCEEDED' },
-    prepare: async () => ({
-      customer: {
-        companyName: 'Acme Ltd',
-        companySize: '20-99',
-        industry: 'COMMUNICATIONS',
-        country: 'US',
-        street1: '1 Main St',
-        city: 'Chicago',
-        contact: { firstName: 'Ada', lastName: 'Lee', email: 'ada@acme-demo.example' },
-      },
-      managementType: 'JointlyManaged',
-      accessType: 'FullAccess',
-      services: [{ service: 'KnoxMobileEnrollment' }],
-    }),
+    prepare: async () => createRequest('ada@acme-demo.example'),
   },
   {
     title: 'linked, then completed by a change (Knox Manage tenant)',
@@ -122,10 +103,9 @@ export const DEMO_SCENARIOS: DemoScenario[] = [
         email: 'it@globex.example',
         script: { onLink: 'approve' },
       });
-      return linkBody(customer.customerId, [
-        { service: 'KnoxMobileEnrollment' },
-        { service: 'KnoxManage', kmTenantPrefix: 'globex' },
-      ]);
+      return linkRequest(customer.customerId, {
+        services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'globex' }],
+      });
     },
   },
   {

@@ -5,7 +5,6 @@
  * pages, and the starter's slices (deterministic execution names, items joined, a repeat starts nothing twice).
  */
 import 'aws-sdk-client-mock-vitest/extend';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS, MAX_BATCH_ITEMS, MAX_LISTED_ISSUES } from '../lib/domain/batch-schemas';
@@ -15,7 +14,7 @@ import { handler } from '../lambdas/api';
 import { handler as starter } from '../lambdas/batch-starter';
 import { pacedWait } from '../lambdas/batches/starter';
 import { getRecord } from '../lambdas/store';
-import { TEST_STATE_MACHINE_ARNS, useApiHarness } from './support/api-harness';
+import { TEST_STATE_MACHINE_ARNS, apiEvent, expectIssuesAt, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 
 const BATCH_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Batch';
@@ -25,29 +24,6 @@ beforeAll(() => {
   process.env[ENV.batchStateMachineArn] = BATCH_ARN;
   process.env[ENV.knoxRequestsPerSecond] = '10';
 });
-
-function event(
-  method: string,
-  path: string,
-  body: string | null,
-  headers: Record<string, string> = {},
-  query?: Record<string, string>,
-): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    body,
-    isBase64Encoded: false,
-    headers,
-    multiValueHeaders: {},
-    queryStringParameters: query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 async function call(
   method: string,
@@ -62,26 +38,14 @@ async function call(
 ) {
   const body = options.csv ?? options.raw ?? (options.json === undefined ? null : JSON.stringify(options.json));
   const contentType = options.csv !== undefined ? 'text/csv' : 'application/json';
-  const result = await handler(
-    event(
-      method,
-      path,
-      body,
-      { ...(body !== null ? { 'Content-Type': contentType } : {}), ...options.headers },
-      options.query,
-    ),
-  );
+  const headers = { ...(body !== null ? { 'Content-Type': contentType } : {}), ...options.headers };
+  const result = await handler(apiEvent(method, path, { body, headers, query: options.query }));
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, any> };
 }
 
 const links = (n: number, from = 0) => Array.from({ length: n }, (_, i) => linkRequest(String(2000000000 + from + i)));
 const HEADER =
   'customerId,companyName,companySize,industry,country,street1,city,firstName,lastName,email,managementType,accessType,services';
-
-async function expectNothingRecorded(): Promise<void> {
-  expect(await harness.dynamo.items(harness.table)).toEqual([]);
-  expect(harness.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-}
 
 describe('POST /onboarding-batches: all or nothing', () => {
   it('lists every problem with its item path, and records nothing', async () => {
@@ -91,18 +55,13 @@ describe('POST /onboarding-batches: all or nothing', () => {
       linkRequest('12ab'),
       { customerId: '2000000004' },
     ];
-    const { status, body } = await call('POST', '/onboarding-batches', { json: { items } });
-    expect(status).toBe(400);
-    const paths = body.issues.map((i: { path: string }) => i.path);
-    expect(paths).toEqual(
-      expect.arrayContaining([
-        'items.1.customer.contact.email',
-        'items.2.customerId',
-        'items.3.managementType',
-        'items.3.services',
-      ]),
-    );
-    await expectNothingRecorded();
+    expectIssuesAt(await call('POST', '/onboarding-batches', { json: { items } }), [
+      'items.1.customer.contact.email',
+      'items.2.customerId',
+      'items.3.managementType',
+      'items.3.services',
+    ]);
+    await harness.expectNothingRecorded();
   });
 
   it('refuses the same customer or the same e-mail twice in one batch', async () => {
@@ -118,7 +77,7 @@ describe('POST /onboarding-batches: all or nothing', () => {
       { path: 'items.2.customerId', message: expect.stringContaining('same customer as item 0') },
       { path: 'items.3.customer.contact.email', message: expect.stringContaining('same e-mail as item 1') },
     ]);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('refuses more than 1,000 items with one problem, an empty batch, and a body over the limit', async () => {
@@ -135,7 +94,7 @@ describe('POST /onboarding-batches: all or nothing', () => {
     expect(
       (await call('POST', '/onboarding-batches', { raw: 'a,b', headers: { 'Content-Type': 'text/plain' } })).status,
     ).toBe(415);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('lists a bounded number of problems, then counts the rest', async () => {
@@ -145,7 +104,7 @@ describe('POST /onboarding-batches: all or nothing', () => {
     expect(status).toBe(400);
     expect(body.issues).toHaveLength(MAX_LISTED_ISSUES + 1);
     expect(body.issues.at(-1)).toEqual({ path: '', message: `and ${300 - MAX_LISTED_ISSUES} more problems` });
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('a CSV: unknown and missing columns, and each row problem as "line N: column"', async () => {
@@ -176,7 +135,7 @@ describe('POST /onboarding-batches: all or nothing', () => {
         { path: 'line 4: customerId', message: expect.stringContaining('same customer as line 2') },
       ]),
     );
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 });
 

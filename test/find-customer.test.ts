@@ -5,29 +5,18 @@
  * case fails every time the algorithm is wrong, not by chance. A naive single pass is run in the same set-ups to prove
  * that the set-up really hides the customer from it.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KnoxSimControl } from '../knox-sim/control';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LIST_SORT_KEYS, type SimCustomerInput } from '../knox-sim/model';
-import { SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
-import { HttpKnoxClient } from '../lib/knox/client';
+import { SIM_DEFAULT_CREDENTIALS } from '../knox-sim/server';
+import type { HttpKnoxClient } from '../lib/knox/client';
 import { FIND_DEFAULTS, findCustomerByEmail, type FindCustomerOptions } from '../lib/knox/find-customer';
+import { newKnoxCustomer } from '../local/samples';
+import { useKnoxSimulator } from './support/sim-harness';
 
-let sim: RunningKnoxSimulator;
-let control: KnoxSimControl;
+const sim = useKnoxSimulator({ reset: { fixtures: false } });
 let knox: HttpKnoxClient;
-
-beforeAll(async () => {
-  sim = await startKnoxSimulator({ port: 0 });
-  control = new KnoxSimControl(sim.url);
-});
-afterAll(() => sim.stop());
-beforeEach(async () => {
-  await control.reset({ fixtures: false });
-  knox = new HttpKnoxClient({
-    baseUrl: sim.url,
-    credentials: async () => SIM_DEFAULT_CREDENTIALS,
-    requestsPerSecond: 10_000,
-  });
+beforeEach(() => {
+  knox = sim.client();
 });
 
 const PAGE = 5;
@@ -41,7 +30,7 @@ async function ours(
   name: (n: number) => string = (n) => `Company ${String(n).padStart(4, '0')}`,
 ): Promise<void> {
   for (let n = 1; n <= count; n += 1) {
-    await control.addCustomer({ customerId: idOf(n), email: emailOf(n), companyName: name(n), status: 'Active' });
+    await sim.control.addCustomer({ customerId: idOf(n), email: emailOf(n), companyName: name(n), status: 'Active' });
   }
 }
 
@@ -53,26 +42,18 @@ async function naivePass(pageSize = PAGE): Promise<string[]> {
 }
 
 async function listCalls(): Promise<number> {
-  return (await control.requests()).filter((r) => r.method === 'GET' && r.path.startsWith('/msp/v1/managedCustomers?'))
-    .length;
+  return (await sim.control.requests()).filter(
+    (r) => r.method === 'GET' && r.path.startsWith('/msp/v1/managedCustomers?'),
+  ).length;
 }
 
 describe('the likely path is cheap', () => {
   it('a customer we just created (newest id, last ascending) is found on page 1 descending: 2 list calls', async () => {
     await ours(23);
-    const created = await knox.createCustomer({
-      companyName: 'Just Created',
-      companySize: '20-99',
-      industry: 'COMMUNICATIONS',
-      country: 'US',
-      street1: '1 Main St',
-      city: 'Chicago',
-      contact: { firstName: 'Ada', lastName: 'New', email: 'ada@just-created.example' },
-      managementType: 'JointlyManaged',
-      accessType: 'FullAccess',
-      services: [{ service: 'KnoxMobileEnrollment' }],
-    });
-    await control.clearRequests();
+    const created = await knox.createCustomer(
+      newKnoxCustomer('ada@just-created.example', { companyName: 'Just Created' }),
+    );
+    await sim.control.clearRequests();
     const result = await findCustomerByEmail(knox, 'ADA@just-created.example', fast);
     expect(result).toMatchObject({ kind: 'found', customer: { customerId: created.customerId }, calls: 2 });
     expect(await listCalls()).toBe(2);
@@ -103,13 +84,13 @@ describe('a list that moves while it is paged', () => {
     await ours(23);
     const target = emailOf(PAGE + 1); // first of page 2 ascending, in the middle descending
     // The naive pass: after page 1, customer 1 leaves; customer 6 moves onto page 1, page 2 starts at customer 7.
-    await control.listChange({ afterListPages: 1, remove: [idOf(1)] });
+    await sim.control.listChange({ afterListPages: 1, remove: [idOf(1)] });
     expect(await naivePass()).not.toContain(target);
 
-    await control.reset({ fixtures: false });
+    await sim.control.reset({ fixtures: false });
     await ours(23);
     // The lookup reads page 1 ascending and page 1 descending first; the removal lands before pass 1's page 2.
-    await control.listChange({ afterListPages: 2, remove: [idOf(1)] });
+    await sim.control.listChange({ afterListPages: 2, remove: [idOf(1)] });
     expect(await findCustomerByEmail(knox, target, fast)).toMatchObject({
       kind: 'found',
       customer: { customerId: idOf(PAGE + 1) },
@@ -124,7 +105,7 @@ describe('a list that moves while it is paged', () => {
       [10, 2],
       [17, 3],
     ] as const)
-      await control.listChange({ afterListPages: after, remove: [idOf(n)] });
+      await sim.control.listChange({ afterListPages: after, remove: [idOf(n)] });
     const result = await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast);
     expect(result.kind).toBe('inconclusive');
     expect(result.calls).toBeLessThanOrEqual(2 + FIND_DEFAULTS.maxPasses * (Math.ceil(23 / PAGE) + 1));
@@ -133,7 +114,7 @@ describe('a list that moves while it is paged', () => {
   it('a departure plus an arrival (totalCount unchanged) during pass 1 is noticed: a third pass confirms absence', async () => {
     await ours(23);
     const arrival: SimCustomerInput = { customerId: idOf(99), email: emailOf(99), companyName: 'Company 0099' };
-    await control.listChange({ afterListPages: 3, remove: [idOf(1)], add: [arrival] });
+    await sim.control.listChange({ afterListPages: 3, remove: [idOf(1)], add: [arrival] });
     const result = await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast);
     const pass = Math.ceil(23 / PAGE) + 1;
     expect(result).toEqual({ kind: 'absent', calls: 2 + (pass - 1) + pass + pass, customers: 23 });
@@ -141,7 +122,7 @@ describe('a list that moves while it is paged', () => {
 
   it('a customer that joins anywhere while it is read is found or the lookup goes on; ours is found', async () => {
     await ours(23);
-    await control.listChange({
+    await sim.control.listChange({
       afterListPages: 3,
       add: [{ customerId: idOf(0), email: emailOf(0), companyName: 'Company 0000' }],
     });
@@ -155,7 +136,7 @@ describe('a list that moves while it is paged', () => {
 describe('whatever Knox does with paging', () => {
   it('Knox serves fewer than asked: found and absent all the same (and listAllCustomers now counts served pages)', async () => {
     await ours(23);
-    await control.paging({ maxPageSize: 3 });
+    await sim.control.paging({ maxPageSize: 3 });
     // Bounded by totalCount / the page size asked (23 / 10: 3 pages of 3), listAllCustomers used to stop at customer 9.
     expect(await naivePass(10)).toHaveLength(23);
     const result = await findCustomerByEmail(knox, emailOf(20), { ...fast, pageSize: 10 });
@@ -169,11 +150,11 @@ describe('whatever Knox does with paging', () => {
     async (sortBy) => {
       // Names in the reverse order of ids, so that each key gives another order.
       await ours(23, (n) => `Company ${String(100 - n).padStart(4, '0')}`);
-      await control.paging({ sortBy });
+      await sim.control.paging({ sortBy });
       const page = (await knox.listCustomers({ pageNum: 2, pageSize: PAGE })).customers;
       const target = page[0]!;
       const first = (await knox.listCustomers({ pageNum: 1, pageSize: PAGE })).customers[0]!;
-      await control.listChange({ afterListPages: 2, remove: [first.customerId] });
+      await sim.control.listChange({ afterListPages: 2, remove: [first.customerId] });
       expect(await findCustomerByEmail(knox, target.email!, fast)).toMatchObject({
         kind: 'found',
         customer: { customerId: target.customerId },
@@ -184,7 +165,7 @@ describe('whatever Knox does with paging', () => {
 
   it.each([-20, 1000, -23])('a totalCount that lies by %i changes nothing', async (totalCountDelta) => {
     await ours(23);
-    await control.paging({ totalCountDelta });
+    await sim.control.paging({ totalCountDelta });
     expect(await findCustomerByEmail(knox, emailOf(17), fast)).toMatchObject({
       kind: 'found',
       customer: { customerId: idOf(17) },
@@ -197,15 +178,15 @@ describe('whatever Knox does with paging', () => {
 
   it('206 Partial Content pages are pages', async () => {
     await ours(12);
-    await control.paging({ partialContent: true });
-    expect((await control.requests()).length).toBe(0);
+    await sim.control.paging({ partialContent: true });
+    expect((await sim.control.requests()).length).toBe(0);
     expect(await findCustomerByEmail(knox, emailOf(8), fast)).toMatchObject({ kind: 'found' });
-    expect((await control.requests()).some((r) => r.status === 206)).toBe(true);
+    expect((await sim.control.requests()).some((r) => r.status === 206)).toBe(true);
   });
 
   it('a Knox that ignores pageNum cannot keep the lookup: inconclusive after a bounded number of calls', async () => {
     await ours(12);
-    await control.paging({ maxPageSize: 1000 });
+    await sim.control.paging({ maxPageSize: 1000 });
     // With every page the same (pageNum 1 served whatever is asked), page 2 brings nothing new.
     const stuck = { listCustomers: () => knox.listCustomers({ pageNum: 1, pageSize: PAGE }) };
     const result = await findCustomerByEmail(stuck, 'nobody@elsewhere.example', fast);
@@ -217,7 +198,7 @@ describe('whatever Knox does with paging', () => {
 describe('a lookup that cannot finish is not an answer', () => {
   it('pages that keep failing: inconclusive (the caller retries), never absent', async () => {
     await ours(12);
-    await control.fault({ match: { method: 'GET', path: 'pageNum=2' }, fault: { type: 'error500' }, count: 100 });
+    await sim.control.fault({ match: { method: 'GET', path: 'pageNum=2' }, fault: { type: 'error500' }, count: 100 });
     const result = await findCustomerByEmail(knox, 'nobody@elsewhere.example', fast);
     expect(result).toMatchObject({ kind: 'inconclusive', reason: expect.stringContaining('FAILURE') });
   });
@@ -225,7 +206,7 @@ describe('a lookup that cannot finish is not an answer', () => {
   it('a 429 without Retry-After on a page is asked again in place after a backoff', async () => {
     await ours(12);
     const waits: number[] = [];
-    await control.fault({
+    await sim.control.fault({
       match: { method: 'GET', path: 'pageNum=2' },
       fault: { type: 'status429', retryAfterSeconds: null },
     });
@@ -237,7 +218,7 @@ describe('a lookup that cannot finish is not an answer', () => {
 
   it('a refusal no retry fixes (the MSP lost its rights) is thrown, not turned into an answer', async () => {
     await ours(3);
-    await control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, false);
+    await sim.control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, false);
     await expect(findCustomerByEmail(knox, 'nobody@elsewhere.example', fast)).rejects.toMatchObject({
       code: 'AUTHORIZATION_FAIL',
     });

@@ -11,7 +11,13 @@ import { ENV, customerLockKey } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
 import { finish, getRecord, startAttempt } from '../lambdas/store';
 import { MAX_BODY_BYTES } from '../lambdas/api/http';
-import { TEST_STATE_MACHINE_ARNS, executionArnOf, useApiHarness } from './support/api-harness';
+import {
+  TEST_STATE_MACHINE_ARNS,
+  apiEvent,
+  executionArnOf,
+  expectIssuesAt,
+  useApiHarness,
+} from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 
 const ARNS = TEST_STATE_MACHINE_ARNS;
@@ -28,20 +34,7 @@ interface CallOptions {
 function event(method: string, path: string, options: CallOptions = {}): APIGatewayProxyEvent {
   const body = options.rawBody ?? (options.body === undefined ? null : JSON.stringify(options.body));
   const headers = { ...(body !== null ? { 'Content-Type': 'application/json' } : {}), ...options.headers };
-  return {
-    httpMethod: method,
-    path,
-    resource: path,
-    body,
-    isBase64Encoded: false,
-    headers,
-    multiValueHeaders: {},
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
+  return apiEvent(method, path, { body, headers, query: options.query });
 }
 
 async function call(
@@ -259,27 +252,21 @@ describe('POST /onboardings', () => {
 });
 
 describe('bad requests write nothing and start nothing', () => {
-  async function expectNothingRecorded(): Promise<void> {
-    expect(await harness.dynamo.items(harness.table)).toEqual([]);
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  }
-
   it('lists every issue of a link body', async () => {
-    const { status, body } = await call('POST', '/onboardings', {
+    const answer = await call('POST', '/onboardings', {
       body: { customerId: 'abc', managementType: 'Sometimes', services: [] },
     });
-    expect(status).toBe(400);
+    expectIssuesAt(answer, ['customerId', 'managementType', 'services']);
+    const { body } = answer;
     expect(body.message).toEqual(expect.any(String));
-    const paths = body.issues.map((i: { path: string }) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['customerId', 'managementType', 'services']));
     expect(body.issues.every((i: { message: unknown }) => typeof i.message === 'string' && i.message.length > 0)).toBe(
       true,
     );
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('lists every issue of a create body, under customer.*', async () => {
-    const { status, body } = await call('POST', '/onboardings', {
+    const answer = await call('POST', '/onboardings', {
       body: {
         customer: { companyName: 'Acme', companySize: '7', country: 'us', contact: { firstName: 'A' } },
         managementType: 'JointlyManaged',
@@ -287,28 +274,24 @@ describe('bad requests write nothing and start nothing', () => {
         services: [{ service: 'KnoxManage' }],
       },
     });
-    expect(status).toBe(400);
-    const paths = body.issues.map((i: { path: string }) => i.path);
-    expect(paths).toEqual(
-      expect.arrayContaining([
-        'customer.companySize',
-        'customer.industry',
-        'customer.country',
-        'customer.street1',
-        'customer.city',
-        'customer.contact.lastName',
-        'customer.contact.email',
-      ]),
-    );
+    const paths = expectIssuesAt(answer, [
+      'customer.companySize',
+      'customer.industry',
+      'customer.country',
+      'customer.street1',
+      'customer.city',
+      'customer.contact.lastName',
+      'customer.contact.email',
+    ]);
     expect(paths).not.toContain('customerId');
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('refuses a body with neither customerId nor customer, saying so', async () => {
     const { status, body } = await call('POST', '/onboardings', { body: {} });
     expect(status).toBe(400);
     expect(body.issues[0]).toEqual({ path: '', message: expect.stringContaining('customerId') });
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('applies the management rules (accessType with services, work e-mail for jointly managed)', async () => {
@@ -326,7 +309,7 @@ describe('bad requests write nothing and start nothing', () => {
       body: linkRequest('1234567890', { services: [{ service: 'SamsungCarePlus' }] }),
     });
     expect(scp.status).toBe(400);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('refuses a body that is not JSON, or not an object', async () => {
@@ -338,7 +321,7 @@ describe('bad requests write nothing and start nothing', () => {
     expect(array.status).toBe(400);
     const empty = await call('POST', '/onboardings', { rawBody: '' });
     expect(empty.status).toBe(400);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('refuses a bad Idempotency-Key beside the body issues', async () => {
@@ -353,20 +336,19 @@ describe('bad requests write nothing and start nothing', () => {
     });
     expect(status).toBe(400);
     expect(body.issues.map((i: { path: string }) => i.path)).toEqual(['Idempotency-Key', 'customerId']);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('refuses bad offboarding and change bodies', async () => {
     const off = await call('POST', '/offboardings', { body: { customerId: 42, extra: true } });
-    expect(off.status).toBe(400);
-    expect(off.body.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['customerId', '']));
+    expectIssuesAt(off, ['customerId', '']);
 
     const change = await call('POST', '/changes', { body: { customerId: '1234567890' } });
     expect(change.status).toBe(400);
     expect(change.body.issues).toEqual([
       { path: '', message: expect.stringContaining('managementType, accessType or services') },
     ]);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('answers 413 for a body over 1 MB and 415 for a body that is not JSON', async () => {
@@ -380,7 +362,7 @@ describe('bad requests write nothing and start nothing', () => {
     expect(form.status).toBe(415);
     const text = await call('POST', '/changes', { rawBody: '{}', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
-    await expectNothingRecorded();
+    await harness.expectNothingRecorded();
   });
 
   it('accepts JSON with a charset and a base64-encoded body', async () => {

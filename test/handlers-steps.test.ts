@@ -28,22 +28,12 @@ import { handler as updateCustomer } from '../lambdas/update-customer';
 import { handler as recordOutcome } from '../lambdas/record-outcome';
 import { handler as executionEvents } from '../lambdas/execution-events';
 import { logger } from '../lambdas/commons/powertools';
-import {
-  HISTORY_EVENTS,
-  acquireCustomerLock,
-  createRecord,
-  finish,
-  getRecord,
-  readLock,
-  recordKnoxError,
-  type WorkflowRecord,
-} from '../lambdas/store';
-import type { RecordKind } from '../lib/domain/api-schemas';
+import { HISTORY_EVENTS, finish, readLock, recordKnoxError } from '../lambdas/store';
 import { resetKnoxClient } from '../lambdas/steps/knox';
 import { timing, type StepHandler } from '../lambdas/steps/runner';
 import { db } from '../lambdas/store/client';
 import { createRequest, linkRequest } from './support/handlers-support';
-import { useStepHarness } from './support/step-harness';
+import { nextSerial, recordOf, seedRecord, useStepHarness } from './support/step-harness';
 
 let control: KnoxSimControl;
 const harness = useStepHarness(
@@ -58,41 +48,15 @@ const { secrets } = harness;
 
 // --- Helpers --------------------------------------------------------------------------------------------------------
 
-let seq = 0;
-
-interface SeedOptions {
-  customerId?: string;
-  path?: 'link' | 'create';
-  deadline?: string;
-  customerKey?: string;
-}
-
-/** A REQUESTED record as the API writes it (and its customer lock). */
-async function seed(kind: RecordKind, request: Record<string, unknown>, options: SeedOptions = {}): Promise<string> {
-  seq += 1;
-  const prefix = { onboarding: 'onb', offboarding: 'off', change: 'chg' }[kind];
-  const id = `${prefix}-${seq.toString(16).padStart(16, '0')}`;
-  const customerId = options.customerId ?? (typeof request.customerId === 'string' ? request.customerId : undefined);
-  const customerKey = options.customerKey ?? customerId ?? `email:test-${seq}`;
-  await createRecord({
-    id,
-    kind,
-    ...(customerId !== undefined ? { customerId } : {}),
-    customerKey,
-    request,
-    ...(options.path ? { path: options.path } : {}),
-    executionName: `${customerId ?? 'new'}-${id}`,
-    deadline: options.deadline ?? new Date(Date.now() + 3600_000).toISOString(),
-  });
-  await acquireCustomerLock(customerKey, id, kind);
-  return id;
-}
-
-async function record(id: string): Promise<WorkflowRecord> {
-  const found = await getRecord(id);
-  expect(found).toBeDefined();
-  return found!;
-}
+/** A link onboarding of an Active customer of ours that asks for a service it lacks (KnoxConfigure). */
+const seedLackingService = () =>
+  seedRecord(
+    'onboarding',
+    linkRequest(FIXTURES.ownedActive, {
+      services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
+    }),
+    { path: 'link' },
+  );
 
 /** The step's thrown error name (or 'success'), to compare with STEP_ERROR_NAMES. */
 async function outcome(
@@ -137,11 +101,11 @@ async function mspRequests(): Promise<{ method: string; path: string }[]> {
 
 describe('link-customer', () => {
   it('links an unmanaged customer: WAITING (on the customer), knoxStatus Pending, one attempt, a history entry', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     const result = await linkCustomer({ id, executionName: 'x' });
 
     expect(result).toEqual({ customerId: FIXTURES.unmanaged, knoxStatus: 'Pending' });
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after).toMatchObject({
       status: 'WAITING',
       knoxStatus: 'Pending',
@@ -166,10 +130,10 @@ describe('link-customer', () => {
     ['pendingWithOtherMsp', 'ADD_EC_ALREADY_MANAGED'],
     ['otherRegion', 'ADD_EC_NOT_SAME_REGION'],
   ] as const)('%s: Knox answers %s, thrown as its disposition and recorded', async (fixture, code) => {
-    const id = await seed('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(nameFor(code));
 
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toEqual({
       code,
       errorCode: specFor(code).errorCode,
@@ -182,17 +146,17 @@ describe('link-customer', () => {
   });
 
   it('an unknown customerId answers 4002100, an abort', async () => {
-    const id = await seed('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(nameFor('ADD_EC_CUSTOMER_INVALID'));
     expect(STEP_ERROR_NAMES.abort).toBe(nameFor('ADD_EC_CUSTOMER_INVALID'));
-    expect((await record(id)).lastError?.code).toBe('ADD_EC_CUSTOMER_INVALID');
+    expect((await recordOf(id)).lastError?.code).toBe('ADD_EC_CUSTOMER_INVALID');
   });
 
   it('4002104 on a customer pending with us is already done: no lastError, an already-done entry', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
 
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.status).toBe('IN_PROGRESS');
     expect(after.lastError).toBeUndefined();
     expect(after.history.at(-1)).toMatchObject({
@@ -203,26 +167,26 @@ describe('link-customer', () => {
   });
 
   it('a lost answer: the retry of a link that went through meets 4002104 and goes on', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
 
     expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
-    expect((await record(id)).lastError?.code).toBe('FAILURE');
+    expect((await recordOf(id)).lastError?.code).toBe('FAILURE');
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
 
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.attempts.link).toBe(2);
     expect(after.lastError).toBeUndefined();
   });
 
   it('a lost answer the customer approved before the retry: 4002103 for a customer of ours is already done', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
     expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
     await control.approveLink(FIXTURES.unmanaged);
 
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after).toMatchObject({ knoxStatus: 'Active', customerId: FIXTURES.unmanaged });
     expect(after.history.at(-1)).toMatchObject({
       event: 'already-done',
@@ -231,9 +195,9 @@ describe('link-customer', () => {
   });
 
   it('4002103 for a customer another MSP manages still aborts', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.abort);
-    expect((await record(id)).lastError?.code).toBe('ADD_EC_ALREADY_MANAGED');
+    expect((await recordOf(id)).lastError?.code).toBe('ADD_EC_ALREADY_MANAGED');
   });
 
   it.each([
@@ -242,17 +206,17 @@ describe('link-customer', () => {
     ['empty', 'UNEXPECTED_RESPONSE'],
     ['drop', 'CONNECTION_FAILED'],
   ] as const)('a %s from Knox is %s, retried', async (type, code) => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { path: '/link' }, fault: { type } });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
     expect(nameFor(code)).toBe(STEP_ERROR_NAMES.retry);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError?.code).toBe(code);
     expect(after.status).toBe('IN_PROGRESS');
   });
 
   it('a 429 with Retry-After is retried after a sleep bounded by the Lambda time left', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: 30 } });
     const sleeps: number[] = [];
     const spy = vi.spyOn(timing, 'sleep').mockImplementation(async (ms) => {
@@ -270,7 +234,7 @@ describe('link-customer', () => {
       spy.mockRestore();
     }
     expect(sleeps).toEqual([500, 5_000]);
-    expect((await record(id)).lastError).toMatchObject({
+    expect((await recordOf(id)).lastError).toMatchObject({
       code: 'TOO_MANY_REQUESTS',
       errorCode: '4290000',
       disposition: 'retry',
@@ -278,7 +242,7 @@ describe('link-customer', () => {
   });
 
   it('a 429 without Retry-After is retried like any transient error: no sleep in the Lambda, the backoff is the state machine’s', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { path: '/link' }, fault: { type: 'status429', retryAfterSeconds: null } });
     const spy = vi.spyOn(timing, 'sleep').mockImplementation(async () => undefined);
     try {
@@ -287,7 +251,7 @@ describe('link-customer', () => {
     } finally {
       spy.mockRestore();
     }
-    expect((await record(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', disposition: 'retry' });
+    expect((await recordOf(id)).lastError).toMatchObject({ code: 'TOO_MANY_REQUESTS', disposition: 'retry' });
     expect((await control.requests()).find((r) => r.status === 429)).toBeDefined();
   });
 
@@ -296,13 +260,13 @@ describe('link-customer', () => {
       await control.reset();
       resetKnoxClient();
       await control.tokenRefusal(style);
-      const warm = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      const warm = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
       expect(await outcome(linkCustomer, { id: warm })).toBe('success');
       await control.revokeTokens();
       await control.clearRequests();
-      const id = await seed('onboarding', linkRequest(FIXTURES.formerlyOwned), { path: 'link' });
+      const id = await seedRecord('onboarding', linkRequest(FIXTURES.formerlyOwned), { path: 'link' });
       expect(await outcome(linkCustomer, { id })).toBe('success');
-      expect((await record(id)).knoxStatus).toBe('Pending');
+      expect((await recordOf(id)).knoxStatus).toBe('Pending');
       const log = await control.requests();
       expect(log.map((r) => [r.path.startsWith('/msp/') ? 'msp' : 'token', r.status])).toEqual([
         ['msp', 403],
@@ -316,18 +280,18 @@ describe('link-customer', () => {
     secrets
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ clientId: 'sim-client', clientSecret: 'wrong-secret-value' }) });
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.operator);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toMatchObject({ code: 'INVALID_CLIENT', disposition: 'operator' });
     expect(JSON.stringify(after)).not.toContain('wrong-secret-value');
   });
 
   it('a secret without clientSecret is an operator error that names the field, not the value', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ clientId: 'sim-client' }) });
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.operator);
-    expect((await record(id)).lastError?.code).toBe('INVALID_CLIENT');
+    expect((await recordOf(id)).lastError?.code).toBe('INVALID_CLIENT');
     expect(await mspRequests()).toEqual([]);
   });
 
@@ -342,7 +306,7 @@ describe('link-customer', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
     logger.setLogLevel('INFO');
     try {
-      const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
+      const id = await seedRecord('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
       await outcome(linkCustomer, { id, executionName: 'exec-1' });
     } finally {
       logger.setLogLevel('SILENT');
@@ -368,19 +332,19 @@ describe('link-customer', () => {
   });
 
   it('a closed record is not linked: Workflow.RecordClosed, and Knox is not called', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await finish(id, 'CANCELLED');
     await control.clearRequests();
 
     expect(await outcome(linkCustomer, { id })).toBe(RECORD_CLOSED_ERROR);
     expect(await mspRequests()).toEqual([]);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.status).toBe('CANCELLED');
     expect(after.attempts).toEqual({});
   });
 
   it('counts an attempt without reading the record first: one write on a first attempt, two on a later one', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     const sent = recordCommands(id);
     try {
       expect(await outcome(linkCustomer, { id })).toBe('success');
@@ -398,7 +362,7 @@ describe('link-customer', () => {
     } finally {
       sent.stop();
     }
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.attempts).toEqual({ link: 2 });
     expect(after.history.filter((h) => h.event === HISTORY_EVENTS.statusChanged)).toHaveLength(1);
   });
@@ -414,12 +378,12 @@ describe('link-customer', () => {
 
 describe('create-customer', () => {
   it('creates the customer with the management settings at the top level, and records its customerId', async () => {
-    const id = await seed('onboarding', createRequest('ada@acme-new.example'), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest('ada@acme-new.example'), { path: 'create' });
     const result = await createCustomer({ id });
 
     expect(result.customerId).toMatch(/^\d+$/);
     expect(result.knoxStatus).toBe('Active');
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after).toMatchObject({
       customerId: result.customerId,
       knoxStatus: 'Active',
@@ -431,16 +395,16 @@ describe('create-customer', () => {
   });
 
   it('4002106 for our own earlier create (its answer lost) is already done, with the customerId found in our list', async () => {
-    const id = await seed('onboarding', createRequest('Grace@Acme-Lost.example'), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest('Grace@Acme-Lost.example'), { path: 'create' });
     await control.fault({
       match: { method: 'POST', path: '/msp/v1/managedCustomers' },
       fault: { type: 'workThen500' },
     });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
-    expect((await record(id)).customerId).toBeUndefined();
+    expect((await recordOf(id)).customerId).toBeUndefined();
 
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
-    const after = await record(id);
+    const after = await recordOf(id);
     const ours = (await control.customers()).find((c) => c.email.toLowerCase() === 'grace@acme-lost.example');
     expect(ours).toBeDefined();
     expect(after.customerId).toBe(ours!.customerId);
@@ -453,9 +417,9 @@ describe('create-customer', () => {
   });
 
   it("4002106 for someone else's Knox account aborts", async () => {
-    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
     expect(await outcome(createCustomer, { id })).toBe(nameFor('EMAIL_ALREADY_IN_USAGE'));
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toMatchObject({
       code: 'EMAIL_ALREADY_IN_USAGE',
       errorCode: '4002106',
@@ -465,14 +429,14 @@ describe('create-customer', () => {
   });
 
   it('a customer list that keeps failing during the 4002106 rule is handled as its own (retry) error', async () => {
-    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
     await control.fault({
       match: { method: 'GET', path: '/msp/v1/managedCustomers?' },
       fault: { type: 'error500' },
       count: LIST_PAGE_ATTEMPTS,
     });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
-    expect((await record(id)).lastError?.code).toBe('FAILURE');
+    expect((await recordOf(id)).lastError?.code).toBe('FAILURE');
   });
 
   it('a lost create answer while our list moves under the lookup (a removal before the cursor): already done, not aborted', async () => {
@@ -484,7 +448,7 @@ describe('create-customer', () => {
       await control.addCustomer({ companyName: `Zz ${String(n).padStart(2, '0')}`, status: 'Active' });
     }
     const first = (await control.customers()).find((c) => c.companyName === 'Aa 01')!;
-    const id = await seed('onboarding', createRequest('grace@acme-moving.example'), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest('grace@acme-moving.example'), { path: 'create' });
     await control.fault({
       match: { method: 'POST', path: '/msp/v1/managedCustomers' },
       fault: { type: 'workThen500' },
@@ -495,27 +459,27 @@ describe('create-customer', () => {
     await control.listChange({ afterListPages: 3, remove: [first.customerId] });
     expect(await outcome(createCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
     const ours = (await control.customers()).find((c) => c.email === 'grace@acme-moving.example')!;
-    expect((await record(id)).customerId).toBe(ours.customerId);
+    expect((await recordOf(id)).customerId).toBe(ours.customerId);
   });
 
   it('a list that never holds still during the 4002106 rule is a retry (CUSTOMER_LOOKUP_INCONCLUSIVE), never an abort', async () => {
-    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
     // A customer joins our list after every page: no two passes ever see the same list.
     for (let page = 1; page <= 40; page += 1) {
       await control.listChange({ afterListPages: page, add: [{ companyName: `Newcomer ${page}` }] });
     }
     expect(await outcome(createCustomer, { id })).toBe(nameFor('CUSTOMER_LOOKUP_INCONCLUSIVE'));
     expect(nameFor('CUSTOMER_LOOKUP_INCONCLUSIVE')).toBe(STEP_ERROR_NAMES.retry);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toMatchObject({ code: 'CUSTOMER_LOOKUP_INCONCLUSIVE', disposition: 'retry' });
     expect(after.status).not.toBe('ABORTED');
   });
 
   it('one failed page of the customer list during the 4002106 rule is asked again in place: the rule still decides', async () => {
-    const id = await seed('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
+    const id = await seedRecord('onboarding', createRequest(FIXTURE_REGISTERED_EMAILS.registered), { path: 'create' });
     await control.fault({ match: { method: 'GET', path: '/msp/v1/managedCustomers?' }, fault: { type: 'error500' } });
     expect(await outcome(createCustomer, { id })).toBe(nameFor('EMAIL_ALREADY_IN_USAGE'));
-    expect((await record(id)).lastError?.code).toBe('EMAIL_ALREADY_IN_USAGE');
+    expect((await recordOf(id)).lastError?.code).toBe('EMAIL_ALREADY_IN_USAGE');
   });
 
   it.each([
@@ -532,10 +496,10 @@ describe('create-customer', () => {
       }),
     ],
   ] as const)('%s from Knox is an invalid request, recorded', async (code, request) => {
-    const id = await seed('onboarding', request, { path: 'create' });
+    const id = await seedRecord('onboarding', request, { path: 'create' });
     expect(await outcome(createCustomer, { id })).toBe(nameFor(code));
     expect(nameFor(code)).toBe(STEP_ERROR_NAMES.invalidRequest);
-    expect((await record(id)).lastError).toMatchObject({ code, disposition: 'invalidRequest' });
+    expect((await recordOf(id)).lastError).toMatchObject({ code, disposition: 'invalidRequest' });
   });
 });
 
@@ -543,9 +507,9 @@ describe('create-customer', () => {
 
 describe('check-customer, approval mode', () => {
   it('waits while Pending: WAITING, lastError CUSTOMER_PENDING; a repeated poll adds no history, only pollCount', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_PENDING'));
-    const first = await record(id);
+    const first = await recordOf(id);
     expect(first).toMatchObject({
       status: 'WAITING',
       kindStatus: 'onboarding#WAITING',
@@ -555,7 +519,7 @@ describe('check-customer, approval mode', () => {
 
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
-    const later = await record(id);
+    const later = await recordOf(id);
     expect(later.pollCount).toBe(3);
     expect(later.attempts.check).toBe(3);
     expect(later.history).toHaveLength(first.history.length);
@@ -563,13 +527,13 @@ describe('check-customer, approval mode', () => {
   });
 
   it('moves on once approved: IN_PROGRESS, knoxStatus Active, lastError cleared, needsChange false', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     await outcome(checkCustomer, { id, mode: 'approval' });
     await control.approveLink(FIXTURES.ownedPending);
 
     const result = await checkCustomer({ id, mode: 'approval' });
     expect(result).toEqual({ customerId: FIXTURES.ownedPending, knoxStatus: 'Active', needsChange: false });
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Active' });
     expect(after.lastError).toBeUndefined();
     expect(after.history.at(-1)).toMatchObject({
@@ -581,13 +545,7 @@ describe('check-customer, approval mode', () => {
   });
 
   it('needsChange when requested services are not Active on the customer', async () => {
-    const id = await seed(
-      'onboarding',
-      linkRequest(FIXTURES.ownedActive, {
-        services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
-      }),
-      { path: 'link' },
-    );
+    const id = await seedLackingService();
     expect(await checkCustomer({ id, mode: 'approval' })).toMatchObject({ knoxStatus: 'Active', needsChange: true });
   });
 
@@ -596,36 +554,36 @@ describe('check-customer, approval mode', () => {
     ['ownedDelinkRequested', 'CUSTOMER_DELINK_REQUESTED'],
     ['managedByOtherMsp', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
   ] as const)('%s: %s', async (fixture, code) => {
-    const id = await seed('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor(code));
-    expect((await record(id)).lastError?.code).toBe(code);
+    expect((await recordOf(id)).lastError?.code).toBe(code);
   });
 
   it('an unknown customer is 4042100, an abort', async () => {
-    const id = await seed('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_NOT_FOUND'));
   });
 
   it('past the deadline a wait becomes WAIT_DEADLINE_EXCEEDED and Knox.Abort', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), {
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), {
       path: 'link',
       deadline: new Date(Date.now() - 1000).toISOString(),
     });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.abort);
     expect(nameFor('WAIT_DEADLINE_EXCEEDED')).toBe(STEP_ERROR_NAMES.abort);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
     expect(after.lastError!.message).toContain('CUSTOMER_PENDING');
     expect(after.status).not.toBe('WAITING');
   });
 
   it('a retry-class error while WAITING is thrown as Knox.Wait and still recorded', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
     await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
 
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.status).toBe('WAITING');
     expect(after.lastError).toMatchObject({ code: 'FAILURE', disposition: 'retry' });
     expect(after.history.at(-1)).toMatchObject({
@@ -636,17 +594,17 @@ describe('check-customer, approval mode', () => {
 
     // The next poll meets Pending again: that is news after the failure, so it is recorded once more.
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
-    expect((await record(id)).lastError?.code).toBe('CUSTOMER_PENDING');
+    expect((await recordOf(id)).lastError?.code).toBe('CUSTOMER_PENDING');
   });
 
   it('the same retry-class error before any wait is Knox.Retry', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
     expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.retry);
   });
 
   it('a cancelled record is not polled', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     await outcome(checkCustomer, { id, mode: 'approval' });
     await finish(id, 'CANCELLED');
     await control.clearRequests();
@@ -657,30 +615,30 @@ describe('check-customer, approval mode', () => {
 
 describe('check-customer, delink mode', () => {
   it('4002113 after the delink means accepted: success, knoxStatus Delinked', async () => {
-    const id = await seed('offboarding', { customerId: FIXTURES.formerlyOwned });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.formerlyOwned });
     expect(await checkCustomer({ id, mode: 'delink' })).toEqual({
       customerId: FIXTURES.formerlyOwned,
       knoxStatus: 'Delinked',
     });
-    expect(await record(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Delinked' });
+    expect(await recordOf(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Delinked' });
   });
 
   it('DelinkRequested waits, then the customer accepts', async () => {
-    const id = await seed('offboarding', { customerId: FIXTURES.ownedDelinkRequested });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.ownedDelinkRequested });
     expect(await outcome(checkCustomer, { id, mode: 'delink' })).toBe(nameFor('CUSTOMER_DELINK_REQUESTED'));
-    expect((await record(id)).status).toBe('WAITING');
+    expect((await recordOf(id)).status).toBe('WAITING');
     await control.acceptDelink(FIXTURES.ownedDelinkRequested);
     expect(await checkCustomer({ id, mode: 'delink' })).toMatchObject({ knoxStatus: 'Delinked' });
   });
 
   it('Active means the customer refused the delink: CUSTOMER_REJECTED_DELINK, an abort', async () => {
-    const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.ownedActive });
     expect(await outcome(checkCustomer, { id, mode: 'delink' })).toBe(nameFor('CUSTOMER_REJECTED_DELINK'));
-    expect((await record(id)).lastError?.code).toBe('CUSTOMER_REJECTED_DELINK');
+    expect((await recordOf(id)).lastError?.code).toBe('CUSTOMER_REJECTED_DELINK');
   });
 
   it('the mode defaults from the record kind', async () => {
-    const id = await seed('offboarding', { customerId: FIXTURES.formerlyOwned });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.formerlyOwned });
     expect(await checkCustomer({ id })).toMatchObject({ knoxStatus: 'Delinked' });
   });
 });
@@ -689,9 +647,9 @@ describe('check-customer, delink mode', () => {
 
 describe('request-delink', () => {
   it('asks Knox to delink an active jointly managed customer: knoxStatus DelinkRequested', async () => {
-    const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.ownedActive });
     expect(await requestDelink({ id })).toEqual({ customerId: FIXTURES.ownedActive, knoxStatus: 'DelinkRequested' });
-    expect(await record(id)).toMatchObject({
+    expect(await recordOf(id)).toMatchObject({
       status: 'WAITING',
       knoxStatus: 'DelinkRequested',
       attempts: { delink: 1 },
@@ -704,19 +662,19 @@ describe('request-delink', () => {
     ['ownedRejected', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
     ['managedByOtherMsp', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
   ] as const)('%s: %s', async (fixture, code) => {
-    const id = await seed('offboarding', { customerId: FIXTURES[fixture] });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES[fixture] });
     expect(await outcome(requestDelink, { id })).toBe(nameFor(code));
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError?.code).toBe(code);
     expect(after.status).toBe(specFor(code).disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
   });
 
   it('4002116 on a delink is our own pending delink (a lost answer): already done, WAITING on the customer', async () => {
-    const id = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.ownedActive });
     await control.fault({ match: { method: 'POST', path: '/delink' }, fault: { type: 'workThen500' } });
     expect(await outcome(requestDelink, { id })).toBe(nameFor('FAILURE'));
     expect(await outcome(requestDelink, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after).toMatchObject({ status: 'WAITING', knoxStatus: 'DelinkRequested', attempts: { delink: 2 } });
     expect(after.lastError).toBeUndefined();
     expect(after.history.at(-1)).toMatchObject({
@@ -727,7 +685,7 @@ describe('request-delink', () => {
   });
 
   it('an unknown customer is 4042100', async () => {
-    const id = await seed('offboarding', { customerId: UNKNOWN_CUSTOMER_ID });
+    const id = await seedRecord('offboarding', { customerId: UNKNOWN_CUSTOMER_ID });
     expect(await outcome(requestDelink, { id })).toBe(nameFor('CUSTOMER_NOT_FOUND'));
   });
 });
@@ -736,13 +694,13 @@ describe('request-delink', () => {
 
 describe('update-customer', () => {
   it('applies a change record: Fully -> Jointly managed is allowed', async () => {
-    const id = await seed('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' });
+    const id = await seedRecord('change', { customerId: FIXTURES.ownedFullyManaged, managementType: 'JointlyManaged' });
     expect(await updateCustomer({ id })).toMatchObject({
       customerId: FIXTURES.ownedFullyManaged,
       knoxStatus: 'Active',
     });
     expect((await control.customer(FIXTURES.ownedFullyManaged)).managementType).toBe('JointlyManaged');
-    expect((await record(id)).history.at(-1)).toMatchObject({
+    expect((await recordOf(id)).history.at(-1)).toMatchObject({
       event: 'knox-call',
       step: 'update',
       detail: expect.stringContaining('managementType'),
@@ -760,19 +718,13 @@ describe('update-customer', () => {
     ['ownedDelinkRequested', { accessType: 'NoAccess' }, 'CANNOT_CHANGE_WHEN_DELINKING'],
     ['ownedRejected', { accessType: 'NoAccess' }, 'CUSTOMER_NOT_MANAGED_BY_MSP'],
   ] as const)('%s %j: %s', async (fixture, change, code) => {
-    const id = await seed('change', { customerId: FIXTURES[fixture], ...change });
+    const id = await seedRecord('change', { customerId: FIXTURES[fixture], ...change });
     expect(await outcome(updateCustomer, { id })).toBe(nameFor(code));
-    expect((await record(id)).lastError?.code).toBe(code);
+    expect((await recordOf(id)).lastError?.code).toBe(code);
   });
 
   it('completes an onboarding: adds only the services the customer lacks, with the access type', async () => {
-    const id = await seed(
-      'onboarding',
-      linkRequest(FIXTURES.ownedActive, {
-        services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxConfigure' }],
-      }),
-      { path: 'link' },
-    );
+    const id = await seedLackingService();
     await control.clearRequests();
 
     await updateCustomer({ id });
@@ -783,7 +735,7 @@ describe('update-customer', () => {
   });
 
   it('an onboarding whose customer has every service already needs no update call', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' });
     await control.clearRequests();
     expect(await updateCustomer({ id })).toEqual({ customerId: FIXTURES.ownedActive });
     expect((await mspRequests()).map((r) => r.method)).toEqual(['GET']);
@@ -794,18 +746,22 @@ describe('update-customer', () => {
 
 describe('every Knox step, on answers any call can meet', () => {
   const steps: [string, StepHandler, () => Promise<string>][] = [
-    ['link-customer', linkCustomer, () => seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' })],
+    ['link-customer', linkCustomer, () => seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' })],
     [
       'create-customer',
       createCustomer,
-      () => seed('onboarding', createRequest(`it-${seq + 1}@any-call.example`), { path: 'create' }),
+      () => seedRecord('onboarding', createRequest(`it-${nextSerial()}@any-call.example`), { path: 'create' }),
     ],
-    ['check-customer', checkCustomer, () => seed('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' })],
-    ['request-delink', requestDelink, () => seed('offboarding', { customerId: FIXTURES.ownedActive })],
+    [
+      'check-customer',
+      checkCustomer,
+      () => seedRecord('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' }),
+    ],
+    ['request-delink', requestDelink, () => seedRecord('offboarding', { customerId: FIXTURES.ownedActive })],
     [
       'update-customer',
       updateCustomer,
-      () => seed('change', { customerId: FIXTURES.ownedFullyManaged, accessType: 'NoAccess' }),
+      () => seedRecord('change', { customerId: FIXTURES.ownedFullyManaged, accessType: 'NoAccess' }),
     ],
   ];
 
@@ -813,17 +769,21 @@ describe('every Knox step, on answers any call can meet', () => {
     const id = await make();
     await control.fault({ match: { path: '/msp/' }, fault: { type: 'error500' }, count: 5 });
     expect(await outcome(step, { id })).toBe(nameFor('FAILURE'));
-    expect((await record(id)).lastError).toMatchObject({ code: 'FAILURE', errorCode: '5000000', disposition: 'retry' });
+    expect((await recordOf(id)).lastError).toMatchObject({
+      code: 'FAILURE',
+      errorCode: '5000000',
+      disposition: 'retry',
+    });
   });
 
   it('a run of transient failures counts from its first: retrySince set once, kept, cleared by the answer that ends it', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { path: '/link' }, fault: { type: 'error500' }, count: 2 });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
-    const since = (await record(id)).retrySince;
+    const since = (await recordOf(id)).retrySince;
     expect(Date.parse(since ?? '')).not.toBeNaN();
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after).toMatchObject({
       status: 'IN_PROGRESS',
       retrySince: since,
@@ -831,19 +791,19 @@ describe('every Knox step, on answers any call can meet', () => {
     });
     expect(after.history.at(-1)?.detail).toContain(`Knox has failed since ${since}: retried until`);
     await linkCustomer({ id });
-    expect((await record(id)).retrySince).toBeUndefined();
+    expect((await recordOf(id)).retrySince).toBeUndefined();
   });
 
   it('once the retry window has passed, the step throws Knox.RetryWindowExceeded; the record keeps the transient error', async () => {
     process.env[ENV.retryWindowSeconds] = '60';
     try {
-      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
       await control.fault({ match: { path: '/link' }, fault: { type: 'error500' }, count: 2 });
       expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
       // The next attempt comes a minute after the first failure: the window has just passed.
-      vi.useFakeTimers({ toFake: ['Date'], now: Date.parse((await record(id)).retrySince!) + 60_000 });
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.parse((await recordOf(id)).retrySince!) + 60_000 });
       expect(await outcome(linkCustomer, { id })).toBe(RETRY_WINDOW_EXCEEDED_ERROR);
-      const after = await record(id);
+      const after = await recordOf(id);
       expect(after.lastError).toMatchObject({ code: 'FAILURE', errorCode: '5000000', disposition: 'retry' });
       expect(after.history.at(-1)?.detail).toContain('the retry window ended at');
 
@@ -852,7 +812,7 @@ describe('every Knox step, on answers any call can meet', () => {
         outcome: 'FAILED',
         error: { Error: RETRY_WINDOW_EXCEEDED_ERROR, Cause: '{"errorMessage":"FAILURE (5000000): x"}' },
       });
-      expect(await record(id)).toMatchObject({
+      expect(await recordOf(id)).toMatchObject({
         status: 'FAILED',
         lastError: { code: 'FAILURE', disposition: 'retry' },
       });
@@ -867,7 +827,7 @@ describe('every Knox step, on answers any call can meet', () => {
     const id = await make();
     expect(await outcome(step, { id })).toBe(nameFor('AUTHORIZATION_FAIL'));
     expect(nameFor('AUTHORIZATION_FAIL')).toBe(STEP_ERROR_NAMES.operator);
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toMatchObject({
       code: 'AUTHORIZATION_FAIL',
       errorCode: '4030000',
@@ -877,16 +837,16 @@ describe('every Knox step, on answers any call can meet', () => {
   });
 
   it('an access token that expired between two calls is refreshed by the client: no error', async () => {
-    const first = await seed('offboarding', { customerId: FIXTURES.ownedActive });
+    const first = await seedRecord('offboarding', { customerId: FIXTURES.ownedActive });
     await requestDelink({ id: first });
     expect(await control.expireTokens()).toBeGreaterThan(0);
-    const second = await seed('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    const second = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     expect(await linkCustomer({ id: second })).toMatchObject({ knoxStatus: 'Pending' });
-    expect((await record(second)).lastError).toBeUndefined();
+    expect((await recordOf(second)).lastError).toBeUndefined();
   });
 
   it('a stored request that no longer validates fails the step without calling Knox', async () => {
-    const id = await seed(
+    const id = await seedRecord(
       'onboarding',
       { customerId: FIXTURES.unmanaged, managementType: 'Sometimes' },
       { path: 'link' },
@@ -901,23 +861,23 @@ describe('every Knox step, on answers any call can meet', () => {
 
 describe('record-outcome', () => {
   it('writes SUCCEEDED once, releases the lock, and is idempotent', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     expect(await readLock('4444444444')).toMatchObject({ recordId: id });
 
     expect(await recordOutcome({ id, outcome: 'SUCCEEDED' })).toEqual({ id, status: 'SUCCEEDED', changed: true });
-    const once = await record(id);
+    const once = await recordOf(id);
     expect(once).toMatchObject({ status: 'SUCCEEDED', kindStatus: 'onboarding#SUCCEEDED' });
     expect(once.history.at(-1)).toMatchObject({ event: 'finished', status: 'SUCCEEDED' });
     expect(await readLock('4444444444')).toBeUndefined();
 
     expect(await recordOutcome({ id, outcome: 'SUCCEEDED' })).toEqual({ id, status: 'SUCCEEDED', changed: false });
-    const twice = await record(id);
+    const twice = await recordOf(id);
     expect(twice.version).toBe(once.version);
     expect(twice.history).toHaveLength(once.history.length);
   });
 
   it('never moves a terminal record: a FAILED outcome after a cancel leaves it CANCELLED', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     await finish(id, 'CANCELLED');
     const result = await recordOutcome({
       id,
@@ -925,12 +885,12 @@ describe('record-outcome', () => {
       error: { Error: RECORD_CLOSED_ERROR, Cause: '{"errorMessage":"closed"}' },
     });
     expect(result).toEqual({ id, status: 'CANCELLED', changed: false });
-    expect((await record(id)).lastError).toBeUndefined();
+    expect((await recordOf(id)).lastError).toBeUndefined();
     expect(await readLock('4444444444')).toBeUndefined();
   });
 
   it('keeps the lastError a Knox step recorded for a caught Knox error', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
     await outcome(linkCustomer, { id });
     await recordOutcome({
       id,
@@ -940,7 +900,7 @@ describe('record-outcome', () => {
         Cause: '{"errorType":"Knox.Abort","errorMessage":"ADD_EC_ALREADY_MANAGED (4002103): ..."}',
       },
     });
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.status).toBe('ABORTED');
     expect(after.lastError?.code).toBe('ADD_EC_ALREADY_MANAGED');
     expect(after.history.at(-1)).toMatchObject({
@@ -951,7 +911,7 @@ describe('record-outcome', () => {
   });
 
   it('records the caught error when it is not a Knox step error (a Lambda timeout, a bug)', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     await recordKnoxError(id, 'link', {
       code: 'FAILURE',
       errorCode: '5000000',
@@ -966,30 +926,30 @@ describe('record-outcome', () => {
         Cause: '{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 30.00 seconds","trace":["a","b"]}',
       },
     });
-    expect((await record(id)).lastError).toEqual({
+    expect((await recordOf(id)).lastError).toEqual({
       code: 'Sandbox.Timedout',
       errorCode: '0',
       message: 'Task timed out after 30.00 seconds',
       disposition: 'operator',
     });
 
-    const other = await seed('onboarding', linkRequest('4444444445'), { path: 'link' });
+    const other = await seedRecord('onboarding', linkRequest('4444444445'), { path: 'link' });
     await recordOutcome({
       id: other,
       outcome: 'FAILED',
       error: { Error: 'States.Timeout', Cause: 'The state timed out' },
     });
-    expect((await record(other)).lastError).toMatchObject({ code: 'States.Timeout', message: 'The state timed out' });
+    expect((await recordOf(other)).lastError).toMatchObject({ code: 'States.Timeout', message: 'The state timed out' });
   });
 
   it('sets lastError from a caught Knox error when the step recorded none', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     await recordOutcome({
       id,
       outcome: 'FAILED',
       error: { Error: STEP_ERROR_NAMES.retry, Cause: '{"errorMessage":"FAILURE (5000000): boom"}' },
     });
-    expect((await record(id)).lastError).toEqual({
+    expect((await recordOf(id)).lastError).toEqual({
       code: 'Knox.Retry',
       errorCode: '0',
       message: 'FAILURE (5000000): boom',
@@ -998,10 +958,10 @@ describe('record-outcome', () => {
   });
 
   it('Knox.Wait reaching Record aborted (the polling schedule ran out) is WAIT_DEADLINE_EXCEEDED', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
     await outcome(checkCustomer, { id, mode: 'approval' });
     await recordOutcome({ id, outcome: 'ABORTED', error: { Error: STEP_ERROR_NAMES.wait, Cause: '{}' } });
-    expect((await record(id)).lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
+    expect((await recordOf(id)).lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
   });
 
   it('answers normally for a record that does not exist, and refuses a malformed payload', async () => {
@@ -1039,50 +999,50 @@ describe('execution-events', () => {
   }
 
   it('marks a record still open FAILED after a FAILED or TIMED_OUT execution, and releases its lock', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     expect(await executionEvents(statusChange(id, 'FAILED'))).toMatchObject({ id, status: 'FAILED', changed: true });
-    const after = await record(id);
+    const after = await recordOf(id);
     expect(after.lastError).toMatchObject({ code: 'EXECUTION_FAILED', disposition: 'operator' });
     expect(after.lastError!.message).toContain('Lambda.ServiceException');
     expect(await readLock('4444444444')).toBeUndefined();
 
-    const other = await seed('onboarding', linkRequest('4444444445'), { path: 'link' });
+    const other = await seedRecord('onboarding', linkRequest('4444444445'), { path: 'link' });
     expect(await executionEvents(statusChange(other, 'TIMED_OUT'))).toMatchObject({ status: 'FAILED', changed: true });
   });
 
   it('keeps a lastError a step recorded', async () => {
-    const id = await seed('onboarding', linkRequest(FIXTURES.samsungApprovalPending), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.samsungApprovalPending), { path: 'link' });
     await outcome(linkCustomer, { id });
     await executionEvents(statusChange(id, 'TIMED_OUT'));
-    expect((await record(id)).lastError?.code).toBe('ADD_EC_CUSTOMER_NOT_APPROVED');
+    expect((await recordOf(id)).lastError?.code).toBe('ADD_EC_CUSTOMER_NOT_APPROVED');
   });
 
   it('marks an ABORTED execution CANCELLED', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     expect(await executionEvents(statusChange(id, 'ABORTED'))).toMatchObject({ status: 'CANCELLED', changed: true });
   });
 
   it('leaves a terminal record alone', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     await recordOutcome({ id, outcome: 'SUCCEEDED' });
     expect(await executionEvents(statusChange(id, 'FAILED'))).toEqual({ id, status: 'SUCCEEDED', changed: false });
   });
 
   it('finds the record from the execution name when the input is missing', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     const event = statusChange(undefined, 'FAILED');
     event.detail.name = `4444444444-${id}`;
     expect(await executionEvents(event)).toMatchObject({ id, status: 'FAILED' });
   });
 
   it('ignores other statuses and events that are not status changes', async () => {
-    const id = await seed('onboarding', linkRequest('4444444444'), { path: 'link' });
+    const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     expect(await executionEvents(statusChange(id, 'SUCCEEDED'))).toMatchObject({
       changed: false,
       ignored: expect.any(String),
     });
     expect(await executionEvents({ hello: 'world' })).toMatchObject({ changed: false, ignored: expect.any(String) });
-    expect((await record(id)).status).toBe('REQUESTED');
+    expect((await recordOf(id)).status).toBe('REQUESTED');
     expect(
       (await harness.dynamo.items(process.env[ENV.tableName]!)).some((i) => i.pk === customerLockKey('4444444444')),
     ).toBe(true);

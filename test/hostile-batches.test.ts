@@ -4,14 +4,12 @@
  * and records nothing: no item in the table, no execution started.
  */
 import 'aws-sdk-client-mock-vitest/extend';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../lib/domain/batch-csv';
 import { ENV } from '../lib/domain/workflow';
 import { handler } from '../lambdas/api';
-import { useApiHarness } from './support/api-harness';
+import { apiEvent, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 
 const harness = useApiHarness();
@@ -20,20 +18,7 @@ beforeAll(() => {
 });
 
 async function post(body: string, contentType: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const event = {
-    httpMethod: 'POST',
-    path: '/onboarding-batches',
-    resource: '/onboarding-batches',
-    body,
-    isBase64Encoded: false,
-    headers: { 'Content-Type': contentType },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  } satisfies APIGatewayProxyEvent;
+  const event = apiEvent('POST', '/onboarding-batches', { body, headers: { 'Content-Type': contentType } });
   const result = await handler(event);
   return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown> };
 }
@@ -45,8 +30,7 @@ async function expectRefusedAndNothingRecorded(answer: {
   expect(answer.status).toBeGreaterThanOrEqual(400);
   expect(answer.status).toBeLessThan(500);
   expect(typeof answer.body.message).toBe('string');
-  expect(await harness.dynamo.items(harness.table)).toEqual([]);
-  expect(harness.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  await harness.expectNothingRecorded();
 }
 
 const RUNS = { numRuns: 40, seed: 20261201 };

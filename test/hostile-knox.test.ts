@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RecordKind } from '../lib/domain/api-schemas';
 import { DISPOSITIONS, STEP_ERROR_NAMES, type Disposition } from '../lib/domain/dispositions';
 import { KnoxError } from '../lib/domain/knox-answer';
@@ -22,16 +22,17 @@ import { ENV, type KnoxStepPayload } from '../lib/domain/workflow';
 import { CUSTOMERS_PATH, createKnoxClient } from '../lib/knox/client';
 import { TOKEN_PATH } from '../lib/knox/token-endpoint';
 import type { KnoxClient } from '../lib/knox/types';
-import { KnoxSimControl } from '../knox-sim/control';
-import { FIXTURES, SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import { FIXTURES, SIM_DEFAULT_CREDENTIALS } from '../knox-sim/server';
 import { handler as linkCustomer } from '../lambdas/link-customer';
 import { handler as checkCustomer } from '../lambdas/check-customer';
 import { handler as createCustomer } from '../lambdas/create-customer';
 import { resetKnoxClient } from '../lambdas/steps/knox';
 import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '../lambdas/steps/runner';
-import { HISTORY_EVENTS, acquireCustomerLock, createRecord, getRecord, type WorkflowRecord } from '../lambdas/store';
+import { HISTORY_EVENTS } from '../lambdas/store';
 import { createRequest, linkRequest } from './support/handlers-support';
-import { useStepHarness } from './support/step-harness';
+import { caught } from './support/knox-support';
+import { useKnoxSimulator } from './support/sim-harness';
+import { nextSerial, recordOf, seedRecord, useStepHarness } from './support/step-harness';
 
 // --- The liar ---------------------------------------------------------------------------------------------------------
 
@@ -398,17 +399,6 @@ function liarClient(): KnoxClient {
   });
 }
 
-/** The KnoxError a call rejects with (anything else fails the test). */
-async function knoxErrorOf(promise: Promise<unknown>): Promise<KnoxError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome, 'the call must fail').toBeDefined();
-  expect(outcome).toBeInstanceOf(KnoxError);
-  return outcome as KnoxError;
-}
-
 function expectMatches(error: KnoxError, expected: Expected): void {
   expect(error.code).toBe(expected.code);
   expect(error.disposition).toBe(expected.disposition);
@@ -422,32 +412,12 @@ function expectMatches(error: KnoxError, expected: Expected): void {
 
 // --- Records and steps ------------------------------------------------------------------------------------------------
 
-let seq = 0;
-
-/** A REQUESTED record as the API writes it (and its customer lock). */
-async function seed(kind: RecordKind, request: Record<string, unknown>, customerId?: string): Promise<string> {
-  seq += 1;
-  const id = `${{ onboarding: 'onb', offboarding: 'off', change: 'chg' }[kind]}-${seq.toString(16).padStart(16, '0')}`;
-  const customerKey = customerId ?? `email:liar-${seq}@acme.example`;
-  await createRecord({
-    id,
-    kind,
-    ...(customerId !== undefined ? { customerId } : {}),
-    customerKey,
-    request,
-    ...(kind === 'onboarding' ? { path: customerId !== undefined ? ('link' as const) : ('create' as const) } : {}),
-    executionName: `${customerId ?? 'new'}-${id}`,
-    deadline: new Date(Date.now() + 3600_000).toISOString(),
+/** A REQUESTED onboarding: a link when it names its customer (the key of its lock), else a create. */
+const seed = (kind: RecordKind, request: Record<string, unknown>, customerId?: string) =>
+  seedRecord(kind, request, {
+    customerId,
+    path: kind === 'onboarding' ? (customerId !== undefined ? 'link' : 'create') : undefined,
   });
-  await acquireCustomerLock(customerKey, id, kind);
-  return id;
-}
-
-async function recordOf(id: string): Promise<WorkflowRecord> {
-  const record = await getRecord(id);
-  expect(record).toBeDefined();
-  return record!;
-}
 
 /** Runs a step; the error it throws (which must be an Error), or undefined when it succeeds. */
 async function stepError(step: StepHandler, payload: KnoxStepPayload): Promise<Error | undefined> {
@@ -500,20 +470,20 @@ describe('the Knox client, on answers that lie', () => {
     async ({ lie, expected }) => {
       liar.set(lie);
       for (const call of Object.values(CALLS)) {
-        expectMatches(await knoxErrorOf(call(liarClient())), expected);
+        expectMatches(await caught(call(liarClient())), expected);
       }
     },
   );
 
   it('never follows a redirect, so the bearer token never travels elsewhere', async () => {
     liar.set(answer(302, '', { location: `${liar.url}/elsewhere` }));
-    await knoxErrorOf(CALLS.getCustomer!(liarClient()));
+    await caught(CALLS.getCustomer!(liarClient()));
     expect(liar.paths.filter((p) => !p.startsWith(TOKEN_PATH))).toEqual([`${CUSTOMERS_PATH}/${FIXTURES.unmanaged}`]);
   });
 
   it.each(HUGE_LIES)('$name: read and classified', async ({ lie, expected }) => {
     liar.set(lie);
-    expectMatches(await knoxErrorOf(CALLS.getCustomer!(liarClient())), expected);
+    expectMatches(await caught(CALLS.getCustomer!(liarClient())), expected);
   });
 
   it('accepts a customer with a huge but well-typed field (the schema has no limit to lie about)', async () => {
@@ -526,11 +496,11 @@ describe('the Knox client, on answers that lie', () => {
     'a list whose totalCount is $totalCount: UNEXPECTED_RESPONSE, also through listAllCustomers',
     async ({ totalCount }) => {
       liar.set(answer(200, { totalCount, customers: [customer()] }));
-      expectMatches(await knoxErrorOf(liarClient().listCustomers()), unexpected(200));
+      expectMatches(await caught(liarClient().listCustomers()), unexpected(200));
       const all = async () => {
         for await (const found of liarClient().listAllCustomers()) expect(found).toBeDefined();
       };
-      expectMatches(await knoxErrorOf(all()), unexpected(200));
+      expectMatches(await caught(all()), unexpected(200));
     },
   );
 
@@ -559,7 +529,7 @@ describe('the Knox client, on answers that lie', () => {
           credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }),
           requestsPerSecond: 1000,
         });
-        expectMatches(await knoxErrorOf(knox.getCustomer(FIXTURES.unmanaged)), expected);
+        expectMatches(await caught(knox.getCustomer(FIXTURES.unmanaged)), expected);
       } finally {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -732,13 +702,13 @@ describe('Knox steps, on answers that lie', () => {
     for (const value of ['-5', 'abc', '1.5', '', 'NaN']) {
       sleep.mockClear();
       liar.set(tooMany(value));
-      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), `${FIXTURES.unmanaged}${seq}`);
+      const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), `${FIXTURES.unmanaged}${nextSerial()}`);
       expect((await stepError(linkCustomer, { id }))?.name).toBe(STEP_ERROR_NAMES[dispositionOf('TOO_MANY_REQUESTS')]);
       expect(sleep).not.toHaveBeenCalled();
     }
     sleep.mockClear();
     liar.set(tooMany('100000000000000000000'));
-    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), `${FIXTURES.unmanaged}${seq}`);
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), `${FIXTURES.unmanaged}${nextSerial()}`);
     expect((await stepError(linkCustomer, { id }))?.name).toBe(STEP_ERROR_NAMES[dispositionOf('TOO_MANY_REQUESTS')]);
     expect(sleep).toHaveBeenCalledTimes(1);
     expect(sleep.mock.calls[0]![0]).toBeLessThanOrEqual(RETRY_AFTER_MAX_MS);
@@ -753,7 +723,7 @@ describe('Knox steps, on answers that lie', () => {
           ? answer(emailInUse.httpStatus, knoxError(emailInUse.code, emailInUse.errorCode))(req, res)
           : answer(200, { totalCount, customers: [customer({ email: 'someone@else.example' })] })(req, res),
       );
-      const id = await seed('onboarding', createRequest(`ada.${seq}@acme.example`));
+      const id = await seed('onboarding', createRequest(`ada.${nextSerial()}@acme.example`));
       await expectRecorded(id, await stepError(createCustomer, { id, executionName: 'liar' }), unexpected(200));
     },
   );
@@ -805,22 +775,14 @@ describe('Knox steps, on answers that lie', () => {
 // --- The simulator's faults -------------------------------------------------------------------------------------------
 
 describe('the simulator’s faults, through a step', () => {
-  let sim: RunningKnoxSimulator;
-  let control: KnoxSimControl;
-
-  beforeAll(async () => {
-    sim = await startKnoxSimulator({ port: 0 });
-    control = new KnoxSimControl(sim.url);
-  });
-  afterAll(async () => {
-    await sim.stop();
-    process.env[ENV.knoxBaseUrl] = liar.url;
-  });
-  beforeEach(async () => {
+  const sim = useKnoxSimulator();
+  beforeEach(() => {
     process.env[ENV.knoxBaseUrl] = sim.url;
     resetKnoxClient();
-    await control.reset();
     vi.spyOn(timing, 'sleep').mockResolvedValue(undefined);
+  });
+  afterAll(() => {
+    process.env[ENV.knoxBaseUrl] = liar.url;
   });
 
   it.each([
@@ -830,7 +792,7 @@ describe('the simulator’s faults, through a step', () => {
     { type: 'error500' as const, code: 'FAILURE' as const },
     { type: 'status429' as const, code: 'TOO_MANY_REQUESTS' as const },
   ])('a $type fault on the link is $code: recorded and thrown by the table', async ({ type, code }) => {
-    await control.fault({ match: { path: '/link' }, fault: { type } });
+    await sim.control.fault({ match: { path: '/link' }, fault: { type } });
     const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
     await expectRecorded(id, await stepError(linkCustomer, { id }), { code, disposition: dispositionOf(code) });
   });

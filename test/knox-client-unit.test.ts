@@ -3,11 +3,12 @@
  * limiter. The simulator-backed suite (knox-client.test.ts) covers the same calls over real HTTP.
  */
 import { describe, expect, it } from 'vitest';
-import { KnoxError } from '../lib/domain/knox-answer';
 import type { KnoxCustomer, NewCustomer } from '../lib/domain/knox-schemas';
 import type { Clock } from '../lib/knox/clock';
 import { HttpKnoxClient, LIST_PAGE_ATTEMPTS, createKnoxClient } from '../lib/knox/client';
 import type { KnoxClientConfig } from '../lib/knox/types';
+import { newKnoxCustomer } from '../local/samples';
+import { caught } from './support/knox-support';
 
 const SECRET = 's3cr3t-value';
 const credentials = async () => ({ clientId: 'client-1', clientSecret: SECRET });
@@ -78,16 +79,6 @@ function client(route: Route, extra: Partial<KnoxClientConfig> = {}) {
     ...extra,
   });
   return { knox, seen };
-}
-
-async function caught(promise: Promise<unknown>): Promise<KnoxError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KnoxError);
-    return error as KnoxError;
-  }
-  throw new Error('expected a KnoxError');
 }
 
 describe('token requests', () => {
@@ -277,18 +268,9 @@ describe('transport failures', () => {
 });
 
 describe('paths and bodies', () => {
-  const newCustomer: NewCustomer = {
-    companyName: 'Acme Ltd',
-    companySize: '20-99',
-    industry: 'COMMUNICATIONS',
-    country: 'US',
-    street1: '1 Main St',
-    city: 'Chicago',
-    contact: { firstName: 'Ada', lastName: 'Lee', email: 'ada@acme.example' },
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
+  const newCustomer = newKnoxCustomer('ada@acme.example', {
     services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }],
-  };
+  });
 
   it('sends each call to its path, with a JSON body where it has one, under a base URL with a trailing slash', async () => {
     const { knox, seen } = client(
@@ -355,8 +337,11 @@ describe('paths and bodies', () => {
 });
 
 describe('listAllCustomers', () => {
+  const pageNumOf = (req: Seen) => req.url.searchParams.get('pageNum');
+  /** The pages asked for, in order. */
+  const pagesAsked = (seen: Seen[]) => seen.filter((r) => !isToken(r)).map(pageNumOf);
   const pageOf = (all: KnoxCustomer[], req: Seen, total = all.length): Reply => {
-    const pageNum = Number(req.url.searchParams.get('pageNum'));
+    const pageNum = Number(pageNumOf(req));
     const pageSize = Number(req.url.searchParams.get('pageSize'));
     return {
       status: 200,
@@ -373,13 +358,7 @@ describe('listAllCustomers', () => {
     const all = Array.from({ length: 23 }, (_, i) => customer(String(i + 1)));
     const { knox, seen } = client((req) => (isToken(req) ? tokenReply() : pageOf(all, req)));
     expect(await collect(knox.listAllCustomers(5))).toEqual(all.map((c) => c.customerId));
-    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual([
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-    ]);
+    expect(pagesAsked(seen)).toEqual(['1', '2', '3', '4', '5']);
   });
 
   it('reads one page when there is nobody', async () => {
@@ -418,12 +397,12 @@ describe('listAllCustomers', () => {
     const { knox, seen } = client((req) =>
       isToken(req)
         ? tokenReply()
-        : req.url.searchParams.get('pageNum') === '2'
+        : pageNumOf(req) === '2'
           ? knoxError(500, 'FAILURE', '5000000')
           : pageOf([customer('1'), customer('2')], req, 4),
     );
     await expect(collect(knox.listAllCustomers(2))).rejects.toMatchObject({ code: 'FAILURE' });
-    expect(seen.filter((r) => r.url.searchParams.get('pageNum') === '2')).toHaveLength(LIST_PAGE_ATTEMPTS);
+    expect(seen.filter((r) => pageNumOf(r) === '2')).toHaveLength(LIST_PAGE_ATTEMPTS);
   });
 
   it('asks a page that failed transiently again in place, without starting the listing over', async () => {
@@ -431,17 +410,11 @@ describe('listAllCustomers', () => {
     let failures = 2;
     const { knox, seen } = client((req) => {
       if (isToken(req)) return tokenReply();
-      if (req.url.searchParams.get('pageNum') === '2' && failures-- > 0) return knoxError(500, 'FAILURE', '5000000');
+      if (pageNumOf(req) === '2' && failures-- > 0) return knoxError(500, 'FAILURE', '5000000');
       return pageOf(all, req);
     });
     expect(await collect(knox.listAllCustomers(2))).toEqual(all.map((c) => c.customerId));
-    expect(seen.filter((r) => !isToken(r)).map((r) => r.url.searchParams.get('pageNum'))).toEqual([
-      '1',
-      '2',
-      '2',
-      '2',
-      '3',
-    ]);
+    expect(pagesAsked(seen)).toEqual(['1', '2', '2', '2', '3']);
   });
 
   it('does not ask again a page refused for a reason no retry changes', async () => {

@@ -4,13 +4,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KnoxError } from '../lib/domain/knox-answer';
+import { describe, expect, it } from 'vitest';
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import type { KnoxCustomer, LinkRequest, NewCustomer, UpdateRequest } from '../lib/domain/knox-schemas';
-import { createKnoxClient } from '../lib/knox/client';
-import type { KnoxClient, KnoxClientConfig } from '../lib/knox/types';
-import { KnoxSimControl } from '../knox-sim/control';
 import {
   FIXTURES,
   FIXTURE_KM_TENANTS,
@@ -18,48 +14,20 @@ import {
   SIM_DEFAULT_CREDENTIALS,
   SIM_EXTRA_CREDENTIALS,
   UNKNOWN_CUSTOMER_ID,
-  startKnoxSimulator,
-  type RunningKnoxSimulator,
 } from '../knox-sim/server';
+import { knoxLink, newKnoxCustomer } from '../local/samples';
+import { caught } from './support/knox-support';
+import { useKnoxSimulator } from './support/sim-harness';
 
 const TOKEN_PATH = '/ams/v1/oauth2/token';
 
-let sim: RunningKnoxSimulator;
-let control: KnoxSimControl;
+const sim = useKnoxSimulator();
+/** A fresh client (its own token and limiter) against the simulator. */
+const knoxClient = sim.client;
 
-beforeAll(async () => {
-  sim = await startKnoxSimulator({ port: 0 });
-  control = new KnoxSimControl(sim.url);
-});
-afterAll(async () => {
-  await sim?.stop();
-});
-beforeEach(async () => {
-  await control.reset();
-});
-
-/** A fresh client (its own token and limiter) against the simulator, fast enough never to wait on its limiter. */
-function knoxClient(extra: Partial<KnoxClientConfig> = {}): KnoxClient {
-  return createKnoxClient({
-    baseUrl: sim.url,
-    credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }),
-    requestsPerSecond: 1000,
-    ...extra,
-  });
-}
-
-async function caught(promise: Promise<unknown>): Promise<KnoxError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KnoxError);
-    return error as KnoxError;
-  }
-  throw new Error('expected the call to fail with a KnoxError');
-}
-
-const tokenRequestsLogged = async () => (await control.requests()).filter((r) => r.path.startsWith(TOKEN_PATH)).length;
-const mspRequestsLogged = async () => (await control.requests()).filter((r) => r.path.startsWith('/msp/'));
+const tokenRequestsLogged = async () =>
+  (await sim.control.requests()).filter((r) => r.path.startsWith(TOKEN_PATH)).length;
+const mspRequestsLogged = async () => (await sim.control.requests()).filter((r) => r.path.startsWith('/msp/'));
 
 // --- Bodies ---------------------------------------------------------------------------------------------------------
 
@@ -69,28 +37,8 @@ function newCustomer(
   overrides: Partial<NewCustomer> = {},
   email = `ada@acme-${++serial}-${Date.now()}.example`,
 ): NewCustomer {
-  return {
-    companyName: 'Acme Ltd',
-    companySize: '20-99',
-    industry: 'COMMUNICATIONS',
-    country: 'US',
-    street1: '1 Main St',
-    city: 'Chicago',
-    contact: { firstName: 'Ada', lastName: 'Lee', email },
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }],
-    ...overrides,
-  };
+  return newKnoxCustomer(email, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme' }], ...overrides });
 }
-
-const linkBody = (customerId: string, overrides: Partial<LinkRequest> = {}): LinkRequest => ({
-  customerId,
-  managementType: 'JointlyManaged',
-  accessType: 'FullAccess',
-  services: [{ service: 'KnoxMobileEnrollment' }],
-  ...overrides,
-});
 
 /** Bodies our types (and API) refuse but Knox must see, to answer its own codes. */
 const unchecked = <T>(body: unknown) => body as T;
@@ -115,10 +63,10 @@ describe('endpoints', () => {
 
   it('linkCustomer leaves the customer Pending until it approves, then Active with the services', async () => {
     const knox = knoxClient();
-    const linked = await knox.linkCustomer(linkBody(FIXTURES.unmanaged));
+    const linked = await knox.linkCustomer(knoxLink(FIXTURES.unmanaged));
     expect(linked).toMatchObject({ customerId: FIXTURES.unmanaged, status: 'Pending' });
     expect((await knox.getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
-    await control.approveLink(FIXTURES.unmanaged);
+    await sim.control.approveLink(FIXTURES.unmanaged);
     const active = await knox.getCustomer(FIXTURES.unmanaged);
     expect(active).toMatchObject({
       status: 'Active',
@@ -128,8 +76,8 @@ describe('endpoints', () => {
 
   it('a customer that rejects the link shows status Rejected', async () => {
     const knox = knoxClient();
-    await knox.linkCustomer(linkBody(FIXTURES.unmanaged));
-    await control.rejectLink(FIXTURES.unmanaged);
+    await knox.linkCustomer(knoxLink(FIXTURES.unmanaged));
+    await sim.control.rejectLink(FIXTURES.unmanaged);
     expect((await knox.getCustomer(FIXTURES.unmanaged)).status).toBe('Rejected');
   });
 
@@ -153,7 +101,7 @@ describe('endpoints', () => {
     const knox = knoxClient();
     const delinking = await knox.delinkCustomer({ customerId: FIXTURES.ownedActive });
     expect(delinking.status).toBe('DelinkRequested');
-    await control.acceptDelink(FIXTURES.ownedActive);
+    await sim.control.acceptDelink(FIXTURES.ownedActive);
     expect(await caught(knox.getCustomer(FIXTURES.ownedActive))).toMatchObject({ code: 'CUSTOMER_NOT_MANAGED_BY_MSP' });
   });
 
@@ -174,10 +122,10 @@ describe('endpoints', () => {
   });
 
   it('listAllCustomers reads every page until totalCount customers are read', async () => {
-    for (let i = 0; i < 23; i += 1) await control.addCustomer({ status: 'Active' });
+    for (let i = 0; i < 23; i += 1) await sim.control.addCustomer({ status: 'Active' });
     const knox = knoxClient();
     const total = Number((await knox.listCustomers({ pageSize: 1 })).totalCount);
-    await control.clearRequests();
+    await sim.control.clearRequests();
     const ids: string[] = [];
     for await (const c of knox.listAllCustomers(5)) ids.push(c.customerId);
     expect(ids).toHaveLength(total);
@@ -198,7 +146,7 @@ type SeedCode = (typeof SEED_ERRORS)[number]['code'];
  */
 const SEED_SCENARIOS: Record<SeedCode, () => Promise<unknown>> = {
   FAILURE: async () => {
-    await control.fault({ fault: { type: 'error500' } });
+    await sim.control.fault({ fault: { type: 'error500' } });
     return knoxClient().getCustomer(FIXTURES.ownedActive);
   },
   AUTHORIZATION_FAIL: () =>
@@ -206,12 +154,12 @@ const SEED_SCENARIOS: Record<SeedCode, () => Promise<unknown>> = {
       FIXTURES.ownedActive,
     ),
   INVALID_COUNTRY: () => knoxClient().createCustomer(newCustomer({ country: 'CU' })),
-  ADD_EC_CUSTOMER_INVALID: () => knoxClient().linkCustomer(linkBody(UNKNOWN_CUSTOMER_ID)),
-  ADD_EC_CUSTOMER_NOT_APPROVED: () => knoxClient().linkCustomer(linkBody(FIXTURES.samsungApprovalPending)),
-  ADD_EC_DELINK_PENDING: () => knoxClient().linkCustomer(linkBody(FIXTURES.delinkingFromOtherMsp)),
-  ADD_EC_ALREADY_MANAGED: () => knoxClient().linkCustomer(linkBody(FIXTURES.managedByOtherMsp)),
-  ADD_EC_PENDING_CANNOT_ADD_AGAIN: () => knoxClient().linkCustomer(linkBody(FIXTURES.ownedPending)),
-  ADD_EC_NOT_SAME_REGION: () => knoxClient().linkCustomer(linkBody(FIXTURES.otherRegion)),
+  ADD_EC_CUSTOMER_INVALID: () => knoxClient().linkCustomer(knoxLink(UNKNOWN_CUSTOMER_ID)),
+  ADD_EC_CUSTOMER_NOT_APPROVED: () => knoxClient().linkCustomer(knoxLink(FIXTURES.samsungApprovalPending)),
+  ADD_EC_DELINK_PENDING: () => knoxClient().linkCustomer(knoxLink(FIXTURES.delinkingFromOtherMsp)),
+  ADD_EC_ALREADY_MANAGED: () => knoxClient().linkCustomer(knoxLink(FIXTURES.managedByOtherMsp)),
+  ADD_EC_PENDING_CANNOT_ADD_AGAIN: () => knoxClient().linkCustomer(knoxLink(FIXTURES.ownedPending)),
+  ADD_EC_NOT_SAME_REGION: () => knoxClient().linkCustomer(knoxLink(FIXTURES.otherRegion)),
   CUSTOMER_NOT_FOUND: () => knoxClient().getCustomer(UNKNOWN_CUSTOMER_ID),
   CUSTOMER_NOT_MANAGED_BY_MSP: () => knoxClient().getCustomer(FIXTURES.managedByOtherMsp),
   EMAIL_ALREADY_IN_USAGE: () => knoxClient().createCustomer(newCustomer({}, FIXTURE_REGISTERED_EMAILS.registered)),
@@ -282,8 +230,8 @@ describe('every code of the seed table, reached through the simulator', () => {
 describe('workflow-relevant Knox answers beyond the seed table', () => {
   it('a link we already sent meets 4002104, which counts as already done', async () => {
     const knox = knoxClient();
-    await knox.linkCustomer(linkBody(FIXTURES.unmanaged));
-    expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({
+    await knox.linkCustomer(knoxLink(FIXTURES.unmanaged));
+    expect(await caught(knox.linkCustomer(knoxLink(FIXTURES.unmanaged)))).toMatchObject({
       code: 'ADD_EC_PENDING_CANNOT_ADD_AGAIN',
       disposition: 'alreadyDone',
     });
@@ -315,20 +263,32 @@ describe('tokens', () => {
     expect(await tokenRequestsLogged()).toBe(1);
   });
 
-  it('refreshes an expired token once and repeats the call', async () => {
+  it.each([
+    {
+      token: 'an expired token (401 ACCESS_TOKEN_EXPIRED)',
+      errorCode: '4032251',
+      kill: async () => expect(await sim.control.expireTokens()).toBeGreaterThan(0),
+    },
+    // A reset forgets every issued token.
+    {
+      token: 'a token Knox no longer knows (401 ACCESS_TOKEN_INVALID)',
+      errorCode: '4032252',
+      kill: () => sim.control.reset(),
+    },
+  ])('refreshes $token once and repeats the call', async ({ errorCode, kill }) => {
     const knox = knoxClient();
     await knox.getCustomer(FIXTURES.ownedActive);
-    expect(await control.expireTokens()).toBeGreaterThan(0);
-    await control.clearRequests();
+    await kill();
+    await sim.control.clearRequests();
     expect(await knox.getCustomer(FIXTURES.ownedActive)).toMatchObject({ customerId: FIXTURES.ownedActive });
     expect(knox.tokenRequests).toBe(2);
-    const log = (await control.requests()).map((r) => [
+    const log = (await sim.control.requests()).map((r) => [
       r.path.startsWith(TOKEN_PATH) ? 'token' : 'get',
       r.status,
       r.errorCode,
     ]);
     expect(log).toEqual([
-      ['get', 401, '4032251'],
+      ['get', 401, errorCode],
       ['token', 200, undefined],
       ['get', 200, undefined],
     ]);
@@ -337,38 +297,10 @@ describe('tokens', () => {
   it('concurrent calls with the same expired token share one refresh', async () => {
     const knox = knoxClient();
     await knox.getCustomer(FIXTURES.ownedActive);
-    await control.expireTokens();
+    await sim.control.expireTokens();
     await Promise.all(Array.from({ length: 10 }, () => knox.getCustomer(FIXTURES.ownedActive)));
     expect(knox.tokenRequests).toBe(2);
     expect(await tokenRequestsLogged()).toBe(2);
-  });
-
-  it('refreshes a token Knox no longer knows (401 ACCESS_TOKEN_INVALID)', async () => {
-    const knox = knoxClient();
-    await knox.getCustomer(FIXTURES.ownedActive);
-    await control.reset(); // forgets every issued token
-    expect(await knox.getCustomer(FIXTURES.ownedActive)).toMatchObject({ customerId: FIXTURES.ownedActive });
-    expect(knox.tokenRequests).toBe(2);
-    expect((await control.requests())[0]).toMatchObject({ status: 401, errorCode: '4032252' });
-  });
-
-  it('gives up when the refreshed token is refused too: an operator error, after exactly two attempts', async () => {
-    // Every token is expired as soon as it is issued, so both attempts meet a 401.
-    const expiringFetch: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
-      if (String(input).includes(TOKEN_PATH)) await control.expireTokens();
-      return response;
-    };
-    const knox = knoxClient({ fetch: expiringFetch });
-    const error = await caught(knox.getCustomer(FIXTURES.ownedActive));
-    expect(error).toMatchObject({
-      code: 'ACCESS_TOKEN_EXPIRED',
-      errorCode: '4032251',
-      httpStatus: 401,
-      disposition: 'operator',
-    });
-    expect(knox.tokenRequests).toBe(2);
-    expect(await mspRequestsLogged()).toHaveLength(2);
   });
 
   it('turns bad client credentials into INVALID_CLIENT, quoting neither the secret nor the id', async () => {
@@ -388,14 +320,14 @@ describe('tokens', () => {
 
 describe('faults', () => {
   it('a 500 becomes FAILURE (retry), and the client does not retry it itself', async () => {
-    await control.fault({ fault: { type: 'error500' } });
+    await sim.control.fault({ fault: { type: 'error500' } });
     const error = await caught(knoxClient().getCustomer(FIXTURES.ownedActive));
     expect(error).toMatchObject({ code: 'FAILURE', errorCode: '5000000', httpStatus: 500, disposition: 'retry' });
     expect(await mspRequestsLogged()).toHaveLength(1);
   });
 
   it('a 429 becomes TOO_MANY_REQUESTS (retry) with Retry-After', async () => {
-    await control.fault({ fault: { type: 'status429', retryAfterSeconds: 7 } });
+    await sim.control.fault({ fault: { type: 'status429', retryAfterSeconds: 7 } });
     const error = await caught(knoxClient().listCustomers());
     expect(error).toMatchObject({
       code: 'TOO_MANY_REQUESTS',
@@ -407,7 +339,7 @@ describe('faults', () => {
   });
 
   it('a dropped connection becomes CONNECTION_FAILED (retry)', async () => {
-    await control.fault({ fault: { type: 'drop' } });
+    await sim.control.fault({ fault: { type: 'drop' } });
     const error = await caught(knoxClient().getCustomer(FIXTURES.ownedActive));
     expect(error).toMatchObject({ code: 'CONNECTION_FAILED', disposition: 'retry' });
     expect(error.message).toContain(`GET /msp/v1/managedCustomers/${FIXTURES.ownedActive}`);
@@ -425,27 +357,27 @@ describe('faults', () => {
   });
 
   it.each(['html', 'empty'] as const)('a %s 502 page becomes UNEXPECTED_RESPONSE (retry)', async (type) => {
-    await control.fault({ fault: { type } });
+    await sim.control.fault({ fault: { type } });
     const error = await caught(knoxClient().getCustomer(FIXTURES.ownedActive));
     expect(error).toMatchObject({ code: 'UNEXPECTED_RESPONSE', httpStatus: 502, disposition: 'retry' });
   });
 
   it('an answer slower than timeoutMs becomes REQUEST_TIMEOUT (retry)', async () => {
-    await control.fault({ fault: { type: 'latency', latencyMs: 5_000 } });
+    await sim.control.fault({ fault: { type: 'latency', latencyMs: 5_000 } });
     const error = await caught(knoxClient({ timeoutMs: 150 }).getCustomer(FIXTURES.ownedActive));
     expect(error).toMatchObject({ code: 'REQUEST_TIMEOUT', disposition: 'retry' });
     expect(error.message).toContain('150 ms');
   });
 
   it('a slow token endpoint times out too', async () => {
-    await control.fault({ match: { path: TOKEN_PATH }, fault: { type: 'latency', latencyMs: 5_000 } });
+    await sim.control.fault({ match: { path: TOKEN_PATH }, fault: { type: 'latency', latencyMs: 5_000 } });
     const error = await caught(knoxClient({ timeoutMs: 150 }).getCustomer(FIXTURES.ownedActive));
     expect(error).toMatchObject({ code: 'REQUEST_TIMEOUT' });
     expect(error.message).toContain(`POST ${TOKEN_PATH}`);
   });
 
   it('a failing token endpoint keeps its transient disposition', async () => {
-    await control.fault({ match: { path: TOKEN_PATH }, fault: { type: 'error500' } });
+    await sim.control.fault({ match: { path: TOKEN_PATH }, fault: { type: 'error500' } });
     expect(await caught(knoxClient().getCustomer(FIXTURES.ownedActive))).toMatchObject({
       code: 'FAILURE',
       disposition: 'retry',
@@ -453,21 +385,21 @@ describe('faults', () => {
   });
 
   it('workThen500: FAILURE (retry), with the work visible afterwards, and a repeated link is already done', async () => {
-    await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
+    await sim.control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
     const knox = knoxClient();
-    expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({
+    expect(await caught(knox.linkCustomer(knoxLink(FIXTURES.unmanaged)))).toMatchObject({
       code: 'FAILURE',
       disposition: 'retry',
     });
     expect((await knox.getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
-    expect(await caught(knox.linkCustomer(linkBody(FIXTURES.unmanaged)))).toMatchObject({ disposition: 'alreadyDone' });
+    expect(await caught(knox.linkCustomer(knoxLink(FIXTURES.unmanaged)))).toMatchObject({ disposition: 'alreadyDone' });
     const link = (await mspRequestsLogged()).find((r) => r.path.endsWith('/link'));
     expect(link).toMatchObject({ status: 500, fault: 'workThen500', accepted: true });
   });
 
   it('a fault is used up: the next call succeeds with the same client', async () => {
     const knox = knoxClient();
-    await control.fault({ fault: { type: 'error500' }, count: 2 });
+    await sim.control.fault({ fault: { type: 'error500' }, count: 2 });
     await caught(knox.getCustomer(FIXTURES.ownedActive));
     await caught(knox.getCustomer(FIXTURES.ownedActive));
     await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toMatchObject({ status: 'Active' });
@@ -483,7 +415,7 @@ describe('faults', () => {
     ];
     for (const type of types) {
       for (const call of calls) {
-        await control.fault({ fault: { type, latencyMs: 2_000 } });
+        await sim.control.fault({ fault: { type, latencyMs: 2_000 } });
         const error = await caught(call());
         expect(specFor(error.code as KnoxErrorCodeName).disposition).toBe('retry');
       }

@@ -3,9 +3,8 @@
  * and update (our schemas and API validation, the simulator's 4002127-4002130 and 4002124), KnoxAssetIntelligence
  * among the services, officeNumber on the customer. The simulator is reached over HTTP with the real client.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KnoxSimControl } from '../knox-sim/control';
-import { FIXTURES, SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FIXTURES } from '../knox-sim/server';
 import { changeRequestSchema, onboardingRequestSchema } from '../lib/domain/api-schemas';
 import { specForErrorCode } from '../lib/domain/knox-errors';
 import {
@@ -16,7 +15,9 @@ import {
   type KgTenantInfo,
   type NewCustomer,
 } from '../lib/domain/knox-schemas';
-import { HttpKnoxClient } from '../lib/knox/client';
+import type { HttpKnoxClient } from '../lib/knox/client';
+import { newKnoxCustomer } from '../local/samples';
+import { useKnoxSimulator } from './support/sim-harness';
 
 const KG: KgTenantInfo = {
   kgDomainType: 'Default',
@@ -25,19 +26,14 @@ const KG: KgTenantInfo = {
   email: 'kg@guarded.example',
 };
 
-const newCustomer = (email: string, extra: Partial<NewCustomer> = {}): NewCustomer => ({
-  companyName: 'Guarded Inc',
-  companySize: '20-99',
-  industry: 'FINANCE',
-  country: 'US',
-  street1: '1 Main St',
-  city: 'Chicago',
-  contact: { firstName: 'Ada', lastName: 'Guard', email, phone: '+1 312 555 0199' },
-  managementType: 'JointlyManaged',
-  accessType: 'FullAccess',
-  services: [{ service: 'KnoxGuard' }],
-  ...extra,
-});
+const newCustomer = (email: string, extra: Partial<NewCustomer> = {}): NewCustomer =>
+  newKnoxCustomer(email, {
+    companyName: 'Guarded Inc',
+    industry: 'FINANCE',
+    contact: { firstName: 'Ada', lastName: 'Guard', email, phone: '+1 312 555 0199' },
+    services: [{ service: 'KnoxGuard' }],
+    ...extra,
+  });
 
 describe('our schemas and API validation', () => {
   it('KnoxAssetIntelligence is a service an onboarding may ask for', () => {
@@ -101,22 +97,10 @@ describe('our schemas and API validation', () => {
 });
 
 describe('the simulator answers Knox Guard’s codes', () => {
-  let sim: RunningKnoxSimulator;
-  let control: KnoxSimControl;
+  const sim = useKnoxSimulator();
   let knox: HttpKnoxClient;
-
-  beforeAll(async () => {
-    sim = await startKnoxSimulator({ port: 0 });
-    control = new KnoxSimControl(sim.url);
-  });
-  afterAll(() => sim.stop());
-  beforeEach(async () => {
-    await control.reset();
-    knox = new HttpKnoxClient({
-      baseUrl: sim.url,
-      credentials: async () => SIM_DEFAULT_CREDENTIALS,
-      requestsPerSecond: 10_000,
-    });
+  beforeEach(() => {
+    knox = sim.client();
   });
 
   it('creates a Knox Guard customer with valid tenant information', async () => {
@@ -141,7 +125,7 @@ describe('the simulator answers Knox Guard’s codes', () => {
   });
 
   it('an MSP Samsung has not approved for Knox Guard gets 4002124 on create and update, until approved', async () => {
-    await control.knoxGuardApproval(false);
+    await sim.control.knoxGuardApproval(false);
     const refused = { errorCode: '4002124', code: 'MSP_CANNOT_MANAGE_KG', disposition: 'abort' };
     await expect(
       knox.createCustomer({ ...newCustomer('it@guarded-no.example'), kgTenantInfo: KG }),
@@ -153,7 +137,7 @@ describe('the simulator answers Knox Guard’s codes', () => {
     await expect(
       knox.createCustomer(newCustomer('it@unguarded.example', { services: [{ service: 'KnoxAssetIntelligence' }] })),
     ).resolves.toMatchObject({ managedServices: [{ service: 'KnoxAssetIntelligence', status: 'Active' }] });
-    await control.knoxGuardApproval(true);
+    await sim.control.knoxGuardApproval(true);
     await expect(
       knox.updateCustomer(FIXTURES.ownedActive, {
         accessType: 'FullAccess',
@@ -164,7 +148,7 @@ describe('the simulator answers Knox Guard’s codes', () => {
   });
 
   it('officeNumber is on the customer Knox answers', async () => {
-    const added = await control.addCustomer({ status: 'Active', officeNumber: '111 111 1111' });
+    const added = await sim.control.addCustomer({ status: 'Active', officeNumber: '111 111 1111' });
     expect(await knox.getCustomer(added.customerId)).toMatchObject({ officeNumber: '111 111 1111' });
     const created = await knox.createCustomer(
       newCustomer('it@office.example', { services: [{ service: 'KnoxMobileEnrollment' }] }),

@@ -18,6 +18,7 @@ import {
 } from '../lib/domain/knox-answer';
 import { KNOX_ERRORS, SEED_ERRORS, specFor, specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { customerSchema } from '../lib/domain/knox-schemas';
+import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const seedFile = path.resolve(repoRoot, '..', 'shared', 'seeds', 'knox-msp-error-codes.txt');
@@ -288,12 +289,9 @@ describe('parseRetryAfter', () => {
 });
 
 describe('parseKnoxAnswer', () => {
-  const good = {
-    customerId: '1111111111',
-    companyName: 'Company ABC',
-    managementType: 'JointlyManaged',
-    status: 'Active',
-  };
+  // What a customer answer must hold, from the documented one.
+  const { customerId, companyName, managementType, status } = DOCUMENTED_CUSTOMER;
+  const good = { customerId, companyName, managementType, status };
 
   it('returns the validated body of a 2xx (with defaults applied)', () => {
     expect(parseKnoxAnswer(answer(200, good), customerSchema)).toEqual({ ...good, managedServices: [] });

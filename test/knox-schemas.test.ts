@@ -31,7 +31,6 @@ import {
   FREE_MAIL_DOMAINS,
   MANAGEMENT_TYPES,
   REFUSED_SERVICE,
-  SERVICES,
   accessTypeSchema,
   companySchema,
   contactSchema,
@@ -52,6 +51,8 @@ import {
   tokenAnswerSchema,
   updateRequestSchema,
 } from '../lib/domain/knox-schemas';
+import { USABLE_SERVICES, servicesWith } from './support/hostile-support';
+import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const productFile = path.resolve(repoRoot, '..', 'shared', 'product.md');
@@ -85,18 +86,7 @@ const workEmail = fc.tuple(alnum(1, 20), alnum(1, 20)).map(([local, host]) => `$
 const goodPrefix = fc
   .tuple(alnum(1, 1), fc.array(fc.constantFrom(...ALNUM, '.', '-'), { maxLength: 40 }), alnum(1, 1))
   .map(([a, mid, b]) => `${a}${mid.join('')}${b}`);
-const allowedServices = SERVICES.filter((s) => s !== REFUSED_SERVICE);
-const services = fc
-  .uniqueArray(fc.constantFrom(...allowedServices), { minLength: 1, maxLength: allowedServices.length })
-  .chain((names) =>
-    fc.tuple(
-      ...names.map((service) =>
-        fc
-          .option(goodPrefix, { nil: undefined })
-          .map((p) => (p === undefined ? { service } : { service, kmTenantPrefix: p })),
-      ),
-    ),
-  );
+const services = servicesWith(goodPrefix);
 const company = fc.record(
   {
     companyName: text(128),
@@ -190,7 +180,7 @@ describe('knox building blocks', () => {
     expect(
       passes(
         servicesSchema,
-        allowedServices.map((service) => ({ service })),
+        USABLE_SERVICES.map((service) => ({ service })),
       ),
     ).toBe(true);
   });
@@ -218,24 +208,7 @@ describe('knox building blocks', () => {
 // --- Knox answers -------------------------------------------------------------------------------------------------------
 
 describe('knox answers', () => {
-  const documented = {
-    customerId: '1111111111',
-    companyName: 'Company ABC',
-    companySize: '20-99',
-    industry: 'COMMUNICATIONS',
-    country: 'US',
-    email: 'johnny@john.com',
-    officeNumber: '111 111 1111',
-    street1: '123 Main Street',
-    city: 'Chicago',
-    stateOrProvince: 'Illinois',
-    zipCode: '60601',
-    website: 'www.companyabc.com',
-    managementType: 'JointlyManaged',
-    status: 'Active',
-    managedServices: [{ service: 'KnoxManage', status: 'Active' }],
-    optional: { created: '2023-06-01T10:15:00Z', modified: '2023-06-15T14:30:00Z' },
-  };
+  const documented = DOCUMENTED_CUSTOMER;
 
   it('tokenAnswerSchema', () => {
     expect(
@@ -511,26 +484,19 @@ describe('properties', () => {
   });
 
   it('any well-formed NewCustomer, link body or onboarding body passes', () => {
-    fc.assert(
-      fc.property(newCustomer, (b) => {
-        expect(newCustomerSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
-    fc.assert(
-      fc.property(linkBody, (b) => {
-        expect(linkRequestSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
-    fc.assert(
-      fc.property(linkBody, (b) => {
-        expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
-    fc.assert(
-      fc.property(onboardingCreate, (b) => {
-        expect(onboardingRequestSchema.safeParse(b).error).toBeUndefined();
-      }),
-    );
+    const cases: [fc.Arbitrary<unknown>, z.ZodType][] = [
+      [newCustomer, newCustomerSchema],
+      [linkBody, linkRequestSchema],
+      [linkBody, onboardingRequestSchema],
+      [onboardingCreate, onboardingRequestSchema],
+    ];
+    for (const [bodies, schema] of cases) {
+      fc.assert(
+        fc.property(bodies, (b) => {
+          expect(schema.safeParse(b).error).toBeUndefined();
+        }),
+      );
+    }
   });
 
   it('SamsungCarePlus is always refused', () => {

@@ -3,28 +3,13 @@
  * calls beyond the bucket answer 429 TOO_MANY_REQUESTS with Retry-After, token requests are not counted, a reset
  * turns it off, and the client tells its RateLimiter about each 429 (what makes the shared budget shrink).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KnoxError } from '../lib/domain/knox-answer';
-import { createKnoxClient } from '../lib/knox/client';
 import type { RateLimiter } from '../lib/knox/rate-limiter';
-import { KnoxSimControl } from '../knox-sim/control';
-import { FIXTURES, SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import { FIXTURES } from '../knox-sim/server';
+import { useKnoxSimulator } from './support/sim-harness';
 
-let sim: RunningKnoxSimulator;
-let control: KnoxSimControl;
-
-beforeAll(async () => {
-  sim = await startKnoxSimulator({ port: 0 });
-  control = new KnoxSimControl(sim.url);
-});
-
-afterAll(async () => {
-  await sim.stop();
-});
-
-beforeEach(async () => {
-  await control.reset();
-});
+const sim = useKnoxSimulator();
 
 /** A limiter that lets everything through and counts what the client tells it. */
 function countingLimiter(): RateLimiter & { takes: number; throttles: number } {
@@ -42,14 +27,12 @@ function countingLimiter(): RateLimiter & { takes: number; throttles: number } {
   return limiter;
 }
 
-function client(limiter: RateLimiter) {
-  return createKnoxClient({ baseUrl: sim.url, credentials: async () => ({ ...SIM_DEFAULT_CREDENTIALS }), limiter });
-}
+const client = (limiter: RateLimiter) => sim.client({ limiter });
 
 describe('POST /_sim/rate-limit', () => {
   it('answers 429 with Retry-After beyond the bucket, counts MSP calls only, and the client reports each 429 to its limiter', async () => {
     // A bucket of 3 that refills once in 1,000 s: exactly three calls pass, whatever the machine's speed.
-    await control.rateLimit({ requestsPerSecond: 0.001, burst: 3 });
+    await sim.control.rateLimit({ requestsPerSecond: 0.001, burst: 3 });
     const limiter = countingLimiter();
     const knox = client(limiter);
     const outcomes: (string | KnoxError)[] = [];
@@ -74,22 +57,22 @@ describe('POST /_sim/rate-limit', () => {
     // One token request and five calls went through the limiter; two 429s were reported to it.
     expect(limiter.takes).toBe(6);
     expect(limiter.throttles).toBe(2);
-    const log = await control.requests();
+    const log = await sim.control.requests();
     expect(log.filter((r) => r.status === 429)).toHaveLength(2);
     expect(log.filter((r) => r.path.startsWith('/ams/')).every((r) => r.status === 200)).toBe(true);
   });
 
   it('is off after DELETE and after a reset', async () => {
-    await control.rateLimit({ requestsPerSecond: 0.001, burst: 1 });
-    await control.clearRateLimit();
+    await sim.control.rateLimit({ requestsPerSecond: 0.001, burst: 1 });
+    await sim.control.clearRateLimit();
     const knox = client(countingLimiter());
     for (let i = 0; i < 3; i += 1) await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toBeDefined();
-    await control.rateLimit({ requestsPerSecond: 0.001, burst: 1 });
-    await control.reset();
+    await sim.control.rateLimit({ requestsPerSecond: 0.001, burst: 1 });
+    await sim.control.reset();
     for (let i = 0; i < 3; i += 1) await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toBeDefined();
   });
 
   it('refuses a body that is not a positive rate', async () => {
-    await expect(control.rateLimit({ requestsPerSecond: 0 })).rejects.toMatchObject({ status: 400 });
+    await expect(sim.control.rateLimit({ requestsPerSecond: 0 })).rejects.toMatchObject({ status: 400 });
   });
 });

@@ -2,7 +2,7 @@
  * The Knox simulator over real HTTP (raw fetch): the customer lifecycle, every seed error code reached by the
  * condition that produces it, faults, chaos, tokens, the request log, scripts and automatic answers.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import {
   customerListSchema,
@@ -14,25 +14,12 @@ import {
 } from '../lib/domain/knox-schemas';
 import { KnoxSimControl, KnoxSimControlError } from '../knox-sim/control';
 import { FIXTURES, FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
-import {
-  SIM_DEFAULT_CREDENTIALS,
-  SIM_EXTRA_CREDENTIALS,
-  startKnoxSimulator,
-  type RunningKnoxSimulator,
-} from '../knox-sim/server';
+import { SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS, startKnoxSimulator } from '../knox-sim/server';
 import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../knox-sim/world';
 import { linkRequest } from './support/requests';
+import { useKnoxSimulator } from './support/sim-harness';
 
-let sim: RunningKnoxSimulator;
-let control: KnoxSimControl;
-
-beforeAll(async () => {
-  sim = await startKnoxSimulator();
-  control = new KnoxSimControl(sim.url);
-});
-afterAll(async () => {
-  await sim.stop();
-});
+const sim = useKnoxSimulator();
 
 // --- Helpers ----------------------------------------------------------------------------------------------------------
 
@@ -73,8 +60,7 @@ async function requestToken(creds: Credentials = SIM_DEFAULT_CREDENTIALS, base =
 
 /** Tokens per client, for the current test (reset clears them on the simulator side too). */
 let tokens = new Map<string, string>();
-beforeEach(async () => {
-  await control.reset();
+beforeEach(() => {
   tokens = new Map();
 });
 
@@ -156,7 +142,7 @@ function expectKnoxError(answer: Answer, code: KnoxErrorCodeName): void {
 /** One scenario per seed row: the requests that make Knox answer that code, ending with the answer to check. */
 const SEED_SCENARIOS: Partial<Record<string, () => Promise<Answer>>> = {
   FAILURE: async () => {
-    await control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'error500' } });
+    await sim.control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'error500' } });
     return getCustomer(FIXTURES.ownedActive);
   },
   AUTHORIZATION_FAIL: () => getCustomer(FIXTURES.ownedActive, { as: SIM_EXTRA_CREDENTIALS.unauthorized }),
@@ -232,7 +218,7 @@ describe('create', () => {
       { service: 'KnoxConfigure', status: 'Active' },
     ]);
     expect(expectCustomer(await getCustomer(created.customerId))).toEqual(created);
-    const state = await control.customer(created.customerId);
+    const state = await sim.control.customer(created.customerId);
     expect(state).toMatchObject({
       ownerMsp: SIM_OUR_MSP,
       accountServices: expect.not.arrayContaining(['SamsungCarePlus']),
@@ -243,7 +229,7 @@ describe('create', () => {
     const body = newCustomer();
     expectCustomer(await create(body));
     expectKnoxError(await create(body), 'EMAIL_ALREADY_IN_USAGE');
-    expect((await control.requests()).map((r) => r.accepted)).toEqual([false, true, false]);
+    expect((await sim.control.requests()).map((r) => r.accepted)).toEqual([false, true, false]);
   });
 
   it('refuses countries that are not ISO alpha-2 and ISO ones Knox does not serve', async () => {
@@ -266,7 +252,7 @@ describe('create', () => {
       'KM_DOMAIN_NAME_ALREADY_EXISTS',
     );
     const prefixed = expectCustomer(await create(newCustomer({ services: km('sales') }, 'third@tenant-test.example')));
-    expect((await control.customer(prefixed.customerId)).kmTenantDomain).toBe('sales.tenant-test.example');
+    expect((await sim.control.customer(prefixed.customerId)).kmTenantDomain).toBe('sales.tenant-test.example');
     expectKnoxError(
       await create(newCustomer({ services: km('sales') }, 'fourth@tenant-test.example')),
       'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
@@ -284,7 +270,7 @@ describe('create', () => {
   });
 
   it('answers an error object for a body that is not JSON or misses fields, and changes nothing', async () => {
-    const before = (await control.customers()).length;
+    const before = (await sim.control.customers()).length;
     for (const answer of [
       await create(undefined, { rawBody: '{"companyName": ' }),
       await create({ companyName: 'Only a name' }),
@@ -292,7 +278,7 @@ describe('create', () => {
       expect(answer.status).toBe(400);
       expect(knoxErrorBodySchema.parse(answer.json).code).toBe('BAD_REQUEST');
     }
-    expect((await control.customers()).length).toBe(before);
+    expect((await sim.control.customers()).length).toBe(before);
   });
 });
 
@@ -305,9 +291,11 @@ describe('link, approve and reject', () => {
     const pending = expectCustomer(await link(body));
     expect(pending.status).toBe('Pending');
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
-    expect((await control.customer(FIXTURES.unmanaged)).pendingLink).toMatchObject({ managementType: 'FullyManaged' });
+    expect((await sim.control.customer(FIXTURES.unmanaged)).pendingLink).toMatchObject({
+      managementType: 'FullyManaged',
+    });
 
-    await control.approveLink(FIXTURES.unmanaged);
+    await sim.control.approveLink(FIXTURES.unmanaged);
     const active = expectCustomer(await getCustomer(FIXTURES.unmanaged));
     expect(active.status).toBe('Active');
     expect(active.managementType).toBe('FullyManaged');
@@ -315,7 +303,7 @@ describe('link, approve and reject', () => {
       { service: 'KnoxMobileEnrollment', status: 'Active' },
       { service: 'KnoxManage', status: 'Active' },
     ]);
-    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('unmanaged.example');
+    expect((await sim.control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('unmanaged.example');
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
   });
 
@@ -324,7 +312,7 @@ describe('link, approve and reject', () => {
       services: [{ service: 'KnoxMobileEnrollment' }, { service: 'KnoxManage', kmTenantPrefix: 'it' }],
     });
     expectCustomer(await link(body));
-    await control.approveLink(FIXTURES.unmanaged);
+    await sim.control.approveLink(FIXTURES.unmanaged);
     const approved = expectCustomer(await getCustomer(FIXTURES.unmanaged));
     expect(approved.status).toBe('Active');
     expect(approved.managedServices).toEqual([
@@ -332,7 +320,7 @@ describe('link, approve and reject', () => {
       { service: 'KnoxManage', status: 'Pending' },
     ]);
     // No tenant yet: the approval cannot refuse a prefix, so it does not create the tenant.
-    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBeUndefined();
+    expect((await sim.control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBeUndefined();
 
     // The service is not Active yet: switching it on needs accessType like adding a new one.
     const km = [{ service: 'KnoxManage', kmTenantPrefix: 'it' }];
@@ -342,24 +330,27 @@ describe('link, approve and reject', () => {
       { service: 'KnoxMobileEnrollment', status: 'Active' },
       { service: 'KnoxManage', status: 'Active' },
     ]);
-    expect((await control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('it.unmanaged.example');
+    expect((await sim.control.customer(FIXTURES.unmanaged)).kmTenantDomain).toBe('it.unmanaged.example');
   });
 
   it('approve switches a prefixed KnoxManage on at once for a customer that already has a tenant', async () => {
-    const added = await control.addCustomer({ kmTenantDomain: 'hq.tenanted.example', email: 'it@tenanted.example' });
+    const added = await sim.control.addCustomer({
+      kmTenantDomain: 'hq.tenanted.example',
+      email: 'it@tenanted.example',
+    });
     expectCustomer(
       await link(linkRequest(added.customerId, { services: [{ service: 'KnoxManage', kmTenantPrefix: 'hq' }] })),
     );
-    await control.approveLink(added.customerId);
+    await sim.control.approveLink(added.customerId);
     expect(expectCustomer(await getCustomer(added.customerId)).managedServices).toEqual([
       { service: 'KnoxManage', status: 'Active' },
     ]);
-    expect((await control.customer(added.customerId)).kmTenantDomain).toBe('hq.tenanted.example');
+    expect((await sim.control.customer(added.customerId)).kmTenantDomain).toBe('hq.tenanted.example');
   });
 
   it('reject -> Rejected, still visible to us, and a new link is allowed', async () => {
     expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
-    await control.rejectLink(FIXTURES.unmanaged);
+    await sim.control.rejectLink(FIXTURES.unmanaged);
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Rejected');
     expectKnoxError(await update(FIXTURES.unmanaged, { accessType: 'NoAccess' }), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     expect(expectCustomer(await link(linkRequest(FIXTURES.unmanaged))).status).toBe('Pending');
@@ -369,21 +360,21 @@ describe('link, approve and reject', () => {
     const other = { as: SIM_EXTRA_CREDENTIALS.otherMsp };
     expectCustomer(await link(linkRequest(FIXTURES.unmanaged), other));
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
-    await control.approveLink(FIXTURES.unmanaged);
+    await sim.control.approveLink(FIXTURES.unmanaged);
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_ALREADY_MANAGED');
     expectKnoxError(await getCustomer(FIXTURES.unmanaged), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged, other)).status).toBe('Active');
-    expect((await control.customer(FIXTURES.unmanaged)).ownerMsp).toBe(SIM_OTHER_MSP);
+    expect((await sim.control.customer(FIXTURES.unmanaged)).ownerMsp).toBe(SIM_OTHER_MSP);
   });
 
   it('a customer being delinked from another MSP becomes linkable when that delink ends', async () => {
     expectKnoxError(await link(linkRequest(FIXTURES.delinkingFromOtherMsp)), 'ADD_EC_DELINK_PENDING');
-    await control.acceptDelink(FIXTURES.delinkingFromOtherMsp);
+    await sim.control.acceptDelink(FIXTURES.delinkingFromOtherMsp);
     expect(expectCustomer(await link(linkRequest(FIXTURES.delinkingFromOtherMsp))).status).toBe('Pending');
   });
 
   it('a delink that ends after a configured time frees the customer by itself', async () => {
-    const added = await control.addCustomer({
+    const added = await sim.control.addCustomer({
       ownerMsp: SIM_OTHER_MSP,
       status: 'DelinkRequested',
       delinkEndsAfterMs: 0,
@@ -448,7 +439,7 @@ describe('update', () => {
       }),
     );
     expect(changed.managedServices.map((s) => s.service)).toEqual(['KnoxMobileEnrollment', 'KnoxManage', 'KnoxGuard']);
-    expect(await control.customer(FIXTURES.ownedActive)).toMatchObject({
+    expect(await sim.control.customer(FIXTURES.ownedActive)).toMatchObject({
       accessType: 'NoAccess',
       kmTenantDomain: 'owned-active.example',
     });
@@ -483,7 +474,7 @@ describe('update', () => {
   });
 
   it('applies the Knox Manage tenant rules to a new tenant', async () => {
-    const added = await control.addCustomer({ status: 'Active', email: `boss@${FIXTURE_KM_TENANTS.domain}` });
+    const added = await sim.control.addCustomer({ status: 'Active', email: `boss@${FIXTURE_KM_TENANTS.domain}` });
     const km = (prefix?: string) => ({
       accessType: 'FullAccess',
       services: [{ service: 'KnoxManage', ...(prefix ? { kmTenantPrefix: prefix } : {}) }],
@@ -501,17 +492,17 @@ describe('delink, accept and reject', () => {
   it('delink -> DelinkRequested -> accept -> no longer ours', async () => {
     expect(expectCustomer(await delink(FIXTURES.ownedActive)).status).toBe('DelinkRequested');
     expectKnoxError(await delink(FIXTURES.ownedActive), 'CANNOT_CHANGE_WHEN_DELINKING');
-    await control.acceptDelink(FIXTURES.ownedActive);
+    await sim.control.acceptDelink(FIXTURES.ownedActive);
     expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
     expectKnoxError(await delink(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
-    expect((await control.customer(FIXTURES.ownedActive)).ownerMsp).toBeNull();
+    expect((await sim.control.customer(FIXTURES.ownedActive)).ownerMsp).toBeNull();
     // Free again: it can be linked anew.
     expect(expectCustomer(await link(linkRequest(FIXTURES.ownedActive))).status).toBe('Pending');
   });
 
   it('delink -> reject -> Active again', async () => {
     expectCustomer(await delink(FIXTURES.ownedActive));
-    await control.rejectDelink(FIXTURES.ownedActive);
+    await sim.control.rejectDelink(FIXTURES.ownedActive);
     expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).status).toBe('Active');
   });
 
@@ -551,7 +542,7 @@ describe('tokens', () => {
 
   it('answers ACCESS_TOKEN_EXPIRED after expiry, and a fresh token works', async () => {
     expectCustomer(await getCustomer(FIXTURES.ownedActive));
-    expect(await control.expireTokens()).toBe(1);
+    expect(await sim.control.expireTokens()).toBe(1);
     expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'ACCESS_TOKEN_EXPIRED');
     tokens.clear();
     expectCustomer(await getCustomer(FIXTURES.ownedActive));
@@ -596,19 +587,19 @@ describe('tokens', () => {
 
 describe('faults', () => {
   it('error500 answers FAILURE without doing the work', async () => {
-    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'error500' } });
+    await sim.control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'error500' } });
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'FAILURE');
     expectKnoxError(await getCustomer(FIXTURES.unmanaged), 'CUSTOMER_NOT_MANAGED_BY_MSP');
-    const linkEntry = (await control.requests()).find((r) => r.path.endsWith('/link'));
+    const linkEntry = (await sim.control.requests()).find((r) => r.path.endsWith('/link'));
     expect(linkEntry).toMatchObject({ status: 500, fault: 'error500', accepted: false });
   });
 
   it('workThen500 does the work, then answers FAILURE (the lost answer); the log counts it as accepted', async () => {
-    await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
+    await sim.control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'FAILURE');
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Pending');
     expectKnoxError(await link(linkRequest(FIXTURES.unmanaged)), 'ADD_EC_PENDING_CANNOT_ADD_AGAIN');
-    const links = (await control.requests()).filter((r) => r.path.endsWith('/link'));
+    const links = (await sim.control.requests()).filter((r) => r.path.endsWith('/link'));
     expect(links.map((r) => [r.status, r.fault, r.accepted])).toEqual([
       [500, 'workThen500', true],
       [400, undefined, false],
@@ -617,15 +608,15 @@ describe('faults', () => {
   });
 
   it('status429 answers TOO_MANY_REQUESTS with Retry-After', async () => {
-    await control.fault({ match: {}, fault: { type: 'status429', retryAfterSeconds: 7 } });
+    await sim.control.fault({ match: {}, fault: { type: 'status429', retryAfterSeconds: 7 } });
     const answer = await getCustomer(FIXTURES.ownedActive);
     expectKnoxError(answer, 'TOO_MANY_REQUESTS');
     expect(answer.headers.get('retry-after')).toBe('7');
   });
 
   it('html and empty answer 502 with bodies that are not the error object', async () => {
-    await control.fault({ match: {}, fault: { type: 'html' } });
-    await control.fault({ match: {}, fault: { type: 'empty' } });
+    await sim.control.fault({ match: {}, fault: { type: 'html' } });
+    await sim.control.fault({ match: {}, fault: { type: 'empty' } });
     const html = await getCustomer(FIXTURES.ownedActive);
     expect(html.status).toBe(502);
     expect(html.headers.get('content-type')).toContain('text/html');
@@ -635,38 +626,38 @@ describe('faults', () => {
   });
 
   it('latency delays the answer, which is then normal', async () => {
-    await control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'latency', latencyMs: 30 } });
+    await sim.control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'latency', latencyMs: 30 } });
     expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).customerId).toBe(FIXTURES.ownedActive);
-    expect((await control.requests()).at(-1)).toMatchObject({ status: 200, fault: 'latency' });
+    expect((await sim.control.requests()).at(-1)).toMatchObject({ status: 200, fault: 'latency' });
   });
 
   it('drop closes the connection without an answer', async () => {
     await tokenFor();
-    await control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'drop' } });
+    await sim.control.fault({ match: { path: FIXTURES.ownedActive }, fault: { type: 'drop' } });
     await expect(getCustomer(FIXTURES.ownedActive)).rejects.toThrow();
-    expect((await control.requests()).at(-1)).toMatchObject({ status: 0, fault: 'drop', accepted: false });
+    expect((await sim.control.requests()).at(-1)).toMatchObject({ status: 0, fault: 'drop', accepted: false });
     expectCustomer(await getCustomer(FIXTURES.ownedActive));
   });
 
   it('applies to the next N matching requests only, and spares the token endpoint unless the match names it', async () => {
-    await control.fault({ match: {}, fault: { type: 'error500' }, count: 2 });
+    await sim.control.fault({ match: {}, fault: { type: 'error500' }, count: 2 });
     expect((await requestToken()).status).toBe(200);
     const statuses = [];
     for (let i = 0; i < 3; i += 1) statuses.push((await getCustomer(FIXTURES.ownedActive)).status);
     expect(statuses).toEqual([500, 500, 200]);
 
-    await control.fault({ match: { path: '/oauth2/token' }, fault: { type: 'error500' } });
+    await sim.control.fault({ match: { path: '/oauth2/token' }, fault: { type: 'error500' } });
     expectKnoxError(await requestToken(), 'FAILURE');
     expect((await requestToken()).status).toBe(200);
   });
 
   it('matches by method and by /regex/', async () => {
-    await control.fault({ match: { method: 'PUT' }, fault: { type: 'error500' } });
-    await control.fault({ match: { path: '/managedCustomers\\/\\d+$/' }, fault: { type: 'status429' } });
+    await sim.control.fault({ match: { method: 'PUT' }, fault: { type: 'error500' } });
+    await sim.control.fault({ match: { path: '/managedCustomers\\/\\d+$/' }, fault: { type: 'status429' } });
     expect((await knox('GET', C)).status).toBe(200);
     expect((await getCustomer(FIXTURES.ownedActive)).status).toBe(429);
     expect((await update(FIXTURES.ownedActive, { accessType: 'NoAccess' })).status).toBe(500);
-    await control.clearFaults();
+    await sim.control.clearFaults();
     expectCustomer(await update(FIXTURES.ownedActive, { accessType: 'NoAccess' }));
   });
 });
@@ -674,10 +665,10 @@ describe('faults', () => {
 describe('chaos', () => {
   async function chaosRun(seed: number): Promise<number[]> {
     await tokenFor();
-    await control.chaos({ seed, rates: { error500: 0.3, status429: 0.2, html: 0.1 }, retryAfterSeconds: 1 });
+    await sim.control.chaos({ seed, rates: { error500: 0.3, status429: 0.2, html: 0.1 }, retryAfterSeconds: 1 });
     const statuses: number[] = [];
     for (let i = 0; i < 30; i += 1) statuses.push((await getCustomer(FIXTURES.ownedActive)).status);
-    await control.clearChaos();
+    await sim.control.clearChaos();
     return statuses;
   }
 
@@ -686,7 +677,7 @@ describe('chaos', () => {
     const second = await chaosRun(42);
     expect(second).toEqual(first);
     expect(new Set(first)).toEqual(new Set([200, 500, 429, 502]));
-    const faulted = (await control.requests()).filter((r) => r.fault !== undefined);
+    const faulted = (await sim.control.requests()).filter((r) => r.fault !== undefined);
     expect(faulted.length).toBe(first.filter((s) => s !== 200).length * 2);
   });
 
@@ -711,8 +702,8 @@ describe('outage', () => {
   it('answers every Knox call, the token endpoint included, with 500 or a dropped connection until switched off', async () => {
     await tokenFor();
     // A write Knox commits just before it goes down: counted rules come before the outage.
-    await control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
-    const on = await control.outage({ seed: 7 });
+    await sim.control.fault({ match: { path: '/link' }, fault: { type: 'workThen500' } });
+    const on = await sim.control.outage({ seed: 7 });
     expect(on).toMatchObject({ active: true, dropRate: 1 / 3, refused: 0 });
     expect(on.until).toBeUndefined();
 
@@ -726,13 +717,13 @@ describe('outage', () => {
     );
     expect([500, 0]).toContain(token);
     // The control surface is never faulted: the committed link is there.
-    expect((await control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
+    expect((await sim.control.customer(FIXTURES.unmanaged)).status).toBe('Pending');
 
-    expect(await control.outageStatus()).toMatchObject({ active: true, refused: 31 });
-    expect(await control.endOutage()).toMatchObject({ active: false, refused: 31 });
+    expect(await sim.control.outageStatus()).toMatchObject({ active: true, refused: 31 });
+    expect(await sim.control.endOutage()).toMatchObject({ active: false, refused: 31 });
     expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).customerId).toBe(FIXTURES.ownedActive);
 
-    const log = await control.requests();
+    const log = await sim.control.requests();
     const committed = log.find((r) => r.path.endsWith('/link'));
     expect(committed).toMatchObject({ fault: 'workThen500', accepted: true });
     expect(committed?.outage).toBeUndefined();
@@ -748,10 +739,10 @@ describe('outage', () => {
   it('replays the same answers for the same seed; dropRate 0 answers 500 only', async () => {
     await tokenFor();
     const run = async (seed: number, dropRate?: number) => {
-      await control.outage({ seed, ...(dropRate !== undefined ? { dropRate } : {}) });
+      await sim.control.outage({ seed, ...(dropRate !== undefined ? { dropRate } : {}) });
       const out: number[] = [];
       for (let i = 0; i < 12; i += 1) out.push(await statusOrDropped(`${C}/${FIXTURES.ownedActive}`));
-      await control.endOutage();
+      await sim.control.endOutage();
       return out;
     };
     expect(await run(3)).toEqual(await run(3));
@@ -760,26 +751,26 @@ describe('outage', () => {
 
   it('ends by itself at its end time (durationMs or until), and on reset', async () => {
     await tokenFor();
-    const timed = await control.outage({ durationMs: 3_600_000, dropRate: 0 });
+    const timed = await sim.control.outage({ durationMs: 3_600_000, dropRate: 0 });
     expect(Date.parse(timed.until!) - Date.parse(timed.since!)).toBe(3_600_000);
     expect((await getCustomer(FIXTURES.ownedActive)).status).toBe(500);
     // An end time already passed: Knox is up again.
-    await control.outage({ until: new Date(Date.now() - 1).toISOString() });
-    expect((await control.outageStatus()).active).toBe(false);
+    await sim.control.outage({ until: new Date(Date.now() - 1).toISOString() });
+    expect((await sim.control.outageStatus()).active).toBe(false);
     expect((await getCustomer(FIXTURES.ownedActive)).status).toBe(200);
 
-    await control.outage({ dropRate: 0 });
-    await control.reset();
-    expect((await control.outageStatus()).active).toBe(false);
+    await sim.control.outage({ dropRate: 0 });
+    await sim.control.reset();
+    expect((await sim.control.outageStatus()).active).toBe(false);
     expect((await requestToken()).status).toBe(200);
   });
 
   it('refuses a body that gives both durationMs and until, or a drop rate outside [0, 1]', async () => {
-    await expect(control.outage({ durationMs: 10, until: new Date().toISOString() })).rejects.toMatchObject({
+    await expect(sim.control.outage({ durationMs: 10, until: new Date().toISOString() })).rejects.toMatchObject({
       status: 400,
     });
-    await expect(control.outage({ dropRate: 2 })).rejects.toMatchObject({ status: 400 });
-    expect((await control.outageStatus()).active).toBe(false);
+    await expect(sim.control.outage({ dropRate: 2 })).rejects.toMatchObject({ status: 400 });
+    expect((await sim.control.outageStatus()).active).toBe(false);
   });
 });
 
@@ -793,9 +784,9 @@ describe('request log', () => {
     expectCustomer(await update(FIXTURES.ownedActive, { accessType: 'NoAccess' }));
     expectCustomer(await delink(FIXTURES.ownedActive));
     expectCustomer(await getCustomer(FIXTURES.ownedActive));
-    await control.approveLink(FIXTURES.unmanaged);
+    await sim.control.approveLink(FIXTURES.unmanaged);
 
-    const log = await control.requests();
+    const log = await sim.control.requests();
     expect(log.map((r) => [r.seq, r.method, r.path.replace(/\d{10}/, 'ID'), r.status, r.accepted])).toEqual([
       [1, 'POST', '/ams/v1/oauth2/token', 200, false],
       [2, 'POST', C, 200, true],
@@ -808,8 +799,8 @@ describe('request log', () => {
     expect(log[2]?.errorCode).toBe(specFor('ADD_EC_ALREADY_MANAGED').errorCode);
     for (const entry of log) expect(Number.isNaN(Date.parse(entry.at))).toBe(false);
 
-    await control.clearRequests();
-    expect(await control.requests()).toEqual([]);
+    await sim.control.clearRequests();
+    expect(await sim.control.requests()).toEqual([]);
   });
 
   it('answers unknown paths with a 404 error object', async () => {
@@ -823,7 +814,7 @@ describe('request log', () => {
 
 describe('scripts and automatic answers', () => {
   it('approves after the third get, deterministically', async () => {
-    await control.script(FIXTURES.unmanaged, { onLink: 'approve', afterGets: 3 });
+    await sim.control.script(FIXTURES.unmanaged, { onLink: 'approve', afterGets: 3 });
     expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     const seen = [];
     for (let i = 0; i < 5; i += 1) seen.push(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status);
@@ -831,26 +822,26 @@ describe('scripts and automatic answers', () => {
   });
 
   it('rejects after one get, and scripts a delink answer', async () => {
-    const added = await control.addCustomer({ script: { onLink: 'reject', onDelink: 'accept', afterGets: 1 } });
+    const added = await sim.control.addCustomer({ script: { onLink: 'reject', onDelink: 'accept', afterGets: 1 } });
     expectCustomer(await link(linkRequest(added.customerId)));
     expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('Pending');
     expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('Rejected');
     expectCustomer(await link(linkRequest(added.customerId)));
-    await control.approveLink(added.customerId);
+    await sim.control.approveLink(added.customerId);
     expect(expectCustomer(await delink(added.customerId)).status).toBe('DelinkRequested');
     expect(expectCustomer(await getCustomer(added.customerId)).status).toBe('DelinkRequested');
     expectKnoxError(await getCustomer(added.customerId), 'CUSTOMER_NOT_MANAGED_BY_MSP');
   });
 
   it('answers a fixture’s open request once a script is set on it', async () => {
-    await control.script(FIXTURES.ownedPending, { onLink: 'approve', afterGets: 1 });
+    await sim.control.script(FIXTURES.ownedPending, { onLink: 'approve', afterGets: 1 });
     expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Pending');
     expect(expectCustomer(await getCustomer(FIXTURES.ownedPending)).status).toBe('Active');
   });
 
   it('answers automatically after a delay, unless a script says never', async () => {
-    await control.auto({ approveLinksAfterMs: 0, acceptDelinksAfterMs: 0 });
-    await control.script(FIXTURES.formerlyOwned, { onLink: 'never' });
+    await sim.control.auto({ approveLinksAfterMs: 0, acceptDelinksAfterMs: 0 });
+    await sim.control.script(FIXTURES.formerlyOwned, { onLink: 'never' });
     expectCustomer(await link(linkRequest(FIXTURES.unmanaged)));
     expectCustomer(await link(linkRequest(FIXTURES.formerlyOwned)));
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('Active');
@@ -860,7 +851,7 @@ describe('scripts and automatic answers', () => {
     expectCustomer(await delink(FIXTURES.ownedActive));
     expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'CUSTOMER_NOT_MANAGED_BY_MSP');
 
-    await control.auto({});
+    await sim.control.auto({});
     expectCustomer(await delink(FIXTURES.unmanaged));
     expect(expectCustomer(await getCustomer(FIXTURES.unmanaged)).status).toBe('DelinkRequested');
   });
@@ -870,15 +861,15 @@ describe('scripts and automatic answers', () => {
 
 describe('control surface', () => {
   it('adds customers with defaults and dumps the owner and the pending link', async () => {
-    const added = await control.addCustomer({ status: 'Pending', managementType: 'FullyManaged' });
+    const added = await sim.control.addCustomer({ status: 'Pending', managementType: 'FullyManaged' });
     expect(added).toMatchObject({
       ownerMsp: SIM_OUR_MSP,
       status: 'Pending',
       samsungApproved: true,
       pendingLink: { managementType: 'FullyManaged', services: [{ service: 'KnoxMobileEnrollment' }] },
     });
-    expect((await control.customers()).map((c) => c.customerId)).toContain(added.customerId);
-    await control.approveLink(added.customerId);
+    expect((await sim.control.customers()).map((c) => c.customerId)).toContain(added.customerId);
+    await sim.control.approveLink(added.customerId);
     expect(expectCustomer(await getCustomer(added.customerId))).toMatchObject({
       status: 'Active',
       managementType: 'FullyManaged',
@@ -886,20 +877,22 @@ describe('control surface', () => {
   });
 
   it('refuses answers that do not fit the customer’s state, unknown customers and bad bodies', async () => {
-    await expect(control.approveLink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
-    await expect(control.acceptDelink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
-    await expect(control.customer(UNKNOWN_CUSTOMER_ID)).rejects.toBeInstanceOf(KnoxSimControlError);
-    await expect(control.fault({ match: {}, fault: { type: 'nonsense' as 'drop' } })).rejects.toMatchObject({
+    await expect(sim.control.approveLink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
+    await expect(sim.control.acceptDelink(FIXTURES.ownedActive)).rejects.toMatchObject({ status: 409 });
+    await expect(sim.control.customer(UNKNOWN_CUSTOMER_ID)).rejects.toBeInstanceOf(KnoxSimControlError);
+    await expect(sim.control.fault({ match: {}, fault: { type: 'nonsense' as 'drop' } })).rejects.toMatchObject({
       status: 400,
     });
-    await expect(control.chaos({ rates: { error500: 0.8, status429: 0.5 } })).rejects.toMatchObject({ status: 400 });
+    await expect(sim.control.chaos({ rates: { error500: 0.8, status429: 0.5 } })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 
   it('reset brings back the fixtures and forgets tokens', async () => {
     const token = await tokenFor();
     expectCustomer(await delink(FIXTURES.ownedActive));
-    await control.reset();
-    expect((await control.customer(FIXTURES.ownedActive)).status).toBe('Active');
+    await sim.control.reset();
+    expect((await sim.control.customer(FIXTURES.ownedActive)).status).toBe('Active');
     expectKnoxError(
       await getCustomer(FIXTURES.ownedActive, { authorization: `Bearer ${token}` }),
       'ACCESS_TOKEN_INVALID',
@@ -917,14 +910,14 @@ describe('control surface', () => {
 describe('control: Samsung approval and client rights', () => {
   it('a customer whose Knox account Samsung approves stops answering 4002101 and can be linked', async () => {
     expectKnoxError(await link(linkRequest(FIXTURES.samsungApprovalPending)), 'ADD_EC_CUSTOMER_NOT_APPROVED');
-    await control.samsungApprove(FIXTURES.samsungApprovalPending);
+    await sim.control.samsungApprove(FIXTURES.samsungApprovalPending);
     expect(expectCustomer(await link(linkRequest(FIXTURES.samsungApprovalPending))).status).toBe('Pending');
   });
 
   it('a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL until its rights are restored', async () => {
-    await control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, false);
+    await sim.control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, false);
     expectKnoxError(await getCustomer(FIXTURES.ownedActive), 'AUTHORIZATION_FAIL');
-    await control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, true);
+    await sim.control.setClientAuthorized(SIM_DEFAULT_CREDENTIALS.clientId, true);
     expect(expectCustomer(await getCustomer(FIXTURES.ownedActive)).customerId).toBe(FIXTURES.ownedActive);
   });
 });

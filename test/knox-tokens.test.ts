@@ -4,31 +4,17 @@
  * expires_in (revoked). Each makes the client fetch exactly one new token and repeat the call; only a refusal of the
  * fresh token is an operator error. The token's lifetime is the answer's expires_in, and a longer one can be asked.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KnoxSimControl } from '../knox-sim/control';
+import { describe, expect, it } from 'vitest';
 import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
-import {
-  FIXTURES,
-  SIM_DEFAULT_CREDENTIALS,
-  SIM_EXTRA_CREDENTIALS,
-  startKnoxSimulator,
-  type RunningKnoxSimulator,
-} from '../knox-sim/server';
-import { KnoxError } from '../lib/domain/knox-answer';
+import { FIXTURES, SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS } from '../knox-sim/server';
 import { TOKEN_LIFETIME_FIELD } from '../lib/domain/knox-schemas';
 import type { Clock } from '../lib/knox/clock';
 import { HttpKnoxClient, mayBeTokenRefusal } from '../lib/knox/client';
 import { REFRESH_MARGIN_MS } from '../lib/knox/token-cache';
+import { caught } from './support/knox-support';
+import { useKnoxSimulator } from './support/sim-harness';
 
-let sim: RunningKnoxSimulator;
-let control: KnoxSimControl;
-
-beforeAll(async () => {
-  sim = await startKnoxSimulator({ port: 0 });
-  control = new KnoxSimControl(sim.url);
-});
-afterAll(() => sim.stop());
-beforeEach(() => control.reset());
+const sim = useKnoxSimulator();
 
 function clientFor(
   credentials: { clientId: string; clientSecret: string } = SIM_DEFAULT_CREDENTIALS,
@@ -39,12 +25,10 @@ function clientFor(
     if (String(input).endsWith('/oauth2/token') && typeof init?.body === 'string') bodies.push(init.body);
     return fetch(input, init);
   };
-  const knox = new HttpKnoxClient(
+  const knox = sim.client(
     {
-      baseUrl: sim.url,
       credentials: async () => credentials,
       fetch: recording,
-      requestsPerSecond: 10_000,
       ...(extra.tokenLifetimeMinutes !== undefined ? { tokenLifetimeMinutes: extra.tokenLifetimeMinutes } : {}),
     },
     extra.clock ? { clock: extra.clock } : {},
@@ -53,16 +37,16 @@ function clientFor(
 }
 
 async function mspStatuses(): Promise<number[]> {
-  return (await control.requests()).filter((r) => r.path.startsWith('/msp/')).map((r) => r.status);
+  return (await sim.control.requests()).filter((r) => r.path.startsWith('/msp/')).map((r) => r.status);
 }
 
 describe('a dead token is refused in any of the ways Knox may refuse it', () => {
   it.each(TOKEN_REFUSAL_STYLES)('%s: one new token, the call repeated once, and it succeeds', async (style) => {
     const { knox } = clientFor();
     await knox.getCustomer(FIXTURES.ownedActive);
-    await control.tokenRefusal(style);
-    expect(await control.revokeTokens()).toBe(1);
-    await control.clearRequests();
+    await sim.control.tokenRefusal(style);
+    expect(await sim.control.revokeTokens()).toBe(1);
+    await sim.control.clearRequests();
 
     await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toMatchObject({ customerId: FIXTURES.ownedActive });
     expect(knox.tokenRequests).toBe(2);
@@ -72,33 +56,45 @@ describe('a dead token is refused in any of the ways Knox may refuse it', () => 
   it.each(TOKEN_REFUSAL_STYLES)('%s on an expired token: the same single refresh', async (style) => {
     const { knox } = clientFor();
     await knox.getCustomer(FIXTURES.ownedActive);
-    await control.tokenRefusal(style);
-    await control.expireTokens();
+    await sim.control.tokenRefusal(style);
+    await sim.control.expireTokens();
     await expect(knox.listCustomers()).resolves.toMatchObject({ totalCount: expect.any(String) });
     expect(knox.tokenRequests).toBe(2);
   });
 
-  it('a fresh token refused too (the MSP lost its rights: 403 4030000) is an operator error after exactly one refresh', async () => {
-    const { knox } = clientFor(SIM_EXTRA_CREDENTIALS.unauthorized);
-    const error = await knox.getCustomer(FIXTURES.ownedActive).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(KnoxError);
-    expect(error).toMatchObject({
-      code: 'AUTHORIZATION_FAIL',
-      errorCode: '4030000',
-      httpStatus: 403,
-      disposition: 'operator',
-    });
+  it.each([
+    {
+      why: 'the MSP lost its rights: 403 4030000',
+      client: () => clientFor(SIM_EXTRA_CREDENTIALS.unauthorized).knox,
+      refused: { code: 'AUTHORIZATION_FAIL', errorCode: '4030000', httpStatus: 403 },
+    },
+    {
+      why: 'every token expires as soon as it is issued: 401 4032251',
+      client: () => {
+        const expiringFetch: typeof fetch = async (input, init) => {
+          const response = await fetch(input, init);
+          if (String(input).endsWith('/oauth2/token')) await sim.control.expireTokens();
+          return response;
+        };
+        return sim.client({ fetch: expiringFetch });
+      },
+      refused: { code: 'ACCESS_TOKEN_EXPIRED', errorCode: '4032251', httpStatus: 401 },
+    },
+  ])('a fresh token refused too ($why) is an operator error after exactly one refresh', async ({ client, refused }) => {
+    const knox = client();
+    const error = await caught(knox.getCustomer(FIXTURES.ownedActive));
+    expect(error).toMatchObject({ ...refused, disposition: 'operator' });
     expect(knox.tokenRequests).toBe(2);
-    expect(await mspStatuses()).toEqual([403, 403]);
+    expect(await mspStatuses()).toEqual([refused.httpStatus, refused.httpStatus]);
   });
 
   it('a tokenRevoked fault kills the token in use (not one just issued): one refresh, and the call goes through', async () => {
     const { knox } = clientFor();
     await knox.getCustomer(FIXTURES.ownedActive);
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // the fault spares tokens younger than a second
-    await control.tokenRefusal('status403');
-    await control.fault({ match: { path: '/msp/' }, fault: { type: 'tokenRevoked' }, count: 2 });
-    await control.clearRequests();
+    await sim.control.tokenRefusal('status403');
+    await sim.control.fault({ match: { path: '/msp/' }, fault: { type: 'tokenRevoked' }, count: 2 });
+    await sim.control.clearRequests();
     await expect(knox.getCustomer(FIXTURES.ownedActive)).resolves.toBeDefined();
     expect(knox.tokenRequests).toBe(2);
     expect(await mspStatuses()).toEqual([403, 200]);
@@ -187,8 +183,8 @@ describe('the token lifetime is the answer’s expires_in', () => {
       }).toString(),
     }).then((r) => r.json() as Promise<{ access_token: string; expires_in: number }>);
     expect(token.expires_in).toBe(599);
-    await control.revokeTokens();
-    await control.tokenRefusal('status403');
+    await sim.control.revokeTokens();
+    await sim.control.tokenRefusal('status403');
     const answer = await fetch(`${sim.url}/msp/v1/managedCustomers/${FIXTURES.ownedActive}`, {
       headers: { authorization: `Bearer ${token.access_token}` },
     });

@@ -8,32 +8,12 @@ import { join } from 'node:path';
 import { KnoxSimControl } from '../../knox-sim/control';
 import { FIXTURES } from '../../knox-sim/fixtures';
 import { STATES } from '../../lib/domain/workflow';
+import { createRequest, linkRequest } from '../samples';
 import { PROJECT_DIR } from '../synth';
 import { startRecord, startTestStack, waitForStatus } from '../testing';
 import { launchChromium } from './chromium';
 
 const DOCS = join(PROJECT_DIR, 'docs');
-const services = [{ service: 'KnoxMobileEnrollment' }];
-const link = (customerId: string) => ({
-  customerId,
-  managementType: 'JointlyManaged',
-  accessType: 'FullAccess',
-  services,
-});
-const create = (companyName: string, email: string) => ({
-  customer: {
-    companyName,
-    companySize: '20-99',
-    industry: 'COMMUNICATIONS',
-    country: 'US',
-    street1: '1 Main St',
-    city: 'Chicago',
-    contact: { firstName: 'Ada', lastName: 'Lee', email },
-  },
-  managementType: 'JointlyManaged',
-  accessType: 'FullAccess',
-  services,
-});
 
 async function main(): Promise<void> {
   const stack = await startTestStack();
@@ -48,7 +28,7 @@ async function main(): Promise<void> {
     };
 
     // Approved after three poll rounds: the path to the end, the wait on the customer's answer.
-    const approved = await idOf('onboarding', link(FIXTURES.unmanaged));
+    const approved = await idOf('onboarding', linkRequest(FIXTURES.unmanaged));
     await waitForStatus(stack.apiUrl, 'onboarding', approved, 'WAITING');
     await stack.poller?.afterRounds(3);
     await control.approveLink(FIXTURES.unmanaged);
@@ -59,12 +39,15 @@ async function main(): Promise<void> {
       fault: { type: 'error500' },
       count: 1,
     });
-    const aborted = await idOf('onboarding', link(FIXTURES.managedByOtherMsp));
+    const aborted = await idOf('onboarding', linkRequest(FIXTURES.managedByOtherMsp));
     await waitForStatus(stack.apiUrl, 'onboarding', aborted, 'ABORTED');
     await waitForStatus(
       stack.apiUrl,
       'onboarding',
-      await idOf('onboarding', create('<img src=x onerror=alert(1)>', 'it@hostile-name.example')),
+      await idOf(
+        'onboarding',
+        createRequest('it@hostile-name.example', { customer: { companyName: '<img src=x onerror=alert(1)>' } }),
+      ),
       'SUCCEEDED',
     );
     await waitForStatus(
@@ -76,7 +59,7 @@ async function main(): Promise<void> {
     await waitForStatus(
       stack.apiUrl,
       'onboarding',
-      await idOf('onboarding', link(FIXTURES.samsungApprovalPending)),
+      await idOf('onboarding', linkRequest(FIXTURES.samsungApprovalPending)),
       'WAITING',
     );
     await waitForStatus(
@@ -86,7 +69,12 @@ async function main(): Promise<void> {
       'WAITING',
     );
     const customer = await control.addCustomer({ companyName: 'Globex' });
-    await waitForStatus(stack.apiUrl, 'onboarding', await idOf('onboarding', link(customer.customerId)), 'WAITING');
+    await waitForStatus(
+      stack.apiUrl,
+      'onboarding',
+      await idOf('onboarding', linkRequest(customer.customerId)),
+      'WAITING',
+    );
 
     mkdirSync(DOCS, { recursive: true });
     const page = await browser.context.newPage();

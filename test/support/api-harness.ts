@@ -1,11 +1,14 @@
 /**
  * The set-up the API handler suites share: a real in-memory dynalite (a fresh table per test), Step Functions mocked
  * with aws-sdk-client-mock (StartExecution answers an execution ARN, StopExecution succeeds), and the environment the
- * api handler reads. Call `useApiHarness()` at the top of a test file; its fields are filled in by the hooks.
+ * api handler reads. Call `useApiHarness()` at the top of a test file; its fields are filled in by the hooks. And the
+ * events the handler is called with.
  */
+import 'aws-sdk-client-mock-vitest/extend';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { ENV } from '../../lib/domain/workflow';
 import { logger } from '../../lambdas/commons/powertools';
 import { resetStoreClient } from '../../lambdas/store';
@@ -30,10 +33,18 @@ export interface ApiHarness {
   dynamo: LocalDynamo;
   /** This test's table. */
   table: string;
+  /** Nothing in the table and no execution started: what a refused request leaves behind. */
+  expectNothingRecorded(): Promise<void>;
 }
 
 export function useApiHarness(): ApiHarness {
-  const harness = { sfn: newSfnMock() } as ApiHarness;
+  const harness = {
+    sfn: newSfnMock(),
+    async expectNothingRecorded() {
+      expect(await harness.dynamo.items(harness.table)).toEqual([]);
+      expect(harness.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    },
+  } as ApiHarness;
   beforeAll(async () => {
     logger.setLogLevel('SILENT');
     harness.dynamo = await startLocalDynamo();
@@ -59,4 +70,34 @@ export function useApiHarness(): ApiHarness {
     harness.sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
   });
   return harness;
+}
+
+/** API Gateway's proxy event for `method path`, as the HTTP API hands it to the api handler. */
+export function apiEvent(
+  method: string,
+  path: string,
+  options: { body?: string | null; headers?: Record<string, string>; query?: Record<string, string> } = {},
+): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    path,
+    resource: path,
+    body: options.body ?? null,
+    isBase64Encoded: false,
+    headers: options.headers ?? {},
+    multiValueHeaders: {},
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+/** A 400 whose issues name (at least) each of `paths`, dotted as the API names them; every path it names. */
+export function expectIssuesAt(answer: { status: number; body: Record<string, any> }, paths: string[]): string[] {
+  expect(answer.status).toBe(400);
+  const named = (answer.body.issues as { path: string }[]).map((i) => i.path);
+  expect(named).toEqual(expect.arrayContaining(paths));
+  return named;
 }

@@ -56,18 +56,21 @@ const email = fc
     return upper ? address.toUpperCase() : address;
   });
 const tenantPrefix = fc.stringMatching(/^[A-Za-z0-9-]([A-Za-z0-9.-]{0,20}[A-Za-z0-9-])?$/);
-const usableServices = SERVICES.filter((s) => s !== REFUSED_SERVICE);
-const services = fc
-  .uniqueArray(fc.constantFrom(...usableServices), { minLength: 1, maxLength: usableServices.length })
-  .chain((names) =>
-    fc.tuple(
-      ...names.map((service) =>
-        fc
-          .option(tenantPrefix, { nil: undefined })
-          .map((prefix) => ({ service, ...(prefix !== undefined ? { kmTenantPrefix: prefix } : {}) })),
+export const USABLE_SERVICES = SERVICES.filter((s) => s !== REFUSED_SERVICE);
+/** Services a body may ask for (never SamsungCarePlus), each with a tenant prefix from `prefix` or none. */
+export const servicesWith = (prefix: fc.Arbitrary<string>) =>
+  fc
+    .uniqueArray(fc.constantFrom(...USABLE_SERVICES), { minLength: 1, maxLength: USABLE_SERVICES.length })
+    .chain((names) =>
+      fc.tuple(
+        ...names.map((service) =>
+          fc
+            .option(prefix, { nil: undefined })
+            .map((p) => ({ service, ...(p !== undefined ? { kmTenantPrefix: p } : {}) })),
+        ),
       ),
-    ),
-  );
+    );
+const services = servicesWith(tenantPrefix);
 const managementType = fc.constantFrom(...MANAGEMENT_TYPES);
 const accessType = fc.constantFrom(...ACCESS_TYPES);
 export const optional = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined });

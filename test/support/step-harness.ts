@@ -1,16 +1,23 @@
 /**
  * The Knox steps' harness, shared by the suites that run the step handlers in-process: a dynalite table per test,
  * a Knox server (the simulator, or a liar of the test's own) named by URL, the Knox secret mocked at the SDK, and a
- * fresh Knox client per test.
+ * fresh Knox client per test; and the records the steps work on, seeded as the API writes them.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import type { RecordKind } from '../../lib/domain/api-schemas';
 import { ENV } from '../../lib/domain/workflow';
 import { SIM_DEFAULT_CREDENTIALS } from '../../knox-sim/world';
 import { logger } from '../../lambdas/commons/powertools';
 import { resetKnoxClient } from '../../lambdas/steps/knox';
-import { resetStoreClient } from '../../lambdas/store';
+import {
+  acquireCustomerLock,
+  createRecord,
+  getRecord,
+  resetStoreClient,
+  type WorkflowRecord,
+} from '../../lambdas/store';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
 
 export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';
@@ -51,4 +58,49 @@ export function useStepHarness(
     resetKnoxClient();
   });
   return harness;
+}
+
+let serial = 0;
+/** A number no earlier call in this test file got: for ids, customer keys and e-mails that never clash. */
+export const nextSerial = (): number => ++serial;
+
+export interface SeedOptions {
+  /** The record's customer; default: the request's customerId, if it has one. */
+  customerId?: string | undefined;
+  path?: 'link' | 'create' | undefined;
+  deadline?: string;
+  /** The customer lock's key; default: the customer, else a unique e-mail key. */
+  customerKey?: string;
+}
+
+/** A REQUESTED record as the API writes it (and its customer lock); its id. */
+export async function seedRecord(
+  kind: RecordKind,
+  request: Record<string, unknown>,
+  options: SeedOptions = {},
+): Promise<string> {
+  const n = nextSerial();
+  const prefix = { onboarding: 'onb', offboarding: 'off', change: 'chg' }[kind];
+  const id = `${prefix}-${n.toString(16).padStart(16, '0')}`;
+  const customerId = options.customerId ?? (typeof request.customerId === 'string' ? request.customerId : undefined);
+  const customerKey = options.customerKey ?? customerId ?? `email:test-${n}`;
+  await createRecord({
+    id,
+    kind,
+    ...(customerId !== undefined ? { customerId } : {}),
+    customerKey,
+    request,
+    ...(options.path ? { path: options.path } : {}),
+    executionName: `${customerId ?? 'new'}-${id}`,
+    deadline: options.deadline ?? new Date(Date.now() + 3600_000).toISOString(),
+  });
+  await acquireCustomerLock(customerKey, id, kind);
+  return id;
+}
+
+/** The record `id` (which must exist). */
+export async function recordOf(id: string): Promise<WorkflowRecord> {
+  const found = await getRecord(id);
+  expect(found).toBeDefined();
+  return found!;
 }
