@@ -9,13 +9,10 @@
  * abort, since the customer may well be ours.
  */
 import { KnoxError } from '../lib/domain/knox-answer';
-import { specFor } from '../lib/domain/knox-errors';
 import { findCustomerByEmail } from '../lib/knox/find-customer';
 import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';
-
-const EMAIL_ALREADY_IN_USAGE = specFor('EMAIL_ALREADY_IN_USAGE').errorCode;
 
 export const handler = knoxStepHandler({
   step: 'create',
@@ -23,31 +20,31 @@ export const handler = knoxStepHandler({
     const customer = await knox.createCustomer(newCustomerBody(onboardingRequestOf(record)));
     return customerOutcome(customer, 'customer created');
   },
-  async reclassify(error, { record, knox }) {
-    if (error.errorCode !== EMAIL_ALREADY_IN_USAGE) return undefined;
-    const request = onboardingRequestOf(record);
-    if (!('customer' in request)) return undefined;
-    const found = await findCustomerByEmail(knox, request.customer.contact.email);
-    if (found.kind === 'found') {
-      const { customerId, status } = found.customer;
+  rules: {
+    async EMAIL_ALREADY_IN_USAGE(_error, { record, knox }) {
+      const request = onboardingRequestOf(record);
+      if (!('customer' in request)) return undefined;
+      const found = await findCustomerByEmail(knox, request.customer.contact.email);
+      if (found.kind === 'found') {
+        const { customerId, status } = found.customer;
+        return {
+          kind: 'alreadyDone',
+          customerId,
+          knoxStatus: status,
+          detail: `customer ${customerId} of ours has the request's contact e-mail: our earlier create went through`,
+        };
+      }
+      if (found.kind === 'absent') return undefined;
+      // A page's own transient error says best what went wrong; anything else a list page answered is no verdict.
+      if (found.cause?.disposition === 'retry') return { kind: 'error', error: found.cause };
       return {
-        kind: 'alreadyDone',
-        customerId,
-        knoxStatus: status,
-        detail: `customer ${customerId} of ours has the request's contact e-mail: our earlier create went through`,
+        kind: 'error',
+        error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {
+          message:
+            `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
+            `${found.reason} (${found.calls} list calls)`,
+        }),
       };
-    }
-    if (found.kind === 'absent') return undefined;
-    // A page's own transient error says best what went wrong; anything else a list page answered is no verdict.
-    if (found.cause?.disposition === 'retry') return { kind: 'error', error: found.cause };
-    return {
-      kind: 'error',
-      error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {
-        message:
-          `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
-          `${found.reason} ` +
-          `(${found.calls} list calls)`,
-      }),
-    };
+    },
   },
 });

@@ -9,12 +9,9 @@
  * stands. A GET that fails transiently is a retry (the customer may well be ours), never the abort.
  */
 import { KnoxError } from '../lib/domain/knox-answer';
-import { specFor } from '../lib/domain/knox-errors';
 import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { linkBody, onboardingRequestOf } from './steps/requests';
-
-const ALREADY_MANAGED = specFor('ADD_EC_ALREADY_MANAGED').errorCode;
 
 export const handler = knoxStepHandler({
   step: 'link',
@@ -22,20 +19,21 @@ export const handler = knoxStepHandler({
     const customer = await knox.linkCustomer(linkBody(onboardingRequestOf(record)));
     return customerOutcome(customer, 'link requested: the customer must approve it');
   },
-  async reclassify(error, { record, knox }) {
-    if (error.errorCode !== ALREADY_MANAGED) return undefined;
-    const { customerId } = linkBody(onboardingRequestOf(record));
-    try {
-      const customer = await knox.getCustomer(customerId);
-      return {
-        kind: 'alreadyDone',
-        customerId,
-        knoxStatus: customer.status,
-        detail: 'the customer is already managed by us: our earlier link went through and the customer answered it',
-      };
-    } catch (lookup) {
-      if (lookup instanceof KnoxError && lookup.disposition === 'retry') return { kind: 'error', error: lookup };
-      return undefined;
-    }
+  rules: {
+    async ADD_EC_ALREADY_MANAGED(_error, { record, knox }) {
+      const { customerId } = linkBody(onboardingRequestOf(record));
+      try {
+        const customer = await knox.getCustomer(customerId);
+        return {
+          kind: 'alreadyDone',
+          customerId,
+          knoxStatus: customer.status,
+          detail: 'the customer is already managed by us: our earlier link went through and the customer answered it',
+        };
+      } catch (lookup) {
+        if (lookup instanceof KnoxError && lookup.disposition === 'retry') return { kind: 'error', error: lookup };
+        return undefined;
+      }
+    },
   },
 });

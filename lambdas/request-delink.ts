@@ -11,14 +11,10 @@
  *   have been lost) is that delink, already accepted by the customer: already done. On a first attempt, or after an
  *   answer that was not transient, the table's abort stands (the customer was never ours).
  */
-import { specFor } from '../lib/domain/knox-errors';
 import { DELINKED_STATUS } from './poller/answers';
 import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { customerIdOf } from './steps/requests';
-
-const DELINK_ALREADY_PENDING = specFor('CANNOT_CHANGE_WHEN_DELINKING').errorCode;
-const NOT_MANAGED_BY_US = specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode;
 
 export const handler = knoxStepHandler({
   step: 'delink',
@@ -26,22 +22,22 @@ export const handler = knoxStepHandler({
     const customer = await knox.delinkCustomer({ customerId: customerIdOf(record) });
     return customerOutcome(customer, 'delink requested: the customer must accept it');
   },
-  async reclassify(error, { record }) {
-    if (error.errorCode === DELINK_ALREADY_PENDING) {
+  rules: {
+    async CANNOT_CHANGE_WHEN_DELINKING() {
       return {
         kind: 'alreadyDone',
         knoxStatus: 'DelinkRequested',
         detail: 'a delink of ours is already pending (our earlier request went through): waiting for the customer',
       };
-    }
-    const retriedAfterTransient = (record.attempts['delink'] ?? 0) > 1 && record.lastError?.disposition === 'retry';
-    if (error.errorCode === NOT_MANAGED_BY_US && retriedAfterTransient) {
+    },
+    async CUSTOMER_NOT_MANAGED_BY_MSP(_error, { record }) {
+      const retriedAfterTransient = (record.attempts['delink'] ?? 0) > 1 && record.lastError?.disposition === 'retry';
+      if (!retriedAfterTransient) return undefined;
       return {
         kind: 'alreadyDone',
         knoxStatus: DELINKED_STATUS,
         detail: 'our earlier delink went through (its answer was lost) and the customer has accepted it',
       };
-    }
-    return undefined;
+    },
   },
 });

@@ -10,8 +10,8 @@
  * 3. The record is written (REQUESTED, deadline) and the execution started (its name is deterministic, so
  *    ExecutionAlreadyExists means it is already running); its first step moves the record on.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { isTerminal, type RecordKind } from '../../lib/domain/api-schemas';
+import { idFor } from '../../lib/domain/ids';
 import { ID_PREFIX, type WorkflowInput } from '../../lib/domain/workflow';
 import type { ApiConfig } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
@@ -58,16 +58,9 @@ export type IntakeResult =
   /** The record is written but its execution could not be started: 503, the same request again resumes it. */
   | { outcome: 'notStarted'; record: WorkflowRecord };
 
-/** With an Idempotency-Key: prefix + the first 16 hex of sha256(kind + key); without: random. */
+/** With an Idempotency-Key: the kind's prefix + the first 16 hex of sha256(kind + key); without: random. */
 export function recordIdFor(kind: RecordKind, idempotencyKey: string | undefined): string {
-  const hex =
-    idempotencyKey === undefined
-      ? randomBytes(8).toString('hex')
-      : createHash('sha256')
-          .update(kind + idempotencyKey)
-          .digest('hex')
-          .slice(0, 16);
-  return `${ID_PREFIX[kind]}-${hex}`;
+  return idFor(ID_PREFIX[kind], kind, idempotencyKey);
 }
 
 /** `${customerId ?? 'new'}-${recordId}`: at most 41 characters of [0-9a-z-]. */

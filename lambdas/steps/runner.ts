@@ -4,7 +4,7 @@
  * machine's Retry and Catch match (STEP_ERROR_NAMES).
  *
  * A step module only says which Knox call to make (`call`) and, where the context changes what an error means,
- * how (`reclassify`). The rules that hold for every step live here:
+ * how (`rules`, by Knox code). The rules that hold for every step live here:
  * - already done: the record moves on as after a success, and Knox.AlreadyDone is thrown (the Catch goes on);
  * - a `retry` error while the record waits on Knox itself (WAITING without a callback's task token) is thrown as
  *   Knox.Wait (the failed attempt is asked again on the wait's schedule);
@@ -18,6 +18,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { KnoxError } from '../../lib/domain/knox-answer';
+import type { KnoxErrorCodeName } from '../../lib/domain/knox-errors';
 import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '../../lib/domain/workflow';
 import type { KnoxClient } from '../../lib/knox/types';
 import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
@@ -76,9 +77,15 @@ export interface KnoxStepDefinition {
   poll?: boolean;
   /** The Knox call(s). Throws KnoxError for every answer that is not a success (statuses included). */
   call(context: StepContext): Promise<StepOutcome>;
-  /** Context rules. May call Knox; a KnoxError it throws is handled in place of the original one. */
-  reclassify?(error: KnoxError, context: StepContext): Promise<Reclassification | undefined>;
+  /**
+   * Context rules, by the error table's name of the code they read again. A rule may call Knox; a KnoxError it throws
+   * is handled in place of the original one; undefined lets the table's disposition stand.
+   */
+  rules?: Partial<Record<KnoxErrorCodeName, ContextRule>>;
 }
+
+/** What a Knox error means in a step's context (see KnoxStepDefinition.rules). */
+export type ContextRule = (error: KnoxError, context: StepContext) => Promise<Reclassification | undefined>;
 
 export type StepHandler = (payload: unknown, context?: Partial<Context>) => Promise<KnoxStepResult>;
 
@@ -98,10 +105,8 @@ export async function runKnoxStep(
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 
-  const started = await startAttempt(payload.id, definition.step, {
-    poll: definition.poll ?? false,
-    ...(payload.executionName !== undefined ? { executionName: payload.executionName } : {}),
-  });
+  const { executionName } = payload;
+  const started = await startAttempt(payload.id, definition.step, { poll: definition.poll ?? false, executionName });
   if (started === undefined) {
     // Rare: read the record only to say why.
     const current = await getRecord(payload.id);
@@ -122,11 +127,8 @@ export async function runKnoxStep(
     return handleKnoxError(definition, error, context, waitingOnKnox, lambdaContext);
   }
 
-  const after = await recordSuccess(record.pk, definition.step, {
-    ...(outcome.knoxStatus !== undefined ? { knoxStatus: outcome.knoxStatus } : {}),
-    ...(outcome.customerId !== undefined ? { customerId: outcome.customerId } : {}),
-    ...(outcome.detail ? { detail: outcome.detail } : {}),
-  });
+  const { knoxStatus, customerId, detail } = outcome;
+  const after = await recordSuccess(record.pk, definition.step, { knoxStatus, customerId, detail });
   if (after === undefined) throw closed(record.pk, 'closed while Knox was called');
   logger.info('Knox step succeeded', { knoxStatus: outcome.knoxStatus });
   return outcome.result;
@@ -149,7 +151,7 @@ async function handleKnoxError(
   let error = original;
   let rule: Reclassification | undefined;
   try {
-    rule = await definition.reclassify?.(original, context);
+    rule = await definition.rules?.[original.code as KnoxErrorCodeName]?.(original, context);
   } catch (ruleError) {
     if (!(ruleError instanceof KnoxError)) throw ruleError;
     logKnoxError(original, { step, detail: 'a context rule could not finish; handling its own error instead' });
@@ -158,13 +160,14 @@ async function handleKnoxError(
   if (rule?.kind === 'error') error = rule.error;
 
   if (rule?.kind === 'alreadyDone' || error.disposition === 'alreadyDone') {
-    const detail = rule?.kind === 'alreadyDone' ? rule.detail : hintOf(error);
+    const found = rule?.kind === 'alreadyDone' ? rule : undefined;
+    const detail = found ? found.detail : hintOf(error);
     logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES.alreadyDone });
     const after = await recordSuccess(record.pk, step, {
       alreadyDone: lastErrorOf(error, 'alreadyDone'),
-      ...(rule?.kind === 'alreadyDone' && rule.customerId !== undefined ? { customerId: rule.customerId } : {}),
-      ...(rule?.kind === 'alreadyDone' && rule.knoxStatus !== undefined ? { knoxStatus: rule.knoxStatus } : {}),
-      ...(detail ? { detail } : {}),
+      customerId: found?.customerId,
+      knoxStatus: found?.knoxStatus,
+      detail,
     });
     if (after === undefined) throw closed(record.pk, 'closed while Knox was called');
     throw namedError(STEP_ERROR_NAMES.alreadyDone, describe(error, detail));

@@ -75,8 +75,10 @@ export class RecordUpdate {
     return this;
   }
 
+  /** Appends an entry stamped with the write time; fields left undefined or empty are not written. */
   history(entry: Omit<HistoryEntry, 'at'>): this {
-    this.entries.push({ at: this.now, ...entry });
+    const present = Object.entries(entry).filter(([, value]) => value !== undefined && value !== '');
+    this.entries.push({ at: this.now, ...(Object.fromEntries(present) as Omit<HistoryEntry, 'at'>) });
     return this;
   }
 

@@ -87,10 +87,7 @@ export async function startAttempt(
   };
   const promoted = counted()
     .status('IN_PROGRESS')
-    .history({
-      event: HISTORY_EVENTS.executionStarted,
-      ...(options.executionName !== undefined ? { detail: options.executionName } : {}),
-    })
+    .history({ event: HISTORY_EVENTS.executionStarted, detail: options.executionName })
     .history({ event: HISTORY_EVENTS.statusChanged, status: 'IN_PROGRESS', step });
   const first = await apply(promoted, 'requested');
   if (first) return { record: first, statusBefore: 'REQUESTED' };
@@ -115,13 +112,7 @@ export async function recordKnoxError(
   else update.remove('retrySince');
   if (options.status) update.status(options.status);
   if (options.history ?? true) {
-    update.history({
-      event: HISTORY_EVENTS.knoxError,
-      step,
-      error,
-      ...(options.status ? { status: options.status } : {}),
-      ...(options.detail ? { detail: options.detail } : {}),
-    });
+    update.history({ event: HISTORY_EVENTS.knoxError, step, error, status: options.status, detail: options.detail });
   }
   return apply(update, 'notTerminal');
 }
@@ -151,14 +142,9 @@ export async function recordSuccess(
   const update = new RecordUpdate(id, nowIso()).status(status).remove('lastError').remove('retrySince');
   if (fields.knoxStatus !== undefined) update.set('knoxStatus', fields.knoxStatus);
   if (fields.customerId !== undefined) update.set('customerId', fields.customerId);
-  update.history({
-    event: fields.alreadyDone ? HISTORY_EVENTS.alreadyDone : HISTORY_EVENTS.knoxCall,
-    step,
-    status,
-    ...(fields.knoxStatus !== undefined ? { knoxStatus: fields.knoxStatus } : {}),
-    ...(fields.alreadyDone ? { error: fields.alreadyDone } : {}),
-    ...(fields.detail ? { detail: fields.detail } : {}),
-  });
+  const { knoxStatus, alreadyDone, detail } = fields;
+  const event = alreadyDone ? HISTORY_EVENTS.alreadyDone : HISTORY_EVENTS.knoxCall;
+  update.history({ event, step, status, knoxStatus, error: alreadyDone, detail });
   return apply(update, 'notTerminal');
 }
 
@@ -183,7 +169,7 @@ export async function finish(id: string, status: TerminalStatus, options: Finish
   if (options.lastError) update.set('lastError', options.lastError);
   else if (options.lastErrorIfNone)
     update.set('lastError', options.lastErrorIfNone, (n, v) => `${n} = if_not_exists(${n}, ${v})`);
-  update.history({ event: HISTORY_EVENTS.finished, status, ...(options.detail ? { detail: options.detail } : {}) });
+  update.history({ event: HISTORY_EVENTS.finished, status, detail: options.detail });
   const record = await apply(update, 'open');
   if (record) return { record, changed: true };
   return { record: await getRecord(id), changed: false };

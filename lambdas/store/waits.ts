@@ -75,7 +75,7 @@ export function recordRefused(
 ): Promise<WorkflowRecord | undefined> {
   const update = new RecordUpdate(id, nowIso())
     .set('lastError', error)
-    .history({ event: HISTORY_EVENTS.knoxError, step: ANSWER_STEP, error, ...(detail ? { detail } : {}) });
+    .history({ event: HISTORY_EVENTS.knoxError, step: ANSWER_STEP, error, detail });
   return applyForToken(update, 'open', token);
 }
 

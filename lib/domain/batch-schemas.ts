@@ -3,8 +3,8 @@
  * the shapes the table holds for a batch. Each item is exactly a `POST /onboardings` body (onboardingRequestSchema:
  * one source of truth); the CSV form is turned into the same items by ./batch-csv.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
+import { idFor } from './ids';
 import {
   STATUSES,
   TERMINAL_STATUSES,
@@ -34,14 +34,7 @@ export const batchIdSchema = z.string().regex(new RegExp(`^${BATCH_ID_PREFIX}-[0
 
 /** With an Idempotency-Key: the first 16 hex of sha256("batch" + key); without: random. */
 export function batchIdFor(idempotencyKey: string | undefined): string {
-  const hex =
-    idempotencyKey === undefined
-      ? randomBytes(8).toString('hex')
-      : createHash('sha256')
-          .update(BATCH_KIND + idempotencyKey)
-          .digest('hex')
-          .slice(0, 16);
-  return `${BATCH_ID_PREFIX}-${hex}`;
+  return idFor(BATCH_ID_PREFIX, BATCH_KIND, idempotencyKey);
 }
 
 /** The Idempotency-Key an item's onboarding is registered with: its record id follows from it (intake.ts). */
