@@ -476,6 +476,11 @@ function fromEngineEvent(event: {
   output?: unknown;
 }): Omit<RecordedEvent, 'id' | 'timestamp'> {
   const state = event.state ?? event.parentState;
+  // The execution's input or output on its own event, whole; a state's on its own, truncated.
+  const data = (key: 'input' | 'output', executionEvent: string, stateEvent: string): string | undefined => {
+    if (event.type === executionEvent) return JSON.stringify(event[key] ?? null);
+    return event.type === stateEvent ? truncate(JSON.stringify(state?.[key] ?? null)) : undefined;
+  };
   return {
     type: event.type,
     state: state?.name,
@@ -487,18 +492,8 @@ function fromEngineEvent(event: {
         : truncate(typeof event.Cause === 'string' ? event.Cause : causeText(event.Cause)),
     retry: event.retry ? { errorEquals: event.retry.retrier.ErrorEquals, attempt: event.retry.attempt } : undefined,
     catch: event.catch ? { errorEquals: event.catch.catcher.ErrorEquals, next: event.catch.catcher.Next } : undefined,
-    input:
-      event.type === 'ExecutionStarted'
-        ? JSON.stringify(event.input ?? null)
-        : event.type === 'StateEntered'
-          ? truncate(JSON.stringify(state?.input ?? null))
-          : undefined,
-    output:
-      event.type === 'ExecutionSucceeded'
-        ? JSON.stringify(event.output ?? null)
-        : event.type === 'StateExited'
-          ? truncate(JSON.stringify(state?.output ?? null))
-          : undefined,
+    input: data('input', 'ExecutionStarted', 'StateEntered'),
+    output: data('output', 'ExecutionSucceeded', 'StateExited'),
   };
 }
 
