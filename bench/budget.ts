@@ -188,40 +188,24 @@ export async function measureBudget(options: {
   const dataDir = tempDataDir('knox-bench-budget-');
   const dynamo = await startDynamo({ dataDir });
   const sim = await startKnoxSimulator({ port: 0 });
+  // One run: the instances against a Knox that limits at `knoxLimit`, on a budget table of its own, until `stop`.
+  const run = async (knoxLimit: number, table: string, stop: (calls: Call[], elapsedMs: number) => boolean) =>
+    drive({ dynamo, sim, instances, budget, knoxLimit, tableName: await freshTable(dynamo, table), stop });
+  const forSeconds = (seconds: number) => (_calls: Call[], elapsedMs: number) => elapsedMs >= seconds * 1000;
   try {
     // A first run warms the JIT of the SDK, the client and dynalite (its first seconds ran at half the budget on
     // cold code); what the figures measure is the budget's steady state.
     log(`budget: warm-up, ${instances} instances for ${WARMUP_SECONDS} s`);
-    await drive({
-      dynamo,
-      sim,
-      instances,
-      budget,
-      knoxLimit: budget * 10,
-      tableName: await freshTable(dynamo, 'budget-warmup'),
-      stop: (_calls, elapsedMs) => elapsedMs >= WARMUP_SECONDS * 1000,
-    });
+    await run(budget * 10, 'budget-warmup', forSeconds(WARMUP_SECONDS));
     log(`budget: ${instances} instances, budget ${budget}/s, Knox limiting at ${budget}/s, ${options.calls} calls`);
-    const atBudget = await drive({
-      dynamo,
-      sim,
-      instances,
+    const atBudget = await run(
       budget,
-      knoxLimit: budget,
-      tableName: await freshTable(dynamo, 'budget-at-limit'),
-      stop: (calls) => calls.filter((c) => c.outcome !== 'exhausted').length >= options.calls,
-    });
+      'budget-at-limit',
+      (calls) => calls.filter((c) => c.outcome !== 'exhausted').length >= options.calls,
+    );
     const limit = round(budget * 0.6, 2);
     log(`budget: ${instances} instances, budget ${budget}/s, Knox limiting at ${limit}/s, ${options.aimdSeconds} s`);
-    const aimd = await drive({
-      dynamo,
-      sim,
-      instances,
-      budget,
-      knoxLimit: limit,
-      tableName: await freshTable(dynamo, 'budget-aimd'),
-      stop: (_calls, elapsedMs) => elapsedMs >= options.aimdSeconds * 1000,
-    });
+    const aimd = await run(limit, 'budget-aimd', forSeconds(options.aimdSeconds));
     log('budget: added latency per Knox call (shared budget against the in-process bucket)');
     await new KnoxSimControl(sim.url).reset();
     let writes = 0;

@@ -92,12 +92,7 @@ async function main(): Promise<void> {
       log,
     });
     figures.push(...m.figures);
-    raw['transitions'] = {
-      schedule: m.schedule,
-      maxNoticeDelaySeconds: m.maxNoticeDelaySeconds,
-      runs: m.runs,
-      reads: m.reads,
-    };
+    raw['transitions'] = withoutFigures(m);
   }
   if (parts.includes('throughput')) {
     const m = await measureThroughput({
@@ -106,14 +101,7 @@ async function main(): Promise<void> {
       log,
     });
     figures.push(...m.figures);
-    raw['throughput'] = {
-      count: m.count,
-      concurrency: m.concurrency,
-      stack: m.stack,
-      floors: m.floors,
-      overhead: m.overhead,
-      profile: m.profile,
-    };
+    raw['throughput'] = withoutFigures(m);
   }
   if (parts.includes('outage')) {
     const m = measureOutage(resolveModel(readTemplate(templatePath())));
@@ -176,6 +164,11 @@ async function main(): Promise<void> {
   console.log(
     `\n${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ${results.durationSeconds} s; raw measurements in bench/results.json`,
   );
+}
+
+/** A measurement's raw data: all it returns but the figures, which go to the table. */
+function withoutFigures<T extends { figures: Figure[] }>({ figures: _figures, ...rest }: T): Omit<T, 'figures'> {
+  return rest;
 }
 
 /** A budget run without its per-call list, but with answered and refused calls per second (the AIMD's shape). */

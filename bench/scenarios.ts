@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { ENV } from '../lib/domain/workflow';
 import { KnoxSimControl } from '../knox-sim/control';
+import { createItem, linkItem } from '../local/batch-samples';
 import type { LocalStack } from '../local/stack';
 import { getExecution, getRecord, startRecord, statePath } from '../local/testing';
 import { awsHistoryEvents, countTransitions, type HistoryCount, type TransitionCount } from './history';
@@ -48,31 +49,9 @@ export interface ScenarioResult {
   wallMs: number;
 }
 
-export function linkBody(customerId: string): Record<string, unknown> {
-  return {
-    customerId,
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxMobileEnrollment' }],
-  };
-}
-
 /** A create body whose contact e-mail (the customer key) and domain are new to the simulator. */
 export function createBody(tag = randomBytes(6).toString('hex')): Record<string, unknown> {
-  return {
-    customer: {
-      companyName: `Bench ${tag} Ltd`,
-      companySize: '20-99',
-      industry: 'COMMUNICATIONS',
-      country: 'US',
-      street1: '1 Main St',
-      city: 'Chicago',
-      contact: { firstName: 'Ada', lastName: 'Lee', email: `it.${tag}@bench-${tag}.example` },
-    },
-    managementType: 'JointlyManaged',
-    accessType: 'FullAccess',
-    services: [{ service: 'KnoxMobileEnrollment' }],
-  };
+  return createItem(tag, 'Bench');
 }
 
 /** The poller's rounds as a schedule (unscaled), from the template. */
@@ -100,14 +79,14 @@ async function plan(stack: LocalStack, control: KnoxSimControl, scenario: Scenar
       return { body: createBody(), minimumKnoxCalls: 1, schedule: {} };
     case 'linkFirstPoll': {
       const customer = await control.addCustomer({ script: { onLink: 'approve', afterGets: 0 } });
-      return { body: linkBody(customer.customerId), minimumKnoxCalls: 2, schedule: { pollsExpected: 1 } };
+      return { body: linkItem(customer.customerId), minimumKnoxCalls: 2, schedule: { pollsExpected: 1 } };
     }
     case 'linkAfter7Days': {
       const pending = pollsBefore(schedule, SEVEN_DAYS_SECONDS);
       const customer = await control.addCustomer({ script: { onLink: 'approve', afterGets: pending } });
       const notice = noticeOf(schedule, SEVEN_DAYS_SECONDS);
       return {
-        body: linkBody(customer.customerId),
+        body: linkItem(customer.customerId),
         minimumKnoxCalls: 1 + pending + 1,
         schedule: { pollsExpected: pending + 1, noticeDelaySeconds: notice.delaySeconds },
       };
@@ -118,7 +97,7 @@ async function plan(stack: LocalStack, control: KnoxSimControl, scenario: Scenar
       // Every round before the deadline looks (one GET while only this customer waits); the timeout ends it.
       const polls = pollsBefore(schedule, deadlineSeconds);
       return {
-        body: linkBody(customer.customerId),
+        body: linkItem(customer.customerId),
         minimumKnoxCalls: 1 + polls,
         schedule: { pollsExpected: polls, deadlineSeconds },
       };

@@ -17,6 +17,7 @@ import {
   tokenRefusalSchema,
   simCustomerInputSchema,
   type SimCustomer,
+  type SimCustomerInput,
 } from './model';
 import { rateLimitSchema } from './rate-limit';
 import type { SimState } from './state';
@@ -100,15 +101,103 @@ function customerAction(state: SimState, id: string, action: string, req: Contro
   return notFound(`No control route ${req.method} /_sim${req.path}`);
 }
 
-function addCustomer(state: SimState, req: ControlRequest, now: Date): SimAnswer {
-  const r = read(simCustomerInputSchema, req.bodyText);
-  if ('answer' in r) return r.answer;
-  const customerId = r.data.customerId ?? state.store.newCustomerId();
+type Route = (state: SimState, req: ControlRequest, now: Date) => SimAnswer;
+
+/** A route that takes a body: `handle` sees it parsed with `schema`; an invalid one is answered 400. */
+function withBody<S extends z.ZodType>(schema: S, handle: (state: SimState, body: z.infer<S>, now: Date) => SimAnswer) {
+  return (state: SimState, req: ControlRequest, now: Date): SimAnswer => {
+    const r = read(schema, req.bodyText);
+    return 'answer' in r ? r.answer : handle(state, r.data, now);
+  };
+}
+
+function addCustomer(state: SimState, input: SimCustomerInput, now: Date): SimAnswer {
+  const customerId = input.customerId ?? state.store.newCustomerId();
   if (state.store.get(customerId)) return jsonAnswer(409, { message: `Customer ${customerId} already exists` });
-  const customer = buildCustomer(r.data, { customerId, now, awaitingAnswer: true });
+  const customer = buildCustomer(input, { customerId, now, awaitingAnswer: true });
   state.store.put(customer);
   return jsonAnswer(201, customer);
 }
+
+/** The routes outside `/customers/{id}`, by method and path. */
+const ROUTES: Record<string, Route> = {
+  'GET /customers': (state) => ok(state.store.all()),
+  'POST /customers': withBody(simCustomerInputSchema, addCustomer),
+  'POST /reset': withBody(resetSchema, (state, body) => {
+    state.reset(body.fixtures);
+    return ok();
+  }),
+  'GET /requests': (state) => ok(state.log.list()),
+  'DELETE /requests': (state) => {
+    state.log.clear();
+    return ok();
+  },
+  'GET /faults': (state, _req, now) => ok(state.faults.describe(now)),
+  'POST /faults': withBody(faultRuleSchema, (state, body, now) => {
+    state.faults.add(body.match, body.fault, body.count);
+    return ok(state.faults.describe(now));
+  }),
+  'DELETE /faults': (state) => {
+    state.faults.clearRules();
+    return ok();
+  },
+  'POST /chaos': withBody(chaosSchema, (state, body, now) => {
+    state.faults.setChaos(body);
+    return ok(state.faults.describe(now));
+  }),
+  'DELETE /chaos': (state) => {
+    state.faults.clearChaos();
+    return ok();
+  },
+  'POST /rate-limit': withBody(rateLimitSchema, (state, body) => {
+    state.rateLimit.set(body, performance.now());
+    return ok(state.rateLimit.describe());
+  }),
+  'GET /rate-limit': (state) => ok(state.rateLimit.describe()),
+  'DELETE /rate-limit': (state) => {
+    state.rateLimit.clear();
+    return ok();
+  },
+  // Knox goes down: every Knox request (token endpoint included) answers 500 or is dropped until it ends.
+  'POST /outage': withBody(outageSchema, (state, body, now) => {
+    state.faults.setOutage(body, now);
+    return ok(state.faults.outageStatus(now));
+  }),
+  'GET /outage': (state, _req, now) => ok(state.faults.outageStatus(now)),
+  'DELETE /outage': (state, _req, now) => {
+    const status = state.faults.outageStatus(now);
+    state.faults.clearOutage();
+    return ok({ ...status, active: false });
+  },
+  // Revoke or restore a client's MSP rights: a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL.
+  'POST /clients/authorization': withBody(authorizationSchema, (state, body) =>
+    state.tokens.setAuthorized(body.clientId, body.authorized)
+      ? ok({ clientId: body.clientId, authorized: body.authorized })
+      : notFound(`No client ${body.clientId}`),
+  ),
+  'POST /tokens/expire': (state) => ok({ expired: state.tokens.expireAll() }),
+  'POST /tokens/revoke': (state, _req, now) => ok({ revoked: state.tokens.revoke(now) }),
+  'POST /tokens/refusal': withBody(tokenRefusalSchema, (state, body) => {
+    state.tokenRefusal = body.style;
+    return ok({ style: state.tokenRefusal });
+  }),
+  // Samsung approves (or not) an MSP to manage Knox Guard for its customers: 4002124 while not approved.
+  'POST /knox-guard': withBody(knoxGuardSchema, (state, body) => {
+    if (body.approved) state.knoxGuardUnapproved.delete(body.msp);
+    else state.knoxGuardUnapproved.add(body.msp);
+    return ok({ msp: body.msp, approved: body.approved });
+  }),
+  'POST /paging': withBody(pagingSchema, (state, body) => {
+    state.paging = body;
+    return ok({ paging: state.paging });
+  }),
+  'POST /list-changes': withBody(listChangeSchema, (state, body) => ok({ armed: state.addListChange(body) })),
+  'POST /auto': withBody(autoSchema, (state, body) => {
+    state.auto = body;
+    return ok({ auto: state.auto });
+  }),
+  'GET /auto': (state) => ok({ auto: state.auto }),
+};
 
 /** The answer to one control request. */
 export function answerControl(state: SimState, req: ControlRequest, now: Date): SimAnswer {
@@ -120,114 +209,6 @@ export function answerControl(state: SimState, req: ControlRequest, now: Date): 
     if (req.method === 'GET') return state.store.get(id) ? ok(state.store.get(id)) : notFound(`No customer ${id}`);
   }
 
-  switch (key) {
-    case 'GET /customers':
-      return ok(state.store.all());
-    case 'POST /customers':
-      return addCustomer(state, req, now);
-    case 'POST /reset': {
-      const r = read(resetSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.reset(r.data.fixtures);
-      return ok();
-    }
-    case 'GET /requests':
-      return ok(state.log.list());
-    case 'DELETE /requests':
-      state.log.clear();
-      return ok();
-    case 'GET /faults':
-      return ok(state.faults.describe(now));
-    case 'POST /faults': {
-      const r = read(faultRuleSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.faults.add(r.data.match, r.data.fault, r.data.count);
-      return ok(state.faults.describe(now));
-    }
-    case 'DELETE /faults':
-      state.faults.clearRules();
-      return ok();
-    case 'POST /chaos': {
-      const r = read(chaosSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.faults.setChaos(r.data);
-      return ok(state.faults.describe(now));
-    }
-    case 'DELETE /chaos':
-      state.faults.clearChaos();
-      return ok();
-    case 'POST /rate-limit': {
-      const r = read(rateLimitSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.rateLimit.set(r.data, performance.now());
-      return ok(state.rateLimit.describe());
-    }
-    case 'GET /rate-limit':
-      return ok(state.rateLimit.describe());
-    case 'DELETE /rate-limit':
-      state.rateLimit.clear();
-      return ok();
-    case 'POST /outage': {
-      // Knox goes down: every Knox request (token endpoint included) answers 500 or is dropped until it ends.
-      const r = read(outageSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.faults.setOutage(r.data, now);
-      return ok(state.faults.outageStatus(now));
-    }
-    case 'GET /outage':
-      return ok(state.faults.outageStatus(now));
-    case 'DELETE /outage': {
-      const status = state.faults.outageStatus(now);
-      state.faults.clearOutage();
-      return ok({ ...status, active: false });
-    }
-    case 'POST /clients/authorization': {
-      // Revoke or restore a client's MSP rights: a revoked client still gets tokens, then 403 AUTHORIZATION_FAIL.
-      const r = read(authorizationSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      const changed = state.tokens.setAuthorized(r.data.clientId, r.data.authorized);
-      return changed
-        ? ok({ clientId: r.data.clientId, authorized: r.data.authorized })
-        : notFound(`No client ${r.data.clientId}`);
-    }
-    case 'POST /tokens/expire':
-      return ok({ expired: state.tokens.expireAll() });
-    case 'POST /tokens/revoke':
-      return ok({ revoked: state.tokens.revoke(now) });
-    case 'POST /tokens/refusal': {
-      const r = read(tokenRefusalSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.tokenRefusal = r.data.style;
-      return ok({ style: state.tokenRefusal });
-    }
-    case 'POST /knox-guard': {
-      // Samsung approves (or not) an MSP to manage Knox Guard for its customers: 4002124 while not approved.
-      const r = read(knoxGuardSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      if (r.data.approved) state.knoxGuardUnapproved.delete(r.data.msp);
-      else state.knoxGuardUnapproved.add(r.data.msp);
-      return ok({ msp: r.data.msp, approved: r.data.approved });
-    }
-    case 'POST /paging': {
-      const r = read(pagingSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.paging = r.data;
-      return ok({ paging: state.paging });
-    }
-    case 'POST /list-changes': {
-      const r = read(listChangeSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      return ok({ armed: state.addListChange(r.data) });
-    }
-    case 'POST /auto': {
-      const r = read(autoSchema, req.bodyText);
-      if ('answer' in r) return r.answer;
-      state.auto = r.data;
-      return ok({ auto: state.auto });
-    }
-    case 'GET /auto':
-      return ok({ auto: state.auto });
-    default:
-      return notFound(`No control route ${req.method} /_sim${req.path}`);
-  }
+  const route = ROUTES[key];
+  return route ? route(state, req, now) : notFound(`No control route ${req.method} /_sim${req.path}`);
 }

@@ -115,9 +115,11 @@ export function toKnoxCustomer(c: SimCustomer): KnoxCustomer {
 
 const customerAnswer = (c: SimCustomer, accepted: boolean) => jsonAnswer(200, toKnoxCustomer(c), accepted);
 
-function unknownServiceAnswer(services: LooseService[]): SimAnswer | undefined {
-  const unknown = services.find((s) => !isKnownService(s.service));
-  return unknown ? simOnlyError('badRequest', `Unknown service "${unknown.service.slice(0, 40)}"`) : undefined;
+/** A read body that names services, or the answer to one that names a service unknown to Knox. */
+function knownServices<B extends { services: LooseService[] }>(read: { data: B } | { answer: SimAnswer }) {
+  if ('answer' in read) return read;
+  const unknown = read.data.services.find((s) => !isKnownService(s.service));
+  return unknown ? { answer: simOnlyError('badRequest', `Unknown service "${unknown.service.slice(0, 40)}"`) } : read;
 }
 
 // --- create -------------------------------------------------------------------------------------------------------
@@ -144,11 +146,9 @@ function createRefusal(ctx: RuleContext, b: CreateBody): KnoxErrorCodeName | und
 
 /** `POST /msp/v1/managedCustomers`: a new customer, Active and managed by the caller at once. */
 export function createCustomer(ctx: RuleContext, body: unknown): SimAnswer {
-  const read = readBody(createBodySchema, body);
+  const read = knownServices(readBody(createBodySchema, body));
   if ('answer' in read) return read.answer;
   const b = read.data;
-  const unknown = unknownServiceAnswer(b.services);
-  if (unknown) return unknown;
   const refusal = createRefusal(ctx, b);
   if (refusal) return knoxError(refusal);
 
@@ -199,11 +199,9 @@ function linkRefusal(c: SimCustomer, caller: Caller, b: LinkBody): KnoxErrorCode
 
 /** `POST /msp/v1/managedCustomers/link`: asks an existing customer to let the caller manage it; it is then Pending. */
 export function linkCustomer(ctx: RuleContext, body: unknown): SimAnswer {
-  const read = readBody(linkBodySchema, body);
+  const read = knownServices(readBody(linkBodySchema, body));
   if ('answer' in read) return read.answer;
   const b = read.data;
-  const unknown = unknownServiceAnswer(b.services);
-  if (unknown) return unknown;
   const customer = ctx.store.get(b.customerId);
   if (!customer) return knoxError('ADD_EC_CUSTOMER_INVALID');
   const refusal = linkRefusal(customer, ctx.caller, b);

@@ -4,10 +4,15 @@
  * nothing depends on background timers.
  */
 import { emailDomain } from '../lib/domain/knox-schemas';
-import type { AutoSpec, SimCustomer } from './model';
+import type { AutoSpec, RelationStatus, SimCustomer } from './model';
 
 export class LifecycleError extends Error {
   override readonly name = 'LifecycleError';
+}
+
+/** Refuses an answer to a request the customer does not have open. */
+function noRequest(customer: SimCustomer, what: 'pending link' | 'delink request'): LifecycleError {
+  return new LifecycleError(`customer ${customer.customerId} has no ${what} (status ${customer.status ?? 'none'})`);
 }
 
 function touch(customer: SimCustomer, now: Date): void {
@@ -35,11 +40,7 @@ export function awaitsUpdateAfterApproval(
  */
 export function approveLink(customer: SimCustomer, now: Date): void {
   const link = customer.pendingLink;
-  if (customer.status !== 'Pending' || link === undefined) {
-    throw new LifecycleError(
-      `customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`,
-    );
-  }
+  if (customer.status !== 'Pending' || link === undefined) throw noRequest(customer, 'pending link');
   customer.status = 'Active';
   customer.managementType = link.managementType;
   if (link.accessType !== undefined) customer.accessType = link.accessType;
@@ -57,11 +58,7 @@ export function approveLink(customer: SimCustomer, now: Date): void {
 
 /** The customer refuses the link: `Rejected`, still visible to the MSP that asked; a new link is allowed. */
 export function rejectLink(customer: SimCustomer, now: Date): void {
-  if (customer.status !== 'Pending' || customer.pendingLink === undefined) {
-    throw new LifecycleError(
-      `customer ${customer.customerId} has no pending link (status ${customer.status ?? 'none'})`,
-    );
-  }
+  if (customer.status !== 'Pending' || customer.pendingLink === undefined) throw noRequest(customer, 'pending link');
   customer.status = 'Rejected';
   customer.managedServices = [];
   delete customer.pendingLink;
@@ -70,11 +67,7 @@ export function rejectLink(customer: SimCustomer, now: Date): void {
 
 /** The customer accepts the delink: the MSP loses it, and it is free to be linked again. */
 export function acceptDelink(customer: SimCustomer, now: Date): void {
-  if (customer.status !== 'DelinkRequested') {
-    throw new LifecycleError(
-      `customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`,
-    );
-  }
+  if (customer.status !== 'DelinkRequested') throw noRequest(customer, 'delink request');
   customer.ownerMsp = null;
   customer.status = null;
   customer.managedServices = [];
@@ -85,11 +78,7 @@ export function acceptDelink(customer: SimCustomer, now: Date): void {
 
 /** The customer refuses the delink: back to `Active` with the same MSP. */
 export function rejectDelink(customer: SimCustomer, now: Date): void {
-  if (customer.status !== 'DelinkRequested') {
-    throw new LifecycleError(
-      `customer ${customer.customerId} has no delink request (status ${customer.status ?? 'none'})`,
-    );
-  }
+  if (customer.status !== 'DelinkRequested') throw noRequest(customer, 'delink request');
   customer.status = 'Active';
   delete customer.delinkEndsAt;
   touch(customer, now);
@@ -125,6 +114,30 @@ function dueAnswer(
   return due[0]?.[0];
 }
 
+/** A request the customer answers: the script's field for it, and each answer with its automatic delay and effect. */
+interface OpenRequest {
+  script: 'onLink' | 'onDelink';
+  answers: [answer: Answer, afterMs: keyof AutoSpec, respond: (customer: SimCustomer, now: Date) => void][];
+}
+
+/** The open requests, by the status they leave the customer in. */
+const OPEN_REQUESTS: Partial<Record<RelationStatus, OpenRequest>> = {
+  Pending: {
+    script: 'onLink',
+    answers: [
+      ['approve', 'approveLinksAfterMs', approveLink],
+      ['reject', 'rejectLinksAfterMs', rejectLink],
+    ],
+  },
+  DelinkRequested: {
+    script: 'onDelink',
+    answers: [
+      ['accept', 'acceptDelinksAfterMs', acceptDelink],
+      ['reject', 'rejectDelinksAfterMs', rejectDelink],
+    ],
+  },
+};
+
 /** Applies whatever answer is due now: a timed delink end, a script, or an automatic answer. */
 export function settle(customer: SimCustomer, auto: AutoSpec, now: Date): void {
   if (
@@ -138,33 +151,14 @@ export function settle(customer: SimCustomer, auto: AutoSpec, now: Date): void {
   const waiting = customer.waiting;
   if (waiting === undefined) return;
   const elapsed = now.getTime() - Date.parse(waiting.since);
-  const script = customer.script;
-
-  if (customer.status === 'Pending') {
-    const answer = dueAnswer(
-      script?.onLink,
-      [
-        ['approve', auto.approveLinksAfterMs],
-        ['reject', auto.rejectLinksAfterMs],
-      ],
-      script,
-      elapsed,
-      waiting.gets,
-    );
-    if (answer === 'approve') approveLink(customer, now);
-    if (answer === 'reject') rejectLink(customer, now);
-  } else if (customer.status === 'DelinkRequested') {
-    const answer = dueAnswer(
-      script?.onDelink,
-      [
-        ['accept', auto.acceptDelinksAfterMs],
-        ['reject', auto.rejectDelinksAfterMs],
-      ],
-      script,
-      elapsed,
-      waiting.gets,
-    );
-    if (answer === 'accept') acceptDelink(customer, now);
-    if (answer === 'reject') rejectDelink(customer, now);
-  }
+  const request = customer.status === null ? undefined : OPEN_REQUESTS[customer.status];
+  if (request === undefined) return;
+  const answer = dueAnswer(
+    customer.script?.[request.script],
+    request.answers.map(([option, afterMs]) => [option, auto[afterMs]]),
+    customer.script,
+    elapsed,
+    waiting.gets,
+  );
+  request.answers.find(([candidate]) => candidate === answer)?.[2](customer, now);
 }

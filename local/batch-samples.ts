@@ -14,16 +14,17 @@ export function linkItem(customerId: string): Record<string, unknown> {
   };
 }
 
-export function createItem(tag: string): Record<string, unknown> {
+/** A create of a company new to the simulator: `tag` makes its contact e-mail (the customer key) and domain new. */
+export function createItem(tag: string, madeBy = 'Batch'): Record<string, unknown> {
   return {
     customer: {
-      companyName: `Batch ${tag} Ltd`,
+      companyName: `${madeBy} ${tag} Ltd`,
       companySize: '20-99',
       industry: 'COMMUNICATIONS',
       country: 'US',
       street1: '1 Main St',
       city: 'Chicago',
-      contact: { firstName: 'Ada', lastName: 'Lee', email: `it.${tag}@batch-${tag}.example` },
+      contact: { firstName: 'Ada', lastName: 'Lee', email: `it.${tag}@${madeBy.toLowerCase()}-${tag}.example` },
     },
     managementType: 'JointlyManaged',
     accessType: 'FullAccess',

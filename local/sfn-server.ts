@@ -78,7 +78,8 @@ export async function startSfnEndpoint(
   });
 }
 
-function describeExecution(r: ExecutionRecord): Record<string, unknown> {
+/** An execution as ListExecutions lists it; DescribeExecution adds its data. */
+function executionSummary(r: ExecutionRecord): Record<string, unknown> {
   return {
     executionArn: r.executionArn,
     stateMachineArn: r.stateMachineArn,
@@ -86,6 +87,12 @@ function describeExecution(r: ExecutionRecord): Record<string, unknown> {
     status: r.status,
     startDate: epochSeconds(r.startDate),
     ...(r.stopDate ? { stopDate: epochSeconds(r.stopDate) } : {}),
+  };
+}
+
+function describeExecution(r: ExecutionRecord): Record<string, unknown> {
+  return {
+    ...executionSummary(r),
     input: r.input,
     inputDetails: { included: true },
     ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
@@ -116,14 +123,7 @@ function listExecutions(executions: LocalExecutions, input: Record<string, unkno
   const all = executions.list({ stateMachineArn, ...(status ? { status: status as ExecutionStatus } : {}) });
   const { items, nextToken } = page(all, input);
   return {
-    executions: items.map((r) => ({
-      executionArn: r.executionArn,
-      stateMachineArn: r.stateMachineArn,
-      name: r.name,
-      status: r.status,
-      startDate: epochSeconds(r.startDate),
-      ...(r.stopDate ? { stopDate: epochSeconds(r.stopDate) } : {}),
-    })),
+    executions: items.map(executionSummary),
     ...(nextToken ? { nextToken } : {}),
   };
 }
@@ -143,43 +143,42 @@ function executionHistory(record: ExecutionRecord, input: Record<string, unknown
 }
 
 function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
-  const base = { timestamp: epochSeconds(e.timestamp) };
+  // AWS names an event's details after its type (ExecutionStarted: executionStartedEventDetails), a state's after the
+  // kind of event alone (TaskStateEntered: stateEnteredEventDetails).
+  const event = (type: string, details: Record<string, unknown>, detailsOf = type) => ({
+    timestamp: epochSeconds(e.timestamp),
+    type,
+    [`${detailsOf.charAt(0).toLowerCase()}${detailsOf.slice(1)}EventDetails`]: details,
+  });
+  // An execution's input or output, whole.
+  const data = (name: 'input' | 'output', value: string) => ({
+    [name]: value,
+    [`${name}Details`]: { truncated: false },
+  });
   const errorDetails = {
     ...(e.error !== undefined ? { error: e.error } : {}),
     ...(e.cause !== undefined ? { cause: e.cause } : {}),
   };
   switch (e.type) {
     case 'ExecutionStarted':
-      return {
-        ...base,
-        type: 'ExecutionStarted',
-        executionStartedEventDetails: { input: e.input ?? '{}', inputDetails: { truncated: false } },
-      };
+      return event('ExecutionStarted', data('input', e.input ?? '{}'));
     case 'ExecutionResumed':
-      return { ...base, type: 'ExecutionRedriven', executionRedrivenEventDetails: {} };
+      return event('ExecutionRedriven', {});
     case 'ExecutionSucceeded':
-      return {
-        ...base,
-        type: 'ExecutionSucceeded',
-        executionSucceededEventDetails: { output: e.output ?? 'null', outputDetails: { truncated: false } },
-      };
+      return event('ExecutionSucceeded', data('output', e.output ?? 'null'));
     case 'ExecutionFailed':
-      return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: errorDetails };
+      return event('ExecutionFailed', errorDetails);
     case 'ExecutionAborted':
-      return { ...base, type: 'ExecutionAborted', executionAbortedEventDetails: errorDetails };
+      return event('ExecutionAborted', errorDetails);
     case 'ExecutionTimeout':
-      return { ...base, type: 'ExecutionTimedOut', executionTimedOutEventDetails: errorDetails };
+      return event('ExecutionTimedOut', errorDetails);
     case 'StateEntered':
-      return { ...base, type: `${e.stateType}StateEntered`, stateEnteredEventDetails: { name: e.state } };
+      return event(`${e.stateType}StateEntered`, { name: e.state }, 'StateEntered');
     case 'StateExited':
-      return { ...base, type: `${e.stateType}StateExited`, stateExitedEventDetails: { name: e.state } };
+      return event(`${e.stateType}StateExited`, { name: e.state }, 'StateExited');
     case 'StateFailed':
       return e.stateType === 'Task'
-        ? {
-            ...base,
-            type: 'TaskFailed',
-            taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', ...errorDetails },
-          }
+        ? event('TaskFailed', { resourceType: 'lambda', resource: 'invoke', ...errorDetails })
         : undefined;
     default:
       return undefined;

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STATES } from '../lib/domain/workflow';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { apiGatewayModel, matchRoute } from '../local/api-routes';
-import { prepareMachine } from '../local/engine';
+import { prepareMachine } from '../local/prepare-machine';
 import { functionEnvironmentUnion, localEnvironment } from '../local/environment';
 import { UnresolvableError, hasUnresolvedTokens, resolveIntrinsics, type ResolveContext } from '../local/intrinsics';
 import { LambdaRuntime, handlerModulePath } from '../local/lambda-runtime';

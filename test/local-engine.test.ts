@@ -6,10 +6,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { LocalExecutions, prepareMachine } from '../local/engine';
+import { LocalExecutions } from '../local/engine';
 import type { ExecutionRecord } from '../local/execution-store';
 import { executionPath } from '../local/execution-path';
 import { LambdaRuntime } from '../local/lambda-runtime';
+import { prepareMachine } from '../local/prepare-machine';
 import {
   localFunctionArn,
   localStateMachineArn,

@@ -141,51 +141,34 @@ function onboardingCase(
   const customerId = String(ONBOARDING_ID_BASE + index);
   const link = { customerId, ...MANAGEMENT };
   const base = { index, kind: 'onboarding' as const, scenario };
+  // The link scenarios differ only in the Knox customer the simulator plays (drawn in this order: the seed replays it).
+  const linkCase = (simCustomer: Omit<SimCustomerInput, 'customerId'>): SoakCase => ({
+    ...base,
+    customerId,
+    body: link,
+    simCustomer: { customerId, ...simCustomer },
+  });
+  const heldElsewhere = (status: 'Active' | 'DelinkRequested') => ({
+    ownerMsp: SIM_OTHER_MSP,
+    status,
+    managedServices: ['KnoxMobileEnrollment' as const],
+  });
   switch (scenario) {
     case 'linkApproved':
-      return {
-        ...base,
-        customerId,
-        body: link,
-        simCustomer: {
-          customerId,
-          companyName: companyNameOf(index),
-          script: { onLink: 'approve', afterMs: between(random, 1, 4) * ANSWER_STEP_MS },
-        },
-      };
+      return linkCase({
+        companyName: companyNameOf(index),
+        script: { onLink: 'approve', afterMs: between(random, 1, 4) * ANSWER_STEP_MS },
+      });
     case 'rejected':
-      return {
-        ...base,
-        customerId,
-        body: link,
-        simCustomer: { customerId, script: { onLink: 'reject', afterMs: between(random, 1, 3) * ANSWER_STEP_MS } },
-      };
+      return linkCase({ script: { onLink: 'reject', afterMs: between(random, 1, 3) * ANSWER_STEP_MS } });
     case 'managedElsewhere':
-      return {
-        ...base,
-        customerId,
-        body: link,
-        simCustomer: {
-          customerId,
-          ownerMsp: SIM_OTHER_MSP,
-          status: 'Active',
-          managedServices: ['KnoxMobileEnrollment'],
-        },
-      };
+      return linkCase(heldElsewhere('Active'));
     case 'delinkElsewhereThenApproved':
-      return {
-        ...base,
-        customerId,
-        body: link,
-        simCustomer: {
-          customerId,
-          ownerMsp: SIM_OTHER_MSP,
-          status: 'DelinkRequested',
-          managedServices: ['KnoxMobileEnrollment'],
-          delinkEndsAfterMs: between(random, ...options.delinkElsewhereMs),
-          script: { onLink: 'approve', afterMs: between(random, 1, 2) * ANSWER_STEP_MS },
-        },
-      };
+      return linkCase({
+        ...heldElsewhere('DelinkRequested'),
+        delinkEndsAfterMs: between(random, ...options.delinkElsewhereMs),
+        script: { onLink: 'approve', afterMs: between(random, 1, 2) * ANSWER_STEP_MS },
+      });
     case 'created': {
       const email = `it.admin.${options.seed}.${index}@company-${index}.soak.example`;
       return {

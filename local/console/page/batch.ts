@@ -10,7 +10,7 @@ import { batchItems, batchSummary, finishedCount, summaryFromGroup } from './bat
 import { h, replaceChildren } from './dom';
 import { age } from './format';
 import type { View } from './view';
-import { lastErrorLine, recordHref, statusBadge } from './widgets';
+import { lastErrorLine, recordHref, statusBadge, tableHead } from './widgets';
 
 const ORDER = ['SUCCEEDED', 'ABORTED', 'FAILED', 'CANCELLED', 'WAITING', 'IN_PROGRESS', 'REQUESTED'];
 
@@ -32,15 +32,13 @@ export function batchView(id: string): View {
       h(
         'table',
         { class: 'records batch-items' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['Item', 'Onboarding', 'Customer', 'Status', 'Last error'].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
+        tableHead([
+          ['Item', 60],
+          ['Onboarding', 190],
+          ['Customer', 120],
+          ['Status', 220],
+          ['Last error', 90],
+        ]),
         items,
       ),
       more,

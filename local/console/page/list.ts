@@ -9,7 +9,7 @@ import { BATCH_STATUSES, batchRoutesMissing, batchSummary, summaryFromGroup } fr
 import { h, keepingFocus, replaceChildren } from './dom';
 import { age } from './format';
 import type { View } from './view';
-import { answerButtons, lastErrorLine, notify, recordHref, statusBadge, type ListKind } from './widgets';
+import { answerButtons, lastErrorLine, notify, recordHref, statusBadge, tableHead, type ListKind } from './widgets';
 
 interface Row {
   kind: ListKind;
@@ -44,17 +44,15 @@ export function listView(onChange: () => void): View {
     'table',
     { class: 'records' },
     h('caption', { class: 'visually-hidden' }, 'Records, newest first'),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ...['Kind', 'Id', 'Status', 'Customer', 'Age', 'Last error', 'Customer answer'].map((t) =>
-          h('th', { scope: 'col' }, t),
-        ),
-      ),
-    ),
+    tableHead([
+      ['Kind', 100],
+      ['Id', 190],
+      ['Status', 120],
+      ['Customer', 220],
+      ['Age', 90],
+      ['Last error'],
+      ['Customer answer', 180],
+    ]),
     body,
   );
   const root = h(

@@ -34,6 +34,19 @@ export function lastErrorLine(error: LastErrorView): HTMLElement {
   );
 }
 
+/** A column heading, with its width (px) where the fixed layout must not share the row out evenly. */
+export type Column = readonly [label: string, width?: number];
+
+/** A table's head: a heading per column, each width set through the CSSOM (the CSP refuses style attributes). */
+export function tableHead(columns: readonly Column[]): HTMLElement {
+  const headings = columns.map(([label, width]) => {
+    const th = h('th', { scope: 'col' }, label);
+    if (width !== undefined) th.style.width = `${width}px`;
+    return th;
+  });
+  return h('thead', {}, h('tr', {}, ...headings));
+}
+
 /** Approve and Reject for a customer of the built-in simulator that has a request of ours to answer. */
 export function answerButtons(record: ConsoleRecord, after: (message: string) => void): HTMLElement | null {
   const answer = record.pendingAnswer;
@@ -50,34 +63,24 @@ export function answerButtons(record: ConsoleRecord, after: (message: string) =>
       after(`The simulator did not take the answer: ${(error as Error).message}`);
     }
   };
-  const approve = h(
-    'button',
-    {
-      type: 'button',
-      class: 'approve',
-      'data-focus': `approve:${record.id}`,
-      'aria-label': `Approve the ${what} request of customer ${customerId}`,
-      onclick: (e: Event) => void send(true, e.currentTarget as HTMLButtonElement),
-    },
-    'Approve',
-  );
-  const reject = h(
-    'button',
-    {
-      type: 'button',
-      class: 'reject',
-      'data-focus': `reject:${record.id}`,
-      'aria-label': `Reject the ${what} request of customer ${customerId}`,
-      onclick: (e: Event) => void send(false, e.currentTarget as HTMLButtonElement),
-    },
-    'Reject',
-  );
+  const button = (accept: boolean, label: 'Approve' | 'Reject'): HTMLButtonElement =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: label.toLowerCase(),
+        'data-focus': `${label.toLowerCase()}:${record.id}`,
+        'aria-label': `${label} the ${what} request of customer ${customerId}`,
+        onclick: (e: Event) => void send(accept, e.currentTarget as HTMLButtonElement),
+      },
+      label,
+    );
   return h(
     'span',
     { class: 'answers', title: `The simulated customer answers our ${what} request` },
-    approve,
+    button(true, 'Approve'),
     ' ',
-    reject,
+    button(false, 'Reject'),
   );
 }
 
