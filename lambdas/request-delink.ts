@@ -12,7 +12,7 @@
  *   answer that was not transient, the table's abort stands (the customer was never ours).
  */
 import { DELINKED_STATUS } from './poller/answers';
-import { customerOutcome } from './steps/outcomes';
+import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { customerIdOf } from './steps/requests';
 
@@ -31,8 +31,7 @@ export const handler = knoxStepHandler({
       };
     },
     async CUSTOMER_NOT_MANAGED_BY_MSP(_error, { record }) {
-      const retriedAfterTransient = (record.attempts['delink'] ?? 0) > 1 && record.lastError?.disposition === 'retry';
-      if (!retriedAfterTransient) return undefined;
+      if (!retriedAfterTransient(record, 'delink')) return undefined;
       return {
         kind: 'alreadyDone',
         knoxStatus: DELINKED_STATUS,

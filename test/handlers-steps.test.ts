@@ -194,6 +194,27 @@ describe('link-customer', () => {
     });
   });
 
+  it('a lost answer the customer refused before the retry: no second link, the refusal stands (ABORTED)', async () => {
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
+    await control.rejectLink(FIXTURES.unmanaged);
+
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor('CUSTOMER_REJECTED_LINK'));
+    const links = (await mspRequests()).filter((r) => r.method === 'POST' && r.path.endsWith('/link'));
+    expect(links).toHaveLength(1);
+    const after = await recordOf(id);
+    expect(after.lastError).toMatchObject({ code: 'CUSTOMER_REJECTED_LINK', disposition: 'abort' });
+    expect(after.attempts.link).toBe(2);
+  });
+
+  it('a first attempt links a customer that refused an earlier request without reading it first', async () => {
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedRejected), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe('success');
+    expect((await mspRequests()).map((r) => r.method)).toEqual(['POST']);
+    expect((await recordOf(id)).knoxStatus).toBe('Pending');
+  });
+
   it('4002103 for a customer another MSP manages still aborts', async () => {
     const id = await seedRecord('onboarding', linkRequest(FIXTURES.managedByOtherMsp), { path: 'link' });
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.abort);
