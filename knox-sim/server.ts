@@ -46,13 +46,8 @@ export interface RunningKnoxSimulator {
   stop(): Promise<void>;
 }
 
-/**
- * A token younger than this survives a `tokenRevoked` fault, so that a client's one repetition with its fresh token
- * goes through (a fresh token refused is a credentials problem, not the fault injected). Long enough for a busy
- * machine: at 1 s, a soak on a loaded 2-core machine now and then saw a concurrent fault revoke the fresh token before
- * its repetition arrived.
- */
-const TOKEN_SPARED_MS = 10_000;
+/** A token younger than this survives a `tokenRevoked` fault (so a client's one repetition goes through). */
+const TOKEN_SPARED_MS = 1_000;
 
 /** Knox request bodies are small; anything beyond this is refused rather than buffered. */
 const MAX_BODY_BYTES = 1_000_000;

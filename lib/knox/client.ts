@@ -135,16 +135,19 @@ export class HttpKnoxClient implements KnoxClient {
   /**
    * One MSP call with the cached token. A refusal that may be about the token (`mayBeTokenRefusal`) means it died
    * early (revoked, Knox restarted, clocks disagree): fetch one new token and repeat the call once. A refusal of the
-   * fresh token is our set-up's problem, not something a retry fixes.
+   * fresh token is our set-up's problem, not something a retry fixes, unless Knox had accepted that token for another
+   * call meanwhile: then it was revoked in its turn (two revocations while this call was in flight), and the call is
+   * repeated once more with a newer one. At most three requests.
    */
   private async call<S extends z.ZodType>(request: MspRequest, schema: S): Promise<z.infer<S>> {
-    const first = await this.sendWithToken(request);
-    if (!mayBeTokenRefusal(first.answer)) return parseKnoxAnswer(first.answer, schema);
-
-    this.tokens.invalidate(first.token);
-    const second = await this.sendWithToken(request);
-    if (!mayBeTokenRefusal(second.answer)) return parseKnoxAnswer(second.answer, schema);
-    throw refusedTokenError(second.answer);
+    let sent = await this.sendWithToken(request);
+    for (let repeat = 0; repeat < 2 && mayBeTokenRefusal(sent.answer); repeat += 1) {
+      if (repeat === 1 && !this.tokens.wasAccepted(sent.token)) break;
+      this.tokens.invalidate(sent.token);
+      sent = await this.sendWithToken(request);
+    }
+    if (mayBeTokenRefusal(sent.answer)) throw refusedTokenError(sent.answer);
+    return parseKnoxAnswer(sent.answer, schema);
   }
 
   private async sendWithToken(request: MspRequest): Promise<{ token: string; answer: KnoxHttpAnswer }> {
@@ -152,6 +155,7 @@ export class HttpKnoxClient implements KnoxClient {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     const answer = await this.transport.send({ ...request, headers });
+    if (!mayBeTokenRefusal(answer)) this.tokens.accepted(token);
     return { token, answer };
   }
 

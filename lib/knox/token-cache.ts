@@ -10,6 +10,8 @@ export const REFRESH_MARGIN_MS = 60_000;
 export class TokenCache {
   private current: { token: string; refreshAt: number } | undefined;
   private inflight: Promise<string> | undefined;
+  /** The last token Knox accepted for a call: a later refusal of it is a revocation, not bad credentials. */
+  private lastAccepted: string | undefined;
 
   constructor(
     private readonly fetchToken: () => Promise<TokenAnswer>,
@@ -31,6 +33,16 @@ export class TokenCache {
    */
   invalidate(token: string): void {
     if (this.current?.token === token) this.current = undefined;
+  }
+
+  /** Notes that Knox accepted a call made with `token`. */
+  accepted(token: string): void {
+    this.lastAccepted = token;
+  }
+
+  /** Whether Knox has accepted a call made with `token` (the last token it accepted). */
+  wasAccepted(token: string): boolean {
+    return this.lastAccepted === token;
   }
 
   private async refresh(): Promise<string> {
