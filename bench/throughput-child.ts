@@ -1,23 +1,26 @@
 /**
  * One throughput run, in a process of its own (its memory is the run's): `stack` pushes create onboardings through
- * the local stack's HTTP API and times each to the end of its execution; `floor` makes the same Knox calls (a token,
- * then one create per customer) with a bare loop over the Knox client against a fresh simulator. Both at the same
- * concurrency against a zero-latency simulator, with the same client rate limit (lifted: see local-stack.ts).
+ * the local stack's HTTP API (from a worker thread: the client is not the stack) and times each to the end of its
+ * execution; `floor` makes the same Knox calls (a token, then one create per customer) with a bare loop over the Knox
+ * client against a fresh simulator. Both at the same concurrency against a zero-latency simulator, with the same
+ * client rate limit (lifted: see local-stack.ts). CPU figures are the whole process's, the worker thread included.
  *
  *   node --import tsx bench/throughput-child.ts <stack|floor> <result.json> <count> <concurrency>
  */
 import '../local/polyfills';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { onboardingRequestSchema } from '../lib/domain/api-schemas';
+import { KIND_PATHS } from '../lib/domain/routes';
 import { createKnoxClient } from '../lib/knox/client';
 import { KnoxSimControl } from '../knox-sim/control';
 import { SIM_DEFAULT_CREDENTIALS, startKnoxSimulator } from '../knox-sim/server';
 import { newCustomerBody } from '../lambdas/steps/requests';
 import { localExecutionArn } from '../local/template';
-import { getRecord, startRecord } from '../local/testing';
+import { getRecord } from '../local/testing';
 import { countCalls, type KnoxCallCount } from './knox-log';
 import { runLoad, type LoadResult } from './load';
 import { LIFTED_KNOX_RATE, startBenchStack } from './local-stack';
@@ -83,6 +86,28 @@ function tally(values: string[]): Record<string, number> {
   return out;
 }
 
+/** POSTs made from a worker thread (bench/post-worker.mjs): the client's CPU on a core other than the stack's. */
+function workerPoster(): { post: (url: string, body: unknown) => Promise<PostAnswer>; stop: () => Promise<number> } {
+  const worker = new Worker(new URL('./post-worker.mjs', import.meta.url));
+  const waiting = new Map<number, (answer: PostAnswer) => void>();
+  let seq = 0;
+  worker.on('message', (message: PostAnswer & { seq: number }) => {
+    waiting.get(message.seq)?.(message);
+    waiting.delete(message.seq);
+  });
+  return {
+    post: (url, body) =>
+      new Promise((resolve) => {
+        seq += 1;
+        waiting.set(seq, resolve);
+        worker.postMessage({ seq, url, body: JSON.stringify(body) });
+      }),
+    stop: () => worker.terminate(),
+  };
+}
+
+type PostAnswer = { status: number; text: string; error?: undefined } | { error: string };
+
 async function stackRun(count: number, concurrency: number): Promise<ThroughputRun> {
   const dynamo = countDynamoCalls();
   const stack = await startBenchStack({ timeScale: 1, knoxRequestsPerSecond: LIFTED_KNOX_RATE });
@@ -95,12 +120,16 @@ async function stackRun(count: number, concurrency: number): Promise<ThroughputR
     const ids: string[] = [];
     dynamo.on(true);
     const profile = await startProfile();
+    const poster = workerPoster();
     const load = await runLoad(count, concurrency, async (i) => {
-      const answer = await startRecord(stack.apiUrl, 'onboarding', bodies[i]);
+      const answer = await poster.post(`${stack.apiUrl}${KIND_PATHS.onboarding}`, bodies[i]);
+      if (answer.error !== undefined) throw new Error(`POST /onboardings failed: ${answer.error}`);
       if (answer.status !== 202) throw new Error(`POST /onboardings answered ${answer.status}`);
-      ids[i] = String(answer.body['onboardingId']);
-      await stack.executions.waitUntilSettled(localExecutionArn(machine.name, String(answer.body['executionName'])));
+      const body = JSON.parse(answer.text) as Record<string, unknown>;
+      ids[i] = String(body['onboardingId']);
+      await stack.executions.waitUntilSettled(localExecutionArn(machine.name, String(body['executionName'])));
     });
+    await poster.stop();
     dynamo.on(false);
     await profile.stop();
     const knox = countCalls(await control.requests());
