@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS } from '../lib/domain/batch-schemas';
 import { ENV, STATES } from '../lib/domain/workflow';
 import { KnoxSimControl } from '../knox-sim/control';
-import { startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
 import { BatchClient, plainSend } from '../local/batch-client';
 import { createItem, sampleItems } from '../local/batch-samples';
 import type { LocalStack } from '../local/stack';
-import { getExecution, startRecord, startTestStack, statePath, tempDataDir, waitForExecution } from '../local/testing';
+import { getExecution, startRecord, startTestStack, statePath, waitForExecution } from '../local/testing';
+import { useRestartableStack } from './support/restart-support';
 
 /** Accepted Knox writes (create or link) per customer e-mail or id, from the simulator's log and store. */
 async function acceptedWrites(control: KnoxSimControl): Promise<number> {
@@ -120,25 +120,12 @@ describe('a batch on the local stack', () => {
 });
 
 describe('a restart of the local stack in the middle of a batch', () => {
-  let knox: RunningKnoxSimulator;
-  let first: LocalStack | undefined;
-  let second: LocalStack | undefined;
-
-  beforeAll(async () => {
-    knox = await startKnoxSimulator({ host: '127.0.0.1' });
-  });
-  afterAll(async () => {
-    await first?.stop();
-    await second?.stop();
-    await knox?.stop();
-  });
+  const restartable = useRestartableStack();
 
   it('resumes the batch: nothing started twice, nothing skipped', async () => {
-    const dataDir = tempDataDir();
     // 5 Knox calls a second: after the first slice (25 creates) the batch waits 5 s for the budget; it stops then.
-    const env = { [ENV.knoxRequestsPerSecond]: '5' };
-    first = await startTestStack({ dataDir, knoxBaseUrl: knox.url, env });
-    const control = new KnoxSimControl(knox.url);
+    const first = await restartable.start({ env: { [ENV.knoxRequestsPerSecond]: '5' } });
+    const control = new KnoxSimControl(restartable.knox.url);
     const tag = Date.now().toString(36);
     const items = Array.from({ length: BATCH_SLICE_ITEMS + 10 }, (_, i) => createItem(`${tag}r${i}`));
     const client1 = new BatchClient(plainSend(first.apiUrl));
@@ -155,18 +142,7 @@ describe('a restart of the local stack in the middle of a batch', () => {
       expect(path.filter((s) => s === STATES.startNextSlice)).toHaveLength(1);
     }
 
-    const ports = first.ports;
-    await first.stop();
-    first = undefined;
-    second = await startTestStack({
-      dataDir,
-      knoxBaseUrl: knox.url,
-      env,
-      port: ports.api,
-      dynamoPort: ports.dynamo,
-      sfnPort: ports.sfn,
-      secretsPort: ports.secrets,
-    });
+    const second = await restartable.restart();
     expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: batchId, action: 'resumed' }));
 
     const client2 = new BatchClient(plainSend(second.apiUrl));

@@ -80,31 +80,17 @@ describe('changes that go through', () => {
 describe('changes that wait for the customer', () => {
   it('4002119: our link is still Pending -> WAITING; the customer approves -> SUCCEEDED', async () => {
     const customerId = await newCustomer(e2e, { status: 'Pending' });
-    await expectWaitThenSuccess(e2e, {
-      kind: 'change',
-      body: { customerId, accessType: 'NoAccess' },
-      code: 'CANNOT_CHANGE_WHEN_PENDING',
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changed,
-      call: CALLS.update(customerId),
-      unblock: () => e2e.control.approveLink(customerId),
-    });
+    const body = { customerId, accessType: 'NoAccess' };
+    const unblock = () => e2e.control.approveLink(customerId);
+    await expectWaitThenSuccess(e2e, { task: 'update', body, code: 'CANNOT_CHANGE_WHEN_PENDING', unblock });
     expect(await e2e.control.customer(customerId)).toMatchObject({ status: 'Active', accessType: 'NoAccess' });
   });
 
   it('4002116: our delink is pending -> WAITING; the customer rejects the delink -> SUCCEEDED', async () => {
     const customerId = await newCustomer(e2e, { status: 'DelinkRequested' });
-    await expectWaitThenSuccess(e2e, {
-      kind: 'change',
-      body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxEFOTA' }] },
-      code: 'CANNOT_CHANGE_WHEN_DELINKING',
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changed,
-      call: CALLS.update(customerId),
-      unblock: () => e2e.control.rejectDelink(customerId),
-    });
+    const body = { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxEFOTA' }] };
+    const unblock = () => e2e.control.rejectDelink(customerId);
+    await expectWaitThenSuccess(e2e, { task: 'update', body, code: 'CANNOT_CHANGE_WHEN_DELINKING', unblock });
     expect((await e2e.control.customer(customerId)).managedServices).toContainEqual({
       service: 'KnoxEFOTA',
       status: 'Active',
@@ -114,15 +100,7 @@ describe('changes that wait for the customer', () => {
 
 describe('changes Knox refuses: ABORTED with Knox’s reason', () => {
   const aborted = (customerId: string, body: Record<string, unknown>, code: Parameters<typeof specFor>[0]) =>
-    expectAbortedByKnox(e2e, {
-      kind: 'change',
-      body: { customerId, ...body },
-      code,
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changeAborted,
-      call: CALLS.update(customerId),
-    });
+    expectAbortedByKnox(e2e, { task: 'update', body: { customerId, ...body }, code });
 
   it('4002117 Jointly -> Fully: ABORTED, with the operator hint "delink, then link again"', async () => {
     const customerId = await newCustomer(e2e, ours);
@@ -191,48 +169,29 @@ describe('changes Knox refuses: ABORTED with Knox’s reason', () => {
 });
 
 describe('changes our API refuses: 400, nothing recorded, nothing started, Knox not called', () => {
-  it('an empty change', async () => {
-    await expectRefusedAtApi(
-      e2e,
-      'change',
-      { customerId: '1234567890' },
-      '',
-      /a change needs managementType, accessType or services/,
-    );
-  });
-
-  it('SamsungCarePlus (4002109)', async () => {
-    await expectRefusedAtApi(
-      e2e,
-      'change',
-      { customerId: '1234567890', accessType: 'FullAccess', services: [{ service: 'SamsungCarePlus' }] },
+  const customerId = '1234567890';
+  it.each([
+    ['an empty change', { customerId }, '', /a change needs managementType, accessType or services/],
+    [
+      'SamsungCarePlus (4002109)',
+      { customerId, accessType: 'FullAccess', services: [{ service: 'SamsungCarePlus' }] },
       'services.0.service',
       /SamsungCarePlus \(Knox 4002109\)/,
-    );
-  });
-
-  it('a Knox Manage prefix that ends with a period (4002111)', async () => {
-    await expectRefusedAtApi(
-      e2e,
-      'change',
-      {
-        customerId: '1234567890',
-        accessType: 'FullAccess',
-        services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme.' }],
-      },
+    ],
+    [
+      'a Knox Manage prefix that ends with a period (4002111)',
+      { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxManage', kmTenantPrefix: 'acme.' }] },
       'services.0.kmTenantPrefix',
       /period \(Knox 4002111\)/,
-    );
-  });
-
-  it('services without accessType (4002120)', async () => {
-    await expectRefusedAtApi(
-      e2e,
-      'change',
-      { customerId: '1234567890', services: [{ service: 'KnoxConfigure' }] },
+    ],
+    [
+      'services without accessType (4002120)',
+      { customerId, services: [{ service: 'KnoxConfigure' }] },
       'accessType',
       /Knox 4002120/,
-    );
+    ],
+  ])('%s', async (_name, body, path, message) => {
+    await expectRefusedAtApi(e2e, 'change', body, path, message);
   });
 });
 

@@ -10,10 +10,12 @@
  * test/e2e-transport.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import type { RecordKind } from '../lib/domain/api-schemas';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
 import { ENV, STATES } from '../lib/domain/workflow';
 import { FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
+import type { SimCustomerInput } from '../knox-sim/model';
 import {
   SIM_BLOCKED_EMAIL_DOMAINS,
   SIM_DEFAULT_CREDENTIALS,
@@ -44,16 +46,38 @@ import {
   only,
   start,
   useE2e,
+  type KnoxTask,
 } from './support/e2e-support';
 
 const e2e = useE2e();
 
 // --- One scenario per seed code -------------------------------------------------------------------------------------
 
-type Scenario = () => Promise<void>;
+/** A scenario gets the code it is for. */
+type Scenario = (code: KnoxErrorCodeName) => Promise<void>;
 
 /** Whose is whose: a customer of another MSP, and customers of ours in a given state. */
 const theirs = { ownerMsp: SIM_OTHER_MSP, status: 'Active' } as const;
+
+/** An abort or invalid-request code Knox answers to the Task's call, on the body `body` makes (and its customer). */
+const abortedAt =
+  (task: KnoxTask, body: () => unknown): Scenario =>
+  async (code) => {
+    await expectAbortedByKnox(e2e, { task, body: await body(), code });
+  };
+
+/**
+ * An invalidRequest code our API refuses before any Knox call, in each of the requests `requests` makes with
+ * `services`: a 400 with the issue at `path`, its message matching the request's pattern.
+ */
+const refusedAtApi =
+  (path: string, services: unknown[], requests: (services: unknown[]) => [RecordKind, unknown, RegExp][]): Scenario =>
+  async () => {
+    for (const [kind, body, message] of requests(services)) await expectRefusedAtApi(e2e, kind, body, path, message);
+  };
+
+/** An offboarding's body for a new customer of the simulator. */
+const offboardingOf = async (customer: SimCustomerInput) => ({ customerId: await newCustomer(e2e, customer) });
 
 const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   // retry: a few 500s on the link, retried by the fast retrier, then the link and the approval go through.
@@ -111,7 +135,7 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
   },
 
   // invalidRequest: our API refuses a country that is not ISO 3166-1; Knox refuses an ISO country it does not serve.
-  INVALID_COUNTRY: async () => {
+  INVALID_COUNTRY: async (code) => {
     await expectRefusedAtApi(
       e2e,
       'onboarding',
@@ -120,78 +144,34 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
       /ISO 3166-1/,
     );
     expect(SIM_UNSUPPORTED_COUNTRIES).toContain('KP');
-    await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: createRequest(freshEmail(), {}, { country: 'KP' }),
-      code: 'INVALID_COUNTRY',
-      state: STATES.createCustomer,
-      step: 'create',
-      path: PATHS.createAborted,
-      call: CALLS.create,
-    });
+    await expectAbortedByKnox(e2e, { task: 'create', body: createRequest(freshEmail(), {}, { country: 'KP' }), code });
   },
 
-  ADD_EC_CUSTOMER_INVALID: async () => {
-    await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: linkRequest(UNKNOWN_CUSTOMER_ID),
-      code: 'ADD_EC_CUSTOMER_INVALID',
-      state: STATES.linkCustomer,
-      step: 'link',
-      path: PATHS.linkAborted,
-      call: CALLS.link,
-    });
-  },
+  ADD_EC_CUSTOMER_INVALID: abortedAt('link', () => linkRequest(UNKNOWN_CUSTOMER_ID)),
 
   // wait: Samsung has not approved the customer's own account; it does, and the link goes through.
-  ADD_EC_CUSTOMER_NOT_APPROVED: async () => {
+  ADD_EC_CUSTOMER_NOT_APPROVED: async (code) => {
     const customerId = await newCustomer(e2e, { samsungApproved: false, script: { onLink: 'approve' } });
-    await expectWaitThenSuccess(e2e, {
-      kind: 'onboarding',
-      body: linkRequest(customerId),
-      code: 'ADD_EC_CUSTOMER_NOT_APPROVED',
-      state: STATES.linkCustomer,
-      step: 'link',
-      path: PATHS.linked,
-      call: CALLS.link,
-      unblock: () => e2e.control.samsungApprove(customerId),
-    });
+    const unblock = () => e2e.control.samsungApprove(customerId);
+    await expectWaitThenSuccess(e2e, { task: 'link', body: linkRequest(customerId), code, unblock });
   },
 
   // wait: the customer is being delinked from another MSP; that delink ends, and our link goes through.
-  ADD_EC_DELINK_PENDING: async () => {
+  ADD_EC_DELINK_PENDING: async (code) => {
     const customerId = await newCustomer(e2e, {
       ownerMsp: SIM_OTHER_MSP,
       status: 'DelinkRequested',
       script: { onLink: 'approve' },
     });
-    await expectWaitThenSuccess(e2e, {
-      kind: 'onboarding',
-      body: linkRequest(customerId),
-      code: 'ADD_EC_DELINK_PENDING',
-      state: STATES.linkCustomer,
-      step: 'link',
-      path: PATHS.linked,
-      call: CALLS.link,
-      unblock: () => e2e.control.acceptDelink(customerId),
-    });
+    const unblock = () => e2e.control.acceptDelink(customerId);
+    await expectWaitThenSuccess(e2e, { task: 'link', body: linkRequest(customerId), code, unblock });
   },
 
-  ADD_EC_ALREADY_MANAGED: async () => {
-    const customerId = await newCustomer(e2e, theirs);
-    const finished = await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: linkRequest(customerId),
-      code: 'ADD_EC_ALREADY_MANAGED',
-      state: STATES.linkCustomer,
-      step: 'link',
-      path: PATHS.linkAborted,
-      call: CALLS.link,
-    });
+  ADD_EC_ALREADY_MANAGED: async (code) => {
+    const body = linkRequest(await newCustomer(e2e, theirs));
+    const finished = await expectAbortedByKnox(e2e, { task: 'link', body, code });
     // The operator reads what to do in the record's history.
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(
-      specFor('ADD_EC_ALREADY_MANAGED').hint,
-    );
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(specFor(code).hint);
   },
 
   // alreadyDone: the customer is already Pending with us (our earlier link went through): go on to the status check.
@@ -218,147 +198,61 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
     expect(only(finished.requests, CALLS.get(customerId)).map((r) => r.status)).toEqual([200, 200]);
   },
 
-  ADD_EC_NOT_SAME_REGION: async () => {
-    const customerId = await newCustomer(e2e, { region: SIM_OTHER_REGION });
-    await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: linkRequest(customerId),
-      code: 'ADD_EC_NOT_SAME_REGION',
-      state: STATES.linkCustomer,
-      step: 'link',
-      path: PATHS.linkAborted,
-      call: CALLS.link,
-    });
-  },
+  ADD_EC_NOT_SAME_REGION: abortedAt('link', async () =>
+    linkRequest(await newCustomer(e2e, { region: SIM_OTHER_REGION })),
+  ),
 
-  CUSTOMER_NOT_FOUND: async () => {
-    await expectAbortedByKnox(e2e, {
-      kind: 'offboarding',
-      body: { customerId: UNKNOWN_CUSTOMER_ID },
-      code: 'CUSTOMER_NOT_FOUND',
-      state: STATES.requestDelink,
-      step: 'delink',
-      path: PATHS.delinkAborted,
-      call: CALLS.delink,
-    });
-  },
+  CUSTOMER_NOT_FOUND: abortedAt('delink', () => ({ customerId: UNKNOWN_CUSTOMER_ID })),
 
-  CUSTOMER_NOT_MANAGED_BY_MSP: async () => {
-    const customerId = await newCustomer(e2e, theirs);
-    await expectAbortedByKnox(e2e, {
-      kind: 'offboarding',
-      body: { customerId },
-      code: 'CUSTOMER_NOT_MANAGED_BY_MSP',
-      state: STATES.requestDelink,
-      step: 'delink',
-      path: PATHS.delinkAborted,
-      call: CALLS.delink,
-    });
-  },
+  CUSTOMER_NOT_MANAGED_BY_MSP: abortedAt('delink', () => offboardingOf(theirs)),
 
   // abort: the contact already has a Knox account, and none of our customers has that e-mail (so it is not our own
   // earlier create: that case is already done, see test/e2e-lifecycle.test.ts).
-  EMAIL_ALREADY_IN_USAGE: async () => {
-    const finished = await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: createRequest(FIXTURE_REGISTERED_EMAILS.registered),
-      code: 'EMAIL_ALREADY_IN_USAGE',
-      state: STATES.createCustomer,
-      step: 'create',
-      path: PATHS.createAborted,
-      call: CALLS.create,
-    });
+  EMAIL_ALREADY_IN_USAGE: async (code) => {
+    const body = createRequest(FIXTURE_REGISTERED_EMAILS.registered);
+    const finished = await expectAbortedByKnox(e2e, { task: 'create', body, code });
     // The context rule looked through our customers once before it let the abort stand.
     expect(only(finished.requests, CALLS.list).length).toBeGreaterThanOrEqual(1);
-    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(
-      specFor('EMAIL_ALREADY_IN_USAGE').hint,
-    );
+    expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toBe(specFor(code).hint);
   },
 
   // invalidRequest, refused by our API before any Knox call. Knox's own 4002109 can be reached only by bypassing our
   // API (a raw call: test/knox-sim.test.ts); the workflow never sends SamsungCarePlus.
-  SERVICE_NOT_VALID_SCP: async () => {
-    const services = [{ service: 'SamsungCarePlus' }];
-    await expectRefusedAtApi(
-      e2e,
-      'onboarding',
-      linkRequest(UNKNOWN_CUSTOMER_ID, { services }),
-      'services.0.service',
-      /SamsungCarePlus.*4002109/,
-    );
-    await expectRefusedAtApi(
-      e2e,
-      'change',
-      { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services },
-      'services.0.service',
-      /4002109/,
-    );
-  },
+  SERVICE_NOT_VALID_SCP: refusedAtApi('services.0.service', [{ service: 'SamsungCarePlus' }], (services) => [
+    ['onboarding', linkRequest(UNKNOWN_CUSTOMER_ID, { services }), /SamsungCarePlus.*4002109/],
+    ['change', { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services }, /4002109/],
+  ]),
 
-  CANNOT_DELINK_FULLY_MANAGED: async () => {
-    const customerId = await newCustomer(e2e, { status: 'Active', managementType: 'FullyManaged' });
-    await expectAbortedByKnox(e2e, {
-      kind: 'offboarding',
-      body: { customerId },
-      code: 'CANNOT_DELINK_FULLY_MANAGED',
-      state: STATES.requestDelink,
-      step: 'delink',
-      path: PATHS.delinkAborted,
-      call: CALLS.delink,
-    });
-  },
+  CANNOT_DELINK_FULLY_MANAGED: abortedAt('delink', () =>
+    offboardingOf({ status: 'Active', managementType: 'FullyManaged' }),
+  ),
 
   // wait: our link is still pending; the customer approves it, then our delink goes through and is accepted.
-  CUSTOMER_PENDING_CANNOT_DELINK: async () => {
+  CUSTOMER_PENDING_CANNOT_DELINK: async (code) => {
     const customerId = await newCustomer(e2e, { status: 'Pending', script: { onDelink: 'accept' } });
-    const finished = await expectWaitThenSuccess(e2e, {
-      kind: 'offboarding',
-      body: { customerId },
-      code: 'CUSTOMER_PENDING_CANNOT_DELINK',
-      state: STATES.requestDelink,
-      step: 'delink',
-      path: PATHS.delinked,
-      call: CALLS.delink,
-      unblock: () => e2e.control.approveLink(customerId),
-    });
+    const unblock = () => e2e.control.approveLink(customerId);
+    const finished = await expectWaitThenSuccess(e2e, { task: 'delink', body: { customerId }, code, unblock });
     expect(finished.raw['knoxStatus']).toBe('Delinked');
     expect((await e2e.control.customer(customerId)).ownerMsp).toBeNull();
   },
 
   // invalidRequest, refused by our API; Knox's 4002111 only by bypassing it (test/knox-sim.test.ts).
-  KM_TENANT_PREFIX_INVALID: async () => {
-    const services = [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }];
-    await expectRefusedAtApi(
-      e2e,
-      'onboarding',
-      createRequest(freshEmail(), { services }),
-      'services.0.kmTenantPrefix',
-      /period.*4002111/,
-    );
-    await expectRefusedAtApi(
-      e2e,
-      'change',
-      { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services },
-      'services.0.kmTenantPrefix',
-      /4002111/,
-    );
-  },
+  KM_TENANT_PREFIX_INVALID: refusedAtApi(
+    'services.0.kmTenantPrefix',
+    [{ service: 'KnoxManage', kmTenantPrefix: '.acme' }],
+    (services) => [
+      ['onboarding', createRequest(freshEmail(), { services }), /period.*4002111/],
+      ['change', { customerId: UNKNOWN_CUSTOMER_ID, accessType: 'FullAccess', services }, /4002111/],
+    ],
+  ),
 
   // invalidRequest only Knox can know: the organisation's domain already has a Knox Manage tenant.
-  KM_DOMAIN_NAME_ALREADY_EXISTS: async () => {
-    await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), { services: [{ service: 'KnoxManage' }] }),
-      code: 'KM_DOMAIN_NAME_ALREADY_EXISTS',
-      state: STATES.createCustomer,
-      step: 'create',
-      path: PATHS.createAborted,
-      call: CALLS.create,
-    });
-  },
+  KM_DOMAIN_NAME_ALREADY_EXISTS: abortedAt('create', () =>
+    createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), { services: [{ service: 'KnoxManage' }] }),
+  ),
 
   // invalidRequest: our API refuses the free-mail domains it knows; Knox's list is longer (blocked.example).
-  BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED: async () => {
+  BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED: async (code) => {
     await expectRefusedAtApi(
       e2e,
       'onboarding',
@@ -367,78 +261,41 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
       /4002114/,
     );
     const blocked = SIM_BLOCKED_EMAIL_DOMAINS[0];
-    await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: createRequest(freshEmail(blocked)),
-      code: 'BLOCKED_DOMAIN_FOR_JOINTLY_MANAGED',
-      state: STATES.createCustomer,
-      step: 'create',
-      path: PATHS.createAborted,
-      call: CALLS.create,
-    });
+    await expectAbortedByKnox(e2e, { task: 'create', body: createRequest(freshEmail(blocked)), code });
   },
 
   // wait: our delink is pending; the customer rejects it, and the change goes through.
-  CANNOT_CHANGE_WHEN_DELINKING: async () => {
+  CANNOT_CHANGE_WHEN_DELINKING: async (code) => {
     const customerId = await newCustomer(e2e, { status: 'DelinkRequested' });
-    await expectWaitThenSuccess(e2e, {
-      kind: 'change',
-      body: { customerId, accessType: 'NoAccess' },
-      code: 'CANNOT_CHANGE_WHEN_DELINKING',
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changed,
-      call: CALLS.update(customerId),
-      unblock: () => e2e.control.rejectDelink(customerId),
-    });
+    const unblock = () => e2e.control.rejectDelink(customerId);
+    await expectWaitThenSuccess(e2e, { task: 'update', body: { customerId, accessType: 'NoAccess' }, code, unblock });
     expect((await e2e.control.customer(customerId)).accessType).toBe('NoAccess');
   },
 
-  CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY: async () => {
+  CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY: async (code) => {
     const customerId = await newCustomer(e2e, { status: 'Active', managementType: 'JointlyManaged' });
-    const finished = await expectAbortedByKnox(e2e, {
-      kind: 'change',
-      body: { customerId, managementType: 'FullyManaged' },
-      code: 'CANNOT_UPDATE_FROM_JOINTLY_TO_FULLY',
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changeAborted,
-      call: CALLS.update(customerId),
-    });
+    const body = { customerId, managementType: 'FullyManaged' };
+    const finished = await expectAbortedByKnox(e2e, { task: 'update', body, code });
     expect(historyOf(finished.raw).find((h) => h.event === 'knox-error')?.detail).toMatch(
       /Delink the customer, then link it again/,
     );
   },
 
-  SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT: async () => {
-    const customerId = await newCustomer(e2e, {
+  SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT: abortedAt('update', async () => ({
+    customerId: await newCustomer(e2e, {
       status: 'Active',
       accountServices: ['KnoxMobileEnrollment', 'KnoxConfigure'],
-    });
-    await expectAbortedByKnox(e2e, {
-      kind: 'change',
-      body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxGuard' }] },
-      code: 'SERVICE_NOT_ASSOCIATED_TO_CUSTOMER_ACCOUNT',
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changeAborted,
-      call: CALLS.update(customerId),
-    });
-  },
+    }),
+    accessType: 'FullAccess',
+    services: [{ service: 'KnoxGuard' }],
+  })),
 
   // wait: our link is pending; the customer approves it, and the change goes through.
-  CANNOT_CHANGE_WHEN_PENDING: async () => {
+  CANNOT_CHANGE_WHEN_PENDING: async (code) => {
     const customerId = await newCustomer(e2e, { status: 'Pending' });
-    await expectWaitThenSuccess(e2e, {
-      kind: 'change',
-      body: { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxConfigure' }] },
-      code: 'CANNOT_CHANGE_WHEN_PENDING',
-      state: STATES.changeCustomer,
-      step: 'update',
-      path: PATHS.changed,
-      call: CALLS.update(customerId),
-      unblock: () => e2e.control.approveLink(customerId),
-    });
+    const body = { customerId, accessType: 'FullAccess', services: [{ service: 'KnoxConfigure' }] };
+    const unblock = () => e2e.control.approveLink(customerId);
+    await expectWaitThenSuccess(e2e, { task: 'update', body, code, unblock });
     expect((await e2e.control.customer(customerId)).managedServices).toContainEqual({
       service: 'KnoxConfigure',
       status: 'Active',
@@ -447,31 +304,16 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
 
   // invalidRequest, refused by our API (services without accessType); Knox's 4002120 only by bypassing it
   // (test/knox-sim.test.ts): every body the workflow sends with services carries the request's accessType.
-  ACCESS_TYPE_REQUIRED: async () => {
-    const services = [{ service: 'KnoxConfigure' }];
-    await expectRefusedAtApi(
-      e2e,
-      'onboarding',
-      linkRequest(UNKNOWN_CUSTOMER_ID, { accessType: undefined, services }),
-      'accessType',
-      /4002120/,
-    );
-    await expectRefusedAtApi(e2e, 'change', { customerId: UNKNOWN_CUSTOMER_ID, services }, 'accessType', /4002120/);
-  },
+  ACCESS_TYPE_REQUIRED: refusedAtApi('accessType', [{ service: 'KnoxConfigure' }], (services) => [
+    ['onboarding', linkRequest(UNKNOWN_CUSTOMER_ID, { accessType: undefined, services }), /4002120/],
+    ['change', { customerId: UNKNOWN_CUSTOMER_ID, services }, /4002120/],
+  ]),
 
-  KM_DOMAIN_NAME_ALREADY_IN_USAGE: async () => {
-    await expectAbortedByKnox(e2e, {
-      kind: 'onboarding',
-      body: createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), {
-        services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }],
-      }),
-      code: 'KM_DOMAIN_NAME_ALREADY_IN_USAGE',
-      state: STATES.createCustomer,
-      step: 'create',
-      path: PATHS.createAborted,
-      call: CALLS.create,
-    });
-  },
+  KM_DOMAIN_NAME_ALREADY_IN_USAGE: abortedAt('create', () =>
+    createRequest(freshEmail(FIXTURE_KM_TENANTS.domain), {
+      services: [{ service: 'KnoxManage', kmTenantPrefix: FIXTURE_KM_TENANTS.takenPrefix }],
+    }),
+  ),
 };
 
 describe('every code of the seed table, end to end', () => {
@@ -484,7 +326,7 @@ describe('every code of the seed table, end to end', () => {
     it(`${spec.errorCode} ${spec.code} (${spec.disposition})`, async () => {
       const scenario = SCENARIOS[spec.code];
       if (!scenario) throw new Error(`no end-to-end scenario for ${spec.errorCode} ${spec.code}`);
-      await scenario();
+      await scenario(spec.code);
     });
   }
 });

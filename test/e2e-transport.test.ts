@@ -13,6 +13,7 @@ import { statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
+  PATHS,
   expectClosedRecord,
   expectRetried,
   finish,
@@ -27,15 +28,6 @@ import {
 } from './support/e2e-support';
 
 const e2e = useE2e();
-
-const LINKED = [
-  STATES.linkOrCreate,
-  STATES.linkCustomer,
-  STATES.waitForAnswer,
-  STATES.needsChange,
-  STATES.recordSucceeded,
-  STATES.onboardingSucceeded,
-];
 
 interface OneFault {
   fault: FaultType;
@@ -74,7 +66,7 @@ describe('transient trouble on the link: retried, then SUCCEEDED with one accept
       });
       expect(finished.raw).toMatchObject({ attempts: { link: 2 }, knoxStatus: 'Active' });
 
-      expect(statePath(finished.execution)).toEqual(LINKED);
+      expect(statePath(finished.execution)).toEqual(PATHS.linked);
       expectRetried(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.retry, 1);
 
       const links = knoxCalls(finished.requests).filter(CALLS.link);
@@ -103,7 +95,7 @@ describe('tokens', () => {
     await expectClosedRecord(e2e, finished, 'SUCCEEDED');
     // The client dealt with it: the workflow saw no error from the expiry.
     expect(historyCodes(finished.raw)).not.toContain('ACCESS_TOKEN_EXPIRED');
-    expect(statePath(finished.execution)).toEqual(LINKED);
+    expect(statePath(finished.execution)).toEqual(PATHS.linked);
 
     const after = finished.requests.filter((r) => r.seq > before);
     expect(after.filter(CALLS.token)).toEqual([expect.objectContaining({ method: 'POST', status: 200 })]);

@@ -43,6 +43,7 @@ import {
 } from '../local/template';
 import type { HandlerName } from '../lib/infra/handler-function';
 import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
+import { END_STATES } from '../lib/infra/workflows';
 import { API_ROUTES, routeKey } from '../lib/domain/routes';
 
 // Template JSON is untyped by nature: dig into it with `any`, assert on what comes out.
@@ -244,32 +245,29 @@ describe('Lambda functions', () => {
     ENV.waitDeadlineSeconds,
     ENV.retryWindowSeconds,
   ];
+  /** The environment of the functions that are not Knox steps, besides COMMON_ENV. */
+  const OWN_ENV: Partial<Record<HandlerName, string[]>> = {
+    [OTHER_FUNCTIONS.api]: [
+      ENV.tableName,
+      ENV.waitDeadlineSeconds,
+      ENV.onboardingStateMachineArn,
+      ENV.offboardingStateMachineArn,
+      ENV.changeStateMachineArn,
+      ENV.batchStateMachineArn,
+    ],
+    [OTHER_FUNCTIONS.batchStarter]: [
+      ENV.tableName,
+      ENV.onboardingStateMachineArn,
+      ENV.waitDeadlineSeconds,
+      ENV.knoxRequestsPerSecond,
+    ],
+    // The poller shares the Knox settings but not the steps' retry window (a failed round is simply the next round).
+    [OTHER_FUNCTIONS.poller]: [...KNOX_ENV.filter((e) => e !== ENV.retryWindowSeconds), ENV.pollPeriodSeconds],
+  };
   const expectedEnv = (handler: HandlerName): string[] => {
     if (KNOX_STEP_HANDLERS.includes(handler as never)) return [...KNOX_ENV, ...COMMON_ENV];
-    if (handler === OTHER_FUNCTIONS.api) {
-      return [
-        ENV.tableName,
-        ENV.waitDeadlineSeconds,
-        ENV.onboardingStateMachineArn,
-        ENV.offboardingStateMachineArn,
-        ENV.changeStateMachineArn,
-        ENV.batchStateMachineArn,
-        ...COMMON_ENV,
-      ];
-    }
-    if (handler === OTHER_FUNCTIONS.batchStarter) {
-      return [
-        ENV.tableName,
-        ENV.onboardingStateMachineArn,
-        ENV.waitDeadlineSeconds,
-        ENV.knoxRequestsPerSecond,
-        ...COMMON_ENV,
-      ];
-    }
-    // The poller shares the Knox settings but not the steps' retry window (a failed round is simply the next round).
-    if (handler === OTHER_FUNCTIONS.poller)
-      return [...KNOX_ENV.filter((e) => e !== ENV.retryWindowSeconds), ENV.pollPeriodSeconds, ...COMMON_ENV];
-    return [ENV.tableName, ...COMMON_ENV]; // record-outcome, await-answer, execution-events
+    // record-outcome, await-answer and execution-events need the table alone.
+    return [...(OWN_ENV[handler] ?? [ENV.tableName]), ...COMMON_ENV];
   };
 
   it('are exactly one per handler module, found by their metadata', () => {
@@ -435,19 +433,6 @@ const KNOX_TASKS: Record<RecordKind, { state: string; handler: HandlerName; next
   offboarding: [{ state: STATES.requestDelink, handler: STEP_FUNCTIONS.requestDelink, next: STATES.waitForAnswer }],
   change: [{ state: STATES.changeCustomer, handler: STEP_FUNCTIONS.updateCustomer, next: STATES.recordSucceeded }],
 };
-const ENDS: Record<RecordKind, { succeeded: string; aborted: string; failed: string }> = {
-  onboarding: {
-    succeeded: STATES.onboardingSucceeded,
-    aborted: STATES.onboardingAborted,
-    failed: STATES.onboardingFailed,
-  },
-  offboarding: {
-    succeeded: STATES.offboardingSucceeded,
-    aborted: STATES.offboardingAborted,
-    failed: STATES.offboardingFailed,
-  },
-  change: { succeeded: STATES.changeSucceeded, aborted: STATES.changeAborted, failed: STATES.changeFailed },
-};
 
 /** The retrier and catcher a thrown error meets, as Step Functions picks them (first match, States.ALL last). */
 function routeOf(s: AslState, errorName: string): { retrier?: number; catchNext?: string } {
@@ -486,9 +471,9 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
       STATES.recordSucceeded,
       STATES.recordAborted,
       STATES.recordFailed,
-      ENDS[kind].succeeded,
-      ENDS[kind].aborted,
-      ENDS[kind].failed,
+      END_STATES[kind].succeeded,
+      END_STATES[kind].aborted,
+      END_STATES[kind].failed,
       ...(kind === 'change' ? [] : [STATES.waitForAnswer]),
       ...(kind === 'onboarding' ? [STATES.linkOrCreate, STATES.needsChange] : []),
     ]);
@@ -595,9 +580,9 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
 
   it('records each outcome with record-outcome, retried, then ends SUCCEEDED, ABORTED (a Succeed) or FAILED', () => {
     const outcomes = [
-      [STATES.recordSucceeded, 'SUCCEEDED', ENDS[kind].succeeded],
-      [STATES.recordAborted, 'ABORTED', ENDS[kind].aborted],
-      [STATES.recordFailed, 'FAILED', ENDS[kind].failed],
+      [STATES.recordSucceeded, 'SUCCEEDED', END_STATES[kind].succeeded],
+      [STATES.recordAborted, 'ABORTED', END_STATES[kind].aborted],
+      [STATES.recordFailed, 'FAILED', END_STATES[kind].failed],
     ] as const;
     for (const [name, outcome, end] of outcomes) {
       const s = state(definition, name);
@@ -616,9 +601,9 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
       expect(s.Retry?.[0]?.MaxAttempts).toBe(3);
       expect(s.Next).toBe(end);
     }
-    expect(state(definition, ENDS[kind].succeeded).Type).toBe('Succeed');
-    expect(state(definition, ENDS[kind].aborted).Type).toBe('Succeed');
-    expect(state(definition, ENDS[kind].failed)).toMatchObject({ Type: 'Fail', Error: WORKFLOW_FAILED_ERROR });
+    expect(state(definition, END_STATES[kind].succeeded).Type).toBe('Succeed');
+    expect(state(definition, END_STATES[kind].aborted).Type).toBe('Succeed');
+    expect(state(definition, END_STATES[kind].failed)).toMatchObject({ Type: 'Fail', Error: WORKFLOW_FAILED_ERROR });
   });
 });
 

@@ -12,24 +12,24 @@ import {
 } from '@aws-sdk/client-sfn';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STATES } from '../lib/domain/workflow';
 import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
 import { KnoxSimControl } from '../knox-sim/control';
-import { FIXTURES, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
+import { FIXTURES } from '../knox-sim/server';
 import type { LocalStack } from '../local/stack';
 import {
   api,
   getExecution,
   listExecutions,
   startRecord,
-  startTestStack,
   statePath,
   stateErrors,
-  tempDataDir,
   waitForExecution,
   waitForStatus,
 } from '../local/testing';
+import { PATHS, useE2e } from './support/e2e-support';
+import { useRestartableStack } from './support/restart-support';
 import { createRequest, linkRequest } from './support/requests';
 
 function sfnClient(stack: LocalStack): SFNClient {
@@ -41,28 +41,19 @@ function sfnClient(stack: LocalStack): SFNClient {
 }
 
 describe('the local stack', () => {
-  let stack: LocalStack;
-  let control: KnoxSimControl;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    control = new KnoxSimControl(stack.knoxUrl);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const e2e = useE2e();
 
   it('links a customer, waits for its approval, and succeeds', async () => {
-    const started = await startRecord(stack.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
+    const started = await startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
     expect(started.status).toBe(202);
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
 
     // The customer has not answered: the execution waits on a callback; the poller asks Knox every (scaled) period.
-    await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
-    await stack.poller!.afterRounds(1);
-    await control.approveLink(FIXTURES.unmanaged);
-    const record = await waitForStatus(stack.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
+    await waitForStatus(e2e.stack.apiUrl, 'onboarding', id, 'WAITING');
+    await e2e.stack.poller!.afterRounds(1);
+    await e2e.control.approveLink(FIXTURES.unmanaged);
+    const record = await waitForStatus(e2e.stack.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
     expect(record.status).toBe('SUCCEEDED');
     expect(record['customerId']).toBe(FIXTURES.unmanaged);
     const statuses = (record.history ?? []).map((h) => h.status).filter((s) => s !== undefined);
@@ -70,22 +61,15 @@ describe('the local stack', () => {
     expect(statuses).toContain('WAITING');
     expect(statuses.at(-1)).toBe('SUCCEEDED');
 
-    const execution = await waitForExecution(stack.apiUrl, executionName, 'SUCCEEDED');
+    const execution = await waitForExecution(e2e.stack.apiUrl, executionName, 'SUCCEEDED');
     expect(execution.recordId).toBe(id);
-    expect(statePath(execution)).toEqual([
-      STATES.linkOrCreate,
-      STATES.linkCustomer,
-      STATES.waitForAnswer,
-      STATES.needsChange,
-      STATES.recordSucceeded,
-      STATES.onboardingSucceeded,
-    ]);
+    expect(statePath(execution)).toEqual(PATHS.linked);
     // The wait was one callback Task: no failed attempt, no retry, whatever the number of rounds before the answer.
     const wait = execution.path.find((s) => s.state === STATES.waitForAnswer)!;
     expect(stateErrors(execution, STATES.waitForAnswer)).toEqual([]);
     expect(wait.retries).toBe(0);
 
-    const listed = await listExecutions(stack.apiUrl);
+    const listed = await listExecutions(e2e.stack.apiUrl);
     expect(listed).toContainEqual(
       expect.objectContaining({ name: executionName, workflow: 'onboarding', status: 'SUCCEEDED', recordId: id }),
     );
@@ -93,33 +77,28 @@ describe('the local stack', () => {
 
   it('creates a new customer and succeeds', async () => {
     const email = `ada.${Date.now().toString(36)}@acme.example`;
-    const started = await startRecord(stack.apiUrl, 'onboarding', createRequest(email));
+    const started = await startRecord(e2e.stack.apiUrl, 'onboarding', createRequest(email));
     expect(started.status).toBe(202);
-    const record = await waitForStatus(stack.apiUrl, 'onboarding', String(started.body['onboardingId']), [
+    const record = await waitForStatus(e2e.stack.apiUrl, 'onboarding', String(started.body['onboardingId']), [
       'SUCCEEDED',
       'FAILED',
       'ABORTED',
     ]);
     expect(record.status).toBe('SUCCEEDED');
     expect(record['customerId']).toMatch(/^\d+$/);
-    const execution = await waitForExecution(stack.apiUrl, String(started.body['executionName']), 'SUCCEEDED');
-    expect(statePath(execution)).toEqual([
-      STATES.linkOrCreate,
-      STATES.createCustomer,
-      STATES.recordSucceeded,
-      STATES.onboardingSucceeded,
-    ]);
+    const execution = await waitForExecution(e2e.stack.apiUrl, String(started.body['executionName']), 'SUCCEEDED');
+    expect(statePath(execution)).toEqual(PATHS.created);
   });
 
   it('serves the Step Functions API the SDK expects: idempotent StartExecution, history, listings', async () => {
-    const sfn = sfnClient(stack);
+    const sfn = sfnClient(e2e.stack);
     // Samsung has not approved this customer's account: the link waits (4002101) until we cancel.
-    const started = await startRecord(stack.apiUrl, 'onboarding', linkRequest(FIXTURES.samsungApprovalPending));
+    const started = await startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(FIXTURES.samsungApprovalPending));
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
-    await waitForStatus(stack.apiUrl, 'onboarding', id, 'WAITING');
+    await waitForStatus(e2e.stack.apiUrl, 'onboarding', id, 'WAITING');
 
-    const arn = (await getExecution(stack.apiUrl, executionName))!.executionArn;
+    const arn = (await getExecution(e2e.stack.apiUrl, executionName))!.executionArn;
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     expect(described.status).toBe('RUNNING');
     expect(JSON.parse(described.input!)).toEqual({ id, path: 'link' });
@@ -146,11 +125,16 @@ describe('the local stack', () => {
     ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
 
     // Cancel: the API stops the execution; the status change marks the record CANCELLED.
-    const cancelled = await api(stack.apiUrl, 'DELETE', `/onboardings/${id}`);
+    const cancelled = await api(e2e.stack.apiUrl, 'DELETE', `/onboardings/${id}`);
     expect(cancelled.status).toBeLessThan(300);
-    const record = await waitForStatus(stack.apiUrl, 'onboarding', id, ['CANCELLED', 'FAILED', 'ABORTED', 'SUCCEEDED']);
+    const record = await waitForStatus(e2e.stack.apiUrl, 'onboarding', id, [
+      'CANCELLED',
+      'FAILED',
+      'ABORTED',
+      'SUCCEEDED',
+    ]);
     expect(record.status).toBe('CANCELLED');
-    const execution = await waitForExecution(stack.apiUrl, executionName, ['ABORTED', 'FAILED', 'SUCCEEDED']);
+    const execution = await waitForExecution(e2e.stack.apiUrl, executionName, ['ABORTED', 'FAILED', 'SUCCEEDED']);
     expect(execution.status).toBe('ABORTED');
     expect(stateErrors(execution, STATES.linkCustomer).every((e) => e === STEP_ERROR_NAMES.wait)).toBe(true);
 
@@ -178,44 +162,31 @@ describe('the local stack', () => {
   });
 
   it('answers like API Gateway for unknown routes, oversized bodies and bodies that are not JSON objects', async () => {
-    const unknown = await api(stack.apiUrl, 'GET', '/nowhere');
+    const unknown = await api(e2e.stack.apiUrl, 'GET', '/nowhere');
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ message: expect.any(String) });
 
     const tooLarge = await api(
-      stack.apiUrl,
+      e2e.stack.apiUrl,
       'POST',
       '/onboardings',
       JSON.stringify({ pad: 'x'.repeat(1024 * 1024 + 10) }),
     );
     expect(tooLarge.status).toBe(413);
 
-    const notAnObject = await api(stack.apiUrl, 'POST', '/onboardings', '[1, 2]');
+    const notAnObject = await api(e2e.stack.apiUrl, 'POST', '/onboardings', '[1, 2]');
     expect(notAnObject.status).toBe(400);
     expect(notAnObject.body).toMatchObject({ message: expect.any(String), issues: expect.any(Array) });
 
-    expect((await api(stack.apiUrl, 'GET', '/executions/no-such-execution')).status).toBe(404);
+    expect((await api(e2e.stack.apiUrl, 'GET', '/executions/no-such-execution')).status).toBe(404);
   });
 });
 
 describe('a restart on the same DATA_DIR', () => {
-  let knox: RunningKnoxSimulator;
-  let first: LocalStack | undefined;
-  let second: LocalStack | undefined;
-
-  // Knox lives outside the stack (as in production), so that its state outlives the restart.
-  beforeAll(async () => {
-    knox = await startKnoxSimulator({ host: '127.0.0.1' });
-  });
-  afterAll(async () => {
-    await first?.stop();
-    await second?.stop();
-    await knox?.stop();
-  });
+  const restartable = useRestartableStack();
 
   it('resumes an onboarding that was waiting for the customer', async () => {
-    const dataDir = tempDataDir();
-    first = await startTestStack({ dataDir, knoxBaseUrl: knox.url });
+    const first = await restartable.start();
     const started = await startRecord(first.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
     const id = String(started.body['onboardingId']);
     const executionName = String(started.body['executionName']);
@@ -223,29 +194,21 @@ describe('a restart on the same DATA_DIR', () => {
     const before = await waitForWaitingSince(first.apiUrl, id);
 
     const ports = first.ports;
-    await first.stop();
-    first = undefined;
-    // The execution is still RUNNING on disk: it was interrupted, not ended.
-    const files = readdirSync(join(dataDir, 'executions')).filter((f) => f.includes(executionName));
-    expect(files).toHaveLength(1);
-    const saved = JSON.parse(readFileSync(join(dataDir, 'executions', files[0]!), 'utf8')) as { status: string };
-    expect(saved.status).toBe('RUNNING');
-    expect(existsSync(join(dataDir, 'dynamodb'))).toBe(true);
-
-    second = await startTestStack({
-      dataDir,
-      knoxBaseUrl: knox.url,
-      port: ports.api,
-      dynamoPort: ports.dynamo,
-      sfnPort: ports.sfn,
-      secretsPort: ports.secrets,
+    const second = await restartable.restart(() => {
+      // The execution is still RUNNING on disk: it was interrupted, not ended.
+      const { dataDir } = restartable;
+      const files = readdirSync(join(dataDir, 'executions')).filter((f) => f.includes(executionName));
+      expect(files).toHaveLength(1);
+      const saved = JSON.parse(readFileSync(join(dataDir, 'executions', files[0]!), 'utf8')) as { status: string };
+      expect(saved.status).toBe('RUNNING');
+      expect(existsSync(join(dataDir, 'dynamodb'))).toBe(true);
     });
     expect(second.apiUrl).toBe(`http://127.0.0.1:${ports.api}`);
     expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: id, action: 'resumed', executionName }));
     // The resumed wait stored a new token (the old one died with the first process); the next round completes it.
     await waitForWaitingSince(second.apiUrl, id, before);
 
-    await new KnoxSimControl(knox.url).approveLink(FIXTURES.unmanaged);
+    await new KnoxSimControl(restartable.knox.url).approveLink(FIXTURES.unmanaged);
     const record = await waitForStatus(second.apiUrl, 'onboarding', id, ['SUCCEEDED', 'FAILED', 'ABORTED']);
     expect(record.status, JSON.stringify(record.history)).toBe('SUCCEEDED');
 

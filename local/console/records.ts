@@ -9,13 +9,14 @@
  * records costs a fraction of 21 full-record GSI queries (one per kind and status), which matters at a 1.5 s refresh.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { isTerminal } from '../../lib/domain/api-schemas';
 import { KNOX_ERRORS } from '../../lib/domain/knox-errors';
 import { recordSchema, type WorkflowRecord } from '../../lib/domain/record';
 import { TABLE } from '../../lib/domain/workflow';
 import type { SimCustomer } from '../../knox-sim/model';
+import { scanAll } from '../dynamodb';
 import { SIM_OUR_MSP } from '../../knox-sim/world';
 import type { BatchGroup, ConsoleRecord, LastErrorView, PendingAnswer } from './model';
 
@@ -86,23 +87,15 @@ export class RecordReader {
         .map((part) => `#${part}`)
         .join('.'),
     ).join(', ');
-    const rows: Row[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ProjectionExpression: projection,
-          ExpressionAttributeNames: names,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const parsed = rowSchema.safeParse(item);
-        if (parsed.success) rows.push(parsed.data);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await scanAll(this.db, {
+      TableName: this.tableName,
+      ProjectionExpression: projection,
+      ExpressionAttributeNames: names,
+    });
+    const rows = items.flatMap((item) => {
+      const parsed = rowSchema.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    });
     const newest = rows
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.pk.localeCompare(a.pk))
       .slice(0, MAX_RECORDS);

@@ -7,7 +7,7 @@
  * The suites drive the stack only through its HTTP API and the simulator's control surface; the table is only read.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../../lib/domain/api-schemas';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
@@ -20,6 +20,7 @@ import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '../../knox-sim/world';
 import { HISTORY_EVENTS, type StepKey } from '../../lambdas/store';
 import type { ExecutionDetail, PathStep } from '../../local/execution-path';
 import type { LocalStack, LocalStackOptions } from '../../local/stack';
+import { scanAll } from '../../local/dynamodb';
 import type { AslDefinition } from '../../local/template';
 import {
   api,
@@ -174,43 +175,24 @@ export async function lockItem(e2e: E2e, customerKey: string): Promise<Record<st
 
 /** Every item's key (records and locks): to prove a refused request wrote nothing. */
 export async function tableKeys(e2e: E2e): Promise<string[]> {
-  const keys: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await e2e.db.send(
-      new ScanCommand({
-        TableName: e2e.tableName,
-        ProjectionExpression: '#pk',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) keys.push(String(item[TABLE.partitionKey]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return keys.sort();
+  const items = await scanAll(e2e.db, {
+    TableName: e2e.tableName,
+    ProjectionExpression: '#pk',
+    ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+  });
+  return items.map((item) => String(item[TABLE.partitionKey])).sort();
 }
 
 /** Every record (not lock) whose customerKey is `customerKey`. */
-export async function recordsOfCustomer(e2e: E2e, customerKey: string): Promise<Record<string, unknown>[]> {
-  const records: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await e2e.db.send(
-      new ScanCommand({
-        TableName: e2e.tableName,
-        // Lock items carry the customer only in their key: this filter finds records alone.
-        FilterExpression: '#customerKey = :customerKey',
-        ExpressionAttributeNames: { '#customerKey': 'customerKey' },
-        ExpressionAttributeValues: { ':customerKey': customerKey },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    records.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return records;
+export function recordsOfCustomer(e2e: E2e, customerKey: string): Promise<Record<string, unknown>[]> {
+  return scanAll(e2e.db, {
+    TableName: e2e.tableName,
+    // Lock items carry the customer only in their key: this filter finds records alone.
+    FilterExpression: '#customerKey = :customerKey',
+    ExpressionAttributeNames: { '#customerKey': 'customerKey' },
+    ExpressionAttributeValues: { ':customerKey': customerKey },
+    ConsistentRead: true,
+  });
 }
 
 interface RawHistoryEntry {
@@ -385,6 +367,7 @@ export const PATHS = {
   ],
   linkAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordAborted, STATES.onboardingAborted],
   linkFailed: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordFailed, STATES.onboardingFailed],
+  created: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordSucceeded, STATES.onboardingSucceeded],
   createAborted: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordAborted, STATES.onboardingAborted],
   delinked: [STATES.requestDelink, STATES.waitForAnswer, STATES.recordSucceeded, STATES.offboardingSucceeded],
   delinkRefused: [STATES.requestDelink, STATES.waitForAnswer, STATES.recordAborted, STATES.offboardingAborted],
@@ -408,16 +391,30 @@ export function only(requests: RequestLogEntry[], which: (r: RequestLogEntry) =>
   return knoxCalls(requests).filter(which);
 }
 
+/**
+ * The Tasks whose Knox call can meet a code, by their key in the record's `attempts`: the workflow, the state, and the
+ * path through the diagram when the call is refused (ABORTED) or waited on until it goes through (SUCCEEDED).
+ */
+const KNOX_TASKS = {
+  link: { kind: 'onboarding', state: STATES.linkCustomer, aborted: PATHS.linkAborted, passed: PATHS.linked },
+  create: { kind: 'onboarding', state: STATES.createCustomer, aborted: PATHS.createAborted, passed: PATHS.created },
+  delink: { kind: 'offboarding', state: STATES.requestDelink, aborted: PATHS.delinkAborted, passed: PATHS.delinked },
+  update: { kind: 'change', state: STATES.changeCustomer, aborted: PATHS.changeAborted, passed: PATHS.changed },
+} as const satisfies Partial<
+  Record<StepKey, { kind: RecordKind; state: string; aborted: readonly string[]; passed: readonly string[] }>
+>;
+export type KnoxTask = keyof typeof KNOX_TASKS;
+
 export interface RefusedByKnox {
-  kind: RecordKind;
+  /** The Task whose Knox call meets the code. */
+  task: KnoxTask;
   body: unknown;
   code: KnoxErrorCodeName;
-  /** The Task whose Knox call meets the code, and its key in the record's `attempts`. */
-  state: string;
-  step: StepKey;
-  path: readonly string[];
-  /** Which logged requests are that Task's call. */
-  call: (r: RequestLogEntry) => boolean;
+}
+
+/** Which logged requests are the Task's call (an update's: the PUT of the customer the change names). */
+function callOf({ task, body }: RefusedByKnox): (r: RequestLogEntry) => boolean {
+  return task === 'update' ? CALLS.update(String((body as { customerId: unknown }).customerId)) : CALLS[task];
 }
 
 /**
@@ -426,12 +423,13 @@ export interface RefusedByKnox {
  */
 export async function expectAbortedByKnox(e2e: E2e, o: RefusedByKnox): Promise<Finished> {
   const spec = specFor(o.code);
-  const started = await start(e2e, o.kind, o.body);
+  const task = KNOX_TASKS[o.task];
+  const started = await start(e2e, task.kind, o.body);
   const finished = await finish(e2e, started);
 
   await expectClosedRecord(e2e, finished, 'ABORTED');
   expectKnoxLastError(finished, o.code);
-  expect(finished.raw['attempts']).toEqual({ [o.step]: 1 });
+  expect(finished.raw['attempts']).toEqual({ [o.task]: 1 });
   expect(
     historyOf(finished.raw)
       .filter((h) => h.event === 'knox-error')
@@ -439,10 +437,10 @@ export async function expectAbortedByKnox(e2e: E2e, o: RefusedByKnox): Promise<F
   ).toEqual([o.code]);
 
   expect(finished.execution.status).toBe('SUCCEEDED'); // "<Kind> aborted" is a Succeed state: a business outcome
-  expect(statePath(finished.execution)).toEqual(o.path);
-  expectCaught(finished.execution, o.state, STEP_ERROR_NAMES[spec.disposition], STATES.recordAborted);
+  expect(statePath(finished.execution)).toEqual(task.aborted);
+  expectCaught(finished.execution, task.state, STEP_ERROR_NAMES[spec.disposition], STATES.recordAborted);
 
-  expect(only(finished.requests, o.call)).toEqual([
+  expect(only(finished.requests, callOf(o))).toEqual([
     expect.objectContaining({ status: spec.httpStatus, errorCode: spec.errorCode, accepted: false }),
   ]);
   expect(knoxCalls(finished.requests).some((r) => r.accepted)).toBe(false);
@@ -461,7 +459,9 @@ export interface WaitsForUnblock extends RefusedByKnox {
  */
 export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promise<Finished> {
   const spec = specFor(o.code);
-  const started = await start(e2e, o.kind, o.body);
+  const { kind, state, passed } = KNOX_TASKS[o.task];
+  const step = o.task;
+  const started = await start(e2e, kind, o.body);
   const waiting = await reach(e2e, started, 'WAITING');
   expect(waiting['lastError']).toEqual({
     code: spec.code,
@@ -469,24 +469,24 @@ export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promi
     message: spec.message,
     disposition: 'wait',
   });
-  expect(await rawRecord(e2e, started.id)).toMatchObject({ status: 'WAITING', kindStatus: `${o.kind}#WAITING` });
+  expect(await rawRecord(e2e, started.id)).toMatchObject({ status: 'WAITING', kindStatus: `${kind}#WAITING` });
 
   await o.unblock();
   const finished = await finish(e2e, started);
   await expectClosedRecord(e2e, finished, 'SUCCEEDED');
   expect(finished.raw['lastError']).toBeUndefined(); // the success cleared it; history keeps it
   const firstError = historyOf(finished.raw).find((h) => h.event === 'knox-error');
-  expect(firstError).toMatchObject({ step: o.step, status: 'WAITING', error: { code: o.code, disposition: 'wait' } });
+  expect(firstError).toMatchObject({ step, status: 'WAITING', error: { code: o.code, disposition: 'wait' } });
 
   expect(finished.execution.status).toBe('SUCCEEDED');
-  expect(statePath(finished.execution)).toEqual(o.path);
-  const task = stepOf(finished.execution, o.state);
+  expect(statePath(finished.execution)).toEqual(passed);
+  const task = stepOf(finished.execution, state);
   expect(task.errors.length).toBeGreaterThan(0);
-  expectRetried(finished.execution, o.state, STEP_ERROR_NAMES.wait, task.errors.length);
-  expect((finished.raw['attempts'] as Record<string, number>)[o.step]).toBe(task.errors.length + 1);
+  expectRetried(finished.execution, state, STEP_ERROR_NAMES.wait, task.errors.length);
+  expect((finished.raw['attempts'] as Record<string, number>)[step]).toBe(task.errors.length + 1);
 
   // Every refused attempt is one logged call with the code; then one accepted call.
-  const calls = only(finished.requests, o.call);
+  const calls = only(finished.requests, callOf(o));
   expect(calls.slice(0, -1)).toEqual(
     Array(task.errors.length).fill(expect.objectContaining({ errorCode: spec.errorCode, accepted: false })),
   );

@@ -432,6 +432,18 @@ export const lookalikeBodies = mutateAny(
   },
 );
 
+/** Every kind of body broken in one place, by name (huge strings are apart: they take sizes); each suite covers each. */
+export const BROKEN_BODIES = {
+  brokenJson,
+  notObjectJson,
+  wrongTypeBodies,
+  missingFieldBodies,
+  extraFieldBodies,
+  ambiguousOnboardings,
+  unfitTextBodies,
+  lookalikeBodies,
+} satisfies Record<string, fc.Arbitrary<BrokenBody>>;
+
 // --- Bad headers and queries ---------------------------------------------------------------------------------------
 
 /** Content types that are not JSON. */
