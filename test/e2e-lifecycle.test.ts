@@ -19,6 +19,7 @@ import {
   expectCaught,
   expectClosedRecord,
   finish,
+  finishAfterAnswer,
   freshEmail,
   historyCodes,
   historyOf,
@@ -64,9 +65,7 @@ describe('the lifecycle, with the default deadline', () => {
       const customerId = await newCustomer(e2e);
       await e2e.control.fault({ match: FAULT_MATCH.link, fault: { type: 'workThen500' } });
       const started = await start(e2e, 'onboarding', linkRequest(customerId));
-      await reach(e2e, started, 'WAITING');
-      await e2e.control.approveLink(customerId);
-      const finished = await finish(e2e, started);
+      const finished = await finishAfterAnswer(e2e, started, () => e2e.control.approveLink(customerId));
 
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
       expect(historyCodes(finished.raw)).toEqual(['FAILURE', 'ADD_EC_PENDING_CANNOT_ADD_AGAIN']);
@@ -108,12 +107,7 @@ describe('the lifecycle, with the default deadline', () => {
         error: { code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'alreadyDone' },
       });
 
-      expect(statePath(finished.execution)).toEqual([
-        STATES.linkOrCreate,
-        STATES.createCustomer,
-        STATES.recordSucceeded,
-        STATES.onboardingSucceeded,
-      ]);
+      expect(statePath(finished.execution)).toEqual(PATHS.created);
       expectCaught(finished.execution, STATES.createCustomer, STEP_ERROR_NAMES.alreadyDone, STATES.recordSucceeded, 1);
 
       const calls = knoxCalls(finished.requests);
@@ -171,9 +165,7 @@ describe('the lifecycle, with the default deadline', () => {
     it('the customer rejects the link: the poller fails the task with Knox.Abort, ABORTED with CUSTOMER_REJECTED_LINK', async () => {
       const customerId = await newCustomer(e2e);
       const started = await start(e2e, 'onboarding', linkRequest(customerId));
-      await reach(e2e, started, 'WAITING');
-      await e2e.control.rejectLink(customerId);
-      const finished = await finish(e2e, started);
+      const finished = await finishAfterAnswer(e2e, started, () => e2e.control.rejectLink(customerId));
 
       await expectClosedRecord(e2e, finished, 'ABORTED');
       expect(finished.raw['lastError']).toEqual(lastErrorFor('CUSTOMER_REJECTED_LINK'));
@@ -189,12 +181,15 @@ describe('the lifecycle, with the default deadline', () => {
   });
 
   describe('offboarding', () => {
-    it('the customer accepts the delink: SUCCEEDED, the customer is no longer ours', async () => {
+    /** Offboards an Active customer of ours, which answers the delink with `answer` once the offboarding waits. */
+    async function offboard(answer: (customerId: string) => Promise<unknown>) {
       const customerId = await newCustomer(e2e, { status: 'Active' });
       const started = await start(e2e, 'offboarding', { customerId });
-      await reach(e2e, started, 'WAITING');
-      await e2e.control.acceptDelink(customerId);
-      const finished = await finish(e2e, started);
+      return { customerId, finished: await finishAfterAnswer(e2e, started, () => answer(customerId)) };
+    }
+
+    it('the customer accepts the delink: SUCCEEDED, the customer is no longer ours', async () => {
+      const { customerId, finished } = await offboard((id) => e2e.control.acceptDelink(id));
 
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
       expect(finished.raw).toMatchObject({ knoxStatus: 'Delinked', attempts: { delink: 1 } });
@@ -209,11 +204,7 @@ describe('the lifecycle, with the default deadline', () => {
     });
 
     it('the customer rejects the delink: ABORTED with CUSTOMER_REJECTED_DELINK, still ours', async () => {
-      const customerId = await newCustomer(e2e, { status: 'Active' });
-      const started = await start(e2e, 'offboarding', { customerId });
-      await reach(e2e, started, 'WAITING');
-      await e2e.control.rejectDelink(customerId);
-      const finished = await finish(e2e, started);
+      const { customerId, finished } = await offboard((id) => e2e.control.rejectDelink(id));
 
       await expectClosedRecord(e2e, finished, 'ABORTED');
       expect(finished.raw['lastError']).toEqual(lastErrorFor('CUSTOMER_REJECTED_DELINK'));
@@ -269,9 +260,7 @@ describe('the lifecycle, with the default deadline', () => {
         answer: answers[0]!,
       };
 
-      await reach(e2e, started, 'WAITING');
-      await e2e.control.approveLink(customerId);
-      const finished = await finish(e2e, started);
+      const finished = await finishAfterAnswer(e2e, started, () => e2e.control.approveLink(customerId));
       await expectClosedRecord(e2e, finished, 'SUCCEEDED');
 
       const executions = (await listExecutions(e2e.stack.apiUrl)).filter((x) => x.name.startsWith(`${customerId}-`));

@@ -19,7 +19,14 @@ import {
   scanSecrets,
 } from '../bench/soak/checks';
 import { SOAK_OUTAGE_DEFAULTS } from '../bench/soak/outage';
-import { DEFAULT_SEEDS, runSoak, SOAK_CHAOS_RATES, tokenRefusalFor, type SoakReport } from '../bench/soak/run';
+import {
+  DEFAULT_SEEDS,
+  runSoak,
+  SOAK_CHAOS_RATES,
+  tokenRefusalFor,
+  type SoakOptions,
+  type SoakReport,
+} from '../bench/soak/run';
 import {
   buildWorkload,
   bystanders,
@@ -164,49 +171,50 @@ describe('the soak hunts races', () => {
   });
 });
 
-describe('the fault soak, small', () => {
-  let report: SoakReport;
-
+/**
+ * Runs a small soak once for the describe block, quietly; its DATA_DIR is removed unless the run found a violation
+ * (then it is kept to look at). A record that never gets its answer ends at the 60 s deadline (real seconds); every
+ * scenario's customer answers within seconds, even when a poll in three fails.
+ */
+function smallSoak(options: Partial<SoakOptions>): { report: SoakReport } {
+  const soak = {} as { report: SoakReport };
   beforeAll(async () => {
-    report = await runSoak({
-      onboardings: 60,
-      offboardings: 6,
-      seed: 20_260_105,
-      concurrency: 33,
-      // A record that never gets its answer ends at this deadline (real seconds); every scenario's customer answers
-      // within seconds, even when a poll in three fails.
-      waitDeadlineSeconds: 60,
-      maxWallMs: 150_000,
-      progress: () => undefined,
-    });
+    soak.report = await runSoak({ waitDeadlineSeconds: 60, maxWallMs: 150_000, ...options, progress: () => undefined });
   }, 300_000);
-
   afterAll(() => {
+    const { report } = soak;
     if (report && report.violations.length === 0) rmSync(report.settings.dataDir, { recursive: true, force: true });
   });
+  return soak;
+}
+
+describe('the fault soak, small', () => {
+  const soak = smallSoak({ onboardings: 60, offboardings: 6, seed: 20_260_105, concurrency: 33 });
 
   it('reports no violation', () => {
-    expect(report.violations).toEqual([]);
+    expect(soak.report.violations).toEqual([]);
   });
 
   it('followed every request to its end, each scenario as it dictates (or FAILED with its retries spent)', () => {
-    const total = report.rows.reduce((n, r) => n + r.total, 0);
+    const total = soak.report.rows.reduce((n, r) => n + r.total, 0);
     expect(total).toBe(66);
-    for (const row of report.rows) {
+    for (const row of soak.report.rows) {
       expect(row.outcomes.expected + row.outcomes.retriesExhausted, row.scenario).toBe(row.total);
       expect(row.statuses[EXPECTED_STATUS[row.scenario]] ?? 0, row.scenario).toBe(row.outcomes.expected);
     }
-    expect(report.retriesExhausted).toHaveLength(report.rows.reduce((n, r) => n + r.outcomes.retriesExhausted, 0));
-    expect(report.executions.byStatus['RUNNING']).toBeUndefined();
+    expect(soak.report.retriesExhausted).toHaveLength(
+      soak.report.rows.reduce((n, r) => n + r.outcomes.retriesExhausted, 0),
+    );
+    expect(soak.report.executions.byStatus['RUNNING']).toBeUndefined();
   });
 
   it('ran under real faults: the request log shows 500s, 429s, timeouts, drops and lost answers', () => {
-    const { byFault, byOperation } = report.knox;
+    const { byFault, byOperation } = soak.report.knox;
     for (const fault of ['error500', 'status429', 'latency', 'drop', 'workThen500'] as const) {
       expect(byFault[fault], fault).toBeGreaterThan(0);
     }
-    const calls = report.knox.total - byOperation.token;
-    const faulted = report.knox.total - byFault.none; // the token endpoint is never faulted
+    const calls = soak.report.knox.total - byOperation.token;
+    const faulted = soak.report.knox.total - byFault.none; // the token endpoint is never faulted
     const configured = Object.values(SOAK_CHAOS_RATES).reduce<number>((a, b) => a + (b ?? 0), 0);
     // Chaos draws once per request: the share lands near the configured 36%.
     expect(faulted / calls).toBeGreaterThan(configured / 2);
@@ -214,44 +222,33 @@ describe('the fault soak, small', () => {
   });
 
   it('kept the canary secret and the bearer tokens out of every log, record, execution and answer', () => {
-    expect(report.secretScan.canaryServedByTheStack).toBe(true);
-    expect(report.secretScan.bearerTokensSeen).toBeGreaterThan(0);
-    for (const corpus of report.secretScan.corpora.filter((c) => !c.name.startsWith('local stack'))) {
+    expect(soak.report.secretScan.canaryServedByTheStack).toBe(true);
+    expect(soak.report.secretScan.bearerTokensSeen).toBeGreaterThan(0);
+    for (const corpus of soak.report.secretScan.corpora.filter((c) => !c.name.startsWith('local stack'))) {
       expect(corpus.texts, corpus.name).toBeGreaterThan(0);
     }
-    expect(report.violations.filter((v) => v.startsWith('secret scan'))).toEqual([]);
+    expect(soak.report.violations.filter((v) => v.startsWith('secret scan'))).toEqual([]);
   });
 });
 
 describe('the fault soak, small, with a Knox outage phase', () => {
-  let report: SoakReport;
-
-  beforeAll(async () => {
-    report = await runSoak({
-      onboardings: 24,
-      offboardings: 4,
-      seed: 13,
-      concurrency: 28,
-      waitDeadlineSeconds: 60,
-      maxWallMs: 150_000,
-      // Knox goes down one second into the workload, while every workflow is open.
-      outage: { ...SOAK_OUTAGE_DEFAULTS, afterMs: 1000 },
-      progress: () => undefined,
-    });
-  }, 300_000);
-
-  afterAll(() => {
-    if (report && report.violations.length === 0) rmSync(report.settings.dataDir, { recursive: true, force: true });
+  const soak = smallSoak({
+    onboardings: 24,
+    offboardings: 4,
+    seed: 13,
+    concurrency: 28,
+    // Knox goes down one second into the workload, while every workflow is open.
+    outage: { ...SOAK_OUTAGE_DEFAULTS, afterMs: 1000 },
   });
 
   it('reports no violation: no workflow FAILED by the outage, one accepted write each, every record terminal', () => {
-    expect(report.violations).toEqual([]);
-    expect(report.outage?.failedByOutage).toEqual([]);
-    expect(report.rows.reduce((n, r) => n + r.total, 0)).toBe(28);
+    expect(soak.report.violations).toEqual([]);
+    expect(soak.report.outage?.failedByOutage).toEqual([]);
+    expect(soak.report.rows.reduce((n, r) => n + r.total, 0)).toBe(28);
   });
 
   it('ran through a real outage: refused requests (500s and drops), met by workflows that were in flight', () => {
-    const outage = report.outage;
+    const outage = soak.report.outage;
     expect(outage).toBeDefined();
     expect(Date.parse(outage!.until) - Date.parse(outage!.since)).toBe(SOAK_OUTAGE_DEFAULTS.durationMs);
     expect(outage!.refused).toBeGreaterThan(0);

@@ -156,6 +156,13 @@ export async function finish(e2e: E2e, started: Started): Promise<Finished> {
   return { answer, raw: await rawRecord(e2e, started.id), execution, requests: await e2e.control.requests() };
 }
 
+/** Waits until the request is WAITING, has the customer answer (a control call), then follows it to its end. */
+export async function finishAfterAnswer(e2e: E2e, started: Started, answer: () => Promise<unknown>): Promise<Finished> {
+  await reach(e2e, started, 'WAITING');
+  await answer();
+  return finish(e2e, started);
+}
+
 // --- The table ------------------------------------------------------------------------------------------------------
 
 /** The record as DynamoDB holds it. */
