@@ -23,10 +23,9 @@ import {
   finish,
   freshEmail,
   linkRequest,
-  newCustomer,
-  reach,
   start,
   useE2e,
+  waitingOnboarding,
 } from './support/e2e-support';
 
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
@@ -66,9 +65,7 @@ describe('the console, with the built-in simulator', () => {
     await page.goto(`${e2e.stack.apiUrl}/`);
     await expect.poll(() => page.locator('.connection').textContent(), { timeout: 15_000 }).toMatch(/^live/);
 
-    const customerId = await newCustomer(e2e);
-    const started = await start(e2e, 'onboarding', linkRequest(customerId));
-    await reach(e2e, started, 'WAITING');
+    const { customerId, started } = await waitingOnboarding(e2e);
 
     // No reload: the page refreshes by itself.
     await expect.poll(() => row(page, started.id).count(), { timeout: 15_000 }).toBe(1);
@@ -158,9 +155,7 @@ describe('the console, with the built-in simulator', () => {
   });
 
   it('Approve completes a waiting onboarding', async () => {
-    const customerId = await newCustomer(e2e);
-    const started = await start(e2e, 'onboarding', linkRequest(customerId));
-    await reach(e2e, started, 'WAITING');
+    const { customerId, started } = await waitingOnboarding(e2e);
 
     const { page, problems } = await newPage();
     await page.goto(`${e2e.stack.apiUrl}/#/onboardings/${started.id}`);

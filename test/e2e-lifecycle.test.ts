@@ -28,13 +28,13 @@ import {
   linkRequest,
   newCustomer,
   rawRecord,
-  reach,
   recordsOfCustomer,
   start,
   startE2e,
   stepOf,
   stopE2e,
   type E2e,
+  waitingOnboarding,
 } from './support/e2e-support';
 
 const LINKED = PATHS.linked;
@@ -123,9 +123,7 @@ describe('the lifecycle, with the default deadline', () => {
   describe('waiting for the customer', () => {
     it('approves after N poll rounds: the next round notices it; the execution spends nothing on the rounds between', async () => {
       const N = 3;
-      const customerId = await newCustomer(e2e);
-      const started = await start(e2e, 'onboarding', linkRequest(customerId));
-      await reach(e2e, started, 'WAITING');
+      const { customerId, started } = await waitingOnboarding(e2e);
       await e2e.stack.poller!.afterRounds(N);
       // While it waits the record shows when the poller last asked and when it asks next.
       const waiting = await api<Record<string, unknown>>(e2e.stack.apiUrl, 'GET', `/onboardings/${started.id}`);
@@ -272,9 +270,7 @@ describe('the lifecycle, with the default deadline', () => {
 
   describe('cancel', () => {
     it('DELETE stops a waiting onboarding: CANCELLED, the execution ABORTED, no Knox call after the cancel', async () => {
-      const customerId = await newCustomer(e2e); // never answers on its own
-      const started = await start(e2e, 'onboarding', linkRequest(customerId));
-      await reach(e2e, started, 'WAITING');
+      const { customerId, started } = await waitingOnboarding(e2e); // the customer never answers on its own
 
       // At least one round has asked about it; then cancel.
       await e2e.stack.poller!.afterRounds(1);

@@ -22,9 +22,9 @@ import {
   knoxCalls,
   linkRequest,
   newCustomer,
-  reach,
   start,
   useE2e,
+  waitingOnboarding,
 } from './support/e2e-support';
 
 const e2e = useE2e();
@@ -82,9 +82,7 @@ describe('transient trouble on the link: retried, then SUCCEEDED with one accept
 
 describe('tokens', () => {
   it('a token that expires mid-run is refreshed once, and the onboarding SUCCEEDS', async () => {
-    const customerId = await newCustomer(e2e);
-    const started = await start(e2e, 'onboarding', linkRequest(customerId));
-    await reach(e2e, started, 'WAITING');
+    const { customerId, started } = await waitingOnboarding(e2e);
 
     // Read where the log stands before the expiry: every request after it carries the expired token or a new one.
     const before = (await e2e.control.requests()).at(-1)?.seq ?? 0;

@@ -22,6 +22,7 @@ import type { ExecutionDetail, PathStep } from '../../local/execution-path';
 import type { LocalStack, LocalStackOptions } from '../../local/stack';
 import { scanAll } from '../../local/dynamodb';
 import type { AslDefinition } from '../../local/template';
+import { createRequest, linkRequest } from './requests';
 import {
   api,
   listExecutions,
@@ -88,7 +89,7 @@ export function useE2e(options: LocalStackOptions = {}): E2e {
 
 // --- Request bodies -------------------------------------------------------------------------------------------------
 
-export { createRequest, linkRequest } from './requests';
+export { createRequest, linkRequest };
 
 let emailSequence = 0;
 /** A contact e-mail no Knox account has yet, at a work domain of its own. */
@@ -154,6 +155,17 @@ export async function finish(e2e: E2e, started: Started): Promise<Finished> {
     { timeoutMs: 40_000 },
   );
   return { answer, raw: await rawRecord(e2e, started.id), execution, requests: await e2e.control.requests() };
+}
+
+/** A new customer of the simulator (as `customer` says) and an onboarding that links it, once it waits for the answer. */
+export async function waitingOnboarding(
+  e2e: E2e,
+  customer: SimCustomerInput = {},
+): Promise<{ customerId: string; started: Started }> {
+  const customerId = await newCustomer(e2e, customer);
+  const started = await start(e2e, 'onboarding', linkRequest(customerId));
+  await reach(e2e, started, 'WAITING');
+  return { customerId, started };
 }
 
 /** Waits until the request is WAITING, has the customer answer (a control call), then follows it to its end. */
