@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForStatus } from '../local/testing';
 import {
   CALLS,
-  PATHS,
   expectClosedRecord,
   finish,
   knoxCalls,
@@ -36,6 +35,7 @@ import {
   type E2e,
   type Started,
 } from './support/e2e-support';
+import { PATHS } from './support/e2e-scenarios';
 
 const run = promisify(execFile);
 

@@ -13,7 +13,6 @@ import { api, listExecutions, startRecord, statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
-  PATHS,
   createRequest,
   definitionOf,
   expectCaught,
@@ -36,6 +35,7 @@ import {
   type E2e,
   waitingOnboarding,
 } from './support/e2e-support';
+import { PATHS } from './support/e2e-scenarios';
 
 const LINKED = PATHS.linked;
 const ANSWER_ABORTED = PATHS.answerAborted;

@@ -13,7 +13,6 @@ import { statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
-  PATHS,
   expectClosedRecord,
   expectRetried,
   finish,
@@ -26,6 +25,7 @@ import {
   useE2e,
   waitingOnboarding,
 } from './support/e2e-support';
+import { PATHS } from './support/e2e-scenarios';
 
 const e2e = useE2e();
 

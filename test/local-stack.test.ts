@@ -28,7 +28,8 @@ import {
   waitForExecution,
   waitForStatus,
 } from '../local/testing';
-import { PATHS, useE2e } from './support/e2e-support';
+import { useE2e } from './support/e2e-support';
+import { PATHS } from './support/e2e-scenarios';
 import { useRestartableStack } from './support/restart-support';
 import { createRequest, linkRequest } from './support/requests';
 
