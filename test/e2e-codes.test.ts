@@ -61,7 +61,7 @@ type Scenario = (code: KnoxErrorCodeName) => Promise<void>;
 /** Whose is whose: a customer of another MSP, and customers of ours in a given state. */
 const theirs = { ownerMsp: SIM_OTHER_MSP, status: 'Active' } as const;
 
-/** An abort or invalid-request code Knox answers to the Task's call, on the body `body` makes (and its customer). */
+/** An abort or invalid-request code Knox answers to the Task's call, on the body `body` makes (with its customer). */
 const abortedAt =
   (task: KnoxTask, body: () => unknown): Scenario =>
   async (code) => {

@@ -210,11 +210,10 @@ const BROKEN_BODY_PROPERTIES: Record<
 };
 
 describe('bodies broken in one place', () => {
-  const cases = Object.entries(BROKEN_BODY_PROPERTIES).map(([name, p]) => ({
-    ...p,
-    bodies: name as keyof typeof BROKEN_BODIES,
-  }));
-  it.each(cases)('$title', async ({ bodies, numRuns, base64, message }) => {
+  const cases = Object.entries(BROKEN_BODY_PROPERTIES).map(
+    ([name, p]) => [p.title, { ...p, bodies: name as keyof typeof BROKEN_BODIES }] as const,
+  );
+  it.each(cases)('%s', async (_title, { bodies, numRuns, base64, message }) => {
     const asBase64 = base64 ? fc.boolean() : fc.constant(false);
     await fc.assert(
       fc.asyncProperty(BROKEN_BODIES[bodies], asBase64, (broken, b64) => expectInvalidBody(broken, b64, message)),
