@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForStatus } from '../local/testing';
 import {
   CALLS,
+  PATHS,
   expectClosedRecord,
   finish,
   knoxCalls,
@@ -34,8 +35,7 @@ import {
   stopE2e,
   type E2e,
   type Started,
-} from './support/e2e-support';
-import { PATHS } from './support/e2e-scenarios';
+} from './support/e2e-scenarios';
 
 const run = promisify(execFile);
 

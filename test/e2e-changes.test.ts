@@ -11,7 +11,11 @@ import { SIM_OTHER_MSP } from '../knox-sim/world';
 import { api, startRecord, statePath } from '../local/testing';
 import {
   CALLS,
+  PATHS,
+  expectAbortedByKnox,
   expectClosedRecord,
+  expectRefusedAtApi,
+  expectWaitThenSuccess,
   finish,
   freshEmail,
   historyOf,
@@ -23,8 +27,7 @@ import {
   start,
   useE2e,
   type Started,
-} from './support/e2e-support';
-import { PATHS, expectAbortedByKnox, expectRefusedAtApi, expectWaitThenSuccess } from './support/e2e-scenarios';
+} from './support/e2e-scenarios';
 
 const e2e = useE2e();
 

@@ -27,27 +27,25 @@ import { statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
+  PATHS,
   createRequest,
   definitionOf,
+  expectAbortedByKnox,
   expectCaught,
   expectClosedRecord,
+  expectKnoxLastError,
+  expectRefusedAtApi,
   expectRetried,
+  expectWaitThenSuccess,
   finish,
   freshEmail,
   historyCodes,
   historyOf,
   linkRequest,
   newCustomer,
+  only,
   start,
   useE2e,
-} from './support/e2e-support';
-import {
-  PATHS,
-  expectAbortedByKnox,
-  expectKnoxLastError,
-  expectRefusedAtApi,
-  expectWaitThenSuccess,
-  only,
   type KnoxTask,
 } from './support/e2e-scenarios';
 

@@ -13,6 +13,7 @@ import { api, listExecutions, startRecord, statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
+  PATHS,
   createRequest,
   definitionOf,
   expectCaught,
@@ -32,10 +33,9 @@ import {
   startE2e,
   stepOf,
   stopE2e,
-  type E2e,
   waitingOnboarding,
-} from './support/e2e-support';
-import { PATHS } from './support/e2e-scenarios';
+  type E2e,
+} from './support/e2e-scenarios';
 
 const LINKED = PATHS.linked;
 const ANSWER_ABORTED = PATHS.answerAborted;

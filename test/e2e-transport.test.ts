@@ -13,6 +13,7 @@ import { statePath } from '../local/testing';
 import {
   CALLS,
   FAULT_MATCH,
+  PATHS,
   expectClosedRecord,
   expectRetried,
   finish,
@@ -24,8 +25,7 @@ import {
   start,
   useE2e,
   waitingOnboarding,
-} from './support/e2e-support';
-import { PATHS } from './support/e2e-scenarios';
+} from './support/e2e-scenarios';
 
 const e2e = useE2e();
 

@@ -28,8 +28,7 @@ import {
   waitForExecution,
   waitForStatus,
 } from '../local/testing';
-import { useE2e } from './support/e2e-support';
-import { PATHS } from './support/e2e-scenarios';
+import { PATHS, useE2e } from './support/e2e-scenarios';
 import { useRestartableStack } from './support/restart-support';
 import { createRequest, linkRequest } from './support/requests';
 

@@ -1,6 +1,7 @@
 /**
- * The scenarios of the end-to-end suites on top of e2e-support.ts: the paths through the diagrams they expect, a
- * request our API refuses, and the assertions a scenario of a Knox code makes (an abort, a wait until unblocked).
+ * The scenarios of the end-to-end suites on top of e2e-support.ts (re-exported: a suite imports one of the two): the
+ * paths through the diagrams they expect, a request our API refuses, and the assertions a scenario of a Knox code
+ * makes (an abort, a wait until unblocked).
  */
 import { expect } from 'vitest';
 import type { RecordKind } from '../../lib/domain/api-schemas';
@@ -26,6 +27,8 @@ import {
   type E2e,
   type Finished,
 } from './e2e-support';
+
+export * from './e2e-support';
 
 // --- Refused at the API ---------------------------------------------------------------------------------------------
 
