@@ -43,7 +43,7 @@ import {
 } from '../local/template';
 import type { HandlerName } from '../lib/infra/handler-function';
 import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
-import { END_STATES } from '../lib/infra/workflows';
+import { END_STATES } from '../lib/infra/workflow-kit';
 import { API_ROUTES, routeKey } from '../lib/domain/routes';
 
 // Template JSON is untyped by nature: dig into it with `any`, assert on what comes out.
