@@ -15,7 +15,7 @@
  */
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBudgetStore, SharedBudget, budgetSettings, type BudgetEvent } from '../lib/budget';
 import { KnoxError } from '../lib/domain/knox-answer';
@@ -64,6 +64,7 @@ export interface BudgetMeasurement {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A new table, once ACTIVE (dynalite answers CreateTable with CREATING, and ResourceNotFound until it is ACTIVE). */
 async function freshTable(dynamo: RunningDynamo, name: string): Promise<string> {
   await dynamo.client.send(
     new CreateTableCommand({
@@ -73,7 +74,12 @@ async function freshTable(dynamo: RunningDynamo, name: string): Promise<string> 
       KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
     }),
   );
-  return name;
+  for (let i = 0; i < 500; i += 1) {
+    const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return name;
+    await sleep(10);
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
 }
 
 /** One instance: its own DynamoDB client, budget object and Knox client. */
