@@ -2,7 +2,7 @@
  * Token refusals as Knox may really answer them, against the simulator over HTTP: a dead token is refused with 401
  * (4032251 / 4032252), with 403 and the same codes, or with 403 4030000 (KBA-1242); tokens die before their
  * expires_in (revoked). Each makes the client fetch exactly one new token and repeat the call; only a refusal of the
- * fresh token is an operator error (unless Knox had accepted it for another call meanwhile: revoked in its turn). The token's lifetime is the answer's expires_in, and a longer one can be asked.
+ * fresh token is an operator error (unless it died in use: accepted for another call, or replaced by another call). The token's lifetime is the answer's expires_in, and a longer one can be asked.
  */
 import { describe, expect, it } from 'vitest';
 import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
@@ -128,54 +128,61 @@ describe('a dead token is refused in any of the ways Knox may refuse it', () => 
     expect(tokens).toBe(2);
   });
 
-  it('a fresh token Knox accepted for another call and then refused (revoked in its turn): one more token, and the call goes through', async () => {
-    let tokens = 0;
-    const uses: string[] = [];
-    let held: () => void = () => undefined;
-    const repeatHeld = new Promise<void>((resolve) => {
-      held = resolve;
-    });
-    let releaseRepeat: () => void = () => undefined;
-    const repeatReleased = new Promise<void>((resolve) => {
-      releaseRepeat = resolve;
-    });
-    const refused = () =>
-      new Response(JSON.stringify({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', errorMessage: 'x' }), {
-        status: 403,
+  it.each([
+    ['accepted for another call, then revoked', 'accepted', ['t1', 't2', 't2', 't3']],
+    ['refused to another call first, which replaced it', 'refused', ['t1', 't2', 't2', 't3', 't3']],
+  ] as const)(
+    'a fresh token %s died in use: one more token, and the call goes through',
+    async (_case, other, expected) => {
+      let tokens = 0;
+      const uses: string[] = [];
+      let held: () => void = () => undefined;
+      const repeatHeld = new Promise<void>((resolve) => {
+        held = resolve;
       });
-    const scripted: typeof fetch = async (input, init) => {
-      if (String(input).endsWith('/oauth2/token')) {
-        tokens += 1;
-        return new Response(JSON.stringify({ access_token: `t${tokens}`, token_type: 'Bearer', expires_in: 599 }), {
-          status: 200,
+      let releaseRepeat: () => void = () => undefined;
+      const repeatReleased = new Promise<void>((resolve) => {
+        releaseRepeat = resolve;
+      });
+      const refused = () =>
+        new Response(JSON.stringify({ code: 'ACCESS_TOKEN_INVALID', errorCode: '4032252', errorMessage: 'x' }), {
+          status: 403,
         });
-      }
-      const token = String(new Headers(init?.headers).get('authorization')).replace('Bearer ', '');
-      uses.push(token);
-      if (token === 't1') return refused();
-      if (token === 't2' && uses.filter((u) => u === 't2').length === 1) {
-        // The first call's repetition: held while another call is accepted with t2; Knox then revokes t2.
-        held();
-        await repeatReleased;
-        return refused();
-      }
-      return new Response(JSON.stringify(DOCUMENTED_CUSTOMER), { status: 200 });
-    };
-    const knox = new HttpKnoxClient({
-      baseUrl: 'http://knox.test',
-      credentials: async () => SIM_DEFAULT_CREDENTIALS,
-      fetch: scripted,
-    });
+      const scripted: typeof fetch = async (input, init) => {
+        if (String(input).endsWith('/oauth2/token')) {
+          tokens += 1;
+          return new Response(JSON.stringify({ access_token: `t${tokens}`, token_type: 'Bearer', expires_in: 599 }), {
+            status: 200,
+          });
+        }
+        const token = String(new Headers(init?.headers).get('authorization')).replace('Bearer ', '');
+        uses.push(token);
+        if (token === 't1') return refused();
+        if (token === 't2' && uses.filter((u) => u === 't2').length === 1) {
+          // The first call's repetition: held while another call uses t2; Knox revokes t2 meanwhile.
+          held();
+          await repeatReleased;
+          return refused();
+        }
+        if (token === 't2' && other === 'refused') return refused();
+        return new Response(JSON.stringify(DOCUMENTED_CUSTOMER), { status: 200 });
+      };
+      const knox = new HttpKnoxClient({
+        baseUrl: 'http://knox.test',
+        credentials: async () => SIM_DEFAULT_CREDENTIALS,
+        fetch: scripted,
+      });
 
-    const first = knox.getCustomer(DOCUMENTED_CUSTOMER.customerId);
-    await repeatHeld;
-    await expect(knox.getCustomer(DOCUMENTED_CUSTOMER.customerId)).resolves.toBeDefined();
-    releaseRepeat();
+      const first = knox.getCustomer(DOCUMENTED_CUSTOMER.customerId);
+      await repeatHeld;
+      await expect(knox.getCustomer(DOCUMENTED_CUSTOMER.customerId)).resolves.toBeDefined();
+      releaseRepeat();
 
-    await expect(first).resolves.toMatchObject({ customerId: DOCUMENTED_CUSTOMER.customerId });
-    expect(uses).toEqual(['t1', 't2', 't2', 't3']);
-    expect(tokens).toBe(3);
-  });
+      await expect(first).resolves.toMatchObject({ customerId: DOCUMENTED_CUSTOMER.customerId });
+      expect(uses).toEqual(expected);
+      expect(tokens).toBe(3);
+    },
+  );
 
   it('a 403 with any other code is not about the token: no refresh, no repetition', () => {
     const answer = (status: number, errorCode: string) => ({

@@ -135,14 +135,14 @@ export class HttpKnoxClient implements KnoxClient {
   /**
    * One MSP call with the cached token. A refusal that may be about the token (`mayBeTokenRefusal`) means it died
    * early (revoked, Knox restarted, clocks disagree): fetch one new token and repeat the call once. A refusal of the
-   * fresh token is our set-up's problem, not something a retry fixes, unless Knox had accepted that token for another
-   * call meanwhile: then it was revoked in its turn (two revocations while this call was in flight), and the call is
-   * repeated once more with a newer one. At most three requests.
+   * fresh token is our set-up's problem, not something a retry fixes, unless that token died in use: Knox had accepted
+   * it for another call, or another call met its refusal first and replaced it (two revocations while this call was in
+   * flight). Then the call is repeated once more with the newer token. At most three requests.
    */
   private async call<S extends z.ZodType>(request: MspRequest, schema: S): Promise<z.infer<S>> {
     let sent = await this.sendWithToken(request);
     for (let repeat = 0; repeat < 2 && mayBeTokenRefusal(sent.answer); repeat += 1) {
-      if (repeat === 1 && !this.tokens.wasAccepted(sent.token)) break;
+      if (repeat === 1 && !this.tokens.diedInUse(sent.token)) break;
       this.tokens.invalidate(sent.token);
       sent = await this.sendWithToken(request);
     }

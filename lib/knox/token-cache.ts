@@ -40,9 +40,13 @@ export class TokenCache {
     this.lastAccepted = token;
   }
 
-  /** Whether Knox has accepted a call made with `token` (the last token it accepted). */
-  wasAccepted(token: string): boolean {
-    return this.lastAccepted === token;
+  /**
+   * Whether a refusal of `token` is no sign of bad credentials: Knox had accepted it for a call (then revoked it), or
+   * another call has already replaced it (its own refusal came first, and a newer token is here or on its way).
+   */
+  diedInUse(token: string): boolean {
+    if (this.lastAccepted === token) return true;
+    return this.inflight !== undefined || (this.current !== undefined && this.current.token !== token);
   }
 
   private async refresh(): Promise<string> {
