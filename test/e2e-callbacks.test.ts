@@ -78,7 +78,10 @@ describe('callbacks and the poller', () => {
     await stopE2e(e2e);
   });
 
-  /** The task token of an onboarding that waits on its customer (stored by the wait's task just after the link). */
+  /**
+   * The task token of an onboarding that waits on its customer. WAITING comes with the link's answer; the token a
+   * moment later, from the wait's own task: a round, or a test that writes the token, must wait for the token.
+   */
   async function waitingToken(started: Started): Promise<string> {
     await reach(e2e, started, 'WAITING');
     for (let i = 0; i < 400; i += 1) {
@@ -92,7 +95,7 @@ describe('callbacks and the poller', () => {
   it('a link approved after many poll periods costs one transition per state, read with GetExecutionHistory', async () => {
     const customerId = await newCustomer(e2e);
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
-    await reach(e2e, started, 'WAITING');
+    await waitingToken(started);
     for (let i = 0; i < 10; i++) {
       const round = await e2e.stack.poller!.round();
       expect(round).toMatchObject({ ok: true, summary: { waiting: 1, answered: 0, complete: true } });
@@ -185,7 +188,7 @@ describe('callbacks and the poller', () => {
     // stopped before execution-events closed the record would.
     const customerId = await newCustomer(e2e);
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
-    await reach(e2e, started, 'WAITING');
+    await waitingToken(started);
     await e2e.db.send(
       new UpdateCommand({
         TableName: e2e.tableName,
@@ -213,7 +216,7 @@ describe('callbacks and the poller', () => {
   it('a round whose listing fails changes nothing; the next round notices all forty customers that answered at once', async () => {
     const customers = await Promise.all(Array.from({ length: 40 }, () => newCustomer(e2e)));
     const started = await Promise.all(customers.map((c) => start(e2e, 'onboarding', linkRequest(c))));
-    await Promise.all(started.map((s) => reach(e2e, s, 'WAITING')));
+    await Promise.all(started.map((s) => waitingToken(s)));
     // One round to learn Knox's list (and see everyone Pending), then all forty approve together.
     expect(await e2e.stack.poller!.round()).toMatchObject({ ok: true, summary: { answered: 0, strategy: 'list' } });
     await Promise.all(customers.map((c) => e2e.control.approveLink(c)));
