@@ -18,7 +18,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
 import { KnoxError } from '../../lib/domain/knox-answer';
-import type { KnoxErrorCodeName } from '../../lib/domain/knox-errors';
+import { specForErrorCode, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
 import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '../../lib/domain/workflow';
 import type { KnoxClient } from '../../lib/knox/types';
 import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
@@ -134,6 +134,11 @@ export async function runKnoxStep(
   return outcome.result;
 }
 
+/** The table's name for the error's code: rules are keyed by it, and Knox's numeric errorCode is what identifies it. */
+function ruleKeyOf(error: KnoxError): KnoxErrorCodeName {
+  return specForErrorCode(error.errorCode)?.code ?? (error.code as KnoxErrorCodeName);
+}
+
 function closed(id: string, why: string): Error {
   return namedError(RECORD_CLOSED_ERROR, `Record ${id} is ${why}: Knox was not called`);
 }
@@ -151,7 +156,7 @@ async function handleKnoxError(
   let error = original;
   let rule: Reclassification | undefined;
   try {
-    rule = await definition.rules?.[original.code as KnoxErrorCodeName]?.(original, context);
+    rule = await definition.rules?.[ruleKeyOf(original)]?.(original, context);
   } catch (ruleError) {
     if (!(ruleError instanceof KnoxError)) throw ruleError;
     logKnoxError(original, { step, detail: 'a context rule could not finish; handling its own error instead' });
