@@ -4,7 +4,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
+import { KnoxOnboardingStack, STACK_NAME } from '#infra/knox-onboarding-stack';
 
 const app = new App();
 

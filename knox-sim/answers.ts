@@ -4,7 +4,7 @@
  * (lib/domain/knox-errors.ts) and nowhere else.
  */
 import { randomUUID } from 'node:crypto';
-import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import { specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
 
 export interface SimAnswer {
   status: number;

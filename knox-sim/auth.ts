@@ -3,7 +3,7 @@
  * Tokens are random opaque strings; nothing here logs or echoes a token or a secret.
  */
 import { randomBytes } from 'node:crypto';
-import { MAX_TOKEN_LIFETIME_MINUTES, TOKEN_LIFETIME_FIELD } from '../lib/domain/knox-schemas';
+import { MAX_TOKEN_LIFETIME_MINUTES, TOKEN_LIFETIME_FIELD } from '#domain/knox-schemas';
 import { oauthError, jsonAnswer, type SimAnswer } from './answers';
 import type { Caller } from './knox-rules';
 

@@ -21,7 +21,7 @@ import {
 } from './model';
 import { rateLimitSchema } from './rate-limit';
 import type { SimState } from './state';
-import { buildCustomer } from './store';
+import { buildCustomer } from './customer-store';
 import { SIM_OUR_MSP } from './world';
 
 export interface ControlRequest {

@@ -6,7 +6,7 @@
  * Every fixture customer's e-mail address is a registered Knox account (create with it answers 4002106).
  */
 import type { SimCustomerInput } from './model';
-import { buildCustomer, type CustomerStore } from './store';
+import { buildCustomer, type CustomerStore } from './customer-store';
 import { SIM_OTHER_MSP, SIM_OTHER_REGION, SIM_OUR_MSP } from './world';
 
 export const FIXTURES = {

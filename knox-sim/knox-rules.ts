@@ -3,7 +3,7 @@
  * order, answers the error code of the first that holds, or changes the store and answers the customer object.
  * Every code here is produced by the condition that produces it at Knox (../shared/knox-msp-api.md).
  */
-import { specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import { specForErrorCode, type KnoxErrorCodeName } from '#domain/knox-errors';
 import {
   COUNTRY_CODES,
   FREE_MAIL_DOMAINS,
@@ -12,7 +12,7 @@ import {
   emailDomain,
   kgTenantInfoSchema,
   type KnoxCustomer,
-} from '../lib/domain/knox-schemas';
+} from '#domain/knox-schemas';
 import { jsonAnswer, knoxError, simOnlyError, type SimAnswer } from './answers';
 import { kmTenantDomain } from './lifecycle';
 import type { PagingSpec, ServiceName, SimCustomer } from './model';
@@ -26,7 +26,7 @@ import {
   updateBodySchema,
   type LooseService,
 } from './request-bodies';
-import { buildCustomer, type CustomerStore } from './store';
+import { buildCustomer, type CustomerStore } from './customer-store';
 import { SIM_BLOCKED_EMAIL_DOMAINS, SIM_UNSUPPORTED_COUNTRIES } from './world';
 
 /** The MSP making the call (from its bearer token). */

@@ -3,7 +3,7 @@
  * scripts, automatic answers and timed delinks invoke them through `settle`, which runs before every request so that
  * nothing depends on background timers.
  */
-import { emailDomain } from '../lib/domain/knox-schemas';
+import { emailDomain } from '#domain/knox-schemas';
 import type { AutoSpec, RelationStatus, SimCustomer } from './model';
 
 export class LifecycleError extends Error {

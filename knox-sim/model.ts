@@ -13,7 +13,7 @@ import {
   customerCompanySchema,
   managedServiceSchema,
   managementTypeSchema,
-} from '../lib/domain/knox-schemas';
+} from '#domain/knox-schemas';
 
 export type ManagementType = (typeof MANAGEMENT_TYPES)[number];
 export type AccessType = (typeof ACCESS_TYPES)[number];

@@ -4,7 +4,7 @@
  * is left to ./knox-rules.ts, so that a body our API would refuse still reaches the rule that answers Knox's code.
  */
 import * as z from 'zod';
-import { ACCESS_TYPES, MANAGEMENT_TYPES, SERVICES } from '../lib/domain/knox-schemas';
+import { ACCESS_TYPES, MANAGEMENT_TYPES, SERVICES } from '#domain/knox-schemas';
 import { simOnlyError, type SimAnswer } from './answers';
 
 const serviceSchema = z.object({ service: z.string().min(1), kmTenantPrefix: z.string().optional() });

@@ -8,7 +8,7 @@ import { settle } from './lifecycle';
 import type { AutoSpec, ListChange, PagingSpec, SimCustomerInput, TokenRefusalStyle } from './model';
 import { SimRateLimit } from './rate-limit';
 import { RequestLog } from './request-log';
-import { buildCustomer, CustomerStore } from './store';
+import { buildCustomer, CustomerStore } from './customer-store';
 import { SIM_OUR_MSP } from './world';
 
 export interface SimStateOptions {

@@ -2,7 +2,7 @@
  * The fixed facts of the simulated Knox world: who the MSPs are, their regions and credentials, and the refusals
  * Knox makes from lists of its own that our API cannot know in full (unsupported countries, blocked e-mail domains).
  */
-import { REFUSED_SERVICE, SERVICES } from '../lib/domain/knox-schemas';
+import { REFUSED_SERVICE, SERVICES } from '#domain/knox-schemas';
 
 /** Production paths (../shared/knox-msp-api.md). */
 export const TOKEN_PATH = '/ams/v1/oauth2/token';

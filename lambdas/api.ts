@@ -5,10 +5,10 @@
  * Unknown path: 404; known path, other method: 405 with Allow. Every answer is JSON; bad input is a 4xx, never a 5xx.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { API_ROUTES, routeKey, type ApiOperation } from '../lib/domain/routes';
+import { API_ROUTES, routeKey, type ApiOperation } from '#domain/routes';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api/batch-routes';
 import { HttpError, headersOf, json } from './api/http';
-import { cancel, getOne, list, postRequest, type RouteHandler } from './api/routes';
+import { cancel, getOne, list, postRequest, type RouteHandler } from './api/operations';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
 const OPERATIONS: Record<ApiOperation, RouteHandler> = {

@@ -6,8 +6,8 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { isTerminal } from '../lib/domain/api-schemas';
-import { RECORD_CLOSED_ERROR } from '../lib/domain/workflow';
+import { isTerminal } from '#domain/api-schemas';
+import { RECORD_CLOSED_ERROR } from '#domain/state-names';
 import { logger, startInvocation } from './commons/powertools';
 import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, namedError } from './steps/errors';
 import { getRecord, recordIdSchema, storeTaskToken } from './store';

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { batchIdSchema, type BatchStepResult } from '../lib/domain/batch-schemas';
+import { batchIdSchema, type BatchStepResult } from '#domain/batch-schemas';
 import { batchConfig } from './commons/config';
 import { startInvocation } from './commons/powertools';
 import { INVALID_PAYLOAD_ERROR, namedError } from './steps/errors';

@@ -9,13 +9,13 @@
  * delink:   4002113 (no longer ours) -> success, knoxStatus "Delinked"; DelinkRequested, Pending -> Knox.Wait;
  *           Active -> Knox.Abort (the customer refused); Rejected -> Knox.Abort.
  */
-import { KnoxError } from '../lib/domain/knox-answer';
-import type { KnoxStepResult } from '../lib/domain/workflow';
-import { NOT_MANAGED_BY_US, answerOf, modeOf, type CustomerView } from './poller/answers';
+import { KnoxError } from '#domain/knox-answer';
+import type { KnoxStepResult } from '#domain/payloads';
+import { NOT_MANAGED_BY_US, answerOf, modeOf, type CustomerView } from './poller/answer-table';
 import { knoxStepHandler, type StepContext, type StepOutcome } from './steps/runner';
 import { customerIdOf } from './steps/requests';
 
-export { DELINKED_STATUS } from './poller/answers';
+export { DELINKED_STATUS } from './poller/answer-table';
 
 async function viewOf(context: StepContext, customerId: string, delink: boolean): Promise<CustomerView> {
   try {

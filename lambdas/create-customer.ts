@@ -8,8 +8,8 @@
  * instead); a lookup that could not finish (pages failing, a list that would not hold still) is a retry, never an
  * abort, since the customer may well be ours.
  */
-import { KnoxError } from '../lib/domain/knox-answer';
-import { findCustomerByEmail } from '../lib/knox/find-customer';
+import { KnoxError } from '#domain/knox-answer';
+import { findCustomerByEmail } from '#knox/find-customer';
 import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';

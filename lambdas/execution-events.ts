@@ -7,7 +7,7 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { TerminalStatus } from '../lib/domain/api-schemas';
+import type { TerminalStatus } from '#domain/api-schemas';
 import { logger, startInvocation } from './commons/powertools';
 import { finish, recordIdSchema, releaseLock } from './store';
 

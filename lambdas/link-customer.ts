@@ -11,8 +11,8 @@
  * Before a retry after a transient failure, a customer that shows Rejected to us has refused a link of ours (perhaps
  * the one whose answer was lost): no second request is sent (see refusedEarlierLink).
  */
-import { KnoxError } from '../lib/domain/knox-answer';
-import type { KnoxClient } from '../lib/knox/types';
+import { KnoxError } from '#domain/knox-answer';
+import type { KnoxClient } from '#knox/types';
 import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { linkBody, onboardingRequestOf } from './steps/requests';

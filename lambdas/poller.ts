@@ -4,7 +4,7 @@
  * summary is logged as one line whose fields the stack's metric filters and alarms read (`oldestUncheckedSeconds`).
  */
 import type { Context } from 'aws-lambda';
-import { KnoxError } from '../lib/domain/knox-answer';
+import { KnoxError } from '#domain/knox-answer';
 import { logger, startInvocation } from './commons/powertools';
 import { pollerConfig } from './commons/config';
 import { runRound, type RoundSummary } from './poller/round';

@@ -11,10 +11,10 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { LastError } from '../lib/domain/api-schemas';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, dispositionOfErrorName } from '../lib/domain/dispositions';
-import { KnoxError } from '../lib/domain/knox-answer';
-import { TASK_TIMEOUT_ERROR } from '../lib/domain/workflow';
+import type { LastError } from '#domain/api-schemas';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, dispositionOfErrorName } from '#domain/dispositions';
+import { KnoxError } from '#domain/knox-answer';
+import { TASK_TIMEOUT_ERROR } from '#domain/state-names';
 import { logger, startInvocation } from './commons/powertools';
 import { INVALID_PAYLOAD_ERROR, lastErrorOf, namedError } from './steps/errors';
 import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';

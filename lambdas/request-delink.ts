@@ -11,7 +11,7 @@
  *   have been lost) is that delink, already accepted by the customer: already done. On a first attempt, or after an
  *   answer that was not transient, the table's abort stands (the customer was never ours).
  */
-import { DELINKED_STATUS } from './poller/answers';
+import { DELINKED_STATUS } from './poller/answer-table';
 import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
 import { knoxStepHandler } from './steps/runner';
 import { customerIdOf } from './steps/requests';

@@ -4,7 +4,7 @@
  * - an onboarding whose approved customer lacks requested services: those services, with the access type. The
  *   customer is read first, so that a service switched on meanwhile is not asked for again.
  */
-import type { UpdateRequest } from '../lib/domain/knox-schemas';
+import type { UpdateRequest } from '#domain/knox-schemas';
 import { knoxStepHandler } from './steps/runner';
 import { changeBody, changeRequestOf, completionBody, customerIdOf, onboardingRequestOf } from './steps/requests';
 

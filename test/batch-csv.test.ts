@@ -4,7 +4,7 @@
  * `POST /onboardings` bodies.
  */
 import { describe, expect, it } from 'vitest';
-import { parseBatchCsv, parseServices } from '../lib/domain/batch-csv';
+import { parseBatchCsv, parseServices } from '#domain/batch-csv';
 
 const HEADER =
   'customerId,companyName,companySize,industry,country,street1,city,firstName,lastName,email,managementType,accessType,services';

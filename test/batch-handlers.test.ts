@@ -7,13 +7,13 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BATCH_SLICE_ITEMS, MAX_BATCH_ITEMS, MAX_LISTED_ISSUES } from '../lib/domain/batch-schemas';
-import { MAX_BATCH_BODY_BYTES } from '../lib/domain/routes';
-import { ENV } from '../lib/domain/workflow';
-import { handler } from '../lambdas/api';
-import { handler as starter } from '../lambdas/batch-starter';
-import { pacedWait } from '../lambdas/batches/starter';
-import { getRecord } from '../lambdas/store';
+import { BATCH_SLICE_ITEMS, MAX_BATCH_ITEMS, MAX_LISTED_ISSUES } from '#domain/batch-schemas';
+import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
+import { ENV } from '#domain/configuration';
+import { handler } from '#lambdas/api';
+import { handler as starter } from '#lambdas/batch-starter';
+import { pacedWait } from '#lambdas/batches/starter';
+import { getRecord } from '#lambdas/store/index';
 import { TEST_STATE_MACHINE_ARNS, apiEvent, expectIssuesAt, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 

@@ -4,13 +4,13 @@
  * the bench holds them to. Counts only, never time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STATES } from '../lib/domain/workflow';
-import type { LocalStack } from '../local/stack';
-import { startTestStack } from '../local/testing';
-import { awsHistoryEvents, countTransitions } from '../bench/history';
-import { runScenario } from '../bench/scenarios';
-import { TRANSITION_TARGETS } from '../bench/transitions';
-import type { RecordedEvent } from '../local/execution-store';
+import { STATES } from '#domain/state-names';
+import type { LocalStack } from '#local/stack/local-stack';
+import { startTestStack } from '#testkit/test-stack';
+import { awsHistoryEvents, countTransitions } from '#bench/models/history';
+import { runScenario } from '#bench/transitions/transition-scenarios';
+import { TRANSITION_TARGETS } from '#bench/transitions/transitions';
+import type { RecordedEvent } from '#local/stepfunctions/execution-store';
 
 describe('transitions per onboarding (bench)', () => {
   let stack: LocalStack;

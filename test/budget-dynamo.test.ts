@@ -6,11 +6,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoBudgetStore, SharedBudget, budgetSettings, type BudgetItem, type BudgetStore } from '../lib/budget';
-import { ENV, KNOX_BUDGET_KEY, TABLE } from '../lib/domain/workflow';
-import { knoxBudget } from '../lambdas/steps/knox';
-import { logger } from '../lambdas/commons/powertools';
-import { resetStoreClient } from '../lambdas/store';
+import { DynamoBudgetStore, SharedBudget, budgetSettings, type BudgetItem, type BudgetStore } from '#budget/index';
+import { ENV } from '#domain/configuration';
+import { KNOX_BUDGET_KEY, TABLE } from '#domain/table-layout';
+import { knoxBudget } from '#lambdas/steps/knox';
+import { logger } from '#lambdas/commons/powertools';
+import { resetStoreClient } from '#lambdas/store/index';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
 
 let dynamo: LocalDynamo;

@@ -4,8 +4,8 @@
  * and the race between two writers are in budget-dynamo.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { KnoxError } from '../lib/domain/knox-answer';
-import { specFor } from '../lib/domain/knox-errors';
+import { KnoxError } from '#domain/knox-answer';
+import { specFor } from '#domain/knox-errors';
 import {
   MemoryBudgetStore,
   SharedBudget,
@@ -13,8 +13,8 @@ import {
   rateAt,
   type BudgetEvent,
   type BudgetSettings,
-} from '../lib/budget';
-import { decreasedRate, mayDecrease } from '../lib/budget/settings';
+} from '#budget/index';
+import { decreasedRate, mayDecrease } from '#budget/settings';
 import { virtualClock, type VirtualClock } from './support/virtual-clock';
 
 function budgets(count: number, settings: BudgetSettings, clock: VirtualClock, store = new MemoryBudgetStore()) {

@@ -9,13 +9,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KnoxSimControl } from '../knox-sim/control';
-import { BatchClient } from '../local/batch-client';
-import { sampleItems } from '../local/batch-samples';
-import { EXIT, main, type CliIo } from '../local/onboard-cli';
-import { signedSend } from '../local/signed-fetch';
-import type { LocalStack } from '../local/stack';
-import { startTestStack, tempDataDir } from '../local/testing';
+import { KnoxSimControl } from '#knox-sim/control';
+import { BatchClient } from '#cli/batch-client';
+import { sampleItems } from '#testkit/batch-samples';
+import { EXIT, main, type CliIo } from '#cli/onboard-cli';
+import { signedSend } from '#cli/signed-fetch';
+import type { LocalStack } from '#local/stack/local-stack';
+import { startTestStack, tempDataDir } from '#testkit/test-stack';
 
 function captureIo(): CliIo & { lines: string[]; bar: () => string } {
   const lines: string[] = [];

@@ -7,16 +7,16 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { specFor } from '../lib/domain/knox-errors';
-import { STATES } from '../lib/domain/workflow';
-import { FIXTURES } from '../knox-sim/fixtures';
-import { startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
-import { KnoxSimControl } from '../knox-sim/control';
-import { SIM_DEFAULT_CREDENTIALS } from '../knox-sim/world';
-import { END_NODE, START_NODE } from '../local/console/model';
-import { launchChromium, type Browser } from '../local/console/chromium';
-import type { LocalStack } from '../local/stack';
-import { api, startRecord, startTestStack, tempDataDir, waitForStatus } from '../local/testing';
+import { specFor } from '#domain/knox-errors';
+import { STATES } from '#domain/state-names';
+import { FIXTURES } from '#knox-sim/fixtures';
+import { startKnoxSimulator, type RunningKnoxSimulator } from '#knox-sim/server';
+import { KnoxSimControl } from '#knox-sim/control';
+import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
+import { END_NODE, START_NODE } from '#local/console/console-model';
+import { launchChromium, type Browser } from '#local/console/chromium';
+import type { LocalStack } from '#local/stack/local-stack';
+import { api, startRecord, startTestStack, tempDataDir, waitForStatus } from '#testkit/test-stack';
 import {
   FAULT_MATCH,
   createRequest,

@@ -3,10 +3,10 @@
  * the path the demo prints.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_DEFAULT_CREDENTIALS } from '../knox-sim/world';
-import { DEMO_SCENARIOS, formatOutcomes, runDemo, type DemoOutcome } from '../local/demo-scenarios';
-import type { LocalStack } from '../local/stack';
-import { startTestStack } from '../local/testing';
+import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
+import { DEMO_SCENARIOS, formatOutcomes, runDemo, type DemoOutcome } from '#local/tools/demo-scenarios';
+import type { LocalStack } from '#local/stack/local-stack';
+import { startTestStack } from '#testkit/test-stack';
 
 let stack: LocalStack;
 let outcomes: DemoOutcome[];

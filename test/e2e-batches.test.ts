@@ -5,13 +5,14 @@
  * the stack after the first slice resumes the batch with nothing started twice and nothing skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BATCH_SLICE_ITEMS } from '../lib/domain/batch-schemas';
-import { ENV, STATES } from '../lib/domain/workflow';
-import { KnoxSimControl } from '../knox-sim/control';
-import { BatchClient, plainSend } from '../local/batch-client';
-import { createItem, sampleItems } from '../local/batch-samples';
-import type { LocalStack } from '../local/stack';
-import { getExecution, startRecord, startTestStack, statePath, waitForExecution } from '../local/testing';
+import { BATCH_SLICE_ITEMS } from '#domain/batch-schemas';
+import { ENV } from '#domain/configuration';
+import { STATES } from '#domain/state-names';
+import { KnoxSimControl } from '#knox-sim/control';
+import { BatchClient, plainSend } from '#cli/batch-client';
+import { createItem, sampleItems } from '#testkit/batch-samples';
+import type { LocalStack } from '#local/stack/local-stack';
+import { getExecution, startRecord, startTestStack, statePath, waitForExecution } from '#testkit/test-stack';
 import { useRestartableStack } from './support/restart-support';
 
 /** Accepted Knox writes (create or link) per customer e-mail or id, from the simulator's log and store. */

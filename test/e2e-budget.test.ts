@@ -6,10 +6,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ENV, KNOX_BUDGET_KEY, TABLE } from '../lib/domain/workflow';
-import { KnoxSimControl } from '../knox-sim/control';
-import type { LocalStack } from '../local/stack';
-import { startRecord, startTestStack, waitForStatus } from '../local/testing';
+import { ENV } from '#domain/configuration';
+import { KNOX_BUDGET_KEY, TABLE } from '#domain/table-layout';
+import { KnoxSimControl } from '#knox-sim/control';
+import type { LocalStack } from '#local/stack/local-stack';
+import { startRecord, startTestStack, waitForStatus } from '#testkit/test-stack';
 import { createRequest } from './support/requests';
 
 const BUDGET = 4;

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForStatus } from '../local/testing';
+import { waitForStatus } from '#testkit/test-stack';
 import {
   CALLS,
   PATHS,

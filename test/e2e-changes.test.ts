@@ -4,11 +4,11 @@
  * "Change customer" after the approval, so that one POST ends with the customer configured as asked.
  */
 import { describe, expect, it } from 'vitest';
-import { specFor } from '../lib/domain/knox-errors';
-import { STATES } from '../lib/domain/workflow';
-import { FIXTURE_KM_TENANTS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
-import { SIM_OTHER_MSP } from '../knox-sim/world';
-import { api, startRecord, statePath } from '../local/testing';
+import { specFor } from '#domain/knox-errors';
+import { STATES } from '#domain/state-names';
+import { FIXTURE_KM_TENANTS, UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
+import { SIM_OTHER_MSP } from '#knox-sim/world';
+import { api, startRecord, statePath } from '#testkit/test-stack';
 import {
   CALLS,
   PATHS,

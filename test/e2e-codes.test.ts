@@ -10,20 +10,21 @@
  * test/e2e-transport.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { RecordKind } from '../lib/domain/api-schemas';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { ENV, STATES } from '../lib/domain/workflow';
-import { FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
-import type { SimCustomerInput } from '../knox-sim/model';
+import type { RecordKind } from '#domain/api-schemas';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '#domain/dispositions';
+import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
+import { ENV } from '#domain/configuration';
+import { STATES } from '#domain/state-names';
+import { FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
+import type { SimCustomerInput } from '#knox-sim/model';
 import {
   SIM_BLOCKED_EMAIL_DOMAINS,
   SIM_DEFAULT_CREDENTIALS,
   SIM_OTHER_MSP,
   SIM_OTHER_REGION,
   SIM_UNSUPPORTED_COUNTRIES,
-} from '../knox-sim/world';
-import { statePath } from '../local/testing';
+} from '#knox-sim/world';
+import { statePath } from '#testkit/test-stack';
 import {
   CALLS,
   FAULT_MATCH,

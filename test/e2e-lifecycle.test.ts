@@ -6,10 +6,10 @@
  * test/e2e-callbacks.test.ts.)
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { specFor } from '../lib/domain/knox-errors';
-import { STATES, TASK_TIMEOUT_ERROR } from '../lib/domain/workflow';
-import { api, listExecutions, startRecord, statePath } from '../local/testing';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { specFor } from '#domain/knox-errors';
+import { STATES, TASK_TIMEOUT_ERROR } from '#domain/state-names';
+import { api, listExecutions, startRecord, statePath } from '#testkit/test-stack';
 import {
   CALLS,
   FAULT_MATCH,

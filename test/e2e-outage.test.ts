@@ -7,11 +7,12 @@
  * model of an hour-long outage (bench/outage.ts) is checked here against the synthesized schedule, counts only.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, STATES } from '../lib/domain/workflow';
-import type { Script } from '../knox-sim/model';
-import { SIM_OUR_MSP } from '../knox-sim/world';
-import { getRecord } from '../local/testing';
-import { resetKnoxClient } from '../lambdas/steps/knox';
+import { DEFAULTS } from '#domain/configuration';
+import { STATES } from '#domain/state-names';
+import type { Script } from '#knox-sim/model';
+import { SIM_OUR_MSP } from '#knox-sim/world';
+import { getRecord } from '#testkit/test-stack';
+import { resetKnoxClient } from '#lambdas/steps/knox';
 import {
   OUTAGE_BUDGET_PER_HOUR,
   TODAY_SCHEDULE,
@@ -19,8 +20,8 @@ import {
   outageFigures,
   runThroughOutage,
   transientScheduleOf,
-} from '../bench/outage';
-import { computeRetryMaxAttempts } from '../lib/infra/config';
+} from '#bench/models/outage-model';
+import { computeRetryMaxAttempts } from '#infra/context-config';
 import {
   CALLS,
   FAULT_MATCH,

@@ -5,11 +5,11 @@
  * invisibly to the workflow. (4030000 AUTHORIZATION_FAIL, revoked rights, is the seed scenario in e2e-codes.)
  */
 import { describe, expect, it } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { STATES } from '../lib/domain/workflow';
-import type { FaultType } from '../knox-sim/model';
-import { statePath } from '../local/testing';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
+import { STATES } from '#domain/state-names';
+import type { FaultType } from '#knox-sim/model';
+import { statePath } from '#testkit/test-stack';
 import {
   CALLS,
   FAULT_MATCH,

@@ -4,15 +4,15 @@
  * input/output/error and the edges taken. The browser side is test/console.e2e.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { STATES } from '../lib/domain/workflow';
-import { executionView } from '../local/console/execution-view';
-import { describeRule, workflowGraph } from '../local/console/graph';
-import { layoutGraph } from '../local/console/layout';
-import { END_NODE, START_NODE, type LaidOutGraph } from '../local/console/model';
-import type { ExecutionRecord, RecordedEvent } from '../local/execution-store';
-import { ensureTemplate } from '../local/synth';
-import { readTemplate, resolveModel } from '../local/template';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { STATES } from '#domain/state-names';
+import { executionView } from '#local/console/execution-view';
+import { describeRule, workflowGraph } from '#local/console/graph';
+import { layoutGraph } from '#local/console/layout';
+import { END_NODE, START_NODE, type LaidOutGraph } from '#local/console/console-model';
+import type { ExecutionRecord, RecordedEvent } from '#local/stepfunctions/execution-store';
+import { ensureTemplate } from '#local/template/synth';
+import { readTemplate, resolveModel } from '#local/template/template';
 
 let graph: LaidOutGraph;
 let stateNames: string[];

@@ -6,11 +6,11 @@
  * that the set-up really hides the customer from it.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LIST_SORT_KEYS, type SimCustomerInput } from '../knox-sim/model';
-import { SIM_DEFAULT_CREDENTIALS } from '../knox-sim/server';
-import type { HttpKnoxClient } from '../lib/knox/client';
-import { FIND_DEFAULTS, findCustomerByEmail, type FindCustomerOptions } from '../lib/knox/find-customer';
-import { newKnoxCustomer } from '../local/samples';
+import { LIST_SORT_KEYS, type SimCustomerInput } from '#knox-sim/model';
+import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/server';
+import type { HttpKnoxClient } from '#knox/client';
+import { FIND_DEFAULTS, findCustomerByEmail, type FindCustomerOptions } from '#knox/find-customer';
+import { newKnoxCustomer } from '#testkit/samples';
 import { useKnoxSimulator } from './support/sim-harness';
 
 const sim = useKnoxSimulator({ reset: { fixtures: false } });

@@ -7,10 +7,11 @@ import 'aws-sdk-client-mock-vitest/extend';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { ENV, customerLockKey } from '../lib/domain/workflow';
-import { handler } from '../lambdas/api';
-import { finish, getRecord, startAttempt } from '../lambdas/store';
-import { MAX_BODY_BYTES } from '../lambdas/api/http';
+import { ENV } from '#domain/configuration';
+import { customerLockKey } from '#domain/table-layout';
+import { handler } from '#lambdas/api';
+import { finish, getRecord, startAttempt } from '#lambdas/store/index';
+import { MAX_BODY_BYTES } from '#lambdas/api/http';
 import {
   TEST_STATE_MACHINE_ARNS,
   apiEvent,

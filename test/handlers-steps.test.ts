@@ -6,10 +6,13 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { ENV, RECORD_CLOSED_ERROR, TABLE, customerLockKey, type KnoxStepPayload } from '../lib/domain/workflow';
-import { LIST_PAGE_ATTEMPTS } from '../lib/knox/client';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '#domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
+import { ENV } from '#domain/configuration';
+import { RECORD_CLOSED_ERROR } from '#domain/state-names';
+import { TABLE, customerLockKey } from '#domain/table-layout';
+import type { KnoxStepPayload } from '#domain/payloads';
+import { LIST_PAGE_ATTEMPTS } from '#knox/client';
 import {
   startKnoxSimulator,
   FIXTURES,
@@ -18,20 +21,20 @@ import {
   SIM_DEFAULT_CREDENTIALS,
   SIM_EXTRA_CREDENTIALS,
   UNKNOWN_CUSTOMER_ID,
-} from '../knox-sim/server';
-import { KnoxSimControl } from '../knox-sim/control';
-import { handler as linkCustomer } from '../lambdas/link-customer';
-import { handler as createCustomer } from '../lambdas/create-customer';
-import { handler as checkCustomer } from '../lambdas/check-customer';
-import { handler as requestDelink } from '../lambdas/request-delink';
-import { handler as updateCustomer } from '../lambdas/update-customer';
-import { handler as recordOutcome } from '../lambdas/record-outcome';
-import { handler as executionEvents } from '../lambdas/execution-events';
-import { logger } from '../lambdas/commons/powertools';
-import { HISTORY_EVENTS, finish, readLock, recordKnoxError } from '../lambdas/store';
-import { resetKnoxClient } from '../lambdas/steps/knox';
-import { timing, type StepHandler } from '../lambdas/steps/runner';
-import { db } from '../lambdas/store/client';
+} from '#knox-sim/server';
+import { KnoxSimControl } from '#knox-sim/control';
+import { handler as linkCustomer } from '#lambdas/link-customer';
+import { handler as createCustomer } from '#lambdas/create-customer';
+import { handler as checkCustomer } from '#lambdas/check-customer';
+import { handler as requestDelink } from '#lambdas/request-delink';
+import { handler as updateCustomer } from '#lambdas/update-customer';
+import { handler as recordOutcome } from '#lambdas/record-outcome';
+import { handler as executionEvents } from '#lambdas/execution-events';
+import { logger } from '#lambdas/commons/powertools';
+import { HISTORY_EVENTS, finish, readLock, recordKnoxError } from '#lambdas/store/index';
+import { resetKnoxClient } from '#lambdas/steps/knox';
+import { timing, type StepHandler } from '#lambdas/steps/runner';
+import { db } from '#lambdas/store/table-client';
 import { createRequest, linkRequest } from './support/handlers-support';
 import { nextSerial, recordOf, seedRecord, useStepHarness } from './support/step-harness';
 

@@ -14,10 +14,10 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RecordKind } from '../lib/domain/api-schemas';
-import { ID_PREFIX } from '../lib/domain/workflow';
-import { handler } from '../lambdas/api';
-import { MAX_BODY_BYTES } from '../lambdas/api/http';
+import type { RecordKind } from '#domain/api-schemas';
+import { ID_PREFIX } from '#domain/table-layout';
+import { handler } from '#lambdas/api';
+import { MAX_BODY_BYTES } from '#lambdas/api/http';
 import { useApiHarness } from './support/api-harness';
 import {
   BROKEN_BODIES,

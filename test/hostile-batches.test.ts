@@ -6,9 +6,9 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS } from '../lib/domain/batch-csv';
-import { ENV } from '../lib/domain/workflow';
-import { handler } from '../lambdas/api';
+import { CSV_COLUMNS } from '#domain/batch-csv';
+import { ENV } from '#domain/configuration';
+import { handler } from '#lambdas/api';
 import { apiEvent, useApiHarness } from './support/api-harness';
 import { createRequest, linkRequest } from './support/handlers-support';
 

@@ -11,11 +11,11 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STATUSES } from '../lib/domain/api-schemas';
-import { FIXTURES } from '../knox-sim/server';
-import type { LocalStack } from '../local/stack';
-import { MAX_BODY_BYTES } from '../local/http-api';
-import { startTestStack } from '../local/testing';
+import { STATUSES } from '#domain/api-schemas';
+import { FIXTURES } from '#knox-sim/server';
+import type { LocalStack } from '#local/stack/local-stack';
+import { MAX_BODY_BYTES } from '#local/apigateway/rest-api';
+import { startTestStack } from '#testkit/test-stack';
 import {
   BROKEN_BODIES,
   COLLECTIONS,

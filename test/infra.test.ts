@@ -10,18 +10,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RECORD_KINDS, type RecordKind } from '../lib/domain/api-schemas';
-import { DISPOSITIONS, STEP_ERROR_NAMES, type Disposition } from '../lib/domain/dispositions';
-import {
-  DEFAULTS,
-  ENV,
-  OTHER_FUNCTIONS,
-  STATES,
-  STEP_FUNCTIONS,
-  TABLE,
-  WORKFLOW_FAILED_ERROR,
-} from '../lib/domain/workflow';
-import { BUDGET_METRICS } from '../lib/infra/budget-monitoring';
+import { RECORD_KINDS, type RecordKind } from '#domain/api-schemas';
+import { DISPOSITIONS, STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
+import { DEFAULTS, ENV } from '#domain/configuration';
+import { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '#domain/function-names';
+import { STATES, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
+import { TABLE } from '#domain/table-layout';
+import { BUDGET_METRICS } from '#infra/budget-monitoring';
 import {
   computePollMaxAttempts,
   computeRetryMaxAttempts,
@@ -29,7 +24,7 @@ import {
   MAX_RETRY_ATTEMPTS,
   parseConfig,
   type StackConfig,
-} from '../lib/infra/config';
+} from '#infra/context-config';
 import {
   batchWorkflowLogicalId,
   handlerLogicalIds,
@@ -40,11 +35,11 @@ import {
   type AslDefinition,
   type AslState,
   type CfnTemplate,
-} from '../local/template';
-import type { HandlerName } from '../lib/infra/handler-function';
-import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
-import { END_STATES } from '../lib/infra/workflow-kit';
-import { API_ROUTES, routeKey } from '../lib/domain/routes';
+} from '#local/template/template';
+import type { HandlerName } from '#infra/handler-function';
+import { KnoxOnboardingStack, STACK_NAME } from '#infra/knox-onboarding-stack';
+import { END_STATES } from '#infra/workflow-kit';
+import { API_ROUTES, routeKey } from '#domain/routes';
 
 // Template JSON is untyped by nature: dig into it with `any`, assert on what comes out.
 type Json = any;

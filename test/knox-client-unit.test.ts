@@ -3,11 +3,11 @@
  * limiter. The simulator-backed suite (knox-client.test.ts) covers the same calls over real HTTP.
  */
 import { describe, expect, it } from 'vitest';
-import type { KnoxCustomer, NewCustomer } from '../lib/domain/knox-schemas';
-import type { Clock } from '../lib/knox/clock';
-import { HttpKnoxClient, LIST_PAGE_ATTEMPTS, createKnoxClient } from '../lib/knox/client';
-import type { KnoxClientConfig } from '../lib/knox/types';
-import { newKnoxCustomer } from '../local/samples';
+import type { KnoxCustomer, NewCustomer } from '#domain/knox-schemas';
+import type { Clock } from '#knox/clock';
+import { HttpKnoxClient, LIST_PAGE_ATTEMPTS, createKnoxClient } from '#knox/client';
+import type { KnoxClientConfig } from '#knox/types';
+import { newKnoxCustomer } from '#testkit/samples';
 import { caught } from './support/knox-support';
 
 const SECRET = 's3cr3t-value';

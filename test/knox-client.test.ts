@@ -5,8 +5,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import type { KnoxCustomer, LinkRequest, NewCustomer, UpdateRequest } from '../lib/domain/knox-schemas';
+import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
+import type { KnoxCustomer, LinkRequest, NewCustomer, UpdateRequest } from '#domain/knox-schemas';
 import {
   FIXTURES,
   FIXTURE_KM_TENANTS,
@@ -14,8 +14,8 @@ import {
   SIM_DEFAULT_CREDENTIALS,
   SIM_EXTRA_CREDENTIALS,
   UNKNOWN_CUSTOMER_ID,
-} from '../knox-sim/server';
-import { knoxLink, newKnoxCustomer } from '../local/samples';
+} from '#knox-sim/server';
+import { knoxLink, newKnoxCustomer } from '#testkit/samples';
 import { caught } from './support/knox-support';
 import { useKnoxSimulator } from './support/sim-harness';
 

@@ -4,9 +4,9 @@
  * among the services, officeNumber on the customer. The simulator is reached over HTTP with the real client.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../knox-sim/server';
-import { changeRequestSchema, onboardingRequestSchema } from '../lib/domain/api-schemas';
-import { specForErrorCode } from '../lib/domain/knox-errors';
+import { FIXTURES } from '#knox-sim/server';
+import { changeRequestSchema, onboardingRequestSchema } from '#domain/api-schemas';
+import { specForErrorCode } from '#domain/knox-errors';
 import {
   KG_TENANT_INFO_CODES,
   SERVICES,
@@ -14,9 +14,9 @@ import {
   updateRequestSchema,
   type KgTenantInfo,
   type NewCustomer,
-} from '../lib/domain/knox-schemas';
-import type { HttpKnoxClient } from '../lib/knox/client';
-import { newKnoxCustomer } from '../local/samples';
+} from '#domain/knox-schemas';
+import type { HttpKnoxClient } from '#knox/client';
+import { newKnoxCustomer } from '#testkit/samples';
 import { useKnoxSimulator } from './support/sim-harness';
 
 const KG: KgTenantInfo = {

@@ -8,16 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DISPOSITIONS, type Disposition } from '../lib/domain/dispositions';
-import {
-  KnoxError,
-  errorFromAnswer,
-  parseKnoxAnswer,
-  parseRetryAfter,
-  type KnoxHttpAnswer,
-} from '../lib/domain/knox-answer';
-import { KNOX_ERRORS, SEED_ERRORS, specFor, specForErrorCode, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
-import { customerSchema } from '../lib/domain/knox-schemas';
+import { DISPOSITIONS, type Disposition } from '#domain/dispositions';
+import { KnoxError, errorFromAnswer, parseKnoxAnswer, parseRetryAfter, type KnoxHttpAnswer } from '#domain/knox-answer';
+import { KNOX_ERRORS, SEED_ERRORS, specFor, specForErrorCode, type KnoxErrorCodeName } from '#domain/knox-errors';
+import { customerSchema } from '#domain/knox-schemas';
 import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,9 +3,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import type { Clock } from '../lib/knox/clock';
-import { TokenBucket } from '../lib/knox/rate-limiter';
-import { REFRESH_MARGIN_MS, TokenCache } from '../lib/knox/token-cache';
+import type { Clock } from '#knox/clock';
+import { TokenBucket } from '#knox/rate-limiter';
+import { REFRESH_MARGIN_MS, TokenCache } from '#knox/token-cache';
 
 /** A clock that only moves when told to; sleeping records the duration and returns at once. */
 function fakeClock(): Clock & { advance(ms: number): void; sleeps: number[] } {

@@ -21,8 +21,8 @@ import {
   STATUSES,
   TERMINAL_STATUSES,
   validationFailure,
-} from '../lib/domain/api-schemas';
-import { KNOX_ERRORS } from '../lib/domain/knox-errors';
+} from '#domain/api-schemas';
+import { KNOX_ERRORS } from '#domain/knox-errors';
 import {
   ACCESS_TYPES,
   COMPANY_SIZES,
@@ -50,7 +50,7 @@ import {
   servicesSchema,
   tokenAnswerSchema,
   updateRequestSchema,
-} from '../lib/domain/knox-schemas';
+} from '#domain/knox-schemas';
 import { USABLE_SERVICES, servicesWith } from './support/hostile-support';
 import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 

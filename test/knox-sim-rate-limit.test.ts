@@ -4,9 +4,9 @@
  * turns it off, and the client tells its RateLimiter about each 429 (what makes the shared budget shrink).
  */
 import { describe, expect, it } from 'vitest';
-import { KnoxError } from '../lib/domain/knox-answer';
-import type { RateLimiter } from '../lib/knox/rate-limiter';
-import { FIXTURES } from '../knox-sim/server';
+import { KnoxError } from '#domain/knox-answer';
+import type { RateLimiter } from '#knox/rate-limiter';
+import { FIXTURES } from '#knox-sim/server';
 import { useKnoxSimulator } from './support/sim-harness';
 
 const sim = useKnoxSimulator();

@@ -3,7 +3,7 @@
  * condition that produces it, faults, chaos, tokens, the request log, scripts and automatic answers.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '../lib/domain/knox-errors';
+import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
 import {
   customerListSchema,
   customerSchema,
@@ -11,11 +11,11 @@ import {
   oauthErrorSchema,
   tokenAnswerSchema,
   type KnoxCustomer,
-} from '../lib/domain/knox-schemas';
-import { KnoxSimControl, KnoxSimControlError } from '../knox-sim/control';
-import { FIXTURES, FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '../knox-sim/fixtures';
-import { SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS, startKnoxSimulator } from '../knox-sim/server';
-import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../knox-sim/world';
+} from '#domain/knox-schemas';
+import { KnoxSimControl, KnoxSimControlError } from '#knox-sim/control';
+import { FIXTURES, FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
+import { SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS, startKnoxSimulator } from '#knox-sim/server';
+import { SIM_OTHER_MSP, SIM_OUR_MSP } from '#knox-sim/world';
 import { linkRequest } from './support/requests';
 import { useKnoxSimulator } from './support/sim-harness';
 

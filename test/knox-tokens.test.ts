@@ -5,12 +5,12 @@
  * fresh token is an operator error (unless it died in use: accepted for another call, or replaced by another call). The token's lifetime is the answer's expires_in, and a longer one can be asked.
  */
 import { describe, expect, it } from 'vitest';
-import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
-import { FIXTURES, SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS } from '../knox-sim/server';
-import { TOKEN_LIFETIME_FIELD } from '../lib/domain/knox-schemas';
-import type { Clock } from '../lib/knox/clock';
-import { HttpKnoxClient, mayBeTokenRefusal } from '../lib/knox/client';
-import { REFRESH_MARGIN_MS } from '../lib/knox/token-cache';
+import { TOKEN_REFUSAL_STYLES } from '#knox-sim/model';
+import { FIXTURES, SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS } from '#knox-sim/server';
+import { TOKEN_LIFETIME_FIELD } from '#domain/knox-schemas';
+import type { Clock } from '#knox/clock';
+import { HttpKnoxClient, mayBeTokenRefusal } from '#knox/client';
+import { REFRESH_MARGIN_MS } from '#knox/token-cache';
 import { DOCUMENTED_CUSTOMER, caught } from './support/knox-support';
 import { useKnoxSimulator } from './support/sim-harness';
 

@@ -3,19 +3,24 @@
  * validator) with no token left, every Task binds to a handler module that exists, the functions' environments
  * resolve to local values, the API routes are the deployed ones; and TIME_SCALE keeps the schedule's shape.
  */
-import { API_ROUTES, routeKey } from '../lib/domain/routes';
+import { API_ROUTES, routeKey } from '#domain/routes';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STATES } from '../lib/domain/workflow';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { apiGatewayModel, matchRoute } from '../local/api-routes';
-import { prepareMachine } from '../local/prepare-machine';
-import { functionEnvironmentUnion, localEnvironment } from '../local/environment';
-import { UnresolvableError, hasUnresolvedTokens, resolveIntrinsics, type ResolveContext } from '../local/intrinsics';
-import { LambdaRuntime, handlerModulePath } from '../local/lambda-runtime';
-import { PROJECT_DIR, ensureTemplate } from '../local/synth';
-import { taskHandlerNames } from '../local/task-bindings';
+import { STATES } from '#domain/state-names';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { apiGatewayModel, matchRoute } from '#local/apigateway/api-routes';
+import { prepareMachine } from '#local/stepfunctions/prepare-machine';
+import { functionEnvironmentUnion, localEnvironment } from '#local/stack/environment';
+import {
+  UnresolvableError,
+  hasUnresolvedTokens,
+  resolveIntrinsics,
+  type ResolveContext,
+} from '#local/template/intrinsics';
+import { LambdaRuntime, handlerModulePath } from '#local/lambda/lambda-runtime';
+import { PROJECT_DIR, ensureTemplate } from '#local/template/synth';
+import { taskHandlerNames } from '#local/stepfunctions/task-bindings';
 import {
   LOCAL_WORKFLOWS,
   STACK_NAME,
@@ -25,8 +30,8 @@ import {
   taskStates,
   type CfnTemplate,
   type LocalModel,
-} from '../local/template';
-import { scaleDefinition, scaleSeconds, waitTimeOverrides } from '../local/time-scale';
+} from '#local/template/template';
+import { scaleDefinition, scaleSeconds, waitTimeOverrides } from '#local/stepfunctions/time-scale';
 
 const LAMBDAS_DIR = join(PROJECT_DIR, 'lambdas');
 

@@ -6,19 +6,19 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { LocalExecutions } from '../local/engine';
-import type { ExecutionRecord } from '../local/execution-store';
-import { executionPath } from '../local/execution-path';
-import { LambdaRuntime } from '../local/lambda-runtime';
-import { prepareMachine } from '../local/prepare-machine';
+import { LocalExecutions } from '#local/stepfunctions/engine';
+import type { ExecutionRecord } from '#local/stepfunctions/execution-store';
+import { executionPath } from '#local/stepfunctions/execution-path';
+import { LambdaRuntime } from '#local/lambda/lambda-runtime';
+import { prepareMachine } from '#local/stepfunctions/prepare-machine';
 import {
   localFunctionArn,
   localStateMachineArn,
   type AslDefinition,
   type LocalFunction,
   type LocalStateMachine,
-} from '../local/template';
-import { tempDataDir } from '../local/testing';
+} from '#local/template/template';
+import { tempDataDir } from '#testkit/test-stack';
 
 const STEP: LocalFunction = {
   logicalId: 'Step',

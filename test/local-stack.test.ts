@@ -13,11 +13,11 @@ import {
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STATES } from '../lib/domain/workflow';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { KnoxSimControl } from '../knox-sim/control';
-import { FIXTURES } from '../knox-sim/server';
-import type { LocalStack } from '../local/stack';
+import { STATES } from '#domain/state-names';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { KnoxSimControl } from '#knox-sim/control';
+import { FIXTURES } from '#knox-sim/server';
+import type { LocalStack } from '#local/stack/local-stack';
 import {
   api,
   getExecution,
@@ -27,7 +27,7 @@ import {
   stateErrors,
   waitForExecution,
   waitForStatus,
-} from '../local/testing';
+} from '#testkit/test-stack';
 import { PATHS, useE2e } from './support/e2e-scenarios';
 import { useRestartableStack } from './support/restart-support';
 import { createRequest, linkRequest } from './support/requests';

@@ -18,10 +18,10 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIM_DEFAULT_CREDENTIALS } from '../knox-sim/world';
-import { RECORD_KINDS } from '../lib/domain/api-schemas';
-import { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '../lib/domain/workflow';
-import type { StackConfig } from '../lib/infra/config';
+import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
+import { RECORD_KINDS } from '#domain/api-schemas';
+import { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '#domain/function-names';
+import type { StackConfig } from '#infra/context-config';
 import {
   handlerLogicalIds,
   resolveDefinition,
@@ -30,9 +30,9 @@ import {
   batchWorkflowLogicalId,
   workflowLogicalIds,
   type CfnTemplate,
-} from '../local/template';
-import type { HandlerName } from '../lib/infra/handler-function';
-import { KnoxOnboardingStack, STACK_NAME } from '../lib/infra/knox-onboarding-stack';
+} from '#local/template/template';
+import type { HandlerName } from '#infra/handler-function';
+import { KnoxOnboardingStack, STACK_NAME } from '#infra/knox-onboarding-stack';
 
 // Template JSON is untyped by nature.
 type Json = any;

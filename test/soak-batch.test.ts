@@ -3,7 +3,7 @@
  * the first slice; the full size is `npm run soak:batch` (bench/soak/batch.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { runBatchSoak } from '../bench/soak/batch';
+import { runBatchSoak } from '#bench/soak/batch-soak';
 
 describe('a batch under Knox faults and a restart', () => {
   it('ends DONE with every outcome as expected and exactly one accepted Knox write per item', async () => {

@@ -6,19 +6,12 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { STATES } from '../lib/domain/workflow';
-import type { ExecutionDetail } from '../local/execution-path';
-import type { AslDefinition } from '../local/template';
-import {
-  checkHistories,
-  checkLogs,
-  exhaustedRetrier,
-  operationOf,
-  readRecords,
-  scanSecrets,
-} from '../bench/soak/checks';
-import { SOAK_OUTAGE_DEFAULTS } from '../bench/soak/outage';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { STATES } from '#domain/state-names';
+import type { ExecutionDetail } from '#local/stepfunctions/execution-path';
+import type { AslDefinition } from '#local/template/template';
+import { checkHistories, checkLogs, exhaustedRetrier, operationOf, readRecords, scanSecrets } from '#bench/soak/checks';
+import { SOAK_OUTAGE_DEFAULTS } from '#bench/soak/soak-outage';
 import {
   DEFAULT_SEEDS,
   runSoak,
@@ -26,15 +19,15 @@ import {
   tokenRefusalFor,
   type SoakOptions,
   type SoakReport,
-} from '../bench/soak/run';
+} from '#bench/soak/soak-run';
 import {
   buildWorkload,
   bystanders,
   companyNameOf,
   EXPECTED_STATUS,
   ONBOARDING_SCENARIOS,
-} from '../bench/soak/scenarios';
-import { TOKEN_REFUSAL_STYLES } from '../knox-sim/model';
+} from '#bench/soak/soak-scenarios';
+import { TOKEN_REFUSAL_STYLES } from '#knox-sim/model';
 
 describe('the soak checks catch what they look for', () => {
   it('finds a secret or a token in any corpus, and names where', () => {

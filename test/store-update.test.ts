@@ -2,9 +2,9 @@
  * The record update builder on its own, without DynamoDB: the expressions every record write is made of.
  */
 import { describe, expect, it } from 'vitest';
-import { OPEN_STATUSES, TERMINAL_STATUSES } from '../lib/domain/api-schemas';
-import { TABLE } from '../lib/domain/workflow';
-import { RecordUpdate } from '../lambdas/store';
+import { OPEN_STATUSES, TERMINAL_STATUSES } from '#domain/api-schemas';
+import { TABLE } from '#domain/table-layout';
+import { RecordUpdate } from '#lambdas/store/index';
 
 const ID = 'onb-0123456789abcdef';
 const NOW = '2026-12-01T10:00:00.000Z';

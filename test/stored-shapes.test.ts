@@ -14,21 +14,22 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { mockClient } from 'aws-sdk-client-mock';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KnoxSimControl } from '../knox-sim/control';
-import { FIXTURES, SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '../knox-sim/server';
-import { STEP_ERROR_NAMES } from '../lib/domain/dispositions';
-import { ENV, RECORD_CLOSED_ERROR } from '../lib/domain/workflow';
-import { handler as api } from '../lambdas/api';
-import { handler as checkCustomer } from '../lambdas/check-customer';
-import { handler as createCustomer } from '../lambdas/create-customer';
-import { handler as executionEvents } from '../lambdas/execution-events';
-import { handler as linkCustomer } from '../lambdas/link-customer';
-import { handler as recordOutcome } from '../lambdas/record-outcome';
-import { handler as requestDelink } from '../lambdas/request-delink';
-import { handler as updateCustomer } from '../lambdas/update-customer';
-import { logger } from '../lambdas/commons/powertools';
-import { resetKnoxClient } from '../lambdas/steps/knox';
-import { resetStoreClient } from '../lambdas/store';
+import { KnoxSimControl } from '#knox-sim/control';
+import { FIXTURES, SIM_DEFAULT_CREDENTIALS, startKnoxSimulator, type RunningKnoxSimulator } from '#knox-sim/server';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { ENV } from '#domain/configuration';
+import { RECORD_CLOSED_ERROR } from '#domain/state-names';
+import { handler as api } from '#lambdas/api';
+import { handler as checkCustomer } from '#lambdas/check-customer';
+import { handler as createCustomer } from '#lambdas/create-customer';
+import { handler as executionEvents } from '#lambdas/execution-events';
+import { handler as linkCustomer } from '#lambdas/link-customer';
+import { handler as recordOutcome } from '#lambdas/record-outcome';
+import { handler as requestDelink } from '#lambdas/request-delink';
+import { handler as updateCustomer } from '#lambdas/update-customer';
+import { logger } from '#lambdas/commons/powertools';
+import { resetKnoxClient } from '#lambdas/steps/knox';
+import { resetStoreClient } from '#lambdas/store/index';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './support/handlers-support';
 
 interface Fixture {

@@ -16,15 +16,16 @@
  * 6. Secrets: neither the canary client secret nor any bearer token appears in any corpus; no `Bearer ` in logs.
  */
 import * as z from 'zod';
-import type { RequestLogEntry, SimCustomer } from '../../knox-sim/model';
-import { SIM_OTHER_MSP, SIM_OUR_MSP } from '../../knox-sim/world';
-import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '../../lib/domain/api-schemas';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
-import { KNOX_BUDGET_KEY, POLLER_STATE_KEY, STATES } from '../../lib/domain/workflow';
-import type { ExecutionDetail, ExecutionSummary } from '../../local/execution-path';
-import type { AslDefinition } from '../../local/template';
+import type { RequestLogEntry, SimCustomer } from '#knox-sim/model';
+import { SIM_OTHER_MSP, SIM_OUR_MSP } from '#knox-sim/world';
+import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '#domain/api-schemas';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '#domain/dispositions';
+import { KNOX_BUDGET_KEY, POLLER_STATE_KEY } from '#domain/table-layout';
+import { STATES } from '#domain/state-names';
+import type { ExecutionDetail, ExecutionSummary } from '#local/stepfunctions/execution-path';
+import type { AslDefinition } from '#local/template/template';
 import type { CaseRun } from './drive';
-import { CREATES_ONCE, EXPECTED_STATUS, LINKS_ONCE, type ScenarioName } from './scenarios';
+import { CREATES_ONCE, EXPECTED_STATUS, LINKS_ONCE, type ScenarioName } from './soak-scenarios';
 
 // --- Records as stored ----------------------------------------------------------------------------------------------
 

@@ -5,10 +5,10 @@
  * them).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KnoxSimControl } from '../../knox-sim/control';
-import { isTerminal } from '../../lib/domain/api-schemas';
-import { KIND_PATHS } from '../../local/testing';
-import type { SoakCase } from './scenarios';
+import type { KnoxSimControl } from '#knox-sim/control';
+import { isTerminal } from '#domain/api-schemas';
+import { KIND_PATHS } from '#testkit/test-stack';
+import type { SoakCase } from './soak-scenarios';
 
 export interface CaseRun {
   case: SoakCase;

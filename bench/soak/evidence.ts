@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand as DocumentScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { RequestLogEntry, SimCustomer } from '../../knox-sim/model';
-import type { KnoxSimControl } from '../../knox-sim/control';
-import { localDynamoClient } from '../../local/dynamodb';
-import type { ExecutionDetail, ExecutionSummary } from '../../local/execution-path';
+import type { RequestLogEntry, SimCustomer } from '#knox-sim/model';
+import type { KnoxSimControl } from '#knox-sim/control';
+import { localDynamoClient } from '#local/dynamodb/dynamodb';
+import type { ExecutionDetail, ExecutionSummary } from '#local/stepfunctions/execution-path';
 
 export interface TableContents {
   /** Every item, unmarshalled. */

@@ -2,7 +2,7 @@
  * The soak's summary as text: scenario x outcome table, retries, Knox calls, injected faults, the secret scan,
  * wall time, and the violations (if any). The same figures go to bench/soak-results.json.
  */
-import type { SoakReport } from './run';
+import type { SoakReport } from './soak-run';
 
 function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];

@@ -5,15 +5,10 @@
  * count of the rest. The CLI's `--dry-run` runs the same functions.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { ValidationFailure } from '../../lib/domain/api-schemas';
-import { csvColumnOf, parseBatchCsv } from '../../lib/domain/batch-csv';
-import {
-  MAX_BATCH_ITEMS,
-  MAX_LISTED_ISSUES,
-  batchRequestSchema,
-  type BatchRequest,
-} from '../../lib/domain/batch-schemas';
-import { MAX_BATCH_BODY_BYTES } from '../../lib/domain/routes';
+import type { ValidationFailure } from '#domain/api-schemas';
+import { csvColumnOf, parseBatchCsv } from '#domain/batch-csv';
+import { MAX_BATCH_ITEMS, MAX_LISTED_ISSUES, batchRequestSchema, type BatchRequest } from '#domain/batch-schemas';
+import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
 import {
   HttpError,
   badRequest,

@@ -4,7 +4,7 @@
  * batch and start, read or stop its execution.
  */
 import { createHash } from 'node:crypto';
-import { idempotencyKeySchema } from '../../lib/domain/api-schemas';
+import { idempotencyKeySchema } from '#domain/api-schemas';
 import {
   BATCH_SLICE_ITEMS,
   KNOX_CALLS_PER_ITEM,
@@ -14,19 +14,19 @@ import {
   itemIdempotencyKey,
   type BatchRecord,
   type BatchRequest,
-} from '../../lib/domain/batch-schemas';
+} from '#domain/batch-schemas';
 import { apiConfig, batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
 import { cancelBatch } from '../batches/cancel';
 import { itemStates, refreshProgress } from '../batches/progress';
 import { getSlices } from '../batches/slices';
-import { createBatch, getBatch, setBatchExecution } from '../batches/store';
-import { acceptedBatchView, batchView, itemView } from '../batches/views';
+import { createBatch, getBatch, setBatchExecution } from '../batches/batch-store';
+import { acceptedBatchView, batchView, itemView } from '../batches/batch-views';
 import { readBatch } from './batch-input';
 import { HttpError, badRequest, describeFailure, headerValues, json, repeatedParameterIssues } from './http';
 import { recordIdFor } from './intake';
-import type { RouteHandler } from './routes';
-import { startWorkflow } from './workflows';
+import type { RouteHandler } from './operations';
+import { startWorkflow } from './executions';
 
 /** JSON with sorted keys: DynamoDB does not keep the order of a map's keys. */
 function canonical(value: unknown): string {

@@ -4,8 +4,8 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
-import { validationFailure, type ValidationFailure } from '../../lib/domain/api-schemas';
-import { MAX_BODY_BYTES } from '../../lib/domain/routes';
+import { validationFailure, type ValidationFailure } from '#domain/api-schemas';
+import { MAX_BODY_BYTES } from '#domain/routes';
 
 export { MAX_BODY_BYTES };
 

@@ -10,9 +10,10 @@
  * 3. The record is written (REQUESTED, deadline) and the execution started (its name is deterministic, so
  *    ExecutionAlreadyExists means it is already running); its first step moves the record on.
  */
-import { isTerminal, type RecordKind } from '../../lib/domain/api-schemas';
-import { idFor } from '../../lib/domain/ids';
-import { ID_PREFIX, type WorkflowInput } from '../../lib/domain/workflow';
+import { isTerminal, type RecordKind } from '#domain/api-schemas';
+import { idFor } from '#domain/ids';
+import { ID_PREFIX } from '#domain/table-layout';
+import type { WorkflowInput } from '#domain/payloads';
 import type { ApiConfig } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
 import {
@@ -23,7 +24,7 @@ import {
   type CustomerLock,
   type WorkflowRecord,
 } from '../store';
-import { startWorkflow } from './workflows';
+import { startWorkflow } from './executions';
 
 /** A lock whose record is not written yet may belong to a request still being registered: leave it this long. */
 export const LOCK_GRACE_MS = 60_000;

@@ -4,13 +4,13 @@
  * the open onboardings the batch started itself are cancelled like `DELETE /onboardings/{id}`. An item that joined a
  * customer's onboarding started elsewhere is left alone: that onboarding is someone else's request.
  */
-import { isTerminal } from '../../lib/domain/api-schemas';
-import type { BatchRecord, BatchSlice } from '../../lib/domain/batch-schemas';
+import { isTerminal } from '#domain/api-schemas';
+import type { BatchRecord, BatchSlice } from '#domain/batch-schemas';
 import { describeError, logger } from '../commons/powertools';
-import { executionArnFor, stopWorkflow } from '../api/workflows';
+import { executionArnFor, stopWorkflow } from '../api/executions';
 import { finish, getRecord, releaseLock } from '../store';
 import { getSlice, takeSlice } from './slices';
-import { cancelBatchRecord, getBatch } from './store';
+import { cancelBatchRecord, getBatch } from './batch-store';
 
 /** Cancels the open onboardings of `slice` that this batch started; answers how many it cancelled. */
 export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboardingArn: string): Promise<number> {

@@ -3,16 +3,16 @@
  * its onboarding (its own, or the open one it joined); one that could not start (another kind of workflow is open for
  * its customer) is ABORTED with that reason. Read with one BatchGetItem per 100 slices and per 100 onboardings.
  */
-import { STATUSES, isTerminal, type LastError, type RecordStatus } from '../../lib/domain/api-schemas';
+import { STATUSES, isTerminal, type LastError, type RecordStatus } from '#domain/api-schemas';
 import {
   emptyCounts,
   type BatchCounts,
   type BatchRecord,
   type BatchSlice,
   type BatchStatus,
-} from '../../lib/domain/batch-schemas';
+} from '#domain/batch-schemas';
 import { getSlices, markItemsDone } from './slices';
-import { onboardingStatuses, writeCancelledCounts, writeProgress } from './store';
+import { onboardingStatuses, writeCancelledCounts, writeProgress } from './batch-store';
 
 /** The next check's delay while RUNNING: short after a change, then growing (bounded history: see batch-workflow.ts). */
 export const CHECK_MIN_SECONDS = 1;

@@ -10,9 +10,9 @@ import {
   batchSliceSchema,
   type BatchSlice,
   type StartedItem,
-} from '../../lib/domain/batch-schemas';
-import { TABLE } from '../../lib/domain/workflow';
-import { db, isConditionFailure, tableName } from '../store/client';
+} from '#domain/batch-schemas';
+import { TABLE } from '#domain/table-layout';
+import { db, isConditionFailure, tableName } from '../store/table-client';
 import { batchGet, conditionalUpdate } from './table';
 
 /** Writes the slices of a new batch's items; the number of slices. */

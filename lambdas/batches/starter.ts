@@ -8,7 +8,7 @@
  * deterministic and a second start finds them; an item already marked started is skipped; the batch advances by a
  * conditional write on the slice number, so a slice is never counted twice.
  */
-import type { LastError } from '../../lib/domain/api-schemas';
+import type { LastError } from '#domain/api-schemas';
 import {
   BATCH_SLICE_ITEMS,
   KNOX_CALLS_PER_ITEM,
@@ -17,15 +17,15 @@ import {
   type BatchRecord,
   type BatchStepResult,
   type StartedItem,
-} from '../../lib/domain/batch-schemas';
-import { onboardingRequestSchema } from '../../lib/domain/api-schemas';
+} from '#domain/batch-schemas';
+import { onboardingRequestSchema } from '#domain/api-schemas';
 import type { BatchConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
 import { recordIdFor, submit, type IntakeResult } from '../api/intake';
 import { cancelSliceItems, pool } from './cancel';
 import { refreshProgress } from './progress';
 import { getSlice, markItemsStarted, takeSlice } from './slices';
-import { advanceBatch, getBatch } from './store';
+import { advanceBatch, getBatch } from './batch-store';
 
 /** Items of a slice registered at the same time (each is a handful of DynamoDB calls and a StartExecution). */
 const START_CONCURRENCY = 10;

@@ -4,8 +4,8 @@
  * every key it is given.
  */
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../lib/domain/workflow';
-import { db, isConditionFailure, tableName } from '../store/client';
+import { TABLE } from '#domain/table-layout';
+import { db, isConditionFailure, tableName } from '../store/table-client';
 
 /** One UpdateItem under a condition; false when the condition failed (nothing is changed then). */
 export async function conditionalUpdate(

@@ -6,8 +6,8 @@
  * Reading is not cached (process.env lookups are cheap), so tests can change the environment between cases.
  */
 import * as z from 'zod';
-import { MAX_TOKEN_LIFETIME_MINUTES } from '../../lib/domain/knox-schemas';
-import { DEFAULTS, ENV } from '../../lib/domain/workflow';
+import { MAX_TOKEN_LIFETIME_MINUTES } from '#domain/knox-schemas';
+import { DEFAULTS, ENV } from '#domain/configuration';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

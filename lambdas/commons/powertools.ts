@@ -8,7 +8,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { KnoxError } from '../../lib/domain/knox-answer';
+import type { KnoxError } from '#domain/knox-answer';
 
 /** POWERTOOLS_SERVICE_NAME is set per function by the stack; the project name is the fallback. */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'knox-onboarding' });

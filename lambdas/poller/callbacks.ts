@@ -5,7 +5,7 @@
  * as gone, so that the poller forgets it instead of asking again every round.
  */
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { CustomerAnswer } from '../../lib/domain/workflow';
+import type { CustomerAnswer } from '#domain/payloads';
 
 /** Step Functions' answers for a token that no longer leads to a waiting task. */
 export const GONE_TOKEN_ERRORS = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'] as const;

@@ -6,10 +6,10 @@
  *
  * Every call goes through the Knox client of lambdas/steps/knox.ts, so it draws from the one Knox budget.
  */
-import { KnoxError } from '../../lib/domain/knox-answer';
-import type { KnoxCustomer } from '../../lib/domain/knox-schemas';
-import type { KnoxClient } from '../../lib/knox/types';
-import { NOT_MANAGED_BY_US, type CustomerView } from './answers';
+import { KnoxError } from '#domain/knox-answer';
+import type { KnoxCustomer } from '#domain/knox-schemas';
+import type { KnoxClient } from '#knox/types';
+import { NOT_MANAGED_BY_US, type CustomerView } from './answer-table';
 
 /** Customers per list page the poller asks for (Knox may serve fewer; the count of pages follows what it lists). */
 export const LIST_PAGE_SIZE = 100;

@@ -5,9 +5,9 @@
  * after; a round that stops in between leaves the token on a WAITING record, so the next round asks and delivers
  * again (Step Functions answers a token it already has with TaskTimedOut, which settles it).
  */
-import { STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
-import type { KnoxError } from '../../lib/domain/knox-answer';
-import type { KnoxClient } from '../../lib/knox/types';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import type { KnoxError } from '#domain/knox-answer';
+import type { KnoxClient } from '#knox/types';
 import { logKnoxError, logger } from '../commons/powertools';
 import { hintOf, lastErrorOf } from '../steps/errors';
 import {
@@ -19,7 +19,7 @@ import {
   writePollerState,
   type PollerState,
 } from '../store';
-import { answerOf, type Answer } from './answers';
+import { answerOf, type Answer } from './answer-table';
 import { sendAnswer, sendRefusal } from './callbacks';
 import { readCustomers, type ReadStrategy } from './knox-reads';
 import { waitingRecords, type WaitingRecord } from './waiting';
@@ -112,7 +112,7 @@ function oldestUnchecked(records: WaitingRecord[], lastComplete: string | undefi
 
 async function settle(
   record: WaitingRecord,
-  views: Map<string, import('./answers').CustomerView>,
+  views: Map<string, import('./answer-table').CustomerView>,
   refusals: Map<string, KnoxError>,
   unread: Map<string, KnoxError>,
 ): Promise<Outcome> {

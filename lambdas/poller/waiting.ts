@@ -3,8 +3,8 @@
  * read through the by-status index, every page. (WAITING records without a token wait on Knox itself and are
  * retried by their own step.)
  */
-import type { RecordKind } from '../../lib/domain/api-schemas';
-import type { WorkflowRecord } from '../../lib/domain/record';
+import type { RecordKind } from '#domain/api-schemas';
+import type { WorkflowRecord } from '#domain/record';
 import { queryByStatus } from '../store/lists';
 
 /** The kinds whose workflow waits on the customer's answer. */

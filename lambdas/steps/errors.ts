@@ -2,10 +2,10 @@
  * The errors the Lambda steps throw besides the Knox dispositions' (STEP_ERROR_NAMES), and the record's view of a
  * Knox error. Step Functions matches an error by its `name` (the Lambda runtime reports it as the error type).
  */
-import type { LastError } from '../../lib/domain/api-schemas';
-import type { Disposition } from '../../lib/domain/dispositions';
-import type { KnoxError } from '../../lib/domain/knox-answer';
-import { KNOX_ERRORS } from '../../lib/domain/knox-errors';
+import type { LastError } from '#domain/api-schemas';
+import type { Disposition } from '#domain/dispositions';
+import type { KnoxError } from '#domain/knox-answer';
+import { KNOX_ERRORS } from '#domain/knox-errors';
 
 /** The payload names no record we have: a wiring bug, which the States.ALL catcher ends as FAILED. */
 export const RECORD_NOT_FOUND_ERROR = 'Workflow.RecordNotFound';

@@ -11,14 +11,14 @@
  */
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { BUDGET_LOG_MESSAGE, DynamoBudgetStore, SharedBudget, budgetLogFields, budgetSettings } from '../../lib/budget';
-import { KNOX_BUDGET_KEY, TABLE } from '../../lib/domain/workflow';
-import { credentialsSchema } from '../../lib/domain/knox-schemas';
-import { createKnoxClient } from '../../lib/knox/client';
-import type { KnoxClient, KnoxCredentials } from '../../lib/knox/types';
+import { BUDGET_LOG_MESSAGE, DynamoBudgetStore, SharedBudget, budgetLogFields, budgetSettings } from '#budget/index';
+import { KNOX_BUDGET_KEY, TABLE } from '#domain/table-layout';
+import { credentialsSchema } from '#domain/knox-schemas';
+import { createKnoxClient } from '#knox/client';
+import type { KnoxClient, KnoxCredentials } from '#knox/types';
 import { knoxConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
-import { db, tableName } from '../store/client';
+import { db, tableName } from '../store/table-client';
 
 const SECRET_MAX_AGE_SECONDS = 300;
 

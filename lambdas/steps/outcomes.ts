@@ -1,5 +1,5 @@
 /** What a step's Knox call means: the outcome of a call that answered with the customer, and lost answers. */
-import type { KnoxCustomer } from '../../lib/domain/knox-schemas';
+import type { KnoxCustomer } from '#domain/knox-schemas';
 import type { StepKey, WorkflowRecord } from '../store';
 import type { StepOutcome } from './runner';
 

@@ -8,14 +8,8 @@ import {
   onboardingRequestSchema,
   type ChangeRequest,
   type OnboardingRequest,
-} from '../../lib/domain/api-schemas';
-import type {
-  KnoxCustomer,
-  LinkRequest,
-  NewCustomer,
-  ServiceRequest,
-  UpdateRequest,
-} from '../../lib/domain/knox-schemas';
+} from '#domain/api-schemas';
+import type { KnoxCustomer, LinkRequest, NewCustomer, ServiceRequest, UpdateRequest } from '#domain/knox-schemas';
 import type * as z from 'zod';
 import { INVALID_RECORD_ERROR, namedError } from './errors';
 import type { WorkflowRecord } from '../store';

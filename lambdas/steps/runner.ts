@@ -16,11 +16,12 @@
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
-import { KnoxError } from '../../lib/domain/knox-answer';
-import { specForErrorCode, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
-import { RECORD_CLOSED_ERROR, type KnoxStepPayload, type KnoxStepResult } from '../../lib/domain/workflow';
-import type { KnoxClient } from '../../lib/knox/types';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
+import { KnoxError } from '#domain/knox-answer';
+import { specForErrorCode, type KnoxErrorCodeName } from '#domain/knox-errors';
+import { RECORD_CLOSED_ERROR } from '#domain/state-names';
+import type { KnoxStepPayload, KnoxStepResult } from '#domain/payloads';
+import type { KnoxClient } from '#knox/types';
 import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
 import { knoxClient } from './knox';
 import { knoxConfig } from '../commons/config';

@@ -14,8 +14,8 @@ export {
   type CustomerLock,
   type StepKey,
   type WorkflowRecord,
-} from '../../lib/domain/record';
-export { resetStoreClient } from './client';
+} from '#domain/record';
+export { resetStoreClient } from './table-client';
 export { RecordUpdate, apply, type WriteCondition } from './record-update';
 export * from './records';
 export * from './lists';

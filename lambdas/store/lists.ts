@@ -4,11 +4,11 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { RecordKind, RecordStatus } from '../../lib/domain/api-schemas';
-import { kindStatusOf, recordIdSchema, recordSchema, type WorkflowRecord } from '../../lib/domain/record';
-import { TABLE } from '../../lib/domain/workflow';
+import type { RecordKind, RecordStatus } from '#domain/api-schemas';
+import { kindStatusOf, recordIdSchema, recordSchema, type WorkflowRecord } from '#domain/record';
+import { TABLE } from '#domain/table-layout';
 import { logger } from '../commons/powertools';
-import { db, tableName } from './client';
+import { db, tableName } from './table-client';
 
 export class CursorError extends Error {
   override readonly name = 'CursorError';

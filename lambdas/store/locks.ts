@@ -3,10 +3,10 @@
  * (only by the record that holds it). No transactions, so dynalite runs the same code.
  */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { RecordKind } from '../../lib/domain/api-schemas';
-import { lockSchema, type CustomerLock } from '../../lib/domain/record';
-import { TABLE, customerLockKey } from '../../lib/domain/workflow';
-import { db, isConditionFailure, nowIso, tableName } from './client';
+import type { RecordKind } from '#domain/api-schemas';
+import { lockSchema, type CustomerLock } from '#domain/record';
+import { TABLE, customerLockKey } from '#domain/table-layout';
+import { db, isConditionFailure, nowIso, tableName } from './table-client';
 
 export type LockResult = { acquired: true } | { acquired: false; holder: CustomerLock | undefined };
 

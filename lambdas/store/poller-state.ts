@@ -6,9 +6,9 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { WorkflowRecord } from '../../lib/domain/record';
-import { POLLER_STATE_KEY, TABLE } from '../../lib/domain/workflow';
-import { db, tableName } from './client';
+import type { WorkflowRecord } from '#domain/record';
+import { POLLER_STATE_KEY, TABLE } from '#domain/table-layout';
+import { db, tableName } from './table-client';
 
 export const pollerStateSchema = z.object({
   lastRoundStartedAt: z.string().optional(),

@@ -4,10 +4,10 @@
  * entries (list_append: history only grows). `input()` is pure, so the expressions are tested without DynamoDB.
  */
 import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { OPEN_STATUSES, TERMINAL_STATUSES, type HistoryEntry, type RecordStatus } from '../../lib/domain/api-schemas';
-import { kindOfId, kindStatusOf, type WorkflowRecord } from '../../lib/domain/record';
-import { TABLE } from '../../lib/domain/workflow';
-import { db, isConditionFailure, parseRecord, tableName } from './client';
+import { OPEN_STATUSES, TERMINAL_STATUSES, type HistoryEntry, type RecordStatus } from '#domain/api-schemas';
+import { kindOfId, kindStatusOf, type WorkflowRecord } from '#domain/record';
+import { TABLE } from '#domain/table-layout';
+import { db, isConditionFailure, parseRecord, tableName } from './table-client';
 
 /** Which records a write may touch: any existing one, one not yet terminal, one still open, or one still REQUESTED. */
 export type WriteCondition = 'notTerminal' | 'open' | 'exists' | 'requested';

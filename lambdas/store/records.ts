@@ -3,11 +3,11 @@
  * single conditional item write (no transactions: dynalite runs the same code). A terminal status is never left.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { LastError, RecordKind, RecordStatus, TerminalStatus } from '../../lib/domain/api-schemas';
-import { AWAITING_CUSTOMER_STATUSES } from '../../lib/domain/knox-schemas';
-import { HISTORY_EVENTS, kindStatusOf, type StepKey, type WorkflowRecord } from '../../lib/domain/record';
-import { TABLE } from '../../lib/domain/workflow';
-import { db, nowIso, parseRecord, putIfAbsent, tableName } from './client';
+import type { LastError, RecordKind, RecordStatus, TerminalStatus } from '#domain/api-schemas';
+import { AWAITING_CUSTOMER_STATUSES } from '#domain/knox-schemas';
+import { HISTORY_EVENTS, kindStatusOf, type StepKey, type WorkflowRecord } from '#domain/record';
+import { TABLE } from '#domain/table-layout';
+import { db, nowIso, parseRecord, putIfAbsent, tableName } from './table-client';
 import { RecordUpdate, apply } from './record-update';
 
 export interface NewRecord {

@@ -4,9 +4,9 @@
  * Every write after the first is conditioned on the token it was made for: a token replaced meanwhile (a retried or
  * resumed wait stored a new one) or a closed record is left alone, and the caller learns it (undefined).
  */
-import type { LastError } from '../../lib/domain/api-schemas';
-import { HISTORY_EVENTS, type WorkflowRecord } from '../../lib/domain/record';
-import { nowIso } from './client';
+import type { LastError } from '#domain/api-schemas';
+import { HISTORY_EVENTS, type WorkflowRecord } from '#domain/record';
+import { nowIso } from './table-client';
 import { RecordUpdate, apply, type WriteCondition } from './record-update';
 
 /** The step name the answers are recorded under (the status check's, as before callbacks). */

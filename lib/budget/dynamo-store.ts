@@ -8,7 +8,7 @@
  * it (lambdas/steps/knox.ts).
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { BudgetStore } from './store';
+import type { BudgetStore } from './budget-store';
 import type { BudgetItem } from './settings';
 
 export interface DynamoBudgetStoreOptions {

@@ -3,4 +3,4 @@ export { DynamoBudgetStore, type DynamoBudgetStoreOptions } from './dynamo-store
 export { BUDGET_FIELDS, BUDGET_LOG_MESSAGE, budgetLogFields } from './log-fields';
 export { BUDGET_DEFAULTS, budgetSettings, rateAt, type BudgetItem, type BudgetSettings } from './settings';
 export { SharedBudget, wallClock, type BudgetEvent, type SharedBudgetOptions } from './shared-budget';
-export { MemoryBudgetStore, type BudgetStore } from './store';
+export { MemoryBudgetStore, type BudgetStore } from './budget-store';

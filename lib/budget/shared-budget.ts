@@ -8,9 +8,9 @@
  * asks again, up to `maxWaitMs` in all, then fails with KNOX_BUDGET_EXHAUSTED (disposition retry: the state machine
  * retries with backoff). A 429 shrinks the shared rate (settings.ts).
  */
-import { KnoxError } from '../domain/knox-answer';
-import { systemClock, type Clock } from '../knox/clock';
-import type { RateLimiter } from '../knox/rate-limiter';
+import { KnoxError } from '#domain/knox-answer';
+import { systemClock, type Clock } from '#knox/clock';
+import type { RateLimiter } from '#knox/rate-limiter';
 import {
   decreasedRate,
   goTime,
@@ -21,7 +21,7 @@ import {
   type BudgetItem,
   type BudgetSettings,
 } from './settings';
-import type { BudgetStore } from './store';
+import type { BudgetStore } from './budget-store';
 
 /**
  * The budget's clock is wall-clock time: every instance reads the same `tat`, so time must be epoch time, not a

@@ -13,7 +13,7 @@ import {
   type RecordStatus,
 } from './api-schemas';
 import { batchIdSchema } from './batch-schemas';
-import { ID_PREFIX } from './workflow';
+import { ID_PREFIX } from './table-layout';
 
 /** The Knox steps, as counted in a record's `attempts` map. */
 export const STEP_KEYS = ['link', 'create', 'check', 'delink', 'update'] as const;

@@ -7,8 +7,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { BUDGET_FIELDS } from '../budget/log-fields';
-import type { BudgetEvent } from '../budget/shared-budget';
+import { BUDGET_FIELDS } from '#budget/log-fields';
+import type { BudgetEvent } from '#budget/shared-budget';
 import type { HandlerFunction } from './handler-function';
 
 export const BUDGET_METRICS = {

@@ -12,8 +12,8 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '../domain/workflow';
-import type { StackConfig } from './config';
+import type { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '#domain/function-names';
+import type { StackConfig } from './context-config';
 import { METADATA_KEYS } from './metadata';
 
 /** The module name of a handler under lambdas/ (a value of STEP_FUNCTIONS or OTHER_FUNCTIONS). */

@@ -5,12 +5,12 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BatchWorkflow } from './batch-workflow';
-import { configFromContext, type StackConfig } from './config';
+import { configFromContext, type StackConfig } from './context-config';
 import { HttpApi } from './http-api';
 import { KnoxSecret } from './knox-secret';
 import { KnoxSteps } from './knox-steps';
 import { Monitoring } from './monitoring';
-import { Poller } from './poller';
+import { Poller } from './poller-schedule';
 import { StateTable } from './state-table';
 import { Workflows } from './workflows';
 

@@ -5,7 +5,7 @@
 import { type CfnResource, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV } from '../domain/workflow';
+import { ENV } from '#domain/configuration';
 import type { HandlerFunction } from './handler-function';
 import { METADATA_KEYS } from './metadata';
 

@@ -4,8 +4,9 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV, STEP_FUNCTIONS, type StepFunctionKey } from '../domain/workflow';
-import { stepTimeoutSeconds, type StackConfig } from './config';
+import { ENV } from '#domain/configuration';
+import { STEP_FUNCTIONS, type StepFunctionKey } from '#domain/function-names';
+import { stepTimeoutSeconds, type StackConfig } from './context-config';
 import { HandlerFunction } from './handler-function';
 import { pascal } from './names';
 import type { KnoxSecret } from './knox-secret';

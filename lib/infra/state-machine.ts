@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import type { StackConfig } from './config';
+import type { StackConfig } from './context-config';
 import type { HandlerFunction } from './handler-function';
 import { METADATA_KEYS } from './metadata';
 import { acknowledgeWildcardResources } from './nag';

@@ -6,7 +6,8 @@ import { type CfnResource, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ENV, TABLE } from '../domain/workflow';
+import { ENV } from '#domain/configuration';
+import { TABLE } from '#domain/table-layout';
 import type { HandlerFunction } from './handler-function';
 import { METADATA_KEYS } from './metadata';
 

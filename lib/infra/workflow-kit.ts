@@ -7,19 +7,16 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { RecordKind } from '../domain/api-schemas';
-import { STEP_ERROR_NAMES, type Disposition } from '../domain/dispositions';
+import type { RecordKind } from '#domain/api-schemas';
+import { STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
+import { ANSWER_PATH, STATES, TASK_TIMEOUT_ERROR, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
+import type { AwaitAnswerPayload, CheckMode, KnoxStepPayload, RecordOutcomePayload } from '#domain/payloads';
 import {
-  ANSWER_PATH,
-  STATES,
-  TASK_TIMEOUT_ERROR,
-  WORKFLOW_FAILED_ERROR,
-  type AwaitAnswerPayload,
-  type CheckMode,
-  type KnoxStepPayload,
-  type RecordOutcomePayload,
-} from '../domain/workflow';
-import { computePollMaxAttempts, computeRetryMaxAttempts, stepTimeoutSeconds, type StackConfig } from './config';
+  computePollMaxAttempts,
+  computeRetryMaxAttempts,
+  stepTimeoutSeconds,
+  type StackConfig,
+} from './context-config';
 import type { HandlerFunction } from './handler-function';
 import type { KnoxSteps } from './knox-steps';
 

@@ -16,9 +16,9 @@
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { RecordKind } from '../domain/api-schemas';
-import { ANSWER_PATH, STATES } from '../domain/workflow';
-import { executionTimeoutSeconds, type StackConfig } from './config';
+import type { RecordKind } from '#domain/api-schemas';
+import { ANSWER_PATH, STATES } from '#domain/state-names';
+import { executionTimeoutSeconds, type StackConfig } from './context-config';
 import type { KnoxSteps } from './knox-steps';
 import { standardStateMachine } from './state-machine';
 import { WorkflowKit } from './workflow-kit';

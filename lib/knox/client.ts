@@ -8,9 +8,9 @@
  * a call whose token was refused (any 401; a 403 with a token code or 4030000), after one new token was fetched.
  */
 import type * as z from 'zod';
-import { DEFAULTS } from '../domain/workflow';
-import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
-import { specFor } from '../domain/knox-errors';
+import { DEFAULTS } from '#domain/configuration';
+import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '#domain/knox-answer';
+import { specFor } from '#domain/knox-errors';
 import {
   credentialsSchema,
   customerListSchema,
@@ -22,7 +22,7 @@ import {
   type LinkRequest,
   type NewCustomer,
   type UpdateRequest,
-} from '../domain/knox-schemas';
+} from '#domain/knox-schemas';
 import { systemClock, type Clock } from './clock';
 import { FIND_DEFAULTS, readPageWithRetry } from './find-customer';
 import { TokenBucket } from './rate-limiter';

@@ -41,8 +41,8 @@
  * ascending doubles as the first pass's page 1); each extra pass after a change, P more. Bounded in all cases by
  * 2 + maxPasses x maxPagesPerPass pages, each asked at most pageAttempts times.
  */
-import { KnoxError } from '../domain/knox-answer';
-import type { KnoxCustomer, KnoxCustomerList } from '../domain/knox-schemas';
+import { KnoxError } from '#domain/knox-answer';
+import type { KnoxCustomer, KnoxCustomerList } from '#domain/knox-schemas';
 import type { ListCustomersOptions } from './types';
 
 export const FIND_DEFAULTS = {

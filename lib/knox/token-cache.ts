@@ -2,7 +2,7 @@
  * The OAuth access token of one Knox client: fetched once, reused until shortly before it expires, refreshed by a
  * single request however many calls need it at the same moment.
  */
-import type { TokenAnswer } from '../domain/knox-schemas';
+import type { TokenAnswer } from '#domain/knox-schemas';
 
 /** Refresh this long before the token's announced expiry, so that no call leaves with a token about to die. */
 export const REFRESH_MARGIN_MS = 60_000;

@@ -1,8 +1,8 @@
 /**
  * The OAuth 2.0 client-credentials exchange with Knox (`POST /ams/v1/oauth2/token`).
  */
-import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '../domain/knox-answer';
-import { TOKEN_LIFETIME_FIELD, oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '../domain/knox-schemas';
+import { KnoxError, errorFromAnswer, parseJson, parseKnoxAnswer, type KnoxHttpAnswer } from '#domain/knox-answer';
+import { TOKEN_LIFETIME_FIELD, oauthErrorSchema, tokenAnswerSchema, type TokenAnswer } from '#domain/knox-schemas';
 import type { KnoxCredentials } from './types';
 import type { KnoxTransport } from './transport';
 

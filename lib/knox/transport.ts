@@ -5,7 +5,7 @@
  * Error messages name the method and the path only: never the query, the headers (bearer token) or the body
  * (client secret).
  */
-import { KnoxError, type KnoxHttpAnswer } from '../domain/knox-answer';
+import { KnoxError, type KnoxHttpAnswer } from '#domain/knox-answer';
 import type { RateLimiter } from './rate-limiter';
 
 export interface KnoxRequest {

@@ -9,7 +9,7 @@ import type {
   LinkRequest,
   NewCustomer,
   UpdateRequest,
-} from '../domain/knox-schemas';
+} from '#domain/knox-schemas';
 import type { RateLimiter } from './rate-limiter';
 
 export interface KnoxCredentials {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { CONSOLE_ASSET_PREFIX } from './model';
+import { CONSOLE_ASSET_PREFIX } from './console-model';
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 
@@ -23,7 +23,7 @@ export const PAGE_PATHS = ['/', '/index.html'] as const;
 
 export async function buildAssets(): Promise<Assets> {
   const result = await build({
-    entryPoints: { app: join(PAGE_DIR, 'main.ts'), style: join(PAGE_DIR, 'style.css') },
+    entryPoints: { app: join(PAGE_DIR, 'page-main.ts'), style: join(PAGE_DIR, 'style.css') },
     bundle: true,
     format: 'iife',
     platform: 'browser',

@@ -3,8 +3,8 @@
  * ended (succeeded, caught, failed, in progress, stopped), its retries and its last input, output and error; and the
  * edges of the path taken (a Catch's edge when a Catch routed the failure, else the Next, Choice or Default edge).
  */
-import { causeMessage } from '../execution-path';
-import type { ExecutionRecord } from '../execution-store';
+import { causeMessage } from '../stepfunctions/execution-path';
+import type { ExecutionRecord } from '../stepfunctions/execution-store';
 import {
   END_NODE,
   START_NODE,
@@ -14,7 +14,7 @@ import {
   type StateOutcome,
   type StateVisit,
   type LaidOutGraph,
-} from './model';
+} from './console-model';
 
 /** Inputs and outputs larger than this are cut (the inspector shows the start). */
 const MAX_JSON_CHARS = 16_384;

@@ -4,9 +4,9 @@
  * condition), a Choice's `Default`, and each Catch (labelled with the errors it matches). Retriers are kept on their
  * node (the page shows them as a badge when they ran).
  */
-import type { RecordKind } from '../../lib/domain/api-schemas';
-import type { AslDefinition } from '../template';
-import { END_NODE, START_NODE, type GraphEdge, type GraphNode, type WorkflowGraph } from './model';
+import type { RecordKind } from '#domain/api-schemas';
+import type { AslDefinition } from '../template/template';
+import { END_NODE, START_NODE, type GraphEdge, type GraphNode, type WorkflowGraph } from './console-model';
 
 type Json = unknown;
 type AslState = Record<string, Json>;

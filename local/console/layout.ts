@@ -5,7 +5,7 @@
  * (state names, wrapped Choice rules) at the page's font sizes.
  */
 import dagre from '@dagrejs/dagre';
-import { END_NODE, START_NODE, type GraphLayout, type Point, type WorkflowGraph } from './model';
+import { END_NODE, START_NODE, type GraphLayout, type Point, type WorkflowGraph } from './console-model';
 
 /** Average glyph widths (px) of the page's 13 px node and 11 px label fonts. */
 const CHAR_WIDTH = 7.2;

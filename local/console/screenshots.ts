@@ -5,12 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KnoxSimControl } from '../../knox-sim/control';
-import { FIXTURES } from '../../knox-sim/fixtures';
-import { STATES } from '../../lib/domain/workflow';
-import { createRequest, linkRequest } from '../samples';
-import { PROJECT_DIR } from '../synth';
-import { startRecord, startTestStack, waitForStatus } from '../testing';
+import { KnoxSimControl } from '#knox-sim/control';
+import { FIXTURES } from '#knox-sim/fixtures';
+import { STATES } from '#domain/state-names';
+import { createRequest, linkRequest } from '#testkit/samples';
+import { PROJECT_DIR } from '../template/synth';
+import { startRecord, startTestStack, waitForStatus } from '#testkit/test-stack';
 import { launchChromium } from './chromium';
 
 const DOCS = join(PROJECT_DIR, 'docs');

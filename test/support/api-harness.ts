@@ -9,10 +9,10 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { ENV } from '../../lib/domain/workflow';
-import { logger } from '../../lambdas/commons/powertools';
-import { resetStoreClient } from '../../lambdas/store';
-import { resetWorkflowClient } from '../../lambdas/api/workflows';
+import { ENV } from '#domain/configuration';
+import { logger } from '#lambdas/commons/powertools';
+import { resetStoreClient } from '#lambdas/store/index';
+import { resetWorkflowClient } from '#lambdas/api/executions';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
 
 export const TEST_STATE_MACHINE_ARNS = {

@@ -4,13 +4,13 @@
  * makes (an abort, a wait until unblocked).
  */
 import { expect } from 'vitest';
-import type { RecordKind } from '../../lib/domain/api-schemas';
-import { STEP_ERROR_NAMES } from '../../lib/domain/dispositions';
-import { specFor, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
-import type { StepKey } from '../../lib/domain/record';
-import { STATES } from '../../lib/domain/workflow';
-import type { RequestLogEntry } from '../../knox-sim/model';
-import { api, listExecutions, statePath } from '../../local/testing';
+import type { RecordKind } from '#domain/api-schemas';
+import { STEP_ERROR_NAMES } from '#domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
+import type { StepKey } from '#domain/record';
+import { STATES } from '#domain/state-names';
+import type { RequestLogEntry } from '#knox-sim/model';
+import { api, listExecutions, statePath } from '#testkit/test-stack';
 import {
   CALLS,
   expectCaught,

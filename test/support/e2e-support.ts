@@ -10,19 +10,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '../../lib/domain/api-schemas';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '../../lib/domain/dispositions';
-import { specFor, type KnoxErrorCodeName } from '../../lib/domain/knox-errors';
-import { TABLE, customerLockKey } from '../../lib/domain/workflow';
-import { ID_FIELD } from '../../lib/domain/routes';
-import { KnoxSimControl } from '../../knox-sim/control';
-import type { RequestLogEntry, SimCustomerInput } from '../../knox-sim/model';
-import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '../../knox-sim/world';
-import { HISTORY_EVENTS } from '../../lambdas/store';
-import type { ExecutionDetail, PathStep } from '../../local/execution-path';
-import type { LocalStack, LocalStackOptions } from '../../local/stack';
-import { scanAll } from '../../local/dynamodb';
-import type { AslDefinition } from '../../local/template';
+import { TERMINAL_STATUSES, type LastError, type RecordKind, type RecordStatus } from '#domain/api-schemas';
+import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
+import { specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
+import { TABLE, customerLockKey } from '#domain/table-layout';
+import { ID_FIELD } from '#domain/routes';
+import { KnoxSimControl } from '#knox-sim/control';
+import type { RequestLogEntry, SimCustomerInput } from '#knox-sim/model';
+import { SIM_DEFAULT_CREDENTIALS, TOKEN_PATH } from '#knox-sim/world';
+import { HISTORY_EVENTS } from '#lambdas/store/index';
+import type { ExecutionDetail, PathStep } from '#local/stepfunctions/execution-path';
+import type { LocalStack, LocalStackOptions } from '#local/stack/local-stack';
+import { scanAll } from '#local/dynamodb/dynamodb';
+import type { AslDefinition } from '#local/template/template';
 import { createRequest, linkRequest } from './requests';
 import {
   startRecord,
@@ -31,7 +31,7 @@ import {
   waitForStatus,
   type ApiAnswer,
   type RecordAnswer,
-} from '../../local/testing';
+} from '#testkit/test-stack';
 
 // --- The stack ------------------------------------------------------------------------------------------------------
 

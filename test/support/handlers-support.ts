@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ENV, TABLE } from '../../lib/domain/workflow';
+import { ENV } from '#domain/configuration';
+import { TABLE } from '#domain/table-layout';
 
 export interface LocalDynamo {
   endpoint: string;

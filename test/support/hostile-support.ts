@@ -5,7 +5,7 @@
  * path of the field a refusal must name.
  */
 import fc from 'fast-check';
-import { STATUSES, type RecordKind } from '../../lib/domain/api-schemas';
+import { STATUSES, type RecordKind } from '#domain/api-schemas';
 import {
   ACCESS_TYPES,
   COMPANY_SIZES,
@@ -13,8 +13,8 @@ import {
   MANAGEMENT_TYPES,
   REFUSED_SERVICE,
   SERVICES,
-} from '../../lib/domain/knox-schemas';
-import { ID_PREFIX } from '../../lib/domain/workflow';
+} from '#domain/knox-schemas';
+import { ID_PREFIX } from '#domain/table-layout';
 
 export const COLLECTIONS: Record<RecordKind, string> = {
   onboarding: '/onboardings',

@@ -3,7 +3,7 @@
  * Samsung's documentation shows, and the KnoxError a call must fail with.
  */
 import { expect } from 'vitest';
-import { KnoxError } from '../../lib/domain/knox-answer';
+import { KnoxError } from '#domain/knox-answer';
 
 /** The KnoxError `promise` rejects with; anything else (a success, another error) fails the test. */
 export async function caught(promise: Promise<unknown>): Promise<KnoxError> {

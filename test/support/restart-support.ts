@@ -4,9 +4,9 @@
  * stack running at its end is stopped.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { startKnoxSimulator, type RunningKnoxSimulator } from '../../knox-sim/server';
-import type { LocalStack, LocalStackOptions } from '../../local/stack';
-import { startTestStack, tempDataDir } from '../../local/testing';
+import { startKnoxSimulator, type RunningKnoxSimulator } from '#knox-sim/server';
+import type { LocalStack, LocalStackOptions } from '#local/stack/local-stack';
+import { startTestStack, tempDataDir } from '#testkit/test-stack';
 
 export interface Restartable {
   /** The simulator every stack calls (started before the first test). */

@@ -1,2 +1,2 @@
 // Node.js 20 lacks Promise.withResolvers, which aws-local-stepfunctions needs (Lambda runs Node.js 22).
-import '../../local/polyfills';
+import '#local/stepfunctions/polyfills';

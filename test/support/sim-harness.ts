@@ -4,15 +4,15 @@
  * clients of it with the simulator's default credentials, fast enough never to wait on their own limiter.
  */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { KnoxSimControl } from '../../knox-sim/control';
+import { KnoxSimControl } from '#knox-sim/control';
 import {
   SIM_DEFAULT_CREDENTIALS,
   startKnoxSimulator,
   type KnoxSimulatorOptions,
   type RunningKnoxSimulator,
-} from '../../knox-sim/server';
-import { HttpKnoxClient, type KnoxClientInternals } from '../../lib/knox/client';
-import type { KnoxClientConfig } from '../../lib/knox/types';
+} from '#knox-sim/server';
+import { HttpKnoxClient, type KnoxClientInternals } from '#knox/client';
+import type { KnoxClientConfig } from '#knox/types';
 
 export interface SimHarness {
   /** The running simulator's base URL (set once beforeAll has run). */

@@ -6,18 +6,18 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import type { RecordKind } from '../../lib/domain/api-schemas';
-import { ENV } from '../../lib/domain/workflow';
-import { SIM_DEFAULT_CREDENTIALS } from '../../knox-sim/world';
-import { logger } from '../../lambdas/commons/powertools';
-import { resetKnoxClient } from '../../lambdas/steps/knox';
+import type { RecordKind } from '#domain/api-schemas';
+import { ENV } from '#domain/configuration';
+import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
+import { logger } from '#lambdas/commons/powertools';
+import { resetKnoxClient } from '#lambdas/steps/knox';
 import {
   acquireCustomerLock,
   createRecord,
   getRecord,
   resetStoreClient,
   type WorkflowRecord,
-} from '../../lambdas/store';
+} from '#lambdas/store/index';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
 
 export const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:knox-AbCdEf';

@@ -3,8 +3,8 @@
  * bulk onboarding exists the local API has no such route (404 "No route"): the console then shows what the records
  * themselves say about their batch (their `batchId`) and says so.
  */
-import type { BatchGroup, BatchItem, BatchStatus, BatchSummary } from '../model';
-import { getJson, isMissingRoute } from './api';
+import type { BatchGroup, BatchItem, BatchStatus, BatchSummary } from '../console-model';
+import { getJson, isMissingRoute } from './api-client';
 
 export const BATCH_STATUSES: BatchStatus[] = ['STARTING', 'RUNNING', 'DONE', 'CANCELLED'];
 

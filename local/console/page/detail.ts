@@ -3,12 +3,12 @@
  * on the state machine's graph, the selected state's last input, output and error, and the execution's events.
  */
 import type { HistoryEntry } from '../../../lib/domain/api-schemas';
-import type { ConsoleEvent, ExecutionView, GraphNode, RecordDetailAnswer, StateVisit } from '../model';
-import { CONSOLE_API_PREFIX } from '../model';
-import { HttpError, getJson } from './api';
+import type { ConsoleEvent, ExecutionView, GraphNode, RecordDetailAnswer, StateVisit } from '../console-model';
+import { CONSOLE_API_PREFIX } from '../console-model';
+import { HttpError, getJson } from './api-client';
 import { h, keepingFocus, replaceChildren, type Child } from './dom';
 import { age, clock, dateTime, prettyJson } from './format';
-import { drawGraph } from './graph';
+import { drawGraph } from './graph-view';
 import type { View } from './view';
 import { answerButtons, lastErrorLine, notify, recordHref, statusBadge, type ListKind } from './widgets';
 

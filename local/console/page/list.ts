@@ -2,9 +2,9 @@
  * The list (`#/`): every onboarding, offboarding, change and batch, newest first, with status, customer, age and
  * lastError with its hint; filters by kind and status and a search by customer id (or company name, or record id).
  */
-import type { BatchSummary, ConsoleRecord, LastErrorView, RecordsAnswer } from '../model';
-import { CONSOLE_API_PREFIX } from '../model';
-import { getJson } from './api';
+import type { BatchSummary, ConsoleRecord, LastErrorView, RecordsAnswer } from '../console-model';
+import { CONSOLE_API_PREFIX } from '../console-model';
+import { getJson } from './api-client';
 import { BATCH_STATUSES, batchRoutesMissing, batchSummary, summaryFromGroup } from './batches';
 import { h, keepingFocus, replaceChildren } from './dom';
 import { age } from './format';

@@ -1,8 +1,8 @@
 /** Pieces several views show: status badges, links to records, a lastError with its hint, the answer buttons. */
 import type { RecordKind } from '../../../lib/domain/api-schemas';
-import type { ConsoleRecord, LastErrorView } from '../model';
-import { CONSOLE_API_PREFIX } from '../model';
-import { postJson } from './api';
+import type { ConsoleRecord, LastErrorView } from '../console-model';
+import { CONSOLE_API_PREFIX } from '../console-model';
+import { postJson } from './api-client';
 import { h } from './dom';
 
 export type ListKind = RecordKind | 'batch';

@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: what the workflow costs and how fast the local stack runs it, measured, each figure against a
+ * baseline taken in the same run (so ratios hold on a noisy machine). Prints one table; writes bench/results.json
+ * (the same rows, the raw measurements and the machine).
+ *
+ *   1. Lambda bundles: size of each synthesized asset, cold import time against an AWS-SDK-only baseline (bundles.ts)
+ *   2. State transitions, AWS history events and dollars per onboarding, from executed histories, each beside today's
+ *      polling and the job-poller pattern; the poller's Knox reads per round (transitions.ts, designs.ts, poller-reads.ts)
+ *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
+ *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
+ *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
+ *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
+ *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
+ *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
+ *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside today's
+ *      schedule (outage.ts)
+ *
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
+ * reconciliation, outage),
+ * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
+ * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
+ * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
+ * batch's Knox budget), BENCH_BATCH_TIME_SCALE (1/100).
+ */
+import '#local/stepfunctions/polyfills';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ensureTemplate, PROJECT_DIR, templatePath } from '#local/template/synth';
+import { readTemplate, resolveModel } from '#local/template/template';
+import { measureBatch } from './batch/batch-bench';
+import { measureBudget, type BudgetRun } from './budget/budget-bench';
+import { deployedKnoxRate } from './kit/bench-stack';
+import { measureBundles } from './bundles/bundles';
+import { measureConsole } from './console/console-bench';
+import { renderTable, verdict, type Figure } from './kit/figures';
+import { measureOutage } from './models/outage-model';
+import { measureReconciliation } from './reconciliation/reconciliation';
+import { measureThroughput } from './throughput/throughput';
+import { measureTransitions } from './transitions/transitions';
+
+const PARTS = [
+  'bundles',
+  'transitions',
+  'throughput',
+  'console',
+  'budget',
+  'batch',
+  'reconciliation',
+  'outage',
+] as const;
+type Part = (typeof PARTS)[number];
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  // Fractions are allowed for time scales: "1/25200".
+  const [a, b] = raw.split('/').map(Number);
+  const value = b === undefined ? a! : a! / b;
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function partsFromEnv(): Part[] {
+  const raw = process.env['BENCH_ONLY'];
+  if (!raw) return [...PARTS];
+  const parts = raw.split(',').map((p) => p.trim());
+  const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown part(s) ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
+  return parts as Part[];
+}
+
+async function main(): Promise<void> {
+  const log = (line: string): void => console.error(`[bench] ${line}`);
+  const parts = partsFromEnv();
+  const started = new Date();
+  log('synthesizing the CDK app if the template is stale');
+  await ensureTemplate({ log });
+
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+  if (parts.includes('bundles')) {
+    const m = await measureBundles({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+    figures.push(...m.figures);
+    raw['bundles'] = { results: m.results };
+  }
+  if (parts.includes('transitions')) {
+    const m = await measureTransitions({
+      timeScale: numberFromEnv('BENCH_TIME_SCALE', 1 / 6000),
+      deadlineTimeScale: numberFromEnv('BENCH_DEADLINE_TIME_SCALE', 1 / 10080),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['transitions'] = withoutFigures(m);
+  }
+  if (parts.includes('throughput')) {
+    const m = await measureThroughput({
+      count: Math.round(numberFromEnv('BENCH_ONBOARDINGS', 1000)),
+      concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['throughput'] = withoutFigures(m);
+  }
+  if (parts.includes('outage')) {
+    const m = measureOutage(resolveModel(readTemplate(templatePath())));
+    figures.push(...m.figures);
+    raw['outage'] = { schedule: m.schedule, today: m.today, deployed: m.deployed };
+  }
+  if (parts.includes('console')) {
+    const m = await measureConsole({ log });
+    figures.push(...m.figures);
+    raw['console'] = m.raw;
+  }
+
+  if (parts.includes('budget')) {
+    const m = await measureBudget({
+      budget: numberFromEnv('BENCH_BUDGET', 50),
+      instances: Math.round(numberFromEnv('BENCH_BUDGET_INSTANCES', 8)),
+      calls: Math.round(numberFromEnv('BENCH_BUDGET_CALLS', 1000)),
+      aimdSeconds: numberFromEnv('BENCH_AIMD_SECONDS', 40),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['budget'] = { atBudget: summarizeRun(m.atBudget), aimd: summarizeRun(m.aimd), latency: m.latency };
+  }
+
+  if (parts.includes('batch')) {
+    const m = await measureBatch({
+      items: Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)),
+      rps: numberFromEnv('BENCH_BATCH_RPS', await deployedKnoxRate()),
+      timeScale: numberFromEnv('BENCH_BATCH_TIME_SCALE', 1 / 100),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
+  }
+
+  if (parts.includes('reconciliation')) {
+    const m = await measureReconciliation({ log });
+    figures.push(...m.figures);
+    raw['reconciliation'] = { runs: m.runs };
+  }
+
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryMb: Math.round(totalmem() / 1024 / 1024),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+  const results = {
+    startedAt: started.toISOString(),
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    machine,
+    parts,
+    figures: figures.map((f) => ({ ...f, verdict: verdict(f) })),
+    raw,
+  };
+  const file = join(PROJECT_DIR, 'bench', 'results.json');
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderTable(figures));
+  console.log(
+    `\n${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}; ${results.durationSeconds} s; raw measurements in bench/results.json`,
+  );
+}
+
+/** A measurement's raw data: all it returns but the figures, which go to the table. */
+function withoutFigures<T extends { figures: Figure[] }>({ figures: _figures, ...rest }: T): Omit<T, 'figures'> {
+  return rest;
+}
+
+/** A budget run without its per-call list, but with answered and refused calls per second (the AIMD's shape). */
+function summarizeRun(run: BudgetRun): Record<string, unknown> {
+  const perSecond: Record<string, number>[] = [];
+  for (const call of run.calls) {
+    const second = Math.floor(call.at / 1000);
+    perSecond[second] ??= {};
+    perSecond[second]![call.outcome] = (perSecond[second]![call.outcome] ?? 0) + 1;
+  }
+  const { calls: _calls, ...rest } = run;
+  return { ...rest, perSecond: Array.from(perSecond, (s) => s ?? {}) };
+}
+
+await main();

@@ -1,0 +1,125 @@
+/**
+ * A client of the bulk onboarding routes, over real HTTP: the local stack's API, or the deployed one with each request
+ * signed by SigV4 (./signed-fetch.ts). The CLI (`npm run onboard`), the tests and the bench use it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as z from 'zod';
+import { STATUSES } from '#domain/api-schemas';
+import { BATCH_STATUSES, countsSchema } from '#domain/batch-schemas';
+import { BATCHES_PATH } from '#domain/routes';
+
+/** Sends one request; answers status, headers and the body parsed as JSON (text when it is not JSON). */
+export type Send = (
+  method: string,
+  path: string,
+  body?: string,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: unknown }>;
+
+/** Plain fetch against a base URL (the local stack). */
+export function plainSend(baseUrl: string): Send {
+  return async (method, path, body, headers = {}) => {
+    const response = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    return { status: response.status, body: parseBody(await response.text()) };
+  };
+}
+
+export function parseBody(text: string): unknown {
+  try {
+    return text.length > 0 ? JSON.parse(text) : null;
+  } catch {
+    return text;
+  }
+}
+
+export const batchAnswerSchema = z
+  .object({
+    batchId: z.string(),
+    status: z.enum(BATCH_STATUSES),
+    total: z.number(),
+    started: z.number(),
+    counts: countsSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .passthrough();
+export type BatchAnswer = z.infer<typeof batchAnswerSchema>;
+
+export const batchItemSchema = z
+  .object({
+    item: z.number(),
+    onboardingId: z.string(),
+    customerId: z.string().optional(),
+    status: z.enum(STATUSES),
+    lastError: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
+  })
+  .passthrough();
+export type BatchItem = z.infer<typeof batchItemSchema>;
+
+export type BatchBody = { json: { items: unknown[] } } | { csv: string };
+
+export class BatchClient {
+  constructor(private readonly send: Send) {}
+
+  /** POST /onboarding-batches (202 new, 200 repeat, 4xx refused): the raw answer. */
+  submit(body: BatchBody, idempotencyKey?: string): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {
+      'content-type': 'csv' in body ? 'text/csv' : 'application/json',
+      ...(idempotencyKey !== undefined ? { 'idempotency-key': idempotencyKey } : {}),
+    };
+    return this.send('POST', BATCHES_PATH, 'csv' in body ? body.csv : JSON.stringify(body.json), headers);
+  }
+
+  async get(batchId: string): Promise<BatchAnswer> {
+    const answer = await this.send('GET', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
+    if (answer.status !== 200)
+      throw new Error(`GET batch ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return batchAnswerSchema.parse(answer.body);
+  }
+
+  /** Every item, page by page. */
+  async items(batchId: string, limit = 100): Promise<BatchItem[]> {
+    const out: BatchItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = `?limit=${limit}${cursor !== undefined ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const answer = await this.send('GET', `${BATCHES_PATH}/${encodeURIComponent(batchId)}/items${query}`);
+      if (answer.status !== 200)
+        throw new Error(`GET items of ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      const page = z.object({ items: z.array(batchItemSchema), cursor: z.string().optional() }).parse(answer.body);
+      out.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return out;
+  }
+
+  cancel(batchId: string): Promise<{ status: number; body: unknown }> {
+    return this.send('DELETE', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
+  }
+
+  /** Polls the batch until `done(batch)` (default: DONE or CANCELLED), calling `onBatch` with each answer. */
+  async follow(
+    batchId: string,
+    options: {
+      intervalMs?: number;
+      timeoutMs?: number;
+      onBatch?: (batch: BatchAnswer) => void;
+      done?: (batch: BatchAnswer) => boolean;
+    } = {},
+  ): Promise<BatchAnswer> {
+    const done = options.done ?? ((b: BatchAnswer) => b.status === 'DONE' || b.status === 'CANCELLED');
+    const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      const batch = await this.get(batchId);
+      options.onBatch?.(batch);
+      if (done(batch)) return batch;
+      if (Date.now() > deadline)
+        throw new Error(`batch ${batchId} is still ${batch.status}: ${JSON.stringify(batch.counts)}`);
+      await sleep(options.intervalMs ?? 500);
+    }
+  }
+}

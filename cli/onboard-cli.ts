@@ -1,0 +1,195 @@
+/**
+ * `npm run onboard -- customers.csv` (or `.json`): sends a bulk onboarding batch and shows a live progress bar of its
+ * counts until every item is terminal.
+ *
+ *   npm run onboard -- <file.csv|file.json> [--api <ApiUrl>] [--key <Idempotency-Key>] [--dry-run]
+ *   npm run onboard -- --follow <batchId> [--api <ApiUrl>]
+ *
+ * Without --api it talks to the local stack (http://127.0.0.1:${PORT:-3000}); with --api to the deployed API, each
+ * request signed with SigV4 from the caller's AWS credentials. --dry-run validates the file with the API's own checks
+ * and reports every problem, starting nothing. Exit codes: 0 all items terminal and none FAILED; 1 an item FAILED;
+ * 2 the file or the request was refused; 130 Ctrl-C (the batch keeps running: the CLI prints how to follow it).
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SingleBar, Presets } from 'cli-progress';
+import { TERMINAL_STATUSES, type ValidationFailure } from '#domain/api-schemas';
+import { validateBatchCsv, validateBatchJson } from '#lambdas/api/batch-input';
+import { BatchClient, plainSend, type BatchAnswer, type BatchBody } from './batch-client';
+import { DEFAULT_PORT } from '#local/stack/defaults';
+import { signedSend } from './signed-fetch';
+
+export const EXIT = { ok: 0, failedItems: 1, refused: 2, interrupted: 130 } as const;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** The progress bar's stream (a TTY redraws in place; anything else gets a line per update). */
+  stream: NodeJS.WriteStream;
+}
+
+const USAGE =
+  'usage: npm run onboard -- <customers.csv|customers.json> [--api <ApiUrl>] [--key <Idempotency-Key>] [--dry-run]\n' +
+  '       npm run onboard -- --follow <batchId> [--api <ApiUrl>]';
+
+/** The batch body a file stands for: CSV by its extension, else JSON (`{"items": [...]}` or a bare array). */
+export function readBatchFile(
+  file: string,
+): { body: BatchBody; validation: ReturnType<typeof validateBatchCsv> } | { error: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { error: `cannot read ${file}: ${(error as Error).message}` };
+  }
+  if (extname(file).toLowerCase() === '.csv') return { body: { csv: text }, validation: validateBatchCsv(text) };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { error: `${file} is not JSON: ${(error as Error).message}` };
+  }
+  const body = Array.isArray(json) ? { items: json } : json;
+  return { body: { json: body as { items: unknown[] } }, validation: validateBatchJson(body) };
+}
+
+function printFailure(
+  io: CliIo,
+  failure: ValidationFailure | { message?: string; issues?: { path: string; message: string }[] },
+): void {
+  io.err(failure.message ?? 'The batch was refused');
+  for (const issue of failure.issues ?? []) io.err(`  ${issue.path || '(body)'}: ${issue.message}`);
+}
+
+const terminalOf = (b: BatchAnswer) => TERMINAL_STATUSES.reduce((n, s) => n + b.counts[s], 0);
+
+function progressBar(io: CliIo): SingleBar {
+  return new SingleBar(
+    {
+      format:
+        '{bar} {percentage}% | {value}/{total} done | {status} | started {started} | ok {SUCCEEDED} | waiting {WAITING} | running {IN_PROGRESS} | aborted {ABORTED} | failed {FAILED} | cancelled {CANCELLED}',
+      stream: io.stream,
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+    },
+    Presets.shades_classic,
+  );
+}
+
+/** Follows a batch to its end with the bar; answers the exit code. Ctrl-C leaves the batch running. */
+export async function follow(
+  client: BatchClient,
+  batchId: string,
+  io: CliIo,
+  options: { intervalMs?: number; followHint: string },
+): Promise<number> {
+  const bar = progressBar(io);
+  let started = false;
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const last = await client.follow(batchId, {
+      intervalMs: options.intervalMs ?? 1000,
+      done: (b) => interrupted || b.status === 'DONE' || b.status === 'CANCELLED',
+      onBatch: (b) => {
+        const payload = { status: b.status, started: b.started, ...b.counts };
+        if (!started) bar.start(b.total, terminalOf(b), payload);
+        else bar.update(terminalOf(b), payload);
+        started = true;
+      },
+    });
+    bar.stop();
+    if (interrupted) {
+      io.err(`Stopped following; batch ${batchId} keeps running. Follow it again with:\n  ${options.followHint}`);
+      return EXIT.interrupted;
+    }
+    io.out(`Batch ${batchId} ${last.status}: ${TERMINAL_STATUSES.map((s) => `${last.counts[s]} ${s}`).join(', ')}`);
+    const items = await client.items(batchId);
+    for (const item of items.filter((i) => i.status === 'FAILED' || i.status === 'ABORTED')) {
+      io.out(
+        `  item ${item.item} ${item.status} ${item.onboardingId}${item.lastError ? `: ${item.lastError.code}: ${item.lastError.message}` : ''}`,
+      );
+    }
+    return last.counts.FAILED > 0 ? EXIT.failedItems : EXIT.ok;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    bar.stop();
+  }
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      api: { type: 'string' },
+      key: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      follow: { type: 'string' },
+      interval: { type: 'string' },
+    },
+  });
+}
+
+export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args: ReturnType<typeof parseOptions>;
+  try {
+    args = parseOptions(argv);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return EXIT.refused;
+  }
+  const { values, positionals } = args;
+  const apiUrl = values.api ?? `http://127.0.0.1:${env.PORT ?? DEFAULT_PORT}`;
+  const client = new BatchClient(values.api ? signedSend(values.api) : plainSend(apiUrl));
+  const intervalMs = values.interval !== undefined ? Number(values.interval) : undefined;
+  const hint = (id: string) => `npm run onboard -- --follow ${id}${values.api ? ` --api ${values.api}` : ''}`;
+
+  if (values.follow !== undefined)
+    return follow(client, values.follow, io, {
+      followHint: hint(values.follow),
+      ...(intervalMs ? { intervalMs } : {}),
+    });
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) {
+    io.err(USAGE);
+    return EXIT.refused;
+  }
+  const read = readBatchFile(file);
+  if ('error' in read) {
+    io.err(read.error);
+    return EXIT.refused;
+  }
+  if (values['dry-run']) {
+    if (!read.validation.ok) {
+      printFailure(io, read.validation.failure);
+      return EXIT.refused;
+    }
+    io.out(`${file}: ${read.validation.batch.items.length} items, all valid; nothing was started (dry run)`);
+    return EXIT.ok;
+  }
+  const answer = await client.submit(read.body, values.key);
+  if (answer.status !== 202 && answer.status !== 200) {
+    io.err(`POST /onboarding-batches answered ${answer.status}`);
+    printFailure(io, (answer.body ?? {}) as ValidationFailure);
+    return EXIT.refused;
+  }
+  const { batchId, total } = answer.body as { batchId: string; total: number };
+  io.out(`Batch ${batchId}: ${total} items${answer.status === 200 ? ' (already sent with this key)' : ''}`);
+  return follow(client, batchId, io, { followHint: hint(batchId), ...(intervalMs ? { intervalMs } : {}) });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await main(process.argv.slice(2), {
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+    stream: process.stderr,
+  });
+  process.exit(code);
+}

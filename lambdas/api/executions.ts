@@ -1,0 +1,56 @@
+/**
+ * Starting and stopping the workflows' executions (Step Functions). The client uses the SDK's default configuration,
+ * so AWS_ENDPOINT_URL_SFN points it at the local stack's engine.
+ */
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { BatchWorkflowInput } from '#domain/batch-schemas';
+import type { WorkflowInput } from '#domain/payloads';
+
+let client: SFNClient | undefined;
+
+function sfn(): SFNClient {
+  client ??= new SFNClient({});
+  return client;
+}
+
+/** Tests: drop the client so that the next call builds one from the current environment. */
+export function resetWorkflowClient(): void {
+  client = undefined;
+}
+
+/** The ARN Step Functions gives an execution: the state machine's ARN with `execution` and the name. */
+export function executionArnFor(stateMachineArn: string, executionName: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+}
+
+/**
+ * Starts the execution that runs a record. The name is deterministic, so a second start of the same record is
+ * refused with ExecutionAlreadyExists (or answered with the running one): either way the record has its execution.
+ */
+export async function startWorkflow(
+  stateMachineArn: string,
+  executionName: string,
+  input: WorkflowInput | BatchWorkflowInput,
+): Promise<string> {
+  try {
+    const answer = await sfn().send(
+      new StartExecutionCommand({ stateMachineArn, name: executionName, input: JSON.stringify(input) }),
+    );
+    return answer.executionArn ?? executionArnFor(stateMachineArn, executionName);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionAlreadyExists')
+      return executionArnFor(stateMachineArn, executionName);
+    throw error;
+  }
+}
+
+/** Stops an execution; false when there is none (never started, or already gone). */
+export async function stopWorkflow(executionArn: string, cause: string): Promise<boolean> {
+  try {
+    await sfn().send(new StopExecutionCommand({ executionArn, error: 'Cancelled', cause }));
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return false;
+    throw error;
+  }
+}

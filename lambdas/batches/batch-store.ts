@@ -1,0 +1,176 @@
+/**
+ * The table layout of a batch (no transactions, no Streams: dynalite runs the same code):
+ *
+ *   pk = bat-<16 hex>                 the batch record: status, total, started, counts, pacing (batchRecordSchema)
+ *   pk = bat-<16 hex>#slice#0000 ...  its items, BATCH_SLICE_ITEMS per item, as accepted, and what became of each
+ *
+ * A page of `GET .../items` is one or two slice reads and one BatchGetItem of the onboardings; counts are kept on the
+ * batch record by the batch workflow, so `GET /onboarding-batches/{id}` is one read. Slices are written before the
+ * batch record: the record is the commit point (a POST that stops half way leaves unreachable slices, never half a
+ * batch). Each write is a single conditional item write. This module keeps the batch record; ./slices its items.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { RecordStatus } from '#domain/api-schemas';
+import {
+  BATCH_KIND,
+  OPEN_BATCH_STATUSES,
+  batchRecordSchema,
+  emptyCounts,
+  type BatchCounts,
+  type BatchRecord,
+  type BatchStatus,
+} from '#domain/batch-schemas';
+import { TABLE } from '#domain/table-layout';
+import { db, nowIso, putIfAbsent, tableName } from '../store/table-client';
+import { writeSlices } from './slices';
+import { batchGet, conditionalUpdate } from './table';
+
+/** The by-status GSI key of a batch: batches are listed beside records (`batch#RUNNING`). */
+export function batchKindStatus(status: BatchStatus): string {
+  return `${BATCH_KIND}#${status}`;
+}
+
+export interface NewBatch {
+  id: string;
+  items: Record<string, unknown>[];
+  itemsHash: string;
+  knoxCalls: number;
+  executionName: string;
+}
+
+/** Writes the slices, then the batch record (only if absent); false when a batch with this id exists already. */
+export async function createBatch(input: NewBatch, now = nowIso()): Promise<boolean> {
+  const slices = await writeSlices(input.id, input.items);
+  const record: BatchRecord = {
+    pk: input.id,
+    kind: BATCH_KIND,
+    status: 'STARTING',
+    total: input.items.length,
+    started: 0,
+    slicesStarted: 0,
+    slices,
+    counts: { ...emptyCounts(), REQUESTED: input.items.length },
+    knoxCalls: input.knoxCalls,
+    checkWaitSeconds: 0,
+    pacingCarrySeconds: 0,
+    itemsHash: input.itemsHash,
+    executionName: input.executionName,
+    createdAt: now,
+    updatedAt: now,
+    kindStatus: batchKindStatus('STARTING'),
+  };
+  return putIfAbsent(record);
+}
+
+function parseBatch(item: Record<string, unknown> | undefined): BatchRecord | undefined {
+  if (item === undefined) return undefined;
+  const parsed = batchRecordSchema.safeParse(item);
+  if (!parsed.success)
+    throw new Error(`Batch ${String(item[TABLE.partitionKey])} in the table does not have the expected shape`);
+  return parsed.data;
+}
+
+export async function getBatch(id: string): Promise<BatchRecord | undefined> {
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }),
+  );
+  return parseBatch(result.Item);
+}
+
+/** The status, customer and last error of onboardings, by id (missing ones are absent). */
+export async function onboardingStatuses(
+  ids: string[],
+): Promise<Map<string, { status: RecordStatus; customerId?: string; lastError?: unknown; batchId?: string }>> {
+  const items = await batchGet(ids, [TABLE.partitionKey, 'status', 'customerId', 'lastError', 'batchId']);
+  return new Map(
+    items.map((item) => [
+      String(item[TABLE.partitionKey]),
+      item as { status: RecordStatus; customerId?: string; lastError?: unknown; batchId?: string },
+    ]),
+  );
+}
+
+const OPEN_CONDITION = `#status IN (${OPEN_BATCH_STATUSES.map((_, i) => `:open${i}`).join(', ')})`;
+const OPEN_VALUES = Object.fromEntries(OPEN_BATCH_STATUSES.map((s, i) => [`:open${i}`, s]));
+const BASE_NAMES = { '#status': 'status', '#kindStatus': TABLE.byStatusPartitionKey, '#updatedAt': 'updatedAt' };
+
+/** Slice `slice` is started: the next one is due; false when another run advanced it already, or the batch closed. */
+export function advanceBatch(
+  batchId: string,
+  slice: number,
+  started: number,
+  status: BatchStatus,
+  carry: number,
+): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
+    'SET #slicesStarted = :next, #started = :started, #status = :status, #kindStatus = :kindStatus, #carry = :carry, #updatedAt = :now',
+    `#slicesStarted = :slice AND ${OPEN_CONDITION}`,
+    { ...BASE_NAMES, '#slicesStarted': 'slicesStarted', '#started': 'started', '#carry': 'pacingCarrySeconds' },
+    {
+      ...OPEN_VALUES,
+      ':slice': slice,
+      ':next': slice + 1,
+      ':started': started,
+      ':status': status,
+      ':kindStatus': batchKindStatus(status),
+      ':carry': carry,
+      ':now': nowIso(),
+    },
+  );
+}
+
+/** The counts of a round; the status moves from RUNNING to DONE here. A closed batch keeps its status. */
+export function writeProgress(
+  batchId: string,
+  counts: BatchCounts,
+  status: BatchStatus,
+  checkWaitSeconds: number,
+): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
+    'SET #counts = :counts, #status = :status, #kindStatus = :kindStatus, #checkWait = :wait, #updatedAt = :now',
+    OPEN_CONDITION,
+    { ...BASE_NAMES, '#counts': 'counts', '#checkWait': 'checkWaitSeconds' },
+    {
+      ...OPEN_VALUES,
+      ':counts': counts,
+      ':status': status,
+      ':kindStatus': batchKindStatus(status),
+      ':wait': checkWaitSeconds,
+      ':now': nowIso(),
+    },
+  );
+}
+
+/** The final counts of a cancelled batch. */
+export function writeCancelledCounts(batchId: string, counts: BatchCounts): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
+    'SET #counts = :counts, #updatedAt = :now',
+    '#status = :cancelled',
+    { '#counts': 'counts', '#status': 'status', '#updatedAt': 'updatedAt' },
+    { ':counts': counts, ':cancelled': 'CANCELLED', ':now': nowIso() },
+  );
+}
+
+/** DELETE: an open batch becomes CANCELLED; false when it was already DONE or CANCELLED. */
+export function cancelBatchRecord(batchId: string): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
+    'SET #status = :status, #kindStatus = :kindStatus, #updatedAt = :now',
+    OPEN_CONDITION,
+    BASE_NAMES,
+    { ...OPEN_VALUES, ':status': 'CANCELLED', ':kindStatus': batchKindStatus('CANCELLED'), ':now': nowIso() },
+  );
+}
+
+export function setBatchExecution(batchId: string, executionArn: string): Promise<boolean> {
+  return conditionalUpdate(
+    batchId,
+    'SET #arn = :arn, #updatedAt = :now',
+    'attribute_exists(#pk)',
+    { '#pk': TABLE.partitionKey, '#arn': 'executionArn', '#updatedAt': 'updatedAt' },
+    { ':arn': executionArn, ':now': nowIso() },
+  );
+}

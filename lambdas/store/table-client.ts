@@ -1,0 +1,63 @@
+/**
+ * The store's DynamoDB client (built once per container, from the SDK's default configuration: region, credentials
+ * and AWS_ENDPOINT_URL_DYNAMODB come from the environment) and the few helpers every store module shares.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { recordSchema, type WorkflowRecord } from '#domain/record';
+import { TABLE } from '#domain/table-layout';
+import { tableConfig } from '../commons/config';
+
+let documentClient: DynamoDBDocumentClient | undefined;
+
+export function db(): DynamoDBDocumentClient {
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return documentClient;
+}
+
+/** Tests: drop the client so that the next call builds one from the current environment. */
+export function resetStoreClient(): void {
+  documentClient = undefined;
+}
+
+export function tableName(): string {
+  return tableConfig().tableName;
+}
+
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+export function parseRecord(item: Record<string, unknown> | undefined): WorkflowRecord | undefined {
+  if (item === undefined) return undefined;
+  const parsed = recordSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new Error(
+    `Record ${String(item[TABLE.partitionKey])} in the table does not have the expected shape: ${issues}`,
+  );
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+/** Writes an item only if no item has its key; false when one has (nothing is changed then). */
+export async function putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

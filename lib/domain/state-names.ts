@@ -1,0 +1,50 @@
+/**
+ * State names (operators read them in the console) and the error names the workflows route on: the CDK definition,
+ * the steps, the local stack and the tests share them.
+ */
+/** State names, per workflow. A state that appears in several workflows has one name everywhere. */
+export const STATES = {
+  linkOrCreate: 'Link or create?',
+  linkCustomer: 'Link customer',
+  createCustomer: 'Create customer',
+  /** A callback Task: stores its task token on the record and pauses until the poller sends the customer's answer. */
+  waitForAnswer: 'Wait for customer answer',
+  needsChange: 'Needs a change?',
+  changeCustomer: 'Change customer',
+  requestDelink: 'Request delink',
+  recordSucceeded: 'Record succeeded',
+  recordAborted: 'Record aborted',
+  recordFailed: 'Record failed',
+  onboardingSucceeded: 'Onboarding succeeded',
+  onboardingAborted: 'Onboarding aborted',
+  onboardingFailed: 'Onboarding failed',
+  offboardingSucceeded: 'Offboarding succeeded',
+  offboardingAborted: 'Offboarding aborted',
+  offboardingFailed: 'Offboarding failed',
+  changeSucceeded: 'Change succeeded',
+  changeAborted: 'Change aborted',
+  changeFailed: 'Change failed',
+  startNextSlice: 'Start next slice',
+  itemsLeftToStart: 'Items left to start?',
+  waitForBudget: 'Wait for the Knox budget',
+  waitForItems: 'Wait for the items',
+  checkItems: 'Check items',
+  batchFinished: 'Batch finished?',
+  batchEnded: 'Batch ended',
+} as const;
+export type StateName = (typeof STATES)[keyof typeof STATES];
+
+/** The error a workflow's Fail state ends with (what the FAILED-executions alarm counts). */
+export const WORKFLOW_FAILED_ERROR = 'Workflow.Failed';
+
+/**
+ * The error a step throws when its record is already terminal (e.g. CANCELLED): it does not call Knox, and the
+ * state machine's States.ALL catcher ends the run (the record's terminal status stays as it is).
+ */
+export const RECORD_CLOSED_ERROR = 'Workflow.RecordClosed';
+
+/** Where the callback Task puts the customer's answer in the state's data. */
+export const ANSWER_PATH = '$.answer';
+
+/** The error Step Functions raises when a Task's TimeoutSeconds passes (the callback's deadline). */
+export const TASK_TIMEOUT_ERROR = 'States.Timeout';
