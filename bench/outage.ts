@@ -1,5 +1,5 @@
 /**
- * What a Knox outage costs each workflow (issue 13), computed from the synthesized template: the transient retrier
+ * What a Knox outage costs each workflow, computed from the synthesized template: the transient retrier
  * of the Knox tasks (the Knox.Retry retrier: IntervalSeconds, BackoffRate, MaxDelaySeconds, MaxAttempts, jitter) and
  * the retry window the steps enforce (their RETRY_WINDOW_SECONDS), beside the fast retrier alone, the schedule the
  * retry window replaced (2 s, ×2, at most 60 s apart, 6 attempts, full jitter; then FAILED).

@@ -1,5 +1,5 @@
 /**
- * Issue 13, end to end: Knox goes down (the simulator's outage switch: every call, the token endpoint included,
+ * A Knox outage, end to end: Knox goes down (the simulator's outage switch: every call, the token endpoint included,
  * answers 500 or is dropped) while twenty workflows are in flight, for a scaled hour (TIME_SCALE 0.002: 7.2 s; the
  * retry window, one hour as well, scales to 8 s, whole seconds). Every workflow carries on afterwards with exactly one
  * accepted Knox write; the writes Knox committed just before going down are found as already done; waiting records
