@@ -1,5 +1,5 @@
 /**
- * Issue 10, end to end: the customer's answers arrive by callback from one poller. Through the HTTP API, the local
+ * Callbacks, end to end: the customer's answers arrive by callback from one poller. Through the HTTP API, the local
  * Step Functions API (with the SDK's own SFNClient and the AWS CLI), the simulator's control surface and the table:
  * transitions of a long wait, rounds whose Knox listing fails or drops (nothing changes; the next round recovers),
  * forty customers

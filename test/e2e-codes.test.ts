@@ -1,5 +1,5 @@
 /**
- * Issue 4, end to end: every code of Samsung's seed table, one test each (the list comes from SEED_ERRORS; a code
+ * Every code of Samsung's seed table, end to end, one test each (the list comes from SEED_ERRORS; a code
  * without a scenario fails). Each scenario makes the simulator really answer that code (fixtures' situations on
  * customers of its own, control calls, faults), starts an onboarding, offboarding or change through the HTTP API,
  * follows it to its terminal status (through WAITING and the unblocking control call for `wait` codes), and asserts

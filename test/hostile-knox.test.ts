@@ -641,7 +641,7 @@ function parseJsonOrUndefined(text: string): unknown {
 }
 
 /**
- * The oracle of the property above, written from product.md's disposition table: 2xx that is not a customer and any
+ * The oracle of the property above, written from the disposition table of docs/knox-contract.md: 2xx that is not a customer and any
  * answer that is not the error object -> UNEXPECTED_RESPONSE's row; a 401 twice -> a refused token (operator); a
  * known errorCode -> its row; an unknown one -> the status class (429 and 5xx transient) or UNKNOWN_CODE's row.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Environment (product.md "The local stack"):
+ * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Environment (README.md, "The local stack"):
  * PORT, KNOX_BASE_URL, KNOX_CLIENT_ID / KNOX_CLIENT_SECRET, TIME_SCALE, DATA_DIR, SFN_PORT (8083) and DYNAMODB_PORT
  * (8000) for the AWS CLI and SDKs; plus KNOX_SIM_AUTO_APPROVE_MS
  * (built-in simulator only: customers approve link and accept delink requests after this long, default 5000;
