@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForStatus } from '#testkit/test-stack';
+import { eventually, waitForStatus } from '#testkit/test-stack';
 import {
   CALLS,
   PATHS,
@@ -84,12 +84,13 @@ describe('callbacks and the poller', () => {
    */
   async function waitingToken(started: Started): Promise<string> {
     await reach(e2e, started, 'WAITING');
-    for (let i = 0; i < 400; i += 1) {
-      const token = (await rawRecord(e2e, started.id))['taskToken'];
-      if (typeof token === 'string') return token;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`${started.id} is WAITING but holds no task token`);
+    return eventually(
+      async () => {
+        const token = (await rawRecord(e2e, started.id))['taskToken'];
+        return typeof token === 'string' ? token : undefined;
+      },
+      { what: `${started.id} is WAITING but holds no task token` },
+    );
   }
 
   it('a link approved after many poll periods costs one transition per state, read with GetExecutionHistory', async () => {

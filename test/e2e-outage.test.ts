@@ -11,7 +11,7 @@ import { DEFAULTS } from '#domain/configuration';
 import { STATES } from '#domain/state-names';
 import type { Script } from '#knox-sim/model';
 import { SIM_OUR_MSP } from '#knox-sim/world';
-import { getRecord } from '#testkit/test-stack';
+import { eventually, getRecord } from '#testkit/test-stack';
 import { resetKnoxClient } from '#lambdas/steps/knox';
 import {
   OUTAGE_BUDGET_PER_HOUR,
@@ -47,8 +47,6 @@ const e2e = useE2e({ timeScale: TIME_SCALE });
 const HOUR_MS = 3600 * 1000 * TIME_SCALE;
 /** The transient codes an outage produces: a 500 FAILURE, or a dropped connection. */
 const OUTAGE_CODES = ['FAILURE', 'CONNECTION_FAILED'];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A customer of ours, Active and jointly managed: one we can delink. */
 function ownedCustomer(e: E2e, script: Script): Promise<string> {
@@ -263,13 +261,7 @@ describe("the schedule for a one-hour outage, from the synthesized template (the
   });
 });
 
-/** Asks `probe` every 20 ms until it answers something (bounded: a probe that never answers fails the test). */
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(20);
-  }
-  throw new Error('the probe never answered');
+/** Asks `probe` until it answers something (bounded: a probe that never answers fails the test). */
+function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return eventually(probe, { timeoutMs, intervalMs: 20 });
 }

@@ -20,6 +20,7 @@ import { FIXTURES } from '#knox-sim/server';
 import type { LocalStack } from '#local/stack/local-stack';
 import {
   api,
+  eventually,
   getExecution,
   listExecutions,
   startRecord,
@@ -234,11 +235,12 @@ describe('a restart on the same DATA_DIR', () => {
 
 /** Waits until the record waits on a callback whose token was stored after `after` (its waitingSince). */
 async function waitForWaitingSince(apiUrl: string, id: string, after = ''): Promise<string> {
-  for (let i = 0; i < 400; i++) {
-    const answer = await api<Record<string, unknown>>(apiUrl, 'GET', `/onboardings/${id}`);
-    const since = answer.body['waitingSince'];
-    if (typeof since === 'string' && since > after) return since;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`onboarding ${id} is not waiting on a new callback`);
+  return eventually(
+    async () => {
+      const answer = await api<Record<string, unknown>>(apiUrl, 'GET', `/onboardings/${id}`);
+      const since = answer.body['waitingSince'];
+      return typeof since === 'string' && since > after ? since : undefined;
+    },
+    { what: `onboarding ${id} waiting on a new callback` },
+  );
 }
