@@ -32,20 +32,27 @@ export const handler = knoxStepHandler({
     return customerOutcome(customer, 'link requested: the customer must approve it');
   },
   rules: {
-    async ADD_EC_ALREADY_MANAGED(_error, { record, knox }) {
-      const { customerId } = linkBody(onboardingRequestOf(record));
-      try {
-        const customer = await knox.getCustomer(customerId);
-        return {
-          kind: 'alreadyDone',
-          customerId,
-          knoxStatus: customer.status,
-          detail: 'the customer is already managed by us: our earlier link went through and the customer answered it',
-        };
-      } catch (lookup) {
-        if (lookup instanceof KnoxError && lookup.disposition === 'retry') return { kind: 'error', error: lookup };
-        return undefined;
-      }
+    ADD_EC_ALREADY_MANAGED: {
+      verdicts: [
+        { when: 'the customer is ours (one GET shows it to us)', gives: 'alreadyDone' },
+        { when: 'Knox does not show it to us', gives: 'table' },
+        { when: 'the GET fails transiently', gives: 'transient' },
+      ],
+      async read(_error, { record, knox }) {
+        const { customerId } = linkBody(onboardingRequestOf(record));
+        try {
+          const customer = await knox.getCustomer(customerId);
+          return {
+            kind: 'alreadyDone',
+            customerId,
+            knoxStatus: customer.status,
+            detail: 'the customer is already managed by us: our earlier link went through and the customer answered it',
+          };
+        } catch (lookup) {
+          if (lookup instanceof KnoxError && lookup.disposition === 'retry') return { kind: 'error', error: lookup };
+          return undefined;
+        }
+      },
     },
   },
 });
