@@ -34,7 +34,6 @@ export { RETRY_AFTER_MARGIN_MS, RETRY_AFTER_MAX_MS, type Reclassification } from
 export const knoxStepPayloadSchema = z.object({
   id: recordIdSchema,
   executionName: z.string().max(80).optional(),
-  mode: z.enum(['approval', 'delink']).optional(),
 });
 
 /** What a step's Knox call sees. */
@@ -58,8 +57,6 @@ export interface StepOutcome {
 
 export interface KnoxStepDefinition {
   step: StepKey;
-  /** True for the status check: each call is a poll, counted in pollCount. */
-  poll?: boolean;
   /** The Knox call(s). Throws KnoxError for every answer that is not a success (statuses included). */
   call(context: StepContext): Promise<StepOutcome>;
   /**
@@ -90,12 +87,12 @@ export async function runKnoxStep(
 ): Promise<KnoxStepResult> {
   const parsed = knoxStepPayloadSchema.safeParse(rawPayload);
   if (!parsed.success)
-    throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?, mode?}`);
+    throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?}`);
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 
   const { executionName } = payload;
-  const started = await startAttempt(payload.id, definition.step, { poll: definition.poll ?? false, executionName });
+  const started = await startAttempt(payload.id, definition.step, { executionName });
   if (started === undefined) {
     // Rare: read the record only to say why.
     const current = await getRecord(payload.id);
