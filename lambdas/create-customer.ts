@@ -11,10 +11,11 @@
 import { KnoxError } from '../lib/domain/knox-answer';
 import { findCustomerByEmail } from '../lib/knox/find-customer';
 import { customerOutcome } from './steps/outcomes';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'create',
   async call({ record, knox }) {
     const customer = await knox.createCustomer(newCustomerBody(onboardingRequestOf(record)));
@@ -55,4 +56,6 @@ export const handler = knoxStepHandler({
       },
     },
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);

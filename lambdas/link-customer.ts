@@ -14,10 +14,11 @@
 import { KnoxError } from '../lib/domain/knox-answer';
 import type { KnoxClient } from '../lib/knox/types';
 import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { linkBody, onboardingRequestOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'link',
   async call({ record, knox }) {
     const body = linkBody(onboardingRequestOf(record));
@@ -55,7 +56,9 @@ export const handler = knoxStepHandler({
       },
     },
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);
 
 /**
  * Before a link is sent again after a transient failure: the earlier request may have gone through (its answer lost)

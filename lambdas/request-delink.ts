@@ -13,10 +13,11 @@
  */
 import { DELINKED_STATUS } from './poller/answers';
 import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { customerIdOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'delink',
   async call({ record, knox }) {
     const customer = await knox.delinkCustomer({ customerId: customerIdOf(record) });
@@ -50,4 +51,6 @@ export const handler = knoxStepHandler({
       },
     },
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);
