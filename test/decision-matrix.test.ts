@@ -16,6 +16,7 @@ import {
   type ColumnKey,
 } from '../lambdas/steps/decision-matrix';
 import { MATRIX_PATH, renderDecisionMatrix } from '../lambdas/steps/matrix-markdown';
+import { NOT_OBSERVED_HERE, SIM_ANSWERS, reachableCells } from './support/matrix-coverage';
 
 const summary = (branches: Branch[]) => branches.map((b) => [b.rule === true, b.route, b.ends]);
 
@@ -111,5 +112,16 @@ describe('the decision matrix', () => {
     const declared = Object.keys(REFUSED_AT_API).filter((c) => c !== 'INVALID_COUNTRY');
     expect(new Set(declared.map((c) => specFor(c as KnoxErrorCodeName).errorCode))).toEqual(named);
     expect(schemas).toContain('ISO 3166-1 alpha-2');
+  });
+
+  it('the end-to-end coverage knows every code the simulator’s rules answer, and lists only reachable cells', () => {
+    const rules = readFileSync(new URL('../knox-sim/knox-rules.ts', import.meta.url), 'utf8');
+    const known = new Set<string>(KNOX_ERRORS.map((e) => e.code));
+    const answered = new Set([...rules.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!).filter((c) => known.has(c)));
+    expect(answered.size).toBeGreaterThan(20);
+    const declared = new Set(Object.values(SIM_ANSWERS).flat());
+    for (const code of answered) expect(declared, code).toContain(code);
+    const reachable = new Set<string>(reachableCells());
+    for (const cell of Object.keys(NOT_OBSERVED_HERE)) expect(reachable, cell).toContain(cell);
   });
 });
