@@ -117,30 +117,6 @@ export async function waitForStatus(
   );
 }
 
-/** Waits until the record has been polled at least `polls` times (its `pollCount`), so the customer's answer comes
- * while the workflow is polling rather than during the first Wait. */
-export async function waitForPolls(
-  apiUrl: string,
-  kind: RecordKind,
-  id: string,
-  polls: number,
-  options: WaitOptions = {},
-): Promise<RecordAnswer> {
-  let last: ApiAnswer<RecordAnswer> | undefined;
-  return eventually(
-    async () => {
-      last = await getRecord(apiUrl, kind, id);
-      return last.status === 200 && Number(last.body['pollCount'] ?? 0) >= polls ? last.body : undefined;
-    },
-    {
-      ...options,
-      stop: () => (last?.status === 200 && isTerminal(last.body.status) ? `it is ${last.body.status}` : undefined),
-      what: () =>
-        `${kind} ${id} was not polled ${polls} times; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`,
-    },
-  );
-}
-
 export async function listExecutions(apiUrl: string): Promise<ExecutionSummary[]> {
   const answer = await api<{ executions: ExecutionSummary[] }>(apiUrl, 'GET', '/executions');
   if (answer.status !== 200) throw new Error(`GET /executions answered ${answer.status}`);

@@ -38,7 +38,6 @@ export const storedRecordSchema = z
     customerId: z.string().optional(),
     lastError: lastErrorSchema.optional(),
     attempts: z.record(z.string(), z.number()).default({}),
-    pollCount: z.number().default(0),
     executionName: z.string(),
     history: z.array(historyEntrySchema),
   })
