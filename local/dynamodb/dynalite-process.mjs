@@ -1,15 +1,19 @@
 /**
- * dynalite in a process of its own (forked by local/dynamodb.ts), so that the local DynamoDB's CPU (LevelDB, request
- * parsing) runs on another core than the handlers and the engine. Plain JavaScript: it needs no TypeScript loader, so
- * it starts in about 100 ms.
+ * dynalite in a process of its own (forked by local/dynamodb/dynamodb.ts), so that the local DynamoDB's CPU (LevelDB,
+ * request parsing) runs on another core than the handlers and the engine. Plain JavaScript: it needs no TypeScript
+ * loader, so it starts in about 100 ms.
  *
- *   argv[2]: JSON {path, port}. Messages out: {type: 'listening', port} | {type: 'error', message}.
+ * It listens on a Unix socket in a folder only this user can open, never on a TCP port: dynalite answers CORS to any
+ * origin and checks only the format of Authorization, so the only way in is the local stack's DynamoDB proxy
+ * (local/dynamodb/dynamodb-proxy.ts: loopback guard, IAM), which listens on DYNAMODB_PORT.
+ *
+ *   argv[2]: JSON {path, socket}. Messages out: {type: 'listening'} | {type: 'error', message}.
  *   Message in: {type: 'stop'}: close (in-flight requests finish, LevelDB releases its lock), then exit.
  *   The parent gone (IPC disconnected): the same, so that no dynalite outlives its stack.
  */
 import dynalite from 'dynalite';
 
-const { path, port } = JSON.parse(process.argv[2] ?? '{}');
+const { path, socket } = JSON.parse(process.argv[2] ?? '{}');
 // Table changes are immediate: the local stack creates its table at start and uses it at once.
 const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 
@@ -25,8 +29,8 @@ server.once('error', (error) => {
   process.send?.({ type: 'error', message: error.message });
   process.exit(1);
 });
-server.listen(port ?? 0, '127.0.0.1', () => {
-  process.send?.({ type: 'listening', port: server.address().port });
+server.listen(socket, () => {
+  process.send?.({ type: 'listening' });
 });
 process.on('message', (message) => {
   if (message?.type === 'stop') close();
