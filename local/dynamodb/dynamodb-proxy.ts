@@ -1,6 +1,7 @@
 /**
  * The local DynamoDB's front door on DYNAMODB_PORT: a streaming node:http proxy to dynalite (which listens on a
- * private Unix socket, dynalite-process.mjs). Every request passes, in this order, before dynalite sees it:
+ * private Unix socket), running in dynalite's own process (dynalite-process.mjs), off the handlers' core. Every
+ * request passes, in this order, before dynalite sees it:
  *
  * 1. the loopback guard (local/protocol/loopback-guard.ts): Host is this listener on 127.0.0.1/localhost, no foreign
  *    Origin; refused with 421/403 before the body is read;
@@ -17,7 +18,8 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo } from 'node:net';
 import { AwsServiceError, closeServer, listen } from '../protocol/aws-json-server';
 import { admitLoopback, stripCorsHeaders } from '../protocol/loopback-guard';
-import type { EndpointAuthorizer } from '../iam/endpoint-authorizers';
+import { AccessGate, type AccessSnapshot } from '../iam/access-gate';
+import { dynamoAuthorizer, type EndpointAuthorizer } from '../iam/endpoint-authorizers';
 
 /** DynamoDB's largest request (BatchWriteItem: 16 MB) with room for JSON: anything larger is refused unread. */
 const MAX_REQUEST_BYTES = 17 * 1024 * 1024;
@@ -35,6 +37,19 @@ export interface RunningDynamoProxy {
   port: number;
   endpoint: string;
   stop(): Promise<void>;
+}
+
+/** In dynalite's process: the proxy, judging requests as the stack's AccessGate does (its snapshot). */
+export function startProxyFor(options: {
+  port: number;
+  socketPath: string;
+  access?: AccessSnapshot;
+}): Promise<RunningDynamoProxy> {
+  return startDynamoProxy({
+    port: options.port,
+    socketPath: options.socketPath,
+    ...(options.access ? { authorize: dynamoAuthorizer(AccessGate.fromSnapshot(options.access)) } : {}),
+  });
 }
 
 export async function startDynamoProxy(options: DynamoProxyOptions): Promise<RunningDynamoProxy> {

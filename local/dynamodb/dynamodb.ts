@@ -21,8 +21,7 @@ import {
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_REGION } from '../template/intrinsics';
 import type { LocalTable } from '../template/template';
-import type { EndpointAuthorizer } from '../iam/endpoint-authorizers';
-import { startDynamoProxy } from './dynamodb-proxy';
+import type { AccessSnapshot } from '../iam/access-gate';
 
 export interface RunningDynamo {
   endpoint: string;
@@ -43,19 +42,19 @@ const CHILD_SCRIPT = fileURLToPath(new URL('./dynalite-process.mjs', import.meta
 /** How long stop() lets the child close LevelDB before it is killed. */
 const STOP_GRACE_MS = 5_000;
 
-type ChildMessage = { type: 'listening' } | { type: 'error'; message: string };
+type ChildMessage = { type: 'listening'; port: number } | { type: 'error'; message: string };
 
 export interface StartDynamoOptions {
   dataDir: string;
   /** The proxy's port on 127.0.0.1 (0 picks a free one). */
   port?: number;
-  /** IAM on every request (the local stack's AccessGate); without it every signed caller may do anything. */
-  authorize?: EndpointAuthorizer;
+  /** IAM on every request: the local stack's AccessGate snapshot; without it every signed caller may do anything. */
+  access?: AccessSnapshot;
 }
 
 /**
- * Starts dynalite in a child process on a private Unix socket (data kept under `dataDir`) and the proxy in front of
- * it on 127.0.0.1 (dynamodb-proxy.ts): the endpoint is the proxy's.
+ * Starts dynalite in a child process on a private Unix socket (data kept under `dataDir`) and, in that same process,
+ * the proxy in front of it on 127.0.0.1 (dynamodb-proxy.ts): the endpoint is the proxy's.
  */
 export async function startDynamo(options: StartDynamoOptions): Promise<RunningDynamo> {
   const path = dynamoPath(options.dataDir);
@@ -63,51 +62,41 @@ export async function startDynamo(options: StartDynamoOptions): Promise<RunningD
   // mkdtemp makes the folder 0700: no other user of the machine can open the socket. A short path (tmpdir): a Unix
   // socket's path is limited to about 100 bytes.
   const socketDir = mkdtempSync(join(tmpdir(), 'knox-dynalite-'));
-  const socketPath = join(socketDir, 'dynalite.sock');
-  // No loader flags for a plain .mjs script: the parent's (tsx, vitest) would only slow its start.
-  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, socket: socketPath })], {
-    execArgv: [],
+  // The tsx loader (and nothing of the parent's, vitest's or tsx's own flags): the proxy is TypeScript.
+  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, socket: join(socketDir, 'dynalite.sock') })], {
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stopDynalite = async () => {
+  const stopChildAndSocket = async () => {
     await stopChild(child, exited);
     rmSync(socketDir, { recursive: true, force: true });
   };
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
+    child.send({ type: 'start', port: options.port ?? 0, ...(options.access ? { access: options.access } : {}) });
+    port = await new Promise<number>((resolve, reject) => {
       child.once('message', (message: ChildMessage) => {
-        if (message.type === 'listening') resolve();
+        if (message.type === 'listening') resolve(message.port);
         else reject(new Error(`dynalite could not start: ${message.message}`));
       });
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`dynalite exited with ${code} before it listened`)));
     });
   } catch (error) {
-    await stopDynalite();
+    await stopChildAndSocket();
     throw error;
   }
-  let proxy: Awaited<ReturnType<typeof startDynamoProxy>>;
-  try {
-    proxy = await startDynamoProxy({
-      port: options.port ?? 0,
-      socketPath,
-      ...(options.authorize ? { authorize: options.authorize } : {}),
-    });
-  } catch (error) {
-    await stopDynalite();
-    throw error;
-  }
-  const client = localDynamoClient(proxy.endpoint);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localDynamoClient(endpoint);
   return {
-    endpoint: proxy.endpoint,
-    port: proxy.port,
+    endpoint,
+    port,
     path,
     client,
     stop: async () => {
       client.destroy();
-      await proxy.stop();
-      await stopDynalite();
+      await stopChildAndSocket();
     },
   };
 }

@@ -61,16 +61,51 @@ export interface SignedRequest {
   body: Buffer;
 }
 
+/** What another process needs to judge requests as this gate does (the DynamoDB proxy runs in dynalite's process). */
+export interface AccessSnapshot {
+  functions: [string, LocalRole][];
+  stateMachines: [string, LocalRole][];
+  schedules: TemplateRoles['schedules'];
+  roles: LocalRole[];
+  credentials: [string, FunctionCredentials][];
+}
+
 export class AccessGate {
   private readonly credentials = new Map<string, FunctionCredentials>();
   private readonly keyOwners = new Map<string, string>();
 
-  constructor(private readonly roles: TemplateRoles) {
+  constructor(
+    private readonly roles: TemplateRoles,
+    credentials?: Map<string, FunctionCredentials>,
+  ) {
     for (const functionName of roles.functions.keys()) {
-      const credentials = newCredentials();
-      this.credentials.set(functionName, credentials);
-      this.keyOwners.set(credentials.accessKeyId, functionName);
+      const own = credentials?.get(functionName) ?? newCredentials();
+      this.credentials.set(functionName, own);
+      this.keyOwners.set(own.accessKeyId, functionName);
     }
+  }
+
+  /** The gate as plain JSON (its roles and the functions' credentials), for `AccessGate.fromSnapshot`. */
+  snapshot(): AccessSnapshot {
+    return {
+      functions: [...this.roles.functions],
+      stateMachines: [...this.roles.stateMachines],
+      schedules: this.roles.schedules,
+      roles: this.roles.roles,
+      credentials: [...this.credentials],
+    };
+  }
+
+  static fromSnapshot(s: AccessSnapshot): AccessGate {
+    return new AccessGate(
+      {
+        functions: new Map(s.functions),
+        stateMachines: new Map(s.stateMachines),
+        schedules: s.schedules,
+        roles: s.roles,
+      },
+      new Map(s.credentials),
+    );
   }
 
   /** A local function's own credentials (what its AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY would be on AWS). */

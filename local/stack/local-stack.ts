@@ -39,7 +39,7 @@ import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
 import { readTemplate, resolveModel, type LocalModel } from '../template/template';
 import { AccessGate } from '../iam/access-gate';
-import { dynamoAuthorizer, secretsAuthorizer, sfnAuthorizer } from '../iam/endpoint-authorizers';
+import { secretsAuthorizer, sfnAuthorizer } from '../iam/endpoint-authorizers';
 import { useFunctionCredentials } from '../iam/function-identity';
 import { templateRoles } from '../iam/template-roles';
 
@@ -159,7 +159,7 @@ async function start(
 
   const dynamo: RunningDynamo = await startDynamo({
     dataDir,
-    authorize: dynamoAuthorizer(iam),
+    access: iam.snapshot(),
     ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
   });
   cleanups.push(() => dynamo.stop());
