@@ -11,7 +11,9 @@
  *   `null` is foreign too) is 403, preflights (OPTIONS) included; requests without Origin (the AWS CLI, the SDKs,
  *   curl) pass.
  * - `Sec-Fetch-Site` (sent by browsers, even on the no-cors GETs that carry no Origin) other than `same-origin` or
- *   `none` (a typed address) is 403: `same-site` is another port of the same host.
+ *   `none` (a typed address) is 403: `same-site` is another port of the same host. One exception: a top-level
+ *   navigation (GET, `Sec-Fetch-Mode: navigate`, `Sec-Fetch-Dest: document`), such as the operator following a link
+ *   to the console: the page opens in its own tab on its own origin, and no GET changes anything.
  *
  * No listener ever answers CORS (no `Access-Control-Allow-*`): a browser on another origin can neither read an answer
  * nor pass a preflight. `stripCorsHeaders` removes what a proxied server (dynalite) would add.
@@ -44,7 +46,7 @@ function single(value: string | string[] | undefined): string | undefined {
 }
 
 /** The verdict on a request that arrived on `port` (the listener's own port: `req.socket.localPort`). */
-export function checkLoopback(headers: IncomingHttpHeaders, port: number): LoopbackVerdict {
+export function checkLoopback(headers: IncomingHttpHeaders, port: number, method = 'GET'): LoopbackVerdict {
   const host = single(headers.host)?.toLowerCase();
   if (host === undefined || !ownHosts(port).has(host)) {
     return {
@@ -58,10 +60,18 @@ export function checkLoopback(headers: IncomingHttpHeaders, port: number): Loopb
     return { ok: false, status: 403, message: 'Requests from another origin are refused' };
   }
   const site = single(headers['sec-fetch-site'])?.toLowerCase();
-  if (site !== undefined && !ALLOWED_FETCH_SITES.has(site)) {
+  if (site !== undefined && !ALLOWED_FETCH_SITES.has(site) && !isTopLevelNavigation(headers, method)) {
     return { ok: false, status: 403, message: 'Requests from another site are refused' };
   }
   return { ok: true };
+}
+
+function isTopLevelNavigation(headers: IncomingHttpHeaders, method: string): boolean {
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    single(headers['sec-fetch-mode'])?.toLowerCase() === 'navigate' &&
+    single(headers['sec-fetch-dest'])?.toLowerCase() === 'document'
+  );
 }
 
 /** The port a request came in on (the listener's own). */
@@ -74,7 +84,7 @@ export function listenerPort(req: IncomingMessage): number {
  * returns false; true when the request may go on.
  */
 export function admitLoopback(req: IncomingMessage, res: ServerResponse): boolean {
-  const verdict = checkLoopback(req.headers, listenerPort(req));
+  const verdict = checkLoopback(req.headers, listenerPort(req), (req.method ?? 'GET').toUpperCase());
   if (verdict.ok) return true;
   req.resume();
   const body = JSON.stringify({ message: verdict.message });
