@@ -1,12 +1,12 @@
 /**
- * IAM on the local stack, end to end: the same onboarding runs on the template as synthesized and on the template
+ * IAM on the local stack, end to end: the same scenario runs on the template as synthesized and on the template
  * with one grant removed from the CDK code (a test-only Aspect, testkit/template-without-grant.ts). With the grant it
  * SUCCEEDS; without it the call fails locally with AWS's AccessDeniedException, which reaches the record's lastError
- * and the execution's history, as it would on AWS.
+ * and the execution's history (or, for the poller's answer, leaves the onboarding waiting), as it would on AWS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATES } from '#domain/state-names';
-import { stateErrors, waitForExecution } from '#testkit/test-stack';
+import { getExecution, stateErrors, waitForExecution } from '#testkit/test-stack';
 import { synthesizeTemplate } from '#testkit/template-without-grant';
 import {
   createRequest,
@@ -17,6 +17,7 @@ import {
   start,
   startE2e,
   stopE2e,
+  waitingOnboarding,
   type E2e,
 } from './support/e2e-scenarios';
 
@@ -33,6 +34,49 @@ describe('with the grants as synthesized', () => {
     const finished = await finish(e2e, await start(e2e, 'onboarding', createRequest(freshEmail())));
     expect(finished.answer.status).toBe('SUCCEEDED');
     expect(stateErrors(finished.execution, STATES.createCustomer)).toEqual([]);
+  });
+});
+
+/** A linked customer approves; one poll round hands the answer to the waiting execution (or cannot). */
+async function approveAndPoll(e2e: E2e) {
+  const { customerId, started } = await waitingOnboarding(e2e);
+  await e2e.control.approveLink(customerId);
+  const round = await e2e.stack.poller!.round();
+  return { started, round };
+}
+
+describe('with the grants as synthesized, the poller', () => {
+  let e2e: E2e;
+  beforeAll(async () => {
+    e2e = await startE2e({ templatePath: synthesizeTemplate(), pollerAutoStart: false });
+  });
+  afterAll(() => stopE2e(e2e));
+
+  it("hands the customer's approval to the waiting execution: the onboarding SUCCEEDS", async () => {
+    const { started, round } = await approveAndPoll(e2e);
+    expect(round).toMatchObject({ ok: true, summary: { answered: 1, unfinished: 0 } });
+    expect((await finish(e2e, started)).answer.status).toBe('SUCCEEDED');
+  });
+});
+
+describe("without states:SendTaskSuccess in the poller's role", () => {
+  let e2e: E2e;
+  beforeAll(async () => {
+    const templatePath = synthesizeTemplate({ policyPath: 'Poller/Function/Role', action: 'states:SendTaskSuccess' });
+    e2e = await startE2e({ templatePath, pollerAutoStart: false });
+  });
+  afterAll(() => stopE2e(e2e));
+
+  it('the same round cannot hand the approval over (AccessDenied): unfinished, the onboarding still WAITING', async () => {
+    const poller = e2e.stack.iam.functionCaller('poller');
+    const onboarding = e2e.stack.model.stateMachines.find((m) => m.workflow === 'onboarding')!.arn;
+    expect(e2e.stack.iam.decide(poller, 'states:SendTaskSuccess', onboarding)).toBe('implicitDeny');
+    expect(e2e.stack.iam.decide(poller, 'states:SendTaskFailure', onboarding)).toBe('allow');
+
+    const { started, round } = await approveAndPoll(e2e);
+    expect(round).toMatchObject({ ok: true, summary: { answered: 0, unfinished: 1, complete: false } });
+    expect((await rawRecord(e2e, started.id))['status']).toBe('WAITING');
+    expect((await getExecution(e2e.stack.apiUrl, started.executionName))?.status).toBe('RUNNING');
   });
 });
 

@@ -42,8 +42,19 @@ class RemoveGrant implements IAspect {
   }
 }
 
+/** The template with every grant, synthesized once per process. */
+let complete: string | undefined;
+
 /** Synthesizes the app (without `grant` when given) and answers the template file's path. */
 export function synthesizeTemplate(grant?: RemovedGrant): string {
+  if (!grant) {
+    complete ??= synthesize();
+    return complete;
+  }
+  return synthesize(grant);
+}
+
+function synthesize(grant?: RemovedGrant): string {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new KnoxOnboardingStack(app, STACK_NAME);
   const aspect = grant ? new RemoveGrant(grant) : undefined;
