@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { knoxError, jsonAnswer, type SimAnswer } from './answers';
 import type { SimClient } from './auth';
+import { admitLoopback } from '#local/protocol/loopback-guard';
 import { answerControl } from './control-routes';
 import { answerKnox } from './knox-routes';
 import type { Fault } from './model';
@@ -183,6 +184,9 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const startedAt = clock.now();
     const url = new URL(req.url ?? '/', 'http://knox-sim.invalid');
+    // The control surface changes the world (outages, answers): only for requests to this loopback listener from no
+    // foreign browser origin (a cross-origin simple POST must not switch on an outage), refused before the body is read.
+    if (url.pathname.startsWith(CONTROL_PREFIX) && !admitLoopback(req, res)) return;
     const bodyText = await readText(req);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
       state.settle(startedAt);

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { MAX_BODY_BYTES, maxBodyBytesOf } from '#domain/routes';
 import { closeServer, listen } from '../protocol/aws-json-server';
+import { guarded } from '../protocol/loopback-guard';
 import { matchRoute, type ApiGatewayModel } from './api-routes';
 import type { LocalExecutions } from '../stepfunctions/engine';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../stepfunctions/execution-store';
@@ -38,12 +39,15 @@ export interface RunningHttpApi {
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttpApi> {
-  const server: Server = createServer((req, res) => {
-    handle(options, req, res).catch((error: unknown) => {
-      options.log?.(`HTTP API error on ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
-    });
-  });
+  // The guard (Host, Origin) answers first: a foreign page or a rebound name never reaches the API or the console.
+  const server: Server = createServer(
+    guarded((req, res) => {
+      handle(options, req, res).catch((error: unknown) => {
+        options.log?.(`HTTP API error on ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
+      });
+    }),
+  );
   // Bytes Node's HTTP parser cannot read (a bad Content-Length, an unknown method): still a JSON 400 with a message.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import type { LocalFunction } from '../template/template';
+import { runAsFunction } from '../iam/function-identity';
 
 export type LambdaHandler = (event: unknown, context: Context) => unknown;
 
@@ -35,7 +36,15 @@ export function handlerModulePath(lambdasDir: string, handler: string): string {
   return join(lambdasDir, `${handler}.ts`);
 }
 
+/** IAM on the invokes other services make (local/iam/access-gate.ts): a state machine's role, the scheduler's. */
+export interface InvokeGate {
+  authorizeStateMachineInvoke(stateMachineArn: string, executionName: string, functionName: string): void;
+  authorizeScheduledInvoke(functionArn: string): void;
+}
+
 export class LambdaRuntime {
+  /** Set by the local stack: who may invoke what (absent: no IAM, e.g. unit tests of the engine). */
+  gate?: InvokeGate;
   private readonly handlers = new Map<string, LambdaHandler>();
   private readonly functions = new Map<string, LocalFunction>();
   /** Invocations still running (a stopped execution's Task finishes like a Lambda that was already invoked). */
@@ -51,6 +60,11 @@ export class LambdaRuntime {
   /** The functions this runtime runs, by handler name. */
   get functionNames(): string[] {
     return [...this.functions.keys()];
+  }
+
+  /** A function's ARN (unqualified), by handler name. */
+  functionArnOf(handler: string): string | undefined {
+    return this.functions.get(handler)?.arn;
   }
 
   has(handler: string): boolean {
@@ -119,7 +133,8 @@ export class LambdaRuntime {
       );
       timer.unref();
     });
-    const running = Promise.resolve().then(() => handler(payload, context));
+    // The invocation runs as its function: its AWS calls are signed with the function's own credentials (IAM).
+    const running = Promise.resolve().then(() => runAsFunction(fn.name, () => handler(payload, context)));
     const tracked = running.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
     try {

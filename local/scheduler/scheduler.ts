@@ -89,6 +89,9 @@ export class LocalPoller {
   private async invoke(): Promise<LocalRound> {
     let outcome: LocalRound;
     try {
+      // The schedule's role must allow lambda:InvokeFunction on the poller (IAM, as EventBridge Scheduler assumes it).
+      const target = this.runtime.functionArnOf(OTHER_FUNCTIONS.poller);
+      if (target) this.runtime.gate?.authorizeScheduledInvoke(target);
       const summary = (await this.runtime.invoke(OTHER_FUNCTIONS.poller, {
         source: 'aws.scheduler',
         'detail-type': 'Scheduled Event',

@@ -7,6 +7,7 @@ import {
   AwsServiceError,
   requireString,
   startAwsJsonServer,
+  type AwsJsonServerOptions,
   type RunningAwsJsonServer,
 } from '../protocol/aws-json-server';
 import type { LocalSecret } from '../template/template';
@@ -20,6 +21,8 @@ export interface SecretsEndpointOptions {
   secret: LocalSecret;
   value: KnoxSecretValue;
   port?: number;
+  /** IAM: who may read the secret (the local functions whose role allows it: local/iam/endpoint-authorizers.ts). */
+  authorize?: AwsJsonServerOptions['authorize'];
 }
 
 /** Fixed, so that a restart answers the same version. */
@@ -32,6 +35,7 @@ export async function startSecretsEndpoint(options: SecretsEndpointOptions): Pro
     targetPrefix: 'secretsmanager',
     jsonVersion: '1.1',
     port: options.port,
+    ...(options.authorize ? { authorize: options.authorize } : {}),
     operations: {
       GetSecretValue: (input) => {
         const secretId = requireString(input, 'SecretId');

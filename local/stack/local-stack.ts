@@ -38,6 +38,10 @@ import { startSfnEndpoint } from '../stepfunctions/sfn-server';
 import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
 import { readTemplate, resolveModel, type LocalModel } from '../template/template';
+import { AccessGate } from '../iam/access-gate';
+import { secretsAuthorizer, sfnAuthorizer } from '../iam/endpoint-authorizers';
+import { useFunctionCredentials } from '../iam/function-identity';
+import { templateRoles } from '../iam/template-roles';
 
 export { DEFAULT_DATA_DIR, DEFAULT_PORT };
 
@@ -48,6 +52,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** Multiplies every Wait and Retry interval and the deadline (default 1). */
   timeScale?: number;
+  /** Run this synthesized template instead of cdk.out's (tests: a template with a grant removed). */
+  templatePath?: string;
   /** Talk to this Knox instead of starting the simulator (default: env KNOX_BASE_URL, else the simulator). */
   knoxBaseUrl?: string;
   /** Credentials served as the Knox secret (default: env KNOX_CLIENT_ID/KNOX_CLIENT_SECRET, else the simulator's). */
@@ -80,6 +86,8 @@ export interface LocalStack {
   dataDir: string;
   timeScale: number;
   model: LocalModel;
+  /** IAM: the template's roles, each function's own credentials, the checks every local AWS endpoint applies. */
+  iam: AccessGate;
   /** What recovery did with the open records it found at start. */
   recovery: RecoveryAction[];
   /** The poller on the stack's clock (when the template has the poller function). */
@@ -131,9 +139,14 @@ async function start(
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
-  const template = readTemplate(await ensureTemplate({ log }));
+  const template = readTemplate(options.templatePath ?? (await ensureTemplate({ log })));
   const model = resolveModel(template);
   const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
+  // IAM as in AWS: each function signs with its own credentials and every local AWS call is judged by its role.
+  const iam = new AccessGate(templateRoles(template));
+  runtime.gate = iam;
+  useFunctionCredentials((name) => iam.credentialsOf(name));
+  cleanups.push(() => useFunctionCredentials(undefined));
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const machines = model.stateMachines.map((m) =>
     prepareMachine(
@@ -146,6 +159,7 @@ async function start(
 
   const dynamo: RunningDynamo = await startDynamo({
     dataDir,
+    access: iam.snapshot(),
     ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
   });
   cleanups.push(() => dynamo.stop());
@@ -164,6 +178,7 @@ async function start(
     secret: model.secret,
     value: credentials,
     port: options.secretsPort,
+    authorize: secretsAuthorizer(iam, model.secret),
   });
   cleanups.push(() => secrets.stop());
 
@@ -176,7 +191,11 @@ async function start(
       ? { onClosed: (record) => deliverStatusChange(runtime, record) }
       : {}),
   });
-  const sfn = await startSfnEndpoint(executions, { port: options.sfnPort, log });
+  const sfn = await startSfnEndpoint(executions, {
+    port: options.sfnPort,
+    log,
+    authorize: sfnAuthorizer(iam, executions),
+  });
   cleanups.push(() => sfn.stop());
 
   const restoreEnv = applyEnvironment(
@@ -246,6 +265,7 @@ async function start(
     dataDir,
     timeScale,
     model,
+    iam,
     recovery,
     ...(poller ? { poller } : {}),
     stop: cleanup,

@@ -86,6 +86,7 @@ export function startRun(
         options.runtime,
         () => stopReason !== undefined,
         callbacks,
+        { stateMachineArn: machine.arn, executionName: record.name },
       ),
       waitTimeOverrides: machine.waitOverrides,
     },

@@ -7,6 +7,7 @@ import {
   AwsServiceError,
   requireString,
   startAwsJsonServer,
+  type AwsJsonServerOptions,
   type RunningAwsJsonServer,
 } from '../protocol/aws-json-server';
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
@@ -16,12 +17,13 @@ const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
 export async function startSfnEndpoint(
   executions: LocalExecutions,
-  options: { port?: number; log?: (line: string) => void } = {},
+  options: { port?: number; log?: (line: string) => void; authorize?: AwsJsonServerOptions['authorize'] } = {},
 ): Promise<RunningAwsJsonServer> {
   return startAwsJsonServer({
     targetPrefix: 'AWSStepFunctions',
     jsonVersion: '1.0',
     port: options.port,
+    ...(options.authorize ? { authorize: options.authorize } : {}),
     onInternalError: (op, error) =>
       options.log?.(`local Step Functions ${op} failed: ${(error as Error).stack ?? String(error)}`),
     operations: {

@@ -40,6 +40,22 @@ export class ExecutionStoppedError extends Error {
   }
 }
 
+/** The function a Task state invokes, as the definition names it (an ARN, maybe version-qualified, or a name). */
+function taskFunctionName(stateName: string, state: Record<string, unknown>): string {
+  const resource = String(state['Resource']);
+  if (resource === LAMBDA_INVOKE_RESOURCE || resource === LAMBDA_CALLBACK_RESOURCE) {
+    const functionName = (state['Parameters'] as Record<string, unknown> | undefined)?.['FunctionName'];
+    if (typeof functionName !== 'string') {
+      throw new Error(
+        `Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`,
+      );
+    }
+    return functionName;
+  }
+  if (resource.startsWith('arn:aws:lambda:')) return resource;
+  throw new Error(`Task "${stateName}": Resource ${resource} is not supported by the local stack (Lambda only)`);
+}
+
 /** Which handler module each Task state runs (state name -> handler); throws when one cannot be bound. */
 export function taskHandlerNames(
   definition: { States: Record<string, Record<string, unknown>> },
@@ -47,25 +63,18 @@ export function taskHandlerNames(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [stateName, state] of taskStates(definition)) {
-    const resource = String(state['Resource']);
-    let functionName: unknown;
-    if (resource === LAMBDA_INVOKE_RESOURCE || resource === LAMBDA_CALLBACK_RESOURCE) {
-      functionName = (state['Parameters'] as Record<string, unknown> | undefined)?.['FunctionName'];
-      if (typeof functionName !== 'string') {
-        throw new Error(
-          `Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`,
-        );
-      }
-    } else if (resource.startsWith('arn:aws:lambda:')) {
-      functionName = resource;
-    } else {
-      throw new Error(`Task "${stateName}": Resource ${resource} is not supported by the local stack (Lambda only)`);
-    }
-    const handler = runtime.handlerOf(functionName as string);
-    if (!handler) throw new Error(`Task "${stateName}": no function in the template is ${String(functionName)}`);
+    const functionName = taskFunctionName(stateName, state);
+    const handler = runtime.handlerOf(functionName);
+    if (!handler) throw new Error(`Task "${stateName}": no function in the template is ${functionName}`);
     out[stateName] = handler;
   }
   return out;
+}
+
+/** Who invokes: the execution's state machine (IAM: its role must allow lambda:InvokeFunction on the function). */
+export interface TaskInvoker {
+  stateMachineArn: string;
+  executionName: string;
 }
 
 /** The engine's `taskResourceLocalHandlers` for one run; `isStopped` guards against the orphaned-retry behaviour. */
@@ -74,6 +83,7 @@ export function taskResourceLocalHandlers(
   runtime: LambdaRuntime,
   isStopped: () => boolean,
   callbacks?: RunCallbacks,
+  invoker?: TaskInvoker,
 ): Record<string, LocalTaskHandler> {
   const handlers: Record<string, LocalTaskHandler> = {};
   const names = taskHandlerNames(definition, runtime);
@@ -81,13 +91,23 @@ export function taskResourceLocalHandlers(
   for (const [stateName, handler] of Object.entries(names)) {
     const resource = states[stateName]?.['Resource'];
     const viaIntegration = resource === LAMBDA_INVOKE_RESOURCE;
+    const functionName = taskFunctionName(stateName, states[stateName]!);
+    // The state machine's role, checked at each invoke as Step Functions does (a Task error, retried and caught).
+    const authorize = (): void => {
+      if (invoker)
+        runtime.gate?.authorizeStateMachineInvoke(invoker.stateMachineArn, invoker.executionName, functionName);
+    };
     if (resource === LAMBDA_CALLBACK_RESOURCE) {
       if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
-      handlers[stateName] = (input) => runCallback(stateName, handler, input, runtime, isStopped, callbacks);
+      handlers[stateName] = (input) => {
+        authorize();
+        return runCallback(stateName, handler, input, runtime, isStopped, callbacks);
+      };
       continue;
     }
     handlers[stateName] = async (input) => {
       if (isStopped()) throw new ExecutionStoppedError();
+      authorize();
       if (!viaIntegration) return (await runtime.invoke(handler, input)) as JSONValue;
       const payload = (input as { Payload?: JSONValue } | null)?.Payload ?? null;
       const result = (await runtime.invoke(handler, payload)) as JSONValue;

@@ -54,6 +54,11 @@ export class CallbackRegistry {
     return token;
   }
 
+  /** The run (`<executionArn>#<run>`) a token belongs to, if it is one of ours (IAM: SendTask* names its machine). */
+  runKeyOf(token: unknown): string | undefined {
+    return typeof token === 'string' ? this.tokens.get(token)?.runKey : undefined;
+  }
+
   /** The newest still issued token of a run that appears in `input` (the state's Parameters put it there). */
   tokenIn(runKey: string, input: unknown): string | undefined {
     const text = JSON.stringify(input) ?? '';

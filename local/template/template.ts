@@ -132,7 +132,7 @@ function metadataOf(resource: CfnResource, key: string): string | undefined {
 }
 
 /** How every resource of the template answers Ref and GetAtt locally. */
-function buildReferences(template: CfnTemplate): ResolveContext {
+export function buildReferences(template: CfnTemplate): ResolveContext {
   const resources: Record<string, ResourceRefs> = {};
   for (const [id, resource] of Object.entries(template.Resources)) {
     resources[id] = referencesOf(id, resource);
