@@ -7,9 +7,9 @@
  *                        -> handler modules imported -> recovery of open records -> poller (on the scaled clock)
  *                        -> HTTP API
  *
- * One stack per process at a time (the handlers share process.env). Restarting in the same process: the handler
- * modules create their AWS SDK clients and Knox client once per process from the endpoints in process.env at that
- * time. Each start drops them (cold-start.ts), so a restart may use new ports; to restart the way a laptop restarts
+ * One stack per process at a time (the handlers share process.env). Each function is its own instance (its own
+ * bundle, its own module state: lambda/function-bundles.ts), created at each start from the endpoints in process.env
+ * at that time, so a restart may use new ports; to restart the way a laptop restarts
  * (same endpoints, e.g. a client or a script that kept the URL), pass `stack.ports` back: dynamoPort, sfnPort,
  * secretsPort, knoxPort and port.
  */
@@ -21,7 +21,6 @@ import { OTHER_FUNCTIONS } from '#domain/function-names';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '#knox-sim/server';
 import { apiGatewayModel } from '../apigateway/api-routes';
 import type { RunningAwsJsonServer } from '../protocol/aws-json-server';
-import { coldStartFunctions } from '../lambda/cold-start';
 import { LocalConsole } from '../console/console-server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from '../dynamodb/dynamodb';
@@ -84,6 +83,8 @@ export interface LocalStack {
   recovery: RecoveryAction[];
   /** The poller on the stack's clock (when the template has the poller function). */
   poller?: LocalPoller;
+  /** The local Lambda: each function's instance (`coldStart()`), concurrency, throttles; `use()` for tests. */
+  lambda: LambdaRuntime;
   stop(): Promise<void>;
 }
 
@@ -133,7 +134,7 @@ async function start(
 
   const template = readTemplate(await ensureTemplate({ log }));
   const model = resolveModel(template);
-  const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
+  const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR, { timeScale, log });
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const machines = model.stateMachines.map((m) =>
     prepareMachine(
@@ -196,7 +197,6 @@ async function start(
     await runtime.idle(STOP_GRACE_MS);
   });
   await runtime.load();
-  await coldStartFunctions();
 
   const recovery = await recoverOpenRecords(dynamo.client, model.table, executions);
   for (const r of recovery)
@@ -248,6 +248,7 @@ async function start(
     model,
     recovery,
     ...(poller ? { poller } : {}),
+    lambda: runtime,
     stop: cleanup,
   };
 }
