@@ -20,7 +20,6 @@ import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS } from '#domain/function-names';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '#knox-sim/server';
 import { apiGatewayModel } from '../apigateway/api-routes';
-import type { RunningAwsJsonServer } from '../protocol/aws-json-server';
 import { LocalConsole } from '../console/console-server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from '../dynamodb/dynamodb';
@@ -28,11 +27,11 @@ import { LocalExecutions } from '../stepfunctions/engine';
 import { applyEnvironment, localEnvironment } from './environment';
 import { prepareMachine } from '../stepfunctions/prepare-machine';
 import type { ExecutionRecord } from '../stepfunctions/execution-store';
-import { startHttpApi, type RunningHttpApi } from '../apigateway/rest-api';
+import { startHttpApi, type HttpApiOptions, type RunningHttpApi } from '../apigateway/rest-api';
 import { LambdaRuntime } from '../lambda/lambda-runtime';
 import { LocalPoller } from '../scheduler/scheduler';
 import { recoverOpenRecords, type RecoveryAction } from './recovery';
-import { startSecretsEndpoint, type KnoxSecretValue } from '../secretsmanager/secrets';
+import { startSecretsEndpoint, type KnoxSecretValue, type RunningSecretsEndpoint } from '../secretsmanager/secrets';
 import { startSfnEndpoint } from '../stepfunctions/sfn-server';
 import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
@@ -61,6 +60,12 @@ export interface LocalStackOptions {
    * sets the callback states' TimeoutSeconds (the customer's deadline), unscaled.
    */
   env?: Record<string, string>;
+  /**
+   * API Gateway overrides: `throttle` replaces the stage's throttle from the template (`'none'`: not throttled, for
+   * drivers that compress time or poll faster than a client would: the tests, the bench, the demo), and
+   * `integrationTimeoutMs` every method's integration timeout (tests).
+   */
+  apiGateway?: Pick<HttpApiOptions, 'throttle' | 'integrationTimeoutMs'>;
   /** Start the poller's clock (default true); false leaves rounds to `stack.poller.round()` (tests, the bench). */
   pollerAutoStart?: boolean;
   /** No log lines from the stack and none from the handlers (tests). */
@@ -85,6 +90,8 @@ export interface LocalStack {
   poller?: LocalPoller;
   /** The local Lambda: each function's instance (`coldStart()`), concurrency, throttles; `use()` for tests. */
   lambda: LambdaRuntime;
+  /** GetSecretValue calls the local Secrets Manager answered so far. */
+  secretReads(): number;
   stop(): Promise<void>;
 }
 
@@ -161,7 +168,7 @@ async function start(
   }
   const knoxUrl = externalKnox ?? simulator!.url;
 
-  const secrets: RunningAwsJsonServer = await startSecretsEndpoint({
+  const secrets: RunningSecretsEndpoint = await startSecretsEndpoint({
     secret: model.secret,
     value: credentials,
     port: options.secretsPort,
@@ -217,6 +224,7 @@ async function start(
   const http: RunningHttpApi = await startHttpApi({
     port: options.port ?? DEFAULT_PORT,
     apiGateway: apiGatewayModel(template),
+    ...options.apiGateway,
     invokeApi: (event: APIGatewayProxyEvent) => runtime.invoke(OTHER_FUNCTIONS.api, event),
     executions,
     console: new LocalConsole({
@@ -249,6 +257,7 @@ async function start(
     recovery,
     ...(poller ? { poller } : {}),
     lambda: runtime,
+    secretReads: () => secrets.reads(),
     stop: cleanup,
   };
 }
