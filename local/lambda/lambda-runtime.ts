@@ -101,6 +101,11 @@ export class LambdaRuntime {
     this.overrides.set(handler, fn);
   }
 
+  /** Puts a function's own instance back in place of a `use()` handler. */
+  restore(handler: string): void {
+    this.overrides.delete(handler);
+  }
+
   /** Bundles and instantiates every function (call after process.env is set). Fails loudly when one is missing. */
   async load(): Promise<void> {
     const handlers = this.functionNames.filter((h) => !this.overrides.has(h));

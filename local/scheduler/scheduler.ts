@@ -38,6 +38,8 @@ export class LocalPoller {
   last: LocalRound | undefined;
   /** Ticks of the schedule, and how their events ended in Lambda's async queue. */
   readonly ticks = { sent: 0, dropped: 0 };
+  /** How each tick's event ended in the queue (succeeded, dropped, cancelled), in order. */
+  readonly tickOutcomes: AsyncOutcome[] = [];
   private readonly listeners = new Set<(round: LocalRound) => void>();
   private readonly runtime: LambdaRuntime;
 
@@ -108,6 +110,7 @@ export class LocalPoller {
   }
 
   private onAsync(outcome: AsyncOutcome): void {
+    if (outcome.kind !== 'failed') this.tickOutcomes.push(outcome);
     if (outcome.kind === 'succeeded') this.ended({ ok: true, summary: outcome.result as LocalRoundSummary });
     else if (outcome.kind === 'failed') {
       this.log(`poll round failed: ${outcome.error}`);
