@@ -1,8 +1,9 @@
 /**
  * Runs the functions of the template the way Lambda does, in this process:
  * - each function is its own instance: its handler module is bundled as Lambda's bundle is (function-bundles.ts) and
- *   imported on its own, so no two functions share module state (Knox client and token, secret cache, budget, SDK
- *   clients, Powertools logger), and `coldStart()` gives every function a fresh instance, as new containers would;
+ *   imported on its own at its first invocation, so no two functions share module state (Knox client and token,
+ *   secret cache, budget, SDK clients, Powertools logger), and `coldStart()` gives every function a fresh instance,
+ *   as new containers would;
  * - the event and the result go through JSON (as they would over the wire), within Lambda's 6 MB synchronous
  *   payload limits (lambda-limits.ts);
  * - a function's ReservedConcurrentExecutions caps its concurrent invocations: one more is throttled
@@ -51,8 +52,8 @@ export interface LambdaRuntimeOptions {
 export class LambdaRuntime {
   /** Handlers set by `use()` (tests): they run in place of the function's own instance. */
   private readonly overrides = new Map<string, LambdaHandler>();
-  /** Each function's current instance's handler. */
-  private readonly instances = new Map<string, LambdaHandler>();
+  /** Each function's current instance's handler (created on its first invocation). */
+  private readonly instances = new Map<string, Promise<LambdaHandler>>();
   private bundles = new Map<string, string>();
   private readonly functions = new Map<string, LocalFunction>();
   /** Invocations running, per function (its concurrency). */
@@ -119,19 +120,34 @@ export class LambdaRuntime {
       handlers,
       this.options.projectDir ?? dirname(this.lambdasDir),
     );
-    await this.coldStart();
+    this.instances.clear();
   }
 
-  /** A new instance of every function (or of one): fresh module state, as a new execution environment has. */
+  /**
+   * A new instance of every function (or of one) at its next invocation: fresh module state, as a new execution
+   * environment has. Instances are created on first invocation (a cold start, before the function's timeout starts,
+   * as Lambda's init phase), so functions never invoked cost nothing.
+   */
   async coldStart(handler?: string): Promise<void> {
-    const targets = handler !== undefined ? [handler] : [...this.bundles.keys()];
-    for (const name of targets) {
+    if (handler === undefined) this.instances.clear();
+    else this.instances.delete(handler);
+  }
+
+  /** The function's current instance, created (its bundle imported anew) when it has none. */
+  private instance(name: string): Promise<LambdaHandler> {
+    let instance = this.instances.get(name);
+    if (instance === undefined) {
       const bundle = this.bundles.get(name);
       if (bundle === undefined) throw new Error(`no bundle for function "${name}" (load() first)`);
-      const mod = await importFunctionInstance(bundle);
-      if (typeof mod.handler !== 'function') throw new Error(`${name} does not export a "handler" function`);
-      this.instances.set(name, mod.handler as LambdaHandler);
+      instance = importFunctionInstance(bundle).then((mod) => {
+        if (typeof mod.handler !== 'function') throw new Error(`${name} does not export a "handler" function`);
+        return mod.handler as LambdaHandler;
+      });
+      // A failed import is not kept: the next invocation tries again.
+      instance.catch(() => this.instances.delete(name));
+      this.instances.set(name, instance);
     }
+    return instance;
   }
 
   /** Invocations of a function running now. */
@@ -139,7 +155,10 @@ export class LambdaRuntime {
     return this.running.get(handler) ?? 0;
   }
 
-  /** Resolves when no invocation is running, or after `maxMs` (a handler stuck past its timeout is not waited for). */
+  /**
+   * Stops the async queue (waiting events are cancelled: the stack is stopping), then resolves when no invocation is
+   * running, or after `maxMs` (a handler stuck past its timeout is not waited for).
+   */
   async idle(maxMs: number): Promise<void> {
     this.queue.stop();
     let timer: NodeJS.Timeout | undefined;
@@ -163,8 +182,7 @@ export class LambdaRuntime {
   /** Invokes a function like Lambda's synchronous Invoke: the result (JSON) or a LambdaInvocationError. */
   async invoke(handlerName: string, event: unknown): Promise<unknown> {
     const fn = this.functions.get(handlerName);
-    const handler = this.overrides.get(handlerName) ?? this.instances.get(handlerName);
-    if (!fn || !handler)
+    if (!fn || (!this.overrides.has(handlerName) && !this.bundles.has(handlerName)))
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${handlerName}`, []);
     const request = JSON.stringify(event ?? null);
     const requestBytes = Buffer.byteLength(request);
@@ -176,6 +194,11 @@ export class LambdaRuntime {
     }
     this.running.set(handlerName, active + 1);
     try {
+      const handler =
+        this.overrides.get(handlerName) ??
+        (await this.instance(handlerName).catch((error: unknown) => {
+          throw asInvocationError(error); // an error of the init phase fails the invocation, as on Lambda
+        }));
       return await this.run(fn, handler, JSON.parse(request) as unknown);
     } finally {
       this.running.set(handlerName, this.concurrency(handlerName) - 1);
