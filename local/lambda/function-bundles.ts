@@ -78,8 +78,12 @@ export async function buildFunctionBundles(
 function removeStaleBuilds(root: string, keep: string): void {
   for (const entry of readdirSync(root)) {
     const path = join(root, entry);
-    if (entry === keep || Date.now() - statSync(path).mtimeMs < STALE_BUILD_MS) continue;
-    rmSync(path, { recursive: true, force: true });
+    try {
+      if (entry === keep || Date.now() - statSync(path).mtimeMs < STALE_BUILD_MS) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another process removed it first.
+    }
   }
 }
 
