@@ -28,16 +28,21 @@ export interface SecretsEndpointOptions {
 /** Fixed, so that a restart answers the same version. */
 const LOCAL_VERSION_ID = '00000000-0000-4000-8000-000000000001';
 
-export async function startSecretsEndpoint(options: SecretsEndpointOptions): Promise<RunningAwsJsonServer> {
+/** The endpoint, and how many GetSecretValue calls it answered (tests: one per function instance). */
+export type RunningSecretsEndpoint = RunningAwsJsonServer & { reads(): number };
+
+export async function startSecretsEndpoint(options: SecretsEndpointOptions): Promise<RunningSecretsEndpoint> {
   const createdDate = Date.now() / 1000;
+  let reads = 0;
   const matches = (id: string): boolean => id === options.secret.arn || id === options.secret.name;
-  return startAwsJsonServer({
+  const server = await startAwsJsonServer({
     targetPrefix: 'secretsmanager',
     jsonVersion: '1.1',
     port: options.port,
     ...(options.authorize ? { authorize: options.authorize } : {}),
     operations: {
       GetSecretValue: (input) => {
+        reads += 1;
         const secretId = requireString(input, 'SecretId');
         if (!matches(secretId)) {
           throw new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
@@ -53,4 +58,5 @@ export async function startSecretsEndpoint(options: SecretsEndpointOptions): Pro
       },
     },
   });
+  return Object.assign(server, { reads: () => reads });
 }

@@ -7,9 +7,9 @@
  *                        -> handler modules imported -> recovery of open records -> poller (on the scaled clock)
  *                        -> HTTP API
  *
- * One stack per process at a time (the handlers share process.env). Restarting in the same process: the handler
- * modules create their AWS SDK clients and Knox client once per process from the endpoints in process.env at that
- * time. Each start drops them (cold-start.ts), so a restart may use new ports; to restart the way a laptop restarts
+ * One stack per process at a time (the handlers share process.env). Each function is its own instance (its own
+ * bundle, its own module state: lambda/function-bundles.ts), created at each start from the endpoints in process.env
+ * at that time, so a restart may use new ports; to restart the way a laptop restarts
  * (same endpoints, e.g. a client or a script that kept the URL), pass `stack.ports` back: dynamoPort, sfnPort,
  * secretsPort, knoxPort and port.
  */
@@ -20,8 +20,6 @@ import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS } from '#domain/function-names';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '#knox-sim/server';
 import { apiGatewayModel } from '../apigateway/api-routes';
-import type { RunningAwsJsonServer } from '../protocol/aws-json-server';
-import { coldStartFunctions } from '../lambda/cold-start';
 import { LocalConsole } from '../console/console-server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from '../dynamodb/dynamodb';
@@ -29,11 +27,11 @@ import { LocalExecutions } from '../stepfunctions/engine';
 import { applyEnvironment, localEnvironment } from './environment';
 import { prepareMachine } from '../stepfunctions/prepare-machine';
 import type { ExecutionRecord } from '../stepfunctions/execution-store';
-import { startHttpApi, type RunningHttpApi } from '../apigateway/rest-api';
+import { startHttpApi, type HttpApiOptions, type RunningHttpApi } from '../apigateway/rest-api';
 import { LambdaRuntime } from '../lambda/lambda-runtime';
 import { LocalPoller } from '../scheduler/scheduler';
 import { recoverOpenRecords, type RecoveryAction } from './recovery';
-import { startSecretsEndpoint, type KnoxSecretValue } from '../secretsmanager/secrets';
+import { startSecretsEndpoint, type KnoxSecretValue, type RunningSecretsEndpoint } from '../secretsmanager/secrets';
 import { startSfnEndpoint } from '../stepfunctions/sfn-server';
 import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
@@ -68,6 +66,12 @@ export interface LocalStackOptions {
    * sets the callback states' TimeoutSeconds (the customer's deadline), unscaled.
    */
   env?: Record<string, string>;
+  /**
+   * API Gateway overrides: `throttle` replaces the stage's throttle from the template (`'none'`: not throttled, for
+   * drivers that compress time or poll faster than a client would: the tests, the bench, the demo), and
+   * `integrationTimeoutMs` every method's integration timeout (tests).
+   */
+  apiGateway?: Pick<HttpApiOptions, 'throttle' | 'integrationTimeoutMs'>;
   /** Start the poller's clock (default true); false leaves rounds to `stack.poller.round()` (tests, the bench). */
   pollerAutoStart?: boolean;
   /** No log lines from the stack and none from the handlers (tests). */
@@ -92,6 +96,10 @@ export interface LocalStack {
   recovery: RecoveryAction[];
   /** The poller on the stack's clock (when the template has the poller function). */
   poller?: LocalPoller;
+  /** The local Lambda: each function's instance (`coldStart()`), concurrency, throttles; `use()` for tests. */
+  lambda: LambdaRuntime;
+  /** GetSecretValue calls the local Secrets Manager answered so far. */
+  secretReads(): number;
   stop(): Promise<void>;
 }
 
@@ -141,7 +149,7 @@ async function start(
 
   const template = readTemplate(options.templatePath ?? (await ensureTemplate({ log })));
   const model = resolveModel(template);
-  const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
+  const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR, { timeScale, log });
   // IAM as in AWS: each function signs with its own credentials and every local AWS call is judged by its role.
   const iam = new AccessGate(templateRoles(template));
   runtime.gate = iam;
@@ -174,7 +182,7 @@ async function start(
   }
   const knoxUrl = externalKnox ?? simulator!.url;
 
-  const secrets: RunningAwsJsonServer = await startSecretsEndpoint({
+  const secrets: RunningSecretsEndpoint = await startSecretsEndpoint({
     secret: model.secret,
     value: credentials,
     port: options.secretsPort,
@@ -215,7 +223,6 @@ async function start(
     await runtime.idle(STOP_GRACE_MS);
   });
   await runtime.load();
-  await coldStartFunctions();
 
   const recovery = await recoverOpenRecords(dynamo.client, model.table, executions);
   for (const r of recovery)
@@ -236,6 +243,7 @@ async function start(
   const http: RunningHttpApi = await startHttpApi({
     port: options.port ?? DEFAULT_PORT,
     apiGateway: apiGatewayModel(template),
+    ...options.apiGateway,
     invokeApi: (event: APIGatewayProxyEvent) => runtime.invoke(OTHER_FUNCTIONS.api, event),
     executions,
     console: new LocalConsole({
@@ -268,6 +276,8 @@ async function start(
     iam,
     recovery,
     ...(poller ? { poller } : {}),
+    lambda: runtime,
+    secretReads: () => secrets.reads(),
     stop: cleanup,
   };
 }
