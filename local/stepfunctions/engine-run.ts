@@ -28,6 +28,10 @@ import { LOCAL_ACCOUNT } from '../template/intrinsics';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import type { PreparedMachine } from './prepare-machine';
 import { ExecutionStoppedError, taskResourceLocalHandlers } from './task-bindings';
+import { RunQuotas } from './quotas';
+import { withRunHooks } from './run-hooks';
+import { awsHistoryEvents } from './history-events';
+import { scaledWaitMs } from './time-scale';
 
 /** The role executions run as (only `$$.Execution.RoleArn` shows it). */
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/knox-onboarding-local-stepfunctions`;
@@ -79,27 +83,51 @@ export function startRun(
   const registry = options.callbacks;
   const runKey = `${record.executionArn}#${record.runs}`;
   const callbacks = { registry, runKey, timeoutMs: (state: string) => machine.callbackTimeoutsMs[state] ?? 60_000 };
-  const { result, abort, eventLogs } = engine.run(JSON.parse(from?.input ?? record.input) as never, {
-    overrides: {
-      taskResourceLocalHandlers: taskResourceLocalHandlers(
-        machine.definition,
-        options.runtime,
-        () => stopReason !== undefined,
-        callbacks,
-      ),
-      waitTimeOverrides: machine.waitOverrides,
-    },
-    context: {
-      Execution: { Id: record.executionArn, Name: record.name, RoleArn: LOCAL_ROLE_ARN, StartTime: record.startDate },
-      StateMachine: { Id: machine.arn, Name: machine.name },
-      // Read once per state entry that passes $$.Task.Token: each entry gets its own token.
-      Task: {
-        get Token(): string {
-          return registry.issue(runKey);
+  // Quotas (quotas.ts) and the time of Wait states that read it from the input (time-scale.ts), as each state is
+  // entered (run-hooks.ts). A resumed run's history goes on from the events its execution already has.
+  const states = machine.engineDefinition.States;
+  const quotas = new RunQuotas(machine.engineDefinition, awsHistoryEvents(record.events, machine.definition).total);
+  const waitOverrides: Record<string, number> = { ...machine.waitOverrides };
+  const beforeEvent = (event: Parameters<RunQuotas['admit']>[0]): void => {
+    quotas.admit(event);
+    const state = event.type === 'StateEntered' && event.state ? states[event.state.name] : undefined;
+    if (!event.state || state?.['Type'] !== 'Wait' || event.state.name in machine.waitOverrides) return;
+    const ms = scaledWaitMs(state, event.state.input, machine.timeScale);
+    if (ms === undefined) delete waitOverrides[event.state.name];
+    else waitOverrides[event.state.name] = ms;
+  };
+  const { result, abort, eventLogs } = engine.run(
+    JSON.parse(from?.input ?? record.input) as never,
+    withRunHooks(
+      {
+        overrides: {
+          taskResourceLocalHandlers: taskResourceLocalHandlers(
+            machine.definition,
+            options.runtime,
+            () => stopReason !== undefined,
+            callbacks,
+          ),
+          waitTimeOverrides: waitOverrides,
+        },
+        context: {
+          Execution: {
+            Id: record.executionArn,
+            Name: record.name,
+            RoleArn: LOCAL_ROLE_ARN,
+            StartTime: record.startDate,
+          },
+          StateMachine: { Id: machine.arn, Name: machine.name },
+          // Read once per state entry that passes $$.Task.Token: each entry gets its own token.
+          Task: {
+            get Token(): string {
+              return registry.issue(runKey);
+            },
+          },
         },
       },
-    },
-  });
+      { beforeEvent },
+    ),
+  );
   const stop = (reason: StopReason, details: StopDetails = {}): void => {
     if (stopReason !== undefined) return;
     stopReason = reason;

@@ -12,15 +12,13 @@ import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError } from 'aws-local-stepfunctions';
 import { AwsServiceError } from '../protocol/aws-json-server';
 import { CallbackRegistry } from './task-tokens';
+import { checkExecutionName } from './quotas';
 import { appendEvent, truncate, type NewEvent } from './engine-events';
 import { startRun, type LiveRun, type RunOutcome, type StopDetails, type StopReason } from './engine-run';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './execution-store';
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
-
-/** AWS allows 80 characters; we also keep names file-name safe (they name the history files). */
-const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export interface LocalExecutionsOptions {
   machines: PreparedMachine[];
@@ -84,7 +82,7 @@ export class LocalExecutions {
         `State Machine Does Not Exist: '${request.stateMachineArn}'`,
       );
     const name = request.name ?? randomUUID();
-    if (!EXECUTION_NAME.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+    checkExecutionName(name);
     const input = request.input ?? '{}';
     const parsed = parseInput(input);
     const executionArn = localExecutionArn(machine.name, name);

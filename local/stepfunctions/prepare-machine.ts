@@ -21,6 +21,8 @@ export interface PreparedMachine {
   /** The machine's TimeoutSeconds after scaling, enforced by LocalExecutions. */
   timeoutMs?: number;
   waitOverrides: Record<string, number>;
+  /** TIME_SCALE (Wait states that read their time from the input are scaled as they are entered). */
+  timeScale: number;
   /** Each callback state's TimeoutSeconds after scaling (the customer's deadline), in ms. */
   callbackTimeoutsMs: Record<string, number>;
 }
@@ -61,6 +63,7 @@ export function prepareMachine(
     engineDefinition: scaled as AslDefinition,
     ...(TimeoutSeconds !== undefined ? { timeoutMs: TimeoutSeconds * 1000 } : {}),
     waitOverrides: waitTimeOverrides(machine.definition, timeScale),
+    timeScale,
     callbackTimeoutsMs,
   };
 }

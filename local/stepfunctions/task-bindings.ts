@@ -12,6 +12,7 @@ import type { CallbackRegistry } from './task-tokens';
 import type { Json as JSONValue } from '../template/intrinsics';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { taskStates } from '../template/template';
+import { checkTaskResult } from './quotas';
 
 export const LAMBDA_INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
 export const LAMBDA_CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -83,15 +84,20 @@ export function taskResourceLocalHandlers(
     const viaIntegration = resource === LAMBDA_INVOKE_RESOURCE;
     if (resource === LAMBDA_CALLBACK_RESOURCE) {
       if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
-      handlers[stateName] = (input) => runCallback(stateName, handler, input, runtime, isStopped, callbacks);
+      const state = states[stateName] ?? {};
+      handlers[stateName] = async (input) =>
+        checkTaskResult(stateName, state, await runCallback(stateName, handler, input, runtime, isStopped, callbacks));
       continue;
     }
+    const state = states[stateName] ?? {};
     handlers[stateName] = async (input) => {
       if (isStopped()) throw new ExecutionStoppedError();
-      if (!viaIntegration) return (await runtime.invoke(handler, input)) as JSONValue;
+      if (!viaIntegration)
+        return checkTaskResult(stateName, state, (await runtime.invoke(handler, input)) as JSONValue);
       const payload = (input as { Payload?: JSONValue } | null)?.Payload ?? null;
       const result = (await runtime.invoke(handler, payload)) as JSONValue;
-      return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      // The connector's output is what the quota measures (quotas.ts).
+      return checkTaskResult(stateName, state, { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' });
     };
   }
   return handlers;
