@@ -55,6 +55,8 @@ export interface LiveRun {
 export interface RunOptions {
   runtime: LambdaRuntime;
   callbacks: CallbackRegistry;
+  /** Whether AWS's quotas apply (quotas.ts). */
+  awsQuotas: boolean;
   /** Adds an event to the execution's history (dated now unless `timestamp` says when). */
   append(event: NewEvent, timestamp?: number): void;
   /** Once the run is over and its events recorded: how it ended, and why it was stopped if it was. */
@@ -89,7 +91,7 @@ export function startRun(
   const quotas = new RunQuotas(machine.engineDefinition, awsHistoryEvents(record.events, machine.definition).total);
   const waitOverrides: Record<string, number> = { ...machine.waitOverrides };
   const beforeEvent = (event: Parameters<RunQuotas['admit']>[0]): void => {
-    quotas.admit(event);
+    if (options.awsQuotas) quotas.admit(event);
     const state = event.type === 'StateEntered' && event.state ? states[event.state.name] : undefined;
     if (!event.state || state?.['Type'] !== 'Wait' || event.state.name in machine.waitOverrides) return;
     const ms = scaledWaitMs(state, event.state.input, machine.timeScale);
@@ -106,6 +108,7 @@ export function startRun(
             options.runtime,
             () => stopReason !== undefined,
             callbacks,
+            options.awsQuotas,
           ),
           waitTimeOverrides: waitOverrides,
         },

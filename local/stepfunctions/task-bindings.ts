@@ -75,7 +75,9 @@ export function taskResourceLocalHandlers(
   runtime: LambdaRuntime,
   isStopped: () => boolean,
   callbacks?: RunCallbacks,
+  awsQuotas = true,
 ): Record<string, LocalTaskHandler> {
+  const checkResult = awsQuotas ? checkTaskResult : <T>(_state: string, _rules: unknown, result: T): T => result;
   const handlers: Record<string, LocalTaskHandler> = {};
   const names = taskHandlerNames(definition, runtime);
   const states = Object.fromEntries(taskStates(definition));
@@ -86,18 +88,17 @@ export function taskResourceLocalHandlers(
       if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
       const state = states[stateName] ?? {};
       handlers[stateName] = async (input) =>
-        checkTaskResult(stateName, state, await runCallback(stateName, handler, input, runtime, isStopped, callbacks));
+        checkResult(stateName, state, await runCallback(stateName, handler, input, runtime, isStopped, callbacks));
       continue;
     }
     const state = states[stateName] ?? {};
     handlers[stateName] = async (input) => {
       if (isStopped()) throw new ExecutionStoppedError();
-      if (!viaIntegration)
-        return checkTaskResult(stateName, state, (await runtime.invoke(handler, input)) as JSONValue);
+      if (!viaIntegration) return checkResult(stateName, state, (await runtime.invoke(handler, input)) as JSONValue);
       const payload = (input as { Payload?: JSONValue } | null)?.Payload ?? null;
       const result = (await runtime.invoke(handler, payload)) as JSONValue;
       // The connector's output is what the quota measures (quotas.ts).
-      return checkTaskResult(stateName, state, { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' });
+      return checkResult(stateName, state, { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' });
     };
   }
   return handlers;
