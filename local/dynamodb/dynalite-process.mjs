@@ -3,15 +3,27 @@
  * parsing) runs on another core than the handlers and the engine. Plain JavaScript: it needs no TypeScript loader, so
  * it starts in about 100 ms.
  *
- *   argv[2]: JSON {path, port}. Messages out: {type: 'listening', port} | {type: 'error', message}.
+ *   argv[2]: JSON {path, port, delays?}. `delays` (LATENCY=aws, local/latency/aws-latency.ts): ms per operation
+ *   (X-Amz-Target's operation, `*` for the others), waited before dynalite answers. Messages out: {type: 'listening', port} | {type: 'error', message}.
  *   Message in: {type: 'stop'}: close (in-flight requests finish, LevelDB releases its lock), then exit.
  *   The parent gone (IPC disconnected): the same, so that no dynalite outlives its stack.
  */
 import dynalite from 'dynalite';
 
-const { path, port } = JSON.parse(process.argv[2] ?? '{}');
+const { path, port, delays = {} } = JSON.parse(process.argv[2] ?? '{}');
 // Table changes are immediate: the local stack creates its table at start and uses it at once.
 const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+if (Object.keys(delays).length > 0) {
+  const answer = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const ms = delays[operation] ?? delays['*'] ?? 0;
+    setTimeout(() => {
+      for (const listener of answer) listener.call(server, req, res);
+    }, ms);
+  });
+}
 
 let closing = false;
 function close() {

@@ -43,11 +43,16 @@ const STOP_GRACE_MS = 5_000;
 type ChildMessage = { type: 'listening'; port: number } | { type: 'error'; message: string };
 
 /** Starts dynalite on 127.0.0.1 in a child process (`port` 0 picks a free one), data kept under `dataDir`. */
-export async function startDynamo(options: { dataDir: string; port?: number }): Promise<RunningDynamo> {
+export async function startDynamo(options: {
+  dataDir: string;
+  port?: number;
+  /** LATENCY=aws: ms per operation, waited inside the child before dynalite answers (aws-latency.ts dynamoDelays). */
+  delays?: Record<string, number>;
+}): Promise<RunningDynamo> {
   const path = dynamoPath(options.dataDir);
   mkdirSync(path, { recursive: true });
   // No loader flags for a plain .mjs script: the parent's (tsx, vitest) would only slow its start.
-  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, port: options.port ?? 0 })], {
+  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, port: options.port ?? 0, delays: options.delays ?? {} })], {
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

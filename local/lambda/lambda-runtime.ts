@@ -8,6 +8,7 @@
  * Modules are imported once, after the stack has set process.env (handlers read their settings and create their SDK
  * clients from it).
  */
+import { lambdaInvokeLatency } from '../latency/aws-latency';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,6 +101,7 @@ export class LambdaRuntime {
     const handler = this.handlers.get(handlerName);
     if (!fn || !handler)
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${handlerName}`, []);
+    await lambdaInvokeLatency(fn.name); // LATENCY=aws: cold start, then warm overhead (local/latency/aws-latency.ts)
     const requestId = randomUUID();
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
     const context = fakeContext(fn, requestId, deadline);

@@ -25,6 +25,7 @@ import { coldStartFunctions } from '../lambda/cold-start';
 import { LocalConsole } from '../console/console-server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from '../dynamodb/dynamodb';
+import { dynamoDelays, setAwsLatency, type LatencyMode } from '../latency/aws-latency';
 import { LocalExecutions } from '../stepfunctions/engine';
 import { applyEnvironment, localEnvironment } from './environment';
 import { prepareMachine } from '../stepfunctions/prepare-machine';
@@ -48,6 +49,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** Multiplies every Wait and Retry interval and the deadline (default 1). */
   timeScale?: number;
+  /** 'aws': AWS's typical latencies on the local services and Knox's on the simulator (local/latency/aws-latency.ts). */
+  latency?: LatencyMode;
   /** Talk to this Knox instead of starting the simulator (default: env KNOX_BASE_URL, else the simulator). */
   knoxBaseUrl?: string;
   /** Credentials served as the Knox secret (default: env KNOX_CLIENT_ID/KNOX_CLIENT_SECRET, else the simulator's). */
@@ -144,8 +147,11 @@ async function start(
     ),
   );
 
+  setAwsLatency(options.latency ?? 'none');
+  cleanups.push(() => setAwsLatency('none'));
   const dynamo: RunningDynamo = await startDynamo({
     dataDir,
+    delays: dynamoDelays(),
     ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
   });
   cleanups.push(() => dynamo.stop());
@@ -155,7 +161,12 @@ async function start(
   const credentials = options.knoxCredentials ?? credentialsFromEnv() ?? { ...SIM_DEFAULT_CREDENTIALS };
   let simulator: RunningKnoxSimulator | undefined;
   if (!externalKnox) {
-    simulator = await startKnoxSimulator({ host: '127.0.0.1', port: options.knoxPort ?? 0, ...credentials });
+    simulator = await startKnoxSimulator({
+      host: '127.0.0.1',
+      port: options.knoxPort ?? 0,
+      ...credentials,
+      ...(options.latency === 'aws' ? { latency: 'aws' as const } : {}),
+    });
     cleanups.push(() => simulator!.stop());
   }
   const knoxUrl = externalKnox ?? simulator!.url;

@@ -32,6 +32,7 @@ import { RunQuotas } from './quotas';
 import { withRunHooks } from './run-hooks';
 import { awsHistoryEvents } from './history-events';
 import { scaledWaitMs } from './time-scale';
+import { awsLatencyMs } from '../latency/aws-latency';
 
 /** The role executions run as (only `$$.Execution.RoleArn` shows it). */
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/knox-onboarding-local-stepfunctions`;
@@ -93,10 +94,11 @@ export function startRun(
   const beforeEvent = (event: Parameters<RunQuotas['admit']>[0]): void => {
     if (options.awsQuotas) quotas.admit(event);
     const state = event.type === 'StateEntered' && event.state ? states[event.state.name] : undefined;
-    if (!event.state || state?.['Type'] !== 'Wait' || event.state.name in machine.waitOverrides) return;
-    const ms = scaledWaitMs(state, event.state.input, machine.timeScale);
+    if (!event.state || state?.['Type'] !== 'Wait') return;
+    const ms = machine.waitOverrides[event.state.name] ?? scaledWaitMs(state, event.state.input, machine.timeScale);
+    // LATENCY=aws: the transition into the Wait state (local/latency/aws-latency.ts).
     if (ms === undefined) delete waitOverrides[event.state.name];
-    else waitOverrides[event.state.name] = ms;
+    else waitOverrides[event.state.name] = ms + awsLatencyMs('transition');
   };
   const { result, abort, eventLogs } = engine.run(
     JSON.parse(from?.input ?? record.input) as never,

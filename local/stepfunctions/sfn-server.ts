@@ -11,6 +11,7 @@ import {
 } from '../protocol/aws-json-server';
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
 import type { LocalExecutions } from './engine';
+import { withAwsLatency } from '../latency/aws-latency';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
@@ -24,7 +25,8 @@ export async function startSfnEndpoint(
     port: options.port,
     onInternalError: (op, error) =>
       options.log?.(`local Step Functions ${op} failed: ${(error as Error).stack ?? String(error)}`),
-    operations: {
+    // LATENCY=aws: each call answers after Step Functions' typical latency (local/latency/aws-latency.ts).
+    operations: withAwsLatency('stepfunctions', {
       StartExecution: (input) => {
         const started = executions.startExecution({
           stateMachineArn: requireString(input, 'stateMachineArn'),
@@ -79,7 +81,7 @@ export async function startSfnEndpoint(
           creationDate: 0,
         };
       },
-    },
+    }),
   });
 }
 

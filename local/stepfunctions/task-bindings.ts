@@ -13,6 +13,7 @@ import type { Json as JSONValue } from '../template/intrinsics';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { taskStates } from '../template/template';
 import { checkTaskResult } from './quotas';
+import { awsLatency } from '../latency/aws-latency';
 
 export const LAMBDA_INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
 export const LAMBDA_CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -87,12 +88,19 @@ export function taskResourceLocalHandlers(
     if (resource === LAMBDA_CALLBACK_RESOURCE) {
       if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
       const state = states[stateName] ?? {};
-      handlers[stateName] = async (input) =>
-        checkResult(stateName, state, await runCallback(stateName, handler, input, runtime, isStopped, callbacks));
+      handlers[stateName] = async (input) => {
+        await awsLatency('transition');
+        return checkResult(
+          stateName,
+          state,
+          await runCallback(stateName, handler, input, runtime, isStopped, callbacks),
+        );
+      };
       continue;
     }
     const state = states[stateName] ?? {};
     handlers[stateName] = async (input) => {
+      await awsLatency('transition'); // LATENCY=aws: the transition into this Task (local/latency/aws-latency.ts)
       if (isStopped()) throw new ExecutionStoppedError();
       if (!viaIntegration) return checkResult(stateName, state, (await runtime.invoke(handler, input)) as JSONValue);
       const payload = (input as { Payload?: JSONValue } | null)?.Payload ?? null;
