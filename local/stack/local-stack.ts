@@ -14,6 +14,7 @@
  * secretsPort, knoxPort and port.
  */
 import { mkdirSync } from 'node:fs';
+import { STATES } from '#domain/state-names';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULTS, ENV } from '#domain/configuration';
@@ -139,12 +140,11 @@ async function start(
   const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const machines = model.stateMachines.map((m) =>
-    prepareMachine(
-      m,
-      timeScale,
-      runtime,
-      deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {},
-    ),
+    prepareMachine(m, timeScale, runtime, {
+      ...(deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {}),
+      // The batch's pacing wait matches the Knox budget, which runs in real time: TIME_SCALE leaves it alone.
+      realTimeWaits: [STATES.waitForBudget],
+    }),
   );
 
   setAwsLatency(options.latency ?? 'none');

@@ -95,6 +95,10 @@ export function startRun(
     if (options.awsQuotas) quotas.admit(event);
     const state = event.type === 'StateEntered' && event.state ? states[event.state.name] : undefined;
     if (!event.state || state?.['Type'] !== 'Wait') return;
+    if (machine.realTimeWaits.has(event.state.name)) {
+      delete waitOverrides[event.state.name];
+      return;
+    }
     const ms = machine.waitOverrides[event.state.name] ?? scaledWaitMs(state, event.state.input, machine.timeScale);
     // LATENCY=aws: the transition into the Wait state (local/latency/aws-latency.ts).
     if (ms === undefined) delete waitOverrides[event.state.name];
