@@ -13,7 +13,7 @@ import { scaledWaitMs } from '#local/stepfunctions/time-scale';
 import type { AslDefinition } from '#local/template/template';
 import { startTestStack, tempDataDir } from '#testkit/test-stack';
 import type { LocalStack } from '#local/stack/local-stack';
-import { awsSfn, countingLoop, STEP, startWalls, type Walls } from './support/sfn-walls-support';
+import { awsSfn, countingLoop, STEP, sfnCall, startWalls, type Walls } from './support/sfn-walls-support';
 
 let walls: Walls | undefined;
 afterEach(async () => {
@@ -44,6 +44,21 @@ describe('history: 25,000 events, counted as AWS counts them', () => {
     expect(walls.closed.map((r) => [r.name, r.status, r.error])).toEqual([['run-1', 'FAILED', 'States.Runtime']]);
     const described = await awsSfn(walls.endpoint.port, ['describe-execution', '--execution-arn', record.executionArn]);
     expect(described).toMatchObject({ ok: true, json: { status: 'FAILED', error: 'States.Runtime' } });
+    // GetExecutionHistory answers the same 25,000 events, the last one ExecutionFailed (pages of 1,000).
+    let count = 0;
+    let last: unknown;
+    for (let token: string | undefined, first = true; first || token; first = false) {
+      const page = await sfnCall(walls.endpoint.port, 'GetExecutionHistory', {
+        executionArn: record.executionArn,
+        maxResults: 1000,
+        ...(token ? { nextToken: token } : {}),
+      });
+      const events = page['events'] as { type: string }[];
+      count += events.length;
+      last = events.at(-1)?.type;
+      token = page['nextToken'] as string | undefined;
+    }
+    expect([count, last]).toEqual([MAX_HISTORY_EVENTS, 'ExecutionFailed']);
   });
 
   it('lets event 25,000 be ExecutionSucceeded', async () => {
