@@ -39,7 +39,19 @@ export interface KnoxSimulatorOptions {
   fixtures?: boolean;
   /** Knox's own latency per operation (latency.ts): 'aws' for typical figures, or ms per operation. */
   latency?: 'aws' | 'none' | KnoxLatency;
+  /**
+   * What time it is for the simulator (token lifetimes, the spared window of a revocation, timed faults, customers'
+   * timed answers); default the wall clock. Tests pass a clock they move, so that nothing sleeps on wall time.
+   */
+  clock?: SimClock;
 }
+
+/** The simulator's idea of now. */
+export interface SimClock {
+  now(): Date;
+}
+
+const WALL_CLOCK: SimClock = { now: () => new Date() };
 
 export interface RunningKnoxSimulator {
   /** http://127.0.0.1:PORT */
@@ -111,6 +123,7 @@ function faultAnswer(fault: Fault): SimAnswer | undefined {
 }
 
 export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Promise<RunningKnoxSimulator> {
+  const clock = options.clock ?? WALL_CLOCK;
   const state = new SimState({
     clients: clientsFor(options),
     tokenTtlSeconds: options.tokenTtlSeconds ?? 599,
@@ -130,6 +143,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handleKnox(req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string, startedAt: Date) {
     const method = req.method ?? 'GET';
     const path = url.pathname + url.search;
+    const t0 = performance.now();
     // Knox's own limit (when set) refuses what exceeds it before anything else; token requests are not counted.
     const limited = !path.startsWith(TOKEN_PATH) && !state.rateLimit.admit(performance.now());
     const picked = limited ? undefined : state.faults.pick(method, path, startedAt);
@@ -140,7 +154,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
         path,
         status,
         startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
+        durationMs: Math.round(performance.now() - t0),
         ...(fault ? { fault: fault.type } : {}),
         ...(picked?.outage ? { outage: true } : {}),
         accepted: answer?.accepted ?? false,
@@ -175,7 +189,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const startedAt = new Date();
+    const startedAt = clock.now();
     const url = new URL(req.url ?? '/', 'http://knox-sim.invalid');
     const bodyText = await readText(req);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
