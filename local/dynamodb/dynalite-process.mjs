@@ -7,16 +7,28 @@
  * origin and checks only the format of Authorization. The only way in is the proxy (dynamodb-proxy.ts: loopback
  * guard, IAM), which this process starts on the stack's DYNAMODB_PORT.
  *
- *   argv[2]: JSON {path, socket}. Message in: {type: 'start', port, access?} (access: the AccessGate's snapshot).
+ *   argv[2]: JSON {path, socket, delays?}; `delays` (LATENCY=aws, local/latency/aws-latency.ts): ms per operation
+ *   (X-Amz-Target's operation, `*` for the others), waited before dynalite answers. Message in: {type: 'start', port, access?} (access: the AccessGate's snapshot).
  *   Messages out: {type: 'listening', port} | {type: 'error', message}.
  *   Message in: {type: 'stop'}: close (in-flight requests finish, LevelDB releases its lock), then exit.
  *   The parent gone (IPC disconnected): the same, so that no dynalite outlives its stack.
  */
 import dynalite from 'dynalite';
 
-const { path, socket } = JSON.parse(process.argv[2] ?? '{}');
+const { path, socket, delays = {} } = JSON.parse(process.argv[2] ?? '{}');
 // Table changes are immediate: the local stack creates its table at start and uses it at once.
 const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+if (Object.keys(delays).length > 0) {
+  const answer = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const ms = delays[operation] ?? delays['*'] ?? 0;
+    setTimeout(() => {
+      for (const listener of answer) listener.call(server, req, res);
+    }, ms);
+  });
+}
 const listening = new Promise((resolve) => server.listen(socket, resolve));
 let proxy;
 

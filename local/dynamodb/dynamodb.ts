@@ -50,6 +50,8 @@ export interface StartDynamoOptions {
   port?: number;
   /** IAM on every request: the local stack's AccessGate snapshot; without it every signed caller may do anything. */
   access?: AccessSnapshot;
+  /** LATENCY=aws: ms per operation, waited inside the child before dynalite answers (aws-latency.ts dynamoDelays). */
+  delays?: Record<string, number>;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function startDynamo(options: StartDynamoOptions): Promise<RunningD
   // socket's path is limited to about 100 bytes.
   const socketDir = mkdtempSync(join(tmpdir(), 'knox-dynalite-'));
   // The tsx loader (and nothing of the parent's, vitest's or tsx's own flags): the proxy is TypeScript.
-  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, socket: join(socketDir, 'dynalite.sock') })], {
+  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, socket: join(socketDir, 'dynalite.sock'), delays: options.delays ?? {} })], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

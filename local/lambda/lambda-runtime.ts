@@ -17,6 +17,7 @@
  * Instances are created after the stack has set process.env (handlers read their settings and create their SDK
  * clients from it).
  */
+import { lambdaInvokeLatency } from '../latency/aws-latency';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -220,6 +221,7 @@ export class LambdaRuntime {
   }
 
   private async run(fn: LocalFunction, handler: LambdaHandler, payload: unknown): Promise<unknown> {
+    await lambdaInvokeLatency(fn.name); // LATENCY=aws: cold start, then warm overhead (local/latency/aws-latency.ts)
     const requestId = randomUUID();
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
     const context = fakeContext(fn, requestId, deadline);

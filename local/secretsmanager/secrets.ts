@@ -3,6 +3,7 @@
  * so that the handlers' Powertools `getSecret` (default SDK client, AWS_ENDPOINT_URL_SECRETS_MANAGER) runs unchanged.
  * Everything else answers a proper AWS error. The secret's value is never logged.
  */
+import { awsLatency } from '../latency/aws-latency';
 import {
   AwsServiceError,
   requireString,
@@ -41,7 +42,8 @@ export async function startSecretsEndpoint(options: SecretsEndpointOptions): Pro
     port: options.port,
     ...(options.authorize ? { authorize: options.authorize } : {}),
     operations: {
-      GetSecretValue: (input) => {
+      GetSecretValue: async (input) => {
+        await awsLatency('secretsmanager', 'GetSecretValue'); // LATENCY=aws (local/latency/aws-latency.ts)
         reads += 1;
         const secretId = requireString(input, 'SecretId');
         if (!matches(secretId)) {

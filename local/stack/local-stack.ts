@@ -14,6 +14,7 @@
  * secretsPort, knoxPort and port.
  */
 import { mkdirSync } from 'node:fs';
+import { STATES } from '#domain/state-names';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULTS, ENV } from '#domain/configuration';
@@ -23,6 +24,7 @@ import { apiGatewayModel } from '../apigateway/api-routes';
 import { LocalConsole } from '../console/console-server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from '../dynamodb/dynamodb';
+import { dynamoDelays, setAwsLatency, type LatencyMode } from '../latency/aws-latency';
 import { LocalExecutions } from '../stepfunctions/engine';
 import { applyEnvironment, localEnvironment } from './environment';
 import { prepareMachine } from '../stepfunctions/prepare-machine';
@@ -52,6 +54,8 @@ export interface LocalStackOptions {
   timeScale?: number;
   /** Run this synthesized template instead of cdk.out's (tests: a template with a grant removed). */
   templatePath?: string;
+  /** 'aws': AWS's typical latencies on the local services and Knox's on the simulator (local/latency/aws-latency.ts). */
+  latency?: LatencyMode;
   /** Talk to this Knox instead of starting the simulator (default: env KNOX_BASE_URL, else the simulator). */
   knoxBaseUrl?: string;
   /** Credentials served as the Knox secret (default: env KNOX_CLIENT_ID/KNOX_CLIENT_SECRET, else the simulator's). */
@@ -157,17 +161,19 @@ async function start(
   cleanups.push(() => useFunctionCredentials(undefined));
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const machines = model.stateMachines.map((m) =>
-    prepareMachine(
-      m,
-      timeScale,
-      runtime,
-      deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {},
-    ),
+    prepareMachine(m, timeScale, runtime, {
+      ...(deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {}),
+      // The batch's pacing wait matches the Knox budget, which runs in real time: TIME_SCALE leaves it alone.
+      realTimeWaits: [STATES.waitForBudget],
+    }),
   );
 
+  setAwsLatency(options.latency ?? 'none');
+  cleanups.push(() => setAwsLatency('none'));
   const dynamo: RunningDynamo = await startDynamo({
     dataDir,
     access: iam.snapshot(),
+    delays: dynamoDelays(),
     ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
   });
   cleanups.push(() => dynamo.stop());
@@ -177,7 +183,12 @@ async function start(
   const credentials = options.knoxCredentials ?? credentialsFromEnv() ?? { ...SIM_DEFAULT_CREDENTIALS };
   let simulator: RunningKnoxSimulator | undefined;
   if (!externalKnox) {
-    simulator = await startKnoxSimulator({ host: '127.0.0.1', port: options.knoxPort ?? 0, ...credentials });
+    simulator = await startKnoxSimulator({
+      host: '127.0.0.1',
+      port: options.knoxPort ?? 0,
+      ...credentials,
+      ...(options.latency === 'aws' ? { latency: 'aws' as const } : {}),
+    });
     cleanups.push(() => simulator!.stop());
   }
   const knoxUrl = externalKnox ?? simulator!.url;

@@ -12,6 +12,8 @@ import type { CallbackRegistry } from './task-tokens';
 import type { Json as JSONValue } from '../template/intrinsics';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { taskStates } from '../template/template';
+import { checkTaskResult } from './quotas';
+import { awsLatency } from '../latency/aws-latency';
 
 export const LAMBDA_INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
 export const LAMBDA_CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -84,7 +86,9 @@ export function taskResourceLocalHandlers(
   isStopped: () => boolean,
   callbacks?: RunCallbacks,
   invoker?: TaskInvoker,
+  awsQuotas = true,
 ): Record<string, LocalTaskHandler> {
+  const checkResult = awsQuotas ? checkTaskResult : <T>(_state: string, _rules: unknown, result: T): T => result;
   const handlers: Record<string, LocalTaskHandler> = {};
   const names = taskHandlerNames(definition, runtime);
   const states = Object.fromEntries(taskStates(definition));
@@ -99,19 +103,28 @@ export function taskResourceLocalHandlers(
     };
     if (resource === LAMBDA_CALLBACK_RESOURCE) {
       if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
-      handlers[stateName] = (input) => {
+      const state = states[stateName] ?? {};
+      handlers[stateName] = async (input) => {
+        await awsLatency('transition');
         authorize();
-        return runCallback(stateName, handler, input, runtime, isStopped, callbacks);
+        return checkResult(
+          stateName,
+          state,
+          await runCallback(stateName, handler, input, runtime, isStopped, callbacks),
+        );
       };
       continue;
     }
+    const state = states[stateName] ?? {};
     handlers[stateName] = async (input) => {
+      await awsLatency('transition'); // LATENCY=aws: the transition into this Task (local/latency/aws-latency.ts)
       if (isStopped()) throw new ExecutionStoppedError();
       authorize();
-      if (!viaIntegration) return (await runtime.invoke(handler, input)) as JSONValue;
+      if (!viaIntegration) return checkResult(stateName, state, (await runtime.invoke(handler, input)) as JSONValue);
       const payload = (input as { Payload?: JSONValue } | null)?.Payload ?? null;
       const result = (await runtime.invoke(handler, payload)) as JSONValue;
-      return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      // The connector's output is what the quota measures (quotas.ts).
+      return checkResult(stateName, state, { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' });
     };
   }
   return handlers;
