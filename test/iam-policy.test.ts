@@ -13,6 +13,7 @@ import { TABLE } from '#domain/table-layout';
 import { AccessGate } from '#local/iam/access-gate';
 import { runAsFunction, useFunctionCredentials } from '#local/iam/function-identity';
 import { evaluate, readStatements, UnsupportedPolicyError, type PolicyStatement } from '#local/iam/policy';
+import { dynamoAction, sfnAction } from '#local/iam/service-actions';
 import { parseAuthorization, sha256Hex, signatureMatches } from '#local/iam/sigv4';
 import { templateRoles, type TemplateRoles } from '#local/iam/template-roles';
 import { readTemplate, resolveModel, type LocalModel } from '#local/template/template';
@@ -218,6 +219,37 @@ describe("the synthesized template's roles", () => {
     expect(invoke(fn('request-delink'))).toThrow(expect.objectContaining({ name: 'Lambda.AWSLambdaException' }));
     expect(() => gate.authorizeScheduledInvoke(fn('poller'))).not.toThrow();
     expect(() => gate.authorizeScheduledInvoke(fn('api'))).toThrow(/no schedule/);
+  });
+});
+
+describe('the resources of a request', () => {
+  const table = (name: string) => `arn:aws:dynamodb:us-east-1:000000000000:table/${name}`;
+  it('DynamoDB: the table, its index, each table of a batch, every resource for a call that names none', () => {
+    expect(dynamoAction('DynamoDB_20120810.PutItem', { TableName: 't' })).toEqual({
+      action: 'dynamodb:PutItem',
+      resources: [table('t')],
+    });
+    expect(dynamoAction('DynamoDB_20120810.Query', { TableName: 't', IndexName: 'byKindStatus' })?.resources).toEqual([
+      `${table('t')}/index/byKindStatus`,
+    ]);
+    expect(dynamoAction('DynamoDB_20120810.BatchWriteItem', { RequestItems: { a: [], b: [] } })?.resources).toEqual([
+      table('a'),
+      table('b'),
+    ]);
+    expect(dynamoAction('DynamoDB_20120810.ListTables', {})?.resources).toEqual(['*']);
+    expect(dynamoAction('DynamoDB_20120810.DescribeLimits', {})?.resources).toEqual(['*']);
+    expect(dynamoAction('AWSStepFunctions.StartExecution', {})).toBeUndefined();
+  });
+
+  it('Step Functions: the machine, the execution, and for a task token the machine whose execution issued it', () => {
+    const tokens = { stateMachineOfToken: (t: unknown) => (t === 'tok' ? 'arn:sm:onboarding' : undefined) };
+    expect(sfnAction('StartExecution', { stateMachineArn: 'arn:sm:x' }, tokens)).toEqual({
+      action: 'states:StartExecution',
+      resources: ['arn:sm:x'],
+    });
+    expect(sfnAction('StopExecution', { executionArn: 'arn:ex:x:1' }, tokens).resources).toEqual(['arn:ex:x:1']);
+    expect(sfnAction('SendTaskSuccess', { taskToken: 'tok' }, tokens).resources).toEqual(['arn:sm:onboarding']);
+    expect(sfnAction('ListStateMachines', {}, tokens).resources).toEqual(['*']);
   });
 });
 

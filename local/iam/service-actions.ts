@@ -41,7 +41,8 @@ function dynamoResources(operation: string, input: Record<string, unknown>): str
     return [...new Set(tables.filter((t): t is string => t !== undefined))].map((t) => tableArn(t));
   }
   const table = str(input['TableName']) ?? str(input['TableArn']);
-  if (table === undefined) return [];
+  // An operation that names no table (DescribeLimits, DescribeEndpoints) is judged on every resource.
+  if (table === undefined) return ['*'];
   const arn = table.startsWith('arn:') ? table : tableArn(table);
   const index = str(input['IndexName']);
   return [index ? `${arn}/index/${index}` : arn];
