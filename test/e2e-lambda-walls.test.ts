@@ -17,7 +17,7 @@ import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, THROTTLED_ERROR } from
 import { prepareMachine } from '#local/stepfunctions/prepare-machine';
 import { taskHandlerNames } from '#local/stepfunctions/task-bindings';
 import { localFunctionArn, localStateMachineArn, type LocalFunction } from '#local/template/template';
-import { tempDataDir, waitForExecution } from '#testkit/test-stack';
+import { eventually, tempDataDir, waitForExecution } from '#testkit/test-stack';
 import {
   createRequest,
   freshEmail,
@@ -30,16 +30,9 @@ import {
   type E2e,
 } from './support/e2e-support';
 
-/** Polls `probe` until it answers something defined (no wall-clock assertion: only a cap on waiting). */
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('gave up waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** The shared bounded wait, asked every 5 ms (the throttle tests watch a handler that is called once). */
+const until = <T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> =>
+  eventually(probe, { intervalMs: 5 });
 
 /** A handler that blocks until released, and how often it was called. */
 function gate(): { handler: () => Promise<unknown>; release: () => void; calls: () => number } {
