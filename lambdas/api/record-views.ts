@@ -26,6 +26,7 @@ export function recordView(record: WorkflowRecord, poller: PollerState = {}): Re
     history: record.history,
     attempts: record.attempts,
     pollCount: record.pollCount,
+    ...(record.redriveCount !== undefined ? { redriveCount: record.redriveCount } : {}),
     executionName: record.executionName,
     deadline: record.deadline,
     ...(record.waitingSince !== undefined ? { waitingSince: record.waitingSince } : {}),

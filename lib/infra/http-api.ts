@@ -70,7 +70,12 @@ export class HttpApi extends Construct {
       this.handler.addEnvironment(variable, stateMachine.stateMachineArn);
       stateMachine.grantStartExecution(this.handler.function);
       // Cancel (DELETE) and read an execution's status: on this machine's executions only.
-      grantOnExecutions(this.handler.role, stateMachine, ['states:StopExecution', 'states:DescribeExecution']);
+      // RedriveExecution: POST .../{id}/redrive continues a FAILED execution (lambdas/api/redrive.ts).
+      grantOnExecutions(this.handler.role, stateMachine, [
+        'states:StopExecution',
+        'states:DescribeExecution',
+        'states:RedriveExecution',
+      ]);
     }
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays });

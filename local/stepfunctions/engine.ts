@@ -18,6 +18,7 @@ import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './execution-store';
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
+import { reopenForRedrive } from './redrive';
 
 /** AWS allows 80 characters; we also keep names file-name safe (they name the history files). */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -183,6 +184,22 @@ export class LocalExecutions {
     if (!machine)
       throw new Error(`execution ${record.name} belongs to an unknown state machine ${record.stateMachineArn}`);
     this.run(record, machine, true);
+  }
+
+  /**
+   * RedriveExecution (redrive.ts): a FAILED, TIMED_OUT or ABORTED execution continues from the state it failed in,
+   * with that state's input, under the same name and ARN.
+   */
+  redriveExecution(executionArn: string): { redriveDate: string } {
+    if (this.closed) throw new AwsServiceError('ServiceUnavailable', 'the local Step Functions is stopping', 503);
+    const record = this.requireRecord(executionArn);
+    const machine = this.machines.get(record.stateMachineArn);
+    if (!machine || this.live.has(executionArn))
+      throw new AwsServiceError('ExecutionNotRedrivable', 'Execution cannot be redriven now');
+    reopenForRedrive(record);
+    this.append(record, { type: 'ExecutionRedriven', state: record.position?.state });
+    this.run(record, machine, true);
+    return { redriveDate: record.redriveDate ?? new Date().toISOString() };
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 } from '../protocol/aws-json-server';
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
 import type { LocalExecutions } from './engine';
+import { redriveFields } from './redrive';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
@@ -39,6 +40,10 @@ export async function startSfnEndpoint(
           ...(typeof input['cause'] === 'string' ? { cause: input['cause'] } : {}),
         });
         return { stopDate: epochSeconds(stopDate) };
+      },
+      RedriveExecution: (input) => {
+        const { redriveDate } = executions.redriveExecution(requireString(input, 'executionArn'));
+        return { redriveDate: epochSeconds(redriveDate) };
       },
       DescribeExecution: (input) => describeExecution(executions.requireRecord(requireString(input, 'executionArn'))),
       ListExecutions: (input) => listExecutions(executions, input),
@@ -103,7 +108,7 @@ function describeExecution(r: ExecutionRecord): Record<string, unknown> {
     ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(r.cause !== undefined ? { cause: r.cause } : {}),
-    ...(r.runs > 1 ? { redriveCount: r.runs - 1 } : {}),
+    ...redriveFields(r),
   };
 }
 
@@ -135,7 +140,10 @@ function listExecutions(executions: LocalExecutions, input: Record<string, unkno
 
 /** The recorded events in GetExecutionHistory's shape (AWS event types; retries and catches have none there). */
 function executionHistory(record: ExecutionRecord, input: Record<string, unknown>): Record<string, unknown> {
-  const events = record.events.map(toHistoryEvent).filter((e): e is Record<string, unknown> => e !== undefined);
+  let redrives = 0;
+  const events = record.events
+    .map((e) => toHistoryEvent(e, e.type === 'ExecutionRedriven' ? ++redrives : redrives))
+    .filter((e): e is Record<string, unknown> => e !== undefined);
   let previous = 0;
   const numbered = events.map((e, i) => {
     const out = { ...e, id: i + 1, previousEventId: previous };
@@ -147,7 +155,8 @@ function executionHistory(record: ExecutionRecord, input: Record<string, unknown
   return { events: items, ...(nextToken ? { nextToken } : {}) };
 }
 
-function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
+/** `redriveCount`: the redrives so far, this event's included. */
+function toHistoryEvent(e: RecordedEvent, redriveCount: number): Record<string, unknown> | undefined {
   // AWS names an event's details after its type (ExecutionStarted: executionStartedEventDetails), a state's after the
   // kind of event alone (TaskStateEntered: stateEnteredEventDetails).
   const event = (type: string, details: Record<string, unknown>, detailsOf = type) => ({
@@ -169,6 +178,8 @@ function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
       return event('ExecutionStarted', data('input', e.input ?? '{}'));
     case 'ExecutionResumed':
       return event('ExecutionRedriven', {});
+    case 'ExecutionRedriven':
+      return event('ExecutionRedriven', { redriveCount });
     case 'ExecutionSucceeded':
       return event('ExecutionSucceeded', data('output', e.output ?? 'null'));
     case 'ExecutionFailed':
