@@ -85,7 +85,7 @@ export class WorkflowKit {
       executionName: sfn.JsonPath.executionName,
     };
     const task = new tasks.LambdaInvoke(this.scope, stateName, {
-      lambdaFunction: fn.function,
+      lambdaFunction: fn.function.currentVersion,
       payload: sfn.TaskInput.fromObject(withoutUndefined(payload)),
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(
@@ -145,7 +145,7 @@ export class WorkflowKit {
       mode,
     };
     const task = new tasks.LambdaInvoke(this.scope, STATES.waitForAnswer, {
-      lambdaFunction: this.steps.awaitAnswer.function,
+      lambdaFunction: this.steps.awaitAnswer.function.currentVersion,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject(payload),
       retryOnServiceExceptions: false,
@@ -189,7 +189,7 @@ export class WorkflowKit {
       error: outcome === 'SUCCEEDED' ? undefined : sfn.JsonPath.objectAt('$.error'),
     };
     const task = new tasks.LambdaInvoke(this.scope, stateName, {
-      lambdaFunction: this.steps.recordOutcome.function,
+      lambdaFunction: this.steps.recordOutcome.function.currentVersion,
       payload: sfn.TaskInput.fromObject(withoutUndefined(payload)),
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(30 + TASK_TIMEOUT_MARGIN_SECONDS)),

@@ -19,6 +19,7 @@ import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './ex
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
 import { reopenForRedrive } from './redrive';
+import { unqualifiedStateMachineArn } from '../template/qualified-refs';
 
 /** AWS allows 80 characters; we also keep names file-name safe (they name the history files). */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -78,7 +79,11 @@ export class LocalExecutions {
    */
   startExecution(request: StartExecutionInput): { executionArn: string; startDate: string; alreadyRunning: boolean } {
     if (this.closed) throw new AwsServiceError('ServiceUnavailable', 'the local Step Functions is stopping', 503);
-    const machine = this.machines.get(request.stateMachineArn);
+    // An alias or version ARN (lib/infra/live-alias.ts) starts the state machine it qualifies: locally each state
+    // machine has the one definition the stack started with. The execution ARN is unqualified, as in AWS.
+    const machine =
+      this.machines.get(request.stateMachineArn) ??
+      this.machines.get(unqualifiedStateMachineArn(request.stateMachineArn));
     if (!machine)
       throw new AwsServiceError(
         'StateMachineDoesNotExist',
