@@ -37,7 +37,7 @@ import { startSecretsEndpoint, type KnoxSecretValue } from '../secretsmanager/se
 import { startSfnEndpoint } from '../stepfunctions/sfn-server';
 import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
-import { readTemplate, resolveModel, type LocalModel } from '../template/template';
+import { readTemplate, resolveModel, type LocalModel, type LocalStateMachine } from '../template/template';
 
 export { DEFAULT_DATA_DIR, DEFAULT_PORT };
 
@@ -64,6 +64,11 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** Start the poller's clock (default true); false leaves rounds to `stack.poller.round()` (tests, the bench). */
   pollerAutoStart?: boolean;
+  /**
+   * Changes the synthesized state machines before they run (tests: a definition changed between two starts, to see
+   * in-flight executions keep theirs: local/stepfunctions/definition-versions.ts).
+   */
+  transformMachine?: (machine: LocalStateMachine) => LocalStateMachine;
   /** No log lines from the stack and none from the handlers (tests). */
   quiet?: boolean;
   log?: (line: string) => void;
@@ -135,14 +140,14 @@ async function start(
   const model = resolveModel(template);
   const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
-  const machines = model.stateMachines.map((m) =>
+  const prepare = (m: LocalStateMachine) =>
     prepareMachine(
       m,
       timeScale,
       runtime,
       deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {},
-    ),
-  );
+    );
+  const machines = model.stateMachines.map((m) => prepare(options.transformMachine?.(m) ?? m));
 
   const dynamo: RunningDynamo = await startDynamo({
     dataDir,
@@ -169,6 +174,7 @@ async function start(
 
   const executions = new LocalExecutions({
     machines,
+    prepareStored: prepare,
     runtime,
     dataDir,
     log,

@@ -19,6 +19,7 @@ import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './ex
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
 import { reopenForRedrive } from './redrive';
+import { DefinitionVersions, type PrepareStored } from './definition-versions';
 import { unqualifiedStateMachineArn } from '../template/qualified-refs';
 
 /** AWS allows 80 characters; we also keep names file-name safe (they name the history files). */
@@ -33,6 +34,8 @@ export interface LocalExecutionsOptions {
   log?: (line: string) => void;
   /** The task tokens of callback states (the SendTask* calls answer from it). */
   callbacks?: CallbackRegistry;
+  /** Prepares a stored definition an execution started on (definition-versions.ts). */
+  prepareStored?: PrepareStored;
 }
 
 export interface StartExecutionInput {
@@ -47,12 +50,14 @@ export class LocalExecutions {
   private readonly notifications = new Set<Promise<void>>();
   private readonly store: ExecutionStore;
   private readonly machines: Map<string, PreparedMachine>;
+  private readonly versions: DefinitionVersions;
   private closed = false;
   readonly callbacks: CallbackRegistry;
 
   constructor(private readonly options: LocalExecutionsOptions) {
     this.callbacks = options.callbacks ?? new CallbackRegistry();
     this.machines = new Map(options.machines.map((m) => [m.arn, m]));
+    this.versions = new DefinitionVersions(options.dataDir, options.machines, options.prepareStored);
     this.store = new ExecutionStore(options.dataDir);
     for (const record of this.store.loadAll((file, reason) =>
       options.log?.(`skipping execution file ${file}: ${reason}`),
@@ -222,7 +227,10 @@ export class LocalExecutions {
 
   // --- Running --------------------------------------------------------------------------------------------------------
 
-  private run(record: ExecutionRecord, machine: PreparedMachine, resumed: boolean): void {
+  private run(record: ExecutionRecord, current: PreparedMachine, resumed: boolean): void {
+    // A resumed or redriven run keeps the definition its execution started on; a new one takes the current one.
+    const machine = resumed ? this.versions.machineFor(record, current) : current;
+    if (!resumed) this.versions.stamp(record, current);
     const run = startRun(record, machine, resumed, {
       runtime: this.options.runtime,
       callbacks: this.callbacks,

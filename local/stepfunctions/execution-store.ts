@@ -51,6 +51,8 @@ export const executionRecordSchema = z.object({
    * so that a restart continues the execution instead of repeating steps whose answer has changed since.
    */
   position: z.object({ state: z.string(), input: z.string() }).optional(),
+  /** The SHA-256 (16 hex) of the definition it started on (definition-versions.ts): restarts keep running it. */
+  definitionHash: z.string().optional(),
   /** RedriveExecution (redrive.ts): how many times, and when last. */
   redriveCount: z.number().int().optional(),
   redriveDate: z.string().optional(),
