@@ -49,8 +49,8 @@ export function reopenForRedrive(record: ExecutionRecord, now = Date.now()): voi
 }
 
 /** DescribeExecution's redrive fields, as AWS shows them. */
-export function redriveFields(record: ExecutionRecord): Record<string, unknown> {
-  const reason = notRedrivableReason(record);
+export function redriveFields(record: ExecutionRecord, now = Date.now()): Record<string, unknown> {
+  const reason = notRedrivableReason(record, now);
   return {
     redriveCount: record.redriveCount ?? 0,
     ...(record.redriveDate ? { redriveDate: Date.parse(record.redriveDate) / 1000 } : {}),
