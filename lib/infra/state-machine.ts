@@ -23,7 +23,7 @@ export interface StandardStateMachineProps {
   /** The first state of the definition. */
   start: sfn.IChainable;
   timeoutSeconds: number;
-  /** The functions its tasks invoke. */
+  /** The functions its tasks invoke (their Tasks name published versions, which CDK grants one by one). */
   invokes: HandlerFunction[];
 }
 
