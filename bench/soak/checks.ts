@@ -21,7 +21,6 @@ import { SIM_OTHER_MSP, SIM_OUR_MSP } from '#knox-sim/world';
 import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '#domain/api-schemas';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '#domain/dispositions';
 import { KNOX_BUDGET_KEY, POLLER_STATE_KEY } from '#domain/table-layout';
-import { STATES } from '#domain/state-names';
 import type { ExecutionDetail, ExecutionSummary } from '#local/stepfunctions/execution-path';
 import type { AslDefinition } from '#local/template/template';
 import type { CaseRun } from './drive';
