@@ -9,6 +9,7 @@ import { API_ROUTES, routeKey, type ApiOperation } from '#domain/routes';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api/batch-routes';
 import { HttpError, headersOf, json } from './api/http';
 import { cancel, getOne, list, postRequest, type RouteHandler } from './api/operations';
+import { redrive } from './api/redrive';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
 const OPERATIONS: Record<ApiOperation, RouteHandler> = {
@@ -16,6 +17,9 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'list:onboarding': list('onboarding'),
   'read:onboarding': getOne('onboarding'),
   'cancel:onboarding': cancel('onboarding'),
+  'redrive:onboarding': redrive('onboarding'),
+  'redrive:offboarding': redrive('offboarding'),
+  'redrive:change': redrive('change'),
   'submit:offboarding': postRequest('offboarding'),
   'read:offboarding': getOne('offboarding'),
   'submit:change': postRequest('change'),

@@ -12,9 +12,16 @@ export function resetWorkflowClient(): void {
   resetAwsClients();
 }
 
-/** The ARN Step Functions gives an execution: the state machine's ARN with `execution` and the name. */
+/**
+ * The ARN Step Functions gives an execution: the state machine's ARN with `execution` and the name. An execution
+ * started through an alias or a version (`...:stateMachine:<name>:<alias or version>`) is still
+ * `...:execution:<name>:<execution name>` (the execution is only associated with the alias: Step Functions Developer
+ * Guide, "How Step Functions associates executions with a version or alias"), so the qualifier is dropped.
+ */
 export function executionArnFor(stateMachineArn: string, executionName: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  const [prefix, rest = ''] = stateMachineArn.split(':stateMachine:');
+  const machineName = rest.split(':')[0];
+  return `${prefix}:execution:${machineName}:${executionName}`;
 }
 
 /**

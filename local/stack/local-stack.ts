@@ -37,7 +37,7 @@ import { startSecretsEndpoint, type KnoxSecretValue, type RunningSecretsEndpoint
 import { startSfnEndpoint } from '../stepfunctions/sfn-server';
 import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
-import { readTemplate, resolveModel, type LocalModel } from '../template/template';
+import { readTemplate, resolveModel, type LocalModel, type LocalStateMachine } from '../template/template';
 import { AccessGate } from '../iam/access-gate';
 import { secretsAuthorizer, sfnAuthorizer } from '../iam/endpoint-authorizers';
 import { useFunctionCredentials } from '../iam/function-identity';
@@ -78,6 +78,11 @@ export interface LocalStackOptions {
   apiGateway?: Pick<HttpApiOptions, 'throttle' | 'integrationTimeoutMs'>;
   /** Start the poller's clock (default true); false leaves rounds to `stack.poller.round()` (tests, the bench). */
   pollerAutoStart?: boolean;
+  /**
+   * Changes the synthesized state machines before they run (tests: a definition changed between two starts, to see
+   * in-flight executions keep theirs: local/stepfunctions/definition-versions.ts).
+   */
+  transformMachine?: (machine: LocalStateMachine) => LocalStateMachine;
   /** No log lines from the stack and none from the handlers (tests). */
   quiet?: boolean;
   log?: (line: string) => void;
@@ -160,13 +165,13 @@ async function start(
   useFunctionCredentials((name) => iam.credentialsOf(name));
   cleanups.push(() => useFunctionCredentials(undefined));
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
-  const machines = model.stateMachines.map((m) =>
+  const prepare = (m: LocalStateMachine) =>
     prepareMachine(m, timeScale, runtime, {
       ...(deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {}),
       // The batch's pacing wait matches the Knox budget, which runs in real time: TIME_SCALE leaves it alone.
       realTimeWaits: [STATES.waitForBudget],
-    }),
-  );
+    });
+  const machines = model.stateMachines.map((m) => prepare(options.transformMachine?.(m) ?? m));
 
   setAwsLatency(options.latency ?? 'none');
   cleanups.push(() => setAwsLatency('none'));
@@ -203,6 +208,7 @@ async function start(
 
   const executions = new LocalExecutions({
     machines,
+    prepareStored: prepare,
     runtime,
     dataDir,
     log,

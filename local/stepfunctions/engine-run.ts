@@ -73,7 +73,9 @@ export function startRun(
 ): LiveRun {
   record.runs += 1;
   const from = resumed ? record.position : undefined;
-  if (resumed) {
+  // A redrive (redrive.ts) has said so in the history already: it is not a restart.
+  const redriven = resumed && record.events.at(-1)?.type === 'ExecutionRedriven';
+  if (resumed && !redriven) {
     options.append({
       type: 'ExecutionResumed',
       ...(from ? { state: from.state } : {}),
@@ -146,7 +148,8 @@ export function startRun(
   };
   let timer: { clear(): void } | undefined;
   if (machine.timeoutMs !== undefined) {
-    timer = timeoutAt(Date.parse(record.startDate) + machine.timeoutMs, () => stop('timeout'));
+    // A redriven execution's timeout counts from its redrive.
+    timer = timeoutAt(Date.parse(record.redriveDate ?? record.startDate) + machine.timeoutMs, () => stop('timeout'));
   }
   const recording = recordEvents(eventLogs, record, machine, resumed, () => stopReason, options.append);
   const done = result

@@ -14,6 +14,7 @@ import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type Re
 import type { LocalExecutions } from './engine';
 import { withAwsLatency } from '../latency/aws-latency';
 import { AwsHistoryMapper } from './history-events';
+import { redriveFields } from './redrive';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
@@ -44,6 +45,10 @@ export async function startSfnEndpoint(
           ...(typeof input['cause'] === 'string' ? { cause: input['cause'] } : {}),
         });
         return { stopDate: epochSeconds(stopDate) };
+      },
+      RedriveExecution: (input) => {
+        const { redriveDate } = executions.redriveExecution(requireString(input, 'executionArn'));
+        return { redriveDate: epochSeconds(redriveDate) };
       },
       DescribeExecution: (input) => describeExecution(executions.requireRecord(requireString(input, 'executionArn'))),
       ListExecutions: (input) => listExecutions(executions, input),
@@ -111,7 +116,7 @@ function describeExecution(r: ExecutionRecord): Record<string, unknown> {
     ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(r.cause !== undefined ? { cause: r.cause } : {}),
-    ...(r.runs > 1 ? { redriveCount: r.runs - 1 } : {}),
+    ...redriveFields(r),
   };
 }
 
@@ -152,7 +157,10 @@ function executionHistory(
   definition: { States: Record<string, Record<string, unknown>> },
 ): Record<string, unknown> {
   const mapper = new AwsHistoryMapper(definition);
-  const events = record.events.flatMap((e) => toHistoryEvents(e, mapper));
+  let redrives = 0;
+  const events = record.events.flatMap((e) =>
+    toHistoryEvents(e, mapper, e.type === 'ExecutionRedriven' ? ++redrives : redrives),
+  );
   let previous = 0;
   const numbered = events.map((e, i) => {
     const out = { ...e, id: i + 1, previousEventId: previous };
@@ -164,8 +172,8 @@ function executionHistory(
   return { events: items, ...(nextToken ? { nextToken } : {}) };
 }
 
-function toHistoryEvents(e: RecordedEvent, mapper: AwsHistoryMapper): Record<string, unknown>[] {
-  const primary = toHistoryEvent(e);
+function toHistoryEvents(e: RecordedEvent, mapper: AwsHistoryMapper, redriveCount: number): Record<string, unknown>[] {
+  const primary = toHistoryEvent(e, redriveCount);
   // A local restart shows as a redrive (no AWS event stands for it otherwise).
   if (e.type === 'ExecutionResumed') return primary ? [primary] : [];
   return mapper.awsEvents(e).map((type) =>
@@ -182,7 +190,8 @@ function toHistoryEvents(e: RecordedEvent, mapper: AwsHistoryMapper): Record<str
   );
 }
 
-function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
+/** `redriveCount`: the redrives so far, this event's included. */
+function toHistoryEvent(e: RecordedEvent, redriveCount: number): Record<string, unknown> | undefined {
   // AWS names an event's details after its type (ExecutionStarted: executionStartedEventDetails), a state's after the
   // kind of event alone (TaskStateEntered: stateEnteredEventDetails).
   const event = (type: string, details: Record<string, unknown>, detailsOf = type) => ({
@@ -204,6 +213,8 @@ function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
       return event('ExecutionStarted', data('input', e.input ?? '{}'));
     case 'ExecutionResumed':
       return event('ExecutionRedriven', {});
+    case 'ExecutionRedriven':
+      return event('ExecutionRedriven', { redriveCount });
     case 'ExecutionSucceeded':
       return event('ExecutionSucceeded', data('output', e.output ?? 'null'));
     case 'ExecutionFailed':

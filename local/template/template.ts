@@ -20,6 +20,7 @@ import {
   type ResolveContext,
   type ResourceRefs,
 } from './intrinsics';
+import { addQualifiedReferences } from './qualified-refs';
 import type { AslDefinition } from '../stepfunctions/asl';
 import { functionLimits, type AsyncInvokeSettings } from './function-settings';
 
@@ -145,7 +146,7 @@ export function buildReferences(template: CfnTemplate): ResolveContext {
   for (const [name, p] of Object.entries(template.Parameters ?? {})) {
     if (p.Default !== undefined) parameters[name] = String(p.Default);
   }
-  return { resources, parameters, stackName: STACK_NAME };
+  return addQualifiedReferences(template.Resources, { resources, parameters, stackName: STACK_NAME });
 }
 
 function referencesOf(id: string, resource: CfnResource): ResourceRefs {
