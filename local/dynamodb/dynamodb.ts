@@ -65,10 +65,14 @@ export async function startDynamo(options: StartDynamoOptions): Promise<RunningD
   // socket's path is limited to about 100 bytes.
   const socketDir = mkdtempSync(join(tmpdir(), 'knox-dynalite-'));
   // The tsx loader (and nothing of the parent's, vitest's or tsx's own flags): the proxy is TypeScript.
-  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, socket: join(socketDir, 'dynalite.sock'), delays: options.delays ?? {} })], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = fork(
+    CHILD_SCRIPT,
+    [JSON.stringify({ path, socket: join(socketDir, 'dynalite.sock'), delays: options.delays ?? {} })],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stopChildAndSocket = async () => {
     await stopChild(child, exited);
