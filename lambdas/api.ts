@@ -9,7 +9,7 @@ import { API_ROUTES, routeKey, type ApiOperation } from '#domain/routes';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api/batch-routes';
 import { HttpError, headersOf, json } from './api/http';
 import { cancel, getOne, list, postRequest, type RouteHandler } from './api/operations';
-import { redrive } from './api/redrive';
+import { redrive } from './api/redrive-route';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
 const OPERATIONS: Record<ApiOperation, RouteHandler> = {

@@ -1,5 +1,5 @@
 /**
- * The local RedriveExecution's rules (local/stepfunctions/redrive.ts), as AWS states them (API Reference,
+ * The local RedriveExecution's rules (local/stepfunctions/execution-redrive.ts), as AWS states them (API Reference,
  * RedriveExecution): only an execution that did not succeed, closed within 14 days, under the redrive and history
  * limits; a redrive reopens it (RUNNING, redriveCount + 1, its close forgotten); DescribeExecution's fields.
  */
@@ -11,7 +11,7 @@ import {
   notRedrivableReason,
   redriveFields,
   reopenForRedrive,
-} from '#local/stepfunctions/redrive';
+} from '#local/stepfunctions/execution-redrive';
 
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 

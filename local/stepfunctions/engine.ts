@@ -19,7 +19,7 @@ import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './execution-store';
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
-import { reopenForRedrive } from './redrive';
+import { reopenForRedrive } from './execution-redrive';
 import { DefinitionVersions, type PrepareStored } from './definition-versions';
 import { unqualifiedStateMachineArn } from '../template/qualified-refs';
 

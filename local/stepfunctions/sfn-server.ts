@@ -14,7 +14,7 @@ import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type Re
 import type { LocalExecutions } from './engine';
 import { withAwsLatency } from '../latency/aws-latency';
 import { AwsHistoryMapper } from './history-events';
-import { redriveFields } from './redrive';
+import { redriveFields } from './execution-redrive';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
