@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { TERMINAL_STATUSES, type ValidationFailure } from '#domain/api-schemas';
-import { validateBatchCsv, validateBatchJson } from '#lambdas/api/batch-input';
+import { validateBatchCsv, validateBatchJson } from '#lambdas/batches/batch-input';
 import { BatchClient, plainSend, type BatchAnswer, type BatchBody } from './batch-client';
 import { DEFAULT_PORT } from '#local/stack/defaults';
 import { signedSend } from './signed-fetch';

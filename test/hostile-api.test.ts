@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { RecordKind } from '#domain/api-schemas';
 import { ID_PREFIX } from '#domain/table-layout';
 import { handler } from '#lambdas/api';
-import { MAX_BODY_BYTES } from '#lambdas/api/http';
+import { MAX_BODY_BYTES } from '#lambdas/commons/http';
 import { useApiHarness } from './support/api-harness';
 import {
   BROKEN_BODIES,

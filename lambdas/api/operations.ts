@@ -3,7 +3,7 @@
  * domain's zod schemas, calls the store or the intake, and answers JSON; anything that goes wrong with the input is a
  * 4xx HttpError.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import {
   OPEN_STATUSES,
@@ -26,8 +26,9 @@ import {
   readJsonBody,
   repeatedParameterIssues,
   unfitTextIssues,
-} from './http';
-import { submit, type IntakeResult, type Submission } from './intake';
+  type RouteHandler,
+} from '../commons/http';
+import { submit, type IntakeResult, type Submission } from '../intake/intake';
 import { describeError, logger, appendCorrelation } from '../commons/powertools';
 import {
   CursorError,
@@ -42,15 +43,7 @@ import {
   type WorkflowRecord,
 } from '../store';
 import { acceptedView, recordView } from './record-views';
-import { executionArnFor, stopWorkflow } from './executions';
-
-export interface RouteInput {
-  event: APIGatewayProxyEvent;
-  headers: Map<string, string>;
-  /** The `{id}` path segment, for item routes. */
-  id?: string;
-}
-export type RouteHandler = (input: RouteInput) => Promise<APIGatewayProxyResult>;
+import { executionArnFor, stopWorkflow } from '../intake/executions';
 
 const REQUEST_SCHEMAS = {
   onboarding: onboardingRequestSchema,

@@ -21,7 +21,7 @@ import {
 import { onboardingRequestSchema } from '#domain/api-schemas';
 import type { BatchConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
-import { recordIdFor, submit, type IntakeResult } from '../api/intake';
+import { recordIdFor, submit, type IntakeResult } from '../intake/intake';
 import { cancelSliceItems, pool } from './cancel';
 import { refreshProgress } from './progress';
 import { getSlice, markItemsStarted, takeSlice } from './slices';

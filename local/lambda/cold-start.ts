@@ -8,7 +8,7 @@
 export async function coldStartFunctions(): Promise<void> {
   const [store, workflows, knox, callbacks] = await Promise.all([
     import('#lambdas/store/index'),
-    import('#lambdas/api/executions'),
+    import('#lambdas/intake/executions'),
     import('#lambdas/steps/knox'),
     import('#lambdas/poller/callbacks'),
   ]);

@@ -9,6 +9,15 @@ import { MAX_BODY_BYTES } from '#domain/routes';
 
 export { MAX_BODY_BYTES };
 
+export interface RouteInput {
+  event: APIGatewayProxyEvent;
+  headers: Map<string, string>;
+  /** The `{id}` path segment, for item routes. */
+  id?: string;
+}
+/** One route's handler (the router is lambdas/api.ts). */
+export type RouteHandler = (input: RouteInput) => Promise<APIGatewayProxyResult>;
+
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
     statusCode,

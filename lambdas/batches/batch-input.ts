@@ -17,7 +17,7 @@ import {
   isJsonContentType,
   readJsonBody,
   unfitTextIssues,
-} from './http';
+} from '../commons/http';
 
 type Issue = ValidationFailure['issues'][number];
 export type BatchValidation = { ok: true; batch: BatchRequest } | { ok: false; failure: ValidationFailure };
