@@ -95,6 +95,12 @@ function answerIntake(kind: RecordKind, result: IntakeResult): APIGatewayProxyRe
         kind: result.kind,
       });
     case 'keyReused':
+      // The id of a record about another customer is not given away.
+      if (result.otherCustomer)
+        return json(422, {
+          message:
+            'This Idempotency-Key was used for a request about another customer; use a new key for a new request',
+        });
       return json(422, {
         message: 'This Idempotency-Key was used for a different request; use a new key for a new request',
         [ID_FIELD[kind]]: result.record.pk,

@@ -11,7 +11,6 @@ import {
   batchIdFor,
   batchIdSchema,
   batchItemsQuerySchema,
-  itemIdempotencyKey,
   type BatchRecord,
   type BatchRequest,
 } from '#domain/batch-schemas';
@@ -33,7 +32,7 @@ import {
   type RouteHandler,
 } from '../commons/http';
 import { startWorkflow } from '../intake/executions';
-import { recordIdFor } from '../intake/intake';
+import { batchItemRecordId } from '../intake/intake';
 
 /** JSON with sorted keys: DynamoDB does not keep the order of a map's keys. */
 function canonical(value: unknown): string {
@@ -152,7 +151,7 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
   const slices = await getSlices(batch.pk, last + 1, { from: first, bodies: false });
   const states = (await itemStates(slices)).filter((s) => s.item >= from && s.item < to);
   return json(200, {
-    items: states.map((s) => itemView(s, recordIdFor('onboarding', itemIdempotencyKey(batch.pk, s.item)))),
+    items: states.map((s) => itemView(s, batchItemRecordId(batch.pk, s.item))),
     ...(to < batch.total ? { cursor: String(to) } : {}),
   });
 };

@@ -120,25 +120,40 @@ export function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64En
   return bytes;
 }
 
-/** `application/json`, `application/problem+json` and the like, with or without parameters. */
-export function isJsonContentType(value: string): boolean {
-  return /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());
+/**
+ * A POST body's content type must say what it is (product.md, "Bad input stays cheap"): `application/json`, with at
+ * most `; charset=utf-8`. A missing one is refused too: a browser page on another site can send a body without a
+ * content type (or as text/plain) without a CORS preflight, so a body is read only when the caller said it is JSON.
+ */
+const JSON_CONTENT_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+/** `text/csv`, with at most `; charset=utf-8` (the batch POST's other form). */
+const CSV_CONTENT_TYPE = /^text\/csv[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+
+export function isJsonContentType(value: string | undefined): boolean {
+  return value !== undefined && JSON_CONTENT_TYPE.test(value.trim());
+}
+
+export function isCsvContentType(value: string | undefined): boolean {
+  return value !== undefined && CSV_CONTENT_TYPE.test(value.trim());
+}
+
+/** The 415 a POST gets when its content type is missing or not one the route reads. */
+export function unsupportedMediaType(accepted: string): HttpError {
+  return new HttpError(415, { message: `Send the request body as ${accepted}` });
 }
 
 /**
- * The JSON body of a POST: 413 when too large, 415 when the content type says it is not JSON (a missing content type
- * is read as JSON), 400 when it does not parse.
+ * The JSON body of a POST: 415 when the content type is not `application/json` (checked first: nothing is read), 413
+ * when too large, 400 when it does not parse.
  */
 export function readJsonBody(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   headers: Map<string, string>,
   maxBytes = MAX_BODY_BYTES,
 ): unknown {
+  if (!isJsonContentType(headers.get('content-type')))
+    throw unsupportedMediaType('JSON (Content-Type: application/json)');
   const bytes = bodyBytes(event, maxBytes);
-  const contentType = headers.get('content-type');
-  if (contentType !== undefined && !isJsonContentType(contentType)) {
-    throw new HttpError(415, { message: 'Send the request body as JSON (Content-Type: application/json)' });
-  }
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (error) {

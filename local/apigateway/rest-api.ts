@@ -107,9 +107,13 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
     if (!(error instanceof BodyTooLarge)) throw error;
     return sendJson(res, 413, { message: `Request bodies are limited to ${maxBytes} bytes` }, { connection: 'close' });
   }
-  // API Gateway picks the request model by content type: a text/csv body has none (the api Lambda reads it).
-  const csv = /^text\/csv\s*(?:;|$)/i.test(String(req.headers['content-type'] ?? ''));
-  if (matched.route.requiresJsonObjectBody && !csv && !isJsonObject(body)) {
+  // API Gateway picks the request model by content type, a missing one read as application/json; a body of another
+  // type (text/csv, text/plain) has no model and is not validated: it reaches the api Lambda, which answers 415 or
+  // reads it (AWS docs: "Request validation for REST APIs", "Method request behavior for payloads without mapping
+  // templates").
+  const contentType = req.headers['content-type'];
+  const jsonModel = contentType === undefined || /^application\/json\s*(?:;|$)/i.test(contentType.trim());
+  if (matched.route.requiresJsonObjectBody && jsonModel && !isJsonObject(body)) {
     const { statusCode, body: gatewayBody } = options.apiGateway.badRequestBody;
     return sendRaw(res, statusCode, { 'content-type': 'application/json' }, gatewayBody);
   }
