@@ -16,6 +16,7 @@ import {
   type RecordKind,
 } from '#domain/api-schemas';
 import { ID_FIELD } from '#domain/routes';
+import { shapeIssues } from '../commons/body-bounds';
 import { apiConfig } from '../commons/config';
 import {
   HttpError,
@@ -127,6 +128,9 @@ export function postRequest(kind: RecordKind): RouteHandler {
     if (headerValues(event, 'idempotency-key').length > 1)
       issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
 
+    // A body beyond the shape bounds is refused as it is: the schema never meets it.
+    const shape = shapeIssues(body);
+    if (shape.length > 0) throw badRequest({ message: 'The request is not valid', issues: [...issues, ...shape] });
     const parsed = REQUEST_SCHEMAS[kind].safeParse(body);
     if (!parsed.success) issues.push(...describeFailure(parsed.error, body).issues);
     issues.push(...unfitTextIssues(body));

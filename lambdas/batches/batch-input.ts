@@ -9,6 +9,7 @@ import type { ValidationFailure } from '#domain/api-schemas';
 import { csvColumnOf, parseBatchCsv } from '#domain/batch-csv';
 import { MAX_BATCH_ITEMS, MAX_LISTED_ISSUES, batchRequestSchema, type BatchRequest } from '#domain/batch-schemas';
 import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
+import { shapeIssues } from '../commons/body-bounds';
 import {
   badRequest,
   bodyBytes,
@@ -48,6 +49,9 @@ export function validateBatchJson(body: unknown): BatchValidation {
       ]),
     };
   }
+  // A body beyond the shape bounds is refused as it is: the schema never meets it.
+  const shape = shapeIssues(body, { items: MAX_BATCH_ITEMS });
+  if (shape.length > 0) return { ok: false, failure: boundedFailure(shape) };
   const parsed = batchRequestSchema.safeParse(body);
   const issues = [...(parsed.success ? [] : describeFailure(parsed.error, body).issues), ...unfitTextIssues(body)];
   if (parsed.success && issues.length === 0) return { ok: true, batch: parsed.data };
@@ -86,7 +90,7 @@ export function readBatch(
   if (isCsvContentType(contentType)) {
     result = validateBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'));
   } else if (isJsonContentType(contentType)) {
-    result = validateBatchJson(readJsonBody(event, headers, MAX_BATCH_BODY_BYTES));
+    result = validateBatchJson(readJsonBody(event, headers, MAX_BATCH_BODY_BYTES, { items: MAX_BATCH_ITEMS }));
   } else {
     throw unsupportedMediaType('JSON (Content-Type: application/json) or CSV (Content-Type: text/csv)');
   }

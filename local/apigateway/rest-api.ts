@@ -81,6 +81,13 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = (req.method ?? 'GET').toUpperCase();
 
+  // A path that is not percent-encoded UTF-8 (`%E0%A4%A`, `%ED%A0%80`: a lone surrogate) names no resource: a client
+  // error before any route is looked at, never the integration's 500 (pathParameters are decoded from it).
+  if (!decodablePath(url.pathname)) {
+    req.resume();
+    return sendJson(res, 400, { message: 'The path is not valid percent-encoded UTF-8' });
+  }
+
   if (options.console?.owns(url.pathname)) return options.console.handle(method, url, req, res);
 
   if (url.pathname === '/executions' || url.pathname.startsWith('/executions/')) {
@@ -132,6 +139,15 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
   const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
   sendRaw(res, result.statusCode, headers, payload);
+}
+
+function decodablePath(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The body as text (null when empty), refusing with BodyTooLarge as soon as it is known to exceed the limit. */
