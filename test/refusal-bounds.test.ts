@@ -13,6 +13,7 @@ import { validateBatchCsv } from '#lambdas/batches/batch-input';
 import { MAX_OBJECT_FIELDS, boundedIssues, shapeIssues, type ShapeWork } from '#lambdas/commons/body-bounds';
 import { badRequest } from '#lambdas/commons/http';
 import { scanJsonShape, type ScanWork } from '#lambdas/commons/json-scan';
+import { isJsonObjectText } from '#local/apigateway/json-object-text';
 import { apiEvent } from './support/api-harness';
 
 const FOUR_MB = 4 * 1024 * 1024;
@@ -163,5 +164,59 @@ describe('the api handler survives paths it cannot decode', () => {
       expect(result.statusCode, path).toBe(404);
       expect(JSON.parse(result.body).message.length).toBeLessThan(200);
     }
+  });
+});
+
+describe("the local API Gateway's JSON-object check, without JSON.parse", () => {
+  const parsesToObject = (text: string): boolean => {
+    try {
+      const v: unknown = JSON.parse(text);
+      return typeof v === 'object' && v !== null && !Array.isArray(v);
+    } catch {
+      return false;
+    }
+  };
+
+  it('fast-check: agrees with JSON.parse on JSON texts, their mutations and JSON-ish noise', () => {
+    const mutated = fc
+      .tuple(
+        fc.json({ maxDepth: 4 }),
+        fc.nat(),
+        fc.constantFrom('', '{', '}', '[', ']', ',', ':', '"', '\\', ' ', '-', '0', 'e', '.', '\u0001'),
+      )
+      .map(([json, at, insert]) => {
+        const k = json.length === 0 ? 0 : at % (json.length + 1);
+        return `${json.slice(0, k)}${insert}${json.slice(k + (at % 2))}`;
+      });
+    const noise = fc.string({
+      unit: fc.constantFrom(...'{}[]:,"\\ \t\n-+.0123456789eEtrufalsn\u0000'.split('')),
+      maxLength: 30,
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.json({ maxDepth: 4 }), mutated, noise), (text) => {
+        expect(isJsonObjectText(text), JSON.stringify(text)).toBe(parsesToObject(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('known edge cases', () => {
+    for (const text of ['{}', ' {"a":[1,-0.5e+3,"\\u00e9",true,false,null,{}]} ', '{"a":"\\ud800"}', '{"":{}}'])
+      expect(isJsonObjectText(text), text).toBe(true);
+    for (const text of [
+      '',
+      '[]',
+      '"x"',
+      '{',
+      '{"a"}',
+      '{"a":01}',
+      '{"a":1,}',
+      '{"a":.5}',
+      '{"a":"\t"}',
+      '\ufeff{}',
+      '{} x',
+      '{"a":tru}',
+    ])
+      expect(isJsonObjectText(text), text).toBe(parsesToObject(text));
   });
 });

@@ -13,6 +13,7 @@ import { matchRoute, type ApiGatewayModel } from './api-routes';
 import type { LocalExecutions } from '../stepfunctions/engine';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../stepfunctions/execution-store';
 import { detail, summarize } from '../stepfunctions/execution-path';
+import { isJsonObjectText } from './json-object-text';
 import { LOCAL_ACCOUNT } from '../template/intrinsics';
 import type { LocalConsole } from '../console/console-server';
 
@@ -165,13 +166,8 @@ async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promis
 }
 
 function isJsonObject(text: string | null): boolean {
-  if (text === null) return false;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
-  }
+  // Decided without JSON.parse: a hostile 4 MB body must not hold the event loop (json-object-text.ts).
+  return text !== null && isJsonObjectText(text);
 }
 
 /** API Gateway's REST proxy event (payload format 1.0), header names as the client sent them. */
