@@ -4,16 +4,17 @@
  * (the same rows, the raw measurements and the machine).
  *
  *   1. Lambda bundles: size of each synthesized asset, cold import time against an AWS-SDK-only baseline (bundles.ts)
- *   2. State transitions, AWS history events and dollars per onboarding, from executed histories, each beside today's
- *      polling and the job-poller pattern; the poller's Knox reads per round (transitions.ts, designs.ts, poller-reads.ts)
+ *   2. State transitions, AWS history events and dollars per onboarding, from executed histories, each beside the
+ *      superseded polling design and the job-poller pattern; the poller's Knox reads per round (transitions.ts,
+ *      designs.ts, poller-reads.ts)
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
  *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
- *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside today's
- *      schedule (outage.ts)
+ *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
+ *      retrier alone (outage.ts)
  *  10. Refusing a 4 MB hostile CSV and a 4 MB JSON of unknown keys through the HTTP API: time, answer size, memory,
  *      and a GET served meanwhile (refusals/refusals.ts)
  *
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   if (parts.includes('outage')) {
     const m = measureOutage(resolveModel(readTemplate(templatePath())));
     figures.push(...m.figures);
-    raw['outage'] = { schedule: m.schedule, today: m.today, deployed: m.deployed };
+    raw['outage'] = { schedule: m.schedule, fastRetrier: m.fastRetrier, deployed: m.deployed };
   }
   if (parts.includes('console')) {
     const m = await measureConsole({ log });

@@ -36,7 +36,19 @@ export interface KnoxSimulatorOptions {
   tokenTtlSeconds?: number;
   /** Load the fixtures on start and on reset (default true). */
   fixtures?: boolean;
+  /**
+   * What time it is for the simulator (token lifetimes, the spared window of a revocation, timed faults, customers'
+   * timed answers); default the wall clock. Tests pass a clock they move, so that nothing sleeps on wall time.
+   */
+  clock?: SimClock;
 }
+
+/** The simulator's idea of now. */
+export interface SimClock {
+  now(): Date;
+}
+
+const WALL_CLOCK: SimClock = { now: () => new Date() };
 
 export interface RunningKnoxSimulator {
   /** http://127.0.0.1:PORT */
@@ -108,6 +120,7 @@ function faultAnswer(fault: Fault): SimAnswer | undefined {
 }
 
 export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Promise<RunningKnoxSimulator> {
+  const clock = options.clock ?? WALL_CLOCK;
   const state = new SimState({
     clients: clientsFor(options),
     tokenTtlSeconds: options.tokenTtlSeconds ?? 599,
@@ -126,6 +139,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handleKnox(req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string, startedAt: Date) {
     const method = req.method ?? 'GET';
     const path = url.pathname + url.search;
+    const t0 = performance.now();
     // Knox's own limit (when set) refuses what exceeds it before anything else; token requests are not counted.
     const limited = !path.startsWith(TOKEN_PATH) && !state.rateLimit.admit(performance.now());
     const picked = limited ? undefined : state.faults.pick(method, path, startedAt);
@@ -136,7 +150,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
         path,
         status,
         startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
+        durationMs: Math.round(performance.now() - t0),
         ...(fault ? { fault: fault.type } : {}),
         ...(picked?.outage ? { outage: true } : {}),
         accepted: answer?.accepted ?? false,
@@ -167,7 +181,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const startedAt = new Date();
+    const startedAt = clock.now();
     const url = new URL(req.url ?? '/', 'http://knox-sim.invalid');
     const bodyText = await readText(req);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {

@@ -1,5 +1,5 @@
 /**
- * Issue 4, end to end: the lifecycle around the codes. Lost answers (our own call went through, its answer did not:
+ * The lifecycle around the codes, end to end. Lost answers (our own call went through, its answer did not:
  * the retry meets 4002104 / 4002106 and the workflow goes on), the customer's answers noticed by the poller's rounds
  * (the execution waits on a callback meanwhile), rejections, the waiting deadline, offboarding, idempotency,
  * concurrent requests for one customer, and cancel. (Restarts, failed rounds and many answers at once:

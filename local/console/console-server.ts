@@ -1,5 +1,5 @@
 /**
- * The local console (product.md "The local console"): a page at `/` of the local HTTP API, never deployed, and the
+ * The local console (README.md, "The local console"): a page at `/` of the local HTTP API, never deployed, and the
  * read-only JSON it reads under /console/api/. The only write is an answer of the built-in simulator's customer
  * (approve or reject a link, accept or refuse a delink), through the simulator's own control surface.
  *

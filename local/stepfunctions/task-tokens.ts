@@ -1,6 +1,6 @@
 /**
  * Task tokens and the SendTask* calls of the local Step Functions, with AWS's answers. aws-local-stepfunctions has
- * no `.waitForTaskToken` of its own (../shared/local-engine-notes.md): the engine reads `$$.Task.Token` from the
+ * no `.waitForTaskToken` of its own (local/README.md, "Callbacks"): the engine reads `$$.Task.Token` from the
  * context we pass, where a getter issues a fresh token per read; the callback state's local handler invokes the
  * Lambda with it and then waits here until SendTaskSuccess / SendTaskFailure settles the token, or the state's
  * TimeoutSeconds passes (States.Timeout).
