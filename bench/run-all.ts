@@ -16,9 +16,11 @@
  *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
  *      retrier alone (outage.ts)
+ *  10. Refusing a 4 MB hostile CSV and a 4 MB JSON of unknown keys through the HTTP API: time, answer size, memory,
+ *      and a GET served meanwhile (refusals/refusals.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, throughput-aws, console, budget,
- * batch, reconciliation, outage), BENCH_LATENCY_ONBOARDINGS (300),
+ * batch, reconciliation, outage, refusals), BENCH_LATENCY_ONBOARDINGS (300),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -38,6 +40,7 @@ import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
 import { measureOutage } from './models/outage-model';
 import { measureReconciliation } from './reconciliation/reconciliation';
+import { measureRefusals } from './refusals/refusals';
 import { measureThroughput } from './throughput/throughput';
 import { measureLatencyThroughput } from './aws-latency/latency-throughput';
 import { measureTransitions } from './transitions/transitions';
@@ -52,6 +55,7 @@ const PARTS = [
   'batch',
   'reconciliation',
   'outage',
+  'refusals',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -154,6 +158,12 @@ async function main(): Promise<void> {
     const m = await measureReconciliation({ log });
     figures.push(...m.figures);
     raw['reconciliation'] = { runs: m.runs };
+  }
+
+  if (parts.includes('refusals')) {
+    const m = await measureRefusals({ log });
+    figures.push(...m.figures);
+    raw['refusals'] = { runs: m.runs, idleGetMs: m.idleGetMs };
   }
 
   const machine = {

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { STATUSES } from '#domain/api-schemas';
 import { BATCH_STATUSES, countsSchema } from '#domain/batch-schemas';
 import { BATCHES_PATH } from '#domain/routes';
+import { checkApiUrl, refuseRedirect } from './api-url';
 
 /** Sends one request; answers status, headers and the body parsed as JSON (text when it is not JSON). */
 export type Send = (
@@ -16,14 +17,17 @@ export type Send = (
   headers?: Record<string, string>,
 ) => Promise<{ status: number; body: unknown }>;
 
-/** Plain fetch against a base URL (the local stack). */
+/** Plain fetch against a base URL (the local stack: https, or http to a loopback host); redirects are refused. */
 export function plainSend(baseUrl: string): Send {
+  checkApiUrl(baseUrl);
   return async (method, path, body, headers = {}) => {
     const response = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, {
       method,
       headers,
+      redirect: 'manual',
       ...(body !== undefined ? { body } : {}),
     });
+    refuseRedirect(response);
     return { status: response.status, body: parseBody(await response.text()) };
   };
 }

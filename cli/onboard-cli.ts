@@ -9,6 +9,10 @@
  * request signed with SigV4 from the caller's AWS credentials. --dry-run validates the file with the API's own checks
  * and reports every problem, starting nothing. Exit codes: 0 all items terminal and none FAILED; 1 an item FAILED;
  * 2 the file or the request was refused; 130 Ctrl-C (the batch keeps running: the CLI prints how to follow it).
+ *
+ * --api must be https:// (plain http:// only to a loopback host); a redirect is refused, never followed with the
+ * signed headers and the body; every line printed is stripped of control characters and ANSI escapes (server text and
+ * the file's text may hold them).
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -16,10 +20,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { TERMINAL_STATUSES, type ValidationFailure } from '#domain/api-schemas';
-import { validateBatchCsv, validateBatchJson } from '#lambdas/api/batch-input';
+import { validateBatchCsv, validateBatchJson } from '#lambdas/batches/batch-input';
 import { BatchClient, plainSend, type BatchAnswer, type BatchBody } from './batch-client';
 import { DEFAULT_PORT } from '#local/stack/defaults';
 import { signedSend } from './signed-fetch';
+import { terminalText } from './terminal-text';
 
 export const EXIT = { ok: 0, failedItems: 1, refused: 2, interrupted: 130 } as const;
 
@@ -138,6 +143,17 @@ function parseOptions(argv: string[]) {
 }
 
 export async function main(argv: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const safe: CliIo = { out: (l) => io.out(terminalText(l)), err: (l) => io.err(terminalText(l)), stream: io.stream };
+  try {
+    return await run(argv, safe, env);
+  } catch (error) {
+    // A refused --api or redirect, a network failure, an answer of an unexpected shape: one line, cleaned.
+    safe.err(`onboard: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.refused;
+  }
+}
+
+async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   let args: ReturnType<typeof parseOptions>;
   try {
     args = parseOptions(argv);

@@ -7,6 +7,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { checkApiUrl, refuseRedirect } from './api-url';
 import { parseBody, type Send } from './batch-client';
 
 /** The region of an API Gateway URL (`https://<id>.execute-api.<region>.amazonaws.com/v1/`), if it says. */
@@ -18,6 +19,7 @@ export function signedSend(
   apiUrl: string,
   options: { region?: string; credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider } = {},
 ): Send {
+  const base = checkApiUrl(apiUrl);
   const region = options.region ?? regionOfApiUrl(apiUrl) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new Error("Cannot tell the API's region from its URL: set AWS_REGION");
   const signer = new SignatureV4({
@@ -26,7 +28,6 @@ export function signedSend(
     credentials: options.credentials ?? defaultProvider(),
     sha256: Sha256,
   });
-  const base = new URL(apiUrl);
   return async (method, path, body, headers = {}) => {
     const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base);
     const signed = await signer.sign({
@@ -40,7 +41,14 @@ export function signedSend(
       ...(body !== undefined ? { body } : {}),
     });
     const { host: _host, ...sendHeaders } = signed.headers;
-    const response = await fetch(url, { method, headers: sendHeaders, ...(body !== undefined ? { body } : {}) });
+    // A redirect is not followed: it would carry the signed x-amz-* headers and the body to another URL.
+    const response = await fetch(url, {
+      method,
+      headers: sendHeaders,
+      redirect: 'manual',
+      ...(body !== undefined ? { body } : {}),
+    });
+    refuseRedirect(response);
     return { status: response.status, body: parseBody(await response.text()) };
   };
 }

@@ -6,9 +6,9 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { API_ROUTES, routeKey, type ApiOperation } from '#domain/routes';
-import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api/batch-routes';
-import { HttpError, headersOf, json } from './api/http';
-import { cancel, getOne, list, postRequest, type RouteHandler } from './api/operations';
+import { cancel, getOne, list, postRequest } from './api/operations';
+import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './batches/batch-routes';
+import { HttpError, headersOf, json, type RouteHandler } from './commons/http';
 import { redrive } from './api/redrive-route';
 import { describeError, logger, startInvocation } from './commons/powertools';
 

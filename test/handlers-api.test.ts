@@ -11,7 +11,7 @@ import { ENV } from '#domain/configuration';
 import { customerLockKey } from '#domain/table-layout';
 import { handler } from '#lambdas/api';
 import { finish, getRecord, startAttempt } from '#lambdas/store/index';
-import { MAX_BODY_BYTES } from '#lambdas/api/http';
+import { MAX_BODY_BYTES } from '#lambdas/commons/http';
 import {
   TEST_STATE_MACHINE_ARNS,
   apiEvent,

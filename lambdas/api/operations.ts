@@ -3,7 +3,7 @@
  * domain's zod schemas, calls the store or the intake, and answers JSON; anything that goes wrong with the input is a
  * 4xx HttpError.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import {
   OPEN_STATUSES,
@@ -16,6 +16,7 @@ import {
   type RecordKind,
 } from '#domain/api-schemas';
 import { ID_FIELD } from '#domain/routes';
+import { shapeIssues } from '../commons/body-bounds';
 import { apiConfig } from '../commons/config';
 import {
   HttpError,
@@ -26,8 +27,9 @@ import {
   readJsonBody,
   repeatedParameterIssues,
   unfitTextIssues,
-} from './http';
-import { submit, type IntakeResult, type Submission } from './intake';
+  type RouteHandler,
+} from '../commons/http';
+import { submit, type IntakeResult, type Submission } from '../intake/intake';
 import { describeError, logger, appendCorrelation } from '../commons/powertools';
 import {
   CursorError,
@@ -42,15 +44,7 @@ import {
   type WorkflowRecord,
 } from '../store';
 import { acceptedView, recordView } from './record-views';
-import { executionArnFor, stopWorkflow } from './executions';
-
-export interface RouteInput {
-  event: APIGatewayProxyEvent;
-  headers: Map<string, string>;
-  /** The `{id}` path segment, for item routes. */
-  id?: string;
-}
-export type RouteHandler = (input: RouteInput) => Promise<APIGatewayProxyResult>;
+import { executionArnFor, stopWorkflow } from '../intake/executions';
 
 const REQUEST_SCHEMAS = {
   onboarding: onboardingRequestSchema,
@@ -102,6 +96,12 @@ function answerIntake(kind: RecordKind, result: IntakeResult): APIGatewayProxyRe
         kind: result.kind,
       });
     case 'keyReused':
+      // The id of a record about another customer is not given away.
+      if (result.otherCustomer)
+        return json(422, {
+          message:
+            'This Idempotency-Key was used for a request about another customer; use a new key for a new request',
+        });
       return json(422, {
         message: 'This Idempotency-Key was used for a different request; use a new key for a new request',
         [ID_FIELD[kind]]: result.record.pk,
@@ -128,6 +128,9 @@ export function postRequest(kind: RecordKind): RouteHandler {
     if (headerValues(event, 'idempotency-key').length > 1)
       issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
 
+    // A body beyond the shape bounds is refused as it is: the schema never meets it.
+    const shape = shapeIssues(body);
+    if (shape.length > 0) throw badRequest({ message: 'The request is not valid', issues: [...issues, ...shape] });
     const parsed = REQUEST_SCHEMAS[kind].safeParse(body);
     if (!parsed.success) issues.push(...describeFailure(parsed.error, body).issues);
     issues.push(...unfitTextIssues(body));

@@ -9,31 +9,21 @@
  * lock is taken again, then the record is reopened (FAILED -> IN_PROGRESS, conditional), then RedriveExecution. A
  * redrive Step Functions refuses after that puts the record back to FAILED and releases the lock.
  */
-import { DescribeExecutionCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import type { RecordKind } from '#domain/api-schemas';
 import { HISTORY_EVENTS } from '#domain/record';
 import { ID_FIELD } from '#domain/routes';
 import { apiConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
 import { RecordUpdate, acquireCustomerLock, apply, finish, releaseLock } from '../store';
-import { executionArnFor } from './executions';
-import { HttpError, json } from './http';
-import { recordOf, type RouteHandler } from './operations';
+import { stepFunctionsClient as sfn } from '../commons/aws-clients';
+import { HttpError, json, type RouteHandler } from '../commons/http';
+import { executionArnFor } from '../intake/executions';
+import { recordOf } from './operations';
 
 /** AWS redrives executions that closed within the last 14 days (API Reference, RedriveExecution). */
 export const REDRIVE_WINDOW_DAYS = 14;
 const REDRIVABLE_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT'];
-
-let client: SFNClient | undefined;
-function sfn(): SFNClient {
-  client ??= new SFNClient({});
-  return client;
-}
-
-/** Tests: drop the client so that the next call builds one from the current environment. */
-export function resetRedriveClient(): void {
-  client = undefined;
-}
 
 function conflict(message: string, status: string, extra: Record<string, unknown> = {}): HttpError {
   return new HttpError(409, { message, status, ...extra });

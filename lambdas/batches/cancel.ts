@@ -7,7 +7,7 @@
 import { isTerminal } from '#domain/api-schemas';
 import type { BatchRecord, BatchSlice } from '#domain/batch-schemas';
 import { describeError, logger } from '../commons/powertools';
-import { executionArnFor, stopWorkflow } from '../api/executions';
+import { executionArnFor, stopWorkflow } from '../intake/executions';
 import { finish, getRecord, releaseLock } from '../store';
 import { getSlice, takeSlice } from './slices';
 import { cancelBatchRecord, getBatch } from './batch-store';

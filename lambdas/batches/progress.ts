@@ -47,9 +47,11 @@ export async function itemStates(slices: BatchSlice[], options: { details?: bool
       const remembered = slice.done[String(item)];
       if (!details && remembered !== undefined) return { item, onboardingId: started.onboardingId, status: remembered };
       const record = records.get(started.onboardingId);
-      const lastError = (record?.lastError ?? started.lastError) as LastError | undefined;
-      const status: RecordStatus = started.lastError && !record ? 'ABORTED' : (record?.status ?? 'REQUESTED');
-      const customerId = record?.customerId ?? started.customerId;
+      // An item refused at its start never got a record of its own: whatever its id names is not its status.
+      const refused = started.lastError !== undefined;
+      const lastError = (refused ? started.lastError : record?.lastError) as LastError | undefined;
+      const status: RecordStatus = refused ? 'ABORTED' : (record?.status ?? 'REQUESTED');
+      const customerId = refused ? started.customerId : (record?.customerId ?? started.customerId);
       return {
         item,
         onboardingId: started.onboardingId,

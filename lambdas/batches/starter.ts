@@ -4,7 +4,8 @@
  * waits until the Knox budget has room for the calls they need. "Check items": counts, and DONE once all are terminal.
  *
  * Safe to repeat at every point (a retried step, a restart of the local stack in the middle of a slice): an item's
- * onboarding is registered with the Idempotency-Key `<batchId>#<item>`, so its record id and execution name are
+ * onboarding is registered with the key `<batchId>#<item>` in the batch items' own namespace (no client's
+ * Idempotency-Key reaches it: lib/domain/ids.ts), so its record id and execution name are
  * deterministic and a second start finds them; an item already marked started is skipped; the batch advances by a
  * conditional write on the slice number, so a slice is never counted twice.
  */
@@ -21,7 +22,7 @@ import {
 import { onboardingRequestSchema } from '#domain/api-schemas';
 import type { BatchConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
-import { recordIdFor, submit, type IntakeResult } from '../api/intake';
+import { batchItemRecordId, submit, type IntakeResult } from '../intake/intake';
 import { cancelSliceItems, pool } from './cancel';
 import { refreshProgress } from './progress';
 import { getSlice, markItemsStarted, takeSlice } from './slices';
@@ -39,7 +40,6 @@ function startedItemOf(result: IntakeResult, plannedId: string): StartedItem {
   switch (result.outcome) {
     case 'started':
     case 'existing':
-    case 'keyReused':
       return {
         onboardingId: result.record.pk,
         ...(result.record.customerId !== undefined ? { customerId: result.record.customerId } : {}),
@@ -49,6 +49,17 @@ function startedItemOf(result: IntakeResult, plannedId: string): StartedItem {
         code: 'CUSTOMER_HAS_OPEN_WORKFLOW',
         errorCode: '0',
         message: `The customer has an open ${result.kind} (${result.openId}); onboard it again once that ends`,
+        disposition: 'abort',
+      };
+      return { onboardingId: plannedId, lastError };
+    }
+    case 'keyReused': {
+      // Not reachable through the API (batch items' keys live in their own namespace: ids.ts), and never a success
+      // pointing at another customer's record.
+      const lastError: LastError = {
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        errorCode: '0',
+        message: `The item's key found a record of ${result.otherCustomer ? 'another customer' : 'another request'}; it was not registered`,
         disposition: 'abort',
       };
       return { onboardingId: plannedId, lastError };
@@ -112,6 +123,7 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
           ? { customerId: body.customerId, path: 'link' as const }
           : { path: 'create' as const }),
         idempotencyKey,
+        keyNamespace: 'batch-item',
         batchId,
       },
       {
@@ -119,7 +131,7 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
         waitDeadlineSeconds: config.waitDeadlineSeconds,
       },
     );
-    started.set(item, startedItemOf(result, recordIdFor('onboarding', idempotencyKey)));
+    started.set(item, startedItemOf(result, batchItemRecordId(batchId, item)));
   });
   // One write for the slice: a run that stops before it starts the same items again, and the intake finds them.
   await markItemsStarted(batchId, n, started);

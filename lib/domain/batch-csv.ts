@@ -2,7 +2,9 @@
  * The CSV form of a batch (README.md, "Bulk onboarding"): a header row naming the columns, then one row per item.
  * Each row becomes exactly a `POST /onboardings` body, which the batch schema then validates like a JSON batch; the
  * problems of a row are reported as `line 19: email`. No CSV library is installed: this is a small RFC 4180 reader
- * (quoted fields, doubled quotes, CRLF or LF, a leading BOM), bounded in rows.
+ * (quoted fields, doubled quotes, CRLF or LF, a leading BOM), bounded in rows, in fields per row and in a field's
+ * length: hostile text (a header of 4 MB of commas, one endless field) is refused as soon as it passes a bound, before
+ * anything is built from it (product.md, "Bad input stays cheap").
  */
 import { MAX_BATCH_ITEMS } from './batch-schemas';
 
@@ -31,6 +33,16 @@ export const CSV_COLUMNS = [
   'services',
 ] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
+/** Fields a row may hold: the known columns and a few more (each unknown one is reported by name). */
+export const MAX_CSV_FIELDS = CSV_COLUMNS.length + 4;
+/** Characters a field may hold: the longest column (website) holds 256; a services cell a few dozen. */
+export const MAX_CSV_FIELD_CHARS = 1024;
+
+/** What reading a file cost: the characters scanned (the tests bound a refusal's work with it). */
+export interface CsvWork {
+  chars: number;
+}
+
 /** Every file needs these; a file that creates customers also needs the create columns its rows fill. */
 const ALWAYS_REQUIRED: readonly CsvColumn[] = ['managementType', 'services'];
 
@@ -46,8 +58,11 @@ export interface CsvBatch {
   lines: number[];
 }
 
-/** Splits CSV text into rows of fields, each with the line it starts on. Throws a CsvIssue for an open quote. */
-function readRows(text: string, maxRows: number): { line: number; fields: string[] }[] | CsvIssue {
+/**
+ * Splits CSV text into rows of fields, each with the line it starts on; a CsvIssue for an open quote, a row of more
+ * than MAX_CSV_FIELDS fields or a field over MAX_CSV_FIELD_CHARS (the reading stops there).
+ */
+function readRows(text: string, maxRows: number, work: CsvWork): { line: number; fields: string[] }[] | CsvIssue {
   const rows: { line: number; fields: string[] }[] = [];
   let fields: string[] = [];
   let field = '';
@@ -61,8 +76,15 @@ function readRows(text: string, maxRows: number): { line: number; fields: string
     fields = [];
     field = '';
   };
-  for (; i < text.length; i++) {
+  const tooMany = (): CsvIssue => ({
+    path: `line ${rowLine}`,
+    message: `more than ${MAX_CSV_FIELDS} fields: the columns are ${CSV_COLUMNS.join(', ')}`,
+  });
+  for (; i < text.length; i++, work.chars++) {
     const c = text[i]!;
+    if (field.length > MAX_CSV_FIELD_CHARS) {
+      return { path: `line ${rowLine}`, message: `a field longer than ${MAX_CSV_FIELD_CHARS} characters` };
+    }
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') {
         field += '"';
@@ -76,6 +98,7 @@ function readRows(text: string, maxRows: number): { line: number; fields: string
     } else if (c === '"' && field === '') {
       quoted = true;
     } else if (c === ',') {
+      if (fields.length + 1 >= MAX_CSV_FIELDS) return tooMany();
       fields.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
@@ -90,6 +113,8 @@ function readRows(text: string, maxRows: number): { line: number; fields: string
     }
   }
   if (quoted) return { path: `line ${rowLine}`, message: 'a quoted field is not closed' };
+  if (field.length > MAX_CSV_FIELD_CHARS)
+    return { path: `line ${rowLine}`, message: `a field longer than ${MAX_CSV_FIELD_CHARS} characters` };
   if (field !== '' || fields.length > 0) endRow();
   return rows;
 }
@@ -134,8 +159,8 @@ function rowBody(header: CsvColumn[], fields: string[]): Record<string, unknown>
  * The items of a CSV batch, or the problems with the file itself (unknown, repeated or missing columns, a row with
  * more fields than the header, more than MAX_BATCH_ITEMS rows). The items' own problems are the schema's to find.
  */
-export function parseBatchCsv(text: string): CsvBatch | { issues: CsvIssue[] } {
-  const rows = readRows(text, MAX_BATCH_ITEMS);
+export function parseBatchCsv(text: string, work: CsvWork = { chars: 0 }): CsvBatch | { issues: CsvIssue[] } {
+  const rows = readRows(text, MAX_BATCH_ITEMS, work);
   if (!Array.isArray(rows)) return { issues: [rows] };
   const [head, ...data] = rows;
   if (head === undefined)

@@ -37,7 +37,7 @@ export function batchIdFor(idempotencyKey: string | undefined): string {
   return idFor(BATCH_ID_PREFIX, BATCH_KIND, idempotencyKey);
 }
 
-/** The Idempotency-Key an item's onboarding is registered with: its record id follows from it (intake.ts). */
+/** The key an item's onboarding is registered with, in the batch items' own namespace (ids.ts, intake.ts). */
 export function itemIdempotencyKey(batchId: string, item: number): string {
   return `${batchId}#${item}`;
 }

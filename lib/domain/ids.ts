@@ -1,16 +1,29 @@
 /**
  * How every id of ours is made: a prefix and 16 hex characters. With an Idempotency-Key they are the first 16 hex of
- * sha256(scope + key), so the same key gives the same id in any table; without one they are random.
+ * sha256 over the scope, the key's namespace and the key, so the same key gives the same id in any table; without one
+ * they are random.
+ *
+ * Two namespaces of keys never meet: a client's Idempotency-Key (`client`: hashed as scope + key, as ids always were)
+ * and the keys we make ourselves for a batch's items (`batch-item`: hashed as scope + NUL + namespace + NUL + key).
+ * A client key is 1 to 128 characters of IDEMPOTENCY_KEY_CHARS (no NUL, no `#`), so no client key hashes to the text a
+ * batch item's key does: a caller cannot claim a batch item's record before the batch starts it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export function idFor(prefix: string, scope: string, idempotencyKey: string | undefined): string {
-  const hex =
-    idempotencyKey === undefined
-      ? randomBytes(8).toString('hex')
-      : createHash('sha256')
-          .update(scope + idempotencyKey)
-          .digest('hex')
-          .slice(0, 16);
-  return `${prefix}-${hex}`;
+export type KeyNamespace = 'client' | 'batch-item';
+
+/** What a client's Idempotency-Key may hold: letters, digits and `-_.:~+/=` (UUIDs, ULIDs, base64, timestamps). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:~+/=-]{1,128}$/;
+
+export function idFor(
+  prefix: string,
+  scope: string,
+  idempotencyKey: string | undefined,
+  namespace: KeyNamespace = 'client',
+): string {
+  if (idempotencyKey === undefined) return `${prefix}-${randomBytes(8).toString('hex')}`;
+  if (namespace === 'client' && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))
+    throw new Error('An Idempotency-Key outside the client charset reached the id derivation');
+  const text = namespace === 'client' ? scope + idempotencyKey : `${scope}\u0000${namespace}\u0000${idempotencyKey}`;
+  return `${prefix}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }

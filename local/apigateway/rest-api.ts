@@ -14,6 +14,7 @@ import { matchRoute, type ApiGatewayModel } from './api-routes';
 import type { LocalExecutions } from '../stepfunctions/engine';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../stepfunctions/execution-store';
 import { detail, summarize } from '../stepfunctions/execution-path';
+import { isJsonObjectText } from './json-object-text';
 import { LOCAL_ACCOUNT } from '../template/intrinsics';
 import type { LocalConsole } from '../console/console-server';
 import { LambdaServiceError } from '../lambda/lambda-limits';
@@ -105,6 +106,13 @@ async function handle(
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = (req.method ?? 'GET').toUpperCase();
 
+  // A path that is not percent-encoded UTF-8 (`%E0%A4%A`, `%ED%A0%80`: a lone surrogate) names no resource: a client
+  // error before any route is looked at, never the integration's 500 (pathParameters are decoded from it).
+  if (!decodablePath(url.pathname)) {
+    req.resume();
+    return sendJson(res, 400, { message: 'The path is not valid percent-encoded UTF-8' });
+  }
+
   if (options.console?.owns(url.pathname)) return options.console.handle(method, url, req, res);
 
   if (url.pathname === '/executions' || url.pathname.startsWith('/executions/')) {
@@ -139,9 +147,13 @@ async function handle(
     if (!(error instanceof BodyTooLarge)) throw error;
     return sendJson(res, 413, { message: `Request bodies are limited to ${maxBytes} bytes` }, { connection: 'close' });
   }
-  // API Gateway picks the request model by content type: a text/csv body has none (the api Lambda reads it).
-  const csv = /^text\/csv\s*(?:;|$)/i.test(String(req.headers['content-type'] ?? ''));
-  if (matched.route.requiresJsonObjectBody && !csv && !isJsonObject(body)) {
+  // API Gateway picks the request model by content type, a missing one read as application/json; a body of another
+  // type (text/csv, text/plain) has no model and is not validated: it reaches the api Lambda, which answers 415 or
+  // reads it (AWS docs: "Request validation for REST APIs", "Method request behavior for payloads without mapping
+  // templates").
+  const contentType = req.headers['content-type'];
+  const jsonModel = contentType === undefined || /^application\/json\s*(?:;|$)/i.test(contentType.trim());
+  if (matched.route.requiresJsonObjectBody && jsonModel && !isJsonObject(body)) {
     const { statusCode, body: gatewayBody } = options.apiGateway.badRequestBody;
     return sendRaw(res, statusCode, { 'content-type': 'application/json' }, gatewayBody);
   }
@@ -169,6 +181,15 @@ async function handle(
   sendRaw(res, result.statusCode, headers, payload);
 }
 
+function decodablePath(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The body as text (null when empty), refusing with BodyTooLarge as soon as it is known to exceed the limit. */
 async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string | null> {
   const declared = Number(req.headers['content-length']);
@@ -184,13 +205,8 @@ async function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promis
 }
 
 function isJsonObject(text: string | null): boolean {
-  if (text === null) return false;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
-  }
+  // Decided without JSON.parse: a hostile 4 MB body must not hold the event loop (json-object-text.ts).
+  return text !== null && isJsonObjectText(text);
 }
 
 /** API Gateway's REST proxy event (payload format 1.0), header names as the client sent them. */

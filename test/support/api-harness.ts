@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { ENV } from '#domain/configuration';
 import { logger } from '#lambdas/commons/powertools';
 import { resetStoreClient } from '#lambdas/store/index';
-import { resetWorkflowClient } from '#lambdas/api/executions';
+import { resetWorkflowClient } from '#lambdas/intake/executions';
 import { setAwsTestEnvironment, startLocalDynamo, type LocalDynamo } from './handlers-support';
 
 export const TEST_STATE_MACHINE_ARNS = {

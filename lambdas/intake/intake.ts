@@ -11,7 +11,8 @@
  *    ExecutionAlreadyExists means it is already running); its first step moves the record on.
  */
 import { isTerminal, type RecordKind } from '#domain/api-schemas';
-import { idFor } from '#domain/ids';
+import { itemIdempotencyKey } from '#domain/batch-schemas';
+import { idFor, type KeyNamespace } from '#domain/ids';
 import { ID_PREFIX } from '#domain/table-layout';
 import type { WorkflowInput } from '#domain/payloads';
 import type { ApiConfig } from '../commons/config';
@@ -37,6 +38,8 @@ export interface Submission {
   customerKey: string;
   path?: 'link' | 'create';
   idempotencyKey?: string;
+  /** Whose key it is: a client's (the default) or one we made for a batch's item (ids.ts: they never meet). */
+  keyNamespace?: KeyNamespace;
   /** The bulk onboarding batch the request is an item of. */
   batchId?: string;
 }
@@ -54,14 +57,23 @@ export type IntakeResult =
   | { outcome: 'existing'; record: WorkflowRecord }
   /** Another kind of workflow is open for the customer: 409. */
   | { outcome: 'conflict'; openId: string; kind: RecordKind }
-  /** The Idempotency-Key was used before for a different request: 422. */
-  | { outcome: 'keyReused'; record: WorkflowRecord }
+  /** The Idempotency-Key was used before for a different request (`otherCustomer`: about another customer): 422. */
+  | { outcome: 'keyReused'; record: WorkflowRecord; otherCustomer: boolean }
   /** The record is written but its execution could not be started: 503, the same request again resumes it. */
   | { outcome: 'notStarted'; record: WorkflowRecord };
 
-/** With an Idempotency-Key: the kind's prefix + the first 16 hex of sha256(kind + key); without: random. */
-export function recordIdFor(kind: RecordKind, idempotencyKey: string | undefined): string {
-  return idFor(ID_PREFIX[kind], kind, idempotencyKey);
+/** With an Idempotency-Key: the kind's prefix + the first 16 hex of sha256(kind + key) (ids.ts); without: random. */
+export function recordIdFor(
+  kind: RecordKind,
+  idempotencyKey: string | undefined,
+  namespace: KeyNamespace = 'client',
+): string {
+  return idFor(ID_PREFIX[kind], kind, idempotencyKey, namespace);
+}
+
+/** The onboarding record id of a batch's item: from the key `<batchId>#<item>` in the batch items' own namespace. */
+export function batchItemRecordId(batchId: string, item: number): string {
+  return recordIdFor('onboarding', itemIdempotencyKey(batchId, item), 'batch-item');
 }
 
 /** `${customerId ?? 'new'}-${recordId}`: at most 41 characters of [0-9a-z-]. */
@@ -79,13 +91,15 @@ function canonical(value: unknown): string {
 }
 
 export async function submit(submission: Submission, config: IntakeConfig, now = new Date()): Promise<IntakeResult> {
-  const id = recordIdFor(submission.kind, submission.idempotencyKey);
+  const id = recordIdFor(submission.kind, submission.idempotencyKey, submission.keyNamespace);
 
   if (submission.idempotencyKey !== undefined) {
     const existing = await getRecord(id);
     if (existing) {
-      if (canonical(existing.request) !== canonical(submission.request))
-        return { outcome: 'keyReused', record: existing };
+      // A key that found a record of another customer (or another request) is never that record's success.
+      const otherCustomer = existing.customerKey !== submission.customerKey || existing.kind !== submission.kind;
+      if (otherCustomer || canonical(existing.request) !== canonical(submission.request))
+        return { outcome: 'keyReused', record: existing, otherCustomer };
       return resume(existing, config);
     }
   }

@@ -6,8 +6,19 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { validationFailure, type ValidationFailure } from '#domain/api-schemas';
 import { MAX_BODY_BYTES } from '#domain/routes';
+import { boundedIssues, nameOf } from './body-bounds';
+import { scanJsonShape } from './json-scan';
 
 export { MAX_BODY_BYTES };
+
+export interface RouteInput {
+  event: APIGatewayProxyEvent;
+  headers: Map<string, string>;
+  /** The `{id}` path segment, for item routes. */
+  id?: string;
+}
+/** One route's handler (the router is lambdas/api.ts). */
+export type RouteHandler = (input: RouteInput) => Promise<APIGatewayProxyResult>;
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
@@ -33,8 +44,9 @@ export class HttpError extends Error {
   }
 }
 
+/** A 400 listing the failure's issues: at most MAX_LISTED_ISSUES and a count of the rest, each cut to its bound. */
 export function badRequest(failure: ValidationFailure): HttpError {
-  return new HttpError(400, { ...failure });
+  return new HttpError(400, { message: failure.message, issues: boundedIssues(failure.issues) });
 }
 
 /** Header lookup by lower-case name: API Gateway keeps the client's spelling (`Idempotency-Key`, `idempotency-key`). */
@@ -111,27 +123,46 @@ export function bodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64En
   return bytes;
 }
 
-/** `application/json`, `application/problem+json` and the like, with or without parameters. */
-export function isJsonContentType(value: string): boolean {
-  return /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i.test(value.trim());
+/**
+ * A POST body's content type must say what it is (product.md, "Bad input stays cheap"): `application/json`, with at
+ * most `; charset=utf-8`. A missing one is refused too: a browser page on another site can send a body without a
+ * content type (or as text/plain) without a CORS preflight, so a body is read only when the caller said it is JSON.
+ */
+const JSON_CONTENT_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+/** `text/csv`, with at most `; charset=utf-8` (the batch POST's other form). */
+const CSV_CONTENT_TYPE = /^text\/csv[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+
+export function isJsonContentType(value: string | undefined): boolean {
+  return value !== undefined && JSON_CONTENT_TYPE.test(value.trim());
+}
+
+export function isCsvContentType(value: string | undefined): boolean {
+  return value !== undefined && CSV_CONTENT_TYPE.test(value.trim());
+}
+
+/** The 415 a POST gets when its content type is missing or not one the route reads. */
+export function unsupportedMediaType(accepted: string): HttpError {
+  return new HttpError(415, { message: `Send the request body as ${accepted}` });
 }
 
 /**
- * The JSON body of a POST: 413 when too large, 415 when the content type says it is not JSON (a missing content type
- * is read as JSON), 400 when it does not parse.
+ * The JSON body of a POST: 415 when the content type is not `application/json` (checked first: nothing is read), 413
+ * when too large, 400 when its text passes a shape bound (json-scan.ts: before anything is parsed; `arrays` names the
+ * arrays the route reads more entries of) or does not parse.
  */
 export function readJsonBody(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   headers: Map<string, string>,
   maxBytes = MAX_BODY_BYTES,
+  arrays: Record<string, number> = {},
 ): unknown {
-  const bytes = bodyBytes(event, maxBytes);
-  const contentType = headers.get('content-type');
-  if (contentType !== undefined && !isJsonContentType(contentType)) {
-    throw new HttpError(415, { message: 'Send the request body as JSON (Content-Type: application/json)' });
-  }
+  if (!isJsonContentType(headers.get('content-type')))
+    throw unsupportedMediaType('JSON (Content-Type: application/json)');
+  const text = bodyBytes(event, maxBytes).toString('utf8');
+  const beyond = scanJsonShape(text, arrays);
+  if (beyond !== undefined) throw badRequest({ message: 'The request body is not valid', issues: [beyond] });
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : 'not JSON';
     throw badRequest({ message: 'The request body is not valid JSON', issues: [{ path: '', message: reason }] });
@@ -144,8 +175,17 @@ export function readJsonBody(
  * fix instead of "send either this or that".
  */
 export function describeFailure(error: z.ZodError, input: unknown, message?: string): ValidationFailure {
-  const issues = error.issues.flatMap((issue) => expandUnion(issue, input, []));
+  const issues = error.issues.flatMap((issue) => expandUnion(issue, input, [])).map(boundedNames);
   return validationFailure(new z.ZodError(issues), message);
+}
+
+/** Unknown keys named by zod's message are cut to a bounded length, and at most a few of them listed. */
+function boundedNames(issue: Issue): Issue {
+  if (issue.code !== 'unrecognized_keys') return issue;
+  const shown = issue.keys.slice(0, 5).map((k) => JSON.stringify(nameOf(k)));
+  const more = issue.keys.length > shown.length ? ` and ${issue.keys.length - shown.length} more` : '';
+  const message = `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${shown.join(', ')}${more}`;
+  return { ...issue, keys: issue.keys.slice(0, 5), message };
 }
 
 type Issue = z.core.$ZodIssue;

@@ -9,15 +9,17 @@ import type { ValidationFailure } from '#domain/api-schemas';
 import { csvColumnOf, parseBatchCsv } from '#domain/batch-csv';
 import { MAX_BATCH_ITEMS, MAX_LISTED_ISSUES, batchRequestSchema, type BatchRequest } from '#domain/batch-schemas';
 import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
+import { shapeIssues } from '../commons/body-bounds';
 import {
-  HttpError,
   badRequest,
   bodyBytes,
   describeFailure,
+  isCsvContentType,
   isJsonContentType,
   readJsonBody,
   unfitTextIssues,
-} from './http';
+  unsupportedMediaType,
+} from '../commons/http';
 
 type Issue = ValidationFailure['issues'][number];
 export type BatchValidation = { ok: true; batch: BatchRequest } | { ok: false; failure: ValidationFailure };
@@ -47,6 +49,9 @@ export function validateBatchJson(body: unknown): BatchValidation {
       ]),
     };
   }
+  // A body beyond the shape bounds is refused as it is: the schema never meets it.
+  const shape = shapeIssues(body, { items: MAX_BATCH_ITEMS });
+  if (shape.length > 0) return { ok: false, failure: boundedFailure(shape) };
   const parsed = batchRequestSchema.safeParse(body);
   const issues = [...(parsed.success ? [] : describeFailure(parsed.error, body).issues), ...unfitTextIssues(body)];
   if (parsed.success && issues.length === 0) return { ok: true, batch: parsed.data };
@@ -72,30 +77,23 @@ export function validateBatchCsv(text: string): BatchValidation {
   return { ok: false, failure: { ...json.failure, issues } };
 }
 
-/** `text/csv` (with or without parameters). */
-export function isCsvContentType(value: string | undefined): boolean {
-  return value !== undefined && /^text\/csv\s*(?:;.*)?$/i.test(value.trim());
-}
-
-/** The batch of a request: 413 over MAX_BATCH_BODY_BYTES, 415 for a content type other than JSON or CSV, 400 invalid. */
+/**
+ * The batch of a request: 415 for a content type other than JSON or CSV (a missing one included), 413 over
+ * MAX_BATCH_BODY_BYTES, 400 invalid.
+ */
 export function readBatch(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   headers: Map<string, string>,
 ): BatchRequest {
-  const result = isCsvContentType(headers.get('content-type'))
-    ? validateBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'))
-    : validateBatchJson(readBatchJson(event, headers));
+  const contentType = headers.get('content-type');
+  let result: BatchValidation;
+  if (isCsvContentType(contentType)) {
+    result = validateBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'));
+  } else if (isJsonContentType(contentType)) {
+    result = validateBatchJson(readJsonBody(event, headers, MAX_BATCH_BODY_BYTES, { items: MAX_BATCH_ITEMS }));
+  } else {
+    throw unsupportedMediaType('JSON (Content-Type: application/json) or CSV (Content-Type: text/csv)');
+  }
   if (!result.ok) throw badRequest(result.failure);
   return result.batch;
-}
-
-function readBatchJson(
-  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
-  headers: Map<string, string>,
-): unknown {
-  const contentType = headers.get('content-type');
-  if (contentType !== undefined && !isJsonContentType(contentType)) {
-    throw new HttpError(415, { message: 'Send the batch as JSON (application/json) or CSV (text/csv)' });
-  }
-  return readJsonBody(event, headers, MAX_BATCH_BODY_BYTES);
 }

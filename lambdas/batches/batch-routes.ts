@@ -11,22 +11,28 @@ import {
   batchIdFor,
   batchIdSchema,
   batchItemsQuerySchema,
-  itemIdempotencyKey,
   type BatchRecord,
   type BatchRequest,
 } from '#domain/batch-schemas';
 import { apiConfig, batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
-import { cancelBatch } from '../batches/cancel';
-import { itemStates, refreshProgress } from '../batches/progress';
-import { getSlices } from '../batches/slices';
-import { createBatch, getBatch, setBatchExecution } from '../batches/batch-store';
-import { acceptedBatchView, batchView, itemView } from '../batches/batch-views';
+import { cancelBatch } from './cancel';
+import { itemStates, refreshProgress } from './progress';
+import { getSlices } from './slices';
+import { createBatch, getBatch, setBatchExecution } from './batch-store';
+import { acceptedBatchView, batchView, itemView } from './batch-views';
 import { readBatch } from './batch-input';
-import { HttpError, badRequest, describeFailure, headerValues, json, repeatedParameterIssues } from './http';
-import { recordIdFor } from './intake';
-import type { RouteHandler } from './operations';
-import { startWorkflow } from './executions';
+import {
+  HttpError,
+  badRequest,
+  describeFailure,
+  headerValues,
+  json,
+  repeatedParameterIssues,
+  type RouteHandler,
+} from '../commons/http';
+import { startWorkflow } from '../intake/executions';
+import { batchItemRecordId } from '../intake/intake';
 
 /** JSON with sorted keys: DynamoDB does not keep the order of a map's keys. */
 function canonical(value: unknown): string {
@@ -145,7 +151,7 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
   const slices = await getSlices(batch.pk, last + 1, { from: first, bodies: false });
   const states = (await itemStates(slices)).filter((s) => s.item >= from && s.item < to);
   return json(200, {
-    items: states.map((s) => itemView(s, recordIdFor('onboarding', itemIdempotencyKey(batch.pk, s.item)))),
+    items: states.map((s) => itemView(s, batchItemRecordId(batch.pk, s.item))),
     ...(to < batch.total ? { cursor: String(to) } : {}),
   });
 };
