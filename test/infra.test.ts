@@ -14,6 +14,7 @@ import { RECORD_KINDS, type RecordKind } from '#domain/api-schemas';
 import { DISPOSITIONS, STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
 import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '#domain/function-names';
+import { RECONCILE_CONTINUE_ERROR, RECONCILE_LOOP } from '#domain/reconciliation';
 import { STATES, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
 import { TABLE } from '#domain/table-layout';
 import { BUDGET_METRICS } from '#infra/budget-monitoring';
@@ -519,6 +520,18 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
           MaxAttempts: computePollMaxAttempts(config),
           JitterStrategy: 'NONE',
         },
+        // The create step's loop while it reconciles a 4002106 over a long customer list.
+        ...(task.state === STATES.createCustomer
+          ? [
+              {
+                ErrorEquals: [RECONCILE_CONTINUE_ERROR],
+                IntervalSeconds: RECONCILE_LOOP.intervalSeconds,
+                BackoffRate: 1,
+                MaxAttempts: RECONCILE_LOOP.maxAttempts,
+                JitterStrategy: 'NONE',
+              },
+            ]
+          : []),
       ]);
     }
   });
