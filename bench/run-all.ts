@@ -12,12 +12,14 @@
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
- *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
+ *   8. Knox calls, invocations and time one reconciliation costs (a lost create answer), 1,000 to 50,000 customers
+ *      (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
  *      retrier alone (outage.ts)
+ *  10. The SDK the functions run with: bundled against left to the runtime, size and cold import (sdk-bundling.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
- * reconciliation, outage),
+ * reconciliation, outage, sdk),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -37,6 +39,7 @@ import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
 import { measureOutage } from './models/outage-model';
 import { measureReconciliation } from './reconciliation/reconciliation';
+import { measureSdkBundling } from './bundles/sdk-bundling';
 import { measureThroughput } from './throughput/throughput';
 import { measureTransitions } from './transitions/transitions';
 
@@ -49,6 +52,7 @@ const PARTS = [
   'batch',
   'reconciliation',
   'outage',
+  'sdk',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -138,6 +142,11 @@ async function main(): Promise<void> {
     raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
   }
 
+  if (parts.includes('sdk')) {
+    const m = await measureSdkBundling({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+    figures.push(...m.figures);
+    raw['sdk'] = { runs: m.runs };
+  }
   if (parts.includes('reconciliation')) {
     const m = await measureReconciliation({ log });
     figures.push(...m.figures);

@@ -16,7 +16,7 @@
 import type { Context } from 'aws-lambda';
 import { BUDGET_DEFAULTS } from '#budget/settings';
 import { KnoxError } from '#domain/knox-answer';
-import { RECONCILE_CONTINUE_ERROR, RECONCILE_MAX_AGE_MS } from '#domain/reconciliation';
+import { RECONCILE_CONTINUE_ERROR, RECONCILE_MAX_AGE_MS, reconcilePauseMarginMs } from '#domain/reconciliation';
 import { findCustomerByEmail } from '#knox/find-customer';
 import { knoxConfig } from './commons/config';
 import { logger } from './commons/powertools';
@@ -25,9 +25,6 @@ import { customerOutcome } from './steps/outcomes';
 import { knoxStepHandler, type Reclassification, type StepContext } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';
 import { deleteReconciliation, readReconciliation, saveReconciliation } from './store/reconciliations';
-
-/** Time kept for the writes after the last page (the cursor, the record's error) and the runner's answer. */
-const WRITES_MARGIN_MS = 2_000;
 
 export const handler = knoxStepHandler({
   step: 'create',
@@ -47,16 +44,11 @@ async function pendingLookup(recordId: string) {
   return pending && Date.now() - Date.parse(pending.startedAt) < RECONCILE_MAX_AGE_MS ? pending : undefined;
 }
 
-/**
- * When the lookup must stop asking for pages: the invocation's end less one worst-case page (the Knox timeout and the
- * longest wait for the shared budget) and the writes, or half the time left if that is less. Undefined: no limit
- * (the handler called without a Lambda context).
- */
+/** When the lookup must stop asking for pages (lib/domain/reconciliation.ts); undefined: no Lambda context, no limit. */
 function pauseAt(lambdaContext: Partial<Context> | undefined): number | undefined {
   const remaining = lambdaContext?.getRemainingTimeInMillis?.();
   if (remaining === undefined) return undefined;
-  const margin = Math.min(knoxConfig().timeoutMs + BUDGET_DEFAULTS.maxWaitMs + WRITES_MARGIN_MS, remaining / 2);
-  return Date.now() + remaining - margin;
+  return Date.now() + remaining - reconcilePauseMarginMs(remaining, knoxConfig().timeoutMs, BUDGET_DEFAULTS.maxWaitMs);
 }
 
 async function reconcile(_error: KnoxError, context: StepContext): Promise<Reclassification | undefined> {

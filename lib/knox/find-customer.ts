@@ -62,8 +62,11 @@ export const FIND_DEFAULTS = {
   pageSize: 50,
   /** Full passes at most (the first two may already agree). */
   maxPasses: 3,
-  /** 1,000 pages of 50: an MSP of up to 50,000 customers. Beyond, the lookup is inconclusive. */
-  maxPagesPerPass: 1_000,
+  /**
+   * 1,200 pages of 50: an MSP of up to 59,999 customers (a pass ends on an empty page: 50,000 customers take 1,001
+   * pages). Beyond, the lookup is inconclusive.
+   */
+  maxPagesPerPass: 1_200,
   /** A page that fails transiently is asked again in place, this many times in all. */
   pageAttempts: 4,
   pageRetryMs: 100,
