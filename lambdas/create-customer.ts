@@ -8,7 +8,7 @@
  * instead); a lookup that could not finish (pages failing, a list that would not hold still) is a retry, never an
  * abort, since the customer may well be ours.
  *
- * A big MSP's list outlasts one invocation (lib/domain/reconciliation.ts): the lookup pages while the invocation has
+ * A big MSP's list outlasts one invocation (lib/domain/reconciling.ts): the lookup pages while the invocation has
  * time left beyond one worst-case page and the writes, then keeps its cursor in the record's reconciliation item and
  * throws RECONCILE_CONTINUE_ERROR; the state machine runs the step again, which goes on from the cursor without
  * calling create again. Every page draws from the shared Knox budget (the step's client).
@@ -16,7 +16,7 @@
 import type { Context } from 'aws-lambda';
 import { BUDGET_DEFAULTS } from '#budget/settings';
 import { KnoxError } from '#domain/knox-answer';
-import { RECONCILE_CONTINUE_ERROR, RECONCILE_MAX_AGE_MS, reconcilePauseMarginMs } from '#domain/reconciliation';
+import { RECONCILE_CONTINUE_ERROR, RECONCILE_MAX_AGE_MS, reconcilePauseMarginMs } from '#domain/reconciling';
 import { findCustomerByEmail } from '#knox/find-customer';
 import { knoxConfig } from './commons/config';
 import { logger } from './commons/powertools';
@@ -44,7 +44,7 @@ async function pendingLookup(recordId: string) {
   return pending && Date.now() - Date.parse(pending.startedAt) < RECONCILE_MAX_AGE_MS ? pending : undefined;
 }
 
-/** When the lookup must stop asking for pages (lib/domain/reconciliation.ts); undefined: no Lambda context, no limit. */
+/** When the lookup must stop asking for pages (lib/domain/reconciling.ts); undefined: no Lambda context, no limit. */
 function pauseAt(lambdaContext: Partial<Context> | undefined): number | undefined {
   const remaining = lambdaContext?.getRemainingTimeInMillis?.();
   if (remaining === undefined) return undefined;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '#domain/configuration';
 import { STEP_ERROR_NAMES } from '#domain/dispositions';
 import { STEP_FUNCTIONS } from '#domain/function-names';
-import { RECONCILE_CONTINUE_ERROR, reconciliationKey } from '#domain/reconciliation';
+import { RECONCILE_CONTINUE_ERROR, reconciliationKey } from '#domain/reconciling';
 import { STATES } from '#domain/state-names';
 import { TABLE } from '#domain/table-layout';
 import { LAMBDA_TIMEOUT_ERROR } from '#local/lambda/lambda-runtime';

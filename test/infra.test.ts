@@ -14,7 +14,7 @@ import { RECORD_KINDS, type RecordKind } from '#domain/api-schemas';
 import { DISPOSITIONS, STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
 import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '#domain/function-names';
-import { RECONCILE_CONTINUE_ERROR, RECONCILE_LOOP } from '#domain/reconciliation';
+import { RECONCILE_CONTINUE_ERROR, RECONCILE_LOOP } from '#domain/reconciling';
 import { STATES, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
 import { TABLE } from '#domain/table-layout';
 import { BUDGET_METRICS } from '#infra/budget-monitoring';

@@ -116,11 +116,9 @@ describe('preflight', () => {
   });
 
   it('the secret still holds the placeholder: FAIL with the command that fixes it, exit 1', async () => {
-    secrets
-      .on(GetSecretValueCommand)
-      .resolves({
-        SecretString: JSON.stringify({ clientId: KNOX_SECRET_PLACEHOLDER_CLIENT_ID, clientSecret: REAL_SECRET }),
-      });
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ clientId: KNOX_SECRET_PLACEHOLDER_CLIENT_ID, clientSecret: REAL_SECRET }),
+    });
     const check = (await byCheck())['Knox secret'];
     expect(check).toMatchObject({ ok: false, detail: /placeholder: aws secretsmanager put-secret-value --secret-id/ });
     expect(check!.detail).not.toContain(REAL_SECRET);

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { BUDGET_DEFAULTS } from '#budget/settings';
 import { DEFAULTS } from '#domain/configuration';
 import type { KnoxCustomer, KnoxCustomerList } from '#domain/knox-schemas';
-import { RECONCILE_LOOP, reconcilePauseMarginMs } from '#domain/reconciliation';
+import { RECONCILE_LOOP, reconcilePauseMarginMs } from '#domain/reconciling';
 import { stepTimeoutSeconds } from '#infra/context-config';
 import { KnoxSimControl } from '#knox-sim/control';
 import { SIM_DEFAULT_CREDENTIALS, startKnoxSimulator } from '#knox-sim/server';

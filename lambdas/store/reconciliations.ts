@@ -1,10 +1,10 @@
 /**
- * The lookup cursor of a create that is being reconciled across invocations (lib/domain/reconciliation.ts): one item
+ * The lookup cursor of a create that is being reconciled across invocations (lib/domain/reconciling.ts): one item
  * per record, written when an invocation's time is up, deleted when the lookup ends. It holds where the lookup stands
  * (customer ids and digests, never the e-mail) and when it began. Single-item reads and writes (RECORD_ACTIONS).
  */
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { reconciliationKey } from '#domain/reconciliation';
+import { reconciliationKey } from '#domain/reconciling';
 import { TABLE } from '#domain/table-layout';
 import type { LookupCursor } from '#knox/find-customer';
 import { db, nowIso, tableName } from './table-client';
