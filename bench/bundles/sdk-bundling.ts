@@ -35,7 +35,7 @@ async function bundle(handler: string, sdk: 'external' | 'bundled'): Promise<{ p
   const outfile = join(dir, 'index.mjs');
   const result = await build({
     ...STACK_BUNDLE_OPTIONS,
-    ...(sdk === 'bundled' ? { external: [] } : {}),
+    external: sdk === 'bundled' ? [] : ['@aws-sdk/*'],
     entryPoints: [join(PROJECT_DIR, 'lambdas', `${handler}.ts`)],
     outfile,
     metafile: true,
