@@ -103,7 +103,7 @@ export class HandlerFunction extends Construct {
         target: 'node22',
         // The SDK the tests ran goes into the bundle, not the runtime's own (older, updated by AWS on its own
         // schedule). Measured (bench/bundles/sdk-bundling.ts): about 3x the bundle (525 KB against 170 KB) and half the
-        // cold import CPU (100 ms against 220 ms), since one tree-shaken file loads faster than the SDK's many files.
+        // cold import CPU (95 ms against 190-220 ms), since one tree-shaken file loads faster than the SDK's many files.
         externalModules: [],
       },
     });
