@@ -55,7 +55,7 @@ beforeAll(async () => {
     fault: { type: 'latency', latencyMs: PAGE_LATENCY_MS },
     count: 100_000,
   });
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await stopE2e(e2e);
 });
