@@ -13,14 +13,16 @@
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
- *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
+ *   8. Knox calls, invocations and time one reconciliation costs (a lost create answer), 1,000 to 50,000 customers
+ *      (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
  *      retrier alone (outage.ts)
  *  10. Refusing a 4 MB hostile CSV and a 4 MB JSON of unknown keys through the HTTP API: time, answer size, memory,
  *      and a GET served meanwhile (refusals/refusals.ts)
+ *  11. The SDK the functions run with: bundled against left to the runtime, size and cold import (sdk-bundling.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, throughput-aws, console, budget,
- * batch, reconciliation, outage, refusals), BENCH_LATENCY_ONBOARDINGS (300),
+ * batch, reconciliation, outage, refusals, sdk), BENCH_LATENCY_ONBOARDINGS (300),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -41,6 +43,7 @@ import { renderTable, verdict, type Figure } from './kit/figures';
 import { measureOutage } from './models/outage-model';
 import { measureReconciliation } from './reconciliation/reconciliation';
 import { measureRefusals } from './refusals/refusals';
+import { measureSdkBundling } from './bundles/sdk-bundling';
 import { measureThroughput } from './throughput/throughput';
 import { measureLatencyThroughput } from './aws-latency/latency-throughput';
 import { measureTransitions } from './transitions/transitions';
@@ -56,6 +59,7 @@ const PARTS = [
   'reconciliation',
   'outage',
   'refusals',
+  'sdk',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -154,6 +158,11 @@ async function main(): Promise<void> {
     raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
   }
 
+  if (parts.includes('sdk')) {
+    const m = await measureSdkBundling({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+    figures.push(...m.figures);
+    raw['sdk'] = { runs: m.runs };
+  }
   if (parts.includes('reconciliation')) {
     const m = await measureReconciliation({ log });
     figures.push(...m.figures);

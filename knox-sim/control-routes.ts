@@ -23,6 +23,7 @@ import {
 import { rateLimitSchema } from './rate-limit';
 import type { SimState } from './state';
 import { buildCustomer } from './customer-store';
+import { bulkSeed, bulkSeedSchema } from './bulk-seed';
 import { SIM_OUR_MSP } from './world';
 
 export interface ControlRequest {
@@ -124,6 +125,7 @@ function addCustomer(state: SimState, input: SimCustomerInput, now: Date): SimAn
 const ROUTES: Record<string, Route> = {
   'GET /customers': (state) => ok(state.store.all()),
   'POST /customers': withBody(simCustomerInputSchema, addCustomer),
+  'POST /customers/bulk': withBody(bulkSeedSchema, bulkSeed),
   'POST /reset': withBody(resetSchema, (state, body) => {
     state.reset(body.fixtures);
     return ok();

@@ -21,6 +21,7 @@ import {
   type TokenRefusalStyle,
 } from './model';
 import type { RateLimitInput } from './rate-limit';
+import type { BulkSeedInput } from './bulk-seed';
 
 export class KnoxSimControlError extends Error {
   override readonly name = 'KnoxSimControlError';
@@ -95,6 +96,16 @@ export class KnoxSimControl {
   /** Adds a Knox customer; omitted fields take the documented defaults. */
   addCustomer(customer: SimCustomerInput): Promise<SimCustomer> {
     return this.call('POST', '/customers', simCustomerSchema, customer);
+  }
+
+  /** Adds `count` customers of ours in one call (knox-sim/bulk-seed.ts says what they look like). */
+  bulkSeed(input: BulkSeedInput): Promise<{ added: number; firstId: string; lastId: string }> {
+    return this.call(
+      'POST',
+      '/customers/bulk',
+      z.object({ added: z.number(), firstId: z.string(), lastId: z.string() }),
+      input,
+    );
   }
 
   customers(): Promise<SimCustomer[]> {

@@ -11,8 +11,8 @@ import { PROJECT_DIR } from '#local/template/synth';
 
 /**
  * The options lib/infra/handler-function.ts gives NodejsFunction (`bundling`), as esbuild options: ESM, minified,
- * source map, Node.js 22, `@aws-sdk/*` external, the createRequire banner. Kept in step by checkBundleOptions(),
- * which rebuilds a handler with them and compares the size with the synthesized asset.
+ * source map, Node.js 22, the AWS SDK bundled in (nothing external), the createRequire banner. Kept in step by
+ * checkBundleOptions(), which rebuilds a handler with them and compares the size with the synthesized asset.
  */
 export const STACK_BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
@@ -22,7 +22,7 @@ export const STACK_BUNDLE_OPTIONS: BuildOptions = {
   mainFields: ['module', 'main'],
   minify: true,
   sourcemap: true,
-  external: ['@aws-sdk/*'],
+  external: [],
   banner: {
     js: "import { createRequire as __knoxCreateRequire } from 'node:module'; const require = __knoxCreateRequire(import.meta.url);",
   },
@@ -83,9 +83,22 @@ export interface BaselineBundle {
   imports: Record<string, string[]>;
 }
 
-/** Builds the baseline of one function into BASELINE_DIR/<handler>/index.mjs. */
-export async function buildBaseline(handler: string, bundleSource: string): Promise<BaselineBundle> {
-  const imports = awsSdkImports(bundleSource);
+/**
+ * Builds the baseline of one function into BASELINE_DIR/<handler>/index.mjs. The SDK modules and names it imports are
+ * read from a build of the handler that leaves `@aws-sdk/*` external (the stack's bundle has them inlined); the
+ * baseline itself bundles them as the stack does.
+ */
+export async function buildBaseline(handler: string): Promise<BaselineBundle> {
+  const withSdkExternal = await build({
+    ...STACK_BUNDLE_OPTIONS,
+    external: ['@aws-sdk/*'],
+    entryPoints: [join(PROJECT_DIR, 'lambdas', `${handler}.ts`)],
+    outfile: join(BASELINE_DIR, 'imports', `${handler}.mjs`),
+    write: false,
+    sourcemap: false,
+  });
+  const source = withSdkExternal.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? '';
+  const imports = awsSdkImports(source);
   const dir = join(BASELINE_DIR, handler);
   mkdirSync(dir, { recursive: true });
   const entry = join(dir, 'entry.mjs');

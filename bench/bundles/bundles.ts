@@ -8,7 +8,6 @@
  * map at load): the figure uses them, as a cold start would; the same runs without them are in the raw results.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_DIR } from '#local/template/synth';
@@ -26,7 +25,12 @@ import { median, round } from '../kit/stats';
 const run = promisify(execFile);
 const PROBE = join(PROJECT_DIR, 'bench', 'bundles', 'import-probe.mjs');
 
-export const BUNDLE_TARGETS = { maxKb: 150, maxImportRatio: 1.5 } as const;
+/**
+ * 600 KB: the functions bundle the AWS SDK the tests ran (about 350 KB of each bundle; README "The SDK the functions
+ * run with"). 2x: the baseline is that bundled SDK alone, which loads in about 60 ms of CPU against 120 ms or more from
+ * node_modules, so the same 30-40 ms our code adds is a larger share of it than when the SDK was external (1.5x then).
+ */
+export const BUNDLE_TARGETS = { maxKb: 600, maxImportRatio: 2 } as const;
 
 interface ProbeAnswer {
   importMs: number;
@@ -139,7 +143,7 @@ export async function measureBundles(options: {
 }): Promise<BundlesMeasurement> {
   const results: BundleResult[] = [];
   for (const fn of functionBundles()) {
-    const baseline = await buildBaseline(fn.handler, readFileSync(fn.path, 'utf8'));
+    const baseline = await buildBaseline(fn.handler);
     const rebuiltBytes = await checkBundleOptions(fn.handler);
     options.log(`bundles: ${fn.handler} (${Math.round(fn.bytes / 1024)} KB), ${options.runs} cold imports each way`);
     const withOptions = await importTimes(fn, baseline, options.runs, fn.nodeOptions);

@@ -45,6 +45,8 @@ export interface StepContext {
   knox: KnoxClient;
   /** When the attempt called Knox (ms): the retry window asks whether the attempt began inside it. */
   startedAt: number;
+  /** The invocation's Lambda context (its remaining time bounds a long lookup); absent when called directly. */
+  lambdaContext?: Partial<Context>;
 }
 
 /** What a successful call tells the runner to record and return. */
@@ -102,7 +104,7 @@ export async function runKnoxStep(
   }
   const { record, statusBefore } = started;
 
-  const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now() };
+  const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now(), lambdaContext };
   let outcome: StepOutcome;
   try {
     outcome = await definition.call(context);

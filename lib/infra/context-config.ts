@@ -16,6 +16,8 @@ export const INFRA_DEFAULTS = {
   apiThrottleBurst: 20,
   /** Retention of every log group the stack creates. */
   logRetentionDays: 90,
+  /** A fresh account has no API Gateway CloudWatch role: without one, the stage's access logging fails the deploy. */
+  apiGatewayCloudWatchRole: true,
 } as const;
 
 /** Step Functions refuses a Standard execution longer than one year. */
@@ -56,6 +58,11 @@ export const stackConfigSchema = z
       .number()
       .refine((v) => RETENTION_VALUES.includes(v), `must be one of ${RETENTION_VALUES.join(', ')}`)
       .default(INFRA_DEFAULTS.logRetentionDays),
+    // true: the stack sets the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account), which access
+    // logging needs; false: the account already has one (npm run preflight tells). See README.md, "Deploy".
+    apiGatewayCloudWatchRole: z
+      .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+      .default(INFRA_DEFAULTS.apiGatewayCloudWatchRole),
   })
   .superRefine((c, ctx) => {
     if (c.pollFirstSeconds > c.pollMaxSeconds) {

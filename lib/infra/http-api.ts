@@ -3,7 +3,7 @@
  * SigV4 (IAM) credentials, proxied to the api Lambda, which validates bodies with the zod schemas and starts, stops
  * and reads our three state machines, and nothing else.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -85,9 +85,14 @@ export class HttpApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Onboards and offboards Knox MSP customers (IAM-authorized)',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      // Execution logging needs the account-wide API Gateway CloudWatch role, which one stack should not own;
-      // access logs below record every call.
-      cloudWatchRole: false,
+      // Access logging (below) needs the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account): a
+      // stage with access logs in an account that never set one fails to deploy ("CloudWatch Logs role ARN must be
+      // set in account settings to enable logging"; AWS documentation: API Gateway developer guide, "Set up
+      // CloudWatch logging for REST APIs"). The setting is account-wide and per Region: by default the stack sets it
+      // and keeps the role when the stack goes (other APIs of the account may rely on it); with the context
+      // apiGatewayCloudWatchRole=false it leaves an existing one alone (npm run preflight checks it).
+      cloudWatchRole: config.apiGatewayCloudWatchRole,
+      ...(config.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       deployOptions: {
         stageName: API_STAGE,
@@ -131,9 +136,17 @@ export class HttpApi extends Construct {
       {
         id: 'AwsSolutions-APIG6',
         reason:
-          'Execution logging needs the account-wide API Gateway CloudWatch role (a singleton this stack should not own); the stage writes JSON access logs for every call and the Lambda logs every request.',
+          'The stage writes JSON access logs for every call and the Lambda logs every request; execution logs would repeat them at a cost per request.',
       },
     );
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "The account's API Gateway CloudWatch Logs role, assumed by API Gateway only: AWS's own policy for it, which grants the log writes API Gateway needs for every API of the account.",
+      });
+    }
   }
 
   private addRoutes(): void {

@@ -4,6 +4,7 @@
  */
 import { type CfnResource, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { KNOX_SECRET_PLACEHOLDER_CLIENT_ID } from './deploy-facts';
 import { Construct } from 'constructs';
 import { ENV } from '#domain/configuration';
 import type { HandlerFunction } from './handler-function';
@@ -19,7 +20,7 @@ export class KnoxSecret extends Construct {
       // The first value has the right shape with a random clientSecret, so that the steps fail as an operator error
       // (INVALID_CLIENT, alarmed) until the operator puts the real credentials in.
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ clientId: 'set-me' }),
+        secretStringTemplate: JSON.stringify({ clientId: KNOX_SECRET_PLACEHOLDER_CLIENT_ID }),
         generateStringKey: 'clientSecret',
         excludePunctuation: true,
       },

@@ -1,10 +1,12 @@
 /**
  * The one poller: a Lambda run by an EventBridge Scheduler schedule every pollPeriodSeconds, never two rounds at once
- * (reserved concurrency 1). The schedule invokes it asynchronously, so Lambda's event queue decides what a tick that
- * fails or meets a running round becomes: the function's async-invoke settings make one tick one round at most (no
- * retry after a failed round: the next tick is the retry) and let a throttled tick wait at most one period (Lambda's
- * defaults would be two retries and six hours in the queue: "How Lambda handles errors and retries with asynchronous
- * invocation", AWS Lambda Developer Guide). Its role may read and update the table (no create, no delete, no Scan), read
+ * (a lease on the poller's item, lambdas/store/round-lease.ts: a tick that finds a round still running exits at
+ * once; no reserved concurrency, which fails the deploy in accounts with less than 101 concurrent executions). The
+ * schedule invokes it asynchronously, so Lambda's event queue decides what a tick that fails becomes: the function's
+ * async-invoke settings make one tick one round at most (no retry after a failed round: the next tick is the retry)
+ * and let a tick wait at most one period (Lambda's defaults would be two retries and six hours in the queue: "How
+ * Lambda handles errors and retries with asynchronous invocation", AWS Lambda Developer Guide). Its role may read and
+ * update the table (no create, no delete, no Scan), read
  * the Knox secret, and send task results to this stack's waiting state machines only. Alarms: a failed round, and
  * a waiting record that no complete round has checked for three periods.
  */
@@ -58,8 +60,8 @@ export class Poller extends Construct {
       config,
       environment: { ...KnoxSteps.knoxEnvironment(config), [ENV.pollPeriodSeconds]: String(config.pollPeriodSeconds) },
       // A round lists Knox page by page under the shared budget: give it the period, within Lambda's 15 minutes.
+      // The round lease lasts as long as an invocation may: this timeout.
       timeout: Duration.seconds(Math.min(900, Math.max(config.pollPeriodSeconds, stepTimeoutSeconds(config)))),
-      reservedConcurrentExecutions: 1,
     });
     this.handler.function.configureAsyncInvoke({
       retryAttempts: 0,
@@ -94,7 +96,10 @@ export class Poller extends Construct {
 
     new logs.MetricFilter(this, 'OldestUnchecked', {
       logGroup: this.handler.logGroup,
-      filterPattern: logs.FilterPattern.exists('$.oldestUncheckedSeconds'),
+      // A numeric comparison: `exists` renders `= "*"`, which matches string values only, so a number never fed the
+      // metric and the alarm (missing data breaching) sat in ALARM (AWS documentation: CloudWatch Logs user guide,
+      // "Filter pattern syntax for metric filters", numeric values in JSON log events).
+      filterPattern: logs.FilterPattern.numberValue('$.oldestUncheckedSeconds', '>=', 0),
       metricNamespace: POLLER_METRICS.namespace,
       metricName: POLLER_METRICS.oldestUnchecked,
       metricValue: '$.oldestUncheckedSeconds',

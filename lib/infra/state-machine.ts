@@ -4,7 +4,7 @@
  * say what happened, the record says to whom), carries its workflow's Metadata (the local stack finds it by that),
  * and its role's nag findings are acknowledged with their reasons.
  */
-import { ArnFormat, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -27,12 +27,33 @@ export interface StandardStateMachineProps {
   invokes: HandlerFunction[];
 }
 
+/**
+ * Where Step Functions' vended logs go. CloudWatch Logs resource policies are limited to 5,120 characters per policy
+ * and 10 per account and Region; Step Functions (like every vended-log source) adds the log group's ARN to one unless
+ * the name begins with `/aws/vendedlogs/`, which one policy covers for all (AWS documentation: Step Functions
+ * developer guide, "Logging Step Functions using CloudWatch Logs"; CloudWatch Logs user guide, "Enabling logging from
+ * AWS services", log groups under /aws/vendedlogs/). Without the prefix, enough state machines in one account make
+ * the next deploy fail on the policy's size.
+ */
+export const STATE_MACHINE_LOG_PREFIX = '/aws/vendedlogs/states/';
+
+/** The execution log's name of a workflow's state machine in a stack. */
+export function stateMachineLogGroupName(stackName: string, workflow: string): string {
+  return `${STATE_MACHINE_LOG_PREFIX}${stackName}-${workflow}`;
+}
+
 /** The state machine `StateMachine` and its execution log `Logs`, both under `scope`. */
 export function standardStateMachine(
   scope: Construct,
   props: StandardStateMachineProps,
 ): { stateMachine: sfn.StateMachine; logGroup: logs.LogGroup } {
-  const logGroup = new logs.LogGroup(scope, 'Logs', { retention: props.config.logRetentionDays });
+  const logGroup = new logs.LogGroup(scope, 'Logs', {
+    logGroupName: stateMachineLogGroupName(Stack.of(scope).stackName, props.workflow),
+    retention: props.config.logRetentionDays,
+    // A named group that a failed first deploy left behind would make the next deploy fail ("already exists"): kept
+    // on update and stack deletion (the audit trail), deleted when the stack's creation rolls back.
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  });
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineType: sfn.StateMachineType.STANDARD,
     comment: props.comment,

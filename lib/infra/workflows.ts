@@ -22,6 +22,7 @@ import type { RecordKind } from '#domain/api-schemas';
 import { ANSWER_PATH, STATES } from '#domain/state-names';
 import { executionTimeoutSeconds, type StackConfig } from './context-config';
 import type { KnoxSteps } from './knox-steps';
+import { loopWhileReconciling } from './reconcile-loop';
 import { standardStateMachine } from './state-machine';
 import { WorkflowKit } from './workflow-kit';
 
@@ -32,6 +33,8 @@ function onboarding(kit: WorkflowKit): sfn.IChainable {
   const linkOrCreate = new sfn.Choice(kit.scope, STATES.linkOrCreate);
   const linkCustomer = kit.knoxTask(STATES.linkCustomer, steps.linkCustomer);
   const createCustomer = kit.knoxTask(STATES.createCustomer, steps.createCustomer);
+  // A 4002106 reconciled over a long customer list runs the step again until the lookup ends.
+  loopWhileReconciling(createCustomer);
   const waitForAnswer = kit.waitForAnswer('approval');
   const needsChange = new sfn.Choice(kit.scope, STATES.needsChange);
   const changeCustomer = kit.knoxTask(STATES.changeCustomer, steps.updateCustomer);

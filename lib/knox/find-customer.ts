@@ -36,11 +36,23 @@
  * A page that fails after its in-place retries ends the lookup as inconclusive (retry), except an `operator` error
  * (a refused token or missing rights), which is thrown: no retry fixes it.
  *
+ * Across invocations. A big MSP's list does not fit one Lambda invocation (10,000 customers at 50 a page and 250 ms a
+ * page: 50 s a pass). The lookup's whole state is a small cursor (`LookupCursor`, JSON, under 4 KB): where it is
+ * (ends read, pass, next page), and per pass the count and an order-independent 64-bit hash sum of the customer ids
+ * read, instead of the set itself (50,000 ids would not fit a DynamoDB item). `shouldPause` is asked before every
+ * page; when it says so the lookup answers `paused` with the cursor, and a later call with `resume` goes on exactly
+ * there. Two passes agree when their counts and sums are equal: a multiset, so a customer read twice (an arrival
+ * behind the cursor) makes that pass differ from the next, which only costs another pass (and such an arrival makes
+ * the sets differ anyway). A pass is incomplete when a page repeats the page before it (Knox ignores `pageNum`, or
+ * the list moved a whole page forward). The proof above holds unchanged; only a 2^-64 hash coincidence could fake an
+ * agreement.
+ *
  * Cost in Knox list calls (s customers served per page, N customers, P = ceil(N/s) + 1 pages per pass, the last one
  * empty): a customer at either end, 1 or 2; absent, with a still list, 2 + (P - 1) + P = 2 ceil(N/s) + 3 (page 1
  * ascending doubles as the first pass's page 1); each extra pass after a change, P more. Bounded in all cases by
  * 2 + maxPasses x maxPagesPerPass pages, each asked at most pageAttempts times.
  */
+import { createHash } from 'node:crypto';
 import { KnoxError } from '#domain/knox-answer';
 import type { KnoxCustomer, KnoxCustomerList } from '#domain/knox-schemas';
 import type { ListCustomersOptions } from './types';
@@ -50,8 +62,11 @@ export const FIND_DEFAULTS = {
   pageSize: 50,
   /** Full passes at most (the first two may already agree). */
   maxPasses: 3,
-  /** 1,000 pages of 50: an MSP of up to 50,000 customers. Beyond, the lookup is inconclusive. */
-  maxPagesPerPass: 1_000,
+  /**
+   * 1,200 pages of 50: an MSP of up to 59,999 customers (a pass ends on an empty page: 50,000 customers take 1,001
+   * pages). Beyond, the lookup is inconclusive.
+   */
+  maxPagesPerPass: 1_200,
   /** A page that fails transiently is asked again in place, this many times in all. */
   pageAttempts: 4,
   pageRetryMs: 100,
@@ -65,6 +80,10 @@ export interface FindCustomerOptions {
   pageAttempts?: number;
   /** How the lookup waits between attempts of a failed page (tests replace it). */
   sleep?: (ms: number) => Promise<void>;
+  /** Go on from where an earlier call paused (or stopped on a page that failed). */
+  resume?: LookupCursor;
+  /** Asked before every page and every retry of one: true stops the lookup with `paused` (its time is up). */
+  shouldPause?: () => boolean;
 }
 
 /** What the lookup needs of a Knox client: one page of the list. */
@@ -76,8 +95,10 @@ export type FindCustomerResult =
   | { kind: 'found'; customer: KnoxCustomer; calls: number }
   /** Two consecutive complete passes agreed and neither had the e-mail. */
   | { kind: 'absent'; calls: number; customers: number }
-  /** Pages failed (`cause`: the last page's error) or the list would not hold still: not an answer. */
-  | { kind: 'inconclusive'; calls: number; reason: string; cause?: KnoxError };
+  /** Pages failed (`cause`: the last page's error; `cursor`: where to go on) or the list would not hold still. */
+  | { kind: 'inconclusive'; calls: number; reason: string; cause?: KnoxError; cursor?: LookupCursor }
+  /** `shouldPause` said stop: go on later with `resume: cursor`. */
+  | { kind: 'paused'; calls: number; cursor: LookupCursor };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -88,7 +109,13 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export async function readPageWithRetry(
   knox: CustomerPages,
   options: ListCustomersOptions,
-  settings: { attempts?: number; sleep?: (ms: number) => Promise<void>; onCall?: () => void } = {},
+  settings: {
+    attempts?: number;
+    sleep?: (ms: number) => Promise<void>;
+    onCall?: () => void;
+    /** False: the last failure is thrown instead of asking again (no time left for another attempt). */
+    canRetry?: () => boolean;
+  } = {},
 ): Promise<KnoxCustomerList> {
   const attempts = settings.attempts ?? FIND_DEFAULTS.pageAttempts;
   const sleep = settings.sleep ?? defaultSleep;
@@ -98,6 +125,7 @@ export async function readPageWithRetry(
       return await knox.listCustomers(options);
     } catch (error) {
       if (!(error instanceof KnoxError) || error.disposition !== 'retry' || attempt >= attempts) throw error;
+      if (settings.canRetry && !settings.canRetry()) throw error;
       // Without a Retry-After (Knox may send none, even on a 429), back off as for any retry.
       const asked = (error.retryAfterSeconds ?? 0) * 1000;
       await sleep(Math.min(asked || FIND_DEFAULTS.pageRetryMs * attempt, FIND_DEFAULTS.pageMaxWaitMs));
@@ -107,58 +135,63 @@ export async function readPageWithRetry(
 
 type Order = NonNullable<ListCustomersOptions['sortOrder']>;
 
+/** A pass's customers as a multiset: how many were read and the sum (mod 2^64, hex) of their ids' hashes. */
+export interface PassDigest {
+  count: number;
+  sum: string;
+}
+
+/** Where a lookup stands: everything it needs to go on in another invocation (JSON, a few KB at most). */
+export interface LookupCursor {
+  /** Pages of the two ends read (0, 1 or 2: page 1 ascending, page 1 descending). */
+  ends: number;
+  /** The current full pass (1-based) and the next page of it to read. */
+  pass: number;
+  pageNum: number;
+  /** The current pass so far. */
+  current: PassDigest;
+  /** The ids of the page read last in this pass (a page that repeats it is no progress). */
+  lastPage: string[];
+  /** The last complete pass, when the pass before this one was complete. */
+  previous?: PassDigest;
+  lastReason: string;
+  /** List calls so far, over every invocation. */
+  calls: number;
+}
+
+const EMPTY: PassDigest = { count: 0, sum: '0' };
+const MASK = (1n << 64n) - 1n;
+
+function idHash(id: string): bigint {
+  return createHash('sha256').update(id).digest().readBigUInt64BE(0);
+}
+
+function addToDigest(digest: PassDigest, ids: string[]): PassDigest {
+  let sum = BigInt(`0x${digest.sum}`);
+  for (const id of ids) sum = (sum + idHash(id)) & MASK;
+  return { count: digest.count + ids.length, sum: sum.toString(16) };
+}
+
+const sameDigest = (a: PassDigest, b: PassDigest) => a.count === b.count && a.sum === b.sum;
+const samePage = (a: string[], b: string[]) => a.length === b.length && a.every((id, i) => b[i] === id);
+
+export function newLookupCursor(): LookupCursor {
+  return {
+    ends: 0,
+    pass: 1,
+    pageNum: 1,
+    current: EMPTY,
+    lastPage: [],
+    lastReason: 'the list changed between passes',
+    calls: 0,
+  };
+}
+
 class Found {
   constructor(readonly customer: KnoxCustomer) {}
 }
 
-class Lookup {
-  calls = 0;
-  private readonly pageSize: number;
-
-  constructor(
-    private readonly knox: CustomerPages,
-    private readonly email: string,
-    private readonly options: FindCustomerOptions,
-  ) {
-    this.pageSize = Math.max(1, Math.floor(options.pageSize ?? FIND_DEFAULTS.pageSize));
-  }
-
-  /** A page; throws Found when the e-mail is on it. */
-  async page(pageNum: number, sortOrder: Order): Promise<KnoxCustomer[]> {
-    const page = await readPageWithRetry(
-      this.knox,
-      { pageNum, pageSize: this.pageSize, sortOrder },
-      {
-        attempts: this.options.pageAttempts ?? FIND_DEFAULTS.pageAttempts,
-        ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
-        onCall: () => {
-          this.calls += 1;
-        },
-      },
-    );
-    const match = page.customers.find((c) => c.email?.toLowerCase() === this.email);
-    if (match) throw new Found(match);
-    return page.customers;
-  }
-
-  /** One pass in `order`; `first` is its page 1 when already read. The ids it saw, or why it is incomplete. */
-  async pass(order: Order, first?: KnoxCustomer[]): Promise<{ ids: Set<string> } | { incomplete: string }> {
-    const ids = new Set<string>();
-    const maxPages = this.options.maxPagesPerPass ?? FIND_DEFAULTS.maxPagesPerPass;
-    for (let pageNum = 1; pageNum <= maxPages; pageNum += 1) {
-      const customers = pageNum === 1 && first ? first : await this.page(pageNum, order);
-      if (customers.length === 0) return { ids };
-      const before = ids.size;
-      for (const c of customers) ids.add(c.customerId);
-      if (ids.size === before) return { incomplete: `page ${pageNum} (${order}) brought no customer not already read` };
-    }
-    return { incomplete: `the list did not end within ${maxPages} pages` };
-  }
-}
-
-function sameSet(a: Set<string>, b: Set<string>): boolean {
-  return a.size === b.size && [...a].every((id) => b.has(id));
-}
+class Pause {}
 
 /** Our customer whose contact e-mail is `email` (case-insensitive), its certain absence, or neither. */
 export async function findCustomerByEmail(
@@ -166,35 +199,107 @@ export async function findCustomerByEmail(
   email: string,
   options: FindCustomerOptions = {},
 ): Promise<FindCustomerResult> {
-  const lookup = new Lookup(knox, email.toLowerCase(), options);
-  const inconclusive = (reason: string): FindCustomerResult => ({ kind: 'inconclusive', calls: lookup.calls, reason });
+  const wanted = email.toLowerCase();
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? FIND_DEFAULTS.pageSize));
+  const maxPasses = Math.max(2, options.maxPasses ?? FIND_DEFAULTS.maxPasses);
+  const maxPages = options.maxPagesPerPass ?? FIND_DEFAULTS.maxPagesPerPass;
+  const c: LookupCursor = structuredClone(options.resume ?? newLookupCursor());
+  const shouldPause = options.shouldPause ?? (() => false);
+
+  /** A page; throws Found when the e-mail is on it, Pause when the time is up (before asking). */
+  const page = async (pageNum: number, sortOrder: Order): Promise<KnoxCustomer[]> => {
+    if (shouldPause()) throw new Pause();
+    const served = await readPageWithRetry(
+      knox,
+      { pageNum, pageSize, sortOrder },
+      {
+        attempts: options.pageAttempts ?? FIND_DEFAULTS.pageAttempts,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        onCall: () => {
+          c.calls += 1;
+        },
+        canRetry: () => !shouldPause(),
+      },
+    );
+    const match = served.customers.find((customer) => customer.email?.toLowerCase() === wanted);
+    if (match) throw new Found(match);
+    return served.customers;
+  };
+
+  /** The pass ended (complete, or `incomplete` says why): compare it, start the next. Answers true for absent. */
+  const endPass = (incomplete?: string): boolean => {
+    if (incomplete !== undefined) {
+      delete c.previous;
+      c.lastReason = incomplete;
+    } else if (c.previous && sameDigest(c.previous, c.current)) {
+      return true;
+    } else {
+      if (c.previous) c.lastReason = 'the list changed between two passes';
+      c.previous = c.current;
+    }
+    c.pass += 1;
+    c.pageNum = 1;
+    c.current = EMPTY;
+    c.lastPage = [];
+    return false;
+  };
+
   try {
-    const firstAscending = await lookup.page(1, 'ascending');
-    await lookup.page(1, 'descending');
-    const maxPasses = Math.max(2, options.maxPasses ?? FIND_DEFAULTS.maxPasses);
-    let previous: Set<string> | undefined;
-    let lastReason = 'the list changed between passes';
-    for (let pass = 1; pass <= maxPasses; pass += 1) {
-      const order: Order = pass % 2 === 1 ? 'ascending' : 'descending';
-      const result = await lookup.pass(order, pass === 1 ? firstAscending : undefined);
-      if ('incomplete' in result) {
-        previous = undefined;
-        lastReason = result.incomplete;
+    if (c.ends === 0) {
+      // Page 1 ascending doubles as the first pass's page 1.
+      const first = await page(1, 'ascending');
+      c.ends = 1;
+      const ids = first.map((customer) => customer.customerId);
+      if (first.length === 0) {
+        c.pageNum = 0; // an empty list: the first pass is complete at its page 1
+      } else {
+        c.current = addToDigest(c.current, ids);
+        c.lastPage = ids;
+        c.pageNum = 2;
+      }
+    }
+    if (c.ends === 1) {
+      await page(1, 'descending');
+      c.ends = 2;
+      if (c.pageNum === 0 && endPass()) return absent(c);
+    }
+    while (c.pass <= maxPasses) {
+      const order: Order = c.pass % 2 === 1 ? 'ascending' : 'descending';
+      if (c.pageNum > maxPages) {
+        if (endPass(`the list did not end within ${maxPages} pages`)) return absent(c);
         continue;
       }
-      if (previous && sameSet(previous, result.ids)) {
-        return { kind: 'absent', calls: lookup.calls, customers: result.ids.size };
+      const customers = await page(c.pageNum, order);
+      const ids = customers.map((customer) => customer.customerId);
+      if (customers.length === 0) {
+        if (endPass()) return absent(c);
+        continue;
       }
-      if (previous) lastReason = 'the list changed between two passes';
-      previous = result.ids;
+      if (samePage(ids, c.lastPage)) {
+        endPass(`page ${c.pageNum} (${order}) repeated the page before it`);
+        continue;
+      }
+      c.current = addToDigest(c.current, ids);
+      c.lastPage = ids;
+      c.pageNum += 1;
     }
-    return inconclusive(`no two consecutive complete passes agreed within ${maxPasses} passes (${lastReason})`);
+    return {
+      kind: 'inconclusive',
+      calls: c.calls,
+      reason: `no two consecutive complete passes agreed within ${maxPasses} passes (${c.lastReason})`,
+    };
   } catch (error) {
-    if (error instanceof Found) return { kind: 'found', customer: error.customer, calls: lookup.calls };
+    if (error instanceof Found) return { kind: 'found', customer: error.customer, calls: c.calls };
+    if (error instanceof Pause) return { kind: 'paused', cursor: c, calls: c.calls };
     if (error instanceof KnoxError && error.disposition !== 'operator') {
       const reason = `a page of the list could not be read: ${error.code} (${error.errorCode})`;
-      return { kind: 'inconclusive', calls: lookup.calls, reason, cause: error };
+      // The page that failed is the cursor's next one: a later call may go on from there.
+      return { kind: 'inconclusive', calls: c.calls, reason, cause: error, cursor: c };
     }
     throw error;
   }
+}
+
+function absent(c: LookupCursor): FindCustomerResult {
+  return { kind: 'absent', calls: c.calls, customers: c.current.count };
 }
