@@ -129,8 +129,21 @@ describe('Lambda on the local stack', () => {
     expect(records.some((r) => r['function_name'] === fn(OTHER_FUNCTIONS.api).name)).toBe(true);
   });
 
-  it('throttles a second concurrent invocation of the poller (reserved at 1): Lambda.TooManyRequestsException', async () => {
-    expect(fn(OTHER_FUNCTIONS.poller).reservedConcurrency).toBe(1);
+  /**
+   * The stack reserves no concurrency (a round lease keeps the poller's rounds apart, and a reservation fails the
+   * deploy in small accounts): these tests reserve 1 for the poller on the running stack, as an operator could.
+   */
+  function reservePoller(): () => void {
+    const poller = fn(OTHER_FUNCTIONS.poller);
+    expect(poller.reservedConcurrency).toBeUndefined();
+    poller.reservedConcurrency = 1;
+    return () => {
+      delete poller.reservedConcurrency;
+    };
+  }
+
+  it('throttles a second concurrent invocation of a function reserved at 1: Lambda.TooManyRequestsException', async () => {
+    const unreserve = reservePoller();
     const poller = gate();
     e2e.stack.lambda.use(OTHER_FUNCTIONS.poller, poller.handler);
     try {
@@ -145,6 +158,7 @@ describe('Lambda on the local stack', () => {
       expect(poller.calls()).toBe(1);
     } finally {
       e2e.stack.lambda.restore(OTHER_FUNCTIONS.poller);
+      unreserve();
     }
   });
 
@@ -177,6 +191,7 @@ describe('Lambda on the local stack', () => {
     const poller = e2e.stack.poller!;
     const periodSeconds = fn(OTHER_FUNCTIONS.poller).asyncInvoke!.maximumEventAgeSeconds;
     expect(periodSeconds).toBe(Number(fn(OTHER_FUNCTIONS.poller).environment[ENV.pollPeriodSeconds]));
+    const unreserve = reservePoller();
     const running = gate();
     e2e.stack.lambda.use(OTHER_FUNCTIONS.poller, running.handler);
     const before = poller.tickOutcomes.length;
@@ -193,6 +208,7 @@ describe('Lambda on the local stack', () => {
       expect(running.calls()).toBe(1);
     } finally {
       e2e.stack.lambda.restore(OTHER_FUNCTIONS.poller);
+      unreserve();
     }
   });
 });
