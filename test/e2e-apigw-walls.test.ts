@@ -51,7 +51,7 @@ describe('API Gateway in front of the api function', () => {
   it('refuses a body declared over 10 MB at once, with API Gateway`s 413 (not the api`s own 413)', async () => {
     const answer = await headOnly(
       e2e.stack.ports.api,
-      `POST /onboardings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${MAX_API_PAYLOAD_BYTES + 1}\r\n\r\n`,
+      `POST /onboardings HTTP/1.1\r\nHost: 127.0.0.1:${e2e.stack.ports.api}\r\nContent-Type: application/json\r\nContent-Length: ${MAX_API_PAYLOAD_BYTES + 1}\r\n\r\n`,
     );
     expect(answer).toEqual({ status: 413, body: GATEWAY_ANSWERS.payloadTooLarge.body });
     expect(answer.body).toBe('HTTP content length exceeded 10485760 bytes.');
