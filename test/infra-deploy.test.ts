@@ -12,7 +12,8 @@ import { INFRA_DEFAULTS, parseConfig } from '#infra/context-config';
 import { KnoxOnboardingStack, STACK_NAME } from '#infra/knox-onboarding-stack';
 import { POLLER_METRICS } from '#infra/poller-schedule';
 import { STATE_MACHINE_LOG_PREFIX, stateMachineLogGroupName } from '#infra/state-machine';
-import { handlerLogicalIds, workflowLogicalIds, type CfnTemplate } from '#local/template/template';
+import { handlerLogicalIds, workflowLogicalIds } from '#local/template/logical-ids';
+import type { CfnTemplate } from '#local/template/template';
 
 // Template JSON is untyped by nature.
 type Json = any;

@@ -33,10 +33,8 @@ import {
   secretLogicalId,
   tableLogicalId,
   workflowLogicalIds,
-  type AslDefinition,
-  type AslState,
-  type CfnTemplate,
-} from '#local/template/template';
+} from '#local/template/logical-ids';
+import type { AslDefinition, AslState, CfnTemplate } from '#local/template/template';
 import type { HandlerName } from '#infra/handler-function';
 import { KnoxOnboardingStack, STACK_NAME } from '#infra/knox-onboarding-stack';
 import { END_STATES } from '#infra/workflow-kit';

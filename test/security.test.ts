@@ -29,8 +29,8 @@ import {
   tableLogicalId,
   batchWorkflowLogicalId,
   workflowLogicalIds,
-  type CfnTemplate,
-} from '#local/template/template';
+} from '#local/template/logical-ids';
+import type { CfnTemplate } from '#local/template/template';
 import type { HandlerName } from '#infra/handler-function';
 import { KnoxOnboardingStack, STACK_NAME } from '#infra/knox-onboarding-stack';
 
