@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { API_ROUTES, routeKey, type ApiOperation } from '#domain/routes';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api/batch-routes';
 import { HttpError, headersOf, json } from './api/http';
+import { batchReportRoute } from './api/report-route';
 import { cancel, getOne, list, postRequest, type RouteHandler } from './api/operations';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
@@ -24,6 +25,7 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'read:batch': readBatchRoute,
   'items:batch': batchItems,
   'cancel:batch': cancelBatchRoute,
+  'report:batch': batchReportRoute,
 };
 
 const HANDLERS = new Map<string, RouteHandler>(

@@ -22,8 +22,10 @@ import { itemStates, refreshProgress } from '../batches/progress';
 import { getSlices } from '../batches/slices';
 import { createBatch, getBatch, setBatchExecution } from '../batches/batch-store';
 import { acceptedBatchView, batchView, itemView } from '../batches/batch-views';
-import { readBatch } from './batch-input';
-import { HttpError, badRequest, describeFailure, headerValues, json, repeatedParameterIssues } from './http';
+import { parseBatchCsv } from '#domain/batch-csv';
+import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
+import { isCsvContentType, readBatch } from './batch-input';
+import { HttpError, badRequest, bodyBytes, describeFailure, headerValues, json, repeatedParameterIssues } from './http';
 import { recordIdFor } from './intake';
 import type { RouteHandler } from './operations';
 import { startWorkflow } from './executions';
@@ -49,6 +51,13 @@ function idempotencyKeyOf(
   if (headerValues(event, 'idempotency-key').length > 1)
     issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
   return { ...(parsed?.success ? { key: parsed.data } : {}), issues };
+}
+
+/** The file line of each item of a batch sent as CSV (the report names them); undefined for JSON. */
+function csvLinesOf(event: Parameters<RouteHandler>[0]['event'], headers: Map<string, string>): number[] | undefined {
+  if (!isCsvContentType(headers.get('content-type'))) return undefined;
+  const csv = parseBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'));
+  return 'lines' in csv ? csv.lines : undefined;
 }
 
 /** Starts the batch's execution (its name is the batch id: a repeat start finds the same one). */
@@ -103,7 +112,15 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
     (sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create),
     0,
   );
-  const created = await createBatch({ id, items, itemsHash, knoxCalls, executionName: id });
+  const lines = csvLinesOf(event, headers);
+  const created = await createBatch({
+    id,
+    items,
+    itemsHash,
+    knoxCalls,
+    executionName: id,
+    ...(lines !== undefined ? { lines } : {}),
+  });
   const record = await getBatch(id);
   if (record === undefined) throw new Error(`Batch ${id} vanished right after it was written`);
   const started = await startBatch(record);
