@@ -11,7 +11,7 @@ import type { RouteHandler } from './operations';
 
 /** Whether an Accept header asks for CSV (`text/csv`, with or without parameters, among other types). */
 export function wantsCsv(accept: string | undefined): boolean {
-  return accept !== undefined && accept.split(',').some((t) => /^\s*text\/csv\s*(?:;.*)?$/i.test(t));
+  return accept?.split(',').some((t) => /^\s*text\/csv\s*(?:;.*)?$/i.test(t)) === true;
 }
 
 export const batchReportRoute: RouteHandler = async ({ id, headers }) => {
