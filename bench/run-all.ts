@@ -15,9 +15,10 @@
  *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
  *      retrier alone (outage.ts)
+ *  10. The batch report of a 1,000-item batch: time and size against API Gateway's 29 s and 10 MB (report.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
- * reconciliation, outage),
+ * reconciliation, outage, report), BENCH_REPORT_ITEMS (1000),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -36,6 +37,7 @@ import { measureBundles } from './bundles/bundles';
 import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
 import { measureOutage } from './models/outage-model';
+import { measureReport } from './report/report-bench';
 import { measureReconciliation } from './reconciliation/reconciliation';
 import { measureThroughput } from './throughput/throughput';
 import { measureTransitions } from './transitions/transitions';
@@ -49,6 +51,7 @@ const PARTS = [
   'batch',
   'reconciliation',
   'outage',
+  'report',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -142,6 +145,16 @@ async function main(): Promise<void> {
     const m = await measureReconciliation({ log });
     figures.push(...m.figures);
     raw['reconciliation'] = { runs: m.runs };
+  }
+
+  if (parts.includes('report')) {
+    const m = await measureReport({
+      items: Math.round(numberFromEnv('BENCH_REPORT_ITEMS', 1000)),
+      timeScale: 1 / 100,
+      log,
+    });
+    figures.push(...m.figures);
+    raw['report'] = withoutFigures(m);
   }
 
   const machine = {
