@@ -8,7 +8,8 @@
  *      superseded polling design and the job-poller pattern; the poller's Knox reads per round (transitions.ts,
  *      designs.ts, poller-reads.ts)
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
- *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
+ *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts);
+ *      the same with LATENCY=aws, AWS's and Knox's typical latencies (throughput-aws: aws-latency/latency-throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
@@ -17,8 +18,8 @@
  *      retrier alone (outage.ts)
  *  10. The batch report of a 1,000-item batch: time and size against API Gateway's 29 s and 10 MB (report.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
- * reconciliation, outage, report), BENCH_REPORT_ITEMS (1000),
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, throughput-aws, console, budget,
+ * batch, reconciliation, outage, report), BENCH_LATENCY_ONBOARDINGS (300), BENCH_REPORT_ITEMS (1000),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -40,12 +41,14 @@ import { measureOutage } from './models/outage-model';
 import { measureReport } from './report/report-bench';
 import { measureReconciliation } from './reconciliation/reconciliation';
 import { measureThroughput } from './throughput/throughput';
+import { measureLatencyThroughput } from './aws-latency/latency-throughput';
 import { measureTransitions } from './transitions/transitions';
 
 const PARTS = [
   'bundles',
   'transitions',
   'throughput',
+  'throughput-aws',
   'console',
   'budget',
   'batch',
@@ -106,6 +109,15 @@ async function main(): Promise<void> {
     });
     figures.push(...m.figures);
     raw['throughput'] = withoutFigures(m);
+  }
+  if (parts.includes('throughput-aws')) {
+    const m = await measureLatencyThroughput({
+      count: Math.round(numberFromEnv('BENCH_LATENCY_ONBOARDINGS', 300)),
+      concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['throughput-aws'] = withoutFigures(m);
   }
   if (parts.includes('outage')) {
     const m = measureOutage(resolveModel(readTemplate(templatePath())));

@@ -7,10 +7,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { knoxError, jsonAnswer, type SimAnswer } from './answers';
 import type { SimClient } from './auth';
+import { admitLoopback } from '#local/protocol/loopback-guard';
 import { answerControl } from './control-routes';
 import { answerKnox } from './knox-routes';
 import type { Fault } from './model';
 import { SimState } from './state';
+import { knoxLatencyTable, knoxOperationOf, type KnoxLatency } from './latency';
 import {
   CONTROL_PREFIX,
   SIM_DEFAULT_CREDENTIALS,
@@ -36,6 +38,8 @@ export interface KnoxSimulatorOptions {
   tokenTtlSeconds?: number;
   /** Load the fixtures on start and on reset (default true). */
   fixtures?: boolean;
+  /** Knox's own latency per operation (latency.ts): 'aws' for typical figures, or ms per operation. */
+  latency?: 'aws' | 'none' | KnoxLatency;
   /**
    * What time it is for the simulator (token lifetimes, the spared window of a revocation, timed faults, customers'
    * timed answers); default the wall clock. Tests pass a clock they move, so that nothing sleeps on wall time.
@@ -126,6 +130,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
     tokenTtlSeconds: options.tokenTtlSeconds ?? 599,
     fixtures: options.fixtures ?? true,
   });
+  state.latency = knoxLatencyTable(options.latency);
   const delays = new Set<NodeJS.Timeout>();
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -176,6 +181,10 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
       if (fault?.type === 'workThen500') answer = { ...knoxError('FAILURE'), accepted: answer.accepted };
       if (fault?.type === 'latency') await delay(fault.latencyMs ?? 1000);
     }
+    // Knox's own latency (latency.ts), after the work and before the answer, as a remote API's round trip.
+    const operation = knoxOperationOf(method, path);
+    const latencyMs = operation === undefined ? 0 : (state.latency[operation] ?? 0);
+    if (latencyMs > 0) await delay(latencyMs);
     record(answer.status, answer);
     write(res, answer);
   }
@@ -183,6 +192,9 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const startedAt = clock.now();
     const url = new URL(req.url ?? '/', 'http://knox-sim.invalid');
+    // The control surface changes the world (outages, answers): only for requests to this loopback listener from no
+    // foreign browser origin (a cross-origin simple POST must not switch on an outage), refused before the body is read.
+    if (url.pathname.startsWith(CONTROL_PREFIX) && !admitLoopback(req, res)) return;
     const bodyText = await readText(req);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
       state.settle(startedAt);

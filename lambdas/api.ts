@@ -10,6 +10,7 @@ import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './api
 import { HttpError, headersOf, json } from './api/http';
 import { batchReportRoute } from './api/report-route';
 import { cancel, getOne, list, postRequest, type RouteHandler } from './api/operations';
+import { redrive } from './api/redrive-route';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
 const OPERATIONS: Record<ApiOperation, RouteHandler> = {
@@ -17,6 +18,9 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'list:onboarding': list('onboarding'),
   'read:onboarding': getOne('onboarding'),
   'cancel:onboarding': cancel('onboarding'),
+  'redrive:onboarding': redrive('onboarding'),
+  'redrive:offboarding': redrive('offboarding'),
+  'redrive:change': redrive('change'),
   'submit:offboarding': postRequest('offboarding'),
   'read:offboarding': getOne('offboarding'),
   'submit:change': postRequest('change'),

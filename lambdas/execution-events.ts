@@ -9,7 +9,8 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { TerminalStatus } from '#domain/api-schemas';
 import { logger, startInvocation } from './commons/powertools';
-import { finish, recordIdSchema, releaseLock } from './store';
+import { outcomeErrorOptions } from './record-outcome';
+import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';
 
 const eventSchema = z.object({
   detail: z.object({
@@ -45,6 +46,32 @@ function recordIdOf(detail: z.infer<typeof eventSchema>['detail']): string | und
   return /((?:onb|off|chg)-[0-9a-f]{16})$/.exec(name)?.[1];
 }
 
+/**
+ * What the record says of how its execution ended. A FAILED execution with an error failed in the step that failed
+ * (the workflows catch no failure, so that a redrive continues there): its error is read as "Record failed" read a
+ * caught one (a Knox step's own lastError stays). Otherwise the execution ended before it could say why.
+ */
+function closingOptions(
+  detail: z.infer<typeof eventSchema>['detail'],
+  status: TerminalStatus,
+  endedBy: string,
+): FinishOptions {
+  if (detail.status === 'FAILED' && detail.error) {
+    const failedWith = outcomeErrorOptions('FAILED', { Error: detail.error, Cause: detail.cause });
+    return { ...failedWith, detail: `the execution failed in a step: ${failedWith.detail ?? endedBy}`.slice(0, 600) };
+  }
+  if (status !== 'FAILED') return { detail: `the execution ended ${endedBy}` };
+  return {
+    detail: `the execution ended ${endedBy}`,
+    lastErrorIfNone: {
+      code: `EXECUTION_${detail.status}`,
+      errorCode: '0',
+      message: `The workflow's execution ended ${endedBy} before it recorded an outcome`,
+      disposition: 'operator',
+    },
+  };
+}
+
 export async function handler(event: unknown, context?: Partial<Context>): Promise<ExecutionEventResult> {
   startInvocation(context);
   const parsed = eventSchema.safeParse(event);
@@ -62,19 +89,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   startInvocation(context, { recordId: id, executionName: detail.name });
 
   const endedBy = `${detail.status}${detail.error ? `: ${detail.error}` : ''}`.slice(0, 500);
-  const { record, changed } = await finish(id, status, {
-    detail: `the execution ended ${endedBy}`,
-    ...(status === 'FAILED'
-      ? {
-          lastErrorIfNone: {
-            code: `EXECUTION_${detail.status}`,
-            errorCode: '0',
-            message: `The workflow's execution ended ${endedBy} before it recorded an outcome`,
-            disposition: 'operator' as const,
-          },
-        }
-      : {}),
-  });
+  const { record, changed } = await finish(id, status, closingOptions(detail, status, endedBy));
   if (record === undefined) {
     logger.warn('No record for this execution', { executionStatus: detail.status });
     return { id, changed: false };

@@ -51,14 +51,25 @@ export function causeMessage(cause: string | null | undefined): string {
 function lastErrorOptions(payload: z.infer<typeof payloadSchema>): FinishOptions {
   const caught = payload.error;
   if (payload.outcome === 'SUCCEEDED' || !caught) return {};
+  return outcomeErrorOptions(payload.outcome, caught);
+}
+
+/**
+ * What a workflow's error says on its record: for ABORTED, a caught error; for FAILED, the error the execution failed
+ * with (execution-events: the workflows do not catch failures, see lib/infra/workflow-kit.ts).
+ */
+export function outcomeErrorOptions(
+  outcome: 'ABORTED' | 'FAILED',
+  caught: { Error: string; Cause?: string | null | undefined },
+): FinishOptions {
   const detail = `${caught.Error}: ${causeMessage(caught.Cause)}`;
-  if (payload.outcome === 'ABORTED' && caught.Error === TASK_TIMEOUT_ERROR) {
+  if (outcome === 'ABORTED' && caught.Error === TASK_TIMEOUT_ERROR) {
     return {
       lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')),
       detail: `${caught.Error}: the customer did not answer before the deadline`,
     };
   }
-  if (payload.outcome === 'ABORTED' && caught.Error === STEP_ERROR_NAMES.wait) {
+  if (outcome === 'ABORTED' && caught.Error === STEP_ERROR_NAMES.wait) {
     return {
       lastError: lastErrorOf(KnoxError.of('WAIT_DEADLINE_EXCEEDED')),
       detail: `${detail} (the retry schedule ran out)`,

@@ -35,6 +35,7 @@ import {
   definitionOf,
   expectAbortedByKnox,
   expectCaught,
+  expectFailedIn,
   expectClosedRecord,
   expectKnoxLastError,
   expectRefusedAtApi,
@@ -155,7 +156,7 @@ const SCENARIOS: Partial<Record<KnoxErrorCodeName, Scenario>> = {
       expect(finished.raw['attempts']).toEqual({ link: 1 });
       expect(finished.execution.status).toBe('FAILED');
       expect(statePath(finished.execution)).toEqual(PATHS.linkFailed);
-      expectCaught(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.operator, STATES.recordFailed);
+      expectFailedIn(finished.execution, STATES.linkCustomer, STEP_ERROR_NAMES.operator);
       // 4030000 may mean a dead token (KBA-1242): the client repeats the call once with a fresh token, then gives up.
       const refused = expect.objectContaining({ status: 403, errorCode: '4030000', accepted: false });
       expect(only(finished.requests, CALLS.link)).toEqual([refused, refused]);
@@ -389,13 +390,7 @@ describe('retry codes whose faults outlast the retry window', () => {
     expect(finished.execution.status).toBe('FAILED');
     expect(statePath(finished.execution)).toEqual(PATHS.linkFailed);
     // The step ended it (the window had passed), not the retrier's backstop.
-    expectCaught(
-      finished.execution,
-      STATES.linkCustomer,
-      RETRY_WINDOW_EXCEEDED_ERROR,
-      STATES.recordFailed,
-      attempts - 1,
-    );
+    expectFailedIn(finished.execution, STATES.linkCustomer, RETRY_WINDOW_EXCEEDED_ERROR, attempts - 1);
     const retriers = (definitionOf(e2e, 'onboarding').States[STATES.linkCustomer]?.['Retry'] ?? []) as {
       MaxAttempts: number;
     }[];

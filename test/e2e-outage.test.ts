@@ -12,7 +12,6 @@ import { STATES } from '#domain/state-names';
 import type { Script } from '#knox-sim/model';
 import { SIM_OUR_MSP } from '#knox-sim/world';
 import { eventually, getRecord } from '#testkit/test-stack';
-import { resetKnoxClient } from '#lambdas/steps/knox';
 import {
   OUTAGE_BUDGET_PER_HOUR,
   FAST_RETRIER_SCHEDULE,
@@ -179,7 +178,7 @@ describe('while Knox is down', () => {
 
     // Until switched off: the test looks at the records while Knox is down, then brings it back. The functions start
     // afresh (no token cached, as a new Lambda instance): the token endpoint is down too.
-    resetKnoxClient();
+    await e2e.stack.lambda.coldStart();
     await e2e.control.outage({ dropRate: 0 });
     // A waiting record is checked by the poller: a round that meets the outage changes nothing, so the record stays
     // WAITING on its callback, with no retry window; the next round after the outage asks again.

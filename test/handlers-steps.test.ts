@@ -1019,13 +1019,25 @@ describe('execution-events', () => {
   it('marks a record still open FAILED after a FAILED or TIMED_OUT execution, and releases its lock', async () => {
     const id = await seedRecord('onboarding', linkRequest('4444444444'), { path: 'link' });
     expect(await executionEvents(statusChange(id, 'FAILED'))).toMatchObject({ id, status: 'FAILED', changed: true });
+    // The execution failed in a step (the workflows catch no failure): the record says with which error.
     const after = await recordOf(id);
-    expect(after.lastError).toMatchObject({ code: 'EXECUTION_FAILED', disposition: 'operator' });
-    expect(after.lastError!.message).toContain('Lambda.ServiceException');
+    expect(after.lastError).toMatchObject({ code: 'Lambda.ServiceException', disposition: 'operator' });
+    expect(after.history.at(-1)?.detail).toContain('the execution failed in a step: Lambda.ServiceException');
     expect(await readLock('4444444444')).toBeUndefined();
 
+    // Without an error (a timeout), the record says the execution ended before it recorded an outcome.
     const other = await seedRecord('onboarding', linkRequest('4444444445'), { path: 'link' });
     expect(await executionEvents(statusChange(other, 'TIMED_OUT'))).toMatchObject({ status: 'FAILED', changed: true });
+    expect((await recordOf(other)).lastError).toMatchObject({ code: 'EXECUTION_TIMED_OUT', disposition: 'operator' });
+  });
+
+  it('keeps the lastError a Knox step recorded when the execution failed in that step with a Knox error', async () => {
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.samsungApprovalPending), { path: 'link' });
+    await outcome(linkCustomer, { id });
+    await executionEvents(statusChange(id, 'FAILED', { error: 'Knox.Operator', cause: 'refused' }));
+    const after = await recordOf(id);
+    expect(after.status).toBe('FAILED');
+    expect(after.lastError?.code).toBe('ADD_EC_CUSTOMER_NOT_APPROVED');
   });
 
   it('keeps a lastError a step recorded', async () => {

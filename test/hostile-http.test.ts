@@ -179,7 +179,7 @@ function rawExchange(chunks: (string | Buffer)[], waitMs = 5_000): Promise<Answe
 const request = (method: string, path: string, headers: string[], body: string | Buffer = ''): Buffer =>
   Buffer.concat([
     Buffer.from(
-      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
+      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${stack.ports.api}\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
       'latin1',
     ),
     Buffer.from(body),

@@ -82,6 +82,14 @@ function functionId(handler: HandlerName): string {
   return id;
 }
 
+/** The published version (AWS::Lambda::Version) of a function: what the state machines name. */
+function versionId(handler: HandlerName): string {
+  const fn = functionId(handler);
+  const found = resources('AWS::Lambda::Version').filter(([, v]) => v.Properties.FunctionName?.Ref === fn);
+  if (found.length !== 1) throw new Error(`${found.length} versions of ${handler}`);
+  return found[0]![0];
+}
+
 /** Every Allow statement of the IAM policies attached to a role (inline and AWS::IAM::Policy). */
 function statementsOfRole(roleId: string): Json[] {
   const attached = resources('AWS::IAM::Policy')
@@ -363,6 +371,7 @@ describe('IAM: least privilege', () => {
         'states:StartExecution',
         'states:StopExecution',
         'states:DescribeExecution',
+        'states:RedriveExecution',
         ...BASICS,
       ].sort(),
     );
@@ -371,12 +380,17 @@ describe('IAM: least privilege', () => {
       { 'Fn::Join': ['', [getAtt(tableLogicalId(cfn)), `/index/${TABLE.byStatusIndex}`]] },
     ]);
     const machines = [...Object.values(workflowLogicalIds(cfn)), batchWorkflowLogicalId(cfn)];
+    // StartExecution on each live alias, and on nothing else (not the unqualified state machine).
     expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toEqual(
-      expect.arrayContaining(machines.map(ref)),
+      expect.arrayContaining(machines.map((m) => getAtt(aliasOf(m), 'Arn'))),
     );
     expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toHaveLength(4);
     const executionResources = statementsWith(statements, 'states:StopExecution').flatMap((s) => asArray(s.Resource));
     expect(executionResources).toHaveLength(4);
+    // Redrive on the same executions (its own statement would be the same resources).
+    expect(statementsWith(statements, 'states:RedriveExecution').flatMap((s) => asArray(s.Resource))).toEqual(
+      executionResources,
+    );
     for (const machine of machines) {
       expect(JSON.stringify(executionResources)).toContain(JSON.stringify(getAtt(machine, 'Name')));
     }
@@ -387,15 +401,16 @@ describe('IAM: least privilege', () => {
     for (const kind of RECORD_KINDS) {
       const smId = workflowLogicalIds(cfn)[kind];
       const roleId = resource(smId).Properties.RoleArn['Fn::GetAtt'][0];
-      const invoked = statementsWith(statementsOfRole(roleId), 'lambda:InvokeFunction')
-        .flatMap((s) => asArray(s.Resource))
-        .filter((r: Json) => r['Fn::GetAtt'])
-        .map((r: Json) => r['Fn::GetAtt'][0] as string);
+      // Published versions only: no `$LATEST`, no `<function>:*`.
+      const invoked = statementsWith(statementsOfRole(roleId), 'lambda:InvokeFunction').flatMap((s) =>
+        asArray(s.Resource),
+      );
+      expect(invoked.every((r: Json) => typeof r.Ref === 'string')).toBe(true);
       const called = Object.values(definitionOf(kind).States)
         .map((s) => s.Parameters?.FunctionName)
         .filter((f): f is string => typeof f === 'string')
-        .map((f) => /^\{\{GetAtt:(.+)\.Arn\}\}$/.exec(f)?.[1]);
-      expect(new Set(invoked)).toEqual(new Set(called));
+        .map((f) => /^\{\{Ref:(.+)\}\}$/.exec(f)?.[1]);
+      expect(new Set(invoked.map((r: Json) => r.Ref))).toEqual(new Set(called));
     }
   });
 });
@@ -465,10 +480,10 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
       ...knox,
       STATES.recordSucceeded,
       STATES.recordAborted,
-      STATES.recordFailed,
       END_STATES[kind].succeeded,
       END_STATES[kind].aborted,
-      END_STATES[kind].failed,
+      // The one Fail state: the onboarding's Choice without a path (a bug). Failures are not caught (redrive).
+      ...(kind === 'onboarding' ? [END_STATES[kind].failed] : []),
       ...(kind === 'change' ? [] : [STATES.waitForAnswer]),
       ...(kind === 'onboarding' ? [STATES.linkOrCreate, STATES.needsChange] : []),
     ]);
@@ -523,7 +538,7 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     }
   });
 
-  it('catches Knox.AlreadyDone to where success goes, aborts on business facts, fails on everything else', () => {
+  it('catches Knox.AlreadyDone to where success goes, aborts on business facts, fails in the step on anything else', () => {
     for (const task of KNOX_TASKS[kind]) {
       const s = state(definition, task.state);
       expect(s.Next).toBe(task.next);
@@ -534,13 +549,13 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
           ResultPath: '$.error',
           Next: STATES.recordAborted,
         },
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATES.recordFailed },
       ]);
     }
   });
 
   it('routes every disposition as the table says', () => {
-    const catchTarget = { next: '', aborted: STATES.recordAborted, failed: STATES.recordFailed };
+    // 'failed': not caught, the execution fails in the step (a redrive continues there).
+    const catchTarget = { next: '', aborted: STATES.recordAborted, failed: undefined };
     for (const task of KNOX_TASKS[kind]) {
       const s = state(definition, task.state);
       for (const disposition of DISPOSITIONS) {
@@ -553,10 +568,10 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
           expected.catcher === 'next' ? task.next : catchTarget[expected.catcher],
         );
       }
-      // Lambda's own hiccups are retried fast; a closed record, a timeout or a crash ends FAILED.
-      expect(routeOf(s, 'Lambda.TooManyRequestsException')).toEqual({ retrier: 0, catchNext: STATES.recordFailed });
+      // Lambda's own hiccups are retried fast; a closed record, a timeout or a crash fails the execution in the step.
+      expect(routeOf(s, 'Lambda.TooManyRequestsException')).toEqual({ retrier: 0 });
       for (const error of ['Workflow.RecordClosed', 'States.Timeout', 'Sandbox.Timedout']) {
-        expect(routeOf(s, error)).toEqual({ catchNext: STATES.recordFailed });
+        expect(routeOf(s, error)).toEqual({});
       }
     }
   });
@@ -565,7 +580,7 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     for (const task of KNOX_TASKS[kind]) {
       const s = state(definition, task.state);
       expect(s.Parameters).toEqual({
-        FunctionName: `{{GetAtt:${functionId(task.handler)}.Arn}}`,
+        FunctionName: `{{Ref:${versionId(task.handler)}}}`,
         Payload: { 'id.$': '$.id', 'executionName.$': '$$.Execution.Name' },
       });
       expect(s.ResultPath).toBeNull();
@@ -573,16 +588,15 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     }
   });
 
-  it('records each outcome with record-outcome, retried, then ends SUCCEEDED, ABORTED (a Succeed) or FAILED', () => {
+  it('records each outcome with record-outcome, retried, then ends SUCCEEDED or ABORTED (a Succeed)', () => {
     const outcomes = [
       [STATES.recordSucceeded, 'SUCCEEDED', END_STATES[kind].succeeded],
       [STATES.recordAborted, 'ABORTED', END_STATES[kind].aborted],
-      [STATES.recordFailed, 'FAILED', END_STATES[kind].failed],
     ] as const;
     for (const [name, outcome, end] of outcomes) {
       const s = state(definition, name);
       expect(s.Parameters).toEqual({
-        FunctionName: `{{GetAtt:${functionId(STEP_FUNCTIONS.recordOutcome)}.Arn}}`,
+        FunctionName: `{{Ref:${versionId(STEP_FUNCTIONS.recordOutcome)}}}`,
         Payload: {
           'id.$': '$.id',
           'executionName.$': '$$.Execution.Name',
@@ -598,7 +612,8 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     }
     expect(state(definition, END_STATES[kind].succeeded).Type).toBe('Succeed');
     expect(state(definition, END_STATES[kind].aborted).Type).toBe('Succeed');
-    expect(state(definition, END_STATES[kind].failed)).toMatchObject({ Type: 'Fail', Error: WORKFLOW_FAILED_ERROR });
+    if (kind === 'onboarding')
+      expect(state(definition, END_STATES[kind].failed)).toMatchObject({ Type: 'Fail', Error: WORKFLOW_FAILED_ERROR });
   });
 });
 
@@ -613,7 +628,7 @@ describe.each(['onboarding', 'offboarding'] as const)('%s waiting on the custome
       Next: kind === 'onboarding' ? STATES.needsChange : STATES.recordSucceeded,
     });
     expect(wait.Parameters).toEqual({
-      FunctionName: `{{GetAtt:${functionId(STEP_FUNCTIONS.awaitAnswer)}.Arn}}`,
+      FunctionName: `{{Ref:${versionId(STEP_FUNCTIONS.awaitAnswer)}}}`,
       Payload: {
         'id.$': '$.id',
         'executionName.$': '$$.Execution.Name',
@@ -624,8 +639,8 @@ describe.each(['onboarding', 'offboarding'] as const)('%s waiting on the custome
     // The deadline and a refusal (Knox.Abort from SendTaskFailure) abort; a Lambda fault fails; no Knox.Wait retrier.
     expect(routeOf(wait, 'States.Timeout')).toEqual({ catchNext: STATES.recordAborted });
     expect(routeOf(wait, STEP_ERROR_NAMES.abort)).toEqual({ catchNext: STATES.recordAborted });
-    expect(routeOf(wait, 'Workflow.RecordClosed')).toEqual({ catchNext: STATES.recordFailed });
-    expect(routeOf(wait, 'Lambda.ServiceException')).toEqual({ retrier: 0, catchNext: STATES.recordFailed });
+    expect(routeOf(wait, 'Workflow.RecordClosed')).toEqual({});
+    expect(routeOf(wait, 'Lambda.ServiceException')).toEqual({ retrier: 0 });
     expect((wait.Retry ?? []).flatMap((r) => r.ErrorEquals)).not.toContain(STEP_ERROR_NAMES.wait);
     // The execution's own timeout stays a day beyond it: only a backstop.
     expect(definitionOf(kind).TimeoutSeconds).toBe((wait.TimeoutSeconds as number) + 24 * 3600);
@@ -649,6 +664,18 @@ describe('the poller', () => {
 
   it('never runs two rounds at once: reserved concurrency 1', () => {
     expect(resource(functionId(OTHER_FUNCTIONS.poller)).Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('one tick is one round at most: no retry after a failed round, a throttled tick kept one period at most', () => {
+    const configs = resources('AWS::Lambda::EventInvokeConfig').filter(
+      ([, r]) => r.Properties.FunctionName.Ref === functionId(OTHER_FUNCTIONS.poller),
+    );
+    expect(configs).toHaveLength(1);
+    const [, invokeConfig] = configs[0]!;
+    expect(invokeConfig.Properties.Qualifier).toBe('$LATEST');
+    expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(0);
+    expect(invokeConfig.Properties.MaximumEventAgeInSeconds).toBeLessThanOrEqual(config.pollPeriodSeconds);
+    expect(invokeConfig.Properties.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
   });
 
   it('may read and update the table (no create, delete or Scan), read the secret, answer tasks of the waiting machines only', () => {
@@ -755,7 +782,8 @@ describe('HTTP API', () => {
     for (const { route, props } of methods()) {
       const validator = validators[props.RequestValidatorId.Ref];
       expect(validator?.ValidateRequestParameters, route).toBe(true);
-      if (route.startsWith('POST')) {
+      const spec = API_ROUTES.find((r) => routeKey(r.method, r.resource) === route);
+      if (spec && 'jsonBody' in spec && spec.jsonBody) {
         expect(validator?.ValidateRequestBody, route).toBe(true);
         expect(props.RequestModels['application/json']).toBeDefined();
       }
@@ -999,5 +1027,78 @@ describe('cdk-nag AwsSolutions', () => {
   it('leaves no CDK warning or error on the stack', () => {
     expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
+
+// --- safe deploys ------------------------------------------------------------------------------------------------------
+
+/** The live alias (AWS::StepFunctions::StateMachineAlias) of a state machine, through its published version. */
+function aliasOf(machineId: string): string {
+  const versions = resources('AWS::StepFunctions::StateMachineVersion').filter(
+    ([, v]) => v.Properties.StateMachineArn?.Ref === machineId,
+  );
+  expect(versions, machineId).toHaveLength(1);
+  const versionId = versions[0]![0];
+  const aliases = resources('AWS::StepFunctions::StateMachineAlias').filter(
+    ([, a]) => a.Properties.DeploymentPreference?.StateMachineVersionArn?.['Fn::GetAtt']?.[0] === versionId,
+  );
+  expect(aliases, machineId).toHaveLength(1);
+  return aliases[0]![0];
+}
+
+describe('deploys that never break a running workflow', () => {
+  const machines = () => [...Object.values(workflowLogicalIds(cfn)), batchWorkflowLogicalId(cfn)];
+
+  it('names a published version of its function in every Lambda Task of every state machine', () => {
+    const versionIds = new Set(resources('AWS::Lambda::Version').map(([id]) => id));
+    for (const machine of machines()) {
+      const definition = resolveDefinition(cfn, machine);
+      const tasks = Object.values(definition.States).filter((s) => s.Type === 'Task');
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const task of tasks) {
+        const ref = /^\{\{Ref:(.+)\}\}$/.exec(String(task.Parameters?.FunctionName))?.[1];
+        expect(ref && versionIds.has(ref), `${machine}: ${String(task.Parameters?.FunctionName)}`).toBe(true);
+      }
+    }
+  });
+
+  it('retains every Lambda version and every state machine version (an execution may still run them)', () => {
+    const retained = [...resources('AWS::Lambda::Version'), ...resources('AWS::StepFunctions::StateMachineVersion')];
+    expect(retained.length).toBeGreaterThan(machines().length);
+    for (const [id, r] of retained) {
+      expect(r.DeletionPolicy, id).toBe('Retain');
+      expect(r.UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  it('publishes each state machine as a version per revision behind a live alias with a gradual, alarmed deployment', () => {
+    for (const machine of machines()) {
+      const [, version] = resources('AWS::StepFunctions::StateMachineVersion').find(
+        ([, v]) => v.Properties.StateMachineArn?.Ref === machine,
+      )!;
+      expect(version.Properties.StateMachineRevisionId).toEqual(getAtt(machine, 'StateMachineRevisionId'));
+      const alias = resource(aliasOf(machine));
+      expect(alias.Properties.Name).toBe('live');
+      const preference = alias.Properties.DeploymentPreference;
+      expect(['CANARY', 'LINEAR']).toContain(preference.Type);
+      // The rollback trigger: the workflow's FAILED-executions alarm.
+      expect(preference.Alarms).toHaveLength(1);
+      const alarm = resource(preference.Alarms[0].Ref);
+      expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+      expect(alarm.Properties.MetricName).toBe('ExecutionsFailed');
+      expect(JSON.stringify(alarm.Properties.Dimensions)).toContain(machine);
+    }
+  });
+
+  it('starts onboardings of a batch through the onboarding alias', () => {
+    const starter = resource(functionId(OTHER_FUNCTIONS.batchStarter));
+    const onboardingAlias = aliasOf(workflowLogicalIds(cfn).onboarding);
+    expect(starter.Properties.Environment.Variables[ENV.onboardingStateMachineArn]).toEqual(
+      getAtt(onboardingAlias, 'Arn'),
+    );
+    const statements = statementsOfRole(roleOfFunction(OTHER_FUNCTIONS.batchStarter));
+    expect(statementsWith(statements, 'states:StartExecution').flatMap((s) => asArray(s.Resource))).toEqual([
+      getAtt(onboardingAlias, 'Arn'),
+    ]);
   });
 });

@@ -112,9 +112,10 @@ describe('template resolution', () => {
     const env = functionEnvironmentUnion(model.functions);
     expect(env['TABLE_NAME']).toBe(model.table.name);
     expect(env['KNOX_SECRET_ARN']).toBe(model.secret.arn);
-    expect(env['ONBOARDING_STATE_MACHINE_ARN']).toBe(localStateMachineArn('onboarding'));
-    expect(env['OFFBOARDING_STATE_MACHINE_ARN']).toBe(localStateMachineArn('offboarding'));
-    expect(env['CHANGE_STATE_MACHINE_ARN']).toBe(localStateMachineArn('change'));
+    // Executions start through each state machine's live alias (lib/infra/live-alias.ts).
+    expect(env['ONBOARDING_STATE_MACHINE_ARN']).toBe(`${localStateMachineArn('onboarding')}:live`);
+    expect(env['OFFBOARDING_STATE_MACHINE_ARN']).toBe(`${localStateMachineArn('offboarding')}:live`);
+    expect(env['CHANGE_STATE_MACHINE_ARN']).toBe(`${localStateMachineArn('change')}:live`);
     expect(hasUnresolvedTokens(env)).toBe(false);
 
     const local = localEnvironment({

@@ -86,7 +86,6 @@ describe('the soak checks catch what they look for', () => {
             enteredAt: '',
             errors: errors.map((error) => ({ error, at: '' })),
             retries: errors.length - 1,
-            caught: { errorEquals: ['States.ALL'], next: STATES.recordFailed },
           },
         ],
       }) as unknown as ExecutionDetail;

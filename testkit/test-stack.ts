@@ -25,10 +25,19 @@ export function tempDataDir(prefix = 'knox-local-'): string {
 
 /**
  * A stack for tests: port 0 everywhere, a temporary DATA_DIR, TIME_SCALE 0.001 (a 60 s poll takes 60 ms, the
- * 1-hour poll cap 3.6 s), quiet. Anything can be overridden; pass the same `dataDir` and `stack.ports` to restart.
+ * 1-hour poll cap 3.6 s), quiet, and no stage throttle (the helpers poll every 50 ms, faster than the stage's real-time
+ * rate; test/e2e-apigw-walls.test.ts tests the throttle). Anything can be overridden; pass the same `dataDir` and
+ * `stack.ports` to restart.
  */
 export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  return startLocalStack({ port: 0, dataDir: tempDataDir(), timeScale: 0.001, quiet: true, ...options });
+  return startLocalStack({
+    port: 0,
+    dataDir: tempDataDir(),
+    timeScale: 0.001,
+    quiet: true,
+    ...options,
+    apiGateway: { throttle: 'none', ...options.apiGateway },
+  });
 }
 
 export interface ApiAnswer<T = unknown> {

@@ -21,7 +21,6 @@ import { SIM_OTHER_MSP, SIM_OUR_MSP } from '#knox-sim/world';
 import { historyEntrySchema, isTerminal, lastErrorSchema, type RecordKind } from '#domain/api-schemas';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '#domain/dispositions';
 import { KNOX_BUDGET_KEY, POLLER_STATE_KEY } from '#domain/table-layout';
-import { STATES } from '#domain/state-names';
 import type { ExecutionDetail, ExecutionSummary } from '#local/stepfunctions/execution-path';
 import type { AslDefinition } from '#local/template/template';
 import type { CaseRun } from './drive';
@@ -96,7 +95,7 @@ export interface Outcome {
 }
 
 /**
- * The state that ended the execution on "Record failed" with its transient retries spent: the name of the state when
+ * The state the execution failed in (no Catch took it: the workflows catch no failure) with its transient retries spent: the name of the state when
  * the step gave up at the end of its retry window (RETRY_WINDOW_EXCEEDED_ERROR), or when its last error is one the
  * retrier matches and it failed MaxAttempts + 1 times with such errors (the backstop); else undefined.
  */
@@ -105,8 +104,8 @@ export function exhaustedRetrier(
   definition: AslDefinition | undefined,
 ): string | undefined {
   if (!execution || !definition) return undefined;
-  const failing = execution.path.find((step) => step.caught?.next === STATES.recordFailed);
-  if (!failing) return undefined;
+  const failing = execution.path.at(-1);
+  if (!failing || failing.caught || failing.errors.length === 0) return undefined;
   const retriers = (definition.States[failing.state]?.['Retry'] ?? []) as {
     ErrorEquals: string[];
     MaxAttempts?: number;

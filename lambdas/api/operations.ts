@@ -149,7 +149,7 @@ export function postRequest(kind: RecordKind): RouteHandler {
 // --- GET one -------------------------------------------------------------------------------------------------------
 
 /** A record of this kind by its id in the path; 404 for an unknown id, a malformed one or one of another kind. */
-async function recordOf(kind: RecordKind, id: string | undefined): Promise<WorkflowRecord> {
+export async function recordOf(kind: RecordKind, id: string | undefined): Promise<WorkflowRecord> {
   const parsed = recordIdSchema.safeParse(id);
   const record = parsed.success && kindOfId(parsed.data) === kind ? await getRecord(parsed.data) : undefined;
   if (record === undefined) throw new HttpError(404, { message: `No ${kind} ${String(id).slice(0, 64)}` });

@@ -25,6 +25,7 @@ export function recordView(record: WorkflowRecord, poller: PollerState = {}): Re
     ...(record.retrySince !== undefined ? { retrySince: record.retrySince } : {}),
     history: record.history,
     attempts: record.attempts,
+    ...(record.redriveCount !== undefined ? { redriveCount: record.redriveCount } : {}),
     executionName: record.executionName,
     deadline: record.deadline,
     ...(record.waitingSince !== undefined ? { waitingSince: record.waitingSince } : {}),

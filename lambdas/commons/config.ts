@@ -17,8 +17,9 @@ const required = z.string().trim().min(1, 'is required');
 const positiveInt = (fallback: number) =>
   z.coerce.number().int('must be a whole number').positive('must be positive').default(fallback);
 const requestsPerSecond = z.coerce.number().positive('must be positive').default(DEFAULTS.knoxRequestsPerSecond);
+// Unqualified, or qualified by the alias executions start through (`...:stateMachine:<name>:live`).
 const stateMachineArn = required.regex(
-  /^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$/,
+  /^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+(?::[A-Za-z0-9_-]+)?$/,
   'must be a state machine ARN',
 );
 

@@ -107,7 +107,7 @@ export async function runKnoxStep(
   try {
     outcome = await definition.call(context);
   } catch (error) {
-    // Anything but a KnoxError is a bug or a set-up problem: it leaves as a Lambda error (Record failed).
+    // Anything but a KnoxError is a bug or a set-up problem: it leaves as a Lambda error (the execution fails here).
     if (!(error instanceof KnoxError)) throw error;
     // A record that waits on the customer (a callback) is answered by the poller, not by a step's retries.
     const waitingOnKnox = statusBefore === 'WAITING' && record.taskToken === undefined;

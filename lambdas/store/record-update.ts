@@ -10,7 +10,7 @@ import { TABLE } from '#domain/table-layout';
 import { db, isConditionFailure, parseRecord, tableName } from './table-client';
 
 /** Which records a write may touch: any existing one, one not yet terminal, one still open, or one still REQUESTED. */
-export type WriteCondition = 'notTerminal' | 'open' | 'exists' | 'requested';
+export type WriteCondition = 'notTerminal' | 'open' | 'exists' | 'requested' | 'failed';
 
 const NOT_TERMINAL = `attribute_exists(#pk) AND NOT (#status IN (${TERMINAL_STATUSES.map((_, i) => `:terminal${i}`).join(', ')}))`;
 const OPEN_ONLY = `attribute_exists(#pk) AND #status IN (${OPEN_STATUSES.map((_, i) => `:open${i}`).join(', ')})`;
@@ -18,11 +18,15 @@ const terminalValues = Object.fromEntries(TERMINAL_STATUSES.map((s, i) => [`:ter
 const openValues = Object.fromEntries(OPEN_STATUSES.map((s, i) => [`:open${i}`, s]));
 const REQUESTED_ONLY = 'attribute_exists(#pk) AND #status = :requested';
 const requestedValues: Record<string, RecordStatus> = { ':requested': 'REQUESTED' };
+/** A redrive reopens a FAILED record (the one way back from a terminal status). */
+const FAILED_ONLY = 'attribute_exists(#pk) AND #status = :failed';
+const failedValues: Record<string, RecordStatus> = { ':failed': 'FAILED' };
 
 const CONDITIONS: Record<Exclude<WriteCondition, 'exists'>, [string, Record<string, unknown>]> = {
   notTerminal: [NOT_TERMINAL, terminalValues],
   open: [OPEN_ONLY, openValues],
   requested: [REQUESTED_ONLY, requestedValues],
+  failed: [FAILED_ONLY, failedValues],
 };
 
 /**

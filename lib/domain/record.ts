@@ -30,6 +30,8 @@ export const HISTORY_EVENTS = {
   /** The poller found the execution no longer waiting on the record's task token (stopped, timed out). */
   callbackGone: 'callback-gone',
   finished: 'finished',
+  /** An operator redrove the FAILED workflow: its execution continues at the step that failed. */
+  redriven: 'redriven',
 } as const;
 
 /** Record ids: a kind prefix (ID_PREFIX) and 16 hex characters. */
@@ -66,6 +68,8 @@ export const recordSchema = z.object({
   version: z.number(),
   history: z.array(historyEntrySchema).default([]),
   kindStatus: z.string(),
+  /** How many times the FAILED workflow was redriven (POST .../{id}/redrive); absent until the first. */
+  redriveCount: z.number().int().optional(),
   /** The bulk onboarding batch the record was started for (records written before batches have none). */
   batchId: batchIdSchema.optional(),
 });

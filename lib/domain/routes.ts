@@ -49,10 +49,14 @@ export const API_ROUTES = [
   { method: 'GET', resource: '/onboardings', operation: 'list:onboarding', query: ['status'] },
   { method: 'GET', resource: '/onboardings/{onboardingId}', operation: 'read:onboarding' },
   { method: 'DELETE', resource: '/onboardings/{onboardingId}', operation: 'cancel:onboarding' },
+  // A FAILED workflow continues from the step that failed (lambdas/api/redrive.ts).
+  { method: 'POST', resource: '/onboardings/{onboardingId}/redrive', operation: 'redrive:onboarding' },
   { method: 'POST', resource: '/offboardings', operation: 'submit:offboarding', jsonBody: true },
   { method: 'GET', resource: '/offboardings/{offboardingId}', operation: 'read:offboarding' },
+  { method: 'POST', resource: '/offboardings/{offboardingId}/redrive', operation: 'redrive:offboarding' },
   { method: 'POST', resource: '/changes', operation: 'submit:change', jsonBody: true },
   { method: 'GET', resource: '/changes/{changeId}', operation: 'read:change' },
+  { method: 'POST', resource: '/changes/{changeId}/redrive', operation: 'redrive:change' },
   {
     method: 'POST',
     resource: '/onboarding-batches',

@@ -14,7 +14,6 @@ export const STATES = {
   requestDelink: 'Request delink',
   recordSucceeded: 'Record succeeded',
   recordAborted: 'Record aborted',
-  recordFailed: 'Record failed',
   onboardingSucceeded: 'Onboarding succeeded',
   onboardingAborted: 'Onboarding aborted',
   onboardingFailed: 'Onboarding failed',
@@ -39,7 +38,7 @@ export const WORKFLOW_FAILED_ERROR = 'Workflow.Failed';
 
 /**
  * The error a step throws when its record is already terminal (e.g. CANCELLED): it does not call Knox, and the
- * state machine's States.ALL catcher ends the run (the record's terminal status stays as it is).
+ * execution fails in that step (the record's terminal status stays as it is).
  */
 export const RECORD_CLOSED_ERROR = 'Workflow.RecordClosed';
 

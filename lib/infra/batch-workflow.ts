@@ -21,6 +21,7 @@ import { OTHER_FUNCTIONS } from '#domain/function-names';
 import { STATES } from '#domain/state-names';
 import { computeRetryMaxAttempts, executionTimeoutSeconds, type StackConfig } from './context-config';
 import { HandlerFunction } from './handler-function';
+import { LiveAlias } from './live-alias';
 import { BATCH_WORKFLOW } from './metadata';
 import { grantOnExecutions, standardStateMachine } from './state-machine';
 import type { StateTable } from './state-table';
@@ -49,7 +50,8 @@ export class BatchWorkflow extends Construct {
       description: "Starts a bulk onboarding batch's items in slices paced to the Knox budget, and counts them",
       config,
       environment: {
-        [ENV.onboardingStateMachineArn]: onboarding.stateMachineArn,
+        // Items start through the onboarding's live alias (./live-alias.ts).
+        [ENV.onboardingStateMachineArn]: LiveAlias.of(onboarding).arn,
         [ENV.waitDeadlineSeconds]: String(config.waitDeadlineSeconds),
         [ENV.knoxRequestsPerSecond]: String(config.knoxRequestsPerSecond),
       },
@@ -57,14 +59,14 @@ export class BatchWorkflow extends Construct {
     });
     table.grantRecordAccess(this.starter);
     table.grantBatchRead(this.starter);
-    onboarding.grantStartExecution(this.starter.function);
+    LiveAlias.of(onboarding).grantStartExecution(this.starter.role);
     // A DELETE that races a slice: the starter cancels the items it has just started (StopExecution).
     grantOnExecutions(this.starter.role, onboarding, ['states:StopExecution']);
 
     const step = (name: string, action: BatchStepPayload['action']): tasks.LambdaInvoke => {
       const payload: Record<keyof BatchStepPayload, unknown> = { batchId: sfn.JsonPath.stringAt('$.batchId'), action };
       const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: this.starter.function,
+        lambdaFunction: this.starter.function.currentVersion,
         payload: sfn.TaskInput.fromObject(payload),
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(Duration.seconds(70)),

@@ -6,7 +6,7 @@
  * resource grants its own rights on it (`table.grantRecordAccess(fn)`, `secret.grantRead(fn)`).
  */
 import { fileURLToPath } from 'node:url';
-import { type CfnResource, type Duration, Validations } from 'aws-cdk-lib';
+import { type CfnResource, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -85,6 +85,9 @@ export class HandlerFunction extends Construct {
       // it, and to every cold start. Knox calls are logged with their code and disposition instead.
       role: this.role,
       logGroup: this.logGroup,
+      // The state machines name a published version of each function (./live-alias.ts): an execution that waits for
+      // weeks runs the code it started with, so a version is kept when a newer one is published.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN },
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,

@@ -14,6 +14,7 @@ import { OTHER_FUNCTIONS } from '#domain/function-names';
 import { API_ROUTES, pathParameterNames, type ApiRouteSpec } from '#domain/routes';
 import type { StackConfig } from './context-config';
 import { HandlerFunction } from './handler-function';
+import { LiveAlias } from './live-alias';
 import { grantOnExecutions } from './state-machine';
 import type { StateTable } from './state-table';
 
@@ -67,10 +68,17 @@ export class HttpApi extends Construct {
       machines.push([ENV.batchStateMachineArn, props.batchStateMachine]);
     }
     for (const [variable, stateMachine] of machines) {
-      this.handler.addEnvironment(variable, stateMachine.stateMachineArn);
-      stateMachine.grantStartExecution(this.handler.function);
+      // Executions start through the live alias (./live-alias.ts).
+      const live = LiveAlias.of(stateMachine);
+      this.handler.addEnvironment(variable, live.arn);
+      live.grantStartExecution(this.handler.role);
       // Cancel (DELETE) and read an execution's status: on this machine's executions only.
-      grantOnExecutions(this.handler.role, stateMachine, ['states:StopExecution', 'states:DescribeExecution']);
+      // RedriveExecution: POST .../{id}/redrive continues a FAILED execution (lambdas/api/redrive.ts).
+      grantOnExecutions(this.handler.role, stateMachine, [
+        'states:StopExecution',
+        'states:DescribeExecution',
+        'states:RedriveExecution',
+      ]);
     }
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: config.logRetentionDays });

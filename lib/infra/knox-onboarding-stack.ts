@@ -3,12 +3,15 @@
  * IAM-authorized HTTP API and the monitoring. Each construct owns one concern and grants its own rights.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { RecordKind } from '#domain/api-schemas';
 import { BatchWorkflow } from './batch-workflow';
 import { configFromContext, type StackConfig } from './context-config';
 import { HttpApi } from './http-api';
 import { KnoxSecret } from './knox-secret';
 import { KnoxSteps } from './knox-steps';
+import { LiveAlias } from './live-alias';
 import { Monitoring } from './monitoring';
 import { Poller } from './poller-schedule';
 import { StateTable } from './state-table';
@@ -71,6 +74,12 @@ export class KnoxOnboardingStack extends Stack {
       knoxFunctions: [...this.steps.knoxFunctions, this.poller.handler],
     });
     this.poller.addAlarms(this.monitoring.topic);
+    // A new version of a workflow rolls back if its FAILED-executions alarm fires during the deployment.
+    for (const [kind, sm] of Object.entries(this.workflows.stateMachines) as [RecordKind, StateMachine][]) {
+      LiveAlias.of(sm).rollBackOn([this.monitoring.failedAlarms[kind]].filter((a) => a !== undefined));
+    }
+    const batchFailed = this.monitoring.failedAlarms.batch;
+    LiveAlias.of(this.batches.stateMachine).rollBackOn(batchFailed ? [batchFailed] : []);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the IAM-authorized API' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });

@@ -70,6 +70,8 @@ export class Monitoring extends Construct {
   readonly undeliveredEvents: sqs.Queue;
   readonly dashboard: cw.Dashboard;
   readonly alarms: cw.Alarm[] = [];
+  /** The FAILED-executions alarm of each workflow (a RecordKind, or `batch`). */
+  readonly failedAlarms: Partial<Record<RecordKind | 'batch', cw.Alarm>> = {};
   private readonly alarmAction: SnsAction;
   private readonly alarmScope = new Construct(this, 'Alarms');
 
@@ -156,7 +158,8 @@ export class Monitoring extends Construct {
       'Knox refused our set-up (credentials, scope, an unknown error code): see the step logs and the record lastError hint.',
     );
     for (const [kind, sm] of Object.entries(stateMachines) as [RecordKind, StateMachine][]) {
-      this.alarm(
+      // Also the rollback trigger of the workflow's gradual deployments (./live-alias.ts).
+      this.failedAlarms[kind] = this.alarm(
         `${pascal(kind)}ExecutionsFailed`,
         sm.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
         `A ${kind} workflow FAILED (retries exhausted, an operator error or a Lambda fault): see its execution history.`,
@@ -169,7 +172,7 @@ export class Monitoring extends Construct {
     }
     if (props.batchStateMachine) {
       const batch = props.batchStateMachine;
-      this.alarm(
+      this.failedAlarms.batch = this.alarm(
         'BatchExecutionsFailed',
         batch.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
         'A bulk onboarding batch workflow FAILED: its remaining items are not started; see its execution history.',
@@ -220,7 +223,7 @@ export class Monitoring extends Construct {
     return topic;
   }
 
-  private alarm(id: string, metric: cw.IMetric, description: string): void {
+  private alarm(id: string, metric: cw.IMetric, description: string): cw.Alarm {
     const alarm = new cw.Alarm(this.alarmScope, id, {
       metric,
       alarmDescription: description,
@@ -231,6 +234,7 @@ export class Monitoring extends Construct {
     });
     alarm.addAlarmAction(this.alarmAction);
     this.alarms.push(alarm);
+    return alarm;
   }
 
   private buildDashboard(

@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import type { StackConfig } from './context-config';
 import type { HandlerFunction } from './handler-function';
 import { METADATA_KEYS } from './metadata';
+import { LiveAlias } from './live-alias';
 import { acknowledgeWildcardResources } from './nag';
 
 export interface StandardStateMachineProps {
@@ -22,7 +23,7 @@ export interface StandardStateMachineProps {
   /** The first state of the definition. */
   start: sfn.IChainable;
   timeoutSeconds: number;
-  /** The functions its tasks invoke. */
+  /** The functions its tasks invoke (their Tasks name published versions, which CDK grants one by one). */
   invokes: HandlerFunction[];
 }
 
@@ -41,16 +42,13 @@ export function standardStateMachine(
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
   });
   (stateMachine.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.workflow, props.workflow);
+  // Published as a version behind the alias executions are started through (./live-alias.ts).
+  new LiveAlias(scope, 'Live', stateMachine);
   Validations.of(stateMachine.role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray tracing support no resource-level permissions.',
   });
-  acknowledgeWildcardResources(
-    stateMachine.role,
-    props.invokes.map((fn) => `${fn.function.functionArn}:*`),
-    'lambda:InvokeFunction on the invoked functions\' versions and aliases ("<function ARN>:*", as CDK grants it), which are the same code.',
-  );
   return { stateMachine, logGroup };
 }
 

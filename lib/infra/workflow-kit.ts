@@ -1,7 +1,13 @@
 /**
  * The states every workflow shares, with the error handling of the table on each Knox step (see ./workflows for the
  * routing in one picture): the Knox task with its two retriers, its Catch wiring, the callback wait for the
- * customer's answer, and the three Record tasks with their end states.
+ * customer's answer, and the Record tasks with their end states.
+ *
+ * A failure is not caught: the execution fails in the step that failed, so that RedriveExecution, which continues "from
+ * the unsuccessful step" (AWS Step Functions Developer Guide, "Redriving executions"), runs that step again. A
+ * States.ALL catcher into "Record failed" -> Fail would make the Fail state the unsuccessful step, and a redrive would
+ * only fail again. The record is marked FAILED by execution-events (the execution's FAILED status change), with the
+ * error the execution failed with.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -52,7 +58,6 @@ type StepFunctions = KnoxSteps['functions'];
 export class WorkflowKit {
   readonly recordSucceeded: tasks.LambdaInvoke;
   readonly recordAborted: tasks.LambdaInvoke;
-  readonly recordFailed: tasks.LambdaInvoke;
   readonly failedEnd: sfn.Fail;
 
   constructor(
@@ -63,7 +68,6 @@ export class WorkflowKit {
   ) {
     this.recordSucceeded = this.recordTask(STATES.recordSucceeded, 'SUCCEEDED');
     this.recordAborted = this.recordTask(STATES.recordAborted, 'ABORTED');
-    this.recordFailed = this.recordTask(STATES.recordFailed, 'FAILED');
     const ends = END_STATES[kind];
     this.failedEnd = new sfn.Fail(scope, ends.failed, {
       error: WORKFLOW_FAILED_ERROR,
@@ -72,7 +76,6 @@ export class WorkflowKit {
     this.recordSucceeded.next(new sfn.Succeed(scope, ends.succeeded));
     // ABORTED is a business outcome (the customer said no, someone else manages it): the execution succeeds.
     this.recordAborted.next(new sfn.Succeed(scope, ends.aborted, { comment: 'The record says why it was aborted' }));
-    this.recordFailed.next(this.failedEnd);
   }
 
   /** A Lambda step that calls Knox, with the transient retrier and the polling schedule. Wire it with proceed(). */
@@ -82,7 +85,7 @@ export class WorkflowKit {
       executionName: sfn.JsonPath.executionName,
     };
     const task = new tasks.LambdaInvoke(this.scope, stateName, {
-      lambdaFunction: fn.function,
+      lambdaFunction: fn.function.currentVersion,
       payload: sfn.TaskInput.fromObject(withoutUndefined(payload)),
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(
@@ -117,7 +120,8 @@ export class WorkflowKit {
 
   /**
    * Success and Knox.AlreadyDone both go on to `next`; the aborting dispositions go to Record aborted; anything
-   * else (Knox.Operator, exhausted retries, Lambda errors, timeouts, Workflow.RecordClosed) to Record failed.
+   * else (Knox.Operator, exhausted retries, Lambda errors, timeouts, Workflow.RecordClosed) is not caught: the
+   * execution fails in this step, which a redrive runs again.
    */
   proceed(task: tasks.LambdaInvoke, next: sfn.IChainable): void {
     task.addCatch(next, { errors: [STEP_ERROR_NAMES.alreadyDone], resultPath: sfn.JsonPath.DISCARD });
@@ -125,7 +129,6 @@ export class WorkflowKit {
       errors: ABORTING_DISPOSITIONS.map((d) => STEP_ERROR_NAMES[d]),
       resultPath: '$.error',
     });
-    task.addCatch(this.recordFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     task.next(next);
   }
 
@@ -142,7 +145,7 @@ export class WorkflowKit {
       mode,
     };
     const task = new tasks.LambdaInvoke(this.scope, STATES.waitForAnswer, {
-      lambdaFunction: this.steps.awaitAnswer.function,
+      lambdaFunction: this.steps.awaitAnswer.function.currentVersion,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject(payload),
       retryOnServiceExceptions: false,
@@ -161,18 +164,23 @@ export class WorkflowKit {
     return task;
   }
 
-  /** The customer's answer goes on to `next`; the deadline and a refusal to Record aborted; anything else failed. */
+  /**
+   * The customer's answer goes on to `next`; the deadline and a refusal to Record aborted; anything else fails the
+   * execution here (a redrive asks the customer again: a new token is stored on the record).
+   */
   awaitAnswer(task: tasks.LambdaInvoke, next: sfn.IChainable): void {
     task.addCatch(this.recordAborted, { errors: [TASK_TIMEOUT_ERROR], resultPath: '$.error' });
     task.addCatch(this.recordAborted, {
       errors: ABORTING_DISPOSITIONS.map((d) => STEP_ERROR_NAMES[d]),
       resultPath: '$.error',
     });
-    task.addCatch(this.recordFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     task.next(next);
   }
 
-  private recordTask(stateName: string, outcome: RecordOutcomePayload['outcome']): tasks.LambdaInvoke {
+  private recordTask(
+    stateName: string,
+    outcome: Exclude<RecordOutcomePayload['outcome'], 'FAILED'>,
+  ): tasks.LambdaInvoke {
     const payload: Record<keyof RecordOutcomePayload, unknown> = {
       id: sfn.JsonPath.stringAt('$.id'),
       executionName: sfn.JsonPath.executionName,
@@ -181,13 +189,14 @@ export class WorkflowKit {
       error: outcome === 'SUCCEEDED' ? undefined : sfn.JsonPath.objectAt('$.error'),
     };
     const task = new tasks.LambdaInvoke(this.scope, stateName, {
-      lambdaFunction: this.steps.recordOutcome.function,
+      lambdaFunction: this.steps.recordOutcome.function.currentVersion,
       payload: sfn.TaskInput.fromObject(withoutUndefined(payload)),
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(30 + TASK_TIMEOUT_MARGIN_SECONDS)),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    // No catcher: if the record cannot be written the execution fails, and execution-events marks the record.
+    // No catcher: if the record cannot be written the execution fails here, execution-events marks the record FAILED,
+    // and a redrive writes the outcome again.
     task.addRetry({
       errors: [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED],
       interval: Duration.seconds(this.config.retryIntervalSeconds),

@@ -7,7 +7,9 @@
  *   Retry  Knox.Wait                            waits on Knox itself (4002101, ...): doubling, up to pollMaxSeconds
  *   Catch  Knox.AlreadyDone                     -> where success goes (our earlier request went through)
  *   Catch  Knox.Abort, Knox.InvalidRequest, Knox.Wait (retries exhausted)  -> Record aborted
- *   Catch  States.ALL                           -> Record failed (Knox.Operator, retries exhausted, Lambda errors)
+ *   (not caught)                                Knox.Operator, retries exhausted, Lambda errors: the execution fails
+ *                                               in the step (execution-events marks the record FAILED; a redrive
+ *                                               continues at that step: see workflow-kit.ts)
  *
  * The wait on the customer's answer is a callback ("Wait for customer answer", `.waitForTaskToken`): the execution
  * pauses at no cost until the poller sends the answer; TimeoutSeconds is the deadline (States.Timeout -> Record

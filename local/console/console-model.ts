@@ -33,6 +33,8 @@ export interface ConsoleRecord {
   updatedAt: string;
   /** Set when the built-in simulator's customer has a request of ours to answer. */
   pendingAnswer?: PendingAnswer;
+  /** How many times the FAILED workflow was redriven (absent: never). */
+  redriveCount?: number;
 }
 
 export type BatchStatus = 'STARTING' | 'RUNNING' | 'DONE' | 'CANCELLED';

@@ -39,6 +39,7 @@ const rowSchema = recordSchema
     executionName: true,
     createdAt: true,
     updatedAt: true,
+    redriveCount: true,
   })
   .extend({
     batchId: z.string().optional(),
@@ -56,6 +57,7 @@ const PROJECTION = [
   'createdAt',
   'updatedAt',
   'batchId',
+  'redriveCount',
   'request.customer.companyName',
 ];
 
@@ -137,6 +139,7 @@ export function consoleRecord(record: Row, answers: Map<string, PendingAnswer>):
     ...(record.lastError !== undefined ? { lastError: withHint(record.lastError) } : {}),
     executionName: record.executionName,
     ...(typeof batchId === 'string' ? { batchId } : {}),
+    ...(record.redriveCount !== undefined ? { redriveCount: record.redriveCount } : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(answer !== undefined && answerFits ? { pendingAnswer: answer } : {}),

@@ -52,7 +52,8 @@ export function startBanner(stack: LocalStack, options: BannerOptions): string {
     `  Step Functions  ${stack.model.stateMachines.map((m) => m.workflow).join(', ')} from ${relative(process.cwd(), templatePath()) || templatePath()}`,
     `  Time scale      ${describeScale(stack.timeScale, pollPeriodOf(stack))}`,
     `  Step Functions  API on ${sfnUrl} (AWS JSON 1.0, as Step Functions Local)`,
-    `  DynamoDB        API on ${dynamoUrl}`,
+    `  DynamoDB        API on ${dynamoUrl} (a proxy in front of dynalite: IAM as the template's roles say)`,
+    `  Listeners       loopback only: Host 127.0.0.1/localhost with the port, no other browser origin`,
     ...(recovered.length > 0
       ? [
           `  Recovered       ${recovered.length} open record(s): ${recovered.map((r) => `${r.recordId} ${r.action}`).join(', ')}`,

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the local stack on http://127.0.0.1:${PORT:-3000}. Environment (README.md, "The local stack"):
- * PORT, KNOX_BASE_URL, KNOX_CLIENT_ID / KNOX_CLIENT_SECRET, TIME_SCALE, DATA_DIR, SFN_PORT (8083) and DYNAMODB_PORT
+ * PORT, KNOX_BASE_URL, KNOX_CLIENT_ID / KNOX_CLIENT_SECRET, TIME_SCALE, LATENCY (none | aws), DATA_DIR, SFN_PORT (8083) and DYNAMODB_PORT
  * (8000) for the AWS CLI and SDKs; plus KNOX_SIM_AUTO_APPROVE_MS
  * (built-in simulator only: customers approve link and accept delink requests after this long, default 5000;
  * `off` leaves them unanswered until a control call) and KNOX_REQUESTS_PER_SECOND (the shared Knox budget, default
@@ -12,6 +12,7 @@ import { ENV } from '#domain/configuration';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { startBanner } from './banner';
 import { startLocalStack } from './local-stack';
+import { LATENCY_MODES } from '../latency/aws-latency';
 
 const envSchema = z
   .object({
@@ -20,6 +21,8 @@ const envSchema = z
     KNOX_CLIENT_ID: z.string().min(1).optional(),
     KNOX_CLIENT_SECRET: z.string().min(1).optional(),
     TIME_SCALE: z.coerce.number().positive().default(1),
+    // LATENCY=aws: AWS's typical latencies on the local services, Knox's on the simulator (local/latency/aws-latency.ts).
+    LATENCY: z.enum(LATENCY_MODES).default('none'),
     DATA_DIR: z.string().min(1).default(DEFAULT_DATA_DIR),
     // Where Step Functions Local and DynamoDB Local listen by default, so that scripts written for them work.
     SFN_PORT: z.coerce.number().int().min(0).max(65535).default(8083),
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     dataDir: env.DATA_DIR,
     timeScale: env.TIME_SCALE,
+    latency: env.LATENCY,
     sfnPort: env.SFN_PORT,
     dynamoPort: env.DYNAMODB_PORT,
     ...(env.KNOX_BASE_URL ? { knoxBaseUrl: env.KNOX_BASE_URL } : {}),

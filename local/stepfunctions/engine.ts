@@ -12,15 +12,16 @@ import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError } from 'aws-local-stepfunctions';
 import { AwsServiceError } from '../protocol/aws-json-server';
 import { CallbackRegistry } from './task-tokens';
+import { checkExecutionName } from './quotas';
 import { appendEvent, truncate, type NewEvent } from './engine-events';
 import { startRun, type LiveRun, type RunOutcome, type StopDetails, type StopReason } from './engine-run';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './execution-store';
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
-
-/** AWS allows 80 characters; we also keep names file-name safe (they name the history files). */
-const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+import { reopenForRedrive } from './execution-redrive';
+import { DefinitionVersions, type PrepareStored } from './definition-versions';
+import { unqualifiedStateMachineArn } from '../template/qualified-refs';
 
 export interface LocalExecutionsOptions {
   machines: PreparedMachine[];
@@ -31,6 +32,10 @@ export interface LocalExecutionsOptions {
   log?: (line: string) => void;
   /** The task tokens of callback states (the SendTask* calls answer from it). */
   callbacks?: CallbackRegistry;
+  /** AWS's quotas (quotas.ts); false only in a test that shows what a wall changes. Default true. */
+  awsQuotas?: boolean;
+  /** Prepares a stored definition an execution started on (definition-versions.ts). */
+  prepareStored?: PrepareStored;
 }
 
 export interface StartExecutionInput {
@@ -45,12 +50,14 @@ export class LocalExecutions {
   private readonly notifications = new Set<Promise<void>>();
   private readonly store: ExecutionStore;
   private readonly machines: Map<string, PreparedMachine>;
+  private readonly versions: DefinitionVersions;
   private closed = false;
   readonly callbacks: CallbackRegistry;
 
   constructor(private readonly options: LocalExecutionsOptions) {
     this.callbacks = options.callbacks ?? new CallbackRegistry();
     this.machines = new Map(options.machines.map((m) => [m.arn, m]));
+    this.versions = new DefinitionVersions(options.dataDir, options.machines, options.prepareStored);
     this.store = new ExecutionStore(options.dataDir);
     for (const record of this.store.loadAll((file, reason) =>
       options.log?.(`skipping execution file ${file}: ${reason}`),
@@ -77,14 +84,18 @@ export class LocalExecutions {
    */
   startExecution(request: StartExecutionInput): { executionArn: string; startDate: string; alreadyRunning: boolean } {
     if (this.closed) throw new AwsServiceError('ServiceUnavailable', 'the local Step Functions is stopping', 503);
-    const machine = this.machines.get(request.stateMachineArn);
+    // An alias or version ARN (lib/infra/live-alias.ts) starts the state machine it qualifies: locally each state
+    // machine has the one definition the stack started with. The execution ARN is unqualified, as in AWS.
+    const machine =
+      this.machines.get(request.stateMachineArn) ??
+      this.machines.get(unqualifiedStateMachineArn(request.stateMachineArn));
     if (!machine)
       throw new AwsServiceError(
         'StateMachineDoesNotExist',
         `State Machine Does Not Exist: '${request.stateMachineArn}'`,
       );
     const name = request.name ?? randomUUID();
-    if (!EXECUTION_NAME.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+    if (this.options.awsQuotas !== false) checkExecutionName(name);
     const input = request.input ?? '{}';
     const parsed = parseInput(input);
     const executionArn = localExecutionArn(machine.name, name);
@@ -186,6 +197,22 @@ export class LocalExecutions {
   }
 
   /**
+   * RedriveExecution (redrive.ts): a FAILED, TIMED_OUT or ABORTED execution continues from the state it failed in,
+   * with that state's input, under the same name and ARN.
+   */
+  redriveExecution(executionArn: string): { redriveDate: string } {
+    if (this.closed) throw new AwsServiceError('ServiceUnavailable', 'the local Step Functions is stopping', 503);
+    const record = this.requireRecord(executionArn);
+    const machine = this.machines.get(record.stateMachineArn);
+    if (!machine || this.live.has(executionArn))
+      throw new AwsServiceError('ExecutionNotRedrivable', 'Execution cannot be redriven now');
+    reopenForRedrive(record);
+    this.append(record, { type: 'ExecutionRedriven', state: record.position?.state });
+    this.run(record, machine, true);
+    return { redriveDate: record.redriveDate ?? new Date().toISOString() };
+  }
+
+  /**
    * Stops every run without closing its execution (they stay RUNNING on disk and are resumed by the next start),
    * waits for pending status-change deliveries and writes.
    */
@@ -200,10 +227,14 @@ export class LocalExecutions {
 
   // --- Running --------------------------------------------------------------------------------------------------------
 
-  private run(record: ExecutionRecord, machine: PreparedMachine, resumed: boolean): void {
+  private run(record: ExecutionRecord, current: PreparedMachine, resumed: boolean): void {
+    // A resumed or redriven run keeps the definition its execution started on; a new one takes the current one.
+    const machine = resumed ? this.versions.machineFor(record, current) : current;
+    if (!resumed) this.versions.stamp(record, current);
     const run = startRun(record, machine, resumed, {
       runtime: this.options.runtime,
       callbacks: this.callbacks,
+      awsQuotas: this.options.awsQuotas !== false,
       append: (event, timestamp) => this.append(record, event, timestamp),
       ended: async (outcome, reason, details) => {
         this.finish(record, outcome, reason, details);

@@ -15,7 +15,7 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const recordedEventSchema = z.object({
   id: z.number().int(),
   timestamp: z.string(),
-  /** The engine's event type (StateEntered, StateRetried, ExecutionFailed...), or ExecutionResumed (local). */
+  /** The engine's event type (StateEntered, StateRetried, ExecutionFailed...), or ExecutionResumed (local), ExecutionRedriven. */
   type: z.string(),
   state: z.string().optional(),
   stateType: z.string().optional(),
@@ -51,6 +51,11 @@ export const executionRecordSchema = z.object({
    * so that a restart continues the execution instead of repeating steps whose answer has changed since.
    */
   position: z.object({ state: z.string(), input: z.string() }).optional(),
+  /** The SHA-256 (16 hex) of the definition it started on (definition-versions.ts): restarts keep running it. */
+  definitionHash: z.string().optional(),
+  /** RedriveExecution (redrive.ts): how many times, and when last. */
+  redriveCount: z.number().int().optional(),
+  redriveDate: z.string().optional(),
   events: z.array(recordedEventSchema),
 });
 export type ExecutionRecord = z.infer<typeof executionRecordSchema>;

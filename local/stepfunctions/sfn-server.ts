@@ -7,24 +7,30 @@ import {
   AwsServiceError,
   requireString,
   startAwsJsonServer,
+  type AwsJsonServerOptions,
   type RunningAwsJsonServer,
 } from '../protocol/aws-json-server';
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
 import type { LocalExecutions } from './engine';
+import { withAwsLatency } from '../latency/aws-latency';
+import { AwsHistoryMapper } from './history-events';
+import { redriveFields } from './execution-redrive';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
 export async function startSfnEndpoint(
   executions: LocalExecutions,
-  options: { port?: number; log?: (line: string) => void } = {},
+  options: { port?: number; log?: (line: string) => void; authorize?: AwsJsonServerOptions['authorize'] } = {},
 ): Promise<RunningAwsJsonServer> {
   return startAwsJsonServer({
     targetPrefix: 'AWSStepFunctions',
     jsonVersion: '1.0',
     port: options.port,
+    ...(options.authorize ? { authorize: options.authorize } : {}),
     onInternalError: (op, error) =>
       options.log?.(`local Step Functions ${op} failed: ${(error as Error).stack ?? String(error)}`),
-    operations: {
+    // LATENCY=aws: each call answers after Step Functions' typical latency (local/latency/aws-latency.ts).
+    operations: withAwsLatency('stepfunctions', {
       StartExecution: (input) => {
         const started = executions.startExecution({
           stateMachineArn: requireString(input, 'stateMachineArn'),
@@ -40,10 +46,17 @@ export async function startSfnEndpoint(
         });
         return { stopDate: epochSeconds(stopDate) };
       },
+      RedriveExecution: (input) => {
+        const { redriveDate } = executions.redriveExecution(requireString(input, 'executionArn'));
+        return { redriveDate: epochSeconds(redriveDate) };
+      },
       DescribeExecution: (input) => describeExecution(executions.requireRecord(requireString(input, 'executionArn'))),
       ListExecutions: (input) => listExecutions(executions, input),
-      GetExecutionHistory: (input) =>
-        executionHistory(executions.requireRecord(requireString(input, 'executionArn')), input),
+      GetExecutionHistory: (input) => {
+        const record = executions.requireRecord(requireString(input, 'executionArn'));
+        const machine = executions.stateMachines.find((m) => m.arn === record.stateMachineArn);
+        return executionHistory(record, input, machine?.definition ?? { States: {} });
+      },
       // Callbacks (callbacks.ts): AWS answers `{}` to each, or InvalidToken, TaskDoesNotExist, TaskTimedOut, ...
       SendTaskSuccess: (input) => {
         executions.callbacks.sendTaskSuccess(input['taskToken'], input['output']);
@@ -79,7 +92,7 @@ export async function startSfnEndpoint(
           creationDate: 0,
         };
       },
-    },
+    }),
   });
 }
 
@@ -103,7 +116,7 @@ function describeExecution(r: ExecutionRecord): Record<string, unknown> {
     ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(r.cause !== undefined ? { cause: r.cause } : {}),
-    ...(r.runs > 1 ? { redriveCount: r.runs - 1 } : {}),
+    ...redriveFields(r),
   };
 }
 
@@ -133,9 +146,21 @@ function listExecutions(executions: LocalExecutions, input: Record<string, unkno
   };
 }
 
-/** The recorded events in GetExecutionHistory's shape (AWS event types; retries and catches have none there). */
-function executionHistory(record: ExecutionRecord, input: Record<string, unknown>): Record<string, unknown> {
-  const events = record.events.map(toHistoryEvent).filter((e): e is Record<string, unknown> => e !== undefined);
+/**
+ * The recorded events in GetExecutionHistory's shape: each local event as the AWS events it stands for
+ * (history-events.ts, the same mapping the 25,000-event cap counts with: a Task's entry is TaskStateEntered,
+ * TaskScheduled and TaskStarted), so that the history has as many events as AWS would record.
+ */
+function executionHistory(
+  record: ExecutionRecord,
+  input: Record<string, unknown>,
+  definition: { States: Record<string, Record<string, unknown>> },
+): Record<string, unknown> {
+  const mapper = new AwsHistoryMapper(definition);
+  let redrives = 0;
+  const events = record.events.flatMap((e) =>
+    toHistoryEvents(e, mapper, e.type === 'ExecutionRedriven' ? ++redrives : redrives),
+  );
   let previous = 0;
   const numbered = events.map((e, i) => {
     const out = { ...e, id: i + 1, previousEventId: previous };
@@ -147,7 +172,26 @@ function executionHistory(record: ExecutionRecord, input: Record<string, unknown
   return { events: items, ...(nextToken ? { nextToken } : {}) };
 }
 
-function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
+function toHistoryEvents(e: RecordedEvent, mapper: AwsHistoryMapper, redriveCount: number): Record<string, unknown>[] {
+  const primary = toHistoryEvent(e, redriveCount);
+  // A local restart shows as a redrive (no AWS event stands for it otherwise).
+  if (e.type === 'ExecutionResumed') return primary ? [primary] : [];
+  return mapper.awsEvents(e).map((type) =>
+    type === primary?.['type']
+      ? primary
+      : {
+          timestamp: epochSeconds(e.timestamp),
+          type,
+          [`${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`]: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+          },
+        },
+  );
+}
+
+/** `redriveCount`: the redrives so far, this event's included. */
+function toHistoryEvent(e: RecordedEvent, redriveCount: number): Record<string, unknown> | undefined {
   // AWS names an event's details after its type (ExecutionStarted: executionStartedEventDetails), a state's after the
   // kind of event alone (TaskStateEntered: stateEnteredEventDetails).
   const event = (type: string, details: Record<string, unknown>, detailsOf = type) => ({
@@ -169,6 +213,8 @@ function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {
       return event('ExecutionStarted', data('input', e.input ?? '{}'));
     case 'ExecutionResumed':
       return event('ExecutionRedriven', {});
+    case 'ExecutionRedriven':
+      return event('ExecutionRedriven', { redriveCount });
     case 'ExecutionSucceeded':
       return event('ExecutionSucceeded', data('output', e.output ?? 'null'));
     case 'ExecutionFailed':

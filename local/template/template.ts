@@ -20,7 +20,9 @@ import {
   type ResolveContext,
   type ResourceRefs,
 } from './intrinsics';
+import { addQualifiedReferences } from './qualified-refs';
 import type { AslDefinition } from '../stepfunctions/asl';
+import { functionLimits, type AsyncInvokeSettings } from './function-settings';
 
 export type { AslDefinition, AslState, AslRetrier, AslCatcher } from '../stepfunctions/asl';
 export { nestedMachines, taskStates } from '../stepfunctions/asl';
@@ -68,6 +70,9 @@ export interface LocalFunction {
   memoryMb: number;
   /** The template's Environment.Variables, resolved to local values. */
   environment: Record<string, string>;
+  /** ReservedConcurrentExecutions (undefined: unreserved) and the async-invoke settings (function-settings.ts). */
+  reservedConcurrency?: number;
+  asyncInvoke?: AsyncInvokeSettings;
 }
 
 export interface KeySchemaElement {
@@ -132,7 +137,7 @@ function metadataOf(resource: CfnResource, key: string): string | undefined {
 }
 
 /** How every resource of the template answers Ref and GetAtt locally. */
-function buildReferences(template: CfnTemplate): ResolveContext {
+export function buildReferences(template: CfnTemplate): ResolveContext {
   const resources: Record<string, ResourceRefs> = {};
   for (const [id, resource] of Object.entries(template.Resources)) {
     resources[id] = referencesOf(id, resource);
@@ -141,7 +146,7 @@ function buildReferences(template: CfnTemplate): ResolveContext {
   for (const [name, p] of Object.entries(template.Parameters ?? {})) {
     if (p.Default !== undefined) parameters[name] = String(p.Default);
   }
-  return { resources, parameters, stackName: STACK_NAME };
+  return addQualifiedReferences(template.Resources, { resources, parameters, stackName: STACK_NAME });
 }
 
 function referencesOf(id: string, resource: CfnResource): ResourceRefs {
@@ -256,6 +261,7 @@ function resolveFunctions(template: CfnTemplate, ctx: ResolveContext): LocalFunc
       timeoutSeconds: typeof props['Timeout'] === 'number' ? props['Timeout'] : LAMBDA_DEFAULT_TIMEOUT_SECONDS,
       memoryMb: typeof props['MemorySize'] === 'number' ? props['MemorySize'] : 128,
       environment,
+      ...functionLimits(template, id),
     };
   });
 }

@@ -86,7 +86,8 @@ export const PATHS = {
     STATES.onboardingAborted,
   ],
   linkAborted: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordAborted, STATES.onboardingAborted],
-  linkFailed: [STATES.linkOrCreate, STATES.linkCustomer, STATES.recordFailed, STATES.onboardingFailed],
+  // A failure is not caught: the execution fails in the step (a redrive continues there).
+  linkFailed: [STATES.linkOrCreate, STATES.linkCustomer],
   created: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordSucceeded, STATES.onboardingSucceeded],
   createAborted: [STATES.linkOrCreate, STATES.createCustomer, STATES.recordAborted, STATES.onboardingAborted],
   delinked: [STATES.requestDelink, STATES.waitForAnswer, STATES.recordSucceeded, STATES.offboardingSucceeded],

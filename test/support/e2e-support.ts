@@ -300,6 +300,15 @@ export function expectCaught(
   expect(step.caught?.errorEquals).toContain(byName ? error : 'States.ALL');
 }
 
+/** The execution failed in `state` with `error` after `retries` retries: no Catch took it (a redrive continues there). */
+export function expectFailedIn(execution: ExecutionDetail, state: string, error: string, retries = 0): void {
+  const step = stepOf(execution, state);
+  expect(execution.path.at(-1)?.state).toBe(state);
+  expect(step.errors.at(-1)?.error).toBe(error);
+  expect(step.retries).toBe(retries);
+  expect(step.caught).toBeUndefined();
+}
+
 /** The definition a workflow runs (as synthesized, unscaled): to read its retriers. */
 export function definitionOf(e2e: E2e, kind: RecordKind): AslDefinition {
   const machine = e2e.stack.model.stateMachines.find((m) => m.workflow === kind);

@@ -9,6 +9,7 @@ import { HttpError, getJson } from './api-client';
 import { h, keepingFocus, replaceChildren, type Child } from './dom';
 import { age, clock, dateTime, prettyJson } from './format';
 import { drawGraph } from './graph-view';
+import { redriveRow } from './redrive-button';
 import type { View } from './view';
 import { openActions } from './actions';
 import { answerButtons, lastErrorLine, notify, recordHref, statusBadge, type ListKind } from './widgets';
@@ -156,6 +157,10 @@ function headOf(answer: RecordDetailAnswer, onChange: () => void): Child[] {
       onChange();
     }),
     buttons ? h('p', { class: 'answer-row' }, 'The simulated customer can answer now: ', buttons) : null,
+    redriveRow(r, (message) => {
+      notify(message);
+      onChange();
+    }),
   ];
 }
 
