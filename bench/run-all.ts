@@ -20,9 +20,10 @@
  *  10. Refusing a 4 MB hostile CSV and a 4 MB JSON of unknown keys through the HTTP API: time, answer size, memory,
  *      and a GET served meanwhile (refusals/refusals.ts)
  *  11. The SDK the functions run with: bundled against left to the runtime, size and cold import (sdk-bundling.ts)
+ *  12. The batch report of a 1,000-item batch: time and size against API Gateway's 29 s and 10 MB (report.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, throughput-aws, console, budget,
- * batch, reconciliation, outage, refusals, sdk), BENCH_LATENCY_ONBOARDINGS (300),
+ * batch, reconciliation, outage, refusals, sdk, report), BENCH_LATENCY_ONBOARDINGS (300), BENCH_REPORT_ITEMS (1000),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -41,6 +42,7 @@ import { measureBundles } from './bundles/bundles';
 import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
 import { measureOutage } from './models/outage-model';
+import { measureReport } from './report/report-bench';
 import { measureReconciliation } from './reconciliation/reconciliation';
 import { measureRefusals } from './refusals/refusals';
 import { measureSdkBundling } from './bundles/sdk-bundling';
@@ -60,6 +62,7 @@ const PARTS = [
   'outage',
   'refusals',
   'sdk',
+  'report',
 ] as const;
 type Part = (typeof PARTS)[number];
 
@@ -173,6 +176,15 @@ async function main(): Promise<void> {
     const m = await measureRefusals({ log });
     figures.push(...m.figures);
     raw['refusals'] = { runs: m.runs, idleGetMs: m.idleGetMs };
+  }
+  if (parts.includes('report')) {
+    const m = await measureReport({
+      items: Math.round(numberFromEnv('BENCH_REPORT_ITEMS', 1000)),
+      timeScale: 1 / 100,
+      log,
+    });
+    figures.push(...m.figures);
+    raw['report'] = withoutFigures(m);
   }
 
   const machine = {

@@ -101,6 +101,16 @@ export class BatchClient {
     return out;
   }
 
+  /** GET .../report as CSV (every item's outcome, in item order). */
+  async reportCsv(batchId: string): Promise<string> {
+    const answer = await this.send('GET', `${BATCHES_PATH}/${encodeURIComponent(batchId)}/report`, undefined, {
+      accept: 'text/csv',
+    });
+    if (answer.status !== 200 || typeof answer.body !== 'string')
+      throw new Error(`GET report of ${batchId} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  }
+
   cancel(batchId: string): Promise<{ status: number; body: unknown }> {
     return this.send('DELETE', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
   }

@@ -13,9 +13,11 @@
  * --api must be https:// (plain http:// only to a loopback host); a redirect is refused, never followed with the
  * signed headers and the body; every line printed is stripped of control characters and ANSI escapes (server text and
  * the file's text may hold them).
+ * When the batch ends, its report (every item's outcome, CSV) is written next to the input file:
+ * `customers.report.csv` for `customers.csv` or `customers.json`.
  */
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
@@ -60,6 +62,11 @@ export function readBatchFile(
   return { body: { json: body as { items: unknown[] } }, validation: validateBatchJson(body) };
 }
 
+/** Where the report of a batch sent from `file` goes: `customers.report.csv` beside `customers.csv`/`.json`. */
+export function reportPathFor(file: string): string {
+  return join(dirname(file), `${basename(file, extname(file))}.report.csv`);
+}
+
 function printFailure(
   io: CliIo,
   failure: ValidationFailure | { message?: string; issues?: { path: string; message: string }[] },
@@ -89,7 +96,7 @@ export async function follow(
   client: BatchClient,
   batchId: string,
   io: CliIo,
-  options: { intervalMs?: number; followHint: string },
+  options: { intervalMs?: number; followHint: string; reportPath?: string },
 ): Promise<number> {
   const bar = progressBar(io);
   let started = false;
@@ -120,6 +127,10 @@ export async function follow(
       io.out(
         `  item ${item.item} ${item.status} ${item.onboardingId}${item.lastError ? `: ${item.lastError.code}: ${item.lastError.message}` : ''}`,
       );
+    }
+    if (options.reportPath !== undefined) {
+      writeFileSync(options.reportPath, await client.reportCsv(batchId));
+      io.out(`Report: ${options.reportPath}`);
     }
     return last.counts.FAILED > 0 ? EXIT.failedItems : EXIT.ok;
   } finally {
@@ -198,7 +209,11 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
   }
   const { batchId, total } = answer.body as { batchId: string; total: number };
   io.out(`Batch ${batchId}: ${total} items${answer.status === 200 ? ' (already sent with this key)' : ''}`);
-  return follow(client, batchId, io, { followHint: hint(batchId), ...(intervalMs ? { intervalMs } : {}) });
+  return follow(client, batchId, io, {
+    followHint: hint(batchId),
+    reportPath: reportPathFor(file),
+    ...(intervalMs ? { intervalMs } : {}),
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -9,6 +9,7 @@ import { API_ROUTES, routeKey, type ApiOperation } from '#domain/routes';
 import { cancel, getOne, list, postRequest } from './api/operations';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './batches/batch-routes';
 import { HttpError, headersOf, json, type RouteHandler } from './commons/http';
+import { batchReportRoute } from './batches/report-route';
 import { redrive } from './api/redrive-route';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
@@ -28,6 +29,7 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'read:batch': readBatchRoute,
   'items:batch': batchItems,
   'cancel:batch': cancelBatchRoute,
+  'report:batch': batchReportRoute,
 };
 
 const HANDLERS = new Map<string, RouteHandler>(

@@ -5,9 +5,10 @@
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnoxSimControl } from '#knox-sim/control';
 import { BatchClient } from '#cli/batch-client';
@@ -94,6 +95,16 @@ describe('npm run onboard against the local stack', () => {
     expect(io.lines.find((l) => l.startsWith('Batch bat-'))).toMatch(/4 items/);
     expect(io.lines).toContainEqual(expect.stringMatching(/DONE: 4 SUCCEEDED, 0 ABORTED, 0 FAILED, 0 CANCELLED/));
     expect(io.bar()).toMatch(/4\/4 done \| DONE/);
+    // The report beside the input file: one row per item, in order, each with its CSV line.
+    const reportFile = join(dir, 'customers.report.csv');
+    expect(io.lines).toContain(`Report: ${reportFile}`);
+    const rows = parse(readFileSync(reportFile, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.item, r.status])).toEqual([
+      ['2', 'SUCCEEDED'],
+      ['3', 'SUCCEEDED'],
+      ['4', 'SUCCEEDED'],
+      ['5', 'SUCCEEDED'],
+    ]);
   });
 
   it('Ctrl-C stops following, leaves the batch running and says how to follow it', async () => {

@@ -10,29 +10,8 @@
 import type { RecordedEvent } from '#local/stepfunctions/execution-store';
 export { awsHistoryEvents, type HistoryCount } from '#local/stepfunctions/history-events';
 
-export interface TransitionCount {
-  /** States entered + retries. */
-  transitions: number;
-  statesEntered: number;
-  retries: number;
-  /** Retries per state (e.g. the status check's polls beyond the first). */
-  retriesByState: Record<string, number>;
-}
-
-export function countTransitions(events: readonly RecordedEvent[]): TransitionCount {
-  let statesEntered = 0;
-  let retries = 0;
-  const retriesByState: Record<string, number> = {};
-  for (const event of events) {
-    if (event.type === 'StateEntered') statesEntered += 1;
-    if (event.type === 'StateRetried') {
-      retries += 1;
-      const state = event.state ?? '?';
-      retriesByState[state] = (retriesByState[state] ?? 0) + 1;
-    }
-  }
-  return { transitions: statesEntered + retries, statesEntered, retries, retriesByState };
-}
+// Moved beside the local engine (the console counts them too); re-exported for the bench.
+export { countTransitions, type TransitionCount } from '#local/stepfunctions/transition-count';
 
 /** AWS history events one more poll adds (a failed attempt and the next one's start): for extrapolating a schedule. */
 export const HISTORY_EVENTS_PER_POLL = 3;

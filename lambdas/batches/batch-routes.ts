@@ -16,6 +16,8 @@ import {
 } from '#domain/batch-schemas';
 import { apiConfig, batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
+import { parseBatchCsv } from '#domain/batch-csv';
+import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
 import { cancelBatch } from './cancel';
 import { itemStates, refreshProgress } from './progress';
 import { getSlices } from './slices';
@@ -25,8 +27,10 @@ import { readBatch } from './batch-input';
 import {
   HttpError,
   badRequest,
+  bodyBytes,
   describeFailure,
   headerValues,
+  isCsvContentType,
   json,
   repeatedParameterIssues,
   type RouteHandler,
@@ -55,6 +59,13 @@ function idempotencyKeyOf(
   if (headerValues(event, 'idempotency-key').length > 1)
     issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
   return { ...(parsed?.success ? { key: parsed.data } : {}), issues };
+}
+
+/** The file line of each item of a batch sent as CSV (the report names them); undefined for JSON. */
+function csvLinesOf(event: Parameters<RouteHandler>[0]['event'], headers: Map<string, string>): number[] | undefined {
+  if (!isCsvContentType(headers.get('content-type'))) return undefined;
+  const csv = parseBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'));
+  return 'lines' in csv ? csv.lines : undefined;
 }
 
 /** Starts the batch's execution (its name is the batch id: a repeat start finds the same one). */
@@ -109,7 +120,15 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
     (sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create),
     0,
   );
-  const created = await createBatch({ id, items, itemsHash, knoxCalls, executionName: id });
+  const lines = csvLinesOf(event, headers);
+  const created = await createBatch({
+    id,
+    items,
+    itemsHash,
+    knoxCalls,
+    executionName: id,
+    ...(lines !== undefined ? { lines } : {}),
+  });
   const record = await getBatch(id);
   if (record === undefined) throw new Error(`Batch ${id} vanished right after it was written`);
   const started = await startBatch(record);

@@ -36,11 +36,13 @@ export interface NewBatch {
   itemsHash: string;
   knoxCalls: number;
   executionName: string;
+  /** The CSV file line of each item, for a batch sent as CSV. */
+  lines?: number[];
 }
 
 /** Writes the slices, then the batch record (only if absent); false when a batch with this id exists already. */
 export async function createBatch(input: NewBatch, now = nowIso()): Promise<boolean> {
-  const slices = await writeSlices(input.id, input.items);
+  const slices = await writeSlices(input.id, input.items, input.lines);
   const record: BatchRecord = {
     pk: input.id,
     kind: BATCH_KIND,

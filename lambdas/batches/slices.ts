@@ -16,7 +16,11 @@ import { db, isConditionFailure, tableName } from '../store/table-client';
 import { batchGet, conditionalUpdate } from './table';
 
 /** Writes the slices of a new batch's items; the number of slices. */
-export async function writeSlices(batchId: string, items: Record<string, unknown>[]): Promise<number> {
+export async function writeSlices(
+  batchId: string,
+  items: Record<string, unknown>[],
+  lines?: number[],
+): Promise<number> {
   const slices = Math.ceil(items.length / BATCH_SLICE_ITEMS);
   for (let slice = 0; slice < slices; slice++) {
     const first = slice * BATCH_SLICE_ITEMS;
@@ -27,6 +31,7 @@ export async function writeSlices(batchId: string, items: Record<string, unknown
       first,
       count: Math.min(BATCH_SLICE_ITEMS, items.length - first),
       items: items.slice(first, first + BATCH_SLICE_ITEMS),
+      ...(lines !== undefined ? { lines: lines.slice(first, first + BATCH_SLICE_ITEMS) } : {}),
       started: {},
       done: {},
     };

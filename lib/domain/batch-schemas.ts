@@ -141,6 +141,8 @@ export const batchSliceSchema = z.object({
   count: z.number().int().min(1).max(BATCH_SLICE_ITEMS),
   /** The items as accepted (left out when only the progress is read). */
   items: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** For a batch sent as CSV: the file line of each item of the slice (the report names it). */
+  lines: z.array(z.number().int().min(1)).optional(),
   /** By item index (as a string): set once the item's onboarding is started. */
   started: z.record(z.string(), startedItemSchema).default({}),
   /** By item index: the terminal status of an item's onboarding once seen (never read again for the counts). */

@@ -73,6 +73,7 @@ export const API_ROUTES = [
     query: ['limit', 'cursor'],
   },
   { method: 'DELETE', resource: '/onboarding-batches/{batchId}', operation: 'cancel:batch' },
+  { method: 'GET', resource: '/onboarding-batches/{batchId}/report', operation: 'report:batch' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];

@@ -151,6 +151,8 @@ export interface ConsoleEvent {
   id: number;
   timestamp: string;
   type: string;
+  /** The Step Functions history event type it stands for (TaskStateEntered, TaskFailed, ...), if AWS records one. */
+  awsType?: string;
   state?: string;
   error?: string;
   cause?: string;
@@ -170,6 +172,8 @@ export interface ExecutionView {
   /** Edge ids of the path taken, with how many times each was taken. */
   taken: Record<string, number>;
   events: ConsoleEvent[];
+  /** State transitions as AWS bills them (states entered + retries). */
+  transitions: number;
 }
 
 /** `GET /console/api/records/{id}`. */

@@ -5,6 +5,7 @@
  */
 import { causeMessage } from '../stepfunctions/execution-path';
 import type { ExecutionRecord } from '../stepfunctions/execution-store';
+import { awsEventType, countTransitions } from '../stepfunctions/transition-count';
 import {
   END_NODE,
   START_NODE,
@@ -119,7 +120,8 @@ export function executionView(record: ExecutionRecord, graph: LaidOutGraph): Exe
     graph,
     states,
     taken,
-    events: record.events.map(consoleEvent),
+    events: record.events.map((e) => consoleEvent(e, e.state !== undefined ? types.get(e.state) : undefined)),
+    transitions: countTransitions(record.events).transitions,
   };
 }
 
@@ -155,11 +157,13 @@ function outcomeOf(visit: Visit, executionStatus: string): StateOutcome {
   }
 }
 
-function consoleEvent(event: ExecutionRecord['events'][number]): ConsoleEvent {
+function consoleEvent(event: ExecutionRecord['events'][number], stateType: string | undefined): ConsoleEvent {
+  const awsType = awsEventType(event.type, stateType);
   return {
     id: event.id,
     timestamp: event.timestamp,
     type: event.type,
+    ...(awsType !== undefined ? { awsType } : {}),
     ...(event.state !== undefined ? { state: event.state } : {}),
     ...(event.error !== undefined ? { error: event.error } : {}),
     // The Lambda error's own message, without its stack (the inspector shows the whole cause).

@@ -10,7 +10,8 @@ import { batchItems, batchSummary, finishedCount, summaryFromGroup } from './bat
 import { h, replaceChildren } from './dom';
 import { age } from './format';
 import type { View } from './view';
-import { lastErrorLine, recordHref, statusBadge, tableHead } from './widgets';
+import { openActions, reportButton } from './actions';
+import { lastErrorLine, notify, recordHref, statusBadge, tableHead } from './widgets';
 
 const ORDER = ['SUCCEEDED', 'ABORTED', 'FAILED', 'CANCELLED', 'WAITING', 'IN_PROGRESS', 'REQUESTED'];
 
@@ -32,13 +33,8 @@ export function batchView(id: string): View {
       h(
         'table',
         { class: 'records batch-items' },
-        tableHead([
-          ['Item', 60],
-          ['Onboarding', 190],
-          ['Customer', 120],
-          ['Status', 220],
-          ['Last error', 90],
-        ]),
+        // The last error takes the rest of the row (and wraps, with its hint), like the list's.
+        tableHead([['Item', 60], ['Onboarding', 190], ['Customer', 120], ['Status', 120], ['Last error']]),
         items,
       ),
       more,
@@ -90,6 +86,7 @@ export function batchView(id: string): View {
           `${summary.started} of ${summary.total} started; created ${age(summary.createdAt)} ago`,
           fromRecords ? ' (from the records: this stack has no batch routes yet)' : '',
         ),
+        fromRecords ? null : batchActions(summary, () => void this.refresh()),
       );
       replaceChildren(progress, ...progressOf(summary));
       const fragment = document.createDocumentFragment();
@@ -99,6 +96,21 @@ export function batchView(id: string): View {
       root.setAttribute('data-loaded', 'true');
     },
   };
+}
+
+/** Download the report; Cancel while the batch is open. */
+function batchActions(summary: BatchSummary, refresh: () => void): HTMLElement {
+  const after = (message: string): void => {
+    notify(message);
+    refresh();
+  };
+  return h(
+    'p',
+    { class: 'actions' },
+    reportButton(summary.batchId, notify),
+    ' ',
+    openActions('batch', summary.batchId, summary.status, after)?.firstChild ?? null,
+  );
 }
 
 const TERMINAL = ['SUCCEEDED', 'ABORTED', 'FAILED', 'CANCELLED'];

@@ -11,6 +11,7 @@ import { age, clock, dateTime, prettyJson } from './format';
 import { drawGraph } from './graph-view';
 import { redriveRow } from './redrive-button';
 import type { View } from './view';
+import { openActions } from './actions';
 import { answerButtons, lastErrorLine, notify, recordHref, statusBadge, type ListKind } from './widgets';
 
 export function detailView(kind: ListKind, id: string, onChange: () => void): View {
@@ -110,6 +111,8 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
           h('code', {}, execution.name),
           ' ',
           statusBadge(execution.status),
+          ' ',
+          transitionsNote(execution),
         );
         selected ??= execution.states.at(-1)?.state;
       }
@@ -149,6 +152,10 @@ function headOf(answer: RecordDetailAnswer, onChange: () => void): Child[] {
       ...fields.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v!)]),
     ),
     r.lastError ? lastErrorLine(r.lastError) : null,
+    openActions(r.kind, r.id, r.status, (message) => {
+      notify(message);
+      onChange();
+    }),
     buttons ? h('p', { class: 'answer-row' }, 'The simulated customer can answer now: ', buttons) : null,
     redriveRow(r, (message) => {
       notify(message);
@@ -172,13 +179,27 @@ function historyItem(entry: HistoryEntry): HTMLLIElement {
   );
 }
 
+/** The execution's state transitions, counted as AWS bills them. */
+function transitionsNote(execution: ExecutionView): HTMLElement {
+  return h(
+    'span',
+    {
+      class: 'transitions muted',
+      'data-count': String(execution.transitions),
+      title: 'States entered plus retries: what a Standard workflow is billed for',
+    },
+    `${execution.transitions} state transitions`,
+  );
+}
+
 function eventRow(event: ConsoleEvent): HTMLTableRowElement {
   return h(
     'tr',
     { class: `event-${event.type}` },
     h('td', {}, event.id),
     h('td', {}, h('time', { datetime: event.timestamp }, clock(event.timestamp))),
-    h('td', {}, event.type),
+    // As Step Functions names it; a local-only event (a Catch, a restart) in parentheses.
+    h('td', { class: 'event-type', title: `local event ${event.type}` }, event.awsType ?? `(${event.type})`),
     h('td', {}, event.state ?? ''),
     h('td', { class: 'cause' }, event.error ? `${event.error}${event.cause ? `: ${event.cause}` : ''}` : ''),
   );

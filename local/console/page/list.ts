@@ -7,6 +7,7 @@ import { CONSOLE_API_PREFIX } from '../console-model';
 import { getJson } from './api-client';
 import { BATCH_STATUSES, batchRoutesMissing, batchSummary, summaryFromGroup } from './batches';
 import { h, keepingFocus, replaceChildren } from './dom';
+import { failedFirst, failedFirstOn, failedFirstToggle } from './failed-first';
 import { age } from './format';
 import type { View } from './view';
 import { answerButtons, lastErrorLine, notify, recordHref, statusBadge, tableHead, type ListKind } from './widgets';
@@ -67,6 +68,7 @@ export function listView(onChange: () => void): View {
       status,
       h('label', { for: 'filter-customer' }, 'Customer '),
       search,
+      failedFirstToggle(() => render()),
       count,
     ),
     note,
@@ -78,7 +80,7 @@ export function listView(onChange: () => void): View {
   let lastKey = '';
 
   const render = (): void => {
-    const shown = rows.filter(matches);
+    const shown = failedFirstOn() ? failedFirst(rows.filter(matches)) : rows.filter(matches);
     count.textContent = `${shown.length} of ${rows.length}`;
     keepingFocus(body, () => {
       const fragment = document.createDocumentFragment();
