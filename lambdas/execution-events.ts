@@ -10,6 +10,8 @@ import * as z from 'zod';
 import type { TerminalStatus } from '#domain/api-schemas';
 import { logger, startInvocation } from './commons/powertools';
 import { finish, recordIdSchema, releaseLock } from './store';
+import { itemEnded } from './batches/item-ended';
+import { batchIdOfExecution, batchWorkflowEnded } from './batches/workflow-failed';
 
 const eventSchema = z.object({
   detail: z.object({
@@ -53,6 +55,13 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     return { changed: false, ignored: 'not an execution status change' };
   }
   const { detail } = parsed.data;
+  const batchId = batchIdOfExecution(detail);
+  if (batchId !== undefined) {
+    const changed =
+      FINAL_STATUS[detail.status] !== undefined &&
+      (await batchWorkflowEnded(batchId, detail.status, detail.error, detail.cause));
+    return { id: batchId, changed, ...(changed ? { status: 'FAILED' } : {}) };
+  }
   const status = FINAL_STATUS[detail.status];
   const id = recordIdOf(detail);
   if (status === undefined || id === undefined) {
@@ -80,6 +89,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     return { id, changed: false };
   }
   await releaseLock(record.customerKey, id);
+  await itemEnded(record);
   if (changed)
     logger.warn('Record closed after its execution ended without an outcome', {
       executionStatus: detail.status,

@@ -12,13 +12,15 @@ import {
   batchIdSchema,
   batchItemsQuerySchema,
   itemIdempotencyKey,
+  maxFailedPercentageSchema,
   type BatchRecord,
   type BatchRequest,
 } from '#domain/batch-schemas';
-import { apiConfig, batchStateMachineArn } from '../commons/config';
+import { batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
-import { cancelBatch } from '../batches/cancel';
-import { itemStates, refreshProgress } from '../batches/progress';
+import { wakeBatch } from '../batches/batch-callback';
+import { requestCancel } from '../batches/batch-transitions';
+import { itemStates } from '../batches/progress';
 import { getSlices } from '../batches/slices';
 import { createBatch, getBatch, setBatchExecution } from '../batches/batch-store';
 import { acceptedBatchView, batchView, itemView } from '../batches/batch-views';
@@ -82,6 +84,13 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
     }
     throw error;
   }
+  // CSV has no place for it in the body: `?maxFailedPercentage=n` (a JSON body's own field wins).
+  const threshold = event.queryStringParameters?.['maxFailedPercentage'];
+  if (threshold !== undefined && batch.maxFailedPercentage === undefined) {
+    const parsed = maxFailedPercentageSchema.safeParse(threshold);
+    if (parsed.success) batch = { ...batch, maxFailedPercentage: parsed.data };
+    else issues.push({ path: 'maxFailedPercentage', message: 'a number from 0 to 100' });
+  }
   if (issues.length > 0) throw badRequest({ message: 'The batch is not valid: nothing was recorded', issues });
 
   const items = batch.items as Record<string, unknown>[];
@@ -103,7 +112,14 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
     (sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create),
     0,
   );
-  const created = await createBatch({ id, items, itemsHash, knoxCalls, executionName: id });
+  const created = await createBatch({
+    id,
+    items,
+    itemsHash,
+    knoxCalls,
+    executionName: id,
+    ...(batch.maxFailedPercentage !== undefined ? { maxFailedPercentage: batch.maxFailedPercentage } : {}),
+  });
   const record = await getBatch(id);
   if (record === undefined) throw new Error(`Batch ${id} vanished right after it was written`);
   const started = await startBatch(record);
@@ -150,18 +166,24 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
   });
 };
 
-/** DELETE /onboarding-batches/{batchId}: stops starting items and cancels the open ones. */
+/**
+ * DELETE /onboarding-batches/{batchId}: the batch becomes CANCELLING and the answer is 202 at once; the batch's own
+ * workflow stops starting items and cancels the open ones (any number of them, resumable), then the batch is
+ * CANCELLED. A repeated DELETE of a CANCELLING or CANCELLED batch answers 202 with it again; DONE, STOPPED with
+ * nothing open, or FAILED answers 409.
+ */
 export const cancelBatchRoute: RouteHandler = async ({ id }) => {
   const batch = await batchOf(id);
-  if (batch.status === 'DONE' || batch.status === 'CANCELLED') {
-    throw new HttpError(409, { message: `The batch is already ${batch.status}`, status: batch.status });
+  if (batch.status === 'CANCELLING' || batch.status === 'CANCELLED') return json(202, batchView(batch));
+  const cancelling = await requestCancel(batch.pk);
+  if (cancelling === undefined) {
+    const now = (await getBatch(batch.pk)) ?? batch;
+    if (now.status === 'CANCELLING' || now.status === 'CANCELLED') return json(202, batchView(now));
+    throw new HttpError(409, { message: `The batch is already ${now.status}`, status: now.status });
   }
-  const cancelled = await cancelBatch(batch, {
-    batch: batchStateMachineArn(),
-    onboarding: apiConfig().stateMachineArns.onboarding,
-  });
-  const after = (await getBatch(batch.pk)) ?? batch;
-  if (!cancelled) throw new HttpError(409, { message: `The batch is already ${after.status}`, status: after.status });
-  await refreshProgress(after);
-  return json(200, batchView((await getBatch(batch.pk)) ?? after));
+  // The workflow may be waiting for the items: wake it so that it cancels them now (a STARTING one comes to it after
+  // its budget wait, at the latest: its next "Start next slice" sees CANCELLING).
+  if (cancelling.taskToken !== undefined) await wakeBatch(batch.pk, cancelling.taskToken, 'cancelled through the API');
+  logger.info('Batch cancellation requested', { batchId: batch.pk });
+  return json(202, batchView(cancelling));
 };

@@ -43,6 +43,7 @@ import {
 } from '../store';
 import { acceptedView, recordView } from './record-views';
 import { executionArnFor, stopWorkflow } from './executions';
+import { itemEnded } from '../batches/item-ended';
 
 export interface RouteInput {
   event: APIGatewayProxyEvent;
@@ -249,6 +250,7 @@ export function cancel(kind: RecordKind): RouteHandler {
       });
     }
     await releaseLock(record.customerKey, record.pk);
+    await itemEnded(after);
     return json(200, recordView(after));
   };
 }

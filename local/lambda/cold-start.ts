@@ -6,13 +6,15 @@
  * Imported dynamically: the modules must load after the stack has set process.env (their logger reads it at load).
  */
 export async function coldStartFunctions(): Promise<void> {
-  const [store, workflows, knox, callbacks] = await Promise.all([
+  const [store, workflows, knox, callbacks, batchCallback] = await Promise.all([
     import('#lambdas/store/index'),
     import('#lambdas/api/executions'),
     import('#lambdas/steps/knox'),
     import('#lambdas/poller/callbacks'),
+    import('#lambdas/batches/batch-callback'),
   ]);
   store.resetStoreClient();
+  batchCallback.resetBatchCallbackClient();
   workflows.resetWorkflowClient();
   callbacks.resetSfnClient();
   knox.resetKnoxClient();

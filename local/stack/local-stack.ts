@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS } from '#domain/function-names';
+import { BATCH_WORKFLOW } from '#infra/metadata';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '#knox-sim/server';
 import { apiGatewayModel } from '../apigateway/api-routes';
 import type { RunningAwsJsonServer } from '../protocol/aws-json-server';
@@ -140,7 +141,10 @@ async function start(
       m,
       timeScale,
       runtime,
-      deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {},
+      // The customer's deadline: not the batch workflow's callback (its TimeoutSeconds is the watch's backstop).
+      deadlineOverride !== undefined && m.workflow !== BATCH_WORKFLOW
+        ? { callbackTimeoutSeconds: Number(deadlineOverride) }
+        : {},
     ),
   );
 
