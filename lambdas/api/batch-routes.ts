@@ -20,7 +20,7 @@ import { batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
 import { wakeBatch } from '../batches/batch-callback';
 import { requestCancel } from '../batches/batch-transitions';
-import { itemStates } from '../batches/progress';
+import { currentCounts, itemStates } from '../batches/progress';
 import { getSlices } from '../batches/slices';
 import { createBatch, getBatch, setBatchExecution } from '../batches/batch-store';
 import { acceptedBatchView, batchView, itemView } from '../batches/batch-views';
@@ -136,7 +136,10 @@ async function batchOf(id: string | undefined): Promise<BatchRecord> {
 }
 
 /** GET /onboarding-batches/{batchId}. */
-export const readBatchRoute: RouteHandler = async ({ id }) => json(200, batchView(await batchOf(id)));
+export const readBatchRoute: RouteHandler = async ({ id }) => {
+  const batch = await batchOf(id);
+  return json(200, batchView({ ...batch, counts: await currentCounts(batch) }));
+};
 
 const ITEMS_DEFAULT_LIMIT = 50;
 

@@ -115,9 +115,11 @@ export class BatchWorkflow extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(BATCH_WATCH_BACKSTOP_SECONDS)),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    // A failed invocation (storing the token) is retried; the backstop's timeout goes on to count the items.
-    retryStep(waitForItems, [...LAMBDA_SERVICE_ERRORS, sfn.Errors.TASKS_FAILED]);
-    waitForItems.addCatch(checkItems, { errors: [sfn.Errors.TIMEOUT], resultPath: sfn.JsonPath.DISCARD });
+    // The backstop's timeout goes on to count the items; so does a failure to store the token (Check items has the
+    // retries with backoff, and leads back here while items are open). Not a retrier on States.TaskFailed: the
+    // local engine matches its callback timeout with it, which AWS does not (States.TaskFailed excludes States.Timeout).
+    retryStep(waitForItems, [...LAMBDA_SERVICE_ERRORS]);
+    waitForItems.addCatch(checkItems, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     const waitForBudget = new sfn.Wait(this, STATES.waitForBudget, { time: sfn.WaitTime.secondsPath('$.waitSeconds') });
     const ended = new sfn.Succeed(this, STATES.batchEnded, {
       comment: 'The batch record says DONE, CANCELLED or STOPPED',
