@@ -10,13 +10,14 @@
  *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
- *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
+ *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts); the batch
+ *      execution's history events answered at once, over 1 and 14 days, beside the design before (batch-history-model.ts)
  *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside today's
  *      schedule (outage.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
- * reconciliation, outage),
+ * batch-history, reconciliation, outage),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -34,6 +35,7 @@ import { deployedKnoxRate } from './kit/bench-stack';
 import { measureBundles } from './bundles/bundles';
 import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
+import { measureBatchHistory } from './models/batch-history-model';
 import { measureOutage } from './models/outage-model';
 import { measureReconciliation } from './reconciliation/reconciliation';
 import { measureThroughput } from './throughput/throughput';
@@ -46,6 +48,7 @@ const PARTS = [
   'console',
   'budget',
   'batch',
+  'batch-history',
   'reconciliation',
   'outage',
 ] as const;
@@ -135,6 +138,12 @@ async function main(): Promise<void> {
     });
     figures.push(...m.figures);
     raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
+  }
+
+  if (parts.includes('batch-history')) {
+    const m = measureBatchHistory(Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)));
+    figures.push(...m.figures);
+    raw['batchHistory'] = m.raw;
   }
 
   if (parts.includes('reconciliation')) {
