@@ -178,6 +178,12 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
 export const cancelBatchRoute: RouteHandler = async ({ id }) => {
   const batch = await batchOf(id);
   if (batch.status === 'CANCELLING' || batch.status === 'CANCELLED') return json(202, batchView(batch));
+  if (batch.status === 'STOPPED') {
+    // A STOPPED batch whose started items are all terminal has ended (its workflow with it): nothing to cancel.
+    const counts = await currentCounts(batch);
+    if (counts.IN_PROGRESS + counts.WAITING === 0 && counts.REQUESTED <= batch.total - batch.started)
+      throw new HttpError(409, { message: 'The batch is STOPPED and none of its items is open', status: batch.status });
+  }
   const cancelling = await requestCancel(batch.pk);
   if (cancelling === undefined) {
     const now = (await getBatch(batch.pk)) ?? batch;

@@ -90,6 +90,9 @@ export function batchView(id: string): View {
           `${summary.started} of ${summary.total} started; created ${age(summary.createdAt)} ago`,
           fromRecords ? ' (from the records: this stack has no batch routes yet)' : '',
         ),
+        ...(summary.stoppedReason || summary.failedReason
+          ? [h('p', { class: 'last-error' }, `${summary.status}: ${summary.stoppedReason ?? summary.failedReason}`)]
+          : []),
       );
       replaceChildren(progress, ...progressOf(summary));
       const fragment = document.createDocumentFragment();
