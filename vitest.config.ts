@@ -13,6 +13,8 @@ const E2E = [
   'test/hostile-*.test.ts',
   'test/console*.test.ts',
   'test/cli*.test.ts',
+  // Stacks with LATENCY=aws (AWS's typical latencies): the scenarios that claim AWS behaviour.
+  'test/aws-latency-*.test.ts',
 ];
 const SOAK = ['test/soak*.test.ts', 'test/bench*.test.ts'];
 

@@ -4,20 +4,22 @@
  * (the same rows, the raw measurements and the machine).
  *
  *   1. Lambda bundles: size of each synthesized asset, cold import time against an AWS-SDK-only baseline (bundles.ts)
- *   2. State transitions, AWS history events and dollars per onboarding, from executed histories, each beside today's
- *      polling and the job-poller pattern; the poller's Knox reads per round (transitions.ts, designs.ts, poller-reads.ts)
+ *   2. State transitions, AWS history events and dollars per onboarding, from executed histories, each beside the
+ *      superseded polling design and the job-poller pattern; the poller's Knox reads per round (transitions.ts,
+ *      designs.ts, poller-reads.ts)
  *   3. Knox calls per onboarding against the minimum, token requests per 1,000 calls (transitions.ts, throughput.ts)
- *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts)
+ *   4. Local throughput: 1,000 create onboardings at concurrency 50 against the bare Knox client's floor (throughput.ts);
+ *      the same with LATENCY=aws, AWS's and Knox's typical latencies (throughput-aws: aws-latency/latency-throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
  *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts); the batch
  *      execution's history events answered at once, over 1 and 14 days, beside the design before (batch-history-model.ts)
  *   8. Knox calls one reconciliation costs (a lost create answer), 50 and 5,000 customers (reconciliation.ts)
- *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside today's
- *      schedule (outage.ts)
+ *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
+ *      retrier alone (outage.ts)
  *
- * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, console, budget, batch,
- * batch-history, reconciliation, outage),
+ * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, throughput-aws, console, budget,
+ * batch, batch-history, reconciliation, outage), BENCH_LATENCY_ONBOARDINGS (300),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -39,12 +41,14 @@ import { measureBatchHistory } from './models/batch-history-model';
 import { measureOutage } from './models/outage-model';
 import { measureReconciliation } from './reconciliation/reconciliation';
 import { measureThroughput } from './throughput/throughput';
+import { measureLatencyThroughput } from './aws-latency/latency-throughput';
 import { measureTransitions } from './transitions/transitions';
 
 const PARTS = [
   'bundles',
   'transitions',
   'throughput',
+  'throughput-aws',
   'console',
   'budget',
   'batch',
@@ -106,10 +110,19 @@ async function main(): Promise<void> {
     figures.push(...m.figures);
     raw['throughput'] = withoutFigures(m);
   }
+  if (parts.includes('throughput-aws')) {
+    const m = await measureLatencyThroughput({
+      count: Math.round(numberFromEnv('BENCH_LATENCY_ONBOARDINGS', 300)),
+      concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
+      log,
+    });
+    figures.push(...m.figures);
+    raw['throughput-aws'] = withoutFigures(m);
+  }
   if (parts.includes('outage')) {
     const m = measureOutage(resolveModel(readTemplate(templatePath())));
     figures.push(...m.figures);
-    raw['outage'] = { schedule: m.schedule, today: m.today, deployed: m.deployed };
+    raw['outage'] = { schedule: m.schedule, fastRetrier: m.fastRetrier, deployed: m.deployed };
   }
   if (parts.includes('console')) {
     const m = await measureConsole({ log });

@@ -3,6 +3,7 @@
  * use it to play the customer's part (approve, reject, accept, refuse), to add customers, to inject faults and chaos,
  * and to read what the simulator saw.
  */
+import { knoxLatencySchema, knoxLatencyTable } from './latency';
 import * as z from 'zod';
 import { jsonAnswer, type SimAnswer } from './answers';
 import { LifecycleError, acceptDelink, approveLink, rejectDelink, rejectLink } from './lifecycle';
@@ -197,6 +198,12 @@ const ROUTES: Record<string, Route> = {
     return ok({ auto: state.auto });
   }),
   'GET /auto': (state) => ok({ auto: state.auto }),
+  // Knox's latency per operation: "aws" (typical), "none", or {token, create, link, get, list, update, delink} in ms.
+  'POST /latency': withBody(knoxLatencySchema, (state, body) => {
+    state.latency = knoxLatencyTable(body);
+    return ok({ latency: state.latency });
+  }),
+  'GET /latency': (state) => ok({ latency: state.latency }),
 };
 
 /** The answer to one control request. */

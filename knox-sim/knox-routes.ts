@@ -124,7 +124,7 @@ export function answerKnox(state: SimState, request: KnoxRequest, now: Date): Si
 
 /**
  * A dead or unknown token, refused the way the control surface chose: Knox's status for these codes is not settled
- * (../shared/knox-msp-api.md), so the simulator can answer each way a client must understand.
+ * (docs/knox-contract.md), so the simulator can answer each way a client must understand.
  */
 function refusedToken(state: SimState, code: 'ACCESS_TOKEN_INVALID' | 'ACCESS_TOKEN_EXPIRED'): SimAnswer {
   if (state.tokenRefusal === 'authorizationFail') return knoxError('AUTHORIZATION_FAIL');

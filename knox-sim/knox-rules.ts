@@ -1,7 +1,7 @@
 /**
  * The MSP calls of the Knox MSP Portal API as the simulator performs them: each one checks Knox's conditions in
  * order, answers the error code of the first that holds, or changes the store and answers the customer object.
- * Every code here is produced by the condition that produces it at Knox (../shared/knox-msp-api.md).
+ * Every code here is produced by the condition that produces it at Knox (docs/knox-contract.md).
  */
 import { specForErrorCode, type KnoxErrorCodeName } from '#domain/knox-errors';
 import {

@@ -7,10 +7,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { knoxError, jsonAnswer, type SimAnswer } from './answers';
 import type { SimClient } from './auth';
+import { admitLoopback } from '#local/protocol/loopback-guard';
 import { answerControl } from './control-routes';
 import { answerKnox } from './knox-routes';
 import type { Fault } from './model';
 import { SimState } from './state';
+import { knoxLatencyTable, knoxOperationOf, type KnoxLatency } from './latency';
 import {
   CONTROL_PREFIX,
   SIM_DEFAULT_CREDENTIALS,
@@ -36,7 +38,21 @@ export interface KnoxSimulatorOptions {
   tokenTtlSeconds?: number;
   /** Load the fixtures on start and on reset (default true). */
   fixtures?: boolean;
+  /** Knox's own latency per operation (latency.ts): 'aws' for typical figures, or ms per operation. */
+  latency?: 'aws' | 'none' | KnoxLatency;
+  /**
+   * What time it is for the simulator (token lifetimes, the spared window of a revocation, timed faults, customers'
+   * timed answers); default the wall clock. Tests pass a clock they move, so that nothing sleeps on wall time.
+   */
+  clock?: SimClock;
 }
+
+/** The simulator's idea of now. */
+export interface SimClock {
+  now(): Date;
+}
+
+const WALL_CLOCK: SimClock = { now: () => new Date() };
 
 export interface RunningKnoxSimulator {
   /** http://127.0.0.1:PORT */
@@ -108,11 +124,13 @@ function faultAnswer(fault: Fault): SimAnswer | undefined {
 }
 
 export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Promise<RunningKnoxSimulator> {
+  const clock = options.clock ?? WALL_CLOCK;
   const state = new SimState({
     clients: clientsFor(options),
     tokenTtlSeconds: options.tokenTtlSeconds ?? 599,
     fixtures: options.fixtures ?? true,
   });
+  state.latency = knoxLatencyTable(options.latency);
   const delays = new Set<NodeJS.Timeout>();
   const delay = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -126,6 +144,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
   async function handleKnox(req: IncomingMessage, res: ServerResponse, url: URL, bodyText: string, startedAt: Date) {
     const method = req.method ?? 'GET';
     const path = url.pathname + url.search;
+    const t0 = performance.now();
     // Knox's own limit (when set) refuses what exceeds it before anything else; token requests are not counted.
     const limited = !path.startsWith(TOKEN_PATH) && !state.rateLimit.admit(performance.now());
     const picked = limited ? undefined : state.faults.pick(method, path, startedAt);
@@ -136,7 +155,7 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
         path,
         status,
         startedAt,
-        durationMs: Date.now() - startedAt.getTime(),
+        durationMs: Math.round(performance.now() - t0),
         ...(fault ? { fault: fault.type } : {}),
         ...(picked?.outage ? { outage: true } : {}),
         accepted: answer?.accepted ?? false,
@@ -162,13 +181,20 @@ export async function startKnoxSimulator(options: KnoxSimulatorOptions = {}): Pr
       if (fault?.type === 'workThen500') answer = { ...knoxError('FAILURE'), accepted: answer.accepted };
       if (fault?.type === 'latency') await delay(fault.latencyMs ?? 1000);
     }
+    // Knox's own latency (latency.ts), after the work and before the answer, as a remote API's round trip.
+    const operation = knoxOperationOf(method, path);
+    const latencyMs = operation === undefined ? 0 : (state.latency[operation] ?? 0);
+    if (latencyMs > 0) await delay(latencyMs);
     record(answer.status, answer);
     write(res, answer);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const startedAt = new Date();
+    const startedAt = clock.now();
     const url = new URL(req.url ?? '/', 'http://knox-sim.invalid');
+    // The control surface changes the world (outages, answers): only for requests to this loopback listener from no
+    // foreign browser origin (a cross-origin simple POST must not switch on an outage), refused before the body is read.
+    if (url.pathname.startsWith(CONTROL_PREFIX) && !admitLoopback(req, res)) return;
     const bodyText = await readText(req);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
       state.settle(startedAt);

@@ -1,6 +1,6 @@
 /**
  * `npm run knox-sim`: the Knox simulator on its own, for demos and for pointing any Knox client at it.
- * Port from KNOX_SIM_PORT (default 4010). The credentials printed are the simulator's fixed test credentials.
+ * Port from KNOX_SIM_PORT (default 4010); KNOX_SIM_LATENCY=aws answers with Knox's typical latency (latency.ts). The credentials printed are the simulator's fixed test credentials.
  */
 import { SIM_DEFAULT_CREDENTIALS, startKnoxSimulator } from './server';
 
@@ -15,7 +15,10 @@ function portFromEnv(value: string | undefined): number {
   return port;
 }
 
-const sim = await startKnoxSimulator({ port: portFromEnv(process.env.KNOX_SIM_PORT) });
+const sim = await startKnoxSimulator({
+  port: portFromEnv(process.env.KNOX_SIM_PORT),
+  latency: process.env.KNOX_SIM_LATENCY === 'aws' ? 'aws' : 'none',
+});
 const { clientId, clientSecret } = SIM_DEFAULT_CREDENTIALS;
 console.log(`Knox simulator listening on ${sim.url}`);
 console.log(

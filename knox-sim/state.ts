@@ -1,6 +1,7 @@
 /**
  * Everything one running simulator holds, and the reset that brings it back to its starting point.
  */
+import type { KnoxLatency } from './latency';
 import { TokenIssuer, type SimClient } from './auth';
 import { FaultBoard } from './faults';
 import { loadFixtures } from './fixtures';
@@ -25,6 +26,8 @@ export class SimState {
   readonly tokens: TokenIssuer;
   auto: AutoSpec = {};
   paging: PagingSpec = {};
+  /** Knox's latency per operation (knox-sim/latency.ts); kept across resets: it is how the simulator runs. */
+  latency: KnoxLatency = {};
   tokenRefusal: TokenRefusalStyle = 'status401';
   /** MSPs Samsung has not approved to manage Knox Guard (4002124); every MSP is approved until the control says not. */
   readonly knoxGuardUnapproved = new Set<string>();

@@ -4,7 +4,7 @@
  */
 import { REFUSED_SERVICE, SERVICES } from '#domain/knox-schemas';
 
-/** Production paths (../shared/knox-msp-api.md). */
+/** Production paths (docs/knox-contract.md, "Endpoints"). */
 export const TOKEN_PATH = '/ams/v1/oauth2/token';
 export const CUSTOMERS_PATH = '/msp/v1/managedCustomers';
 /** The control surface lives apart from Knox's paths, needs no token, and is never logged or faulted. */

@@ -11,40 +11,51 @@
 import { KnoxError } from '#domain/knox-answer';
 import { findCustomerByEmail } from '#knox/find-customer';
 import { customerOutcome } from './steps/outcomes';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { newCustomerBody, onboardingRequestOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'create',
   async call({ record, knox }) {
     const customer = await knox.createCustomer(newCustomerBody(onboardingRequestOf(record)));
     return customerOutcome(customer, 'customer created');
   },
   rules: {
-    async EMAIL_ALREADY_IN_USAGE(_error, { record, knox }) {
-      const request = onboardingRequestOf(record);
-      if (!('customer' in request)) return undefined;
-      const found = await findCustomerByEmail(knox, request.customer.contact.email);
-      if (found.kind === 'found') {
-        const { customerId, status } = found.customer;
+    EMAIL_ALREADY_IN_USAGE: {
+      verdicts: [
+        { when: "one of our customers has the request's e-mail", gives: 'alreadyDone' },
+        { when: 'none of ours has it', gives: 'table' },
+        { when: 'a page of our customer list fails transiently', gives: 'transient' },
+        { when: 'our customer list would not hold still', gives: 'CUSTOMER_LOOKUP_INCONCLUSIVE' },
+      ],
+      async read(_error, { record, knox }) {
+        const request = onboardingRequestOf(record);
+        if (!('customer' in request)) return undefined;
+        const found = await findCustomerByEmail(knox, request.customer.contact.email);
+        if (found.kind === 'found') {
+          const { customerId, status } = found.customer;
+          return {
+            kind: 'alreadyDone',
+            customerId,
+            knoxStatus: status,
+            detail: `customer ${customerId} of ours has the request's contact e-mail: our earlier create went through`,
+          };
+        }
+        if (found.kind === 'absent') return undefined;
+        // A page's own transient error says best what went wrong; anything else a list page answered is no verdict.
+        if (found.cause?.disposition === 'retry') return { kind: 'error', error: found.cause };
         return {
-          kind: 'alreadyDone',
-          customerId,
-          knoxStatus: status,
-          detail: `customer ${customerId} of ours has the request's contact e-mail: our earlier create went through`,
+          kind: 'error',
+          error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {
+            message:
+              `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
+              `${found.reason} (${found.calls} list calls)`,
+          }),
         };
-      }
-      if (found.kind === 'absent') return undefined;
-      // A page's own transient error says best what went wrong; anything else a list page answered is no verdict.
-      if (found.cause?.disposition === 'retry') return { kind: 'error', error: found.cause };
-      return {
-        kind: 'error',
-        error: KnoxError.of('CUSTOMER_LOOKUP_INCONCLUSIVE', {
-          message:
-            `4002106 answered, and our customer list could not tell whether the customer is ours: ` +
-            `${found.reason} (${found.calls} list calls)`,
-        }),
-      };
+      },
     },
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);

@@ -14,10 +14,11 @@
 import { KnoxError } from '#domain/knox-answer';
 import type { KnoxClient } from '#knox/types';
 import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { linkBody, onboardingRequestOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'link',
   async call({ record, knox }) {
     const body = linkBody(onboardingRequestOf(record));
@@ -32,23 +33,32 @@ export const handler = knoxStepHandler({
     return customerOutcome(customer, 'link requested: the customer must approve it');
   },
   rules: {
-    async ADD_EC_ALREADY_MANAGED(_error, { record, knox }) {
-      const { customerId } = linkBody(onboardingRequestOf(record));
-      try {
-        const customer = await knox.getCustomer(customerId);
-        return {
-          kind: 'alreadyDone',
-          customerId,
-          knoxStatus: customer.status,
-          detail: 'the customer is already managed by us: our earlier link went through and the customer answered it',
-        };
-      } catch (lookup) {
-        if (lookup instanceof KnoxError && lookup.disposition === 'retry') return { kind: 'error', error: lookup };
-        return undefined;
-      }
+    ADD_EC_ALREADY_MANAGED: {
+      verdicts: [
+        { when: 'the customer is ours (one GET shows it to us)', gives: 'alreadyDone' },
+        { when: 'Knox does not show it to us', gives: 'table' },
+        { when: 'the GET fails transiently', gives: 'transient' },
+      ],
+      async read(_error, { record, knox }) {
+        const { customerId } = linkBody(onboardingRequestOf(record));
+        try {
+          const customer = await knox.getCustomer(customerId);
+          return {
+            kind: 'alreadyDone',
+            customerId,
+            knoxStatus: customer.status,
+            detail: 'the customer is already managed by us: our earlier link went through and the customer answered it',
+          };
+        } catch (lookup) {
+          if (lookup instanceof KnoxError && lookup.disposition === 'retry') return { kind: 'error', error: lookup };
+          return undefined;
+        }
+      },
     },
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);
 
 /**
  * Before a link is sent again after a transient failure: the earlier request may have gone through (its answer lost)

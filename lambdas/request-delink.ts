@@ -13,30 +13,44 @@
  */
 import { DELINKED_STATUS } from './poller/answer-table';
 import { customerOutcome, retriedAfterTransient } from './steps/outcomes';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { customerIdOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'delink',
   async call({ record, knox }) {
     const customer = await knox.delinkCustomer({ customerId: customerIdOf(record) });
     return customerOutcome(customer, 'delink requested: the customer must accept it');
   },
   rules: {
-    async CANNOT_CHANGE_WHEN_DELINKING() {
-      return {
-        kind: 'alreadyDone',
-        knoxStatus: 'DelinkRequested',
-        detail: 'a delink of ours is already pending (our earlier request went through): waiting for the customer',
-      };
+    CANNOT_CHANGE_WHEN_DELINKING: {
+      verdicts: [
+        { when: 'always: only the MSP that manages the customer can have asked for it', gives: 'alreadyDone' },
+      ],
+      async read() {
+        return {
+          kind: 'alreadyDone',
+          knoxStatus: 'DelinkRequested',
+          detail: 'a delink of ours is already pending (our earlier request went through): waiting for the customer',
+        };
+      },
     },
-    async CUSTOMER_NOT_MANAGED_BY_MSP(_error, { record }) {
-      if (!retriedAfterTransient(record, 'delink')) return undefined;
-      return {
-        kind: 'alreadyDone',
-        knoxStatus: DELINKED_STATUS,
-        detail: 'our earlier delink went through (its answer was lost) and the customer has accepted it',
-      };
+    CUSTOMER_NOT_MANAGED_BY_MSP: {
+      verdicts: [
+        { when: 'the last attempt of this delink failed transiently (its answer may be lost)', gives: 'alreadyDone' },
+        { when: 'a first attempt, or after an answer that was not transient', gives: 'table' },
+      ],
+      async read(_error, { record }) {
+        if (!retriedAfterTransient(record, 'delink')) return undefined;
+        return {
+          kind: 'alreadyDone',
+          knoxStatus: DELINKED_STATUS,
+          detail: 'our earlier delink went through (its answer was lost) and the customer has accepted it',
+        };
+      },
     },
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);

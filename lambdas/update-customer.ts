@@ -5,10 +5,11 @@
  *   customer is read first, so that a service switched on meanwhile is not asked for again.
  */
 import type { UpdateRequest } from '#domain/knox-schemas';
-import { knoxStepHandler } from './steps/runner';
+import { knoxStepHandler, type KnoxStepDefinition } from './steps/runner';
 import { changeBody, changeRequestOf, completionBody, customerIdOf, onboardingRequestOf } from './steps/requests';
 
-export const handler = knoxStepHandler({
+/** The step: its Knox call and context rules (the decision matrix reads the rules' verdicts). */
+export const definition: KnoxStepDefinition = {
   step: 'update',
   async call({ record, knox }) {
     const customerId = customerIdOf(record);
@@ -28,4 +29,6 @@ export const handler = knoxStepHandler({
       detail: `customer updated (${Object.keys(body).join(', ')})`,
     };
   },
-});
+};
+
+export const handler = knoxStepHandler(definition);

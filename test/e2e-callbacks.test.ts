@@ -1,5 +1,5 @@
 /**
- * Issue 10, end to end: the customer's answers arrive by callback from one poller. Through the HTTP API, the local
+ * Callbacks, end to end: the customer's answers arrive by callback from one poller. Through the HTTP API, the local
  * Step Functions API (with the SDK's own SFNClient and the AWS CLI), the simulator's control surface and the table:
  * transitions of a long wait, rounds whose Knox listing fails or drops (nothing changes; the next round recovers),
  * forty customers
@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForStatus } from '#testkit/test-stack';
+import { eventually, waitForStatus } from '#testkit/test-stack';
 import {
   CALLS,
   PATHS,
@@ -84,12 +84,13 @@ describe('callbacks and the poller', () => {
    */
   async function waitingToken(started: Started): Promise<string> {
     await reach(e2e, started, 'WAITING');
-    for (let i = 0; i < 400; i += 1) {
-      const token = (await rawRecord(e2e, started.id))['taskToken'];
-      if (typeof token === 'string') return token;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`${started.id} is WAITING but holds no task token`);
+    return eventually(
+      async () => {
+        const token = (await rawRecord(e2e, started.id))['taskToken'];
+        return typeof token === 'string' ? token : undefined;
+      },
+      { what: `${started.id} is WAITING but holds no task token` },
+    );
   }
 
   it('a link approved after many poll periods costs one transition per state, read with GetExecutionHistory', async () => {

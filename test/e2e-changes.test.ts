@@ -1,5 +1,5 @@
 /**
- * Issue 6, end to end: `POST /changes` (Knox's update call) and the rule that a customer has one open workflow at a
+ * Changes, end to end: `POST /changes` (Knox's update call) and the rule that a customer has one open workflow at a
  * time (409 with the open one's id), plus the onboarding that asks for more than the link gives and runs
  * "Change customer" after the approval, so that one POST ends with the customer configured as asked.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 4, end to end: Knox trouble that is not a code of the seed table. A 429 with Retry-After, bodies that are not
+ * Transport trouble, end to end: Knox trouble that is not a code of the seed table. A 429 with Retry-After, bodies that are not
  * Knox's error object (an HTML page, an empty 502), a dropped connection: each is retried by the fast retrier and the
  * onboarding SUCCEEDS with exactly one accepted link. A token that expires mid-run is refreshed once by the client,
  * invisibly to the workflow. (4030000 AUTHORIZATION_FAIL, revoked rights, is the seed scenario in e2e-codes.)

@@ -25,7 +25,6 @@ import {
 import { KnoxSimControl } from '#knox-sim/control';
 import { handler as linkCustomer } from '#lambdas/link-customer';
 import { handler as createCustomer } from '#lambdas/create-customer';
-import { handler as checkCustomer } from '#lambdas/check-customer';
 import { handler as requestDelink } from '#lambdas/request-delink';
 import { handler as updateCustomer } from '#lambdas/update-customer';
 import { handler as recordOutcome } from '#lambdas/record-outcome';
@@ -36,7 +35,7 @@ import { resetKnoxClient } from '#lambdas/steps/knox';
 import { timing, type StepHandler } from '#lambdas/steps/runner';
 import { db } from '#lambdas/store/table-client';
 import { createRequest, linkRequest } from './support/handlers-support';
-import { nextSerial, recordOf, seedRecord, useStepHarness } from './support/step-harness';
+import { nextSerial, pollerAnswer, recordOf, seedRecord, useStepHarness } from './support/step-harness';
 
 let control: KnoxSimControl;
 const harness = useStepHarness(
@@ -527,143 +526,143 @@ describe('create-customer', () => {
   });
 });
 
-// --- check-customer -------------------------------------------------------------------------------------------------
+// --- Waiting on Knox itself, and the poller's answer table -----------------------------------------------------------
 
-describe('check-customer, approval mode', () => {
-  it('waits while Pending: WAITING, lastError CUSTOMER_PENDING; a repeated poll adds no history, only pollCount', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_PENDING'));
+describe('a step while the record waits on Knox itself (4002101 on a link)', () => {
+  const seedNotApproved = (options: { deadline?: string } = {}) =>
+    seedRecord('onboarding', linkRequest(FIXTURES.samsungApprovalPending), { path: 'link', ...options });
+
+  it('waits: WAITING, lastError 4002101; the same answer again adds no history entry', async () => {
+    const id = await seedNotApproved();
+    expect(await outcome(linkCustomer, { id })).toBe(nameFor('ADD_EC_CUSTOMER_NOT_APPROVED'));
     const first = await recordOf(id);
     expect(first).toMatchObject({
       status: 'WAITING',
       kindStatus: 'onboarding#WAITING',
-      pollCount: 1,
-      lastError: { code: 'CUSTOMER_PENDING', disposition: 'wait' },
+      lastError: { code: 'ADD_EC_CUSTOMER_NOT_APPROVED', disposition: 'wait' },
     });
+    expect(first.taskToken).toBeUndefined();
 
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.wait);
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.wait);
     const later = await recordOf(id);
-    expect(later.pollCount).toBe(3);
-    expect(later.attempts.check).toBe(3);
+    expect(later.attempts.link).toBe(3);
     expect(later.history).toHaveLength(first.history.length);
     expect(later.version).toBeGreaterThan(first.version);
   });
 
-  it('moves on once approved: IN_PROGRESS, knoxStatus Active, lastError cleared, needsChange false', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
-    await outcome(checkCustomer, { id, mode: 'approval' });
-    await control.approveLink(FIXTURES.ownedPending);
-
-    const result = await checkCustomer({ id, mode: 'approval' });
-    expect(result).toEqual({ customerId: FIXTURES.ownedPending, knoxStatus: 'Active', needsChange: false });
-    const after = await recordOf(id);
-    expect(after).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Active' });
-    expect(after.lastError).toBeUndefined();
-    expect(after.history.at(-1)).toMatchObject({
-      event: 'knox-call',
-      step: 'check',
-      status: 'IN_PROGRESS',
-      knoxStatus: 'Active',
-    });
-  });
-
-  it('needsChange when requested services are not Active on the customer', async () => {
-    const id = await seedLackingService();
-    expect(await checkCustomer({ id, mode: 'approval' })).toMatchObject({ knoxStatus: 'Active', needsChange: true });
-  });
-
-  it.each([
-    ['ownedRejected', 'CUSTOMER_REJECTED_LINK'],
-    ['ownedDelinkRequested', 'CUSTOMER_DELINK_REQUESTED'],
-    ['managedByOtherMsp', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
-  ] as const)('%s: %s', async (fixture, code) => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES[fixture]), { path: 'link' });
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor(code));
-    expect((await recordOf(id)).lastError?.code).toBe(code);
-  });
-
-  it('an unknown customer is 4042100, an abort', async () => {
-    const id = await seedRecord('onboarding', linkRequest(UNKNOWN_CUSTOMER_ID), { path: 'link' });
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(nameFor('CUSTOMER_NOT_FOUND'));
-  });
-
   it('past the deadline a wait becomes WAIT_DEADLINE_EXCEEDED and Knox.Abort', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), {
-      path: 'link',
-      deadline: new Date(Date.now() - 1000).toISOString(),
-    });
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.abort);
+    const id = await seedNotApproved({ deadline: new Date(Date.now() - 1000).toISOString() });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.abort);
     expect(nameFor('WAIT_DEADLINE_EXCEEDED')).toBe(STEP_ERROR_NAMES.abort);
     const after = await recordOf(id);
     expect(after.lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
-    expect(after.lastError!.message).toContain('CUSTOMER_PENDING');
+    expect(after.lastError!.message).toContain('ADD_EC_CUSTOMER_NOT_APPROVED');
     expect(after.status).not.toBe('WAITING');
   });
 
-  it('a retry-class error while WAITING is thrown as Knox.Wait and still recorded', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
-    await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
+  it('a retry-class error while waiting on Knox is thrown as Knox.Wait and still recorded', async () => {
+    const id = await seedNotApproved();
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.wait);
+    await control.fault({ match: { path: '/link' }, fault: { type: 'error500' } });
 
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.wait);
     const after = await recordOf(id);
     expect(after.status).toBe('WAITING');
     expect(after.lastError).toMatchObject({ code: 'FAILURE', disposition: 'retry' });
+    expect(after.retrySince).toBeUndefined();
     expect(after.history.at(-1)).toMatchObject({
       event: 'knox-error',
       error: { code: 'FAILURE' },
       detail: expect.stringContaining('wait'),
     });
 
-    // The next poll meets Pending again: that is news after the failure, so it is recorded once more.
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.wait);
-    expect((await recordOf(id)).lastError?.code).toBe('CUSTOMER_PENDING');
+    // The next attempt meets 4002101 again: that is news after the failure, so it is recorded once more.
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.wait);
+    const last = await recordOf(id);
+    expect(last.lastError?.code).toBe('ADD_EC_CUSTOMER_NOT_APPROVED');
+    expect(last.history.length).toBe(after.history.length + 1);
   });
 
   it('the same retry-class error before any wait is Knox.Retry', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
-    await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(STEP_ERROR_NAMES.retry);
-  });
-
-  it('a cancelled record is not polled', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
-    await outcome(checkCustomer, { id, mode: 'approval' });
-    await finish(id, 'CANCELLED');
-    await control.clearRequests();
-    expect(await outcome(checkCustomer, { id, mode: 'approval' })).toBe(RECORD_CLOSED_ERROR);
-    expect(await mspRequests()).toEqual([]);
+    const id = await seedNotApproved();
+    await control.fault({ match: { path: '/link' }, fault: { type: 'error500' } });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.retry);
   });
 });
 
-describe('check-customer, delink mode', () => {
-  it('4002113 after the delink means accepted: success, knoxStatus Delinked', async () => {
-    const id = await seedRecord('offboarding', { customerId: FIXTURES.formerlyOwned });
-    expect(await checkCustomer({ id, mode: 'delink' })).toEqual({
-      customerId: FIXTURES.formerlyOwned,
-      knoxStatus: 'Delinked',
+describe('the poller’s answer table, approval (a waiting onboarding)', () => {
+  const seedLink = (customerId: string) => seedRecord('onboarding', linkRequest(customerId), { path: 'link' });
+
+  it('Pending: still waiting, CUSTOMER_PENDING (a wait)', async () => {
+    const verdict = await pollerAnswer(await seedLink(FIXTURES.ownedPending));
+    expect(verdict).toMatchObject({
+      kind: 'waiting',
+      error: { code: 'CUSTOMER_PENDING', disposition: specFor('CUSTOMER_PENDING').disposition },
     });
-    expect(await recordOf(id)).toMatchObject({ status: 'IN_PROGRESS', knoxStatus: 'Delinked' });
+  });
+
+  it('approved: answered with knoxStatus Active, needsChange false', async () => {
+    const id = await seedLink(FIXTURES.ownedPending);
+    await control.approveLink(FIXTURES.ownedPending);
+    expect(await pollerAnswer(id)).toEqual({
+      kind: 'answered',
+      output: { customerId: FIXTURES.ownedPending, knoxStatus: 'Active', needsChange: false },
+    });
+  });
+
+  it('needsChange when requested services are not Active on the customer', async () => {
+    expect(await pollerAnswer(await seedLackingService())).toMatchObject({
+      kind: 'answered',
+      output: { knoxStatus: 'Active', needsChange: true },
+    });
+  });
+
+  it.each([
+    ['ownedRejected', 'refused', 'CUSTOMER_REJECTED_LINK'],
+    ['ownedDelinkRequested', 'waiting', 'CUSTOMER_DELINK_REQUESTED'],
+    ['managedByOtherMsp', 'refused', 'CUSTOMER_NOT_MANAGED_BY_MSP'],
+  ] as const)('%s: %s, %s', async (fixture, kind, code) => {
+    const verdict = await pollerAnswer(await seedLink(FIXTURES[fixture]));
+    expect(verdict).toMatchObject({ kind, error: { code, disposition: specFor(code).disposition } });
+  });
+
+  it('an unknown customer is 4042100: refused (an abort)', async () => {
+    expect(await pollerAnswer(await seedLink(UNKNOWN_CUSTOMER_ID))).toMatchObject({
+      kind: 'refused',
+      error: { code: 'CUSTOMER_NOT_FOUND', disposition: specFor('CUSTOMER_NOT_FOUND').disposition },
+    });
+  });
+
+  it('a transient failure is no answer: the next round asks again', async () => {
+    const id = await seedLink(FIXTURES.ownedPending);
+    await control.fault({ match: { method: 'GET' }, fault: { type: 'error500' } });
+    expect(await pollerAnswer(id)).toMatchObject({ kind: 'unread', error: { code: 'FAILURE' } });
+  });
+});
+
+describe('the poller’s answer table, delink (a waiting offboarding)', () => {
+  it('4002113 after the delink means accepted: answered, knoxStatus Delinked', async () => {
+    const id = await seedRecord('offboarding', { customerId: FIXTURES.formerlyOwned });
+    expect(await pollerAnswer(id)).toEqual({
+      kind: 'answered',
+      output: { customerId: FIXTURES.formerlyOwned, knoxStatus: 'Delinked' },
+    });
   });
 
   it('DelinkRequested waits, then the customer accepts', async () => {
     const id = await seedRecord('offboarding', { customerId: FIXTURES.ownedDelinkRequested });
-    expect(await outcome(checkCustomer, { id, mode: 'delink' })).toBe(nameFor('CUSTOMER_DELINK_REQUESTED'));
-    expect((await recordOf(id)).status).toBe('WAITING');
+    expect(await pollerAnswer(id)).toMatchObject({ kind: 'waiting', error: { code: 'CUSTOMER_DELINK_REQUESTED' } });
     await control.acceptDelink(FIXTURES.ownedDelinkRequested);
-    expect(await checkCustomer({ id, mode: 'delink' })).toMatchObject({ knoxStatus: 'Delinked' });
+    expect(await pollerAnswer(id)).toMatchObject({ kind: 'answered', output: { knoxStatus: 'Delinked' } });
   });
 
   it('Active means the customer refused the delink: CUSTOMER_REJECTED_DELINK, an abort', async () => {
     const id = await seedRecord('offboarding', { customerId: FIXTURES.ownedActive });
-    expect(await outcome(checkCustomer, { id, mode: 'delink' })).toBe(nameFor('CUSTOMER_REJECTED_DELINK'));
-    expect((await recordOf(id)).lastError?.code).toBe('CUSTOMER_REJECTED_DELINK');
-  });
-
-  it('the mode defaults from the record kind', async () => {
-    const id = await seedRecord('offboarding', { customerId: FIXTURES.formerlyOwned });
-    expect(await checkCustomer({ id })).toMatchObject({ knoxStatus: 'Delinked' });
+    expect(await pollerAnswer(id)).toMatchObject({
+      kind: 'refused',
+      error: { code: 'CUSTOMER_REJECTED_DELINK', disposition: 'abort' },
+    });
   });
 });
 
@@ -775,11 +774,6 @@ describe('every Knox step, on answers any call can meet', () => {
       'create-customer',
       createCustomer,
       () => seedRecord('onboarding', createRequest(`it-${nextSerial()}@any-call.example`), { path: 'create' }),
-    ],
-    [
-      'check-customer',
-      checkCustomer,
-      () => seedRecord('onboarding', linkRequest(FIXTURES.ownedActive), { path: 'link' }),
     ],
     ['request-delink', requestDelink, () => seedRecord('offboarding', { customerId: FIXTURES.ownedActive })],
     [
@@ -982,8 +976,8 @@ describe('record-outcome', () => {
   });
 
   it('Knox.Wait reaching Record aborted (the polling schedule ran out) is WAIT_DEADLINE_EXCEEDED', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.ownedPending), { path: 'link' });
-    await outcome(checkCustomer, { id, mode: 'approval' });
+    const id = await seedRecord('onboarding', linkRequest(FIXTURES.samsungApprovalPending), { path: 'link' });
+    expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.wait);
     await recordOutcome({ id, outcome: 'ABORTED', error: { Error: STEP_ERROR_NAMES.wait, Cause: '{}' } });
     expect((await recordOf(id)).lastError).toMatchObject({ code: 'WAIT_DEADLINE_EXCEEDED', disposition: 'abort' });
   });

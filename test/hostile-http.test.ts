@@ -15,7 +15,7 @@ import { STATUSES } from '#domain/api-schemas';
 import { FIXTURES } from '#knox-sim/server';
 import type { LocalStack } from '#local/stack/local-stack';
 import { MAX_BODY_BYTES } from '#local/apigateway/rest-api';
-import { startTestStack } from '#testkit/test-stack';
+import { eventually, startTestStack } from '#testkit/test-stack';
 import {
   BROKEN_BODIES,
   COLLECTIONS,
@@ -179,7 +179,7 @@ function rawExchange(chunks: (string | Buffer)[], waitMs = 5_000): Promise<Answe
 const request = (method: string, path: string, headers: string[], body: string | Buffer = ''): Buffer =>
   Buffer.concat([
     Buffer.from(
-      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
+      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${stack.ports.api}\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
       'latin1',
     ),
     Buffer.from(body),
@@ -516,11 +516,13 @@ describe('after all of it', () => {
       ((await call('GET', '/onboardings')).body as { items: { onboardingId: string }[] }).items.map(
         (i) => i.onboardingId,
       );
-    let ids = await listedIds();
-    for (let tries = 0; tries < 50 && ids.length === 0; tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      ids = await listedIds();
-    }
+    const ids = await eventually(
+      async () => {
+        const listed = await listedIds();
+        return listed.length > 0 ? listed : undefined;
+      },
+      { what: 'the onboarding in the open list' },
+    );
     expect(ids).toEqual([id]);
     const executions = await call('GET', '/executions');
     expect(

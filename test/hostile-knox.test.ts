@@ -25,7 +25,6 @@ import { TOKEN_PATH } from '#knox/token-endpoint';
 import type { KnoxClient } from '#knox/types';
 import { FIXTURES, SIM_DEFAULT_CREDENTIALS } from '#knox-sim/server';
 import { handler as linkCustomer } from '#lambdas/link-customer';
-import { handler as checkCustomer } from '#lambdas/check-customer';
 import { handler as createCustomer } from '#lambdas/create-customer';
 import { resetKnoxClient } from '#lambdas/steps/knox';
 import { RETRY_AFTER_MAX_MS, timing, type StepHandler } from '#lambdas/steps/runner';
@@ -33,7 +32,7 @@ import { HISTORY_EVENTS } from '#lambdas/store/index';
 import { createRequest, linkRequest } from './support/handlers-support';
 import { caught } from './support/knox-support';
 import { useKnoxSimulator } from './support/sim-harness';
-import { nextSerial, recordOf, seedRecord, useStepHarness } from './support/step-harness';
+import { nextSerial, pollerAnswer, recordOf, seedRecord, useStepHarness } from './support/step-harness';
 
 // --- The liar ---------------------------------------------------------------------------------------------------------
 
@@ -641,7 +640,7 @@ function parseJsonOrUndefined(text: string): unknown {
 }
 
 /**
- * The oracle of the property above, written from product.md's disposition table: 2xx that is not a customer and any
+ * The oracle of the property above, written from the disposition table of docs/knox-contract.md: 2xx that is not a customer and any
  * answer that is not the error object -> UNEXPECTED_RESPONSE's row; a 401 twice -> a refused token (operator); a
  * known errorCode -> its row; an unknown one -> the status class (429 and 5xx transient) or UNKNOWN_CODE's row.
  */
@@ -684,15 +683,15 @@ describe('Knox steps, on answers that lie', () => {
   );
 
   it.each(STEP_LIES)(
-    'check-customer, $name: recorded, and thrown under the disposition’s name',
+    'the poller’s read of a waiting customer, $name: the table’s error, never an answer',
     async ({ lie, expected }) => {
       liar.set(lie);
       const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
-      await expectRecorded(
-        id,
-        await stepError(checkCustomer, { id, executionName: 'liar', mode: 'approval' }),
-        expected,
-      );
+      const verdict = await pollerAnswer(id);
+      expect(verdict.kind).toBe(pollerKindOf(expected.disposition));
+      if (verdict.kind === 'answered') return;
+      expect(verdict.error.code).toBe(expected.code);
+      expect(verdict.error.disposition).toBe(expected.disposition);
     },
   );
 
@@ -729,7 +728,7 @@ describe('Knox steps, on answers that lie', () => {
     },
   );
 
-  it('any lie on the status check: a named error, recorded, or a success only for a real customer', async () => {
+  it('any lie on the poller’s status read: the table’s error, or an answer only for a real Active customer', async () => {
     const lie = fc.record({
       status: fc.constantFrom(200, 400, 403, 404, 409, 429, 500, 502, 503),
       body: fc.oneof(
@@ -746,32 +745,39 @@ describe('Knox steps, on answers that lie', () => {
         fc.string({ maxLength: 60 }),
       ),
     });
+    const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
     await fc.assert(
       fc.asyncProperty(lie, async ({ status, body }) => {
         liar.set(answer(status, body));
-        const id = await seed('onboarding', linkRequest(FIXTURES.unmanaged), FIXTURES.unmanaged);
-        const error = await stepError(checkCustomer, { id, mode: 'approval' });
-        const record = await recordOf(id);
-        if (error === undefined) {
+        resetKnoxClient();
+        const verdict = await pollerAnswer(id);
+        if (verdict.kind === 'answered') {
           expect(status).toBe(200);
           expect(customerSchema.parse(JSON.parse(body)).status).toBe('Active');
-          expect(record.lastError).toBeUndefined();
           return;
         }
-        expect(Object.values(STEP_ERROR_NAMES)).toContain(error.name);
-        const disposition = Object.entries(STEP_ERROR_NAMES).find(([, name]) => name === error.name)![0] as Disposition;
-        if (disposition === 'alreadyDone') {
-          expect(record.history.at(-1)?.event).toBe(HISTORY_EVENTS.alreadyDone);
+        expect(DISPOSITIONS).toContain(verdict.error.disposition);
+        if (verdict.kind === 'waiting') {
+          // A customer status that means "not yet" (Pending, DelinkRequested): the table's wait row for it.
+          expect([status, verdict.error.disposition]).toEqual([200, 'wait']);
           return;
         }
-        expect(record.lastError?.disposition).toBe(disposition);
-        expect(record.history.at(-1)).toMatchObject({ event: HISTORY_EVENTS.knoxError, error: record.lastError });
-        expect(record.status).toBe(disposition === 'wait' ? 'WAITING' : 'IN_PROGRESS');
+        expect(verdict.kind).toBe(
+          verdict.error.errorCode === specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode
+            ? 'refused'
+            : pollerKindOf(verdict.error.disposition),
+        );
       }),
       { numRuns: 150 },
     );
   });
 });
+
+/** Where the poller puts a read that failed with this disposition (lambdas/poller/knox-reads.ts), or a status. */
+function pollerKindOf(disposition: Disposition): 'unread' | 'roundFails' | 'refused' {
+  if (disposition === 'retry' || disposition === 'wait') return 'unread';
+  return disposition === 'operator' ? 'roundFails' : 'refused';
+}
 
 // --- The simulator's faults -------------------------------------------------------------------------------------------
 

@@ -660,6 +660,18 @@ describe('the poller', () => {
     expect(resource(functionId(OTHER_FUNCTIONS.poller)).Properties.ReservedConcurrentExecutions).toBe(1);
   });
 
+  it('one tick is one round at most: no retry after a failed round, a throttled tick kept one period at most', () => {
+    const configs = resources('AWS::Lambda::EventInvokeConfig').filter(
+      ([, r]) => r.Properties.FunctionName.Ref === functionId(OTHER_FUNCTIONS.poller),
+    );
+    expect(configs).toHaveLength(1);
+    const [, invokeConfig] = configs[0]!;
+    expect(invokeConfig.Properties.Qualifier).toBe('$LATEST');
+    expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(0);
+    expect(invokeConfig.Properties.MaximumEventAgeInSeconds).toBeLessThanOrEqual(config.pollPeriodSeconds);
+    expect(invokeConfig.Properties.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(60);
+  });
+
   it('may read and update the table (no create, delete or Scan), read the secret, answer tasks of the waiting machines only', () => {
     const statements = statementsOfRole(roleOfFunction(OTHER_FUNCTIONS.poller));
     const TASK = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];

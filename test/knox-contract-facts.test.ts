@@ -1,8 +1,12 @@
 /**
- * Samsung's later documented facts in the contract (../shared/knox-msp-api.md): Knox Guard's kgTenantInfo on create
+ * Samsung's later documented facts in the contract (docs/knox-contract.md): Knox Guard's kgTenantInfo on create
  * and update (our schemas and API validation, the simulator's 4002127-4002130 and 4002124), KnoxAssetIntelligence
- * among the services, officeNumber on the customer. The simulator is reached over HTTP with the real client.
+ * among the services, officeNumber on the customer. The simulator is reached over HTTP with the real client. And the
+ * contract's documented customer is the one the Knox suites share.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FIXTURES } from '#knox-sim/server';
 import { changeRequestSchema, onboardingRequestSchema } from '#domain/api-schemas';
@@ -10,6 +14,7 @@ import { specForErrorCode } from '#domain/knox-errors';
 import {
   KG_TENANT_INFO_CODES,
   SERVICES,
+  customerSchema,
   newCustomerSchema,
   updateRequestSchema,
   type KgTenantInfo,
@@ -17,7 +22,21 @@ import {
 } from '#domain/knox-schemas';
 import type { HttpKnoxClient } from '#knox/client';
 import { newKnoxCustomer } from '#testkit/samples';
+import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 import { useKnoxSimulator } from './support/sim-harness';
+
+const contractFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'knox-contract.md');
+
+describe('the contract (docs/knox-contract.md)', () => {
+  it('shows the customer object the Knox suites share, and customerSchema accepts it', () => {
+    const doc = readFileSync(contractFile, 'utf8');
+    const section = doc.slice(doc.indexOf('\n## The customer object'));
+    const example = /```json\n([\s\S]*?)```/.exec(section);
+    expect(example).not.toBeNull();
+    expect(JSON.parse(example![1]!)).toEqual(DOCUMENTED_CUSTOMER);
+    expect(customerSchema.safeParse(DOCUMENTED_CUSTOMER).success).toBe(true);
+  });
+});
 
 const KG: KgTenantInfo = {
   kgDomainType: 'Default',

@@ -1,10 +1,10 @@
 /**
  * THE error table (lib/domain/knox-errors.ts) against its sources, and the answer parser that uses it.
  *
- * The seed table and the product's disposition table are read from ../shared when they are there, so that the
- * catalog cannot drift from either; without them those checks report as skipped.
+ * Both sources live in the repository: Samsung's published error table (docs/samsung-error-codes.tsv) and the
+ * product's disposition table (the last section of docs/knox-contract.md), so the catalog can drift from neither.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,13 +15,29 @@ import { customerSchema } from '#domain/knox-schemas';
 import { DOCUMENTED_CUSTOMER } from './support/knox-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const seedFile = path.resolve(repoRoot, '..', 'shared', 'seeds', 'knox-msp-error-codes.txt');
-const productFile = path.resolve(repoRoot, '..', 'shared', 'product.md');
+const samsungTableFile = path.join(repoRoot, 'docs', 'samsung-error-codes.tsv');
+const contractFile = path.join(repoRoot, 'docs', 'knox-contract.md');
 
-/** Every `<7 digits> <NAME>` row of Samsung's table. */
-function seedRows(): { errorCode: string; code: string }[] {
-  const text = readFileSync(seedFile, 'utf8');
-  return [...text.matchAll(/^(\d{7}) ([A-Z][A-Z0-9_]*)\b/gm)].map((m) => ({ errorCode: m[1]!, code: m[2]! }));
+interface SamsungRow {
+  table: 'http' | 'knox';
+  code: string;
+  name: string;
+  description: string;
+}
+
+/** Every row of Samsung's published table: `table, code, name, description`, tab-separated, after `#` comments. */
+function samsungRows(): SamsungRow[] {
+  const lines = readFileSync(samsungTableFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  expect(lines[0]).toBe('table\tcode\tname\tdescription');
+  return lines.slice(1).map((line) => {
+    const cells = line.split('\t');
+    expect(cells, line).toHaveLength(4);
+    const [table, code, name, description] = cells as [string, string, string, string];
+    expect(['http', 'knox'], line).toContain(table);
+    return { table: table as SamsungRow['table'], code, name, description };
+  });
 }
 
 /** The product's disposition words, as its table spells them. */
@@ -34,11 +50,12 @@ const PRODUCT_WORDS: Record<string, Disposition> = {
   operator: 'operator',
 };
 
-/** The `| disposition | meaning | Knox answers |` rows of product.md. */
+/** The `| disposition | meaning | Knox answers |` rows of docs/knox-contract.md's last section. */
 function productRows(): { disposition: Disposition; answers: string }[] {
-  const text = readFileSync(productFile, 'utf8');
+  const text = readFileSync(contractFile, 'utf8');
+  const section = text.slice(text.indexOf('\n## What each answer means for the workflow'));
   const rows: { disposition: Disposition; answers: string }[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of section.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
     // A table line splits into ['', word, meaning, answers, ''].
     if (cells.length < 5) continue;
@@ -54,34 +71,44 @@ const answer = (status: number, body: unknown, headers: Record<string, string> =
   bodyText: typeof body === 'string' ? body : JSON.stringify(body),
 });
 
-describe.skipIf(!existsSync(seedFile))("Samsung's seed table", () => {
-  const rows = existsSync(seedFile) ? seedRows() : [];
+describe("Samsung's published table", () => {
+  const rows = samsungRows();
+  const knoxRows = rows.filter((r) => r.table === 'knox');
+  const httpRows = rows.filter((r) => r.table === 'http');
 
-  it('is read completely (the parser found the whole table)', () => {
-    expect(rows.length).toBe(24);
-    expect(new Set(rows.map((r) => r.errorCode)).size).toBe(rows.length);
+  it('is read completely (24 Knox codes, 7 HTTP codes, each once)', () => {
+    expect(knoxRows).toHaveLength(24);
+    expect(new Set(knoxRows.map((r) => r.code)).size).toBe(knoxRows.length);
+    for (const row of knoxRows) expect(row.code, row.name).toMatch(/^\d{7}$/);
+    expect(httpRows.map((r) => r.code)).toEqual(['200', '400', '401', '403', '404', '409', '500']);
   });
 
-  it('has every code in KNOX_ERRORS under the same name, marked as a seed row, with a disposition', () => {
+  it('has every Knox code in KNOX_ERRORS under its name and message, marked as a seed row, with a disposition', () => {
     const problems: string[] = [];
-    for (const row of rows) {
-      const spec = specForErrorCode(row.errorCode);
-      if (!spec) problems.push(`${row.errorCode} ${row.code} is missing`);
-      else if (spec.code !== row.code)
-        problems.push(`${row.errorCode} is named ${spec.code}, Samsung says ${row.code}`);
-      else if (spec.source !== 'seed') problems.push(`${row.errorCode} is not marked as a seed row`);
-      else if (!DISPOSITIONS.includes(spec.disposition)) problems.push(`${row.errorCode} has no disposition`);
+    for (const row of knoxRows) {
+      const spec = specForErrorCode(row.code);
+      if (!spec) problems.push(`${row.code} ${row.name} is missing`);
+      else if (spec.code !== row.name) problems.push(`${row.code} is named ${spec.code}, Samsung says ${row.name}`);
+      else if (spec.message !== row.description)
+        problems.push(`${row.code} says "${spec.message}", Samsung says "${row.description}"`);
+      else if (spec.source !== 'seed') problems.push(`${row.code} is not marked as a seed row`);
+      else if (!DISPOSITIONS.includes(spec.disposition)) problems.push(`${row.code} has no disposition`);
     }
     expect(problems).toEqual([]);
   });
 
   it('is exactly what SEED_ERRORS holds (nothing marked seed that Samsung does not list)', () => {
-    expect(SEED_ERRORS.map((e) => e.errorCode).sort()).toEqual(rows.map((r) => r.errorCode).sort());
+    expect(SEED_ERRORS.map((e) => e.errorCode).sort()).toEqual(knoxRows.map((r) => r.code).sort());
+  });
+
+  it('lists, among its standard HTTP codes, the status of every seed row', () => {
+    const listed = new Set(httpRows.map((r) => Number(r.code)));
+    expect(SEED_ERRORS.filter((e) => !listed.has(e.httpStatus)).map((e) => e.errorCode)).toEqual([]);
   });
 });
 
-describe.skipIf(!existsSync(productFile))("the product's disposition table", () => {
-  const rows = existsSync(productFile) ? productRows() : [];
+describe("the product's disposition table (docs/knox-contract.md)", () => {
+  const rows = productRows();
 
   it('is read completely (one row per disposition)', () => {
     expect(rows.map((r) => r.disposition).sort()).toEqual([...DISPOSITIONS].sort());
@@ -96,27 +123,29 @@ describe.skipIf(!existsSync(productFile))("the product's disposition table", () 
         const spec = specForErrorCode(m[1]!);
         if (!spec) problems.push(`${m[1]} is not in KNOX_ERRORS`);
         else if (spec.disposition !== row.disposition)
-          problems.push(`${m[1]} is ${spec.disposition}, product.md says ${row.disposition}`);
+          problems.push(`${m[1]} is ${spec.disposition}, the contract says ${row.disposition}`);
         else if (m[2] !== undefined && spec.code !== m[2])
-          problems.push(`${m[1]} is ${spec.code}, product.md says ${m[2]}`);
+          problems.push(`${m[1]} is ${spec.code}, the contract says ${m[2]}`);
       }
     }
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(24);
   });
 
-  it.skipIf(!existsSync(seedFile))('places every seed code in one of its rows, and in one only', () => {
+  it('places every seed code in one of its rows, and in one only', () => {
     const mentions = new Map<string, number>();
     for (const row of rows) {
       for (const m of row.answers.matchAll(/\b(\d{7})\b/g)) mentions.set(m[1]!, (mentions.get(m[1]!) ?? 0) + 1);
     }
-    const seeds = seedRows().map((r) => r.errorCode);
+    const seeds = samsungRows()
+      .filter((r) => r.table === 'knox')
+      .map((r) => r.code);
     expect(seeds.filter((c) => mentions.get(c) !== 1)).toEqual([]);
   });
 });
 
 describe('the answers the product table names in words', () => {
-  // These rows have no 7-digit code to parse: product.md describes them, and the table must agree.
+  // These rows have no 7-digit code to parse: the disposition table describes them, and the error table must agree.
   const cases: [string, KnoxErrorCodeName, Disposition][] = [
     ['HTTP 429', 'TOO_MANY_REQUESTS', 'retry'],
     ['timeouts', 'REQUEST_TIMEOUT', 'retry'],
@@ -146,7 +175,7 @@ describe('KNOX_ERRORS', () => {
     for (const e of KNOX_ERRORS) {
       expect(DISPOSITIONS, e.code).toContain(e.disposition);
       expect(e.message.length, e.code).toBeGreaterThan(0);
-      // Knox MSP codes carry their HTTP status in their first three digits (knox-msp-api.md); the token codes come
+      // Knox MSP codes carry their HTTP status in their first three digits (docs/knox-contract.md); the token codes come
       // from the Knox cloud APIs and are answered with 401.
       if (/^\d{7}$/.test(e.errorCode) && e.source !== 'auth')
         expect(e.httpStatus, e.code).toBe(Number(e.errorCode.slice(0, 3)));

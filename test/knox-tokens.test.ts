@@ -12,9 +12,10 @@ import type { Clock } from '#knox/clock';
 import { HttpKnoxClient, mayBeTokenRefusal } from '#knox/client';
 import { REFRESH_MARGIN_MS } from '#knox/token-cache';
 import { DOCUMENTED_CUSTOMER, caught } from './support/knox-support';
-import { useKnoxSimulator } from './support/sim-harness';
+import { movableClock, useKnoxSimulator } from './support/sim-harness';
 
-const sim = useKnoxSimulator();
+const simClock = movableClock();
+const sim = useKnoxSimulator({ simulator: { clock: simClock } });
 
 function clientFor(
   credentials: { clientId: string; clientSecret: string } = SIM_DEFAULT_CREDENTIALS,
@@ -91,7 +92,7 @@ describe('a dead token is refused in any of the ways Knox may refuse it', () => 
   it('a tokenRevoked fault kills the token in use (not one just issued): one refresh, and the call goes through', async () => {
     const { knox } = clientFor();
     await knox.getCustomer(FIXTURES.ownedActive);
-    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the fault spares tokens younger than a second
+    simClock.advance(1_100); // the fault spares tokens younger than a second
     await sim.control.tokenRefusal('status403');
     await sim.control.fault({ match: { path: '/msp/' }, fault: { type: 'tokenRevoked' }, count: 2 });
     await sim.control.clearRequests();

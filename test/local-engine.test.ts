@@ -18,7 +18,7 @@ import {
   type LocalFunction,
   type LocalStateMachine,
 } from '#local/template/template';
-import { tempDataDir } from '#testkit/test-stack';
+import { eventually, tempDataDir } from '#testkit/test-stack';
 
 const STEP: LocalFunction = {
   logicalId: 'Step',
@@ -231,8 +231,10 @@ describe('LocalExecutions', () => {
       name: 'run-6',
       input: '{"id":"onb-6"}',
     });
-    while (first.executions.describe(executionArn)?.position?.state !== 'Pause')
-      await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => (first.executions.describe(executionArn)?.position?.state === 'Pause' ? true : undefined), {
+      intervalMs: 5,
+      what: 'the execution in its Pause state',
+    });
     await first.executions.shutdown();
     expect(first.executions.describe(executionArn)?.status).toBe('RUNNING');
     expect(first.closed).toEqual([]);

@@ -20,6 +20,7 @@ import { FIXTURES } from '#knox-sim/server';
 import type { LocalStack } from '#local/stack/local-stack';
 import {
   api,
+  eventually,
   getExecution,
   listExecutions,
   startRecord,
@@ -28,6 +29,7 @@ import {
   waitForExecution,
   waitForStatus,
 } from '#testkit/test-stack';
+import { startBanner } from '#local/stack/banner';
 import { PATHS, useE2e } from './support/e2e-scenarios';
 import { useRestartableStack } from './support/restart-support';
 import { createRequest, linkRequest } from './support/requests';
@@ -42,6 +44,20 @@ function sfnClient(stack: LocalStack): SFNClient {
 
 describe('the local stack', () => {
   const e2e = useE2e();
+
+  it('names every address in its start banner: the API, the console, Knox and both AWS endpoints with a CLI example', () => {
+    const { stack } = e2e;
+    const banner = startBanner(stack, { defaultPort: false, knoxCredentialsSet: false, autoApproveMs: 5000 });
+    const lines = banner.split('\n');
+    expect(lines).toContain(`  HTTP API        ${stack.apiUrl}`);
+    expect(lines.some((l) => l.startsWith(`  Console         ${stack.apiUrl}/ `))).toBe(true);
+    expect(banner).toContain(`built-in simulator at ${stack.knoxUrl}`);
+    expect(banner).toContain(`aws stepfunctions list-executions --endpoint-url http://127.0.0.1:${stack.ports.sfn} `);
+    expect(banner).toContain(
+      `aws dynamodb scan --endpoint-url http://127.0.0.1:${stack.ports.dynamo} --table-name ${stack.model.table.name}`,
+    );
+    expect(banner).toContain(`PORT=${stack.ports.api} npm run executions`);
+  });
 
   it('links a customer, waits for its approval, and succeeds', async () => {
     const started = await startRecord(e2e.stack.apiUrl, 'onboarding', linkRequest(FIXTURES.unmanaged));
@@ -234,11 +250,12 @@ describe('a restart on the same DATA_DIR', () => {
 
 /** Waits until the record waits on a callback whose token was stored after `after` (its waitingSince). */
 async function waitForWaitingSince(apiUrl: string, id: string, after = ''): Promise<string> {
-  for (let i = 0; i < 400; i++) {
-    const answer = await api<Record<string, unknown>>(apiUrl, 'GET', `/onboardings/${id}`);
-    const since = answer.body['waitingSince'];
-    if (typeof since === 'string' && since > after) return since;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`onboarding ${id} is not waiting on a new callback`);
+  return eventually(
+    async () => {
+      const answer = await api<Record<string, unknown>>(apiUrl, 'GET', `/onboardings/${id}`);
+      const since = answer.body['waitingSince'];
+      return typeof since === 'string' && since > after ? since : undefined;
+    },
+    { what: `onboarding ${id} waiting on a new callback` },
+  );
 }

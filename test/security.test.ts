@@ -1,5 +1,5 @@
 /**
- * Secrets and least privilege, read from the synthesized template (issue 5). test/infra.test.ts already pins each
+ * Secrets and least privilege, read from the synthesized template. test/infra.test.ts already pins each
  * role's exact action list, the GetItem/GetSecretValue resources, the api's state machine grants, each state
  * machine's invoke rights, the route set with IAM on every method, the table's SSE and the log retention of the
  * configured stack; this file adds what those do not cover:

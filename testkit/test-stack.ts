@@ -5,13 +5,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { STATUSES, isTerminal, type RecordKind, type RecordStatus } from '#domain/api-schemas';
 import { KIND_PATHS } from '#domain/routes';
 import type { ExecutionDetail, ExecutionSummary } from '#local/stepfunctions/execution-path';
 import type { ExecutionStatus } from '#local/stepfunctions/execution-store';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '#local/stack/local-stack';
+import { eventually } from './eventually';
+
+export { eventually } from './eventually';
 
 /** The collection path of each kind: `/onboardings`, `/offboardings`, `/changes`. */
 export { KIND_PATHS };
@@ -23,10 +25,19 @@ export function tempDataDir(prefix = 'knox-local-'): string {
 
 /**
  * A stack for tests: port 0 everywhere, a temporary DATA_DIR, TIME_SCALE 0.001 (a 60 s poll takes 60 ms, the
- * 1-hour poll cap 3.6 s), quiet. Anything can be overridden; pass the same `dataDir` and `stack.ports` to restart.
+ * 1-hour poll cap 3.6 s), quiet, and no stage throttle (the helpers poll every 50 ms, faster than the stage's real-time
+ * rate; test/e2e-apigw-walls.test.ts tests the throttle). Anything can be overridden; pass the same `dataDir` and
+ * `stack.ports` to restart.
  */
 export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  return startLocalStack({ port: 0, dataDir: tempDataDir(), timeScale: 0.001, quiet: true, ...options });
+  return startLocalStack({
+    port: 0,
+    dataDir: tempDataDir(),
+    timeScale: 0.001,
+    quiet: true,
+    ...options,
+    apiGateway: { throttle: 'none', ...options.apiGateway },
+  });
 }
 
 export interface ApiAnswer<T = unknown> {
@@ -99,39 +110,19 @@ export async function waitForStatus(
   options: WaitOptions = {},
 ): Promise<RecordAnswer> {
   const wanted = typeof statuses === 'string' ? [statuses] : statuses;
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: ApiAnswer<RecordAnswer> | undefined;
-  while (Date.now() < deadline) {
-    last = await getRecord(apiUrl, kind, id);
-    if (last.status === 200 && wanted.includes(last.body.status)) return last.body;
-    // A terminal status never changes again: no point waiting for another one.
-    if (last.status === 200 && isTerminal(last.body.status)) break;
-    await sleep(options.intervalMs ?? 50);
-  }
-  throw new Error(
-    `${kind} ${id} did not reach ${wanted.join('|')}; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`,
-  );
-}
-
-/** Waits until the record has been polled at least `polls` times (its `pollCount`), so the customer's answer comes
- * while the workflow is polling rather than during the first Wait. */
-export async function waitForPolls(
-  apiUrl: string,
-  kind: RecordKind,
-  id: string,
-  polls: number,
-  options: WaitOptions = {},
-): Promise<RecordAnswer> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let last: ApiAnswer<RecordAnswer> | undefined;
-  while (Date.now() < deadline) {
-    last = await getRecord(apiUrl, kind, id);
-    if (last.status === 200 && Number(last.body['pollCount'] ?? 0) >= polls) return last.body;
-    if (last.status === 200 && isTerminal(last.body.status)) break;
-    await sleep(options.intervalMs ?? 50);
-  }
-  throw new Error(
-    `${kind} ${id} was not polled ${polls} times; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`,
+  return eventually(
+    async () => {
+      last = await getRecord(apiUrl, kind, id);
+      return last.status === 200 && wanted.includes(last.body.status) ? last.body : undefined;
+    },
+    {
+      ...options,
+      // A terminal status never changes again: no point waiting for another one.
+      stop: () => (last?.status === 200 && isTerminal(last.body.status) ? `it is ${last.body.status}` : undefined),
+      what: () =>
+        `${kind} ${id} did not reach ${wanted.join('|')}; last answer ${last?.status}: ${JSON.stringify(last?.body).slice(0, 2000)}`,
+    },
   );
 }
 
@@ -154,15 +145,18 @@ export async function waitForExecution(
   options: WaitOptions = {},
 ): Promise<ExecutionDetail> {
   const wanted: readonly string[] = typeof statuses === 'string' ? [statuses] : statuses;
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let last: ExecutionDetail | undefined;
-  while (Date.now() < deadline) {
-    last = await getExecution(apiUrl, name);
-    if (last && wanted.includes(last.status)) return last;
-    if (last && last.status !== 'RUNNING') break;
-    await sleep(options.intervalMs ?? 50);
-  }
-  throw new Error(`execution ${name} did not reach ${wanted.join('|')}; last status ${last?.status ?? 'none'}`);
+  return eventually(
+    async () => {
+      last = await getExecution(apiUrl, name);
+      return last && wanted.includes(last.status) ? last : undefined;
+    },
+    {
+      ...options,
+      stop: () => (last && last.status !== 'RUNNING' ? `it ended ${last.status}` : undefined),
+      what: () => `execution ${name} did not reach ${wanted.join('|')}; last status ${last?.status ?? 'none'}`,
+    },
+  );
 }
 
 /** The state names an execution went through, in order. */

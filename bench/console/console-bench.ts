@@ -1,5 +1,5 @@
 /**
- * The local console's figures (issue 12), in headless Chromium against a local stack holding 1,000 records and one
+ * The local console's figures, in headless Chromium against a local stack holding 1,000 records and one
  * execution of 300 events (console-seed.ts):
  *   - the list of 1,000 records rendered, from navigation start (HTML, script, the records' JSON, the table);
  *   - the detail of the 300-event execution rendered, from navigation start (graph laid out, history, events);

@@ -16,8 +16,8 @@ export interface Figure {
   target?: number;
   /** Why the figure is what it is, or how to read it (printed under the table for missed rows). */
   note?: string;
-  /** The same figure in the designs it is compared with (issue 10: today's polling, the job-poller pattern). */
-  compare?: { today?: number; jobPoller?: number };
+  /** The same figure in the designs it is compared with (the superseded polling design, the job-poller pattern). */
+  compare?: { polling?: number; jobPoller?: number };
 }
 
 export type Verdict = 'ok' | 'MISSED' | 'info';
@@ -99,9 +99,15 @@ export function renderTable(figures: readonly Figure[]): string {
     withUnit(formatNumber(f.value), f.unit),
     targetText(f),
     verdict(f),
-    ...(compared ? [compareText(f, f.compare?.today), compareText(f, f.compare?.jobPoller)] : []),
+    ...(compared ? [compareText(f, f.compare?.polling), compareText(f, f.compare?.jobPoller)] : []),
   ]);
-  const header = ['figure', 'value', 'target', '', ...(compared ? ['today (× this)', 'job poller (× this)'] : [])];
+  const header = [
+    'figure',
+    'value',
+    'target',
+    '',
+    ...(compared ? ['polling design (× this)', 'job poller (× this)'] : []),
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells

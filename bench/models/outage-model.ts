@@ -1,8 +1,8 @@
 /**
- * What a Knox outage costs each workflow (issue 13), computed from the synthesized template: the transient retrier
+ * What a Knox outage costs each workflow, computed from the synthesized template: the transient retrier
  * of the Knox tasks (the Knox.Retry retrier: IntervalSeconds, BackoffRate, MaxDelaySeconds, MaxAttempts, jitter) and
- * the retry window the steps enforce (their RETRY_WINDOW_SECONDS), beside today's schedule (2 s, ×2, at most 60 s
- * apart, 6 attempts, full jitter; then FAILED).
+ * the retry window the steps enforce (their RETRY_WINDOW_SECONDS), beside the fast retrier alone, the schedule the
+ * retry window replaced (2 s, ×2, at most 60 s apart, 6 attempts, full jitter; then FAILED).
  *
  * The model: the step's first call fails at t = 0, Knox answers again at t = outage. Each retry comes after a gap
  * drawn uniformly in [0, min(IntervalSeconds × BackoffRate^k, MaxDelaySeconds)] (FULL jitter, as Step Functions
@@ -31,8 +31,8 @@ export interface TransientSchedule {
   windowSeconds?: number;
 }
 
-/** Before issue 13: the fast retrier alone. */
-export const TODAY_SCHEDULE: TransientSchedule = {
+/** The superseded schedule: the fast retrier alone, with no retry window (a one-hour outage ends it in FAILED). */
+export const FAST_RETRIER_SCHEDULE: TransientSchedule = {
   intervalSeconds: 2,
   backoffRate: 2,
   maxDelaySeconds: 60,
@@ -148,13 +148,13 @@ export function outageFigures(
   };
 }
 
-/** The "outage" row group of `npm run bench`: one hour of Knox down, today's schedule and the deployed one. */
+/** The "outage" row group of `npm run bench`: one hour of Knox down, the fast retrier alone and the deployed schedule. */
 export function measureOutage(
   model: LocalModel,
   outageSeconds = 3600,
-): { figures: Figure[]; schedule: TransientSchedule; today: OutageFigures; deployed: OutageFigures } {
+): { figures: Figure[]; schedule: TransientSchedule; fastRetrier: OutageFigures; deployed: OutageFigures } {
   const schedule = deployedSchedule(model);
-  const today = outageFigures(TODAY_SCHEDULE, outageSeconds);
+  const fastRetrier = outageFigures(FAST_RETRIER_SCHEDULE, outageSeconds);
   const now = outageFigures(schedule, outageSeconds);
   const h = `${outageSeconds / 3600} h Knox outage`;
   const g = 'outage';
@@ -162,7 +162,7 @@ export function measureOutage(
   const figures = [
     figure(
       g,
-      `${h}: workflows that ride it out (today ${percent(today.rideOutShare)} %)`,
+      `${h}: workflows that ride it out (fast retrier alone ${percent(fastRetrier.rideOutShare)} %)`,
       percent(now.rideOutShare),
       '%',
       { min: 100 },
@@ -170,7 +170,7 @@ export function measureOutage(
     ),
     figure(
       g,
-      `${h}: Knox calls = transitions per workflow, expected (today ${round1(today.expectedAttempts)}, then FAILED)`,
+      `${h}: Knox calls = transitions per workflow, expected (fast retrier alone ${round1(fastRetrier.expectedAttempts)}, then FAILED)`,
       round1(now.expectedAttempts),
       '',
       { max: OUTAGE_BUDGET_PER_HOUR },
@@ -188,7 +188,7 @@ export function measureOutage(
     ),
     figure(
       g,
-      `${h}: Knox's return noticed after, expected (today: never, FAILED)`,
+      `${h}: Knox's return noticed after, expected (fast retrier alone: never, FAILED)`,
       Math.round(now.expectedNoticeSeconds),
       's',
       undefined,
@@ -205,7 +205,7 @@ export function measureOutage(
       'full jitter spreads the return over the cap; the shared Knox budget caps the rate',
     ),
   ];
-  return { figures, schedule, today, deployed: now };
+  return { figures, schedule, fastRetrier, deployed: now };
 }
 
 function round1(value: number): number {

@@ -1,8 +1,8 @@
 /**
  * When the customer is looked at, as a schedule of polls (unscaled seconds after the link): the poller's rounds every
  * POLL_PERIOD_SECONDS (this design, read from the synthesized template), and, for comparison, the design it
- * replaced: a Wait of pollFirstSeconds, then a Retry on Knox.Wait doubling up to pollMaxSeconds (today's numbers,
- * from DEFAULTS). A fixed period is the same shape with BackoffRate 1.
+ * replaced, the superseded polling design: a Wait of pollFirstSeconds, then a Retry on Knox.Wait doubling up to
+ * pollMaxSeconds (that design's numbers, from DEFAULTS). A fixed period is the same shape with BackoffRate 1.
  */
 import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS } from '#domain/function-names';
@@ -19,8 +19,11 @@ export interface PollSchedule {
   maxAttempts: number;
 }
 
-/** The design before callbacks: Wait 60 s, then Retry on Knox.Wait every 60 s ×2 up to an hour (344 attempts). */
-export const TODAY_SCHEDULE: PollSchedule = {
+/**
+ * The superseded polling design (before callbacks): Wait 60 s, then Retry on Knox.Wait every 60 s ×2 up to an hour
+ * (344 attempts).
+ */
+export const POLLING_DESIGN_SCHEDULE: PollSchedule = {
   firstPollSeconds: DEFAULTS.pollFirstSeconds,
   intervalSeconds: DEFAULTS.pollFirstSeconds,
   backoffRate: 2,

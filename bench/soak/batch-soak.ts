@@ -63,8 +63,8 @@ export async function runBatchSoak(options: BatchSoakOptions): Promise<BatchSoak
   try {
     const control = new KnoxSimControl(knox.url);
     // Customers approve 3 s after the link: a link whose answer a fault lost is retried before the approval. (Approved
-    // at once, the retry meets an Active customer and Knox answers 4002103, which the link step reads as someone
-    // else's: see the closing note of issue 11.)
+    // at once, the retry meets an Active customer and Knox answers 4002103 ADD_EC_ALREADY_MANAGED, which costs the
+    // link step a GET to tell our own earlier link from someone else's.)
     await control.auto({ approveLinksAfterMs: 3000 });
     const links = Math.floor(options.items / 2);
     const items = await sampleItems(control, { links, creates: options.items - links }, `s${options.seed}`);

@@ -1,5 +1,5 @@
 /**
- * The soak's invariants, as pure functions over what was read back (soak-evidence.ts). Each returns violations
+ * The soak's invariants, as pure functions over what was read back (evidence.ts). Each returns violations
  * (sentences naming the record, customer or line at fault); an empty list everywhere is a clean run.
  *
  * 1. Outcomes: every record terminal, with the status its scenario dictates — or FAILED with lastError disposition
@@ -38,7 +38,6 @@ export const storedRecordSchema = z
     customerId: z.string().optional(),
     lastError: lastErrorSchema.optional(),
     attempts: z.record(z.string(), z.number()).default({}),
-    pollCount: z.number().default(0),
     executionName: z.string(),
     history: z.array(historyEntrySchema),
   })

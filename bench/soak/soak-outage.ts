@@ -1,5 +1,5 @@
 /**
- * The soak's outage phase (issue 13, `npm run soak -- --outage`): a while after the workload starts, Knox goes down
+ * The soak's outage phase (`npm run soak -- --outage`): a while after the workload starts, Knox goes down
  * (the simulator's outage switch: every call, the token endpoint included, 500 or dropped) for `durationMs` real
  * milliseconds, while the chaos goes on before and after it. 1.5 s by default (about 50 scaled minutes): at the
  * soak's TIME_SCALE an hour is 1.8 s, and the retriers' backstop is scaled with it, so an outage past the hour would

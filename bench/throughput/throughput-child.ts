@@ -110,7 +110,9 @@ type PostAnswer = { status: number; text: string; error?: undefined } | { error:
 
 async function stackRun(count: number, concurrency: number): Promise<ThroughputRun> {
   const dynamo = countDynamoCalls();
-  const stack = await startBenchStack({ timeScale: 1, knoxRequestsPerSecond: LIFTED_KNOX_RATE });
+  // BENCH_LATENCY=aws: the same run with AWS's and Knox's typical latencies (bench/aws-latency/).
+  const latency = process.env['BENCH_LATENCY'] === 'aws' ? 'aws' : 'none';
+  const stack = await startBenchStack({ timeScale: 1, knoxRequestsPerSecond: LIFTED_KNOX_RATE, latency });
   try {
     const control = new KnoxSimControl(stack.knoxUrl);
     await control.clearRequests();

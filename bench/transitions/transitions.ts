@@ -1,7 +1,7 @@
 /**
  * Measurements 2 and 3 as figures: the four onboarding scenarios (bench/scenarios.ts) on the local stack, their state
  * transitions, AWS history events, the dollars they cost (Step Functions plus the poller's Lambda and schedule) and
- * the Knox calls they made, each beside today's design and the job-poller pattern (bench/designs.ts), plus the
+ * the Knox calls they made, each beside the superseded polling design and the job-poller pattern (bench/designs.ts), plus the
  * poller's Knox reads per round (bench/poller-reads.ts).
  *
  * Two stacks, one after the other: the first three scenarios at BENCH_TIME_SCALE (default 1/6000: the 300 s poll
@@ -21,9 +21,9 @@ import {
   jobPollerHistoryAtDeadline,
   jobPollerTransitionsAfter,
   pollerDollars,
-  todayHistoryAtDeadline,
-  todayNoticeSeconds,
-  todayTransitionsAfter,
+  pollingHistoryAtDeadline,
+  pollingNoticeSeconds,
+  pollingTransitionsAfter,
   PRICES,
 } from '../models/designs';
 import { measureRoundReads, type RoundReads } from '../poller-reads/poller-reads';
@@ -163,7 +163,7 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
     const s = byName(m.runs, name);
     const compare =
       name === 'linkAfter7Days'
-        ? { today: todayTransitionsAfter(SEVEN_DAYS), jobPoller: jobPollerTransitionsAfter(SEVEN_DAYS, period) }
+        ? { polling: pollingTransitionsAfter(SEVEN_DAYS), jobPoller: jobPollerTransitionsAfter(SEVEN_DAYS, period) }
         : undefined;
     figures.push({
       ...figure(
@@ -197,7 +197,7 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
       { max: period },
       `one round every ${period} s (pollPeriodSeconds)`,
     ),
-    compare: { today: todayNoticeSeconds(), jobPoller: period },
+    compare: { polling: pollingNoticeSeconds(), jobPoller: period },
   });
   for (const name of ['create', 'linkFirstPoll', 'linkAfter7Days'] as const) {
     const s = byName(m.runs, name);
@@ -213,7 +213,7 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
       `hard cap ${HISTORY_EVENTS_HARD_CAP.toLocaleString('en-US')}; ${outcome(deadline)}`,
     ),
     compare: {
-      today: todayHistoryAtDeadline(FOURTEEN_DAYS),
+      polling: pollingHistoryAtDeadline(FOURTEEN_DAYS),
       jobPoller: jobPollerHistoryAtDeadline(period, FOURTEEN_DAYS),
     },
   });
@@ -227,7 +227,7 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
         { max: r.target },
         `${r.strategy === 'list' ? `${r.pages} list pages` : `${r.calls} GETs`}; target min(waiting, pages) = min(${r.waiting}, ${r.pages})`,
       ),
-      compare: { today: r.waiting, jobPoller: r.waiting },
+      compare: { polling: r.waiting, jobPoller: r.waiting },
     });
   }
   // Cost: 1,000 onboardings that wait together for 7 days share the poller's rounds.
@@ -244,7 +244,7 @@ function transitionFigures(m: Omit<TransitionsMeasurement, 'figures'>): Figure[]
       `Step Functions $${stepFunctions} (${after7.transitions.transitions} transitions each) + poller $${round(poller, 3)} (${Math.ceil(SEVEN_DAYS / period)} rounds of ${ROUND_SECONDS_ASSUMED} s at 256 MB, $${PRICES.schedulerPerInvocation * 1e6}/M schedules)`,
     ),
     compare: {
-      today: dollarsPer1000(todayTransitionsAfter(SEVEN_DAYS)),
+      polling: dollarsPer1000(pollingTransitionsAfter(SEVEN_DAYS)),
       jobPoller: dollarsPer1000(jobPollerTransitionsAfter(SEVEN_DAYS, period)),
     },
   });

@@ -1,5 +1,5 @@
 /**
- * The bulk onboarding routes (product.md, "Bulk onboarding"): POST a batch (JSON or CSV, all or nothing), read it,
+ * The bulk onboarding routes (README.md, "Bulk onboarding"): POST a batch (JSON or CSV, all or nothing), read it,
  * page its items, cancel it. The batch workflow (lambdas/batch-starter.ts) starts the items; these only record the
  * batch and start, read or stop its execution.
  */

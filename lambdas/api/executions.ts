@@ -1,21 +1,15 @@
 /**
- * Starting and stopping the workflows' executions (Step Functions). The client uses the SDK's default configuration,
- * so AWS_ENDPOINT_URL_SFN points it at the local stack's engine.
+ * Starting and stopping the workflows' executions (Step Functions), with the instance's client from
+ * commons/aws-clients (AWS_ENDPOINT_URL_SFN points it at the local stack's engine).
  */
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { BatchWorkflowInput } from '#domain/batch-schemas';
 import type { WorkflowInput } from '#domain/payloads';
+import { resetAwsClients, stepFunctionsClient as sfn } from '../commons/aws-clients';
 
-let client: SFNClient | undefined;
-
-function sfn(): SFNClient {
-  client ??= new SFNClient({});
-  return client;
-}
-
-/** Tests: drop the client so that the next call builds one from the current environment. */
+/** Tests: drop the clients so that the next call builds them from the current environment. */
 export function resetWorkflowClient(): void {
-  client = undefined;
+  resetAwsClients();
 }
 
 /** The ARN Step Functions gives an execution: the state machine's ARN with `execution` and the name. */

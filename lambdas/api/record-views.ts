@@ -25,7 +25,6 @@ export function recordView(record: WorkflowRecord, poller: PollerState = {}): Re
     ...(record.retrySince !== undefined ? { retrySince: record.retrySince } : {}),
     history: record.history,
     attempts: record.attempts,
-    pollCount: record.pollCount,
     executionName: record.executionName,
     deadline: record.deadline,
     ...(record.waitingSince !== undefined ? { waitingSince: record.waitingSince } : {}),

@@ -21,6 +21,20 @@ export const DELINKED_STATUS = 'Delinked';
 /** Knox's answer to "get this customer" when the customer left us: the delink was accepted. */
 export const NOT_MANAGED_BY_US = specFor('CUSTOMER_NOT_MANAGED_BY_MSP').errorCode;
 
+/**
+ * What the poller does with a Knox error on its read of a waiting record's customer: no longer ours (the delink was
+ * accepted, or the link is someone else's now: see answerOf), not read this time (transient, or Knox wants a wait:
+ * the next round asks again), the round fails (our own set-up is wrong: alarmed, the waits stay as they are), or a
+ * refusal no wait changes (SendTaskFailure under the disposition's name).
+ */
+export type ReadFailure = 'notManaged' | 'unread' | 'roundFails' | 'refused';
+
+export function readFailureOf(error: Pick<KnoxError, 'errorCode' | 'disposition'>): ReadFailure {
+  if (error.errorCode === NOT_MANAGED_BY_US) return 'notManaged';
+  if (error.disposition === 'retry' || error.disposition === 'wait') return 'unread';
+  return error.disposition === 'operator' ? 'roundFails' : 'refused';
+}
+
 /** What Knox says about one waiting record's customer: the customer, or that it is no longer ours. */
 export type CustomerView = { customer: KnoxCustomer } | { notManaged: true };
 

@@ -1,11 +1,12 @@
 /**
  * Handing the customer's answer back to the waiting execution: SendTaskSuccess or SendTaskFailure with the record's
- * task token (the SDK's SFN client: AWS_ENDPOINT_URL_SFN points it at the local Step Functions API). A token Step
+ * task token (the instance's SFN client from commons/aws-clients: AWS_ENDPOINT_URL_SFN points it at the local Step Functions API). A token Step
  * Functions no longer knows (the execution was stopped, timed out, or the token is not one of its own) is reported
  * as gone, so that the poller forgets it instead of asking again every round.
  */
-import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { CustomerAnswer } from '#domain/payloads';
+import { resetAwsClients, stepFunctionsClient as sfn } from '../commons/aws-clients';
 
 /** Step Functions' answers for a token that no longer leads to a waiting task. */
 export const GONE_TOKEN_ERRORS = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'] as const;
@@ -13,12 +14,6 @@ export const GONE_TOKEN_ERRORS = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotEx
 /** SendTaskFailure bounds: error 256 characters, cause 32,768. */
 const ERROR_MAX = 256;
 const CAUSE_MAX = 32_768;
-
-let client: SFNClient | undefined;
-function sfn(): SFNClient {
-  client ??= new SFNClient({});
-  return client;
-}
 
 export type Delivery = { delivered: true } | { delivered: false; gone: string };
 
@@ -48,7 +43,7 @@ export async function sendRefusal(taskToken: string, error: string, cause: strin
   }
 }
 
-/** Tests: drop the client so that the next call reads the environment again. */
+/** Tests: drop the clients so that the next call reads the environment again. */
 export function resetSfnClient(): void {
-  client = undefined;
+  resetAwsClients();
 }

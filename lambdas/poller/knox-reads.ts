@@ -9,7 +9,7 @@
 import { KnoxError } from '#domain/knox-answer';
 import type { KnoxCustomer } from '#domain/knox-schemas';
 import type { KnoxClient } from '#knox/types';
-import { NOT_MANAGED_BY_US, type CustomerView } from './answer-table';
+import { readFailureOf, type CustomerView } from './answer-table';
 
 /** Customers per list page the poller asks for (Knox may serve fewer; the count of pages follows what it lists). */
 export const LIST_PAGE_SIZE = 100;
@@ -87,10 +87,11 @@ async function getOne(knox: KnoxClient, customerId: string, reads: KnoxReads): P
     customer = await knox.getCustomer(customerId);
   } catch (error) {
     if (!(error instanceof KnoxError)) throw error;
-    if (error.errorCode === NOT_MANAGED_BY_US) reads.views.set(customerId, { notManaged: true });
-    else if (error.disposition === 'retry' || error.disposition === 'wait') reads.unread.set(customerId, error);
+    const failure = readFailureOf(error);
+    if (failure === 'notManaged') reads.views.set(customerId, { notManaged: true });
+    else if (failure === 'unread') reads.unread.set(customerId, error);
     // Our own set-up is wrong (credentials, an unknown code): the round fails and alarms; the waits stay as they are.
-    else if (error.disposition === 'operator') throw error;
+    else if (failure === 'roundFails') throw error;
     else reads.refusals.set(customerId, error);
     return;
   }

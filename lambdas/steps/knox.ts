@@ -5,17 +5,16 @@
  * (so no grant of its own), changed by conditional writes only. Each budget event is one log line that the stack's
  * metric filters count (budget used against configured, waits, decreases after a 429).
  *
- * Credentials come from Secrets Manager through Powertools parameters (cached 300 s, so a rotated secret is picked up
+ * Credentials come from Secrets Manager through the instance's Powertools secrets provider (cached 300 s, so a rotated secret is picked up
  * within five minutes, and a refused token refetches at most that often). Neither the secret nor the token is logged
  * or put in an error message: a bad secret becomes the client's INVALID_CLIENT error (an operator matter).
  */
-import { clearCaches } from '@aws-lambda-powertools/parameters';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { BUDGET_LOG_MESSAGE, DynamoBudgetStore, SharedBudget, budgetLogFields, budgetSettings } from '#budget/index';
 import { KNOX_BUDGET_KEY, TABLE } from '#domain/table-layout';
 import { credentialsSchema } from '#domain/knox-schemas';
 import { createKnoxClient } from '#knox/client';
 import type { KnoxClient, KnoxCredentials } from '#knox/types';
+import { resetAwsClients, secrets } from '../commons/aws-clients';
 import { knoxConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
 import { db, tableName } from '../store/table-client';
@@ -28,7 +27,7 @@ export class KnoxSecretError extends Error {
 
 /** Reads and checks the Knox secret. Messages name the problem, never the value. */
 export async function loadKnoxCredentials(secretArn: string): Promise<KnoxCredentials> {
-  const value = await getSecret(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_SECONDS });
+  const value = await secrets().get(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_SECONDS });
   const parsed = credentialsSchema.safeParse(value);
   if (!parsed.success) {
     const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(value)'))].join(', ');
@@ -74,5 +73,5 @@ export function knoxBudget(requestsPerSecond: number): SharedBudget {
 /** Tests: forget the client (and its token) and the cached secret, so the next call reads the environment again. */
 export function resetKnoxClient(): void {
   client = undefined;
-  clearCaches();
+  resetAwsClients();
 }

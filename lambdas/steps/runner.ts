@@ -4,25 +4,19 @@
  * machine's Retry and Catch match (STEP_ERROR_NAMES).
  *
  * A step module only says which Knox call to make (`call`) and, where the context changes what an error means,
- * how (`rules`, by Knox code). The rules that hold for every step live here:
- * - already done: the record moves on as after a success, and Knox.AlreadyDone is thrown (the Catch goes on);
- * - a `retry` error while the record waits on Knox itself (WAITING without a callback's task token) is thrown as
- *   Knox.Wait (the failed attempt is asked again on the wait's schedule);
- * - any other `retry` error counts against the retry window from the first of its run (`retrySince`): Knox.Retry
- *   while the window lasts, RETRY_WINDOW_EXCEEDED_ERROR (FAILED, nothing retries it) once it has passed;
- * - before any Knox.Wait, a record past its deadline gets WAIT_DEADLINE_EXCEEDED and Knox.Abort;
- * - a 429 with Retry-After sleeps (bounded) before Knox.Retry, so the next attempt does not come too early;
- * - an attempt that meets the same waiting answer again adds no history entry.
+ * how (`rules`, by Knox code, each with the verdicts it can reach). What an error then means is decided in one place,
+ * lib/domain/decide.ts (pure): this runner only performs the decision (the record write, the log, the Retry-After
+ * sleep, the throw).
  */
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
+import { decide, type Decision, type Reclassification, type RuleVerdict } from '#domain/decide';
 import { KnoxError } from '#domain/knox-answer';
 import { specForErrorCode, type KnoxErrorCodeName } from '#domain/knox-errors';
 import { RECORD_CLOSED_ERROR } from '#domain/state-names';
 import type { KnoxStepPayload, KnoxStepResult } from '#domain/payloads';
 import type { KnoxClient } from '#knox/types';
-import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, hintOf, lastErrorOf, namedError } from './errors';
+import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, namedError } from './errors';
 import { knoxClient } from './knox';
 import { knoxConfig } from '../commons/config';
 import { logKnoxError, logger, startInvocation } from '../commons/powertools';
@@ -36,14 +30,11 @@ import {
   type WorkflowRecord,
 } from '../store';
 
-/** Longest sleep for a Retry-After, and the Lambda time kept free after it. */
-export const RETRY_AFTER_MAX_MS = 5_000;
-export const RETRY_AFTER_MARGIN_MS = 2_000;
+export { RETRY_AFTER_MARGIN_MS, RETRY_AFTER_MAX_MS, type Reclassification } from '#domain/decide';
 
 export const knoxStepPayloadSchema = z.object({
   id: recordIdSchema,
   executionName: z.string().max(80).optional(),
-  mode: z.enum(['approval', 'delink']).optional(),
 });
 
 /** What a step's Knox call sees. */
@@ -65,17 +56,8 @@ export interface StepOutcome {
   detail?: string;
 }
 
-/** How a context rule changes what a Knox error means. */
-export type Reclassification =
-  /** Our earlier call went through: continue as after a success. */
-  | { kind: 'alreadyDone'; customerId?: string; knoxStatus?: string; detail: string }
-  /** Handle this error instead (a different code, or the same code with another disposition). */
-  | { kind: 'error'; error: KnoxError };
-
 export interface KnoxStepDefinition {
   step: StepKey;
-  /** True for the status check: each call is a poll, counted in pollCount. */
-  poll?: boolean;
   /** The Knox call(s). Throws KnoxError for every answer that is not a success (statuses included). */
   call(context: StepContext): Promise<StepOutcome>;
   /**
@@ -86,7 +68,11 @@ export interface KnoxStepDefinition {
 }
 
 /** What a Knox error means in a step's context (see KnoxStepDefinition.rules). */
-export type ContextRule = (error: KnoxError, context: StepContext) => Promise<Reclassification | undefined>;
+export interface ContextRule {
+  /** Every verdict the rule can reach, and when: the decision matrix (docs/decision-matrix.md) shows them. */
+  verdicts: readonly RuleVerdict[];
+  read(error: KnoxError, context: StepContext): Promise<Reclassification | undefined>;
+}
 
 export type StepHandler = (payload: unknown, context?: Partial<Context>) => Promise<KnoxStepResult>;
 
@@ -102,12 +88,12 @@ export async function runKnoxStep(
 ): Promise<KnoxStepResult> {
   const parsed = knoxStepPayloadSchema.safeParse(rawPayload);
   if (!parsed.success)
-    throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?, mode?}`);
+    throw namedError(INVALID_PAYLOAD_ERROR, `The ${definition.step} step needs {id, executionName?}`);
   const payload = parsed.data;
   startInvocation(lambdaContext, { recordId: payload.id, executionName: payload.executionName, step: definition.step });
 
   const { executionName } = payload;
-  const started = await startAttempt(payload.id, definition.step, { poll: definition.poll ?? false, executionName });
+  const started = await startAttempt(payload.id, definition.step, { executionName });
   if (started === undefined) {
     // Rare: read the record only to say why.
     const current = await getRecord(payload.id);
@@ -149,116 +135,54 @@ async function handleKnoxError(
   definition: KnoxStepDefinition,
   original: KnoxError,
   context: StepContext,
-  wasWaiting: boolean,
+  waitingOnKnox: boolean,
   lambdaContext: Partial<Context> | undefined,
 ): Promise<never> {
   const { record } = context;
   const step = definition.step;
-  let error = original;
-  let rule: Reclassification | undefined;
+  let reclassification: Reclassification | undefined;
   try {
-    rule = await definition.rules?.[ruleKeyOf(original)]?.(original, context);
+    reclassification = await definition.rules?.[ruleKeyOf(original)]?.read(original, context);
   } catch (ruleError) {
     if (!(ruleError instanceof KnoxError)) throw ruleError;
     logKnoxError(original, { step, detail: 'a context rule could not finish; handling its own error instead' });
-    error = ruleError;
+    reclassification = { kind: 'error', error: ruleError };
   }
-  if (rule?.kind === 'error') error = rule.error;
-
-  if (rule?.kind === 'alreadyDone' || error.disposition === 'alreadyDone') {
-    const found = rule?.kind === 'alreadyDone' ? rule : undefined;
-    const detail = found ? found.detail : hintOf(error);
-    logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES.alreadyDone });
-    const after = await recordSuccess(record.pk, step, {
-      alreadyDone: lastErrorOf(error, 'alreadyDone'),
-      customerId: found?.customerId,
-      knoxStatus: found?.knoxStatus,
-      detail,
-    });
-    if (after === undefined) throw closed(record.pk, 'closed while Knox was called');
-    throw namedError(STEP_ERROR_NAMES.alreadyDone, describe(error, detail));
-  }
-
-  let thrown: Disposition = error.disposition;
-  // A failed poll is asked again at the next poll: the fast retrier would give up long before the customer answers.
-  if (thrown === 'retry' && wasWaiting) thrown = 'wait';
-
-  if (thrown === 'wait' && Date.now() > Date.parse(record.deadline)) {
-    const deadlineError = KnoxError.of('WAIT_DEADLINE_EXCEEDED', {
-      message: `The customer did not answer before the deadline ${record.deadline}; Knox last answered ${error.code} (${error.errorCode})`,
-    });
-    logKnoxError(error, { step, thrownAs: STEP_ERROR_NAMES.abort, detail: 'deadline passed' });
-    await recordKnoxError(record.pk, step, lastErrorOf(deadlineError), { detail: hintOf(deadlineError) });
-    throw namedError(STEP_ERROR_NAMES.abort, describe(deadlineError, hintOf(deadlineError)));
-  }
-
-  // A poll that meets the answer it met last time is not news: lastError stays, pollCount counts it.
-  const repeat = wasWaiting && thrown === 'wait' && record.lastError?.code === lastErrorOf(error).code;
-  const becomesWaiting = thrown === 'wait' && !wasWaiting;
-  // Measured at the attempt's start, which Knox's answer follows: an outage no longer than the window is ridden out
-  // however late the answer is handled.
-  const window = thrown === 'retry' ? retryWindowOf(record, context.startedAt) : undefined;
-  const thrownName = window?.exceeded ? RETRY_WINDOW_EXCEEDED_ERROR : STEP_ERROR_NAMES[thrown];
-  const detail = window
-    ? joinSentences(
-        hintOf(error),
-        window.exceeded
-          ? `Knox has failed since ${window.since}: the retry window ended at ${window.until}.`
-          : `Knox has failed since ${window.since}: retried until ${window.until}, then FAILED.`,
-      )
-    : thrown !== error.disposition
-      ? `handled as ${thrown}: the record is waiting and is polled again`
-      : hintOf(error);
-  logKnoxError(error, { step, thrownAs: thrownName });
-  await recordKnoxError(record.pk, step, lastErrorOf(error), {
-    history: !repeat,
-    retrying: window !== undefined,
-    ...(becomesWaiting ? { status: 'WAITING' as const } : {}),
-    ...(detail ? { detail } : {}),
+  const decision = decide(original, reclassification, {
+    step,
+    waitingOnKnox,
+    deadline: { at: record.deadline, passed: Date.now() > Date.parse(record.deadline) },
+    ...(record.lastError !== undefined ? { lastErrorCode: record.lastError.code } : {}),
+    ...(record.retrySince !== undefined ? { retrySince: record.retrySince } : {}),
+    retryWindowSeconds: knoxConfig().retryWindowSeconds,
+    startedAt: context.startedAt,
+    ...remainingTimeOf(lambdaContext),
   });
+  return perform(decision, record.pk, step);
+}
 
-  if (window?.exceeded === false && error.retryAfterSeconds !== undefined) {
-    await sleepForRetryAfter(error.retryAfterSeconds, lambdaContext);
+/** Carries out a decision: log, record, sleep, throw. */
+async function perform(decision: Decision, id: string, step: StepKey): Promise<never> {
+  const answer = decision.answer instanceof KnoxError ? decision.answer : new KnoxError(decision.answer);
+  logKnoxError(answer, {
+    step,
+    thrownAs: decision.throws,
+    ...(decision.logDetail !== undefined ? { detail: decision.logDetail } : {}),
+  });
+  if (decision.kind === 'alreadyDone') {
+    const after = await recordSuccess(id, step, decision.success);
+    if (after === undefined) throw closed(id, 'closed while Knox was called');
+  } else {
+    const { lastError, ...options } = decision.record;
+    await recordKnoxError(id, step, lastError, options);
+    if (decision.sleepMs > 0) await timing.sleep(decision.sleepMs);
   }
-  throw namedError(thrownName, describe(error, detail));
+  throw namedError(decision.throws, decision.message);
 }
 
-/**
- * Where a run of transient failures stands: when it began (the record's retrySince, or now for its first), when the
- * step gives up (retryWindowSeconds later), and whether that time has come.
- */
-export function retryWindowOf(record: Pick<WorkflowRecord, 'retrySince'>, now = Date.now()): RetryWindow {
-  const since = record.retrySince ?? new Date(now).toISOString();
-  const untilMs = Date.parse(since) + knoxConfig().retryWindowSeconds * 1000;
-  return { since, until: new Date(untilMs).toISOString(), exceeded: now >= untilMs };
-}
-
-export interface RetryWindow {
-  since: string;
-  until: string;
-  exceeded: boolean;
-}
-
-function joinSentences(...parts: (string | undefined)[]): string {
-  return parts.filter((p): p is string => p !== undefined && p !== '').join(' ');
-}
-
-/** The thrown error's message: Knox code, message and hint (what the console's execution history shows), bounded. */
-function describe(error: KnoxError, hint: string | undefined): string {
-  const { code, errorCode, message } = lastErrorOf(error);
-  return `${code} (${errorCode}): ${message}${hint ? ` Hint: ${hint}` : ''}`;
-}
-
-/**
- * Waits what Knox asked for before the retrier's next attempt: at most RETRY_AFTER_MAX_MS, and never so long that
- * the function would time out (the state machine's backoff adds on top of it).
- */
-async function sleepForRetryAfter(seconds: number, lambdaContext: Partial<Context> | undefined): Promise<void> {
+function remainingTimeOf(lambdaContext: Partial<Context> | undefined): { remainingMs?: number } {
   const remaining = lambdaContext?.getRemainingTimeInMillis?.();
-  const bound =
-    remaining === undefined ? RETRY_AFTER_MAX_MS : Math.min(RETRY_AFTER_MAX_MS, remaining - RETRY_AFTER_MARGIN_MS);
-  const ms = Math.min(seconds * 1000, bound);
-  if (ms > 0) await timing.sleep(ms);
+  return remaining === undefined ? {} : { remainingMs: remaining };
 }
 
 /** How the runner sleeps; tests replace `sleep` to see the Retry-After wait without spending it. */

@@ -37,7 +37,6 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<Wo
     request: input.request,
     path: input.path,
     attempts: {},
-    pollCount: 0,
     executionName: input.executionName,
     deadline: input.deadline,
     createdAt: now,
@@ -67,10 +66,10 @@ export interface StartedAttempt {
 }
 
 /**
- * A Knox step is about to call Knox: count the attempt (and the poll), and move a REQUESTED record to IN_PROGRESS.
+ * A Knox step is about to call Knox: count the attempt, and move a REQUESTED record to IN_PROGRESS.
  * The first step of an execution is what shows that the execution runs: the promotion also writes the history's
  * "execution started" entry (the API writes nothing after StartExecution; the ARN follows from the execution name).
- * A WAITING record stays WAITING while it is polled: only an answer that moves it on changes that.
+ * A WAITING record stays WAITING while Knox is asked again: only an answer that moves it on changes that.
  * No read first: the write for a REQUESTED record (a workflow's first attempt, the common case) is tried, and when
  * the record is not REQUESTED, the write that keeps its status (a status never goes back to REQUESTED, so the
  * status it returns is the one it found). One write for a first attempt, two for a later one.
@@ -79,12 +78,9 @@ export interface StartedAttempt {
 export async function startAttempt(
   id: string,
   step: StepKey,
-  options: { poll?: boolean; executionName?: string } = {},
+  options: { executionName?: string } = {},
 ): Promise<StartedAttempt | undefined> {
-  const counted = (): RecordUpdate => {
-    const update = new RecordUpdate(id, nowIso()).increment(['attempts', step]);
-    return options.poll ? update.increment(['pollCount']) : update;
-  };
+  const counted = (): RecordUpdate => new RecordUpdate(id, nowIso()).increment(['attempts', step]);
   const promoted = counted()
     .status('IN_PROGRESS')
     .history({ event: HISTORY_EVENTS.executionStarted, detail: options.executionName })
@@ -96,9 +92,9 @@ export async function startAttempt(
 }
 
 /**
- * Records a Knox error: `lastError` always; a history entry unless `history` is false (a poll that met the same
- * answer again); the status when given (WAITING when the step waits); `retrySince` kept (set if absent) while the
- * step retries a transient failure, removed otherwise. Undefined when the record is closed.
+ * Records a Knox error: `lastError` always; a history entry unless `history` is false (an attempt that met the same
+ * waiting answer again); the status when given (WAITING when the step waits); `retrySince` kept (set if absent) while
+ * the step retries a transient failure, removed otherwise. Undefined when the record is closed.
  */
 export async function recordKnoxError(
   id: string,

@@ -1,25 +1,20 @@
 /**
- * The store's DynamoDB client (built once per container, from the SDK's default configuration: region, credentials
- * and AWS_ENDPOINT_URL_DYNAMODB come from the environment) and the few helpers every store module shares.
+ * The store's DynamoDB client (the instance's one, from commons/aws-clients) and the few helpers every store module
+ * shares.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordSchema, type WorkflowRecord } from '#domain/record';
 import { TABLE } from '#domain/table-layout';
+import { dynamoDocumentClient, resetAwsClients } from '../commons/aws-clients';
 import { tableConfig } from '../commons/config';
 
-let documentClient: DynamoDBDocumentClient | undefined;
-
 export function db(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return documentClient;
+  return dynamoDocumentClient();
 }
 
-/** Tests: drop the client so that the next call builds one from the current environment. */
+/** Tests: drop the clients so that the next call builds them from the current environment. */
 export function resetStoreClient(): void {
-  documentClient = undefined;
+  resetAwsClients();
 }
 
 export function tableName(): string {

@@ -1,5 +1,5 @@
 /**
- * zod schemas of our own HTTP API (../shared/product.md): request bodies, status words and answer shapes.
+ * zod schemas of our own HTTP API (README.md, "The HTTP API"): request bodies, status words and answer shapes.
  * The API handler validates with them, the local stack and the tests build requests from their types.
  */
 import * as z from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The CSV form of a batch (product.md, "Bulk onboarding"): a header row naming the columns, then one row per item.
+ * The CSV form of a batch (README.md, "Bulk onboarding"): a header row naming the columns, then one row per item.
  * Each row becomes exactly a `POST /onboardings` body, which the batch schema then validates like a JSON batch; the
  * problems of a row are reported as `line 19: email`. No CSV library is installed: this is a small RFC 4180 reader
  * (quoted fields, doubled quotes, CRLF or LF, a leading BOM), bounded in rows.

@@ -1,5 +1,5 @@
 /**
- * Bulk onboarding (../shared/product.md, "Bulk onboarding"): the batch body, its limits, the batch's status words and
+ * Bulk onboarding (README.md, "Bulk onboarding"): the batch body, its limits, the batch's status words and
  * the shapes the table holds for a batch. Each item is exactly a `POST /onboardings` body (onboardingRequestSchema:
  * one source of truth); the CSV form is turned into the same items by ./batch-csv.ts.
  */

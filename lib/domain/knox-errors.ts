@@ -1,7 +1,7 @@
 /**
  * THE error table: every answer Knox can give that is not a success, and what it means for the workflow.
  *
- * Rows come from Samsung's published table (../shared/seeds/knox-msp-error-codes.txt), the codes added in later
+ * Rows come from Samsung's published table (docs/samsung-error-codes.tsv), the codes added in later
  * release notes, the documented 429 and token errors, and a few answers we name ourselves (transport failures,
  * bodies that are not the error object, customer statuses, the waiting deadline). The handlers classify with it,
  * the simulator answers with it, the CDK definition derives Retry/Catch from the dispositions, and tests prove
@@ -46,7 +46,7 @@ function spec(
   return { code, errorCode, httpStatus, disposition, source, message, ...(hint ? { hint } : {}) };
 }
 
-/** Knox's status rule (knox-msp-api.md): the HTTP status is the first three digits of `errorCode` (4002103: 400). */
+/** Knox's status rule (docs/knox-contract.md): the HTTP status is the first three digits of `errorCode` (4002103: 400). */
 function knoxCodeRows(source: 'seed' | 'later') {
   return (code: string, errorCode: string, disposition: Disposition, message: string, hint?: string) =>
     spec(source, code, errorCode, Number(errorCode.slice(0, 3)), disposition, message, hint);
@@ -55,7 +55,7 @@ function knoxCodeRows(source: 'seed' | 'later') {
 // Each row says where it comes from by the builder that makes it.
 const seed = knoxCodeRows('seed');
 const later = knoxCodeRows('later');
-/** The token answers: the status rule does not settle their status (knox-msp-api.md), so each row gives it. */
+/** The token answers: the status rule does not settle their status (docs/knox-contract.md), so each row gives it. */
 const auth = spec.bind(undefined, 'auth');
 /** Our own answers carry no Knox errorCode. */
 function ours(code: string, httpStatus: number, disposition: Disposition, message: string, hint?: string) {

@@ -1,5 +1,5 @@
 /**
- * zod schemas for every body of the Knox MSP Portal API, as ../shared/knox-msp-api.md fixes the contract.
+ * zod schemas for every body of the Knox MSP Portal API, as docs/knox-contract.md fixes the contract.
  *
  * Samsung does not publish its request and response schemas, so several names here are our assumptions
  * (marked "assumed"). They all live in this one module so that they can be corrected in one place.

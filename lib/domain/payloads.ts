@@ -9,8 +9,6 @@ export interface WorkflowInput {
 export interface KnoxStepPayload {
   id: string;
   executionName?: string;
-  /** check-customer only (an on-demand status check, not a state of the workflows): what to check for. */
-  mode?: CheckMode;
 }
 
 /** What the customer is asked to answer: a link (onboarding) or a delink (offboarding). */

@@ -52,7 +52,6 @@ export const recordSchema = z.object({
   /** Set while a step rides out transient failures: when the current run of them began (the retry window's start). */
   retrySince: z.string().optional(),
   attempts: z.record(z.string(), z.number()).default({}),
-  pollCount: z.number().default(0),
   executionName: z.string(),
   executionArn: z.string().optional(),
   deadline: z.string(),

@@ -1,5 +1,5 @@
 /**
- * The operators' HTTP API (routes in ../../../shared/product.md): an API Gateway REST API where every method needs
+ * The operators' HTTP API (routes in README.md, "The HTTP API"): an API Gateway REST API where every method needs
  * SigV4 (IAM) credentials, proxied to the api Lambda, which validates bodies with the zod schemas and starts, stops
  * and reads our three state machines, and nothing else.
  */

@@ -1,7 +1,10 @@
 /**
  * The one poller: a Lambda run by an EventBridge Scheduler schedule every pollPeriodSeconds, never two rounds at once
- * (reserved concurrency 1: a tick that finds a round still running is throttled and retried by the scheduler, and
- * the retry finds nothing new to do). Its role may read and update the table (no create, no delete, no Scan), read
+ * (reserved concurrency 1). The schedule invokes it asynchronously, so Lambda's event queue decides what a tick that
+ * fails or meets a running round becomes: the function's async-invoke settings make one tick one round at most (no
+ * retry after a failed round: the next tick is the retry) and let a throttled tick wait at most one period (Lambda's
+ * defaults would be two retries and six hours in the queue: "How Lambda handles errors and retries with asynchronous
+ * invocation", AWS Lambda Developer Guide). Its role may read and update the table (no create, no delete, no Scan), read
  * the Knox secret, and send task results to this stack's waiting state machines only. Alarms: a failed round, and
  * a waiting record that no complete round has checked for three periods.
  */
@@ -26,6 +29,8 @@ import type { StateTable } from './state-table';
 
 /** The metric the round summary line feeds, and its namespace (the monitoring's). */
 export const POLLER_METRICS = { namespace: 'KnoxOnboarding', oldestUnchecked: 'PollerOldestUncheckedSeconds' } as const;
+/** Lambda's longest MaximumEventAgeInSeconds (6 hours). */
+const MAX_EVENT_AGE_SECONDS = 21_600;
 /** A waiting record unchecked for this many periods alarms. */
 export const UNCHECKED_PERIODS_ALARM = 3;
 
@@ -55,6 +60,11 @@ export class Poller extends Construct {
       // A round lists Knox page by page under the shared budget: give it the period, within Lambda's 15 minutes.
       timeout: Duration.seconds(Math.min(900, Math.max(config.pollPeriodSeconds, stepTimeoutSeconds(config)))),
       reservedConcurrentExecutions: 1,
+    });
+    this.handler.function.configureAsyncInvoke({
+      retryAttempts: 0,
+      // MaximumEventAgeInSeconds takes 60 to 21,600 (the period is at least 60 s, so this is one period).
+      maxEventAge: Duration.seconds(Math.min(MAX_EVENT_AGE_SECONDS, Math.max(60, config.pollPeriodSeconds))),
     });
     props.table.grantPollerAccess(this.handler);
     props.secret.grantRead(this.handler);

@@ -77,7 +77,7 @@ export class WorkflowKit {
 
   /** A Lambda step that calls Knox, with the transient retrier and the polling schedule. Wire it with proceed(). */
   knoxTask(stateName: string, fn: HandlerFunction, options: KnoxTaskOptions = {}): tasks.LambdaInvoke {
-    const payload: Record<keyof Omit<KnoxStepPayload, 'mode'>, unknown> = {
+    const payload: Record<keyof KnoxStepPayload, unknown> = {
       id: sfn.JsonPath.stringAt('$.id'),
       executionName: sfn.JsonPath.executionName,
     };

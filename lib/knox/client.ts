@@ -1,5 +1,5 @@
 /**
- * The Knox MSP Portal API client (../shared/knox-msp-api.md): OAuth client credentials with one cached token, a rate
+ * The Knox MSP Portal API client (docs/knox-contract.md): OAuth client credentials with one cached token, a rate
  * limit (a RateLimiter: the shared budget in the Lambdas), a timeout on every request, and every answer validated.
  * Each call returns validated data or throws a KnoxError whose disposition tells the workflow what to do; nothing
  * else escapes.
@@ -193,7 +193,7 @@ const TOKEN_REFUSAL_CODES: ReadonlySet<string> = new Set(
 
 /**
  * Whether an answer may mean "your token is dead": any 401, and a 403 carrying 4032251, 4032252 or 4030000. Knox's
- * status for the token codes is not settled (../shared/knox-msp-api.md): the contract's status rule gives 403, other
+ * status for the token codes is not settled (docs/knox-contract.md): the contract's status rule gives 403, other
  * Knox services answer 401, and KBA-1242 shows an expired token answered 403 4030000.
  */
 export function mayBeTokenRefusal(answer: KnoxHttpAnswer): boolean {

@@ -4,7 +4,7 @@
  * Why this is needed: a create whose answer was lost is repeated and meets 4002106 EMAIL_ALREADY_IN_USAGE. If a
  * customer of ours has the request's e-mail, our first create went through; if none has it, the person has a Knox
  * account elsewhere (abort). Knox has no search by e-mail: the only way to know is to read the list, whose paging
- * (`pageNum`, `pageSize`, `sortOrder`), page size, sort key and stability are all unknown (../shared/knox-msp-api.md).
+ * (`pageNum`, `pageSize`, `sortOrder`), page size, sort key and stability are all unknown (docs/knox-contract.md).
  * Other workflows link customers and customers accept delinks while we read it.
  *
  * What can go wrong with offset paging. Page p holds the customers at offsets [(p-1)s, ps) of the list *as it is when

@@ -3,10 +3,12 @@
  * resources (path parts, methods, and which methods make API Gateway check that the body is a JSON object), so that
  * the local API answers exactly the routes that deploy. API Gateway's own refusals are reproduced where they are
  * cheap: an unknown route, and the BAD_REQUEST_BODY gateway response for a body that is not a JSON object.
- * Not reproduced: IAM (SigV4) authorization (the local API is on loopback and accepts unsigned requests), throttling.
+ * The stage's throttle (MethodSettings) and each method's integration timeout are read too (gateway-walls.ts).
+ * Not reproduced: IAM (SigV4) authorization (the local API is on loopback and accepts unsigned requests).
  * A known path with a method it lacks answers 405 locally (API Gateway answers 403 "Missing Authentication Token").
  */
 import type { CfnTemplate } from '../template/template';
+import { DEFAULT_INTEGRATION_TIMEOUT_MS, type StageThrottle } from './gateway-walls';
 
 export interface ApiRoute {
   method: string;
@@ -17,12 +19,16 @@ export interface ApiRoute {
   pattern: RegExp;
   /** API Gateway validates the body against a model of `type: object` before calling the Lambda. */
   requiresJsonObjectBody: boolean;
+  /** The integration's TimeoutInMillis (API Gateway's default: 29 s). */
+  integrationTimeoutMs: number;
 }
 
 export interface ApiGatewayModel {
   routes: ApiRoute[];
   /** What API Gateway answers when body validation fails (the template's BAD_REQUEST_BODY gateway response). */
   badRequestBody: { statusCode: number; body: string };
+  /** The stage's throttle for every method (`/*`, `*`), when the template sets one. */
+  throttle?: StageThrottle;
 }
 
 const DEFAULT_BAD_REQUEST_BODY = { statusCode: 400, body: JSON.stringify({ message: 'Invalid request body' }) };
@@ -53,7 +59,12 @@ function resourcePath(resources: Resources, id: string | undefined, root: boolea
   return `${resourcePath(resources, parent.id, parent.root, seen)}/${String(p['PathPart'])}`;
 }
 
-export function routeFor(method: string, resource: string, requiresJsonObjectBody = false): ApiRoute {
+export function routeFor(
+  method: string,
+  resource: string,
+  requiresJsonObjectBody = false,
+  integrationTimeoutMs = DEFAULT_INTEGRATION_TIMEOUT_MS,
+): ApiRoute {
   const params: string[] = [];
   const regex = resource
     .split('/')
@@ -70,6 +81,7 @@ export function routeFor(method: string, resource: string, requiresJsonObjectBod
     params,
     pattern: new RegExp(`^${regex || '/'}/?$`),
     requiresJsonObjectBody,
+    integrationTimeoutMs,
   };
 }
 
@@ -78,8 +90,10 @@ export function apiGatewayModel(template: CfnTemplate): ApiGatewayModel {
   const resources = template.Resources;
   const routes: ApiRoute[] = [];
   let badRequestBody = DEFAULT_BAD_REQUEST_BODY;
+  let throttle: StageThrottle | undefined;
   for (const resource of Object.values(resources)) {
     const p = resource.Properties ?? {};
+    if (resource.Type === 'AWS::ApiGateway::Stage') throttle = stageThrottle(p['MethodSettings']) ?? throttle;
     if (resource.Type === 'AWS::ApiGateway::GatewayResponse' && p['ResponseType'] === 'BAD_REQUEST_BODY') {
       const templates = (p['ResponseTemplates'] ?? {}) as Record<string, unknown>;
       const body = templates['application/json'];
@@ -96,9 +110,28 @@ export function apiGatewayModel(template: CfnTemplate): ApiGatewayModel {
     const model = props(resources, target(models['application/json']).id);
     const schema = model['Schema'] as { type?: string } | undefined;
     const requiresJsonObjectBody = validator['ValidateRequestBody'] === true && schema?.type === 'object';
-    routes.push(routeFor(String(p['HttpMethod']), path, requiresJsonObjectBody));
+    const timeout = (p['Integration'] as { TimeoutInMillis?: unknown } | undefined)?.TimeoutInMillis;
+    routes.push(
+      routeFor(
+        String(p['HttpMethod']),
+        path,
+        requiresJsonObjectBody,
+        typeof timeout === 'number' ? timeout : DEFAULT_INTEGRATION_TIMEOUT_MS,
+      ),
+    );
   }
-  return { routes, badRequestBody };
+  return { routes, badRequestBody, ...(throttle ? { throttle } : {}) };
+}
+
+/** The stage-wide throttle of a Stage's MethodSettings (the `/*` `*` entry). */
+function stageThrottle(settings: unknown): StageThrottle | undefined {
+  if (!Array.isArray(settings)) return undefined;
+  const all = (settings as Record<string, unknown>[]).find(
+    (s) => s['ResourcePath'] === '/*' && s['HttpMethod'] === '*',
+  );
+  const rate = all?.['ThrottlingRateLimit'];
+  const burst = all?.['ThrottlingBurstLimit'];
+  return typeof rate === 'number' && typeof burst === 'number' ? { rateLimit: rate, burstLimit: burst } : undefined;
 }
 
 /** The route for a request: `route` when method and path match, `methodNotAllowed` when only the path does. */

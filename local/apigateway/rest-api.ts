@@ -9,12 +9,22 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { MAX_BODY_BYTES, maxBodyBytesOf } from '#domain/routes';
 import { closeServer, listen } from '../protocol/aws-json-server';
+import { guarded } from '../protocol/loopback-guard';
 import { matchRoute, type ApiGatewayModel } from './api-routes';
 import type { LocalExecutions } from '../stepfunctions/engine';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../stepfunctions/execution-store';
 import { detail, summarize } from '../stepfunctions/execution-path';
 import { LOCAL_ACCOUNT } from '../template/intrinsics';
 import type { LocalConsole } from '../console/console-server';
+import { LambdaServiceError } from '../lambda/lambda-limits';
+import {
+  GATEWAY_ANSWERS,
+  MAX_API_PAYLOAD_BYTES,
+  TokenBucket,
+  answerForLambdaRefusal,
+  type GatewayAnswer,
+  type StageThrottle,
+} from './gateway-walls';
 
 /** Bodies above the API's limit are refused with 413 before more is read. */
 export { MAX_BODY_BYTES };
@@ -26,6 +36,10 @@ export interface HttpApiOptions {
   /** Invokes the api function (through the Lambda runtime: JSON in and out, errors as Lambda's). */
   invokeApi: (event: APIGatewayProxyEvent) => Promise<unknown>;
   executions: LocalExecutions;
+  /** The stage's throttle (default: the template's, `apiGateway.throttle`; none: not throttled). */
+  throttle?: StageThrottle | 'none';
+  /** Overrides every route's integration timeout (tests: a 504 without waiting 29 s). */
+  integrationTimeoutMs?: number;
   /** The local console (local only: `/` and `/console/...`); API Gateway has no such routes. */
   console?: Pick<LocalConsole, 'owns' | 'handle'>;
   log?: (line: string) => void;
@@ -38,12 +52,17 @@ export interface RunningHttpApi {
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttpApi> {
-  const server: Server = createServer((req, res) => {
-    handle(options, req, res).catch((error: unknown) => {
-      options.log?.(`HTTP API error on ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
-    });
-  });
+  const throttle = options.throttle ?? options.apiGateway.throttle;
+  const bucket = throttle !== undefined && throttle !== 'none' ? new TokenBucket(throttle) : undefined;
+  // The guard (Host, Origin) answers first: a foreign page or a rebound name never reaches the API or the console.
+  const server: Server = createServer(
+    guarded((req, res) => {
+      handle(options, bucket, req, res).catch((error: unknown) => {
+        options.log?.(`HTTP API error on ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
+      });
+    }),
+  );
   // Bytes Node's HTTP parser cannot read (a bad Content-Length, an unknown method): still a JSON 400 with a message.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
@@ -77,7 +96,12 @@ async function closeHttpApi(server: Server): Promise<void> {
 
 class BodyTooLarge extends Error {}
 
-async function handle(options: HttpApiOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  options: HttpApiOptions,
+  bucket: TokenBucket | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = (req.method ?? 'GET').toUpperCase();
 
@@ -98,6 +122,14 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
     return sendJson(res, 405, { message: `${method} is not allowed on ${url.pathname}` });
   }
 
+  if (bucket && !bucket.take()) {
+    req.resume();
+    return sendAnswer(res, GATEWAY_ANSWERS.throttled);
+  }
+  if (Number(req.headers['content-length']) > MAX_API_PAYLOAD_BYTES) {
+    req.resume();
+    return sendAnswer(res, GATEWAY_ANSWERS.payloadTooLarge, { connection: 'close' });
+  }
   // The batch POST reads larger bodies than the other routes (the api Lambda enforces the same limits).
   const maxBytes = maxBodyBytesOf(method, matched.route.resource);
   let body: string | null;
@@ -115,15 +147,22 @@ async function handle(options: HttpApiOptions, req: IncomingMessage, res: Server
   }
 
   const event = proxyEvent(req, url, method, matched.route.resource, matched.pathParameters, body);
-  let result: APIGatewayProxyResult;
-  try {
-    result = (await options.invokeApi(event)) as APIGatewayProxyResult;
-  } catch (error) {
-    // What API Gateway answers when the integration fails.
-    options.log?.(`api handler failed: ${(error as Error).name}: ${(error as Error).message.slice(0, 500)}`);
-    return sendJson(res, 502, { message: 'Internal server error' });
+  const invoked = await invokeWithin(
+    options.invokeApi(event),
+    options.integrationTimeoutMs ?? matched.route.integrationTimeoutMs,
+  );
+  if (invoked.kind === 'timedOut') return sendAnswer(res, GATEWAY_ANSWERS.integrationTimeout);
+  if (invoked.kind === 'failed') {
+    const error = invoked.error as Error;
+    options.log?.(`api handler failed: ${error.name}: ${String(error.message).slice(0, 500)}`);
+    // What API Gateway answers when the integration fails, or when Lambda refused to run the function.
+    return sendAnswer(
+      res,
+      error instanceof LambdaServiceError ? answerForLambdaRefusal(error) : GATEWAY_ANSWERS.functionFailed,
+    );
   }
-  if (typeof result?.statusCode !== 'number') return sendJson(res, 502, { message: 'Internal server error' });
+  const result = invoked.result as APIGatewayProxyResult;
+  if (typeof result?.statusCode !== 'number') return sendAnswer(res, GATEWAY_ANSWERS.functionFailed);
   const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string> | undefined) };
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
   const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
@@ -245,6 +284,29 @@ function answerExecutions(executions: LocalExecutions, method: string, url: URL,
   const record = executions.findByName(name);
   if (!record) return sendJson(res, 404, { message: `No execution named ${name}` });
   sendJson(res, 200, detail(record));
+}
+
+type Invoked = { kind: 'answered'; result: unknown } | { kind: 'failed'; error: unknown } | { kind: 'timedOut' };
+
+/** The integration's answer, or `timedOut` after `timeoutMs` (the function keeps running, as on AWS). */
+async function invokeWithin(invocation: Promise<unknown>, timeoutMs: number): Promise<Invoked> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<Invoked>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'timedOut' }), timeoutMs);
+  });
+  const answered = invocation.then(
+    (result): Invoked => ({ kind: 'answered', result }),
+    (error: unknown): Invoked => ({ kind: 'failed', error }),
+  );
+  try {
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sendAnswer(res: ServerResponse, answer: GatewayAnswer, extraHeaders: Record<string, string> = {}): void {
+  sendRaw(res, answer.status, { ...answer.headers, ...extraHeaders }, answer.body);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {

@@ -38,7 +38,7 @@ export interface ConsoleRecord {
 
 export type { BatchStatus };
 
-/** A batch as `GET /onboarding-batches/{id}` answers it (product.md "Bulk onboarding"). */
+/** A batch as `GET /onboarding-batches/{id}` answers it (README.md, "Bulk onboarding"). */
 export interface BatchSummary {
   batchId: string;
   status: BatchStatus;

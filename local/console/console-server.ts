@@ -1,5 +1,5 @@
 /**
- * The local console (product.md "The local console"): a page at `/` of the local HTTP API, never deployed, and the
+ * The local console (README.md, "The local console"): a page at `/` of the local HTTP API, never deployed, and the
  * read-only JSON it reads under /console/api/. The only write is an answer of the built-in simulator's customer
  * (approve or reject a link, accept or refuse a delink), through the simulator's own control surface.
  *
@@ -27,6 +27,7 @@ import {
   type LaidOutGraph,
 } from './console-model';
 import { RecordReader, pendingAnswers } from './record-list';
+import { isOwnOrigin, listenerPort } from '../protocol/loopback-guard';
 
 export interface ConsoleOptions {
   executions: LocalExecutions;
@@ -166,11 +167,13 @@ export class LocalConsole {
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Only the page itself: a JSON body (a cross-site form cannot send one without CORS, which we never allow) and,
-    // when the browser says where it comes from, this very origin.
+    // when the browser says where it comes from, this very listener's origin (its own port: never the Host header,
+    // which a rebound name controls). The listener's guard has checked Host and Origin already; this stays as a
+    // second wall for the one route that changes something.
     const origin = req.headers['origin'];
     if (
       !String(req.headers['content-type'] ?? '').startsWith('application/json') ||
-      (origin !== undefined && origin !== `http://${req.headers['host']}`)
+      (origin !== undefined && !isOwnOrigin(origin, listenerPort(req)))
     ) {
       req.resume();
       return sendJson(res, 403, { message: 'answers come from the console page only (JSON, same origin)' });

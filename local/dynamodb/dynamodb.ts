@@ -6,7 +6,8 @@
  * at 29-39 onboardings/s on one busy core.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +21,7 @@ import {
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_REGION } from '../template/intrinsics';
 import type { LocalTable } from '../template/template';
+import type { AccessSnapshot } from '../iam/access-gate';
 
 export interface RunningDynamo {
   endpoint: string;
@@ -42,24 +44,55 @@ const STOP_GRACE_MS = 5_000;
 
 type ChildMessage = { type: 'listening'; port: number } | { type: 'error'; message: string };
 
-/** Starts dynalite on 127.0.0.1 in a child process (`port` 0 picks a free one), data kept under `dataDir`. */
-export async function startDynamo(options: { dataDir: string; port?: number }): Promise<RunningDynamo> {
+export interface StartDynamoOptions {
+  dataDir: string;
+  /** The proxy's port on 127.0.0.1 (0 picks a free one). */
+  port?: number;
+  /** IAM on every request: the local stack's AccessGate snapshot; without it every signed caller may do anything. */
+  access?: AccessSnapshot;
+  /** LATENCY=aws: ms per operation, waited inside the child before dynalite answers (aws-latency.ts dynamoDelays). */
+  delays?: Record<string, number>;
+}
+
+/**
+ * Starts dynalite in a child process on a private Unix socket (data kept under `dataDir`) and, in that same process,
+ * the proxy in front of it on 127.0.0.1 (dynamodb-proxy.ts): the endpoint is the proxy's.
+ */
+export async function startDynamo(options: StartDynamoOptions): Promise<RunningDynamo> {
   const path = dynamoPath(options.dataDir);
   mkdirSync(path, { recursive: true });
-  // No loader flags for a plain .mjs script: the parent's (tsx, vitest) would only slow its start.
-  const child = fork(CHILD_SCRIPT, [JSON.stringify({ path, port: options.port ?? 0 })], {
-    execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  // mkdtemp makes the folder 0700: no other user of the machine can open the socket. A short path (tmpdir): a Unix
+  // socket's path is limited to about 100 bytes.
+  const socketDir = mkdtempSync(join(tmpdir(), 'knox-dynalite-'));
+  // The tsx loader (and nothing of the parent's, vitest's or tsx's own flags): the proxy is TypeScript.
+  const child = fork(
+    CHILD_SCRIPT,
+    [JSON.stringify({ path, socket: join(socketDir, 'dynalite.sock'), delays: options.delays ?? {} })],
+    {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message: ChildMessage) => {
-      if (message.type === 'listening') resolve(message.port);
-      else reject(new Error(`dynalite could not start: ${message.message}`));
+  const stopChildAndSocket = async () => {
+    await stopChild(child, exited);
+    rmSync(socketDir, { recursive: true, force: true });
+  };
+  let port: number;
+  try {
+    child.send({ type: 'start', port: options.port ?? 0, ...(options.access ? { access: options.access } : {}) });
+    port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (message: ChildMessage) => {
+        if (message.type === 'listening') resolve(message.port);
+        else reject(new Error(`dynalite could not start: ${message.message}`));
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`dynalite exited with ${code} before it listened`)));
     });
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code} before it listened`)));
-  });
+  } catch (error) {
+    await stopChildAndSocket();
+    throw error;
+  }
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
   return {
@@ -69,7 +102,7 @@ export async function startDynamo(options: { dataDir: string; port?: number }): 
     client,
     stop: async () => {
       client.destroy();
-      await stopChild(child, exited);
+      await stopChildAndSocket();
     },
   };
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { guarded } from './loopback-guard';
 
 // Request bodies are capped at the API's own limit; AWS's are far below it (StartExecution input: 256 KiB).
 import { MAX_BODY_BYTES } from '#domain/routes';
@@ -31,8 +32,21 @@ export interface AwsJsonServerOptions {
   jsonVersion: '1.0' | '1.1';
   operations: Record<string, AwsJsonOperation>;
   port?: number;
+  /**
+   * Judges each request before its operation runs (IAM: local/iam/access-gate.ts): throws an AwsServiceError
+   * (AccessDeniedException, MissingAuthenticationTokenException, ...) to refuse it.
+   */
+  authorize?: (operation: string, input: Record<string, unknown>, request: AwsJsonRequest) => void;
   /** Called for operations that threw something other than an AwsServiceError. */
   onInternalError?: (operation: string, error: unknown) => void;
+}
+
+/** A request as the authorizer sees it: method, path, headers and the raw body (to verify a signature). */
+export interface AwsJsonRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
 }
 
 export interface RunningAwsJsonServer {
@@ -42,7 +56,7 @@ export interface RunningAwsJsonServer {
 }
 
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningAwsJsonServer> {
-  const server = createServer((req, res) => void handle(options, req, res));
+  const server = createServer(guarded((req, res) => void handle(options, req, res)));
   await listen(server, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return { endpoint: `http://127.0.0.1:${port}`, port, stop: () => closeServer(server) };
@@ -82,8 +96,10 @@ async function handle(options: AwsJsonServerOptions, req: IncomingMessage, res: 
     );
   }
   let input: Record<string, unknown>;
+  let raw: Buffer;
   try {
-    const text = await readBody(req);
+    raw = await readBody(req);
+    const text = raw.toString('utf8');
     const parsed: unknown = text.length === 0 ? {} : JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
     input = parsed as Record<string, unknown>;
@@ -96,6 +112,12 @@ async function handle(options: AwsJsonServerOptions, req: IncomingMessage, res: 
     );
   }
   try {
+    options.authorize?.(operationName, input, {
+      method: req.method ?? 'POST',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: raw,
+    });
     send(200, await operation(input));
   } catch (error) {
     if (error instanceof AwsServiceError) return fail(error);
@@ -104,7 +126,7 @@ async function handle(options: AwsJsonServerOptions, req: IncomingMessage, res: 
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -117,7 +139,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -7,13 +7,14 @@
  *                        -> handler modules imported -> recovery of open records -> poller (on the scaled clock)
  *                        -> HTTP API
  *
- * One stack per process at a time (the handlers share process.env). Restarting in the same process: the handler
- * modules create their AWS SDK clients and Knox client once per process from the endpoints in process.env at that
- * time. Each start drops them (cold-start.ts), so a restart may use new ports; to restart the way a laptop restarts
+ * One stack per process at a time (the handlers share process.env). Each function is its own instance (its own
+ * bundle, its own module state: lambda/function-bundles.ts), created at each start from the endpoints in process.env
+ * at that time, so a restart may use new ports; to restart the way a laptop restarts
  * (same endpoints, e.g. a client or a script that kept the URL), pass `stack.ports` back: dynamoPort, sfnPort,
  * secretsPort, knoxPort and port.
  */
 import { mkdirSync } from 'node:fs';
+import { STATES } from '#domain/state-names';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULTS, ENV } from '#domain/configuration';
@@ -21,24 +22,27 @@ import { OTHER_FUNCTIONS } from '#domain/function-names';
 import { BATCH_WORKFLOW } from '#infra/metadata';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '#knox-sim/server';
 import { apiGatewayModel } from '../apigateway/api-routes';
-import type { RunningAwsJsonServer } from '../protocol/aws-json-server';
-import { coldStartFunctions } from '../lambda/cold-start';
 import { LocalConsole } from '../console/console-server';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './defaults';
 import { ensureTable, startDynamo, type RunningDynamo } from '../dynamodb/dynamodb';
+import { dynamoDelays, setAwsLatency, type LatencyMode } from '../latency/aws-latency';
 import { LocalExecutions } from '../stepfunctions/engine';
 import { applyEnvironment, localEnvironment } from './environment';
 import { prepareMachine } from '../stepfunctions/prepare-machine';
 import type { ExecutionRecord } from '../stepfunctions/execution-store';
-import { startHttpApi, type RunningHttpApi } from '../apigateway/rest-api';
+import { startHttpApi, type HttpApiOptions, type RunningHttpApi } from '../apigateway/rest-api';
 import { LambdaRuntime } from '../lambda/lambda-runtime';
 import { LocalPoller } from '../scheduler/scheduler';
 import { recoverOpenRecords, type RecoveryAction } from './recovery';
-import { startSecretsEndpoint, type KnoxSecretValue } from '../secretsmanager/secrets';
+import { startSecretsEndpoint, type KnoxSecretValue, type RunningSecretsEndpoint } from '../secretsmanager/secrets';
 import { startSfnEndpoint } from '../stepfunctions/sfn-server';
 import { statusChangeEvent } from '../eventbridge/status-change-event';
 import { PROJECT_DIR, ensureTemplate } from '../template/synth';
 import { readTemplate, resolveModel, type LocalModel } from '../template/template';
+import { AccessGate } from '../iam/access-gate';
+import { secretsAuthorizer, sfnAuthorizer } from '../iam/endpoint-authorizers';
+import { useFunctionCredentials } from '../iam/function-identity';
+import { templateRoles } from '../iam/template-roles';
 
 export { DEFAULT_DATA_DIR, DEFAULT_PORT };
 
@@ -49,6 +53,10 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** Multiplies every Wait and Retry interval and the deadline (default 1). */
   timeScale?: number;
+  /** Run this synthesized template instead of cdk.out's (tests: a template with a grant removed). */
+  templatePath?: string;
+  /** 'aws': AWS's typical latencies on the local services and Knox's on the simulator (local/latency/aws-latency.ts). */
+  latency?: LatencyMode;
   /** Talk to this Knox instead of starting the simulator (default: env KNOX_BASE_URL, else the simulator). */
   knoxBaseUrl?: string;
   /** Credentials served as the Knox secret (default: env KNOX_CLIENT_ID/KNOX_CLIENT_SECRET, else the simulator's). */
@@ -63,6 +71,12 @@ export interface LocalStackOptions {
    * sets the callback states' TimeoutSeconds (the customer's deadline), unscaled.
    */
   env?: Record<string, string>;
+  /**
+   * API Gateway overrides: `throttle` replaces the stage's throttle from the template (`'none'`: not throttled, for
+   * drivers that compress time or poll faster than a client would: the tests, the bench, the demo), and
+   * `integrationTimeoutMs` every method's integration timeout (tests).
+   */
+  apiGateway?: Pick<HttpApiOptions, 'throttle' | 'integrationTimeoutMs'>;
   /** Start the poller's clock (default true); false leaves rounds to `stack.poller.round()` (tests, the bench). */
   pollerAutoStart?: boolean;
   /** No log lines from the stack and none from the handlers (tests). */
@@ -81,10 +95,16 @@ export interface LocalStack {
   dataDir: string;
   timeScale: number;
   model: LocalModel;
+  /** IAM: the template's roles, each function's own credentials, the checks every local AWS endpoint applies. */
+  iam: AccessGate;
   /** What recovery did with the open records it found at start. */
   recovery: RecoveryAction[];
   /** The poller on the stack's clock (when the template has the poller function). */
   poller?: LocalPoller;
+  /** The local Lambda: each function's instance (`coldStart()`), concurrency, throttles; `use()` for tests. */
+  lambda: LambdaRuntime;
+  /** GetSecretValue calls the local Secrets Manager answered so far. */
+  secretReads(): number;
   stop(): Promise<void>;
 }
 
@@ -132,24 +152,32 @@ async function start(
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
-  const template = readTemplate(await ensureTemplate({ log }));
+  const template = readTemplate(options.templatePath ?? (await ensureTemplate({ log })));
   const model = resolveModel(template);
-  const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR);
+  const runtime = new LambdaRuntime(model.functions, LAMBDAS_DIR, { timeScale, log });
+  // IAM as in AWS: each function signs with its own credentials and every local AWS call is judged by its role.
+  const iam = new AccessGate(templateRoles(template));
+  runtime.gate = iam;
+  useFunctionCredentials((name) => iam.credentialsOf(name));
+  cleanups.push(() => useFunctionCredentials(undefined));
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const machines = model.stateMachines.map((m) =>
-    prepareMachine(
-      m,
-      timeScale,
-      runtime,
+    prepareMachine(m, timeScale, runtime, {
       // The customer's deadline: not the batch workflow's callback (its TimeoutSeconds is the watch's backstop).
-      deadlineOverride !== undefined && m.workflow !== BATCH_WORKFLOW
+      ...(deadlineOverride !== undefined && m.workflow !== BATCH_WORKFLOW
         ? { callbackTimeoutSeconds: Number(deadlineOverride) }
-        : {},
-    ),
+        : {}),
+      // The batch's pacing wait matches the Knox budget, which runs in real time: TIME_SCALE leaves it alone.
+      realTimeWaits: [STATES.waitForBudget],
+    }),
   );
 
+  setAwsLatency(options.latency ?? 'none');
+  cleanups.push(() => setAwsLatency('none'));
   const dynamo: RunningDynamo = await startDynamo({
     dataDir,
+    access: iam.snapshot(),
+    delays: dynamoDelays(),
     ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
   });
   cleanups.push(() => dynamo.stop());
@@ -159,15 +187,21 @@ async function start(
   const credentials = options.knoxCredentials ?? credentialsFromEnv() ?? { ...SIM_DEFAULT_CREDENTIALS };
   let simulator: RunningKnoxSimulator | undefined;
   if (!externalKnox) {
-    simulator = await startKnoxSimulator({ host: '127.0.0.1', port: options.knoxPort ?? 0, ...credentials });
+    simulator = await startKnoxSimulator({
+      host: '127.0.0.1',
+      port: options.knoxPort ?? 0,
+      ...credentials,
+      ...(options.latency === 'aws' ? { latency: 'aws' as const } : {}),
+    });
     cleanups.push(() => simulator!.stop());
   }
   const knoxUrl = externalKnox ?? simulator!.url;
 
-  const secrets: RunningAwsJsonServer = await startSecretsEndpoint({
+  const secrets: RunningSecretsEndpoint = await startSecretsEndpoint({
     secret: model.secret,
     value: credentials,
     port: options.secretsPort,
+    authorize: secretsAuthorizer(iam, model.secret),
   });
   cleanups.push(() => secrets.stop());
 
@@ -180,7 +214,11 @@ async function start(
       ? { onClosed: (record) => deliverStatusChange(runtime, record) }
       : {}),
   });
-  const sfn = await startSfnEndpoint(executions, { port: options.sfnPort, log });
+  const sfn = await startSfnEndpoint(executions, {
+    port: options.sfnPort,
+    log,
+    authorize: sfnAuthorizer(iam, executions),
+  });
   cleanups.push(() => sfn.stop());
 
   const restoreEnv = applyEnvironment(
@@ -200,7 +238,6 @@ async function start(
     await runtime.idle(STOP_GRACE_MS);
   });
   await runtime.load();
-  await coldStartFunctions();
 
   const recovery = await recoverOpenRecords(dynamo.client, model.table, executions);
   for (const r of recovery)
@@ -221,6 +258,7 @@ async function start(
   const http: RunningHttpApi = await startHttpApi({
     port: options.port ?? DEFAULT_PORT,
     apiGateway: apiGatewayModel(template),
+    ...options.apiGateway,
     invokeApi: (event: APIGatewayProxyEvent) => runtime.invoke(OTHER_FUNCTIONS.api, event),
     executions,
     console: new LocalConsole({
@@ -250,8 +288,11 @@ async function start(
     dataDir,
     timeScale,
     model,
+    iam,
     recovery,
     ...(poller ? { poller } : {}),
+    lambda: runtime,
+    secretReads: () => secrets.reads(),
     stop: cleanup,
   };
 }

@@ -28,6 +28,11 @@ import { LOCAL_ACCOUNT } from '../template/intrinsics';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import type { PreparedMachine } from './prepare-machine';
 import { ExecutionStoppedError, taskResourceLocalHandlers } from './task-bindings';
+import { RunQuotas } from './quotas';
+import { withRunHooks } from './run-hooks';
+import { awsHistoryEvents } from './history-events';
+import { scaledWaitMs } from './time-scale';
+import { awsLatencyMs } from '../latency/aws-latency';
 
 /** The role executions run as (only `$$.Execution.RoleArn` shows it). */
 const LOCAL_ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/knox-onboarding-local-stepfunctions`;
@@ -51,6 +56,8 @@ export interface LiveRun {
 export interface RunOptions {
   runtime: LambdaRuntime;
   callbacks: CallbackRegistry;
+  /** Whether AWS's quotas apply (quotas.ts). */
+  awsQuotas: boolean;
   /** Adds an event to the execution's history (dated now unless `timestamp` says when). */
   append(event: NewEvent, timestamp?: number): void;
   /** Once the run is over and its events recorded: how it ended, and why it was stopped if it was. */
@@ -79,27 +86,58 @@ export function startRun(
   const registry = options.callbacks;
   const runKey = `${record.executionArn}#${record.runs}`;
   const callbacks = { registry, runKey, timeoutMs: (state: string) => machine.callbackTimeoutsMs[state] ?? 60_000 };
-  const { result, abort, eventLogs } = engine.run(JSON.parse(from?.input ?? record.input) as never, {
-    overrides: {
-      taskResourceLocalHandlers: taskResourceLocalHandlers(
-        machine.definition,
-        options.runtime,
-        () => stopReason !== undefined,
-        callbacks,
-      ),
-      waitTimeOverrides: machine.waitOverrides,
-    },
-    context: {
-      Execution: { Id: record.executionArn, Name: record.name, RoleArn: LOCAL_ROLE_ARN, StartTime: record.startDate },
-      StateMachine: { Id: machine.arn, Name: machine.name },
-      // Read once per state entry that passes $$.Task.Token: each entry gets its own token.
-      Task: {
-        get Token(): string {
-          return registry.issue(runKey);
+  // Quotas (quotas.ts) and the time of Wait states that read it from the input (time-scale.ts), as each state is
+  // entered (run-hooks.ts). A resumed run's history goes on from the events its execution already has.
+  const states = machine.engineDefinition.States;
+  const quotas = new RunQuotas(machine.engineDefinition, awsHistoryEvents(record.events, machine.definition).total);
+  const waitOverrides: Record<string, number> = { ...machine.waitOverrides };
+  const beforeEvent = (event: Parameters<RunQuotas['admit']>[0]): void => {
+    if (options.awsQuotas) quotas.admit(event);
+    const state = event.type === 'StateEntered' && event.state ? states[event.state.name] : undefined;
+    if (!event.state || state?.['Type'] !== 'Wait') return;
+    if (machine.realTimeWaits.has(event.state.name)) {
+      delete waitOverrides[event.state.name];
+      return;
+    }
+    const ms = machine.waitOverrides[event.state.name] ?? scaledWaitMs(state, event.state.input, machine.timeScale);
+    // LATENCY=aws: the transition into the Wait state (local/latency/aws-latency.ts).
+    if (ms === undefined) delete waitOverrides[event.state.name];
+    else waitOverrides[event.state.name] = ms + awsLatencyMs('transition');
+  };
+  const { result, abort, eventLogs } = engine.run(
+    JSON.parse(from?.input ?? record.input) as never,
+    withRunHooks(
+      {
+        overrides: {
+          taskResourceLocalHandlers: taskResourceLocalHandlers(
+            machine.definition,
+            options.runtime,
+            () => stopReason !== undefined,
+            callbacks,
+            { stateMachineArn: machine.arn, executionName: record.name },
+            options.awsQuotas,
+          ),
+          waitTimeOverrides: waitOverrides,
+        },
+        context: {
+          Execution: {
+            Id: record.executionArn,
+            Name: record.name,
+            RoleArn: LOCAL_ROLE_ARN,
+            StartTime: record.startDate,
+          },
+          StateMachine: { Id: machine.arn, Name: machine.name },
+          // Read once per state entry that passes $$.Task.Token: each entry gets its own token.
+          Task: {
+            get Token(): string {
+              return registry.issue(runKey);
+            },
+          },
         },
       },
-    },
-  });
+      { beforeEvent },
+    ),
+  );
   const stop = (reason: StopReason, details: StopDetails = {}): void => {
     if (stopReason !== undefined) return;
     stopReason = reason;

@@ -12,15 +12,13 @@ import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError } from 'aws-local-stepfunctions';
 import { AwsServiceError } from '../protocol/aws-json-server';
 import { CallbackRegistry } from './task-tokens';
+import { checkExecutionName } from './quotas';
 import { appendEvent, truncate, type NewEvent } from './engine-events';
 import { startRun, type LiveRun, type RunOutcome, type StopDetails, type StopReason } from './engine-run';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { ExecutionStore, type ExecutionRecord, type ExecutionStatus } from './execution-store';
 import type { PreparedMachine } from './prepare-machine';
 import { localExecutionArn, type LocalWorkflow } from '../template/template';
-
-/** AWS allows 80 characters; we also keep names file-name safe (they name the history files). */
-const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export interface LocalExecutionsOptions {
   machines: PreparedMachine[];
@@ -31,6 +29,8 @@ export interface LocalExecutionsOptions {
   log?: (line: string) => void;
   /** The task tokens of callback states (the SendTask* calls answer from it). */
   callbacks?: CallbackRegistry;
+  /** AWS's quotas (quotas.ts); false only in a test that shows what a wall changes. Default true. */
+  awsQuotas?: boolean;
 }
 
 export interface StartExecutionInput {
@@ -84,7 +84,7 @@ export class LocalExecutions {
         `State Machine Does Not Exist: '${request.stateMachineArn}'`,
       );
     const name = request.name ?? randomUUID();
-    if (!EXECUTION_NAME.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+    if (this.options.awsQuotas !== false) checkExecutionName(name);
     const input = request.input ?? '{}';
     const parsed = parseInput(input);
     const executionArn = localExecutionArn(machine.name, name);
@@ -204,6 +204,7 @@ export class LocalExecutions {
     const run = startRun(record, machine, resumed, {
       runtime: this.options.runtime,
       callbacks: this.callbacks,
+      awsQuotas: this.options.awsQuotas !== false,
       append: (event, timestamp) => this.append(record, event, timestamp),
       ended: async (outcome, reason, details) => {
         this.finish(record, outcome, reason, details);

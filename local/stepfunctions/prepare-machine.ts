@@ -21,6 +21,10 @@ export interface PreparedMachine {
   /** The machine's TimeoutSeconds after scaling, enforced by LocalExecutions. */
   timeoutMs?: number;
   waitOverrides: Record<string, number>;
+  /** TIME_SCALE (Wait states that read their time from the input are scaled as they are entered). */
+  timeScale: number;
+  /** Wait states left in real time (PrepareOptions.realTimeWaits). */
+  realTimeWaits: ReadonlySet<string>;
   /** Each callback state's TimeoutSeconds after scaling (the customer's deadline), in ms. */
   callbackTimeoutsMs: Record<string, number>;
 }
@@ -28,6 +32,8 @@ export interface PreparedMachine {
 export interface PrepareOptions {
   /** Replaces every callback state's TimeoutSeconds, unscaled (tests: a deadline of a few seconds). */
   callbackTimeoutSeconds?: number;
+  /** Wait states that TIME_SCALE leaves in real time (a wait that paces calls against a real-time budget). */
+  realTimeWaits?: readonly string[];
 }
 
 /**
@@ -61,6 +67,8 @@ export function prepareMachine(
     engineDefinition: scaled as AslDefinition,
     ...(TimeoutSeconds !== undefined ? { timeoutMs: TimeoutSeconds * 1000 } : {}),
     waitOverrides: waitTimeOverrides(machine.definition, timeScale),
+    timeScale,
+    realTimeWaits: new Set(options.realTimeWaits ?? []),
     callbackTimeoutsMs,
   };
 }

@@ -7,24 +7,29 @@ import {
   AwsServiceError,
   requireString,
   startAwsJsonServer,
+  type AwsJsonServerOptions,
   type RunningAwsJsonServer,
 } from '../protocol/aws-json-server';
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, type RecordedEvent } from './execution-store';
 import type { LocalExecutions } from './engine';
+import { withAwsLatency } from '../latency/aws-latency';
+import { AwsHistoryMapper } from './history-events';
 
 const epochSeconds = (iso: string): number => Date.parse(iso) / 1000;
 
 export async function startSfnEndpoint(
   executions: LocalExecutions,
-  options: { port?: number; log?: (line: string) => void } = {},
+  options: { port?: number; log?: (line: string) => void; authorize?: AwsJsonServerOptions['authorize'] } = {},
 ): Promise<RunningAwsJsonServer> {
   return startAwsJsonServer({
     targetPrefix: 'AWSStepFunctions',
     jsonVersion: '1.0',
     port: options.port,
+    ...(options.authorize ? { authorize: options.authorize } : {}),
     onInternalError: (op, error) =>
       options.log?.(`local Step Functions ${op} failed: ${(error as Error).stack ?? String(error)}`),
-    operations: {
+    // LATENCY=aws: each call answers after Step Functions' typical latency (local/latency/aws-latency.ts).
+    operations: withAwsLatency('stepfunctions', {
       StartExecution: (input) => {
         const started = executions.startExecution({
           stateMachineArn: requireString(input, 'stateMachineArn'),
@@ -42,8 +47,11 @@ export async function startSfnEndpoint(
       },
       DescribeExecution: (input) => describeExecution(executions.requireRecord(requireString(input, 'executionArn'))),
       ListExecutions: (input) => listExecutions(executions, input),
-      GetExecutionHistory: (input) =>
-        executionHistory(executions.requireRecord(requireString(input, 'executionArn')), input),
+      GetExecutionHistory: (input) => {
+        const record = executions.requireRecord(requireString(input, 'executionArn'));
+        const machine = executions.stateMachines.find((m) => m.arn === record.stateMachineArn);
+        return executionHistory(record, input, machine?.definition ?? { States: {} });
+      },
       // Callbacks (callbacks.ts): AWS answers `{}` to each, or InvalidToken, TaskDoesNotExist, TaskTimedOut, ...
       SendTaskSuccess: (input) => {
         executions.callbacks.sendTaskSuccess(input['taskToken'], input['output']);
@@ -79,7 +87,7 @@ export async function startSfnEndpoint(
           creationDate: 0,
         };
       },
-    },
+    }),
   });
 }
 
@@ -133,9 +141,18 @@ function listExecutions(executions: LocalExecutions, input: Record<string, unkno
   };
 }
 
-/** The recorded events in GetExecutionHistory's shape (AWS event types; retries and catches have none there). */
-function executionHistory(record: ExecutionRecord, input: Record<string, unknown>): Record<string, unknown> {
-  const events = record.events.map(toHistoryEvent).filter((e): e is Record<string, unknown> => e !== undefined);
+/**
+ * The recorded events in GetExecutionHistory's shape: each local event as the AWS events it stands for
+ * (history-events.ts, the same mapping the 25,000-event cap counts with: a Task's entry is TaskStateEntered,
+ * TaskScheduled and TaskStarted), so that the history has as many events as AWS would record.
+ */
+function executionHistory(
+  record: ExecutionRecord,
+  input: Record<string, unknown>,
+  definition: { States: Record<string, Record<string, unknown>> },
+): Record<string, unknown> {
+  const mapper = new AwsHistoryMapper(definition);
+  const events = record.events.flatMap((e) => toHistoryEvents(e, mapper));
   let previous = 0;
   const numbered = events.map((e, i) => {
     const out = { ...e, id: i + 1, previousEventId: previous };
@@ -145,6 +162,24 @@ function executionHistory(record: ExecutionRecord, input: Record<string, unknown
   const ordered = input['reverseOrder'] === true ? numbered.reverse() : numbered;
   const { items, nextToken } = page(ordered, input);
   return { events: items, ...(nextToken ? { nextToken } : {}) };
+}
+
+function toHistoryEvents(e: RecordedEvent, mapper: AwsHistoryMapper): Record<string, unknown>[] {
+  const primary = toHistoryEvent(e);
+  // A local restart shows as a redrive (no AWS event stands for it otherwise).
+  if (e.type === 'ExecutionResumed') return primary ? [primary] : [];
+  return mapper.awsEvents(e).map((type) =>
+    type === primary?.['type']
+      ? primary
+      : {
+          timestamp: epochSeconds(e.timestamp),
+          type,
+          [`${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`]: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+          },
+        },
+  );
 }
 
 function toHistoryEvent(e: RecordedEvent): Record<string, unknown> | undefined {

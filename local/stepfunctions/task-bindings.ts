@@ -12,6 +12,8 @@ import type { CallbackRegistry } from './task-tokens';
 import type { Json as JSONValue } from '../template/intrinsics';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 import { taskStates } from '../template/template';
+import { checkTaskResult } from './quotas';
+import { awsLatency } from '../latency/aws-latency';
 
 export const LAMBDA_INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
 export const LAMBDA_CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -40,6 +42,22 @@ export class ExecutionStoppedError extends Error {
   }
 }
 
+/** The function a Task state invokes, as the definition names it (an ARN, maybe version-qualified, or a name). */
+function taskFunctionName(stateName: string, state: Record<string, unknown>): string {
+  const resource = String(state['Resource']);
+  if (resource === LAMBDA_INVOKE_RESOURCE || resource === LAMBDA_CALLBACK_RESOURCE) {
+    const functionName = (state['Parameters'] as Record<string, unknown> | undefined)?.['FunctionName'];
+    if (typeof functionName !== 'string') {
+      throw new Error(
+        `Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`,
+      );
+    }
+    return functionName;
+  }
+  if (resource.startsWith('arn:aws:lambda:')) return resource;
+  throw new Error(`Task "${stateName}": Resource ${resource} is not supported by the local stack (Lambda only)`);
+}
+
 /** Which handler module each Task state runs (state name -> handler); throws when one cannot be bound. */
 export function taskHandlerNames(
   definition: { States: Record<string, Record<string, unknown>> },
@@ -47,25 +65,18 @@ export function taskHandlerNames(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [stateName, state] of taskStates(definition)) {
-    const resource = String(state['Resource']);
-    let functionName: unknown;
-    if (resource === LAMBDA_INVOKE_RESOURCE || resource === LAMBDA_CALLBACK_RESOURCE) {
-      functionName = (state['Parameters'] as Record<string, unknown> | undefined)?.['FunctionName'];
-      if (typeof functionName !== 'string') {
-        throw new Error(
-          `Task "${stateName}": lambda:invoke needs a literal FunctionName (FunctionName.$ is not supported locally)`,
-        );
-      }
-    } else if (resource.startsWith('arn:aws:lambda:')) {
-      functionName = resource;
-    } else {
-      throw new Error(`Task "${stateName}": Resource ${resource} is not supported by the local stack (Lambda only)`);
-    }
-    const handler = runtime.handlerOf(functionName as string);
-    if (!handler) throw new Error(`Task "${stateName}": no function in the template is ${String(functionName)}`);
+    const functionName = taskFunctionName(stateName, state);
+    const handler = runtime.handlerOf(functionName);
+    if (!handler) throw new Error(`Task "${stateName}": no function in the template is ${functionName}`);
     out[stateName] = handler;
   }
   return out;
+}
+
+/** Who invokes: the execution's state machine (IAM: its role must allow lambda:InvokeFunction on the function). */
+export interface TaskInvoker {
+  stateMachineArn: string;
+  executionName: string;
 }
 
 /** The engine's `taskResourceLocalHandlers` for one run; `isStopped` guards against the orphaned-retry behaviour. */
@@ -74,24 +85,46 @@ export function taskResourceLocalHandlers(
   runtime: LambdaRuntime,
   isStopped: () => boolean,
   callbacks?: RunCallbacks,
+  invoker?: TaskInvoker,
+  awsQuotas = true,
 ): Record<string, LocalTaskHandler> {
+  const checkResult = awsQuotas ? checkTaskResult : <T>(_state: string, _rules: unknown, result: T): T => result;
   const handlers: Record<string, LocalTaskHandler> = {};
   const names = taskHandlerNames(definition, runtime);
   const states = Object.fromEntries(taskStates(definition));
   for (const [stateName, handler] of Object.entries(names)) {
     const resource = states[stateName]?.['Resource'];
     const viaIntegration = resource === LAMBDA_INVOKE_RESOURCE;
+    const functionName = taskFunctionName(stateName, states[stateName]!);
+    // The state machine's role, checked at each invoke as Step Functions does (a Task error, retried and caught).
+    const authorize = (): void => {
+      if (invoker)
+        runtime.gate?.authorizeStateMachineInvoke(invoker.stateMachineArn, invoker.executionName, functionName);
+    };
     if (resource === LAMBDA_CALLBACK_RESOURCE) {
       if (!callbacks) throw new Error(`Task "${stateName}": a callback state needs the run's callbacks`);
-      handlers[stateName] = (input) => runCallback(stateName, handler, input, runtime, isStopped, callbacks);
+      const state = states[stateName] ?? {};
+      handlers[stateName] = async (input) => {
+        await awsLatency('transition');
+        authorize();
+        return checkResult(
+          stateName,
+          state,
+          await runCallback(stateName, handler, input, runtime, isStopped, callbacks),
+        );
+      };
       continue;
     }
+    const state = states[stateName] ?? {};
     handlers[stateName] = async (input) => {
+      await awsLatency('transition'); // LATENCY=aws: the transition into this Task (local/latency/aws-latency.ts)
       if (isStopped()) throw new ExecutionStoppedError();
-      if (!viaIntegration) return (await runtime.invoke(handler, input)) as JSONValue;
+      authorize();
+      if (!viaIntegration) return checkResult(stateName, state, (await runtime.invoke(handler, input)) as JSONValue);
       const payload = (input as { Payload?: JSONValue } | null)?.Payload ?? null;
       const result = (await runtime.invoke(handler, payload)) as JSONValue;
-      return { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      // The connector's output is what the quota measures (quotas.ts).
+      return checkResult(stateName, state, { Payload: result, StatusCode: 200, ExecutedVersion: '$LATEST' });
     };
   }
   return handlers;

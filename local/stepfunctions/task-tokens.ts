@@ -1,13 +1,14 @@
 /**
  * Task tokens and the SendTask* calls of the local Step Functions, with AWS's answers. aws-local-stepfunctions has
- * no `.waitForTaskToken` of its own (../shared/local-engine-notes.md): the engine reads `$$.Task.Token` from the
+ * no `.waitForTaskToken` of its own (local/README.md, "Callbacks"): the engine reads `$$.Task.Token` from the
  * context we pass, where a getter issues a fresh token per read; the callback state's local handler invokes the
  * Lambda with it and then waits here until SendTaskSuccess / SendTaskFailure settles the token, or the state's
  * TimeoutSeconds passes (States.Timeout).
  *
  * AWS's answers: a string that is not a token -> InvalidToken; a token of ours that this process does not know (one
  * issued before a restart) -> TaskDoesNotExist; a token whose task is over (answered, timed out, its execution
- * stopped) -> TaskTimedOut; output that is not JSON -> InvalidOutput. Tokens live in memory: a restart resumes the
+ * stopped) -> TaskTimedOut; output that is not JSON -> InvalidOutput; output over 262,144 characters ->
+ * ValidationException. Tokens live in memory: a restart resumes the
  * waiting state, which stores a new token on the record.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { AwsServiceError } from '../protocol/aws-json-server';
 const TOKEN = /^AQ[A-Za-z0-9_-]{86}$/;
 /** AWS bounds: taskToken 1..2048, output 256 KiB, error 256, cause 32,768 characters. */
 const MAX_TOKEN = 2048;
-const MAX_OUTPUT_BYTES = 256 * 1024;
+const MAX_OUTPUT_CHARS = 256 * 1024;
 const MAX_ERROR = 256;
 const MAX_CAUSE = 32_768;
 
@@ -52,6 +53,11 @@ export class CallbackRegistry {
     const token = `AQ${randomBytes(64).toString('base64url')}`;
     this.tokens.set(token, { runKey, state: 'issued' });
     return token;
+  }
+
+  /** The run (`<executionArn>#<run>`) a token belongs to, if it is one of ours (IAM: SendTask* names its machine). */
+  runKeyOf(token: unknown): string | undefined {
+    return typeof token === 'string' ? this.tokens.get(token)?.runKey : undefined;
   }
 
   /** The newest still issued token of a run that appears in `input` (the state's Parameters put it there). */
@@ -89,9 +95,16 @@ export class CallbackRegistry {
 
   sendTaskSuccess(token: unknown, output: unknown): void {
     const entry = this.open(token);
-    if (typeof output !== 'string' || Buffer.byteLength(output) > MAX_OUTPUT_BYTES) {
-      throw new AwsServiceError('InvalidOutput', 'Invalid Output: the output must be a JSON text of at most 256 KiB');
+    // The API's bound is in characters (API reference, SendTaskSuccess: output, maximum length 262144), answered as
+    // any constraint is; an output within it but over 256 KiB as UTF-8 is accepted and then fails the Task with
+    // States.DataLimitExceeded (quotas.ts, the task result check).
+    if (typeof output === 'string' && output.length > MAX_OUTPUT_CHARS) {
+      throw new AwsServiceError(
+        'ValidationException',
+        `1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to ${MAX_OUTPUT_CHARS}`,
+      );
     }
+    if (typeof output !== 'string') throw new AwsServiceError('InvalidOutput', 'Invalid Output: the output is missing');
     let parsed: unknown;
     try {
       parsed = JSON.parse(output);

@@ -59,8 +59,8 @@ function scaleStates(states: States, factor: number): void {
 
 /**
  * The engine's `waitTimeOverrides` for `definition`: each Wait state with `Seconds` waits `Seconds * factor` (in ms).
- * Wait states driven by `SecondsPath`/`Timestamp` are left alone (an override would ignore the path; our definitions
- * have none).
+ * Wait states driven by `SecondsPath`, `Timestamp` or `TimestampPath` get theirs as each is entered
+ * (`scaledWaitMs`): their time depends on the input or the clock.
  */
 export function waitTimeOverrides(definition: { States: States }, factor: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -78,4 +78,55 @@ export function waitTimeOverrides(definition: { States: States }, factor: number
 /** A deadline is a wait too: WAIT_DEADLINE_SECONDS scaled, in whole seconds (at least 1). */
 export function scaleSeconds(seconds: number, factor: number): number {
   return Math.max(1, Math.ceil(seconds * factor));
+}
+
+/**
+ * The time a Wait state driven by `SecondsPath`, `Timestamp` or `TimestampPath` waits under TIME_SCALE, in ms, given
+ * the input it entered with: the seconds it reads times `factor`, or the time left until the timestamp times
+ * `factor`. Undefined (the engine then reads the state itself, unscaled) at a factor of 1, for a `Seconds` wait
+ * (scaled by its fixed override), for a path the engine must judge (a context path `$$.`, a path that selects nothing,
+ * a value that is not a non-negative integer or an RFC 3339 timestamp: the engine fails the state as AWS does).
+ * `InputPath` applies first, as in the engine.
+ */
+export function scaledWaitMs(
+  state: Record<string, unknown>,
+  input: unknown,
+  factor: number,
+  now = Date.now(),
+): number | undefined {
+  if (factor === 1 || state['Type'] !== 'Wait') return undefined;
+  const effective = typeof state['InputPath'] === 'string' ? readPath(input, state['InputPath']) : input;
+  if (effective === NOT_FOUND) return undefined;
+  if (typeof state['SecondsPath'] === 'string') {
+    const seconds = readPath(effective, state['SecondsPath']);
+    return Number.isInteger(seconds) && (seconds as number) >= 0 ? (seconds as number) * factor * 1000 : undefined;
+  }
+  const timestamp =
+    typeof state['Timestamp'] === 'string'
+      ? state['Timestamp']
+      : typeof state['TimestampPath'] === 'string'
+        ? readPath(effective, state['TimestampPath'])
+        : undefined;
+  if (typeof timestamp !== 'string' || !RFC3339.test(timestamp)) return undefined;
+  return Math.max(0, Date.parse(timestamp) - now) * factor;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const NOT_FOUND = Symbol('not found');
+
+/** A reference path (`$`, `$.a.b`, `$.a[0]`, `$['a']`) read from `value`; NOT_FOUND for anything else. */
+function readPath(value: unknown, path: string): unknown {
+  if (!path.startsWith('$') || path.startsWith('$$')) return NOT_FOUND;
+  const steps = /^(?:\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\])/;
+  let rest = path.slice(1);
+  let current = value;
+  while (rest.length > 0) {
+    const match = steps.exec(rest);
+    if (!match) return NOT_FOUND;
+    const key = match[2] !== undefined ? Number(match[2]) : (match[1] ?? match[3] ?? '');
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return NOT_FOUND;
+    current = (current as Record<string | number, unknown>)[key];
+    rest = rest.slice(match[0].length);
+  }
+  return current;
 }

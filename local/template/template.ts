@@ -21,6 +21,7 @@ import {
   type ResourceRefs,
 } from './intrinsics';
 import type { AslDefinition } from '../stepfunctions/asl';
+import { functionLimits, type AsyncInvokeSettings } from './function-settings';
 
 export type { AslDefinition, AslState, AslRetrier, AslCatcher } from '../stepfunctions/asl';
 export { nestedMachines, taskStates } from '../stepfunctions/asl';
@@ -68,6 +69,9 @@ export interface LocalFunction {
   memoryMb: number;
   /** The template's Environment.Variables, resolved to local values. */
   environment: Record<string, string>;
+  /** ReservedConcurrentExecutions (undefined: unreserved) and the async-invoke settings (function-settings.ts). */
+  reservedConcurrency?: number;
+  asyncInvoke?: AsyncInvokeSettings;
 }
 
 export interface KeySchemaElement {
@@ -132,7 +136,7 @@ function metadataOf(resource: CfnResource, key: string): string | undefined {
 }
 
 /** How every resource of the template answers Ref and GetAtt locally. */
-function buildReferences(template: CfnTemplate): ResolveContext {
+export function buildReferences(template: CfnTemplate): ResolveContext {
   const resources: Record<string, ResourceRefs> = {};
   for (const [id, resource] of Object.entries(template.Resources)) {
     resources[id] = referencesOf(id, resource);
@@ -256,6 +260,7 @@ function resolveFunctions(template: CfnTemplate, ctx: ResolveContext): LocalFunc
       timeoutSeconds: typeof props['Timeout'] === 'number' ? props['Timeout'] : LAMBDA_DEFAULT_TIMEOUT_SECONDS,
       memoryMb: typeof props['MemorySize'] === 'number' ? props['MemorySize'] : 128,
       environment,
+      ...functionLimits(template, id),
     };
   });
 }

@@ -40,6 +40,8 @@ async function main(): Promise<number> {
     timeScale,
     quiet: true,
     knoxCredentials: { ...SIM_DEFAULT_CREDENTIALS },
+    // The driver compresses time and polls faster than the stage's real-time throttle allows.
+    apiGateway: { throttle: 'none' },
   });
   try {
     console.log(`HTTP API ${stack.apiUrl}, Knox simulator ${stack.knoxUrl}: ${DEMO_SCENARIOS.length} scenarios\n`);

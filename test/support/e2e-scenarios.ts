@@ -28,7 +28,10 @@ import {
   type Finished,
 } from './e2e-support';
 
+import { expectThroughMatrix, matrixEnd } from './matrix-coverage';
+
 export * from './e2e-support';
+export * from './matrix-coverage';
 
 // --- Refused at the API ---------------------------------------------------------------------------------------------
 
@@ -135,16 +138,19 @@ function callOf({ task, body }: RefusedByKnox): (r: RequestLogEntry) => boolean 
 }
 
 /**
- * An abort or invalid-request code: ABORTED after one Knox call, which the table's Catch routes to Record aborted;
- * Knox changed nothing.
+ * An abort or invalid-request code: the end state the decision matrix gives the code on the Task when it is caught at
+ * once (ABORTED) after one Knox call, which the table's Catch routes to Record aborted; Knox changed nothing.
  */
 export async function expectAbortedByKnox(e2e: E2e, o: RefusedByKnox): Promise<Finished> {
   const spec = specFor(o.code);
   const task = KNOX_TASKS[o.task];
+  const expected = matrixEnd(o.code, o.task, 'caught');
+  if (expected === 'REFUSED') throw new Error(`the matrix has ${o.code} on ${o.task} refused by the API`);
   const started = await start(e2e, task.kind, o.body);
   const finished = await finish(e2e, started);
 
-  await expectClosedRecord(e2e, finished, 'ABORTED');
+  await expectClosedRecord(e2e, finished, expected);
+  expectThroughMatrix(o.code, o.task, 'caught', expected);
   expectKnoxLastError(finished, o.code);
   expect(finished.raw['attempts']).toEqual({ [o.task]: 1 });
   expect(
@@ -171,8 +177,8 @@ export interface WaitsForUnblock extends RefusedByKnox {
 
 /**
  * A wait code: the Task meets it and the record is WAITING with it as lastError; the Task is retried on the polling
- * schedule (Knox.Wait, one retry per poll) until the control call unblocks it; then the workflow SUCCEEDS and the
- * Knox call is accepted exactly once.
+ * schedule (Knox.Wait, one retry per poll) until the control call unblocks it; then the workflow SUCCEEDS (an end the
+ * decision matrix gives the code on the Task once Knox lets it through) and the Knox call is accepted exactly once.
  */
 export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promise<Finished> {
   const spec = specFor(o.code);
@@ -191,6 +197,7 @@ export async function expectWaitThenSuccess(e2e: E2e, o: WaitsForUnblock): Promi
   await o.unblock();
   const finished = await finish(e2e, started);
   await expectClosedRecord(e2e, finished, 'SUCCEEDED');
+  expectThroughMatrix(o.code, o.task, 'waits', 'SUCCEEDED');
   expect(finished.raw['lastError']).toBeUndefined(); // the success cleared it; history keeps it
   const firstError = historyOf(finished.raw).find((h) => h.event === 'knox-error');
   expect(firstError).toMatchObject({ step, status: 'WAITING', error: { code: o.code, disposition: 'wait' } });

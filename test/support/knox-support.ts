@@ -16,7 +16,7 @@ export async function caught(promise: Promise<unknown>): Promise<KnoxError> {
   throw new Error('expected the call to fail with a KnoxError');
 }
 
-/** The customer object as Samsung's documentation shows it (../shared/knox-msp-api.md, Customer object). */
+/** The customer object as Samsung's documentation shows it (docs/knox-contract.md, "The customer object"). */
 export const DOCUMENTED_CUSTOMER = {
   customerId: '1111111111',
   companyName: 'Company ABC',

@@ -10,6 +10,7 @@ import {
   startKnoxSimulator,
   type KnoxSimulatorOptions,
   type RunningKnoxSimulator,
+  type SimClock,
 } from '#knox-sim/server';
 import { HttpKnoxClient, type KnoxClientInternals } from '#knox/client';
 import type { KnoxClientConfig } from '#knox/types';
@@ -59,6 +60,21 @@ export function useKnoxSimulator(
         },
         internals,
       );
+    },
+  };
+}
+
+/** A simulator clock that runs with the wall clock and that a test moves forward instead of sleeping. */
+export interface MovableClock extends SimClock {
+  advance(ms: number): void;
+}
+
+export function movableClock(): MovableClock {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance(ms) {
+      offsetMs += ms;
     },
   };
 }

@@ -7,10 +7,14 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { RecordKind } from '#domain/api-schemas';
+import { KnoxError } from '#domain/knox-answer';
 import { ENV } from '#domain/configuration';
+import type { CustomerAnswer } from '#domain/payloads';
 import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
 import { logger } from '#lambdas/commons/powertools';
-import { resetKnoxClient } from '#lambdas/steps/knox';
+import { answerOf } from '#lambdas/poller/answer-table';
+import { readCustomers, type KnoxReads } from '#lambdas/poller/knox-reads';
+import { knoxClient, resetKnoxClient } from '#lambdas/steps/knox';
 import {
   acquireCustomerLock,
   createRecord,
@@ -103,4 +107,41 @@ export async function recordOf(id: string): Promise<WorkflowRecord> {
   const found = await getRecord(id);
   expect(found).toBeDefined();
   return found!;
+}
+
+/** What the poller makes of Knox's view of one waiting record's customer (see pollerAnswer). */
+export type PollerVerdict =
+  /** The customer answered yes: SendTaskSuccess with `output`. */
+  | { kind: 'answered'; output: CustomerAnswer }
+  /** Not yet: the record goes on waiting (`error` is the table's row for the status). */
+  | { kind: 'waiting'; error: KnoxError }
+  /** No, or an error no wait changes: SendTaskFailure under the disposition's name. */
+  | { kind: 'refused'; error: KnoxError }
+  /** Knox could not be asked this time (transient): the next round asks again. */
+  | { kind: 'unread'; error: KnoxError }
+  /** Our own set-up is wrong (operator): the round fails, alarmed; the wait stays as it is. */
+  | { kind: 'roundFails'; error: KnoxError };
+
+/**
+ * The poller's answer table for one record, as a round applies it: its read of the customer (lambdas/poller/
+ * knox-reads.ts, one GET), then what the view means for the record (lambdas/poller/answers.ts).
+ */
+export async function pollerAnswer(id: string): Promise<PollerVerdict> {
+  const record = await recordOf(id);
+  const customerId = record.customerId ?? '';
+  let reads: KnoxReads;
+  try {
+    reads = await readCustomers([customerId], knoxClient(), undefined);
+  } catch (error) {
+    if (error instanceof KnoxError) return { kind: 'roundFails', error };
+    throw error;
+  }
+  const unread = reads.unread.get(customerId);
+  if (unread) return { kind: 'unread', error: unread };
+  const refusal = reads.refusals.get(customerId);
+  if (refusal) return { kind: 'refused', error: refusal };
+  const view = reads.views.get(customerId);
+  expect(view, `a view of ${customerId}`).toBeDefined();
+  const answer = answerOf(record, view!);
+  return answer.kind === 'answered' ? { kind: 'answered', output: answer.output } : answer;
 }

@@ -1,5 +1,5 @@
 /**
- * Batches through the public API (`GET /onboarding-batches/{id}` and `/items`, product.md "Bulk onboarding"). Until
+ * Batches through the public API (`GET /onboarding-batches/{id}` and `/items`, README.md, "Bulk onboarding"). Until
  * bulk onboarding exists the local API has no such route (404 "No route"): the console then shows what the records
  * themselves say about their batch (their `batchId`) and says so.
  */
