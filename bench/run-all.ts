@@ -12,7 +12,8 @@
  *      the same with LATENCY=aws, AWS's and Knox's typical latencies (throughput-aws: aws-latency/latency-throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
- *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts)
+ *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts); the batch
+ *      execution's history events answered at once, over 1 and 14 days, beside the design before (batch-history-model.ts)
  *   8. Knox calls, invocations and time one reconciliation costs (a lost create answer), 1,000 to 50,000 customers
  *      (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
@@ -23,7 +24,8 @@
  *  12. The batch report of a 1,000-item batch: time and size against API Gateway's 29 s and 10 MB (report.ts)
  *
  * Knobs (environment): BENCH_ONLY (comma list of bundles, transitions, throughput, throughput-aws, console, budget,
- * batch, reconciliation, outage, refusals, sdk, report), BENCH_LATENCY_ONBOARDINGS (300), BENCH_REPORT_ITEMS (1000),
+ * batch, batch-history, reconciliation, outage, refusals, sdk, report), BENCH_LATENCY_ONBOARDINGS (300),
+ * BENCH_REPORT_ITEMS (1000),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
  * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
@@ -41,6 +43,7 @@ import { deployedKnoxRate } from './kit/bench-stack';
 import { measureBundles } from './bundles/bundles';
 import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
+import { measureBatchHistory } from './models/batch-history-model';
 import { measureOutage } from './models/outage-model';
 import { measureReport } from './report/report-bench';
 import { measureReconciliation } from './reconciliation/reconciliation';
@@ -58,6 +61,7 @@ const PARTS = [
   'console',
   'budget',
   'batch',
+  'batch-history',
   'reconciliation',
   'outage',
   'refusals',
@@ -166,6 +170,12 @@ async function main(): Promise<void> {
     figures.push(...m.figures);
     raw['sdk'] = { runs: m.runs };
   }
+  if (parts.includes('batch-history')) {
+    const m = measureBatchHistory(Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)));
+    figures.push(...m.figures);
+    raw['batchHistory'] = m.raw;
+  }
+
   if (parts.includes('reconciliation')) {
     const m = await measureReconciliation({ log });
     figures.push(...m.figures);

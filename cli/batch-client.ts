@@ -53,6 +53,16 @@ export const batchAnswerSchema = z
   .passthrough();
 export type BatchAnswer = z.infer<typeof batchAnswerSchema>;
 
+/**
+ * A batch nothing more happens to: DONE, CANCELLED, FAILED (its workflow failed: a redrive continues it), or STOPPED
+ * once the items it started are all terminal (the rest were never started).
+ */
+export function batchSettled(b: BatchAnswer): boolean {
+  if (b.status === 'DONE' || b.status === 'CANCELLED' || b.status === 'FAILED') return true;
+  if (b.status !== 'STOPPED') return false;
+  return b.counts.IN_PROGRESS === 0 && b.counts.WAITING === 0 && b.counts.REQUESTED <= b.total - b.started;
+}
+
 export const batchItemSchema = z
   .object({
     item: z.number(),
@@ -64,7 +74,7 @@ export const batchItemSchema = z
   .passthrough();
 export type BatchItem = z.infer<typeof batchItemSchema>;
 
-export type BatchBody = { json: { items: unknown[] } } | { csv: string };
+export type BatchBody = { json: { items: unknown[]; maxFailedPercentage?: number } } | { csv: string };
 
 export class BatchClient {
   constructor(private readonly send: Send) {}
@@ -115,7 +125,7 @@ export class BatchClient {
     return this.send('DELETE', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
   }
 
-  /** Polls the batch until `done(batch)` (default: DONE or CANCELLED), calling `onBatch` with each answer. */
+  /** Polls the batch until `done(batch)` (default: batchSettled), calling `onBatch` with each answer. */
   async follow(
     batchId: string,
     options: {
@@ -125,7 +135,7 @@ export class BatchClient {
       done?: (batch: BatchAnswer) => boolean;
     } = {},
   ): Promise<BatchAnswer> {
-    const done = options.done ?? ((b: BatchAnswer) => b.status === 'DONE' || b.status === 'CANCELLED');
+    const done = options.done ?? batchSettled;
     const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
     for (;;) {
       const batch = await this.get(batchId);

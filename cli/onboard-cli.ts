@@ -8,7 +8,9 @@
  * Without --api it talks to the local stack (http://127.0.0.1:${PORT:-3000}); with --api to the deployed API, each
  * request signed with SigV4 from the caller's AWS credentials. --dry-run validates the file with the API's own checks
  * and reports every problem, starting nothing. Exit codes: 0 all items terminal and none FAILED; 1 an item FAILED;
- * 2 the file or the request was refused; 130 Ctrl-C (the batch keeps running: the CLI prints how to follow it).
+ * 2 the file or the request was refused; 3 the batch STOPPED (maxFailedPercentage reached: its reason is printed);
+ * 4 the batch's own workflow FAILED (redrive it); 5 the batch was CANCELLED; 130 Ctrl-C (the batch keeps running: the
+ * CLI prints how to follow it).
  *
  * --api must be https:// (plain http:// only to a loopback host); a redirect is refused, never followed with the
  * signed headers and the body; every line printed is stripped of control characters and ANSI escapes (server text and
@@ -23,12 +25,20 @@ import { parseArgs } from 'node:util';
 import { SingleBar, Presets } from 'cli-progress';
 import { TERMINAL_STATUSES, type ValidationFailure } from '#domain/api-schemas';
 import { validateBatchCsv, validateBatchJson } from '#lambdas/batches/batch-input';
-import { BatchClient, plainSend, type BatchAnswer, type BatchBody } from './batch-client';
+import { BatchClient, batchSettled, plainSend, type BatchAnswer, type BatchBody } from './batch-client';
 import { DEFAULT_PORT } from '#local/stack/defaults';
 import { signedSend } from './signed-fetch';
 import { terminalText } from './terminal-text';
 
-export const EXIT = { ok: 0, failedItems: 1, refused: 2, interrupted: 130 } as const;
+export const EXIT = {
+  ok: 0,
+  failedItems: 1,
+  refused: 2,
+  stopped: 3,
+  batchFailed: 4,
+  cancelled: 5,
+  interrupted: 130,
+} as const;
 
 export interface CliIo {
   out: (line: string) => void;
@@ -108,7 +118,7 @@ export async function follow(
   try {
     const last = await client.follow(batchId, {
       intervalMs: options.intervalMs ?? 1000,
-      done: (b) => interrupted || b.status === 'DONE' || b.status === 'CANCELLED',
+      done: (b) => interrupted || batchSettled(b),
       onBatch: (b) => {
         const payload = { status: b.status, started: b.started, ...b.counts };
         if (!started) bar.start(b.total, terminalOf(b), payload);
@@ -132,6 +142,11 @@ export async function follow(
       writeFileSync(options.reportPath, await client.reportCsv(batchId));
       io.out(`Report: ${options.reportPath}`);
     }
+    const reason = last['stoppedReason'] ?? last['failedReason'];
+    if (typeof reason === 'string') io.out(`  ${last.status}: ${reason}`);
+    if (last.status === 'STOPPED') return EXIT.stopped;
+    if (last.status === 'FAILED') return EXIT.batchFailed;
+    if (last.status === 'CANCELLED') return EXIT.cancelled;
     return last.counts.FAILED > 0 ? EXIT.failedItems : EXIT.ok;
   } finally {
     process.removeListener('SIGINT', onSigint);

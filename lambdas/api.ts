@@ -10,6 +10,7 @@ import { cancel, getOne, list, postRequest } from './api/operations';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './batches/batch-routes';
 import { HttpError, headersOf, json, type RouteHandler } from './commons/http';
 import { batchReportRoute } from './batches/report-route';
+import { itemEnded } from './batches/item-ended';
 import { redrive } from './api/redrive-route';
 import { describeError, logger, startInvocation } from './commons/powertools';
 
@@ -17,7 +18,8 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'submit:onboarding': postRequest('onboarding'),
   'list:onboarding': list('onboarding'),
   'read:onboarding': getOne('onboarding'),
-  'cancel:onboarding': cancel('onboarding'),
+  // An onboarding of a batch: its end counts down the batch's open items (and may wake the batch's workflow).
+  'cancel:onboarding': cancel('onboarding', itemEnded),
   'redrive:onboarding': redrive('onboarding'),
   'redrive:offboarding': redrive('offboarding'),
   'redrive:change': redrive('change'),

@@ -11,6 +11,8 @@ import type { TerminalStatus } from '#domain/api-schemas';
 import { logger, startInvocation } from './commons/powertools';
 import { outcomeErrorOptions } from './record-outcome';
 import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';
+import { itemEnded } from './batches/item-ended';
+import { batchIdOfExecution, batchWorkflowEnded } from './batches/workflow-failed';
 
 const eventSchema = z.object({
   detail: z.object({
@@ -80,6 +82,13 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     return { changed: false, ignored: 'not an execution status change' };
   }
   const { detail } = parsed.data;
+  const batchId = batchIdOfExecution(detail);
+  if (batchId !== undefined) {
+    const changed =
+      FINAL_STATUS[detail.status] !== undefined &&
+      (await batchWorkflowEnded(batchId, detail.status, detail.error, detail.cause));
+    return { id: batchId, changed, ...(changed ? { status: 'FAILED' } : {}) };
+  }
   const status = FINAL_STATUS[detail.status];
   const id = recordIdOf(detail);
   if (status === undefined || id === undefined) {
@@ -95,6 +104,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     return { id, changed: false };
   }
   await releaseLock(record.customerKey, id);
+  await itemEnded(record);
   if (changed)
     logger.warn('Record closed after its execution ended without an outcome', {
       executionStatus: detail.status,

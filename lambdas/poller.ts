@@ -9,6 +9,7 @@ import { KnoxError } from '#domain/knox-answer';
 import { logger, startInvocation } from './commons/powertools';
 import { pollerConfig } from './commons/config';
 import { runRound, type RoundSummary } from './poller/round';
+import { sweepBatches } from './batches/batch-sweep';
 import { knoxClient } from './steps/knox';
 import { acquireRoundLease, releaseRoundLease } from './store/round-lease';
 
@@ -29,8 +30,11 @@ export async function handler(_event: unknown, context?: Partial<Context>): Prom
     return { skipped: true, reason: 'another round holds the round lease' };
   }
   try {
+    // Batches waiting for their items: a lost wake-up is found here, within one poll period (never throws, and runs
+    // even when Knox is down).
+    const batches = await sweepBatches();
     const summary = await runRound({ knox: knoxClient(), periodSeconds });
-    logger.info('Poll round finished', { ...summary });
+    logger.info('Poll round finished', { ...summary, batchesWatched: batches.watched, batchesWoken: batches.woken });
     return summary;
   } catch (error) {
     // Nothing was delivered from here on: the next round asks again. Logged without the request data; a transient

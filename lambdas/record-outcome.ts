@@ -18,6 +18,7 @@ import { TASK_TIMEOUT_ERROR } from '#domain/state-names';
 import { logger, startInvocation } from './commons/powertools';
 import { INVALID_PAYLOAD_ERROR, lastErrorOf, namedError } from './steps/errors';
 import { finish, recordIdSchema, releaseLock, type FinishOptions } from './store';
+import { itemEnded } from './batches/item-ended';
 
 const payloadSchema = z.object({
   id: recordIdSchema,
@@ -99,6 +100,8 @@ export async function handler(payload: unknown, context?: Partial<Context>): Pro
   }
   // Released whenever the record is terminal: a lock missed earlier (a crash between two writes) is healed here.
   await releaseLock(record.customerKey, id);
+  // A batch's item: the batch counts it down, and its last open item wakes the batch's workflow.
+  await itemEnded(record);
   if (changed) logger.info('Workflow outcome recorded', { outcome });
   else logger.info('Record was already terminal: left as it is', { outcome, status: record.status });
   return { id, status: record.status, changed };

@@ -190,7 +190,7 @@ describe('an accepted batch', () => {
     const items = links(BATCH_SLICE_ITEMS + 2);
     const { batchId } = (await call('POST', '/onboarding-batches', { json: { items } })).body;
     harness.sfn.resetHistory();
-    const first = await starter({ batchId, action: 'start' });
+    const first = (await starter({ batchId, action: 'start' }))!;
     expect(first).toMatchObject({ batchId, status: 'STARTING' });
     // 25 links are 50 Knox calls: 5 s at 10 a second, less the time the slice took (pacedWait, below).
     expect(first.waitSeconds).toBeLessThanOrEqual(5);
@@ -207,11 +207,11 @@ describe('an accepted batch', () => {
       executionName: `${items[0]!.customerId}-${listed[0].onboardingId}`,
     });
 
-    const second = await starter({ batchId, action: 'start' });
+    const second = (await starter({ batchId, action: 'start' }))!;
     expect(second.status).toBe('RUNNING');
     expect(harness.sfn.commandCalls(StartExecutionCommand)).toHaveLength(BATCH_SLICE_ITEMS + 2);
     // Once all are started, the step only counts: nothing is started again.
-    const third = await starter({ batchId, action: 'start' });
+    const third = (await starter({ batchId, action: 'start' }))!;
     expect(third).toMatchObject({ status: 'RUNNING' });
     expect(harness.sfn.commandCalls(StartExecutionCommand)).toHaveLength(BATCH_SLICE_ITEMS + 2);
     expect((await call('GET', `/onboarding-batches/${batchId}`)).body).toMatchObject({

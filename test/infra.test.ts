@@ -356,7 +356,12 @@ describe('IAM: least privilege', () => {
         handler === OTHER_FUNCTIONS.executionEvents
           ? ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']
           : [];
-      expect([...actions].sort()).toEqual([...RECORD, ...BASICS, ...dlq].sort());
+      // record-outcome and execution-events end batch items: they wake the batch workflow's callback.
+      const wake =
+        handler === STEP_FUNCTIONS.recordOutcome || handler === OTHER_FUNCTIONS.executionEvents
+          ? ['states:SendTaskSuccess']
+          : [];
+      expect([...actions].sort()).toEqual([...RECORD, ...BASICS, ...dlq, ...wake].sort());
     },
   );
 
@@ -371,9 +376,13 @@ describe('IAM: least privilege', () => {
         'states:StopExecution',
         'states:DescribeExecution',
         'states:RedriveExecution',
+        'states:SendTaskSuccess',
         ...BASICS,
       ].sort(),
     );
+    expect(statementsWith(statements, 'states:SendTaskSuccess').flatMap((s) => asArray(s.Resource))).toEqual([
+      ref(batchWorkflowLogicalId(cfn)),
+    ]);
     const query = statementsWith(statements, 'dynamodb:Query');
     expect(query.map((s) => s.Resource)).toEqual([
       { 'Fn::Join': ['', [getAtt(tableLogicalId(cfn)), `/index/${TABLE.byStatusIndex}`]] },
@@ -697,6 +706,7 @@ describe('the poller', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'dynamodb:Query',
+        'dynamodb:BatchGetItem',
         ...SECRET_ACTIONS,
         ...TASK,
         ...BASIC_ACTIONS,
@@ -706,8 +716,11 @@ describe('the poller', () => {
       expect(s.Resource).toEqual(getAtt(tableLogicalId(cfn)));
     const taskResources = TASK.flatMap((a) => statementsWith(statements, a)).flatMap((s) => asArray(s.Resource));
     const ids = workflowLogicalIds(cfn);
+    // SendTaskSuccess also on the batch workflow: its sweep wakes a batch whose items all ended.
     expect(new Set(taskResources.map((r) => JSON.stringify(r)))).toEqual(
-      new Set([ref(ids.onboarding), ref(ids.offboarding)].map((r) => JSON.stringify(r))),
+      new Set(
+        [ref(ids.onboarding), ref(ids.offboarding), ref(batchWorkflowLogicalId(cfn))].map((r) => JSON.stringify(r)),
+      ),
     );
   });
 
@@ -929,7 +942,10 @@ describe('monitoring', () => {
       'detail-type': ['Step Functions Execution Status Change'],
       detail: {
         status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
-        stateMachineArn: RECORD_KINDS.map((kind) => ref(workflowLogicalIds(cfn)[kind])),
+        stateMachineArn: [
+          ...RECORD_KINDS.map((kind) => ref(workflowLogicalIds(cfn)[kind])),
+          ref(batchWorkflowLogicalId(cfn)),
+        ],
       },
     });
     const [target] = rule.Properties.Targets;

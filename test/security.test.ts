@@ -197,6 +197,15 @@ describe('each Lambda reaches only what its job needs', () => {
     // The poller answers the tasks of the machines that wait on the customer, and no other.
     if (handler === OTHER_FUNCTIONS.poller)
       for (const kind of ['onboarding', 'offboarding'] as const) need.add(workflowLogicalIds(cfn)[kind]);
+    // The ends of a batch's items wake the batch workflow's callback (SendTaskSuccess on it, and only it).
+    const wakers: HandlerName[] = [
+      STEP_FUNCTIONS.recordOutcome,
+      OTHER_FUNCTIONS.executionEvents,
+      OTHER_FUNCTIONS.api,
+      OTHER_FUNCTIONS.poller,
+      OTHER_FUNCTIONS.batchStarter,
+    ];
+    if (wakers.includes(handler)) need.add(batchWorkflowLogicalId(cfn));
     if (handler === OTHER_FUNCTIONS.executionEvents) {
       // Its failed deliveries go to the queue its own event-invoke configuration names.
       for (const [, config] of resources('AWS::Lambda::EventInvokeConfig')) {

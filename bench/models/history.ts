@@ -7,7 +7,6 @@
  * History events: the mapping of local events to the events AWS records lives with the local engine
  * (#local/stepfunctions/history-events.ts), which caps an execution at 25,000 of them as AWS does.
  */
-import type { RecordedEvent } from '#local/stepfunctions/execution-store';
 export { awsHistoryEvents, type HistoryCount } from '#local/stepfunctions/history-events';
 
 // Moved beside the local engine (the console counts them too); re-exported for the bench.

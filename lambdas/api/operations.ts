@@ -228,7 +228,10 @@ async function pollerStateFor(records: WorkflowRecord[]): Promise<PollerState> {
  * DELETE /onboardings/{id}: the record becomes CANCELLED first (so a step running now meets a closed record and calls
  * Knox no more), then the execution is stopped and the customer's lock released.
  */
-export function cancel(kind: RecordKind): RouteHandler {
+/** What else a cancel tells: the record's batch, if it has one (wired by lambdas/api.ts; the api room imports no batch). */
+export type EndedHook = (record: WorkflowRecord) => Promise<void>;
+
+export function cancel(kind: RecordKind, ended?: EndedHook): RouteHandler {
   return async ({ id }) => {
     const record = await recordOf(kind, id);
     if (isTerminal(record.status))
@@ -252,6 +255,7 @@ export function cancel(kind: RecordKind): RouteHandler {
       });
     }
     await releaseLock(record.customerKey, record.pk);
+    await ended?.(after);
     return json(200, recordView(after));
   };
 }

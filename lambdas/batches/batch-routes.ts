@@ -11,15 +11,17 @@ import {
   batchIdFor,
   batchIdSchema,
   batchItemsQuerySchema,
+  maxFailedPercentageSchema,
   type BatchRecord,
   type BatchRequest,
 } from '#domain/batch-schemas';
-import { apiConfig, batchStateMachineArn } from '../commons/config';
+import { batchStateMachineArn } from '../commons/config';
 import { describeError, logger } from '../commons/powertools';
 import { parseBatchCsv } from '#domain/batch-csv';
 import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
-import { cancelBatch } from './cancel';
-import { itemStates, refreshProgress } from './progress';
+import { wakeBatch } from './batch-callback';
+import { requestCancel } from './batch-transitions';
+import { currentCounts, itemStates } from './progress';
 import { getSlices } from './slices';
 import { createBatch, getBatch, setBatchExecution } from './batch-store';
 import { acceptedBatchView, batchView, itemView } from './batch-views';
@@ -99,6 +101,13 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
     }
     throw error;
   }
+  // CSV has no place for it in the body: `?maxFailedPercentage=n` (a JSON body's own field wins).
+  const threshold = event.queryStringParameters?.['maxFailedPercentage'];
+  if (threshold !== undefined && batch.maxFailedPercentage === undefined) {
+    const parsed = maxFailedPercentageSchema.safeParse(threshold);
+    if (parsed.success) batch = { ...batch, maxFailedPercentage: parsed.data };
+    else issues.push({ path: 'maxFailedPercentage', message: 'a number from 0 to 100' });
+  }
   if (issues.length > 0) throw badRequest({ message: 'The batch is not valid: nothing was recorded', issues });
 
   const items = batch.items as Record<string, unknown>[];
@@ -128,6 +137,7 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
     knoxCalls,
     executionName: id,
     ...(lines !== undefined ? { lines } : {}),
+    ...(batch.maxFailedPercentage !== undefined ? { maxFailedPercentage: batch.maxFailedPercentage } : {}),
   });
   const record = await getBatch(id);
   if (record === undefined) throw new Error(`Batch ${id} vanished right after it was written`);
@@ -145,7 +155,10 @@ async function batchOf(id: string | undefined): Promise<BatchRecord> {
 }
 
 /** GET /onboarding-batches/{batchId}. */
-export const readBatchRoute: RouteHandler = async ({ id }) => json(200, batchView(await batchOf(id)));
+export const readBatchRoute: RouteHandler = async ({ id }) => {
+  const batch = await batchOf(id);
+  return json(200, batchView({ ...batch, counts: await currentCounts(batch) }));
+};
 
 const ITEMS_DEFAULT_LIMIT = 50;
 
@@ -175,18 +188,30 @@ export const batchItems: RouteHandler = async ({ event, id }) => {
   });
 };
 
-/** DELETE /onboarding-batches/{batchId}: stops starting items and cancels the open ones. */
+/**
+ * DELETE /onboarding-batches/{batchId}: the batch becomes CANCELLING and the answer is 202 at once; the batch's own
+ * workflow stops starting items and cancels the open ones (any number of them, resumable), then the batch is
+ * CANCELLED. A repeated DELETE of a CANCELLING or CANCELLED batch answers 202 with it again; DONE, STOPPED with
+ * nothing open, or FAILED answers 409.
+ */
 export const cancelBatchRoute: RouteHandler = async ({ id }) => {
   const batch = await batchOf(id);
-  if (batch.status === 'DONE' || batch.status === 'CANCELLED') {
-    throw new HttpError(409, { message: `The batch is already ${batch.status}`, status: batch.status });
+  if (batch.status === 'CANCELLING' || batch.status === 'CANCELLED') return json(202, batchView(batch));
+  if (batch.status === 'STOPPED') {
+    // A STOPPED batch whose started items are all terminal has ended (its workflow with it): nothing to cancel.
+    const counts = await currentCounts(batch);
+    if (counts.IN_PROGRESS + counts.WAITING === 0 && counts.REQUESTED <= batch.total - batch.started)
+      throw new HttpError(409, { message: 'The batch is STOPPED and none of its items is open', status: batch.status });
   }
-  const cancelled = await cancelBatch(batch, {
-    batch: batchStateMachineArn(),
-    onboarding: apiConfig().stateMachineArns.onboarding,
-  });
-  const after = (await getBatch(batch.pk)) ?? batch;
-  if (!cancelled) throw new HttpError(409, { message: `The batch is already ${after.status}`, status: after.status });
-  await refreshProgress(after);
-  return json(200, batchView((await getBatch(batch.pk)) ?? after));
+  const cancelling = await requestCancel(batch.pk);
+  if (cancelling === undefined) {
+    const now = (await getBatch(batch.pk)) ?? batch;
+    if (now.status === 'CANCELLING' || now.status === 'CANCELLED') return json(202, batchView(now));
+    throw new HttpError(409, { message: `The batch is already ${now.status}`, status: now.status });
+  }
+  // The workflow may be waiting for the items: wake it so that it cancels them now (a STARTING one comes to it after
+  // its budget wait, at the latest: its next "Start next slice" sees CANCELLING).
+  if (cancelling.taskToken !== undefined) await wakeBatch(batch.pk, cancelling.taskToken, 'cancelled through the API');
+  logger.info('Batch cancellation requested', { batchId: batch.pk });
+  return json(202, batchView(cancelling));
 };

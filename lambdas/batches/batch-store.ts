@@ -38,6 +38,7 @@ export interface NewBatch {
   executionName: string;
   /** The CSV file line of each item, for a batch sent as CSV. */
   lines?: number[];
+  maxFailedPercentage?: number;
 }
 
 /** Writes the slices, then the batch record (only if absent); false when a batch with this id exists already. */
@@ -53,8 +54,12 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
     slices,
     counts: { ...emptyCounts(), REQUESTED: input.items.length },
     knoxCalls: input.knoxCalls,
-    checkWaitSeconds: 0,
     pacingCarrySeconds: 0,
+    open: 0,
+    failed: 0,
+    failedCodes: {},
+    cancelSlices: 0,
+    ...(input.maxFailedPercentage !== undefined ? { maxFailedPercentage: input.maxFailedPercentage } : {}),
     itemsHash: input.itemsHash,
     executionName: input.executionName,
     createdAt: now,
@@ -64,7 +69,7 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
   return putIfAbsent(record);
 }
 
-function parseBatch(item: Record<string, unknown> | undefined): BatchRecord | undefined {
+export function parseBatch(item: Record<string, unknown> | undefined): BatchRecord | undefined {
   if (item === undefined) return undefined;
   const parsed = batchRecordSchema.safeParse(item);
   if (!parsed.success)
@@ -94,7 +99,7 @@ export async function onboardingStatuses(
 
 const OPEN_CONDITION = `#status IN (${OPEN_BATCH_STATUSES.map((_, i) => `:open${i}`).join(', ')})`;
 const OPEN_VALUES = Object.fromEntries(OPEN_BATCH_STATUSES.map((s, i) => [`:open${i}`, s]));
-const BASE_NAMES = { '#status': 'status', '#kindStatus': TABLE.byStatusPartitionKey, '#updatedAt': 'updatedAt' };
+export const BASE_NAMES = { '#status': 'status', '#kindStatus': TABLE.byStatusPartitionKey, '#updatedAt': 'updatedAt' };
 
 /** Slice `slice` is started: the next one is due; false when another run advanced it already, or the batch closed. */
 export function advanceBatch(
@@ -103,14 +108,22 @@ export function advanceBatch(
   started: number,
   status: BatchStatus,
   carry: number,
+  opened: number,
 ): Promise<boolean> {
   return conditionalUpdate(
     batchId,
-    'SET #slicesStarted = :next, #started = :started, #status = :status, #kindStatus = :kindStatus, #carry = :carry, #updatedAt = :now',
+    'SET #slicesStarted = :next, #started = :started, #status = :status, #kindStatus = :kindStatus, #carry = :carry, #updatedAt = :now ADD #open :opened',
     `#slicesStarted = :slice AND ${OPEN_CONDITION}`,
-    { ...BASE_NAMES, '#slicesStarted': 'slicesStarted', '#started': 'started', '#carry': 'pacingCarrySeconds' },
+    {
+      ...BASE_NAMES,
+      '#slicesStarted': 'slicesStarted',
+      '#started': 'started',
+      '#carry': 'pacingCarrySeconds',
+      '#open': 'open',
+    },
     {
       ...OPEN_VALUES,
+      ':opened': opened,
       ':slice': slice,
       ':next': slice + 1,
       ':started': started,
@@ -122,48 +135,19 @@ export function advanceBatch(
   );
 }
 
-/** The counts of a round; the status moves from RUNNING to DONE here. A closed batch keeps its status. */
+/** The counts of a round, and the status they lead to; only while the batch still has the status `from`. */
 export function writeProgress(
   batchId: string,
   counts: BatchCounts,
+  from: BatchStatus,
   status: BatchStatus,
-  checkWaitSeconds: number,
 ): Promise<boolean> {
   return conditionalUpdate(
     batchId,
-    'SET #counts = :counts, #status = :status, #kindStatus = :kindStatus, #checkWait = :wait, #updatedAt = :now',
-    OPEN_CONDITION,
-    { ...BASE_NAMES, '#counts': 'counts', '#checkWait': 'checkWaitSeconds' },
-    {
-      ...OPEN_VALUES,
-      ':counts': counts,
-      ':status': status,
-      ':kindStatus': batchKindStatus(status),
-      ':wait': checkWaitSeconds,
-      ':now': nowIso(),
-    },
-  );
-}
-
-/** The final counts of a cancelled batch. */
-export function writeCancelledCounts(batchId: string, counts: BatchCounts): Promise<boolean> {
-  return conditionalUpdate(
-    batchId,
-    'SET #counts = :counts, #updatedAt = :now',
-    '#status = :cancelled',
-    { '#counts': 'counts', '#status': 'status', '#updatedAt': 'updatedAt' },
-    { ':counts': counts, ':cancelled': 'CANCELLED', ':now': nowIso() },
-  );
-}
-
-/** DELETE: an open batch becomes CANCELLED; false when it was already DONE or CANCELLED. */
-export function cancelBatchRecord(batchId: string): Promise<boolean> {
-  return conditionalUpdate(
-    batchId,
-    'SET #status = :status, #kindStatus = :kindStatus, #updatedAt = :now',
-    OPEN_CONDITION,
-    BASE_NAMES,
-    { ...OPEN_VALUES, ':status': 'CANCELLED', ':kindStatus': batchKindStatus('CANCELLED'), ':now': nowIso() },
+    'SET #counts = :counts, #status = :status, #kindStatus = :kindStatus, #updatedAt = :now',
+    '#status = :from',
+    { ...BASE_NAMES, '#counts': 'counts' },
+    { ':from': from, ':counts': counts, ':status': status, ':kindStatus': batchKindStatus(status), ':now': nowIso() },
   );
 }
 

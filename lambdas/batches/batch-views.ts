@@ -11,6 +11,9 @@ export function batchView(batch: BatchRecord): Record<string, unknown> {
     total: batch.total,
     started: batch.started,
     counts: batch.counts,
+    ...(batch.maxFailedPercentage !== undefined ? { maxFailedPercentage: batch.maxFailedPercentage } : {}),
+    ...(batch.stoppedReason !== undefined ? { stoppedReason: batch.stoppedReason } : {}),
+    ...(batch.failedReason !== undefined ? { failedReason: batch.failedReason } : {}),
     createdAt: batch.createdAt,
     updatedAt: batch.updatedAt,
   };

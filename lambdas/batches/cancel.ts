@@ -1,8 +1,8 @@
 /**
- * Cancelling a batch (DELETE /onboarding-batches/{id}): the batch becomes CANCELLED first (the starter reads it after
- * each slice), its execution is stopped, every slice the starter has not taken is closed (its items never start), and
- * the open onboardings the batch started itself are cancelled like `DELETE /onboardings/{id}`. An item that joined a
- * customer's onboarding started elsewhere is left alone: that onboarding is someone else's request.
+ * Cancelling a batch (DELETE /onboarding-batches/{id} answers 202 once the batch is CANCELLING): the batch's own
+ * workflow closes every slice the starter has not taken (its items never start) and cancels the open onboardings the
+ * batch started itself like `DELETE /onboardings/{id}`, then the batch is CANCELLED. An item that joined a customer's
+ * onboarding started elsewhere is left alone: that onboarding is someone else's request.
  */
 import { isTerminal } from '#domain/api-schemas';
 import type { BatchRecord, BatchSlice } from '#domain/batch-schemas';
@@ -10,7 +10,7 @@ import { describeError, logger } from '../commons/powertools';
 import { executionArnFor, stopWorkflow } from '../intake/executions';
 import { finish, getRecord, releaseLock } from '../store';
 import { getSlice, takeSlice } from './slices';
-import { cancelBatchRecord, getBatch } from './batch-store';
+import { advanceCancel } from './batch-transitions';
 
 /** Cancels the open onboardings of `slice` that this batch started; answers how many it cancelled. */
 export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboardingArn: string): Promise<number> {
@@ -39,25 +39,30 @@ export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboa
   return cancelled;
 }
 
-/** DELETE: false when the batch was already DONE or CANCELLED. */
-export async function cancelBatch(batch: BatchRecord, arns: { batch: string; onboarding: string }): Promise<boolean> {
-  if (!(await cancelBatchRecord(batch.pk))) return false;
-  try {
-    await stopWorkflow(
-      batch.executionArn ?? executionArnFor(arns.batch, batch.executionName),
-      'Cancelled through the API',
-    );
-  } catch (error) {
-    logger.error('Could not stop the batch execution', { batchId: batch.pk, ...describeError(error) });
-  }
+/** What one "Cancel items" step may spend before it hands over to the next (the Lambda's timeout is 60 s). */
+const CANCEL_STEP_MS = 20_000;
+
+/**
+ * "Cancel items" (the batch's workflow, after a DELETE made it CANCELLING): slice by slice from where the last step
+ * stopped, a slice the starter has not taken is closed (its items never start), the open onboardings of the others are
+ * cancelled; the progress is kept on the batch record (`cancelSlices`), so a restart or a retry resumes and an item is
+ * cancelled (its execution stopped) once. Answers true once every slice is done.
+ */
+export async function cancelRound(batch: BatchRecord, onboardingArn: string): Promise<boolean> {
+  const began = Date.now();
+  let s = batch.cancelSlices;
   let cancelled = 0;
-  for (let s = 0; s < batch.slices; s++) {
-    if (await takeSlice(batch.pk, s, 'cancelled')) continue;
-    const slice = await getSlice(batch.pk, s);
-    if (slice) cancelled += await cancelSliceItems(batch.pk, slice, arns.onboarding);
+  while (s < batch.slices && Date.now() - began < CANCEL_STEP_MS) {
+    if (!(await takeSlice(batch.pk, s, 'cancelled'))) {
+      const slice = await getSlice(batch.pk, s);
+      if (slice) cancelled += await cancelSliceItems(batch.pk, slice, onboardingArn);
+    }
+    s += 1;
   }
-  logger.info('Batch cancelled', { batchId: batch.pk, cancelledItems: cancelled });
-  return (await getBatch(batch.pk))?.status === 'CANCELLED';
+  if (!(await advanceCancel(batch.pk, batch.cancelSlices, s)))
+    logger.info('The cancellation was advanced by an earlier run of this step', { batchId: batch.pk });
+  logger.info('Batch items cancelled', { batchId: batch.pk, cancelledItems: cancelled, slicesDone: s });
+  return s >= batch.slices;
 }
 
 /** Runs `work` over `items`, at most `size` at a time. */

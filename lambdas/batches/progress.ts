@@ -3,21 +3,17 @@
  * its onboarding (its own, or the open one it joined); one that could not start (another kind of workflow is open for
  * its customer) is ABORTED with that reason. Read with one BatchGetItem per 100 slices and per 100 onboardings.
  */
-import { STATUSES, isTerminal, type LastError, type RecordStatus } from '#domain/api-schemas';
+import { isTerminal, type LastError, type RecordStatus } from '#domain/api-schemas';
 import {
   emptyCounts,
   type BatchCounts,
+  type BatchNext,
   type BatchRecord,
   type BatchSlice,
   type BatchStatus,
 } from '#domain/batch-schemas';
 import { getSlices, markItemsDone } from './slices';
-import { onboardingStatuses, writeCancelledCounts, writeProgress } from './batch-store';
-
-/** The next check's delay while RUNNING: short after a change, then growing (bounded history: see batch-workflow.ts). */
-export const CHECK_MIN_SECONDS = 1;
-export const CHECK_MAX_SECONDS = 900;
-const CHECK_GROWTH = 1.5;
+import { getBatch, onboardingStatuses, writeProgress } from './batch-store';
 
 export interface ItemState {
   item: number;
@@ -82,36 +78,67 @@ export function countsOf(states: ItemState[]): BatchCounts {
   return counts;
 }
 
-function sameCounts(a: BatchCounts, b: BatchCounts): boolean {
-  return STATUSES.every((s) => a[s] === b[s]);
+/**
+ * The counts as they are now, read only (GET /onboarding-batches/{id}): while the workflow waits for the items on a
+ * callback nobody rewrites the record's counts, so a batch still at work is counted afresh (one read of its slices'
+ * progress, one BatchGetItem per 100 open items). An ended batch answers its recorded counts.
+ */
+export async function currentCounts(batch: BatchRecord): Promise<BatchCounts> {
+  if (batch.status === 'DONE' || batch.status === 'CANCELLED') return batch.counts;
+  const cancelling = batch.status === 'CANCELLING';
+  const slices = await getSlices(batch.pk, cancelling ? batch.slices : batch.slicesStarted, { bodies: false });
+  const counts = countsOf(await itemStates(slices, { details: false }));
+  counts.REQUESTED += batch.total - slices.reduce((sum, s) => sum + s.count, 0);
+  return counts;
+}
+
+export interface Progress {
+  status: BatchStatus;
+  next: BatchNext;
+  counts: BatchCounts;
+}
+
+/** Where the workflow goes from a status (and whether started items are still open). */
+export function nextOf(status: BatchStatus, anyOpen: boolean): BatchNext {
+  switch (status) {
+    case 'STARTING':
+      return 'slice';
+    case 'RUNNING':
+      return 'items';
+    case 'STOPPED':
+      return anyOpen ? 'items' : 'end';
+    case 'CANCELLING':
+      return 'cancel';
+    default:
+      return 'end';
+  }
 }
 
 /**
- * Reads the items, writes the counts and moves a batch whose items are all started from RUNNING to DONE once every
- * item is terminal. Answers the batch's status and when to look again.
+ * Reads the items and writes the counts. A batch whose items are all started moves from RUNNING to DONE once every
+ * item is terminal; a STOPPED one keeps its status (its items not started stay REQUESTED) and is followed while items
+ * it started are open. A CANCELLING batch is counted over all its slices (those a DELETE closed count CANCELLED) and
+ * with `final` becomes CANCELLED. Answers the status and where the workflow goes next.
  */
-export async function refreshProgress(
-  batch: BatchRecord,
-): Promise<{ status: BatchStatus; waitSeconds: number; counts: BatchCounts }> {
-  // A cancelled batch: every slice (those DELETE closed count their items CANCELLED).
-  const slices = await getSlices(batch.pk, batch.status === 'CANCELLED' ? batch.slices : batch.slicesStarted, {
-    bodies: false,
-  });
+export async function refreshProgress(batch: BatchRecord, options: { final?: boolean } = {}): Promise<Progress> {
+  const cancelling = batch.status === 'CANCELLING' || batch.status === 'CANCELLED';
+  const slices = await getSlices(batch.pk, cancelling ? batch.slices : batch.slicesStarted, { bodies: false });
   const states = await itemStates(slices, { details: false });
   await rememberTerminal(batch.pk, slices, states);
   const counts = countsOf(states);
-  counts.REQUESTED += batch.total - states.length; // items of slices not started yet
-  if (batch.status === 'CANCELLED') {
-    await writeCancelledCounts(batch.pk, counts);
-    return { status: 'CANCELLED', waitSeconds: 0, counts };
-  }
+  counts.REQUESTED += batch.total - states.length; // items of slices not started (or never to be)
+  const anyOpen = states.some((s) => s.onboardingId !== undefined && !isTerminal(s.status));
   const allStarted = batch.slicesStarted >= batch.slices;
-  const allTerminal = allStarted && states.every((s) => isTerminal(s.status));
-  const status: BatchStatus = batch.status === 'DONE' || allTerminal ? 'DONE' : allStarted ? 'RUNNING' : 'STARTING';
-  const waitSeconds = sameCounts(counts, batch.counts)
-    ? Math.min(CHECK_MAX_SECONDS, Math.max(CHECK_MIN_SECONDS, Math.ceil(batch.checkWaitSeconds * CHECK_GROWTH)))
-    : CHECK_MIN_SECONDS;
-  const written = await writeProgress(batch.pk, counts, status, waitSeconds);
-  // Closed meanwhile (a DELETE): the batch is CANCELLED, whatever this round saw.
-  return written ? { status, waitSeconds, counts } : { status: 'CANCELLED', waitSeconds: 0, counts };
+  let status: BatchStatus = batch.status;
+  if (batch.status === 'STARTING' || batch.status === 'RUNNING')
+    status = allStarted && states.every((s) => isTerminal(s.status)) ? 'DONE' : allStarted ? 'RUNNING' : 'STARTING';
+  if (batch.status === 'CANCELLING' && options.final) status = 'CANCELLED';
+  const written = await writeProgress(batch.pk, counts, batch.status, status);
+  if (!written) {
+    // Changed meanwhile (a DELETE, the sweep, a failure): the record says where the batch is.
+    const now = await getBatch(batch.pk);
+    const current = now?.status ?? batch.status;
+    return { status: current, next: nextOf(current, anyOpen), counts: now?.counts ?? counts };
+  }
+  return { status, next: nextOf(status, anyOpen), counts };
 }

@@ -1,7 +1,9 @@
 /**
- * The batch workflow's two steps. "Start next slice": the next BATCH_SLICE_ITEMS items become onboardings through
- * the same intake as `POST /onboardings` (an item whose customer has an open onboarding joins it), then the workflow
- * waits until the Knox budget has room for the calls they need. "Check items": counts, and DONE once all are terminal.
+ * The batch workflow's steps. "Start next slice": the next BATCH_SLICE_ITEMS items become onboardings through the same
+ * intake as `POST /onboardings` (an item whose customer has an open onboarding joins it), then the workflow waits until
+ * the Knox budget has room for the calls they need; before each slice, maxFailedPercentage may stop the batch. "Wait
+ * for items" stores the callback's token; "Check items" counts, DONE once all are terminal; "Cancel items" carries out
+ * a DELETE.
  *
  * Safe to repeat at every point (a retried step, a restart of the local stack in the middle of a slice): an item's
  * onboarding is registered with the key `<batchId>#<item>` in the batch items' own namespace (no client's
@@ -23,10 +25,12 @@ import { onboardingRequestSchema } from '#domain/api-schemas';
 import type { BatchConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
 import { batchItemRecordId, submit, type IntakeResult } from '../intake/intake';
-import { cancelSliceItems, pool } from './cancel';
-import { refreshProgress } from './progress';
+import { cancelRound, pool } from './cancel';
+import { refreshProgress, type Progress } from './progress';
 import { getSlice, markItemsStarted, takeSlice } from './slices';
 import { advanceBatch, getBatch } from './batch-store';
+import { wakeBatch } from './batch-callback';
+import { reviveBatch, stopBatch, storeBatchToken } from './batch-transitions';
 
 /** Items of a slice registered at the same time (each is a handful of DynamoDB calls and a StartExecution). */
 const START_CONCURRENCY = 10;
@@ -92,19 +96,42 @@ async function load(batchId: string): Promise<BatchRecord> {
   return batch;
 }
 
+/** A FAILED batch whose workflow runs a step again (a redrive, a restart) takes up where it was. */
+async function loadLive(batchId: string): Promise<BatchRecord> {
+  const batch = await load(batchId);
+  if (batch.status !== 'FAILED') return batch;
+  if (await reviveBatch(batch)) logger.info('Batch continued after its workflow failed', { batchId });
+  return load(batchId);
+}
+
+function resultOf(batchId: string, progress: Progress, waitSeconds = 0): BatchStepResult {
+  return { batchId, status: progress.status, next: progress.next, waitSeconds };
+}
+
+/** maxFailedPercentage: the reason to stop, once more than that share of the items started FAILED. */
+export function stopReason(batch: BatchRecord): string | undefined {
+  const max = batch.maxFailedPercentage;
+  if (max === undefined || batch.started === 0 || (batch.failed * 100) / batch.started <= max) return undefined;
+  const [code, count] = Object.entries(batch.failedCodes).sort((a, b) => b[1] - a[1])[0] ?? ['UNKNOWN', batch.failed];
+  return `${batch.failed} of ${batch.started} items started FAILED (more than ${max} %); most often ${code} (${count})`;
+}
+
 /** "Start next slice". */
 export async function startNextSlice(batchId: string, config: BatchConfig): Promise<BatchStepResult> {
   const began = Date.now();
-  const batch = await load(batchId);
+  const batch = await loadLive(batchId);
   if (batch.status !== 'STARTING' || batch.slicesStarted >= batch.slices) {
-    const progress = await refreshProgress(batch);
-    return { batchId, status: progress.status, waitSeconds: progress.waitSeconds };
+    return resultOf(batchId, await refreshProgress(batch));
+  }
+  const reason = stopReason(batch);
+  if (reason !== undefined) {
+    if (await stopBatch(batchId, reason)) logger.warn('Batch stopped', { batchId, reason });
+    return resultOf(batchId, await refreshProgress(await load(batchId)));
   }
   const n = batch.slicesStarted;
   const slice = await getSlice(batchId, n);
   if (slice === undefined) throw new Error(`Batch ${batchId} has no slice ${n}`);
-  if (!(await takeSlice(batchId, n, 'claimed')))
-    return { batchId, status: (await load(batchId)).status, waitSeconds: 0 };
+  if (!(await takeSlice(batchId, n, 'claimed'))) return resultOf(batchId, await refreshProgress(await load(batchId)));
 
   let knoxCalls = 0;
   const started = new Map<number, StartedItem>();
@@ -136,15 +163,15 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
   // One write for the slice: a run that stops before it starts the same items again, and the intake finds them.
   await markItemsStarted(batchId, n, started);
 
-  // A DELETE that came while the slice was starting may have missed these items: cancel them here.
+  // A DELETE that came while the slice was starting: the cancellation (next step) cancels these items too.
   const after = await load(batchId);
-  if (after.status === 'CANCELLED') {
-    const fresh = await getSlice(batchId, n);
-    if (fresh) await cancelSliceItems(batchId, fresh, config.onboardingStateMachineArn);
-    await refreshProgress(after);
-    return { batchId, status: 'CANCELLED', waitSeconds: 0 };
-  }
+  if (after.status !== 'STARTING') return resultOf(batchId, await refreshProgress(after));
 
+  // The items this batch started itself are counted open until they end (item-ended.ts); joined ones are not ours.
+  const fresh = (await getSlice(batchId, n)) ?? slice;
+  const opened = Object.entries(fresh.started).filter(
+    ([item, s]) => s.lastError === undefined && s.onboardingId === batchItemRecordId(batchId, Number(item)),
+  ).length;
   const { paced, carry } = pacedWait(
     knoxCalls,
     config.knoxRequestsPerSecond,
@@ -158,23 +185,40 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
     Math.min(batch.total, (n + 1) * BATCH_SLICE_ITEMS),
     last ? 'RUNNING' : 'STARTING',
     carry,
+    opened,
   );
   if (!advanced) logger.info('The slice was advanced by an earlier run of this step', { batchId, slice: n });
   const progress = await refreshProgress(await load(batchId));
-  const waitSeconds = progress.status === 'STARTING' ? paced : progress.waitSeconds;
-  logger.info('Slice started', {
-    batchId,
-    slice: n,
-    items: slice.items.length,
-    knoxCalls,
-    waitSeconds,
-    status: progress.status,
-  });
-  return { batchId, status: progress.status, waitSeconds };
+  const waitSeconds = progress.status === 'STARTING' ? paced : 0;
+  logger.info('Slice started', { batchId, slice: n, items: slice.items.length, knoxCalls, waitSeconds, ...progress });
+  return resultOf(batchId, progress, waitSeconds);
 }
 
-/** "Check items". */
+/** "Check items": the counts, after the items' callback woke the workflow (or its backstop timed out). */
 export async function checkItems(batchId: string): Promise<BatchStepResult> {
-  const progress = await refreshProgress(await load(batchId));
-  return { batchId, status: progress.status, waitSeconds: progress.waitSeconds };
+  return resultOf(batchId, await refreshProgress(await loadLive(batchId)));
+}
+
+/**
+ * "Wait for items" (a callback): stores the token, then wakes the workflow at once when there is nothing to wait
+ * for (the last item ended before the token was stored, or a DELETE came). Otherwise the end of the last open item
+ * (item-ended.ts) or the poller's sweep answers it.
+ */
+export async function awaitItems(batchId: string, taskToken: string): Promise<void> {
+  const stored = await storeBatchToken(batchId, taskToken);
+  if (stored === undefined) {
+    await wakeBatch(batchId, taskToken, `the batch is ${(await load(batchId)).status}`);
+    return;
+  }
+  if (stored.open > 0) return;
+  const progress = await refreshProgress(stored);
+  if (progress.next !== 'items') await wakeBatch(batchId, taskToken, `the batch is ${progress.status}`);
+}
+
+/** "Cancel items": one round of the cancellation; CANCELLED once every slice is done. */
+export async function cancelItems(batchId: string, config: BatchConfig): Promise<BatchStepResult> {
+  const batch = await loadLive(batchId);
+  if (batch.status !== 'CANCELLING') return resultOf(batchId, await refreshProgress(batch));
+  const finished = await cancelRound(batch, config.onboardingStateMachineArn);
+  return resultOf(batchId, await refreshProgress(await load(batchId), { final: finished }));
 }

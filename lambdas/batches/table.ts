@@ -33,6 +33,33 @@ export async function conditionalUpdate(
   }
 }
 
+/** One UpdateItem under a condition answering the item after it (ALL_NEW); undefined when the condition failed. */
+export async function updateReturning(
+  key: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const result = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { [TABLE.partitionKey]: key },
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return result.Attributes;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
 /** BatchGetItem of up to 100 keys a call, repeating unprocessed keys (with a short pause) until all are read. */
 export async function batchGet(keys: string[], projection?: string[]): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];

@@ -16,7 +16,7 @@ import {
   servicesSchema,
 } from './knox-schemas';
 import { DISPOSITIONS } from './dispositions';
-import { IDEMPOTENCY_KEY_PATTERN } from './ids';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-keys';
 
 export const RECORD_KINDS = ['onboarding', 'offboarding', 'change'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];

@@ -20,9 +20,14 @@ export const BATCH_SLICE_ITEMS = 25;
 /** A 400 lists at most this many problems, then says how many more there are. */
 export const MAX_LISTED_ISSUES = 100;
 
-export const BATCH_STATUSES = ['STARTING', 'RUNNING', 'DONE', 'CANCELLED'] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
-export const OPEN_BATCH_STATUSES = ['STARTING', 'RUNNING'] as const satisfies readonly BatchStatus[];
+export {
+  BATCH_STATUSES,
+  ENDED_BATCH_STATUSES,
+  LIVE_BATCH_STATUSES,
+  OPEN_BATCH_STATUSES,
+  type BatchStatus,
+} from './batch-statuses';
+import { BATCH_STATUSES, type BatchStatus } from './batch-statuses';
 
 /** Knox calls an item costs when all goes well: a link is the link and one status check, a create one call. */
 export const KNOX_CALLS_PER_ITEM = { link: 2, create: 1 } as const;
@@ -47,9 +52,15 @@ export function customerKeyOf(request: OnboardingRequest): string {
   return 'customerId' in request ? request.customerId : `email:${request.customer.contact.email.toLowerCase()}`;
 }
 
+/** `maxFailedPercentage`: stop starting items once more than this share of the started ones FAILED. */
+export const maxFailedPercentageSchema = z.coerce.number().min(0).max(100);
+
 /** `POST /onboarding-batches` as JSON: 1 to 1,000 onboarding bodies, no customer or e-mail twice. */
 export const batchRequestSchema = z
-  .strictObject({ items: z.array(onboardingRequestSchema).min(1).max(MAX_BATCH_ITEMS) })
+  .strictObject({
+    items: z.array(onboardingRequestSchema).min(1).max(MAX_BATCH_ITEMS),
+    maxFailedPercentage: z.number().min(0).max(100).optional(),
+  })
   .superRefine((batch, ctx) => {
     const first = new Map<string, number>();
     for (const [i, item] of batch.items.entries()) {
@@ -109,8 +120,26 @@ export const batchRecordSchema = z.object({
   knoxCalls: z.number().int().min(0),
   /** Pacing: what the last slice's rounding of its wait to whole seconds left over (-1..1 s), owed by the next. */
   pacingCarrySeconds: z.number().default(0),
-  /** The next check's delay while RUNNING: short after a change, growing while nothing changes. */
-  checkWaitSeconds: z.number().min(0).default(0),
+  /**
+   * Items this batch started itself whose onboarding has not ended yet, as the items' ends count it down
+   * (lambdas/batches/item-ended.ts): added when a slice is started, one off when an item's record ends.
+   */
+  open: z.number().int().default(0),
+  /** The watch's callback token while the workflow waits for its items (ItemsEnded sends SendTaskSuccess with it). */
+  taskToken: z.string().optional(),
+  /** Items started by this batch that ended FAILED, and by Knox code (maxFailedPercentage, stoppedReason). */
+  failed: z.number().int().min(0).default(0),
+  failedCodes: z.record(z.string(), z.number().int()).default({}),
+  maxFailedPercentage: z.number().min(0).max(100).optional(),
+  /** STOPPED: the code that failed most and how many (`"KNOX_... failed 7 of 20 items started"`). */
+  stoppedReason: z.string().optional(),
+  /** FAILED: why the batch's own workflow failed. */
+  failedReason: z.string().optional(),
+  /** FAILED: the status the batch had when its workflow failed (a redrive or restart continues from it). */
+  failedFrom: z.enum(BATCH_STATUSES).optional(),
+  /** A DELETE came: the workflow cancels the open items (slices below cancelSlices are done). */
+  cancelRequested: z.boolean().optional(),
+  cancelSlices: z.number().int().min(0).default(0),
   /** sha256 of the canonical items: a repeated Idempotency-Key with other items is refused. */
   itemsHash: z.string(),
   executionName: z.string(),
@@ -165,12 +194,19 @@ export interface BatchWorkflowInput {
 }
 
 /** Payload of the batch workflow's steps, and what they answer (the Choice reads `status`, the Wait `waitSeconds`). */
+export const BATCH_STEP_ACTIONS = ['start', 'check', 'await', 'cancel'] as const;
 export interface BatchStepPayload {
   batchId: string;
-  action: 'start' | 'check';
+  action: (typeof BATCH_STEP_ACTIONS)[number];
+  /** "Wait for items" (a callback): the token ItemsEnded answers. */
+  taskToken?: string;
 }
+/** Where the workflow goes next: start the next slice (after waitSeconds), wait for the items, cancel them, end. */
+export const BATCH_NEXT = ['slice', 'items', 'cancel', 'end'] as const;
+export type BatchNext = (typeof BATCH_NEXT)[number];
 export interface BatchStepResult {
   batchId: string;
   status: BatchStatus;
+  next: BatchNext;
   waitSeconds: number;
 }

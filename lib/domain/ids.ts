@@ -10,10 +10,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export type KeyNamespace = 'client' | 'batch-item';
+import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-keys';
 
-/** What a client's Idempotency-Key may hold: letters, digits and `-_.:~+/=` (UUIDs, ULIDs, base64, timestamps). */
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:~+/=-]{1,128}$/;
+export { IDEMPOTENCY_KEY_PATTERN };
+
+export type KeyNamespace = 'client' | 'batch-item';
 
 export function idFor(
   prefix: string,

@@ -26,8 +26,10 @@ export const STATES = {
   startNextSlice: 'Start next slice',
   itemsLeftToStart: 'Items left to start?',
   waitForBudget: 'Wait for the Knox budget',
+  /** A callback Task: stores its token on the batch and pauses until the batch's last open item ends. */
   waitForItems: 'Wait for the items',
   checkItems: 'Check items',
+  cancelItems: 'Cancel items',
   batchFinished: 'Batch finished?',
   batchEnded: 'Batch ended',
 } as const;

@@ -80,6 +80,12 @@ export class KnoxOnboardingStack extends Stack {
     }
     const batchFailed = this.monitoring.failedAlarms.batch;
     LiveAlias.of(this.batches.stateMachine).rollBackOn(batchFailed ? [batchFailed] : []);
+    // The ends of a batch's items wake its workflow; the poller's sweep finds a lost wake-up (reading the slices).
+    this.batches.grantWake('RecordOutcomeWakes', this.steps.functions.recordOutcome.role);
+    this.batches.grantWake('ExecutionEventsWake', this.monitoring.executionEvents.role);
+    this.batches.grantWake('ApiWakes', this.api.handler.role);
+    this.batches.grantWake('PollerWakes', this.poller.handler.role);
+    this.table.grantBatchRead(this.poller.handler);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the IAM-authorized API' });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });

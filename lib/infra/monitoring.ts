@@ -114,7 +114,11 @@ export class Monitoring extends Construct {
         detailType: ['Step Functions Execution Status Change'],
         detail: {
           status: [...RECONCILED_STATUSES],
-          stateMachineArn: Object.values(stateMachines).map((sm) => sm.stateMachineArn),
+          // The batch workflow's own failure marks its batch FAILED (execution-events; batch-workflow.ts says why).
+          stateMachineArn: [
+            ...Object.values(stateMachines),
+            ...(props.batchStateMachine ? [props.batchStateMachine] : []),
+          ].map((sm) => sm.stateMachineArn),
         },
       },
       targets: [
@@ -175,7 +179,7 @@ export class Monitoring extends Construct {
       this.failedAlarms.batch = this.alarm(
         'BatchExecutionsFailed',
         batch.metricFailed({ period: PERIOD, statistic: cw.Stats.SUM }),
-        'A bulk onboarding batch workflow FAILED: its remaining items are not started; see its execution history.',
+        'A bulk onboarding batch workflow FAILED (the batch record says FAILED and why): fix the cause, then redrive the execution to continue the batch.',
       );
       this.alarm(
         'BatchExecutionsTimedOut',

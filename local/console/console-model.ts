@@ -2,6 +2,7 @@
  * The JSON the console's server answers and its page reads (shapes only: the page bundle imports nothing else from
  * the project, so that neither zod nor node modules end up in the browser).
  */
+import type { BatchStatus } from '#domain/batch-statuses';
 import type { HistoryEntry, LastError, RecordKind, RecordStatus } from '#domain/api-schemas';
 
 /** Where the console's read-only JSON lives (the page itself is at `/`). */
@@ -37,7 +38,7 @@ export interface ConsoleRecord {
   redriveCount?: number;
 }
 
-export type BatchStatus = 'STARTING' | 'RUNNING' | 'DONE' | 'CANCELLED';
+export type { BatchStatus };
 
 /** A batch as `GET /onboarding-batches/{id}` answers it (README.md, "Bulk onboarding"). */
 export interface BatchSummary {
@@ -46,6 +47,9 @@ export interface BatchSummary {
   total: number;
   started: number;
   counts: Partial<Record<RecordStatus, number>>;
+  /** STOPPED: the code that failed most (maxFailedPercentage); FAILED: why the batch's own workflow failed. */
+  stoppedReason?: string;
+  failedReason?: string;
   createdAt: string;
   updatedAt: string;
 }

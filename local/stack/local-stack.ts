@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS } from '#domain/function-names';
+import { BATCH_WORKFLOW } from '#infra/metadata';
 import { startKnoxSimulator, SIM_DEFAULT_CREDENTIALS, type RunningKnoxSimulator } from '#knox-sim/server';
 import { apiGatewayModel } from '../apigateway/api-routes';
 import { LocalConsole } from '../console/console-server';
@@ -167,7 +168,10 @@ async function start(
   const deadlineOverride = options.env?.[ENV.waitDeadlineSeconds];
   const prepare = (m: LocalStateMachine) =>
     prepareMachine(m, timeScale, runtime, {
-      ...(deadlineOverride !== undefined ? { callbackTimeoutSeconds: Number(deadlineOverride) } : {}),
+      // The customer's deadline: not the batch workflow's callback (its TimeoutSeconds is the watch's backstop).
+      ...(deadlineOverride !== undefined && m.workflow !== BATCH_WORKFLOW
+        ? { callbackTimeoutSeconds: Number(deadlineOverride) }
+        : {}),
       // The batch's pacing wait matches the Knox budget, which runs in real time: TIME_SCALE leaves it alone.
       realTimeWaits: [STATES.waitForBudget],
     });

@@ -7,14 +7,15 @@
  * - it has no execution (the API stopped between writing the record and starting it): started with the record's name;
  * - its execution is closed although the record is open: a new execution `<name>-r<n>`, from the start (Knox steps
  *   treat "already done" answers such as 4002104 as done).
- * Open bulk onboarding batches (STARTING, RUNNING) likewise: their execution resumes at the state it was in (the
- * starter skips items already started, so nothing is started twice and nothing skipped).
+ * Open bulk onboarding batches (STARTING, RUNNING, CANCELLING) likewise: their execution resumes at the state it was
+ * in (the starter skips items already started, so nothing is started twice and nothing skipped; a cancellation goes on
+ * from the slice it reached). A FAILED batch (its workflow failed) gets a new execution, whose first step continues it.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod';
 import { OPEN_STATUSES, RECORD_KINDS } from '#domain/api-schemas';
-import { BATCH_KIND, OPEN_BATCH_STATUSES, batchRecordSchema } from '#domain/batch-schemas';
+import { BATCH_KIND, LIVE_BATCH_STATUSES, batchRecordSchema } from '#domain/batch-schemas';
 import { BATCH_WORKFLOW } from '#infra/metadata';
 import { kindStatusOf, recordSchema } from '#domain/record';
 import { TABLE } from '#domain/table-layout';
@@ -59,7 +60,8 @@ async function openRecords(client: DynamoDBClient, table: LocalTable): Promise<O
     ...RECORD_KINDS.flatMap((kind) =>
       OPEN_STATUSES.map((status) => ({ key: kindStatusOf(kind, status), batch: false })),
     ),
-    ...OPEN_BATCH_STATUSES.map((status) => ({ key: `${BATCH_KIND}#${status}`, batch: true })),
+    // A FAILED batch too: a restart continues it (its step revives it), like a redrive on AWS.
+    ...[...LIVE_BATCH_STATUSES, 'FAILED'].map((status) => ({ key: `${BATCH_KIND}#${status}`, batch: true })),
   ];
   for (const { key, batch } of partitions) {
     let startKey: Record<string, unknown> | undefined;

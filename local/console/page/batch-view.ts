@@ -87,6 +87,9 @@ export function batchView(id: string): View {
           fromRecords ? ' (from the records: this stack has no batch routes yet)' : '',
         ),
         fromRecords ? null : batchActions(summary, () => void this.refresh()),
+        ...(summary.stoppedReason || summary.failedReason
+          ? [h('p', { class: 'last-error' }, `${summary.status}: ${summary.stoppedReason ?? summary.failedReason}`)]
+          : []),
       );
       replaceChildren(progress, ...progressOf(summary));
       const fragment = document.createDocumentFragment();

@@ -6,7 +6,16 @@
 import type { BatchGroup, BatchItem, BatchStatus, BatchSummary } from '../console-model';
 import { getJson, isMissingRoute } from './api-client';
 
-export const BATCH_STATUSES: BatchStatus[] = ['STARTING', 'RUNNING', 'DONE', 'CANCELLED'];
+/** The batch status words (lib/domain/batch-schemas.ts BATCH_STATUSES: the page bundle does not carry zod). */
+export const BATCH_STATUSES: BatchStatus[] = [
+  'STARTING',
+  'RUNNING',
+  'DONE',
+  'CANCELLING',
+  'CANCELLED',
+  'STOPPED',
+  'FAILED',
+];
 
 /** Whether the batch routes exist: unknown until asked; a missing route is asked again after a while. */
 let routes: { available: boolean; checkedAt: number } | undefined;

@@ -1,0 +1,95 @@
+/**
+ * DELETE of a batch at any size, end to end on the local stack: 1,000 items that all wait on their customers are
+ * cancelled by one DELETE that answers 202 at once (the API does not wait for the cancellations: they are held back
+ * here until the answer is in, and the batch is still CANCELLING then); the batch's own workflow then cancels every
+ * item, stopping each item's execution exactly once, and no Knox call is made for a cancelled item afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BATCH_ITEMS } from '#domain/batch-schemas';
+import { ENV } from '#domain/configuration';
+import { STATES } from '#domain/state-names';
+import { KnoxSimControl } from '#knox-sim/control';
+import { BatchClient, plainSend } from '#cli/batch-client';
+import { sampleItems } from '#testkit/batch-samples';
+import type { LocalStack } from '#local/stack/local-stack';
+import { startTestStack, statePath, waitForExecution } from '#testkit/test-stack';
+
+describe('DELETE of a 1,000-item batch', () => {
+  let stack: LocalStack;
+  let control: KnoxSimControl;
+  let client: BatchClient;
+
+  beforeAll(async () => {
+    // The budget is no constraint here (the items are started back to back); the poller stays still (nothing to ask).
+    stack = await startTestStack({ pollerAutoStart: false, env: { [ENV.knoxRequestsPerSecond]: '100000' } });
+    control = new KnoxSimControl(stack.knoxUrl);
+    client = new BatchClient(plainSend(stack.apiUrl));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('answers 202 at once; the workflow cancels every item, each execution stopped once, no Knox call after', async () => {
+    await control.auto({}); // links stay Pending: every item waits on its customer
+    const items = await sampleItems(control, { links: MAX_BATCH_ITEMS, creates: 0 });
+    const answer = await client.submit({ json: { items } });
+    expect(answer.status).toBe(202);
+    const batchId = (answer.body as { batchId: string }).batchId;
+    const running = await client.follow(batchId, {
+      intervalMs: 500,
+      timeoutMs: 900_000,
+      done: (b) => b.status === 'RUNNING' && b.counts.WAITING === MAX_BATCH_ITEMS,
+    });
+    expect(running.started).toBe(MAX_BATCH_ITEMS);
+
+    // Every StopExecution of an onboarding is counted, and held back until the DELETE has answered.
+    const onboardingArn = stack.executions.machineOf('onboarding').arn;
+    const stops = new Map<string, number>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stopExecution = stack.executions.stopExecution.bind(stack.executions);
+    stack.executions.stopExecution = async (arn, reason) => {
+      const execution = stack.executions.describe(arn);
+      if (execution?.stateMachineArn === onboardingArn) {
+        stops.set(arn, (stops.get(arn) ?? 0) + 1);
+        await gate;
+      }
+      return stopExecution(arn, reason);
+    };
+
+    const cancelled = await client.cancel(batchId);
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLING' });
+    // The answer came while every cancellation was still held: the API did not wait for them.
+    const right = await client.get(batchId);
+    expect(right.status).toBe('CANCELLING');
+    expect(right.counts.CANCELLED).toBe(0);
+    const again = await client.cancel(batchId);
+    expect(again.status).toBe(202);
+    release();
+
+    await control.clearRequests();
+    const done = await client.follow(batchId, { intervalMs: 500, timeoutMs: 600_000 });
+    expect(done.status).toBe('CANCELLED');
+    expect(done.counts.CANCELLED).toBe(MAX_BATCH_ITEMS);
+    const listed = await client.items(batchId);
+    expect(listed.filter((i) => i.status === 'CANCELLED')).toHaveLength(MAX_BATCH_ITEMS);
+
+    // Each item's execution stopped exactly once, and ABORTED.
+    expect(stops.size).toBe(MAX_BATCH_ITEMS);
+    expect([...stops.values()].every((n) => n === 1)).toBe(true);
+    const executions = stack.executions.list({ stateMachineArn: onboardingArn });
+    expect(executions.filter((e) => e.status === 'ABORTED')).toHaveLength(MAX_BATCH_ITEMS);
+
+    // The batch's own workflow did the cancelling, and ended.
+    const run = await waitForExecution(stack.apiUrl, batchId, 'SUCCEEDED');
+    expect(statePath(run)).toContain(STATES.cancelItems);
+    // No Knox call for any of the cancelled items since (the poller asks nobody: no one waits any more).
+    await stack.poller?.round();
+    const customerIds = new Set(items.map((i) => String(i['customerId'])));
+    const after = await control.requests();
+    expect(after.filter((r) => [...customerIds].some((id) => r.path.includes(id)))).toEqual([]);
+  }, 1_200_000);
+});
