@@ -197,7 +197,9 @@ describe("the synthesized template's roles", () => {
     expect(can('api', 'dynamodb:Query', `${model.table.arn}/index/${TABLE.byStatusIndex}`)).toBe(true);
     expect(can('api', 'dynamodb:Query', model.table.arn)).toBe(false);
     expect(can('api', 'dynamodb:Scan', model.table.arn)).toBe(false);
-    expect(can('api', 'states:StartExecution', machine('onboarding'))).toBe(true);
+    // Executions start through the live alias only (safe deploys): the unqualified state machine is not granted.
+    expect(can('api', 'states:StartExecution', `${machine('onboarding')}:live`)).toBe(true);
+    expect(can('api', 'states:StartExecution', machine('onboarding'))).toBe(false);
     expect(can('api', 'states:SendTaskSuccess', machine('onboarding'))).toBe(false);
     expect(can('api', 'secretsmanager:GetSecretValue', model.secret.arn)).toBe(false);
   });
@@ -212,11 +214,13 @@ describe("the synthesized template's roles", () => {
     expect(can('poller', 'dynamodb:PutItem', model.table.arn)).toBe(false);
   });
 
-  it("a state machine's role invokes its own steps, version-qualified or not, and nothing else", () => {
+  it("a state machine's role invokes the published versions of its own steps, and nothing else", () => {
     const fn = (name: string) => model.functions.find((f) => f.name === name)!.arn;
     const invoke = (name: string) => () => gate.authorizeStateMachineInvoke(machine('onboarding'), 'e', name);
-    expect(invoke(fn('create-customer'))).not.toThrow();
-    expect(invoke(`${fn('create-customer')}:7`)).not.toThrow();
+    // Each Task names a published version, and the role is granted that version only ($LATEST is not).
+    expect(invoke(`${fn('create-customer')}:1`)).not.toThrow();
+    expect(invoke(fn('create-customer'))).toThrow(/is not authorized to perform: lambda:InvokeFunction/);
+    expect(invoke(`${fn('create-customer')}:7`)).toThrow(/is not authorized to perform: lambda:InvokeFunction/);
     expect(invoke(fn('poller'))).toThrow(/is not authorized to perform: lambda:InvokeFunction/);
     expect(invoke(fn('request-delink'))).toThrow(expect.objectContaining({ name: 'Lambda.AWSLambdaException' }));
     expect(() => gate.authorizeScheduledInvoke(fn('poller'))).not.toThrow();

@@ -184,16 +184,28 @@ describe('no wildcard Allow anywhere', () => {
 
 describe('each Lambda reaches only what its job needs', () => {
   /** What a handler's job needs, by its name: the resources it may name in its role's policies. */
+  /** The `live` alias of a state machine (through its published versions): starting through it is starting it. */
+  function aliasOf(stateMachineId: string): string[] {
+    const versions = resources('AWS::StepFunctions::StateMachineVersion')
+      .filter(([, v]) => referencedIds(v.Properties.StateMachineArn).has(stateMachineId))
+      .map(([id]) => id);
+    return resources('AWS::StepFunctions::StateMachineAlias')
+      .filter(([, a]) => versions.some((v) => referencedIds(a.Properties).has(v)))
+      .map(([id]) => id);
+  }
+
   function needs(handler: HandlerName): Set<string> {
     const fn = resource(functionId(handler));
     const need = new Set<string>([fn.Properties.LoggingConfig.LogGroup.Ref, tableLogicalId(cfn)]);
     if (KNOX_CALLERS.includes(handler)) need.add(secretLogicalId(cfn));
+    // Executions start through each state machine's live alias (safe deploys), and are read, stopped and redriven.
+    const withAlias = (id: string) => [id, ...aliasOf(id)].forEach((i) => need.add(i));
     if (handler === OTHER_FUNCTIONS.api) {
-      for (const kind of RECORD_KINDS) need.add(workflowLogicalIds(cfn)[kind]);
-      need.add(batchWorkflowLogicalId(cfn));
+      for (const kind of RECORD_KINDS) withAlias(workflowLogicalIds(cfn)[kind]);
+      withAlias(batchWorkflowLogicalId(cfn));
     }
     // The batch starter starts (and, when a DELETE races a slice, stops) onboardings.
-    if (handler === OTHER_FUNCTIONS.batchStarter) need.add(workflowLogicalIds(cfn).onboarding);
+    if (handler === OTHER_FUNCTIONS.batchStarter) withAlias(workflowLogicalIds(cfn).onboarding);
     // The poller answers the tasks of the machines that wait on the customer, and no other.
     if (handler === OTHER_FUNCTIONS.poller)
       for (const kind of ['onboarding', 'offboarding'] as const) need.add(workflowLogicalIds(cfn)[kind]);

@@ -87,14 +87,18 @@ export function templateRoles(template: CfnTemplate, ctx: ResolveContext = build
     if (resource.Type === 'AWS::IAM::Policy' && (props['Users'] !== undefined || props['Groups'] !== undefined))
       throw new UnsupportedPolicyError(`${id}: policies for users or groups are not enforced locally`);
   }
+  // A managed policy whose statements are not known here only matters on a role a local principal uses (a function,
+  // a state machine, the schedule): a role of a service the local stack does not emulate (API Gateway's account-level
+  // CloudWatch Logs role) is read but never asked.
+  const unknownManaged = new Map<LocalRole, string>();
   for (const [id, resource] of resources) {
     if (resource.Type !== 'AWS::IAM::Role') continue;
     for (const [i, arn] of ((resource.Properties?.['ManagedPolicyArns'] as unknown[] | undefined) ?? []).entries()) {
       const resolved = resolveString(arn, ctx, `${id}.ManagedPolicyArns[${i}]`);
       const document = managed.get(resolved);
       if (document === undefined)
-        throw new UnsupportedPolicyError(`${id}: the statements of managed policy ${resolved} are not known locally`);
-      roles.get(id)!.statements.push(...readStatements(document, resolved));
+        unknownManaged.set(roles.get(id)!, `${id}: the statements of managed policy ${resolved} are not known locally`);
+      else roles.get(id)!.statements.push(...readStatements(document, resolved));
     }
   }
 
@@ -115,6 +119,10 @@ export function templateRoles(template: CfnTemplate, ctx: ResolveContext = build
         role: roleOf(target['RoleArn'], `${id}.Target.RoleArn`),
       });
     }
+  }
+  for (const used of [...functions.values(), ...stateMachines.values(), ...schedules.map((s) => s.role)]) {
+    const unknown = unknownManaged.get(used);
+    if (unknown !== undefined) throw new UnsupportedPolicyError(unknown);
   }
   return { roles: [...roles.values()], functions, stateMachines, schedules };
 }
