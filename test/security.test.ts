@@ -199,7 +199,9 @@ describe('each Lambda reaches only what its job needs', () => {
     const need = new Set<string>([fn.Properties.LoggingConfig.LogGroup.Ref, tableLogicalId(cfn)]);
     if (KNOX_CALLERS.includes(handler)) need.add(secretLogicalId(cfn));
     // Executions start through each state machine's live alias (safe deploys), and are read, stopped and redriven.
-    const withAlias = (id: string) => [id, ...aliasOf(id)].forEach((i) => need.add(i));
+    const withAlias = (id: string) => {
+      for (const i of [id, ...aliasOf(id)]) need.add(i);
+    };
     if (handler === OTHER_FUNCTIONS.api) {
       for (const kind of RECORD_KINDS) withAlias(workflowLogicalIds(cfn)[kind]);
       withAlias(batchWorkflowLogicalId(cfn));
