@@ -110,7 +110,7 @@ export class BatchWorkflow extends Construct {
       taskToken: sfn.JsonPath.taskToken,
     };
     const waitForItems = new tasks.LambdaInvoke(this, STATES.waitForItems, {
-      lambdaFunction: this.starter.function,
+      lambdaFunction: this.starter.function.currentVersion,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject(awaitPayload),
       retryOnServiceExceptions: false,
