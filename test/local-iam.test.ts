@@ -116,7 +116,7 @@ describe("without lambda:InvokeFunction in the onboarding state machine's role",
     const create = execution.path.find((s) => s.state === STATES.createCustomer);
     expect(create?.errors.map((e) => e.error)).toContain('Lambda.AWSLambdaException');
     expect(create?.errors[0]?.message).toMatch(
-      /^User: arn:aws:sts::000000000000:assumed-role\/KnoxOnboardingStack-WorkflowsOnboardingStateMachineRole[0-9A-F]+\/[^ ]+ is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:create-customer because no identity-based policy allows the lambda:InvokeFunction action \(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException;/,
+      /^User: arn:aws:sts::000000000000:assumed-role\/KnoxOnboardingStack-WorkflowsOnboardingStateMachineRole[0-9A-F]+\/[^ ]+ is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:create-customer:1 because no identity-based policy allows the lambda:InvokeFunction action \(Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException;/,
     );
     // No step ran: the simulator saw no create. The failed execution still reaches the record (EventBridge's
     // status change, delivered to execution-events, whose own role may update the table).
