@@ -3,9 +3,27 @@
  * batch record and its slices change only under a condition, never by a transaction) and a BatchGetItem that reads
  * every key it is given.
  */
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '#domain/table-layout';
 import { db, isConditionFailure, tableName } from '../store/table-client';
+
+/** The UpdateItem of one item under a condition (no ExpressionAttributeValues when there are none). */
+function conditionalInput(
+  key: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): UpdateCommandInput {
+  return {
+    TableName: tableName(),
+    Key: { [TABLE.partitionKey]: key },
+    UpdateExpression: update,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
 
 /** One UpdateItem under a condition; false when the condition failed (nothing is changed then). */
 export async function conditionalUpdate(
@@ -16,16 +34,7 @@ export async function conditionalUpdate(
   values: Record<string, unknown>,
 ): Promise<boolean> {
   try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { [TABLE.partitionKey]: key },
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-      }),
-    );
+    await db().send(new UpdateCommand(conditionalInput(key, update, condition, names, values)));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -43,15 +52,7 @@ export async function updateReturning(
 ): Promise<Record<string, unknown> | undefined> {
   try {
     const result = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { [TABLE.partitionKey]: key },
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-        ReturnValues: 'ALL_NEW',
-      }),
+      new UpdateCommand({ ...conditionalInput(key, update, condition, names, values), ReturnValues: 'ALL_NEW' }),
     );
     return result.Attributes;
   } catch (error) {
