@@ -90,6 +90,105 @@ function partsFromEnv(): Part[] {
   return parts as Part[];
 }
 
+/** What one part measured: its figures for the table and its raw data for results.json (under its name, or rawKey). */
+interface Measured {
+  figures: Figure[];
+  raw: unknown;
+  rawKey?: string;
+}
+type PartRun = (log: (line: string) => void) => Promise<Measured> | Measured;
+
+/** A measurement's figures, and all else it returns as its raw data. */
+function split<T extends { figures: Figure[] }>(m: T): Measured {
+  return { figures: m.figures, raw: withoutFigures(m) };
+}
+
+/** Every part, in the order they run (the knobs are read only when the part runs). */
+const RUNS: Record<Part, PartRun> = {
+  bundles: async (log) => {
+    const m = await measureBundles({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+    return { figures: m.figures, raw: { results: m.results } };
+  },
+  transitions: async (log) =>
+    split(
+      await measureTransitions({
+        timeScale: numberFromEnv('BENCH_TIME_SCALE', 1 / 6000),
+        deadlineTimeScale: numberFromEnv('BENCH_DEADLINE_TIME_SCALE', 1 / 10080),
+        log,
+      }),
+    ),
+  throughput: async (log) =>
+    split(
+      await measureThroughput({
+        count: Math.round(numberFromEnv('BENCH_ONBOARDINGS', 1000)),
+        concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
+        log,
+      }),
+    ),
+  'throughput-aws': async (log) =>
+    split(
+      await measureLatencyThroughput({
+        count: Math.round(numberFromEnv('BENCH_LATENCY_ONBOARDINGS', 300)),
+        concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
+        log,
+      }),
+    ),
+  outage: () => {
+    const m = measureOutage(resolveModel(readTemplate(templatePath())));
+    return { figures: m.figures, raw: { schedule: m.schedule, fastRetrier: m.fastRetrier, deployed: m.deployed } };
+  },
+  console: async (log) => {
+    const m = await measureConsole({ log });
+    return { figures: m.figures, raw: m.raw };
+  },
+  budget: async (log) => {
+    const m = await measureBudget({
+      budget: numberFromEnv('BENCH_BUDGET', 50),
+      instances: Math.round(numberFromEnv('BENCH_BUDGET_INSTANCES', 8)),
+      calls: Math.round(numberFromEnv('BENCH_BUDGET_CALLS', 1000)),
+      aimdSeconds: numberFromEnv('BENCH_AIMD_SECONDS', 40),
+      log,
+    });
+    return {
+      figures: m.figures,
+      raw: { atBudget: summarizeRun(m.atBudget), aimd: summarizeRun(m.aimd), latency: m.latency },
+    };
+  },
+  batch: async (log) => {
+    const m = await measureBatch({
+      items: Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)),
+      rps: numberFromEnv('BENCH_BATCH_RPS', await deployedKnoxRate()),
+      timeScale: numberFromEnv('BENCH_BATCH_TIME_SCALE', 1 / 100),
+      log,
+    });
+    return { figures: m.figures, raw: { run: m.run, floorSeconds: m.floorSeconds } };
+  },
+  sdk: async (log) => {
+    const m = await measureSdkBundling({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+    return { figures: m.figures, raw: { runs: m.runs } };
+  },
+  'batch-history': () => {
+    const m = measureBatchHistory(Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)));
+    return { figures: m.figures, raw: m.raw, rawKey: 'batchHistory' };
+  },
+  reconciliation: async (log) => {
+    const m = await measureReconciliation({ log });
+    return { figures: m.figures, raw: { runs: m.runs } };
+  },
+  refusals: async (log) => {
+    const m = await measureRefusals({ log });
+    return { figures: m.figures, raw: { runs: m.runs, idleGetMs: m.idleGetMs } };
+  },
+  report: async (log) =>
+    split(
+      await measureReport({
+        items: Math.round(numberFromEnv('BENCH_REPORT_ITEMS', 1000)),
+        timeScale: 1 / 100,
+        log,
+      }),
+    ),
+};
+
 async function main(): Promise<void> {
   const log = (line: string): void => console.error(`[bench] ${line}`);
   const parts = partsFromEnv();
@@ -99,102 +198,11 @@ async function main(): Promise<void> {
 
   const figures: Figure[] = [];
   const raw: Record<string, unknown> = {};
-  if (parts.includes('bundles')) {
-    const m = await measureBundles({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
+  for (const [part, run] of Object.entries(RUNS) as [Part, PartRun][]) {
+    if (!parts.includes(part)) continue;
+    const m = await run(log);
     figures.push(...m.figures);
-    raw['bundles'] = { results: m.results };
-  }
-  if (parts.includes('transitions')) {
-    const m = await measureTransitions({
-      timeScale: numberFromEnv('BENCH_TIME_SCALE', 1 / 6000),
-      deadlineTimeScale: numberFromEnv('BENCH_DEADLINE_TIME_SCALE', 1 / 10080),
-      log,
-    });
-    figures.push(...m.figures);
-    raw['transitions'] = withoutFigures(m);
-  }
-  if (parts.includes('throughput')) {
-    const m = await measureThroughput({
-      count: Math.round(numberFromEnv('BENCH_ONBOARDINGS', 1000)),
-      concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
-      log,
-    });
-    figures.push(...m.figures);
-    raw['throughput'] = withoutFigures(m);
-  }
-  if (parts.includes('throughput-aws')) {
-    const m = await measureLatencyThroughput({
-      count: Math.round(numberFromEnv('BENCH_LATENCY_ONBOARDINGS', 300)),
-      concurrency: Math.round(numberFromEnv('BENCH_CONCURRENCY', 50)),
-      log,
-    });
-    figures.push(...m.figures);
-    raw['throughput-aws'] = withoutFigures(m);
-  }
-  if (parts.includes('outage')) {
-    const m = measureOutage(resolveModel(readTemplate(templatePath())));
-    figures.push(...m.figures);
-    raw['outage'] = { schedule: m.schedule, fastRetrier: m.fastRetrier, deployed: m.deployed };
-  }
-  if (parts.includes('console')) {
-    const m = await measureConsole({ log });
-    figures.push(...m.figures);
-    raw['console'] = m.raw;
-  }
-
-  if (parts.includes('budget')) {
-    const m = await measureBudget({
-      budget: numberFromEnv('BENCH_BUDGET', 50),
-      instances: Math.round(numberFromEnv('BENCH_BUDGET_INSTANCES', 8)),
-      calls: Math.round(numberFromEnv('BENCH_BUDGET_CALLS', 1000)),
-      aimdSeconds: numberFromEnv('BENCH_AIMD_SECONDS', 40),
-      log,
-    });
-    figures.push(...m.figures);
-    raw['budget'] = { atBudget: summarizeRun(m.atBudget), aimd: summarizeRun(m.aimd), latency: m.latency };
-  }
-
-  if (parts.includes('batch')) {
-    const m = await measureBatch({
-      items: Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)),
-      rps: numberFromEnv('BENCH_BATCH_RPS', await deployedKnoxRate()),
-      timeScale: numberFromEnv('BENCH_BATCH_TIME_SCALE', 1 / 100),
-      log,
-    });
-    figures.push(...m.figures);
-    raw['batch'] = { run: m.run, floorSeconds: m.floorSeconds };
-  }
-
-  if (parts.includes('sdk')) {
-    const m = await measureSdkBundling({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });
-    figures.push(...m.figures);
-    raw['sdk'] = { runs: m.runs };
-  }
-  if (parts.includes('batch-history')) {
-    const m = measureBatchHistory(Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)));
-    figures.push(...m.figures);
-    raw['batchHistory'] = m.raw;
-  }
-
-  if (parts.includes('reconciliation')) {
-    const m = await measureReconciliation({ log });
-    figures.push(...m.figures);
-    raw['reconciliation'] = { runs: m.runs };
-  }
-
-  if (parts.includes('refusals')) {
-    const m = await measureRefusals({ log });
-    figures.push(...m.figures);
-    raw['refusals'] = { runs: m.runs, idleGetMs: m.idleGetMs };
-  }
-  if (parts.includes('report')) {
-    const m = await measureReport({
-      items: Math.round(numberFromEnv('BENCH_REPORT_ITEMS', 1000)),
-      timeScale: 1 / 100,
-      log,
-    });
-    figures.push(...m.figures);
-    raw['report'] = withoutFigures(m);
+    raw[m.rawKey ?? part] = m.raw;
   }
 
   const machine = {

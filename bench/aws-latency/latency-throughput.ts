@@ -5,8 +5,8 @@
  * (throughput.ts), it says how much of the local rate is owed to instant local calls. No target: on AWS the rate is
  * bounded by these latencies and the concurrency, not by this machine.
  */
-import { runChild } from '../kit/child';
 import { figure, type Figure } from '../kit/figures';
+import { throughputChild, type ThroughputOptions } from '../throughput/throughput';
 import type { ThroughputRun } from '../throughput/throughput-child';
 
 export interface LatencyThroughputMeasurement {
@@ -16,18 +16,10 @@ export interface LatencyThroughputMeasurement {
   figures: Figure[];
 }
 
-export async function measureLatencyThroughput(options: {
-  count: number;
-  concurrency: number;
-  log: (line: string) => void;
-}): Promise<LatencyThroughputMeasurement> {
+export async function measureLatencyThroughput(options: ThroughputOptions): Promise<LatencyThroughputMeasurement> {
   const { count, concurrency, log } = options;
   log(`throughput-aws: local stack with LATENCY=aws, ${count} create onboardings at concurrency ${concurrency}`);
-  const run = await runChild<ThroughputRun>(
-    'throughput/throughput-child.ts',
-    ['stack', String(count), String(concurrency)],
-    { BENCH_LATENCY: 'aws' },
-  );
+  const run = await throughputChild('stack', count, concurrency, { BENCH_LATENCY: 'aws' });
   const notSucceeded = count - (run.recordStatuses?.['SUCCEEDED'] ?? 0);
   const figures: Figure[] = [
     figure(

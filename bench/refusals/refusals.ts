@@ -75,6 +75,13 @@ async function refuse(stack: LocalStack, body: ReturnType<typeof hostileBodies>[
   };
 }
 
+/** The figures taken at the largest of the runs: what, from a run, its unit and the most it may be. */
+const LARGEST: readonly [string, (r: RefusalRun) => number, string, number][] = [
+  ['answer size', (r) => r.answerBytes, 'bytes', 4096],
+  ['heap growth', (r) => r.heapGrowthMb, 'MB', 64],
+  ['peak RSS growth', (r) => r.peakRssGrowthMb, 'MB', 64],
+];
+
 export async function measureRefusals(
   options: { runs?: number; log?: (line: string) => void } = {},
 ): Promise<{ figures: Figure[]; runs: RefusalRun[]; idleGetMs: number }> {
@@ -102,31 +109,12 @@ export async function measureRefusals(
   const figures: Figure[] = [figure('refusals', 'GET /onboardings on an idle stack (median)', idleGetMs, 'ms')];
   for (const name of new Set(all.map((r) => r.body))) {
     const of = all.filter((r) => r.body === name);
-    const worst = (pick: (r: RefusalRun) => number) => Math.max(...of.map(pick));
     figures.push(
       figure('refusals', `${name}: 400 after (median, upload included)`, median(of.map((r) => r.refusalMs)), 'ms', {
         below: 1000,
       }),
-      figure(
-        'refusals',
-        `${name}: answer size (largest)`,
-        worst((r) => r.answerBytes),
-        'bytes',
-        { max: 4096 },
-      ),
-      figure(
-        'refusals',
-        `${name}: heap growth (largest)`,
-        worst((r) => r.heapGrowthMb),
-        'MB',
-        { max: 64 },
-      ),
-      figure(
-        'refusals',
-        `${name}: peak RSS growth (largest)`,
-        worst((r) => r.peakRssGrowthMb),
-        'MB',
-        { max: 64 },
+      ...LARGEST.map(([what, pick, unit, max]) =>
+        figure('refusals', `${name}: ${what} (largest)`, Math.max(...of.map(pick)), unit, { max }),
       ),
       figure(
         'refusals',

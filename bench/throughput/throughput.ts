@@ -32,7 +32,8 @@ export interface ThroughputMeasurement {
   figures: Figure[];
 }
 
-function child(
+/** One run of throughput-child.ts: through the local stack, or the bare Knox client's floor. */
+export function throughputChild(
   mode: 'stack' | 'floor',
   count: number,
   concurrency: number,
@@ -41,18 +42,21 @@ function child(
   return runChild<ThroughputRun>('throughput/throughput-child.ts', [mode, String(count), String(concurrency)], env);
 }
 
-export async function measureThroughput(options: {
+/** How many create onboardings, at what concurrency (the throughput measurements'). */
+export interface ThroughputOptions {
   count: number;
   concurrency: number;
   log: (line: string) => void;
-}): Promise<ThroughputMeasurement> {
+}
+
+export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputMeasurement> {
   const { count, concurrency, log } = options;
   log(`throughput: floor (bare Knox client), ${count} creates at concurrency ${concurrency}`);
-  const before = await child('floor', count, concurrency);
+  const before = await throughputChild('floor', count, concurrency);
   log(`throughput: local stack, ${count} create onboardings at concurrency ${concurrency}`);
-  const stack = await child('stack', count, concurrency);
+  const stack = await throughputChild('stack', count, concurrency);
   log('throughput: floor again');
-  const after = await child('floor', count, concurrency);
+  const after = await throughputChild('floor', count, concurrency);
   const floors = [before, after];
   const floorWall = floors.reduce((a, f) => a + f.load.wallMs, 0) / floors.length;
   const measurement: Omit<ThroughputMeasurement, 'figures'> = {
@@ -69,7 +73,7 @@ export async function measureThroughput(options: {
     const dir = mkdtempSync(join(tmpdir(), 'knox-bench-profile-'));
     try {
       const file = join(dir, 'stack.cpuprofile');
-      const profiled = await child('stack', PROFILED_COUNT, concurrency, { BENCH_CPU_PROFILE: file });
+      const profiled = await throughputChild('stack', PROFILED_COUNT, concurrency, { BENCH_CPU_PROFILE: file });
       measurement.profile = {
         count: PROFILED_COUNT,
         perSecond: profiled.load.perSecond,

@@ -1,15 +1,3 @@
-/**
- * The table layout of a batch (no transactions, no Streams: dynalite runs the same code):
- *
- *   pk = bat-<16 hex>                 the batch record: status, total, started, counts, pacing (batchRecordSchema)
- *   pk = bat-<16 hex>#slice#0000 ...  its items, BATCH_SLICE_ITEMS per item, as accepted, and what became of each
- *
- * A page of `GET .../items` is one or two slice reads and one BatchGetItem of the onboardings; counts are kept on the
- * batch record by the batch workflow, so `GET /onboarding-batches/{id}` is one read. Slices are written before the
- * batch record: the record is the commit point (a POST that stops half way leaves unreachable slices, never half a
- * batch). Each write is a single conditional item write. This module keeps the batch record; ./slices its items.
- */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordStatus } from '#domain/api-schemas';
 import {
   BATCH_KIND,
@@ -21,9 +9,9 @@ import {
   type BatchStatus,
 } from '#domain/batch-schemas';
 import { TABLE } from '#domain/table-layout';
-import { db, nowIso, putIfAbsent, tableName } from '../store/table-client';
+import { conditionalUpdate, getItem, nowIso, putIfAbsent } from '../store/table-client';
 import { writeSlices } from './slices';
-import { batchGet, conditionalUpdate } from './table';
+import { batchGet } from './table';
 
 /** The by-status GSI key of a batch: batches are listed beside records (`batch#RUNNING`). */
 export function batchKindStatus(status: BatchStatus): string {
@@ -78,10 +66,7 @@ export function parseBatch(item: Record<string, unknown> | undefined): BatchReco
 }
 
 export async function getBatch(id: string): Promise<BatchRecord | undefined> {
-  const result = await db().send(
-    new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: id }, ConsistentRead: true }),
-  );
-  return parseBatch(result.Item);
+  return parseBatch(await getItem(id));
 }
 
 /** The status, customer and last error of onboardings, by id (missing ones are absent). */

@@ -5,10 +5,9 @@
  * customer's onboarding started elsewhere, a SendTaskSuccess that failed) delays the batch's end by one poll period
  * at most. A few reads per waiting batch and round; never throws (the poll round is the poller's job).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '#domain/table-layout';
 import { describeError, logger } from '../commons/powertools';
-import { db, tableName } from '../store/table-client';
+import { queryStatusIndex } from '../store/lists';
 import { wakeBatch } from './batch-callback';
 import { batchKindStatus, getBatch } from './batch-store';
 import { WATCHED } from './batch-transitions';
@@ -24,16 +23,7 @@ async function watchedBatchIds(): Promise<string[]> {
   for (const status of WATCHED) {
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await db().send(
-        new QueryCommand({
-          TableName: tableName(),
-          IndexName: TABLE.byStatusIndex,
-          KeyConditionExpression: '#k = :k',
-          ExpressionAttributeNames: { '#k': TABLE.byStatusPartitionKey },
-          ExpressionAttributeValues: { ':k': batchKindStatus(status) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await queryStatusIndex(batchKindStatus(status), startKey ? { startKey } : {});
       for (const item of page.Items ?? []) ids.push(String(item[TABLE.partitionKey]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);

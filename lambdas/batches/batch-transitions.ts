@@ -6,9 +6,9 @@
  */
 import { BATCH_STATUSES, type BatchRecord, type BatchStatus, LIVE_BATCH_STATUSES } from '#domain/batch-schemas';
 import { TABLE } from '#domain/table-layout';
-import { nowIso } from '../store/table-client';
+import { conditionalUpdate, nowIso } from '../store/table-client';
 import { BASE_NAMES, batchKindStatus, parseBatch } from './batch-store';
-import { conditionalUpdate, updateReturning } from './table';
+import { updateReturning } from './table';
 
 function statusIn(statuses: readonly BatchStatus[], prefix: string): { condition: string; values: object } {
   return {

@@ -12,9 +12,9 @@ import { isTerminal, TERMINAL_STATUSES } from '#domain/api-schemas';
 import type { WorkflowRecord } from '#domain/record';
 import { TABLE } from '#domain/table-layout';
 import { describeError, logger } from '../commons/powertools';
+import { conditionalUpdate } from '../store/table-client';
 import { wakeBatch } from './batch-callback';
 import { countItemEnd, WATCHED } from './batch-transitions';
-import { conditionalUpdate } from './table';
 
 /** Marks the record counted for its batch; false when it was counted already (or is not terminal). */
 function markCounted(record: WorkflowRecord): Promise<boolean> {

@@ -3,7 +3,7 @@
  * of each: the starter claims a slice before it starts its items, a DELETE cancels the slices not claimed yet, the
  * progress rounds remember the terminal statuses seen.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   BATCH_SLICE_ITEMS,
   batchSliceKey,
@@ -12,8 +12,8 @@ import {
   type StartedItem,
 } from '#domain/batch-schemas';
 import { TABLE } from '#domain/table-layout';
-import { db, isConditionFailure, tableName } from '../store/table-client';
-import { batchGet, conditionalUpdate } from './table';
+import { conditionalUpdate, db, getItem, isConditionFailure, tableName } from '../store/table-client';
+import { batchGet } from './table';
 
 /** Writes the slices of a new batch's items; the number of slices. */
 export async function writeSlices(
@@ -48,14 +48,8 @@ export async function writeSlices(
 }
 
 export async function getSlice(batchId: string, slice: number): Promise<BatchSlice | undefined> {
-  const result = await db().send(
-    new GetCommand({
-      TableName: tableName(),
-      Key: { [TABLE.partitionKey]: batchSliceKey(batchId, slice) },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Item === undefined ? undefined : batchSliceSchema.parse(result.Item);
+  const item = await getItem(batchSliceKey(batchId, slice));
+  return item === undefined ? undefined : batchSliceSchema.parse(item);
 }
 
 /** What the counts read of a slice: everything but the items' bodies. */

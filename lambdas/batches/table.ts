@@ -1,37 +1,12 @@
 /**
- * The two DynamoDB operations a batch is made of, beside the store's single-item writes: a conditional update (the
- * batch record and its slices change only under a condition, never by a transaction) and a BatchGetItem that reads
- * every key it is given.
+ * The DynamoDB operations a batch is made of, beside the store's single-item writes and its conditional update
+ * (`conditionalUpdate` in store/table-client.ts: the batch record and its slices change only under a condition, never
+ * by a transaction): a conditional update answering the item after it, and a BatchGetItem that reads every key it is
+ * given.
  */
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '#domain/table-layout';
-import { db, isConditionFailure, tableName } from '../store/table-client';
-
-/** One UpdateItem under a condition; false when the condition failed (nothing is changed then). */
-export async function conditionalUpdate(
-  key: string,
-  update: string,
-  condition: string,
-  names: Record<string, string>,
-  values: Record<string, unknown>,
-): Promise<boolean> {
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { [TABLE.partitionKey]: key },
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
+import { conditionalInput, db, isConditionFailure, tableName } from '../store/table-client';
 
 /** One UpdateItem under a condition answering the item after it (ALL_NEW); undefined when the condition failed. */
 export async function updateReturning(
@@ -43,15 +18,7 @@ export async function updateReturning(
 ): Promise<Record<string, unknown> | undefined> {
   try {
     const result = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { [TABLE.partitionKey]: key },
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-        ReturnValues: 'ALL_NEW',
-      }),
+      new UpdateCommand({ ...conditionalInput(key, update, condition, names, values), ReturnValues: 'ALL_NEW' }),
     );
     return result.Attributes;
   } catch (error) {

@@ -2,7 +2,7 @@
  * Lists of records by kind and status, newest first, through the GSI (never a Scan), with opaque cursors that only
  * this API gives out.
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { RecordKind, RecordStatus } from '#domain/api-schemas';
 import { kindStatusOf, recordIdSchema, recordSchema, type WorkflowRecord } from '#domain/record';
@@ -44,6 +44,25 @@ export interface RecordPage {
   cursor?: string;
 }
 
+/** One page of the by-status index's items under one partition value (a record's or a batch's kind and status). */
+export async function queryStatusIndex(
+  kindStatus: string,
+  options: { startKey?: Record<string, unknown>; limit?: number; newestFirst?: boolean } = {},
+): Promise<QueryCommandOutput> {
+  return db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: TABLE.byStatusIndex,
+      KeyConditionExpression: '#kindStatus = :kindStatus',
+      ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
+      ExpressionAttributeValues: { ':kindStatus': kindStatus },
+      ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+      ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+      ...(options.startKey ? { ExclusiveStartKey: options.startKey } : {}),
+    }),
+  );
+}
+
 /**
  * One page of the by-status index: the records of a kind in a status (an index is eventually consistent, so a record
  * that has moved on since is left out) and the key to read on from. An item that does not parse is skipped and
@@ -54,18 +73,7 @@ export async function queryByStatus(
   status: RecordStatus,
   options: { startKey?: Record<string, unknown>; limit?: number; newestFirst?: boolean } = {},
 ): Promise<{ records: WorkflowRecord[]; lastKey?: Record<string, unknown> }> {
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: TABLE.byStatusIndex,
-      KeyConditionExpression: '#kindStatus = :kindStatus',
-      ExpressionAttributeNames: { '#kindStatus': TABLE.byStatusPartitionKey },
-      ExpressionAttributeValues: { ':kindStatus': kindStatusOf(kind, status) },
-      ...(options.newestFirst ? { ScanIndexForward: false } : {}),
-      ...(options.limit !== undefined ? { Limit: options.limit } : {}),
-      ...(options.startKey ? { ExclusiveStartKey: options.startKey } : {}),
-    }),
-  );
+  const result = await queryStatusIndex(kindStatusOf(kind, status), options);
   const records: WorkflowRecord[] = [];
   for (const item of result.Items ?? []) {
     const parsed = recordSchema.safeParse(item);

@@ -2,11 +2,11 @@
  * One lock item per customer with an open workflow: a conditional put takes it, a conditional delete releases it
  * (only by the record that holds it). No transactions, so dynalite runs the same code.
  */
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordKind } from '#domain/api-schemas';
 import { lockSchema, type CustomerLock } from '#domain/record';
 import { TABLE, customerLockKey } from '#domain/table-layout';
-import { db, isConditionFailure, nowIso, tableName } from './table-client';
+import { db, getItem, isConditionFailure, nowIso, tableName } from './table-client';
 
 export type LockResult = { acquired: true } | { acquired: false; holder: CustomerLock | undefined };
 
@@ -34,15 +34,9 @@ export async function acquireCustomerLock(
 }
 
 export async function readLock(customerKey: string): Promise<CustomerLock | undefined> {
-  const result = await db().send(
-    new GetCommand({
-      TableName: tableName(),
-      Key: { [TABLE.partitionKey]: customerLockKey(customerKey) },
-      ConsistentRead: true,
-    }),
-  );
-  if (result.Item === undefined) return undefined;
-  const parsed = lockSchema.safeParse(result.Item);
+  const item = await getItem(customerLockKey(customerKey));
+  if (item === undefined) return undefined;
+  const parsed = lockSchema.safeParse(item);
   if (!parsed.success) throw new Error(`The lock item of a customer does not have the expected shape`);
   return parsed.data;
 }

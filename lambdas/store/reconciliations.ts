@@ -3,11 +3,11 @@
  * per record, written when an invocation's time is up, deleted when the lookup ends. It holds where the lookup stands
  * (customer ids and digests, never the e-mail) and when it began. Single-item reads and writes (RECORD_ACTIONS).
  */
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { reconciliationKey } from '#domain/reconciling';
 import { TABLE } from '#domain/table-layout';
 import type { LookupCursor } from '#knox/find-customer';
-import { db, nowIso, tableName } from './table-client';
+import { db, getItem, nowIso, tableName } from './table-client';
 
 export interface Reconciliation {
   recordId: string;
@@ -20,14 +20,7 @@ export interface Reconciliation {
 }
 
 export async function readReconciliation(recordId: string): Promise<Reconciliation | undefined> {
-  const result = await db().send(
-    new GetCommand({
-      TableName: tableName(),
-      Key: { [TABLE.partitionKey]: reconciliationKey(recordId) },
-      ConsistentRead: true,
-    }),
-  );
-  const item = result.Item;
+  const item = await getItem(reconciliationKey(recordId));
   if (item === undefined || typeof item['cursor'] !== 'object' || typeof item['startedAt'] !== 'string')
     return undefined;
   return {

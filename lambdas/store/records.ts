@@ -1,13 +1,8 @@
-/**
- * Record reads and writes: create (only if absent), read (consistent), and the writes of a workflow's life, each a
- * single conditional item write (no transactions: dynalite runs the same code). A terminal status is never left.
- */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { LastError, RecordKind, RecordStatus, TerminalStatus } from '#domain/api-schemas';
 import { AWAITING_CUSTOMER_STATUSES } from '#domain/knox-schemas';
 import { HISTORY_EVENTS, kindStatusOf, type StepKey, type WorkflowRecord } from '#domain/record';
 import { TABLE } from '#domain/table-layout';
-import { db, nowIso, parseRecord, putIfAbsent, tableName } from './table-client';
+import { getItem, nowIso, parseRecord, putIfAbsent } from './table-client';
 import { RecordUpdate, apply } from './record-update';
 
 export interface NewRecord {
@@ -49,14 +44,7 @@ export async function createRecord(input: NewRecord, now = nowIso()): Promise<Wo
 }
 
 export async function getRecord(id: string): Promise<WorkflowRecord | undefined> {
-  const result = await db().send(
-    new GetCommand({
-      TableName: tableName(),
-      Key: { [TABLE.partitionKey]: id },
-      ConsistentRead: true,
-    }),
-  );
-  return parseRecord(result.Item);
+  return parseRecord(await getItem(id));
 }
 
 /** What `startAttempt` found and left: the record after the attempt was counted, and its status before. */

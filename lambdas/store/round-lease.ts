@@ -10,11 +10,11 @@
  * without calling Knox (the next tick asks again). Only UpdateItem: the poller may not create or delete items.
  */
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { POLLER_STATE_KEY, TABLE } from '#domain/table-layout';
-import { db, isConditionFailure, tableName } from './table-client';
+import { POLLER_STATE_KEY } from '#domain/table-layout';
+import { conditionalUpdate } from './table-client';
 
 export const ROUND_LEASE_FIELDS = { owner: 'roundLeaseOwner', until: 'roundLeaseUntil' } as const;
+const LEASE_NAMES = { '#owner': ROUND_LEASE_FIELDS.owner, '#until': ROUND_LEASE_FIELDS.until };
 
 export interface RoundLease {
   owner: string;
@@ -25,38 +25,19 @@ export interface RoundLease {
 /** Takes the round lease until `untilMs`, or answers undefined when another round holds it. */
 export async function acquireRoundLease(nowMs: number, untilMs: number): Promise<RoundLease | undefined> {
   const lease: RoundLease = { owner: randomUUID(), until: untilMs };
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { [TABLE.partitionKey]: POLLER_STATE_KEY },
-        UpdateExpression: 'SET #owner = :owner, #until = :until',
-        ConditionExpression: 'attribute_not_exists(#until) OR #until <= :now',
-        ExpressionAttributeNames: { '#owner': ROUND_LEASE_FIELDS.owner, '#until': ROUND_LEASE_FIELDS.until },
-        ExpressionAttributeValues: { ':owner': lease.owner, ':until': lease.until, ':now': nowMs },
-      }),
-    );
-    return lease;
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  const taken = await conditionalUpdate(
+    POLLER_STATE_KEY,
+    'SET #owner = :owner, #until = :until',
+    'attribute_not_exists(#until) OR #until <= :now',
+    LEASE_NAMES,
+    { ':owner': lease.owner, ':until': lease.until, ':now': nowMs },
+  );
+  return taken ? lease : undefined;
 }
 
 /** Gives the lease back, if this round still holds it (a round that outlived its lease leaves the new holder's). */
 export async function releaseRoundLease(lease: RoundLease): Promise<void> {
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { [TABLE.partitionKey]: POLLER_STATE_KEY },
-        UpdateExpression: 'REMOVE #owner, #until',
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': ROUND_LEASE_FIELDS.owner, '#until': ROUND_LEASE_FIELDS.until },
-        ExpressionAttributeValues: { ':owner': lease.owner },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await conditionalUpdate(POLLER_STATE_KEY, 'REMOVE #owner, #until', '#owner = :owner', LEASE_NAMES, {
+    ':owner': lease.owner,
+  });
 }

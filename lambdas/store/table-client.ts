@@ -2,7 +2,13 @@
  * The store's DynamoDB client (the instance's one, from commons/aws-clients) and the few helpers every store module
  * shares.
  */
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { recordSchema, type WorkflowRecord } from '#domain/record';
 import { TABLE } from '#domain/table-layout';
 import { dynamoDocumentClient, resetAwsClients } from '../commons/aws-clients';
@@ -50,6 +56,49 @@ export async function putIfAbsent(item: Record<string, unknown>): Promise<boolea
         ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
       }),
     );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** One item by its key, read consistently; undefined when there is none. */
+export async function getItem(key: string): Promise<Record<string, unknown> | undefined> {
+  const result = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { [TABLE.partitionKey]: key }, ConsistentRead: true }),
+  );
+  return result.Item;
+}
+
+/** The UpdateItem of one item under a condition (no ExpressionAttributeValues when there are none). */
+export function conditionalInput(
+  key: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): UpdateCommandInput {
+  return {
+    TableName: tableName(),
+    Key: { [TABLE.partitionKey]: key },
+    UpdateExpression: update,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
+/** One UpdateItem under a condition; false when the condition failed (nothing is changed then). */
+export async function conditionalUpdate(
+  key: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): Promise<boolean> {
+  try {
+    await db().send(new UpdateCommand(conditionalInput(key, update, condition, names, values)));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
