@@ -6,14 +6,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { awsHistoryEvents } from '#local/stepfunctions/history-events';
 import { MAX_HISTORY_EVENTS } from '#local/stepfunctions/quotas';
 import { scaledWaitMs } from '#local/stepfunctions/time-scale';
 import type { AslDefinition } from '#local/template/template';
-import { startTestStack, tempDataDir } from '#testkit/test-stack';
-import type { LocalStack } from '#local/stack/local-stack';
+import { tempDataDir } from '#testkit/test-stack';
 import { awsSfn, countingLoop, STEP, sfnCall, startWalls, type Walls } from './support/sfn-walls-support';
+import { useTestStack } from './support/stack-support';
 
 let walls: Walls | undefined;
 afterEach(async () => {
@@ -318,17 +318,11 @@ describe('TIME_SCALE on every Wait', () => {
 });
 
 describe('the walls in the real stack', () => {
-  let stack: LocalStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const local = useTestStack();
 
   it("refuses an onboarding execution named against AWS's rules through the stack's Step Functions endpoint", async () => {
-    const machine = stack.executions.machineOf('onboarding');
-    const answer = await awsSfn(stack.ports.sfn, [
+    const machine = local.stack.executions.machineOf('onboarding');
+    const answer = await awsSfn(local.stack.ports.sfn, [
       'start-execution',
       '--state-machine-arn',
       machine.arn,
@@ -338,6 +332,6 @@ describe('the walls in the real stack', () => {
       '{}',
     ]);
     expect(answer.ok ? 'accepted' : answer.stderr).toContain('(InvalidName)');
-    expect(stack.executions.findByName('onb 1')).toBeUndefined();
+    expect(local.stack.executions.findByName('onb 1')).toBeUndefined();
   });
 });
