@@ -165,27 +165,18 @@ describe('payloads: 256 KiB, States.DataLimitExceeded', () => {
     for (let i = 0; i < 400 && tokens.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
     const token = tokens[0] as string;
     const dir = tempDataDir('knox-walls-output-');
-    const tooLong = join(dir, 'too-long.json');
-    writeFileSync(tooLong, JSON.stringify('z'.repeat(262_144)));
-    const refused = await awsSfn(walls.endpoint.port, [
-      'send-task-success',
-      '--task-token',
-      token,
-      '--task-output',
-      `file://${tooLong}`,
-    ]);
+    const port = walls.endpoint.port;
+    /** SendTaskSuccess through the AWS CLI, the output read from a file (`file://`) as an operator would. */
+    const sendTaskSuccess = (fileName: string, output: unknown) => {
+      const file = join(dir, fileName);
+      writeFileSync(file, JSON.stringify(output));
+      return awsSfn(port, ['send-task-success', '--task-token', token, '--task-output', `file://${file}`]);
+    };
+    const refused = await sendTaskSuccess('too-long.json', 'z'.repeat(262_144));
     expect(refused.ok).toBe(false);
     expect(refused.ok ? '' : refused.stderr).toContain('ValidationException');
     // 140,000 characters of 3 bytes each: within the API's bound, over the payload quota.
-    const tooHeavy = join(dir, 'too-heavy.json');
-    writeFileSync(tooHeavy, JSON.stringify('€'.repeat(140_000)));
-    const accepted = await awsSfn(walls.endpoint.port, [
-      'send-task-success',
-      '--task-token',
-      token,
-      '--task-output',
-      `file://${tooHeavy}`,
-    ]);
+    const accepted = await sendTaskSuccess('too-heavy.json', '€'.repeat(140_000));
     expect(accepted).toEqual({ ok: true, json: {} });
     const record = await walls.executions.waitUntilSettled(executionArn);
     expect(record.status).toBe('FAILED');
