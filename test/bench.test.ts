@@ -3,27 +3,19 @@
  * run on the local stack for the create path and a link approved at the first poll, must stay within the targets
  * the bench holds them to. Counts only, never time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STATES } from '#domain/state-names';
-import type { LocalStack } from '#local/stack/local-stack';
-import { startTestStack } from '#testkit/test-stack';
 import { awsHistoryEvents, countTransitions } from '#bench/models/history';
 import { runScenario } from '#bench/transitions/transition-scenarios';
 import { TRANSITION_TARGETS } from '#bench/transitions/transitions';
 import type { RecordedEvent } from '#local/stepfunctions/execution-store';
+import { useTestStack } from './support/stack-support';
 
 describe('transitions per onboarding (bench)', () => {
-  let stack: LocalStack;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const local = useTestStack();
 
   it('a create costs at most the target in state transitions, with one Knox call', async () => {
-    const result = await runScenario(stack, 'create');
+    const result = await runScenario(local.stack, 'create');
     expect(result.recordStatus).toBe('SUCCEEDED');
     expect(result.path).toContain(STATES.createCustomer);
     expect(result.transitions.transitions).toBeGreaterThanOrEqual(result.path.length);
@@ -34,7 +26,7 @@ describe('transitions per onboarding (bench)', () => {
   });
 
   it('a link approved at the first round costs at most the target in state transitions, with one link and one look', async () => {
-    const result = await runScenario(stack, 'linkFirstPoll');
+    const result = await runScenario(local.stack, 'linkFirstPoll');
     expect(result.recordStatus).toBe('SUCCEEDED');
     expect(result.path).toEqual(
       expect.arrayContaining([STATES.linkCustomer, STATES.waitForAnswer, STATES.needsChange]),

@@ -8,9 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
-import { launchChromium, type Browser } from '#local/console/chromium';
 import { countTransitions } from '#local/stepfunctions/transition-count';
 import { api, getExecution } from '#testkit/test-stack';
 import {
@@ -22,29 +21,19 @@ import {
   useE2e,
   waitingOnboarding,
 } from './support/e2e-support';
+import { useBrowser } from './support/browser-support';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium({ width: 1400, height: 900 });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await Promise.all(browser.context.pages().map((page) => page.close()));
-});
+const { newPage } = useBrowser({ viewport: { width: 1400, height: 900 }, acceptConfirms: true });
 
-/** A page that accepts the confirmations it asks for (and records them), failing the test on a script error. */
-async function newPage(): Promise<{ page: Page; problems: string[]; dialogs: string[] }> {
-  const page = await browser.context.newPage();
-  const problems: string[] = [];
-  const dialogs: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('dialog', (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void (dialog.type() === 'confirm' ? dialog.accept() : dialog.dismiss());
-  });
-  return { page, problems, dialogs };
+/** Opens a record's page, clicks its Cancel button and waits until the page shows it CANCELLED. */
+async function cancelOnPage(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  const cancel = page.locator('header.record-head button.cancel');
+  await cancel.waitFor({ timeout: 15_000 });
+  await cancel.click();
+  await expect
+    .poll(() => page.locator('header.record-head h1 .status').textContent(), { timeout: 20_000 })
+    .toBe('CANCELLED');
 }
 
 describe('the console acts', () => {
@@ -53,13 +42,7 @@ describe('the console acts', () => {
   it('Cancel on a waiting onboarding asks first, then the onboarding ends CANCELLED', async () => {
     const { started } = await waitingOnboarding(e2e);
     const { page, problems, dialogs } = await newPage();
-    await page.goto(`${e2e.stack.apiUrl}/#/onboardings/${started.id}`);
-    const cancel = page.locator('header.record-head button.cancel');
-    await cancel.waitFor({ timeout: 15_000 });
-    await cancel.click();
-    await expect
-      .poll(() => page.locator('header.record-head h1 .status').textContent(), { timeout: 20_000 })
-      .toBe('CANCELLED');
+    await cancelOnPage(page, `${e2e.stack.apiUrl}/#/onboardings/${started.id}`);
     expect(dialogs).toEqual([expect.stringMatching(/^confirm: Cancel onboarding onb-/)]);
     expect(await page.locator('header.record-head button.cancel').count()).toBe(0);
     const answer = await api<{ status: string }>(e2e.stack.apiUrl, 'GET', `/onboardings/${started.id}`);
@@ -75,13 +58,7 @@ describe('the console acts', () => {
     expect(posted.status).toBe(202);
     const batchId = posted.body.batchId;
     const { page, problems, dialogs } = await newPage();
-    await page.goto(`${e2e.stack.apiUrl}/#/batches/${batchId}`);
-    const cancel = page.locator('header.record-head button.cancel');
-    await cancel.waitFor({ timeout: 15_000 });
-    await cancel.click();
-    await expect
-      .poll(() => page.locator('header.record-head h1 .status').textContent(), { timeout: 20_000 })
-      .toBe('CANCELLED');
+    await cancelOnPage(page, `${e2e.stack.apiUrl}/#/batches/${batchId}`);
     expect(dialogs).toEqual([`confirm: Cancel batch ${batchId}? Open work stops and the batch ends CANCELLED.`]);
 
     const [download] = await Promise.all([

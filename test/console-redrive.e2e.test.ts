@@ -1,36 +1,9 @@
-/**
- * The console's Redrive button, in a real browser (Debian's Chromium through playwright-core) against a local stack
- * with the built-in simulator: a FAILED onboarding (its Knox client refused) shows the button; with the client
- * enabled again, a click redrives it through the public route (POST /onboardings/{id}/redrive); the record moves on
- * and shows its redrive count; a SUCCEEDED record has no button.
- */
-import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
-import { launchChromium, type Browser } from '#local/console/chromium';
 import { finish, linkRequest, newCustomer, reach, start, useE2e } from './support/e2e-support';
+import { useBrowser } from './support/browser-support';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await Promise.all(browser.context.pages().map((page) => page.close()));
-});
-
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return { page, problems };
-}
+const { newPage } = useBrowser();
 
 describe('the console redrives a FAILED record', () => {
   const e2e = useE2e({ timeScale: 0.001 });

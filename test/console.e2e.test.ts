@@ -6,7 +6,7 @@
  * simulator there are no answer buttons; the page rides out a restart of the stack.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specFor } from '#domain/knox-errors';
 import { STATES } from '#domain/state-names';
 import { FIXTURES } from '#knox-sim/fixtures';
@@ -14,7 +14,6 @@ import { startKnoxSimulator, type RunningKnoxSimulator } from '#knox-sim/server'
 import { KnoxSimControl } from '#knox-sim/control';
 import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/world';
 import { END_NODE, START_NODE } from '#local/console/console-model';
-import { launchChromium, type Browser } from '#local/console/chromium';
 import type { LocalStack } from '#local/stack/local-stack';
 import { api, startRecord, startTestStack, tempDataDir, waitForStatus } from '#testkit/test-stack';
 import {
@@ -27,32 +26,11 @@ import {
   useE2e,
   waitingOnboarding,
 } from './support/e2e-support';
+import { useBrowser } from './support/browser-support';
 
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-// A failed test leaves its page open: close every page, so that no page keeps polling a stack that stops.
-afterEach(async () => {
-  await Promise.all(browser.context.pages().map((page) => page.close()));
-});
-
-/** A fresh page that fails the test on any script error or dialog (an alert would mean HTML ran). */
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('dialog', (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
-  return { page, problems };
-}
+const { newPage } = useBrowser();
 
 const row = (page: Page, id: string) => page.locator(`table.records tr[data-id="${id}"]`);
 const node = (page: Page, state: string) => page.locator(`svg.graph g.node[data-state="${state}"]`);

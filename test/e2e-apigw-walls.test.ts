@@ -19,6 +19,29 @@ import { sampleItems } from '#testkit/batch-samples';
 import { api, eventually } from '#testkit/test-stack';
 import { startE2e, stopE2e, type E2e } from './support/e2e-support';
 
+/** API Gateway's own answer: this status, and a JSON body of just this message. */
+function expectGatewayAnswer(answer: { status: number; body: unknown }, status: number, message: string): void {
+  expect({ status: answer.status, body: answer.body }).toEqual({ status, body: { message } });
+}
+
+/** Runs `body` while the api function hangs (it answers 200 only once released), then releases it and restores it. */
+async function whileApiHangs(e2e: E2e, body: () => Promise<void>): Promise<void> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  e2e.stack.lambda.use(OTHER_FUNCTIONS.api, async () => {
+    await released;
+    return { statusCode: 200, body: '{}' };
+  });
+  try {
+    await body();
+  } finally {
+    release();
+    e2e.stack.lambda.restore(OTHER_FUNCTIONS.api);
+  }
+}
+
 /** One raw HTTP exchange: the request's head only (no body), and the status line and body of the answer. */
 function headOnly(port: number, head: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -81,58 +104,27 @@ describe('API Gateway in front of the api function', () => {
       throw new Error('boom');
     });
     try {
-      const failed = await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1');
-      expect({ status: failed.status, body: failed.body }).toEqual({
-        status: 502,
-        body: { message: 'Internal server error' },
-      });
+      expectGatewayAnswer(await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1'), 502, 'Internal server error');
     } finally {
       e2e.stack.lambda.restore(OTHER_FUNCTIONS.api);
     }
     const timeout = apiFunction().timeoutSeconds;
     apiFunction().timeoutSeconds = 0.2;
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    e2e.stack.lambda.use(OTHER_FUNCTIONS.api, async () => {
-      await released;
-      return { statusCode: 200, body: '{}' };
-    });
     try {
-      const timedOut = await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1');
-      expect({ status: timedOut.status, body: timedOut.body }).toEqual({
-        status: 502,
-        body: { message: 'Internal server error' },
+      await whileApiHangs(e2e, async () => {
+        expectGatewayAnswer(await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1'), 502, 'Internal server error');
       });
     } finally {
-      release();
       apiFunction().timeoutSeconds = timeout;
-      e2e.stack.lambda.restore(OTHER_FUNCTIONS.api);
     }
   });
 
   it('answers 504 {"message": "Endpoint request timed out"} when the integration outlasts its timeout', async () => {
     expect(apiFunction().timeoutSeconds * 1000).toBeGreaterThan(3_000);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
     // The function answers only after API Gateway has given up on it.
-    e2e.stack.lambda.use(OTHER_FUNCTIONS.api, async () => {
-      await released;
-      return { statusCode: 200, body: '{}' };
+    await whileApiHangs(e2e, async () => {
+      expectGatewayAnswer(await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1'), 504, 'Endpoint request timed out');
     });
-    try {
-      const answer = await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1');
-      expect({ status: answer.status, body: answer.body }).toEqual({
-        status: 504,
-        body: { message: 'Endpoint request timed out' },
-      });
-    } finally {
-      release();
-      e2e.stack.lambda.restore(OTHER_FUNCTIONS.api);
-    }
   });
 
   // Known failure, fixed when DELETE becomes asynchronous (test/e2e-batch-cancel.test.ts will cover the fix): the
@@ -188,11 +180,7 @@ describe('the stage throttle', () => {
         ran += 1;
         return { statusCode: 200, body: '{}' };
       });
-      const throttled = await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1');
-      expect({ status: throttled.status, body: throttled.body }).toEqual({
-        status: 429,
-        body: { message: 'Too Many Requests' },
-      });
+      expectGatewayAnswer(await api(e2e.stack.apiUrl, 'GET', '/onboardings/onb-1'), 429, 'Too Many Requests');
       expect(ran).toBe(0);
     } finally {
       await stopE2e(e2e);

@@ -5,35 +5,20 @@
  * csv-parse, names each item's CSV line and holds no live formula.
  */
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
-import { KnoxSimControl } from '#knox-sim/control';
-import { BatchClient, plainSend } from '#cli/batch-client';
 import { sampleItems } from '#testkit/batch-samples';
-import type { LocalStack } from '#local/stack/local-stack';
-import { startTestStack } from '#testkit/test-stack';
+import { useBatchStack } from './support/stack-support';
 
 const HEADER =
   'customerId,companyName,companySize,industry,country,street1,city,firstName,lastName,email,managementType,accessType,services';
 const tail = 'JointlyManaged,FullAccess,KnoxMobileEnrollment';
 
 describe('GET /onboarding-batches/{id}/report', () => {
-  let stack: LocalStack;
-  let control: KnoxSimControl;
-  let client: BatchClient;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    control = new KnoxSimControl(stack.knoxUrl);
-    client = new BatchClient(plainSend(stack.apiUrl));
-    await control.auto({ approveLinksAfterMs: 0 });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const local = useBatchStack((ready) => ready.control.auto({ approveLinksAfterMs: 0 }));
 
   it('reports every item in order, as JSON and as CSV with formula cells made inert', async () => {
-    const links = await sampleItems(control, { links: 2, creates: 0 });
+    const links = await sampleItems(local.control, { links: 2, creates: 0 });
     const ids = links.map((l) => String(l.customerId));
     const tag = Date.now().toString(36);
     const formula = '=HYPERLINK("http://evil.example","click")';
@@ -46,13 +31,13 @@ describe('GET /onboarding-batches/{id}/report', () => {
       `,+cmd ${tag},20-99,COMMUNICATIONS,US,1 Main St,Chicago,Bo,Li,bo@p-${tag}.example,${tail}`,
       `${ids[1]},,,,,,,,,,${tail}`,
     ].join('\r\n');
-    const answer = await client.submit({ csv });
+    const answer = await local.client.submit({ csv });
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
     const batchId = (answer.body as { batchId: string }).batchId;
-    const done = await client.follow(batchId, { intervalMs: 100, timeoutMs: 60_000 });
+    const done = await local.client.follow(batchId, { intervalMs: 100, timeoutMs: 60_000 });
     expect(done.status).toBe('DONE');
 
-    const json = await fetch(`${stack.apiUrl}/onboarding-batches/${batchId}/report`);
+    const json = await fetch(`${local.stack.apiUrl}/onboarding-batches/${batchId}/report`);
     expect(json.status).toBe(200);
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
     const report = (await json.json()) as { batchId: string; status: string; items: Record<string, unknown>[] };
@@ -70,10 +55,10 @@ describe('GET /onboarding-batches/{id}/report', () => {
       errorCode: '4002100',
     });
     expect(String(report.items[2]!.message).length).toBeGreaterThan(0);
-    const items = await client.items(batchId);
+    const items = await local.client.items(batchId);
     expect(report.items.map((i) => i.onboardingId)).toEqual(items.map((i) => i.onboardingId));
 
-    const text = await client.reportCsv(batchId);
+    const text = await local.client.reportCsv(batchId);
     const rows = parse(text, { columns: true }) as Record<string, string>[];
     expect(Object.keys(rows[0]!)).toEqual([
       'item',
@@ -112,17 +97,17 @@ describe('GET /onboarding-batches/{id}/report', () => {
           accessType: 'FullAccess',
           services: [{ service: 'KnoxMobileEnrollment' }],
         },
-        ...(await sampleItems(control, { links: 0, creates: 1 })),
+        ...(await sampleItems(local.control, { links: 0, creates: 1 })),
       ],
     };
     // Knox refuses every create for now: the create's customer never gets a Knox id.
-    await control.setClientAuthorized('sim-client', false);
+    await local.control.setClientAuthorized('sim-client', false);
     try {
-      const answer = await client.submit({ json: body });
+      const answer = await local.client.submit({ json: body });
       expect(answer.status).toBe(202);
       const batchId = (answer.body as { batchId: string }).batchId;
-      expect((await client.follow(batchId, { intervalMs: 100, timeoutMs: 50_000 })).counts.FAILED).toBe(2);
-      const rows = parse(await client.reportCsv(batchId), { columns: true }) as Record<string, string>[];
+      expect((await local.client.follow(batchId, { intervalMs: 100, timeoutMs: 50_000 })).counts.FAILED).toBe(2);
+      const rows = parse(await local.client.reportCsv(batchId), { columns: true }) as Record<string, string>[];
       expect(rows.map((r) => r.item)).toEqual(['0', '1']);
       expect(rows[0]).toMatchObject({
         customer: "'=1+2",
@@ -132,12 +117,12 @@ describe('GET /onboarding-batches/{id}/report', () => {
       expect(rows[0]!.hint!.length).toBeGreaterThan(0);
       expect(rows[1]!.status).toBe('FAILED');
     } finally {
-      await control.setClientAuthorized('sim-client', true);
+      await local.control.setClientAuthorized('sim-client', true);
     }
   });
 
   it('answers 404 for an unknown batch', async () => {
-    const answer = await fetch(`${stack.apiUrl}/onboarding-batches/bat-0000000000000000/report`);
+    const answer = await fetch(`${local.stack.apiUrl}/onboarding-batches/bat-0000000000000000/report`);
     expect(answer.status).toBe(404);
   });
 });

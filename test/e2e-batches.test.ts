@@ -4,16 +4,16 @@
  * Idempotency-Key; an item whose customer already has an open onboarding joins it; DELETE cancels; and a restart of
  * the stack after the first slice resumes the batch with nothing started twice and nothing skipped.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS } from '#domain/batch-schemas';
 import { ENV } from '#domain/configuration';
 import { STATES } from '#domain/state-names';
 import { KnoxSimControl } from '#knox-sim/control';
 import { BatchClient, plainSend } from '#cli/batch-client';
 import { createItem, sampleItems } from '#testkit/batch-samples';
-import type { LocalStack } from '#local/stack/local-stack';
-import { getExecution, startRecord, startTestStack, statePath, waitForExecution } from '#testkit/test-stack';
+import { getExecution, startRecord, statePath, waitForExecution } from '#testkit/test-stack';
 import { useRestartableStack } from './support/restart-support';
+import { useBatchStack } from './support/stack-support';
 
 /** Accepted Knox writes (create or link) per customer e-mail or id, from the simulator's log and store. */
 async function acceptedWrites(control: KnoxSimControl): Promise<number> {
@@ -22,57 +22,46 @@ async function acceptedWrites(control: KnoxSimControl): Promise<number> {
 }
 
 describe('a batch on the local stack', () => {
-  let stack: LocalStack;
-  let control: KnoxSimControl;
-  let client: BatchClient;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    control = new KnoxSimControl(stack.knoxUrl);
-    client = new BatchClient(plainSend(stack.apiUrl));
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const local = useBatchStack();
 
   it('starts every item through the batch workflow and ends DONE, one accepted Knox write per item', async () => {
-    await control.auto({ approveLinksAfterMs: 0 });
-    await control.clearRequests();
-    const items = await sampleItems(control, { links: 15, creates: 15 });
-    const answer = await client.submit({ json: { items } }, 'batch-e2e-1');
+    await local.control.auto({ approveLinksAfterMs: 0 });
+    await local.control.clearRequests();
+    const items = await sampleItems(local.control, { links: 15, creates: 15 });
+    const answer = await local.client.submit({ json: { items } }, 'batch-e2e-1');
     expect(answer.status).toBe(202);
     const { batchId, status, total } = answer.body as { batchId: string; status: string; total: number };
     expect({ status, total }).toEqual({ status: 'STARTING', total: 30 });
 
-    const done = await client.follow(batchId, { intervalMs: 100, timeoutMs: 60_000 });
+    const done = await local.client.follow(batchId, { intervalMs: 100, timeoutMs: 60_000 });
     expect(done.status).toBe('DONE');
     expect(done.started).toBe(30);
     expect(done.counts.SUCCEEDED).toBe(30);
 
-    const listed = await client.items(batchId, 7);
+    const listed = await local.client.items(batchId, 7);
     expect(listed.map((i) => i.item)).toEqual([...Array(30).keys()]);
     expect(listed.every((i) => i.status === 'SUCCEEDED' && i.customerId !== undefined)).toBe(true);
     expect(new Set(listed.map((i) => i.onboardingId)).size).toBe(30);
-    expect(await acceptedWrites(control)).toBe(30);
+    expect(await acceptedWrites(local.control)).toBe(30);
 
     // The batch execution went through two slices, paced, then watched the items to the end.
-    const execution = await waitForExecution(stack.apiUrl, batchId, 'SUCCEEDED');
+    const execution = await waitForExecution(local.stack.apiUrl, batchId, 'SUCCEEDED');
     const path = statePath(execution);
     expect(path.filter((s) => s === STATES.startNextSlice)).toHaveLength(Math.ceil(30 / BATCH_SLICE_ITEMS));
     expect(path.at(-1)).toBe(STATES.batchEnded);
 
     // The same key again: the same batch, nothing new.
-    const again = await client.submit({ json: { items } }, 'batch-e2e-1');
+    const again = await local.client.submit({ json: { items } }, 'batch-e2e-1');
     expect(again.status).toBe(200);
     expect((again.body as { batchId: string }).batchId).toBe(batchId);
-    const other = await client.submit({ json: { items: items.slice(1) } }, 'batch-e2e-1');
+    const other = await local.client.submit({ json: { items: items.slice(1) } }, 'batch-e2e-1');
     expect(other.status).toBe(422);
   });
 
   it('reads a CSV batch, and an item whose customer has an open onboarding joins it', async () => {
-    await control.auto({});
-    const [open] = await sampleItems(control, { links: 1, creates: 0 });
-    const first = await startRecord(stack.apiUrl, 'onboarding', open);
+    await local.control.auto({});
+    const [open] = await sampleItems(local.control, { links: 1, creates: 0 });
+    const first = await startRecord(local.stack.apiUrl, 'onboarding', open);
     expect(first.status).toBe(202);
     const openId = String(first.body['onboardingId']);
     const customerId = String((open as { customerId: string }).customerId);
@@ -82,46 +71,50 @@ describe('a batch on the local stack', () => {
       `${customerId},,,,,,,,,,JointlyManaged,FullAccess,KnoxMobileEnrollment`,
       `,"Acme, ${tag} Ltd",20-99,COMMUNICATIONS,US,1 Main St,Chicago,Ada,Lee,ada@acme-${tag}.example,JointlyManaged,FullAccess,KnoxMobileEnrollment`,
     ].join('\r\n');
-    const answer = await client.submit({ csv });
+    const answer = await local.client.submit({ csv });
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
     const batchId = (answer.body as { batchId: string }).batchId;
-    const running = await client.follow(batchId, {
+    const running = await local.client.follow(batchId, {
       intervalMs: 100,
       timeoutMs: 30_000,
       done: (b) => b.counts.SUCCEEDED >= 1 && b.status === 'RUNNING',
     });
     expect(running.total).toBe(2);
-    const items = await client.items(batchId);
+    const items = await local.client.items(batchId);
     expect(items[0]).toMatchObject({ item: 0, onboardingId: openId, status: 'WAITING' });
     expect(items[1]).toMatchObject({ item: 1, status: 'SUCCEEDED' });
-    await control.approveLink(customerId);
-    expect((await client.follow(batchId, { intervalMs: 100, timeoutMs: 30_000 })).counts.SUCCEEDED).toBe(2);
+    await local.control.approveLink(customerId);
+    expect((await local.client.follow(batchId, { intervalMs: 100, timeoutMs: 30_000 })).counts.SUCCEEDED).toBe(2);
   });
 
   it('DELETE stops starting items and cancels the open ones', async () => {
-    await control.auto({}); // links stay Pending: the items wait on their customers
-    const items = await sampleItems(control, { links: BATCH_SLICE_ITEMS + 5, creates: 0 });
-    const answer = await client.submit({ json: { items } });
+    await local.control.auto({}); // links stay Pending: the items wait on their customers
+    const items = await sampleItems(local.control, { links: BATCH_SLICE_ITEMS + 5, creates: 0 });
+    const answer = await local.client.submit({ json: { items } });
     const batchId = (answer.body as { batchId: string }).batchId;
     // The first slice is started; the next waits for the Knox budget (25 links are 50 calls: 5 s at 10 per second).
-    await client.follow(batchId, { intervalMs: 50, timeoutMs: 30_000, done: (b) => b.started === BATCH_SLICE_ITEMS });
-    const cancelled = await client.cancel(batchId);
+    await local.client.follow(batchId, {
+      intervalMs: 50,
+      timeoutMs: 30_000,
+      done: (b) => b.started === BATCH_SLICE_ITEMS,
+    });
+    const cancelled = await local.client.cancel(batchId);
     expect(cancelled.status).toBe(202);
     expect(cancelled.body).toMatchObject({ status: 'CANCELLING', started: BATCH_SLICE_ITEMS });
     // The batch's own workflow carries the cancellation out, then ends.
-    const done = await client.follow(batchId, { intervalMs: 50, timeoutMs: 30_000 });
+    const done = await local.client.follow(batchId, { intervalMs: 50, timeoutMs: 30_000 });
     expect(done.status).toBe('CANCELLED');
     expect(done.counts.CANCELLED).toBe(BATCH_SLICE_ITEMS + 5);
-    const listed = await client.items(batchId);
+    const listed = await local.client.items(batchId);
     expect(listed.every((i) => i.status === 'CANCELLED')).toBe(true);
-    const run = await waitForExecution(stack.apiUrl, batchId, 'SUCCEEDED');
+    const run = await waitForExecution(local.stack.apiUrl, batchId, 'SUCCEEDED');
     expect(statePath(run)).toContain(STATES.cancelItems);
     for (const item of listed.slice(0, 3)) {
       const name = `${(items[item.item] as { customerId: string }).customerId}-${item.onboardingId}`;
-      expect((await getExecution(stack.apiUrl, name))?.status).toBe('ABORTED');
+      expect((await getExecution(local.stack.apiUrl, name))?.status).toBe('ABORTED');
     }
     // Harmless again: the same answer.
-    const again = await client.cancel(batchId);
+    const again = await local.client.cancel(batchId);
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ status: 'CANCELLED' });
   });

@@ -7,8 +7,6 @@
  * Step Functions answers as AWS does (InvalidToken, TaskDoesNotExist, TaskTimedOut). A restart in the middle of a
  * wait: test/local-stack.test.ts.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -36,8 +34,7 @@ import {
   type E2e,
   type Started,
 } from './support/e2e-scenarios';
-
-const run = promisify(execFile);
+import { awsSfn } from './support/sfn-walls-support';
 
 function sfnClient(e2e: E2e): SFNClient {
   return new SFNClient({
@@ -47,25 +44,9 @@ function sfnClient(e2e: E2e): SFNClient {
   });
 }
 
-/** The AWS CLI against the local Step Functions API: its JSON answer, or its error text. */
-async function awsCli(e2e: E2e, args: string[]): Promise<{ ok: true; json: unknown } | { ok: false; stderr: string }> {
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    AWS_PAGER: '',
-  };
-  try {
-    const { stdout } = await run(
-      'aws',
-      [...args, '--endpoint-url', `http://127.0.0.1:${e2e.stack.ports.sfn}`, '--output', 'json'],
-      { env },
-    );
-    return { ok: true, json: stdout.trim() ? JSON.parse(stdout) : {} };
-  } catch (error) {
-    return { ok: false, stderr: String((error as { stderr?: string }).stderr ?? error) };
-  }
+/** The AWS CLI's `stepfunctions` commands against the stack's Step Functions API: its JSON answer, or its error text. */
+function awsCli(e2e: E2e, args: string[]): ReturnType<typeof awsSfn> {
+  return awsSfn(e2e.stack.ports.sfn, args);
 }
 
 describe('callbacks and the poller', () => {
@@ -120,17 +101,9 @@ describe('callbacks and the poller', () => {
   });
 
   it('the AWS CLI: send-task-success with a bad token is InvalidToken, an unknown one TaskDoesNotExist, a spent one TaskTimedOut', async () => {
-    const bad = await awsCli(e2e, [
-      'stepfunctions',
-      'send-task-success',
-      '--task-token',
-      'not-a-token',
-      '--task-output',
-      '{}',
-    ]);
+    const bad = await awsCli(e2e, ['send-task-success', '--task-token', 'not-a-token', '--task-output', '{}']);
     expect(bad).toMatchObject({ ok: false, stderr: expect.stringContaining('InvalidToken') });
     const unknown = await awsCli(e2e, [
-      'stepfunctions',
       'send-task-success',
       '--task-token',
       `AQ${'A'.repeat(86)}`,
@@ -144,25 +117,11 @@ describe('callbacks and the poller', () => {
     const started = await start(e2e, 'onboarding', linkRequest(customerId));
     const token = await waitingToken(started);
     await sfnClient(e2e).send(new SendTaskHeartbeatCommand({ taskToken: token }));
-    const notJson = await awsCli(e2e, [
-      'stepfunctions',
-      'send-task-success',
-      '--task-token',
-      token,
-      '--task-output',
-      'not json',
-    ]);
+    const notJson = await awsCli(e2e, ['send-task-success', '--task-token', token, '--task-output', 'not json']);
     expect(notJson).toMatchObject({ ok: false, stderr: expect.stringContaining('InvalidOutput') });
     expect((await fetch(`${e2e.stack.apiUrl}/onboardings/${started.id}`, { method: 'DELETE' })).status).toBe(200);
     await finish(e2e, started);
-    const spent = await awsCli(e2e, [
-      'stepfunctions',
-      'send-task-success',
-      '--task-token',
-      token,
-      '--task-output',
-      '{}',
-    ]);
+    const spent = await awsCli(e2e, ['send-task-success', '--task-token', token, '--task-output', '{}']);
     expect(spent).toMatchObject({ ok: false, stderr: expect.stringContaining('TaskTimedOut') });
     await expect(
       sfnClient(e2e).send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
@@ -170,12 +129,12 @@ describe('callbacks and the poller', () => {
 
     // list-executions and describe-execution through the CLI, as for Step Functions Local.
     const arn = e2e.stack.executions.machineOf('onboarding').arn;
-    const list = await awsCli(e2e, ['stepfunctions', 'list-executions', '--state-machine-arn', arn]);
+    const list = await awsCli(e2e, ['list-executions', '--state-machine-arn', arn]);
     expect(list.ok && (list.json as { executions: { name: string }[] }).executions.map((x) => x.name)).toContain(
       started.executionName,
     );
     const executionArn = e2e.stack.executions.findByName(started.executionName)!.executionArn;
-    const described = await awsCli(e2e, ['stepfunctions', 'describe-execution', '--execution-arn', executionArn]);
+    const described = await awsCli(e2e, ['describe-execution', '--execution-arn', executionArn]);
     expect(described).toMatchObject({ ok: true, json: { status: 'ABORTED', name: started.executionName } });
   });
 

@@ -16,7 +16,7 @@ import { LambdaRuntime } from '#local/lambda/lambda-runtime';
 import { MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, THROTTLED_ERROR } from '#local/lambda/lambda-limits';
 import { prepareMachine } from '#local/stepfunctions/prepare-machine';
 import { taskHandlerNames } from '#local/stepfunctions/task-bindings';
-import { localFunctionArn, localStateMachineArn, type LocalFunction } from '#local/template/template';
+import { localStateMachineArn, type LocalFunction } from '#local/template/template';
 import { eventually, tempDataDir, waitForExecution } from '#testkit/test-stack';
 import {
   createRequest,
@@ -29,6 +29,7 @@ import {
   stopE2e,
   type E2e,
 } from './support/e2e-support';
+import { stepFunction } from './support/sfn-walls-support';
 
 /** The shared bounded wait, asked every 5 ms (the throttle tests watch a handler that is called once). */
 const until = <T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> =>
@@ -215,16 +216,7 @@ describe('Lambda on the local stack', () => {
 
 // --- Without a template: one function reserved at 1, and the payload limits -------------------------------------------
 
-const STEP: LocalFunction = {
-  logicalId: 'Step',
-  handler: 'step',
-  name: 'step',
-  arn: localFunctionArn('step'),
-  timeoutSeconds: 5,
-  memoryMb: 128,
-  environment: {},
-  reservedConcurrency: 1,
-};
+const STEP = stepFunction({ timeoutSeconds: 5, reservedConcurrency: 1 });
 
 describe('a Task whose function is reserved at 1', () => {
   it('fails with Lambda.TooManyRequestsException while another execution runs it, and its Retry matches that', async () => {

@@ -17,6 +17,7 @@ import { RECONCILE_CONTINUE_ERROR, reconciliationKey } from '#domain/reconciling
 import { STATES } from '#domain/state-names';
 import { TABLE } from '#domain/table-layout';
 import { LAMBDA_TIMEOUT_ERROR } from '#local/lambda/lambda-runtime';
+import type { RequestLogEntry } from '#knox-sim/model';
 import { SIM_OTHER_MSP, SIM_OUR_MSP } from '#knox-sim/world';
 import { stateErrors, waitForExecution, waitForStatus } from '#testkit/test-stack';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -75,6 +76,25 @@ async function finished(started: Started) {
   return { answer, execution, errors, raw: await rawRecord(e2e, started.id), cursorLeft: cursor.Item };
 }
 
+/**
+ * The create step's errors over a lookup of several invocations: never a Lambda timeout, `last` at the end, at least
+ * `continuedAtLeast` continuations, and besides them only `others` errors.
+ */
+function expectLookupErrors(errors: string[], o: { last: string; continuedAtLeast: number; others: number }): void {
+  expect(errors).not.toContain(LAMBDA_TIMEOUT_ERROR);
+  expect(errors.at(-1)).toBe(o.last);
+  const continued = errors.filter((e) => e === RECONCILE_CONTINUE_ERROR).length;
+  expect(continued).toBeGreaterThanOrEqual(o.continuedAtLeast);
+  expect(errors).toHaveLength(continued + o.others);
+}
+
+/** Knox's error codes on the create calls of the log, in order. */
+function createCodes(requests: RequestLogEntry[]): (string | undefined)[] {
+  return knoxCalls(requests)
+    .filter(CALLS.create)
+    .map((r) => r.errorCode);
+}
+
 describe(`an MSP of ${CUSTOMERS.toLocaleString('en-US')} customers, one invocation too short for its list`, () => {
   it('a create whose answer was lost, our customer deep in the list: SUCCEEDED over several invocations, one customer created', async () => {
     // Sorted by name, ours lands at about 9,900 of 10,001: page 198 ascending, not on page 1 descending.
@@ -96,20 +116,12 @@ describe(`an MSP of ${CUSTOMERS.toLocaleString('en-US')} customers, one invocati
     expect(raw['customerId']).toBe(ours[0]!.customerId);
 
     // The lost answer's retry, then the lookup over several invocations, then already done; never a timeout.
-    expect(errors).not.toContain(LAMBDA_TIMEOUT_ERROR);
     expect(errors[0]).toBe(STEP_ERROR_NAMES.retry);
-    expect(errors.at(-1)).toBe(STEP_ERROR_NAMES.alreadyDone);
-    const continued = errors.filter((e) => e === RECONCILE_CONTINUE_ERROR).length;
-    expect(continued).toBeGreaterThanOrEqual(2);
-    expect(errors).toHaveLength(continued + 2);
+    expectLookupErrors(errors, { last: STEP_ERROR_NAMES.alreadyDone, continuedAtLeast: 2, others: 2 });
 
     const requests = await e2e.control.requests();
     // One lost create and one that met 4002106: the continuations never asked to create again.
-    expect(
-      knoxCalls(requests)
-        .filter(CALLS.create)
-        .map((r) => r.errorCode),
-    ).toEqual(['5000000', '4002106']);
+    expect(createCodes(requests)).toEqual(['5000000', '4002106']);
     const pages = knoxCalls(requests).filter(CALLS.list).length;
     expect(pages).toBeGreaterThanOrEqual(Math.floor(9_900 / PAGE_SIZE));
     expect(pages).toBeLessThanOrEqual(Math.ceil((CUSTOMERS + 1) / PAGE_SIZE) + 2);
@@ -127,18 +139,10 @@ describe(`an MSP of ${CUSTOMERS.toLocaleString('en-US')} customers, one invocati
     expect(answer.status, JSON.stringify(answer.history)).toBe('ABORTED');
     expect(execution.status).toBe('SUCCEEDED'); // ABORTED is a business outcome
     expect(raw['lastError']).toMatchObject({ code: 'EMAIL_ALREADY_IN_USAGE', disposition: 'abort' });
-    expect(errors).not.toContain(LAMBDA_TIMEOUT_ERROR);
-    expect(errors.at(-1)).toBe(STEP_ERROR_NAMES.abort);
-    const continued = errors.filter((e) => e === RECONCILE_CONTINUE_ERROR).length;
-    expect(continued).toBeGreaterThanOrEqual(4);
-    expect(errors).toHaveLength(continued + 1);
+    expectLookupErrors(errors, { last: STEP_ERROR_NAMES.abort, continuedAtLeast: 4, others: 1 });
 
     const requests = await e2e.control.requests();
-    expect(
-      knoxCalls(requests)
-        .filter(CALLS.create)
-        .map((r) => r.errorCode),
-    ).toEqual(['4002106']);
+    expect(createCodes(requests)).toEqual(['4002106']);
     // Two ends, then two complete passes that agree: 2 ceil(N/s) + 3 list calls, not one more.
     const ours = (await e2e.control.customers()).filter((c) => c.ownerMsp === SIM_OUR_MSP).length;
     expect(ours).toBeGreaterThanOrEqual(CUSTOMERS);

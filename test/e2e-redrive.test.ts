@@ -5,8 +5,6 @@
  * link. A refused client (operator) FAILs a workflow; re-enabled; redrive; SUCCEEDED. Anything not FAILED answers 409.
  * The local Step Functions' RedriveExecution is also driven with the real AWS CLI.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '#domain/dispositions';
 import { RETRY_WINDOW_EXCEEDED_ERROR } from '#domain/dispositions';
@@ -28,8 +26,8 @@ import {
   type E2e,
   type Started,
 } from './support/e2e-support';
+import { awsSfn } from './support/sfn-walls-support';
 
-const run = promisify(execFile);
 // The retry window (an hour) is 3.6 s at 0.001.
 const e2e = useE2e({ timeScale: 0.001 });
 
@@ -38,30 +36,17 @@ function redrive(started: Started) {
   return api<Record<string, unknown>>(e2e.stack.apiUrl, 'POST', `/${path}/${started.id}/redrive`);
 }
 
-/** The AWS CLI against the local Step Functions API (its JSON answer). */
-async function awsSfn(e: E2e, args: string[]): Promise<Record<string, unknown>> {
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: 'us-east-1',
-    AWS_PAGER: '',
-  };
-  const { stdout } = await run(
-    'aws',
-    ['stepfunctions', ...args, '--endpoint-url', `http://127.0.0.1:${e.stack.ports.sfn}`, '--output', 'json'],
-    { env },
-  );
-  return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
+/** The AWS CLI's `stepfunctions` commands against the stack's Step Functions API: its JSON answer. */
+async function awsSfnJson(e: E2e, args: string[]): Promise<Record<string, unknown>> {
+  const answer = await awsSfn(e.stack.ports.sfn, args);
+  if (!answer.ok) throw new Error(answer.stderr);
+  return answer.json;
 }
 
 async function awsSfnError(e: E2e, args: string[]): Promise<string> {
-  try {
-    await awsSfn(e, args);
-  } catch (error) {
-    return String((error as { stderr?: string }).stderr ?? error);
-  }
-  throw new Error(`aws stepfunctions ${args[0]} succeeded`);
+  const answer = await awsSfn(e.stack.ports.sfn, args);
+  if (answer.ok) throw new Error(`aws stepfunctions ${args[0]} succeeded`);
+  return answer.stderr;
 }
 
 async function failedLink(reason: () => Promise<unknown>): Promise<{ customerId: string; started: Started }> {
@@ -102,7 +87,7 @@ describe('redriving a FAILED workflow', () => {
     expect(events.indexOf('redriven')).toBeGreaterThan(events.lastIndexOf('knox-error'));
     expect(done.raw['retrySince']).toBeUndefined();
 
-    const described = await awsSfn(e2e, ['describe-execution', '--execution-arn', done.execution.executionArn]);
+    const described = await awsSfnJson(e2e, ['describe-execution', '--execution-arn', done.execution.executionArn]);
     expect(described).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, redriveStatus: 'NOT_REDRIVABLE' });
   });
 
@@ -117,7 +102,7 @@ describe('redriving a FAILED workflow', () => {
     }
     const failed = await getExecution(e2e.stack.apiUrl, started.executionName);
     expectFailedIn(failed!, STATES.linkCustomer, STEP_ERROR_NAMES.operator);
-    const described = await awsSfn(e2e, ['describe-execution', '--execution-arn', failed!.executionArn]);
+    const described = await awsSfnJson(e2e, ['describe-execution', '--execution-arn', failed!.executionArn]);
     expect(described).toMatchObject({ status: 'FAILED', redriveCount: 0, redriveStatus: 'REDRIVABLE' });
 
     const answer = await redrive(started);
@@ -165,17 +150,17 @@ describe('redriving a FAILED workflow', () => {
     const arn = failed!.executionArn;
 
     // Straight to Step Functions, the record left FAILED: the redriven step meets a closed record and fails again.
-    const answer = await awsSfn(e2e, ['redrive-execution', '--execution-arn', arn]);
+    const answer = await awsSfnJson(e2e, ['redrive-execution', '--execution-arn', arn]);
     expect(answer['redriveDate']).toBeDefined();
     await expect
-      .poll(async () => (await awsSfn(e2e, ['describe-execution', '--execution-arn', arn]))['status'], {
+      .poll(async () => (await awsSfnJson(e2e, ['describe-execution', '--execution-arn', arn]))['status'], {
         timeout: 20_000,
       })
       .toBe('FAILED');
-    const described = await awsSfn(e2e, ['describe-execution', '--execution-arn', arn]);
+    const described = await awsSfnJson(e2e, ['describe-execution', '--execution-arn', arn]);
     expect(described).toMatchObject({ status: 'FAILED', error: 'Workflow.RecordClosed', redriveCount: 1 });
 
-    const history = (await awsSfn(e2e, ['get-execution-history', '--execution-arn', arn]))['events'] as {
+    const history = (await awsSfnJson(e2e, ['get-execution-history', '--execution-arn', arn]))['events'] as {
       type: string;
       executionRedrivenEventDetails?: { redriveCount: number };
       stateEnteredEventDetails?: { name: string };

@@ -6,14 +6,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { awsHistoryEvents } from '#local/stepfunctions/history-events';
 import { MAX_HISTORY_EVENTS } from '#local/stepfunctions/quotas';
 import { scaledWaitMs } from '#local/stepfunctions/time-scale';
 import type { AslDefinition } from '#local/template/template';
-import { startTestStack, tempDataDir } from '#testkit/test-stack';
-import type { LocalStack } from '#local/stack/local-stack';
+import { tempDataDir } from '#testkit/test-stack';
 import { awsSfn, countingLoop, STEP, sfnCall, startWalls, type Walls } from './support/sfn-walls-support';
+import { useTestStack } from './support/stack-support';
 
 let walls: Walls | undefined;
 afterEach(async () => {
@@ -165,27 +165,18 @@ describe('payloads: 256 KiB, States.DataLimitExceeded', () => {
     for (let i = 0; i < 400 && tokens.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
     const token = tokens[0] as string;
     const dir = tempDataDir('knox-walls-output-');
-    const tooLong = join(dir, 'too-long.json');
-    writeFileSync(tooLong, JSON.stringify('z'.repeat(262_144)));
-    const refused = await awsSfn(walls.endpoint.port, [
-      'send-task-success',
-      '--task-token',
-      token,
-      '--task-output',
-      `file://${tooLong}`,
-    ]);
+    const port = walls.endpoint.port;
+    /** SendTaskSuccess through the AWS CLI, the output read from a file (`file://`) as an operator would. */
+    const sendTaskSuccess = (fileName: string, output: unknown) => {
+      const file = join(dir, fileName);
+      writeFileSync(file, JSON.stringify(output));
+      return awsSfn(port, ['send-task-success', '--task-token', token, '--task-output', `file://${file}`]);
+    };
+    const refused = await sendTaskSuccess('too-long.json', 'z'.repeat(262_144));
     expect(refused.ok).toBe(false);
     expect(refused.ok ? '' : refused.stderr).toContain('ValidationException');
     // 140,000 characters of 3 bytes each: within the API's bound, over the payload quota.
-    const tooHeavy = join(dir, 'too-heavy.json');
-    writeFileSync(tooHeavy, JSON.stringify('€'.repeat(140_000)));
-    const accepted = await awsSfn(walls.endpoint.port, [
-      'send-task-success',
-      '--task-token',
-      token,
-      '--task-output',
-      `file://${tooHeavy}`,
-    ]);
+    const accepted = await sendTaskSuccess('too-heavy.json', '€'.repeat(140_000));
     expect(accepted).toEqual({ ok: true, json: {} });
     const record = await walls.executions.waitUntilSettled(executionArn);
     expect(record.status).toBe('FAILED');
@@ -318,17 +309,11 @@ describe('TIME_SCALE on every Wait', () => {
 });
 
 describe('the walls in the real stack', () => {
-  let stack: LocalStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const local = useTestStack();
 
   it("refuses an onboarding execution named against AWS's rules through the stack's Step Functions endpoint", async () => {
-    const machine = stack.executions.machineOf('onboarding');
-    const answer = await awsSfn(stack.ports.sfn, [
+    const machine = local.stack.executions.machineOf('onboarding');
+    const answer = await awsSfn(local.stack.ports.sfn, [
       'start-execution',
       '--state-machine-arn',
       machine.arn,
@@ -338,6 +323,6 @@ describe('the walls in the real stack', () => {
       '{}',
     ]);
     expect(answer.ok ? 'accepted' : answer.stderr).toContain('(InvalidName)');
-    expect(stack.executions.findByName('onb 1')).toBeUndefined();
+    expect(local.stack.executions.findByName('onb 1')).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ import { END_NODE, START_NODE, type LaidOutGraph } from '#local/console/console-
 import type { ExecutionRecord, RecordedEvent } from '#local/stepfunctions/execution-store';
 import { ensureTemplate } from '#local/template/synth';
 import { readTemplate, resolveModel } from '#local/template/template';
+import { onboardingExecution } from './support/execution-support';
 
 let graph: LaidOutGraph;
 let stateNames: string[];
@@ -111,18 +112,7 @@ function ev(type: string, state?: string, extra: Partial<RecordedEvent> = {}): R
   return { id, timestamp: at(id), type, ...(state ? { state, stateType: 'Task' } : {}), ...extra };
 }
 function execution(status: ExecutionRecord['status'], events: RecordedEvent[]): ExecutionRecord {
-  return {
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:onboarding:x',
-    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:onboarding',
-    stateMachineName: 'onboarding',
-    workflow: 'onboarding',
-    name: 'x',
-    input: '{"id":"onb-1","path":"link"}',
-    status,
-    startDate: at(0),
-    runs: 1,
-    events,
-  };
+  return onboardingExecution({ input: '{"id":"onb-1","path":"link"}', status, startDate: at(0), events });
 }
 const takenPairs = (view: ReturnType<typeof executionView>) =>
   Object.keys(view.taken).map((edgeId) => {

@@ -6,12 +6,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HttpKnoxClient } from '#knox/client';
-import {
-  type FindCustomerOptions,
-  type FindCustomerResult,
-  type LookupCursor,
-  findCustomerByEmail,
-} from '#knox/find-customer';
+import { type FindCustomerResult, type LookupCursor, findCustomerByEmail } from '#knox/find-customer';
+import { PAGE, fast, numberedCustomers } from './support/find-customer-support';
 import { useKnoxSimulator } from './support/sim-harness';
 
 const sim = useKnoxSimulator({ reset: { fixtures: false } });
@@ -20,10 +16,7 @@ beforeEach(() => {
   knox = sim.client();
 });
 
-const PAGE = 5;
-const fast: FindCustomerOptions = { pageSize: PAGE, sleep: async () => undefined };
-const idOf = (n: number) => String(1_400_000_000 + n);
-const emailOf = (n: number) => `admin@c${n}.resume.example`;
+const { idOf, emailOf } = numberedCustomers(1_400_000_000, 'resume.example');
 
 async function ours(count: number): Promise<void> {
   await sim.control.bulkSeed({ count, idStart: 1_400_000_000, namePrefix: 'Company', emailDomain: 'resume.example' });

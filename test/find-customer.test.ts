@@ -9,8 +9,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { LIST_SORT_KEYS, type SimCustomerInput } from '#knox-sim/model';
 import { SIM_DEFAULT_CREDENTIALS } from '#knox-sim/server';
 import type { HttpKnoxClient } from '#knox/client';
-import { FIND_DEFAULTS, findCustomerByEmail, type FindCustomerOptions } from '#knox/find-customer';
+import { FIND_DEFAULTS, findCustomerByEmail } from '#knox/find-customer';
 import { newKnoxCustomer } from '#testkit/samples';
+import { PAGE, fast, numberedCustomers } from './support/find-customer-support';
 import { useKnoxSimulator } from './support/sim-harness';
 
 const sim = useKnoxSimulator({ reset: { fixtures: false } });
@@ -19,10 +20,7 @@ beforeEach(() => {
   knox = sim.client();
 });
 
-const PAGE = 5;
-const fast: FindCustomerOptions = { pageSize: PAGE, sleep: async () => undefined };
-const idOf = (n: number) => String(1_300_000_000 + n);
-const emailOf = (n: number) => `admin@c${n}.find.example`;
+const { idOf, emailOf } = numberedCustomers(1_300_000_000, 'find.example');
 
 /** Our customers 1..count, ids and names in the same order unless `name` says otherwise. */
 async function ours(

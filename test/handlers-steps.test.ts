@@ -168,11 +168,16 @@ describe('link-customer', () => {
     });
   });
 
-  it('a lost answer: the retry of a link that went through meets 4002104 and goes on', async () => {
+  /** A link of an unmanaged customer that Knox makes but whose answer is lost (a 500): the step fails with FAILURE. */
+  async function lostLinkAnswer(): Promise<string> {
     const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
-
     expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
+    return id;
+  }
+
+  it('a lost answer: the retry of a link that went through meets 4002104 and goes on', async () => {
+    const id = await lostLinkAnswer();
     expect((await recordOf(id)).lastError?.code).toBe('FAILURE');
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
 
@@ -182,9 +187,7 @@ describe('link-customer', () => {
   });
 
   it('a lost answer the customer approved before the retry: 4002103 for a customer of ours is already done', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
-    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
-    expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
+    const id = await lostLinkAnswer();
     await control.approveLink(FIXTURES.unmanaged);
 
     expect(await outcome(linkCustomer, { id })).toBe(STEP_ERROR_NAMES.alreadyDone);
@@ -197,9 +200,7 @@ describe('link-customer', () => {
   });
 
   it('a lost answer the customer refused before the retry: no second link, the refusal stands (ABORTED)', async () => {
-    const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
-    await control.fault({ match: { method: 'POST', path: '/link' }, fault: { type: 'workThen500' } });
-    expect(await outcome(linkCustomer, { id })).toBe(nameFor('FAILURE'));
+    const id = await lostLinkAnswer();
     await control.rejectLink(FIXTURES.unmanaged);
 
     expect(await outcome(linkCustomer, { id })).toBe(nameFor('CUSTOMER_REJECTED_LINK'));

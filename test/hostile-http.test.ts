@@ -10,12 +10,11 @@
  */
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STATUSES } from '#domain/api-schemas';
 import { FIXTURES } from '#knox-sim/server';
-import type { LocalStack } from '#local/stack/local-stack';
 import { MAX_BODY_BYTES } from '#local/apigateway/rest-api';
-import { eventually, startTestStack } from '#testkit/test-stack';
+import { eventually } from '#testkit/test-stack';
 import {
   BROKEN_BODIES,
   COLLECTIONS,
@@ -32,16 +31,9 @@ import {
   replaced,
   type Json,
 } from './support/hostile-support';
+import { useTestStack } from './support/stack-support';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const local = useTestStack();
 
 // --- Answers ----------------------------------------------------------------------------------------------------------
 
@@ -65,7 +57,7 @@ async function call(
   path: string,
   init: { body?: string; headers?: Record<string, string> | [string, string][] } = {},
 ): Promise<Answer> {
-  const response = await fetch(`${stack.apiUrl}${path}`, {
+  const response = await fetch(`${local.stack.apiUrl}${path}`, {
     method,
     ...(init.body !== undefined ? { body: init.body } : {}),
     headers: init.headers ?? {},
@@ -154,7 +146,7 @@ function parseAnswers(raw: Buffer): Answer[] {
  */
 function rawExchange(chunks: (string | Buffer)[], waitMs = 5_000): Promise<Answer[]> {
   return new Promise((resolve) => {
-    const socket = connect(stack.ports.api, '127.0.0.1');
+    const socket = connect(local.stack.ports.api, '127.0.0.1');
     const received: Buffer[] = [];
     let answered = false;
     const done = () => resolve(parseAnswers(Buffer.concat(received)));
@@ -179,7 +171,7 @@ function rawExchange(chunks: (string | Buffer)[], waitMs = 5_000): Promise<Answe
 const request = (method: string, path: string, headers: string[], body: string | Buffer = ''): Buffer =>
   Buffer.concat([
     Buffer.from(
-      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${stack.ports.api}\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
+      `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${local.stack.ports.api}\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
       'latin1',
     ),
     Buffer.from(body),
@@ -475,7 +467,7 @@ describe('raw requests', () => {
 /** Sends the bytes, then half-closes: the server has all it will ever get. */
 function rawExchangeThenEnd(bytes: Buffer): Promise<Answer[]> {
   return new Promise((resolve) => {
-    const socket = connect(stack.ports.api, '127.0.0.1');
+    const socket = connect(local.stack.ports.api, '127.0.0.1');
     const received: Buffer[] = [];
     socket.on('data', (data) => received.push(data));
     socket.on('error', () => undefined);

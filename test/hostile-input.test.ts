@@ -8,20 +8,11 @@
  */
 import { request } from 'node:http';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#local/stack/local-stack';
-import { startTestStack } from '#testkit/test-stack';
+import { describe, expect, it } from 'vitest';
 import { linkRequest } from './support/requests';
+import { useTestStack } from './support/stack-support';
 
-let stack: LocalStack;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
+const local = useTestStack();
 
 interface Answer {
   status: number;
@@ -31,7 +22,7 @@ interface Answer {
 
 /** One request with exactly this path (node:http sends it as it is) and these headers. */
 function send(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  const url = new URL(stack.apiUrl);
+  const url = new URL(local.stack.apiUrl);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];

@@ -11,24 +11,11 @@ import type { ExecutionRecord } from '#local/stepfunctions/execution-store';
 import { executionPath } from '#local/stepfunctions/execution-path';
 import { LambdaRuntime } from '#local/lambda/lambda-runtime';
 import { prepareMachine } from '#local/stepfunctions/prepare-machine';
-import {
-  localFunctionArn,
-  localStateMachineArn,
-  type AslDefinition,
-  type LocalFunction,
-  type LocalStateMachine,
-} from '#local/template/template';
+import { localStateMachineArn, type AslDefinition, type LocalStateMachine } from '#local/template/template';
 import { eventually, tempDataDir } from '#testkit/test-stack';
+import { stepFunction } from './support/sfn-walls-support';
 
-const STEP: LocalFunction = {
-  logicalId: 'Step',
-  handler: 'step',
-  name: 'step',
-  arn: localFunctionArn('step'),
-  timeoutSeconds: 5,
-  memoryMb: 128,
-  environment: {},
-};
+const STEP = stepFunction({ timeoutSeconds: 5 });
 
 function definition(overrides: { waitSeconds?: number; timeoutSeconds?: number } = {}): AslDefinition {
   return {

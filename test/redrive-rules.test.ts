@@ -12,27 +12,21 @@ import {
   redriveFields,
   reopenForRedrive,
 } from '#local/stepfunctions/execution-redrive';
+import { onboardingExecution } from './support/execution-support';
 
 const NOW = Date.parse('2026-06-01T12:00:00.000Z');
 
 function failed(overrides: Partial<ExecutionRecord> = {}): ExecutionRecord {
-  return {
-    executionArn: 'arn:aws:states:us-east-1:000000000000:execution:onboarding:x',
-    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:onboarding',
-    stateMachineName: 'onboarding',
-    workflow: 'onboarding',
-    name: 'x',
+  return onboardingExecution({
     input: '{}',
     status: 'FAILED',
     startDate: new Date(NOW - 3600_000).toISOString(),
     stopDate: new Date(NOW - 60_000).toISOString(),
     error: 'Knox.Operator',
     cause: 'refused',
-    runs: 1,
     position: { state: 'Link customer', input: '{"id":"onb-0000000000000000"}' },
-    events: [],
     ...overrides,
-  };
+  });
 }
 
 describe('local RedriveExecution rules', () => {

@@ -22,15 +22,21 @@ import { tempDataDir } from '#testkit/test-stack';
 
 const run = promisify(execFile);
 
-export const STEP: LocalFunction = {
-  logicalId: 'Step',
-  handler: 'step',
-  name: 'step',
-  arn: localFunctionArn('step'),
-  timeoutSeconds: 30,
-  memoryMb: 128,
-  environment: {},
-};
+/** A function `step` (handler `step`) as the template would give it, with these fields changed. */
+export function stepFunction(overrides: Partial<LocalFunction> = {}): LocalFunction {
+  return {
+    logicalId: 'Step',
+    handler: 'step',
+    name: 'step',
+    arn: localFunctionArn('step'),
+    timeoutSeconds: 30,
+    memoryMb: 128,
+    environment: {},
+    ...overrides,
+  };
+}
+
+export const STEP: LocalFunction = stepFunction();
 
 export interface Walls {
   executions: LocalExecutions;
