@@ -28,6 +28,7 @@ import {
 } from './request-bodies';
 import { buildCustomer, type CustomerStore } from './customer-store';
 import { SIM_BLOCKED_EMAIL_DOMAINS, SIM_UNSUPPORTED_COUNTRIES } from './world';
+import { definedFields } from '#domain/defined-fields';
 
 /** The MSP making the call (from its bearer token). */
 export interface Caller {
@@ -100,12 +101,9 @@ export function toKnoxCustomer(c: SimCustomer): KnoxCustomer {
     industry: c.industry,
     country: c.country,
     email: c.email,
-    ...(c.officeNumber !== undefined ? { officeNumber: c.officeNumber } : {}),
     street1: c.street1,
     city: c.city,
-    ...(c.stateOrProvince !== undefined ? { stateOrProvince: c.stateOrProvince } : {}),
-    ...(c.zipCode !== undefined ? { zipCode: c.zipCode } : {}),
-    ...(c.website !== undefined ? { website: c.website } : {}),
+    ...definedFields(c, ['officeNumber', 'stateOrProvince', 'zipCode', 'website']),
     managementType: c.managementType,
     status: c.status,
     managedServices: c.managedServices.map((s) => ({ ...s })),

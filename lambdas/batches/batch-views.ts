@@ -3,6 +3,7 @@ import type { LastError } from '#domain/api-schemas';
 import type { BatchRecord } from '#domain/batch-schemas';
 import { hintOf } from '#domain/recorded-error';
 import type { ItemState } from './progress';
+import { definedFields } from '#domain/defined-fields';
 
 export function batchView(batch: BatchRecord): Record<string, unknown> {
   return {
@@ -11,9 +12,7 @@ export function batchView(batch: BatchRecord): Record<string, unknown> {
     total: batch.total,
     started: batch.started,
     counts: batch.counts,
-    ...(batch.maxFailedPercentage !== undefined ? { maxFailedPercentage: batch.maxFailedPercentage } : {}),
-    ...(batch.stoppedReason !== undefined ? { stoppedReason: batch.stoppedReason } : {}),
-    ...(batch.failedReason !== undefined ? { failedReason: batch.failedReason } : {}),
+    ...definedFields(batch, ['maxFailedPercentage', 'stoppedReason', 'failedReason']),
     createdAt: batch.createdAt,
     updatedAt: batch.updatedAt,
   };

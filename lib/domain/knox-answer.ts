@@ -8,6 +8,7 @@ import type * as z from 'zod';
 import type { Disposition } from './dispositions';
 import { specFor, specForErrorCode, type KnoxErrorCodeName } from './knox-errors';
 import { knoxErrorBodySchema } from './knox-schemas';
+import { definedFields } from './defined-fields';
 
 export interface KnoxErrorFields {
   /** Knox's `code` name as Knox sent it (or ours for transport failures and odd bodies). */
@@ -61,8 +62,7 @@ export class KnoxError extends Error implements KnoxErrorFields {
       httpStatus: this.httpStatus,
       disposition: this.disposition,
       message: this.message,
-      ...(this.transactionalId !== undefined ? { transactionalId: this.transactionalId } : {}),
-      ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+      ...definedFields(this as KnoxError, ['transactionalId', 'retryAfterSeconds']),
     };
   }
 }

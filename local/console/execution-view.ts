@@ -16,6 +16,7 @@ import {
   type StateVisit,
   type LaidOutGraph,
 } from './console-model';
+import { definedFields } from '#domain/defined-fields';
 
 /** Inputs and outputs larger than this are cut (the inspector shows the start). */
 const MAX_JSON_CHARS = 16_384;
@@ -105,9 +106,7 @@ export function executionView(record: ExecutionRecord, graph: LaidOutGraph): Exe
       outcome: outcomeOf(v, record.status),
       visits: v.visits,
       retries: v.retries,
-      ...(v.lastInput !== undefined ? { lastInput: v.lastInput } : {}),
-      ...(v.lastOutput !== undefined ? { lastOutput: v.lastOutput } : {}),
-      ...(v.lastError !== undefined ? { lastError: v.lastError } : {}),
+      ...definedFields(v, ['lastInput', 'lastOutput', 'lastError']),
     }));
   return {
     name: record.name,
