@@ -12,15 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
 import { countTransitions } from '#local/stepfunctions/transition-count';
 import { api, getExecution } from '#testkit/test-stack';
-import {
-  createRequest,
-  finish,
-  freshEmail,
-  linkRequest,
-  start,
-  useE2e,
-  waitingOnboarding,
-} from './support/e2e-support';
+import { finish, freshEmail, start, useE2e, waitingOnboarding } from './support/e2e-support';
+import { createRequest, linkRequest } from './support/requests';
 import { useBrowser } from './support/browser-support';
 
 const { newPage } = useBrowser({ viewport: { width: 1400, height: 900 }, acceptConfirms: true });

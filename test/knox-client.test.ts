@@ -7,14 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { SEED_ERRORS, specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
 import type { KnoxCustomer, LinkRequest, NewCustomer, UpdateRequest } from '#domain/knox-schemas';
-import {
-  FIXTURES,
-  FIXTURE_KM_TENANTS,
-  FIXTURE_REGISTERED_EMAILS,
-  SIM_DEFAULT_CREDENTIALS,
-  SIM_EXTRA_CREDENTIALS,
-  UNKNOWN_CUSTOMER_ID,
-} from '#knox-sim/server';
+import { FIXTURES, FIXTURE_KM_TENANTS, FIXTURE_REGISTERED_EMAILS, UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
+import { SIM_DEFAULT_CREDENTIALS, SIM_EXTRA_CREDENTIALS } from '#knox-sim/world';
 import { knoxLink, newKnoxCustomer } from '#testkit/samples';
 import { caught } from './support/knox-support';
 import { useKnoxSimulator } from './support/sim-harness';

@@ -6,20 +6,12 @@
  */
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '#domain/table-layout';
-import { conditionalInput, db, isConditionFailure, tableName } from '../store/table-client';
+import { conditionalInput, db, isConditionFailure, tableName, type ConditionalUpdateArgs } from '../store/table-client';
 
 /** One UpdateItem under a condition answering the item after it (ALL_NEW); undefined when the condition failed. */
-export async function updateReturning(
-  key: string,
-  update: string,
-  condition: string,
-  names: Record<string, string>,
-  values: Record<string, unknown>,
-): Promise<Record<string, unknown> | undefined> {
+export async function updateReturning(...args: ConditionalUpdateArgs): Promise<Record<string, unknown> | undefined> {
   try {
-    const result = await db().send(
-      new UpdateCommand({ ...conditionalInput(key, update, condition, names, values), ReturnValues: 'ALL_NEW' }),
-    );
+    const result = await db().send(new UpdateCommand({ ...conditionalInput(...args), ReturnValues: 'ALL_NEW' }));
     return result.Attributes;
   } catch (error) {
     if (isConditionFailure(error)) return undefined;

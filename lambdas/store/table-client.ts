@@ -72,6 +72,15 @@ export async function getItem(key: string): Promise<Record<string, unknown> | un
 }
 
 /** The UpdateItem of one item under a condition (no ExpressionAttributeValues when there are none). */
+/** What a conditional update names: the item's key, the update, its condition, and the names and values they use. */
+export type ConditionalUpdateArgs = [
+  key: string,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+];
+
 export function conditionalInput(
   key: string,
   update: string,
@@ -90,15 +99,9 @@ export function conditionalInput(
 }
 
 /** One UpdateItem under a condition; false when the condition failed (nothing is changed then). */
-export async function conditionalUpdate(
-  key: string,
-  update: string,
-  condition: string,
-  names: Record<string, string>,
-  values: Record<string, unknown>,
-): Promise<boolean> {
+export async function conditionalUpdate(...args: ConditionalUpdateArgs): Promise<boolean> {
   try {
-    await db().send(new UpdateCommand(conditionalInput(key, update, condition, names, values)));
+    await db().send(new UpdateCommand(conditionalInput(...args)));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
