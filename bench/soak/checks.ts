@@ -345,7 +345,12 @@ const UNHANDLED = /unhandled|uncaught/i;
 const ERRORISH = /\b(error|exception|fatal)\b/i;
 /** Lines the local stack prints on a healthy run. */
 // A poll round that met Knox trouble (a KnoxError) changes nothing and the next round asks again: expected under faults.
-const BENIGN_STACK_LINES = [/^Synthesizing the CDK app/, /^poll round failed: KnoxError$/];
+const BENIGN_STACK_LINES = [
+  /^Synthesizing the CDK app/,
+  /^poll round failed: KnoxError$/,
+  // A round that met a Knox fault is not retried (the poller's async-invoke config): the next tick is the retry.
+  /^async poller: event dropped after 1 attempts \(KnoxError\)$/,
+];
 /** Non-JSON lines Node.js itself prints on a healthy run (the AWS SDK's notice about its Node.js 20 support). */
 const BENIGN_PROCESS_LINES = [
   /NodeDeprecationWarning/,

@@ -52,6 +52,7 @@ import {
   type OutageWindow,
 } from './soak-outage';
 import { buildWorkload, bystanders, EXPECTED_STATUS, type ScenarioName } from './soak-scenarios';
+import { STEP_FUNCTIONS } from '#domain/function-names';
 
 export type ChaosRates = ChaosInput['rates'];
 
@@ -290,12 +291,18 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
   }
 }
 
-/** Proves the canary is really what the handlers were given: the stack's Secrets Manager endpoint answers it. */
+/**
+ * Proves the canary is really what the handlers were given: the stack's Secrets Manager endpoint answers it to a
+ * function that reads it (the endpoint serves the local functions only, signed with their own credentials).
+ */
 async function secretEndpointServes(stack: LocalStack, canary: string): Promise<boolean> {
+  const reader = stack.model.functions.find((f) => f.handler === STEP_FUNCTIONS.linkCustomer)!.name;
+  const credentials = stack.iam.credentialsOf(reader);
+  if (credentials === undefined) throw new Error(`no local credentials for ${reader}`);
   const client = new SecretsManagerClient({
     endpoint: `http://127.0.0.1:${stack.ports.secrets}`,
     region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials,
   });
   try {
     const answer = await client.send(new GetSecretValueCommand({ SecretId: stack.model.secret.arn }));
