@@ -2,7 +2,7 @@
  * The decision matrix: for every code of the error table and every Knox step (and the callback waits the poller
  * answers), the end state and the route there. Computed, never typed: from the table's dispositions, the one decision
  * (lib/domain/decide.ts), each step's context rules with the verdicts they declare (lambdas/*.ts `rules`), the
- * poller's answer table (lambdas/poller/answers.ts) and the workflows' Catch (lib/infra/workflow-kit.ts).
+ * poller's answer table (lambdas/poller/answer-table.ts) and the workflows' Catch (lib/infra/workflow-kit.ts).
  * `npm run matrix` writes it to docs/decision-matrix.md; test/decision-matrix.test.ts fails when that file differs.
  */
 import { decide, type DecisionContext, type Reclassification, type RuleVerdict } from '#domain/decide';

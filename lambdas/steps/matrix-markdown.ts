@@ -67,7 +67,7 @@ export function renderDecisionMatrix(): string {
     '([`lib/domain/knox-errors.ts`](../lib/domain/knox-errors.ts)), the one decision',
     '([`lib/domain/decide.ts`](../lib/domain/decide.ts)), the steps’ context rules and the verdicts they declare',
     '(`rules` in `lambdas/link-customer.ts`, `create-customer.ts`, `request-delink.ts`), the poller’s answer table',
-    '([`lambdas/poller/answers.ts`](../lambdas/poller/answers.ts)) and the workflows’ Catch',
+    '([`lambdas/poller/answer-table.ts`](../lambdas/poller/answer-table.ts)) and the workflows’ Catch',
     '([`lib/infra/workflow-kit.ts`](../lib/infra/workflow-kit.ts)). Do not edit it by hand:',
     '`test/decision-matrix.test.ts` fails when it differs from what the code decides, and the end-to-end suites',
     '(`test/e2e-codes.test.ts`) check their outcomes against it.',

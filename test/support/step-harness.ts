@@ -124,7 +124,7 @@ export type PollerVerdict =
 
 /**
  * The poller's answer table for one record, as a round applies it: its read of the customer (lambdas/poller/
- * knox-reads.ts, one GET), then what the view means for the record (lambdas/poller/answers.ts).
+ * knox-reads.ts, one GET), then what the view means for the record (lambdas/poller/answer-table.ts).
  */
 export async function pollerAnswer(id: string): Promise<PollerVerdict> {
   const record = await recordOf(id);
