@@ -1,5 +1,5 @@
 /**
- * Keeps the cost claim from regressing: the bench's own transition counting (bench/scenarios.ts, bench/history.ts),
+ * Keeps the cost claim from regressing: the bench's own transition counting (bench/transitions/transition-scenarios.ts, bench/models/history.ts),
  * run on the local stack for the create path and a link approved at the first poll, must stay within the targets
  * the bench holds them to. Counts only, never time.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`'s scenarios (local/demo-scenarios.ts) on a test stack: each ends as the demo says it does, along
+ * `npm run demo`'s scenarios (local/tools/demo-scenarios.ts) on a test stack: each ends as the demo says it does, along
  * the path the demo prints.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@
  * retry window, one hour as well, scales to 8 s, whole seconds). Every workflow carries on afterwards with exactly one
  * accepted Knox write; the writes Knox committed just before going down are found as already done; waiting records
  * only see their next check delayed; the Knox calls spent on the outage stay within the schedule's bounds. The bench's
- * model of an hour-long outage (bench/outage.ts) is checked here against the synthesized schedule, counts only.
+ * model of an hour-long outage (bench/models/outage-model.ts) is checked here against the synthesized schedule, counts only.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '#domain/configuration';

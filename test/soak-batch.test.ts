@@ -1,6 +1,6 @@
 /**
  * The batch soak, small and with a fixed seed: 40 items under 30% Knox faults and a restart of the local stack after
- * the first slice; the full size is `npm run soak:batch` (bench/soak/batch.ts).
+ * the first slice; the full size is `npm run soak:batch` (bench/soak/batch-soak.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { runBatchSoak } from '#bench/soak/batch-soak';

@@ -3,7 +3,7 @@
  * who approve at once) and `creates` creates, sent to the local stack's API, timed from the POST until the batch is
  * DONE. The Knox budget is `rps` (the stack's KNOX_REQUESTS_PER_SECOND); waits are scaled by `timeScale`.
  *
- *   node --import tsx bench/batch-child.ts batch <result.json> <links> <creates> <rps> <timeScale>
+ *   node --import tsx bench/batch/batch-child.ts batch <result.json> <links> <creates> <rps> <timeScale>
  */
 import '#local/stepfunctions/polyfills';
 import { writeFileSync } from 'node:fs';

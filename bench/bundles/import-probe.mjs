@@ -1,5 +1,5 @@
 // One cold import, in a fresh `node` process (plain JavaScript: no tsx loader in the way). Usage:
-//   node bench/import-probe.mjs <bundle.mjs>
+//   node bench/bundles/import-probe.mjs <bundle.mjs>
 // Prints one JSON line: {importMs, cpuMs, network, exportsHandler}: wall time and CPU time (user + system) of the
 // import. CPU time is what a cold start spends on a vCPU of its own; wall time here also holds whatever else the
 // machine runs meanwhile. `network` lists every connection, DNS lookup or fetch the

@@ -6,7 +6,7 @@
  *   npm run soak -- --onboardings 100 --offboardings 10 --seed 7 --concurrency 40 --max-minutes 5
  *   npm run soak -- --seeds 3,8,13
  *   SOAK_ONBOARDINGS=100 SOAK_SEEDS=7,9 npm run soak
- *   npm run soak -- --outage        # Knox goes down for a scaled hour during the workload (bench/soak/outage.ts)
+ *   npm run soak -- --outage        # Knox goes down for a scaled hour during the workload (bench/soak/soak-outage.ts)
  *   SOAK_ONBOARDINGS=100 SOAK_SEED=7 SOAK_OUTAGE=1 npm run soak
  */
 import { writeFileSync } from 'node:fs';

@@ -5,7 +5,7 @@
  * client against a fresh simulator. Both at the same concurrency against a zero-latency simulator, with the same
  * client rate limit (lifted: see local-stack.ts). CPU figures are the whole process's, the worker thread included.
  *
- *   node --import tsx bench/throughput-child.ts <stack|floor> <result.json> <count> <concurrency>
+ *   node --import tsx bench/throughput/throughput-child.ts <stack|floor> <result.json> <count> <concurrency>
  */
 import '#local/stepfunctions/polyfills';
 import { writeFileSync } from 'node:fs';

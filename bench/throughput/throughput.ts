@@ -2,7 +2,7 @@
  * Measurement 4: local throughput. 1,000 create onboardings through the HTTP API at concurrency 50 (each timed to the
  * end of its execution), against the floor: the same Knox calls made by a bare loop over the Knox client. The floor
  * runs before and after the stack (its mean is the baseline, so a machine that slows down mid-run shows in both).
- * Each run is a process of its own (bench/throughput-child.ts), so its peak RSS is its own. When the rate misses its
+ * Each run is a process of its own (bench/throughput/throughput-child.ts), so its peak RSS is its own. When the rate misses its
  * target, a shorter profiled run says where the CPU goes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

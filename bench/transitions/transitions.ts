@@ -1,8 +1,8 @@
 /**
- * Measurements 2 and 3 as figures: the four onboarding scenarios (bench/scenarios.ts) on the local stack, their state
+ * Measurements 2 and 3 as figures: the four onboarding scenarios (bench/transitions/transition-scenarios.ts) on the local stack, their state
  * transitions, AWS history events, the dollars they cost (Step Functions plus the poller's Lambda and schedule) and
- * the Knox calls they made, each beside the superseded polling design and the job-poller pattern (bench/designs.ts), plus the
- * poller's Knox reads per round (bench/poller-reads.ts).
+ * the Knox calls they made, each beside the superseded polling design and the job-poller pattern (bench/models/designs.ts), plus the
+ * poller's Knox reads per round (bench/poller-reads/poller-reads.ts).
  *
  * Two stacks, one after the other: the first three scenarios at BENCH_TIME_SCALE (default 1/6000: the 300 s poll
  * period is 50 ms, the 14-day deadline 202 s; the 7-day wait's 2,016 rounds must end well before it: a local round

@@ -1,7 +1,7 @@
 /**
  * The HTTP API's one route table (README.md, "The HTTP API"). API Gateway's resources and methods
  * (lib/infra/http-api.ts), the api Lambda's router (lambdas/api.ts) and, through the synthesized template, the local
- * stack's HTTP API (local/api-routes.ts) are all derived from it. A route names its operation; the router maps each
+ * stack's HTTP API (local/apigateway/api-routes.ts) are all derived from it. A route names its operation; the router maps each
  * operation to its handler, so a route without a handler (or the reverse) does not type-check.
  */
 import type { RecordKind } from './api-schemas';

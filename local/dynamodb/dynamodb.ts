@@ -1,5 +1,5 @@
 /**
- * The local DynamoDB: dynalite (the real wire protocol) in a child process of its own (local/dynalite-process.mjs),
+ * The local DynamoDB: dynalite (the real wire protocol) in a child process of its own (local/dynamodb/dynalite-process.mjs),
  * keeping its LevelDB files under DATA_DIR, so that records survive a restart, and the table created from the
  * template's definition (GSI included) when missing. A process of its own puts dynalite's CPU (about a fifth of an
  * onboarding's, LevelDB and request parsing) on the second core: in the handlers' process it capped the local stack

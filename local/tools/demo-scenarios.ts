@@ -2,7 +2,7 @@
  * The scenarios `npm run demo` plays on a local stack with the built-in Knox simulator: each one sets Knox up
  * through the simulator's control surface (scripts, faults, fixtures), sends one request to the HTTP API, plays the
  * customer's part where the scenario needs it, and reads the outcome back through the API: final status, lastError
- * and the execution's path through the diagram. local/demo.ts prints them; test/demo.test.ts asserts them.
+ * and the execution's path through the diagram. local/tools/demo.ts prints them; test/demo.test.ts asserts them.
  */
 import type { RecordKind, RecordStatus } from '#domain/api-schemas';
 import { TERMINAL_STATUSES } from '#domain/api-schemas';

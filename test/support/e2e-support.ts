@@ -1,5 +1,5 @@
 /**
- * What the end-to-end suites (test/e2e-*.test.ts) share on top of local/testing.ts: a stack with the simulator's
+ * What the end-to-end suites (test/e2e-*.test.ts) share on top of testkit/test-stack.ts: a stack with the simulator's
  * control client and a DynamoDB client on the stack's dynalite endpoint (to read the raw record), request bodies,
  * fresh simulated customers, and the assertions every scenario makes: the terminal status, the record (raw, in the
  * table), the execution's path, and the Knox requests the simulator logged. The paths the scenarios expect and the
