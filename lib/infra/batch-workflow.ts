@@ -145,7 +145,6 @@ export class BatchWorkflow extends Construct {
       comment: "Starts a bulk onboarding batch's items in slices paced to the Knox budget and follows them to the end",
       start: startNextSlice,
       timeoutSeconds: executionTimeoutSeconds(config) + BATCH_EXTRA_SECONDS,
-      invokes: [this.starter],
     }));
     this.grantWake('StarterWakes', this.starter.role);
   }

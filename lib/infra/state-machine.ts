@@ -10,7 +10,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { StackConfig } from './context-config';
-import type { HandlerFunction } from './handler-function';
 import { METADATA_KEYS } from './metadata';
 import { LiveAlias } from './live-alias';
 import { acknowledgeWildcardResources } from './nag';
@@ -23,8 +22,6 @@ export interface StandardStateMachineProps {
   /** The first state of the definition. */
   start: sfn.IChainable;
   timeoutSeconds: number;
-  /** The functions its tasks invoke (their Tasks name published versions, which CDK grants one by one). */
-  invokes: HandlerFunction[];
 }
 
 /**

@@ -109,7 +109,6 @@ export class Workflows extends Construct {
         comment: COMMENTS[kind],
         start: PROCESSES[kind](kit),
         timeoutSeconds: executionTimeoutSeconds(props.config),
-        invokes: Object.values(props.steps.functions),
       });
       this.logGroups[kind] = logGroup;
       return stateMachine;
