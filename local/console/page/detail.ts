@@ -1,7 +1,7 @@
 /**
- * One record (`#/onboardings/{id}`, `#/offboardings/{id}`, `#/changes/{id}`): its history beside its execution drawn
- * on the state machine's graph, the selected state's last input, output and error, and the execution's events beside
- * the graph (events-table.ts).
+ * One record (`#/onboardings/{id}`, `#/offboardings/{id}`, `#/changes/{id}`): its history, its execution drawn on the
+ * state machine's graph, the selected state's last input, output and error, and the execution's events beside the
+ * graph (events-table.ts; the layout, wide or narrow, is detail.css's).
  */
 import type { HistoryEntry } from '../../../lib/domain/api-schemas';
 import type { ExecutionView, GraphNode, RecordDetailAnswer, StateVisit } from '../console-model';
