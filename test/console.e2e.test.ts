@@ -123,7 +123,7 @@ describe('the console, with the built-in simulator', () => {
     expect(await page.locator('.inspector .io.error pre').textContent()).toContain('Knox.Abort');
     expect(await page.locator('.inspector .outcome').textContent()).toContain('retried 1×');
 
-    // History beside the graph, events below it.
+    // The history and the events (beside the graph at this width: console-events.e2e.test.ts).
     expect(await page.locator('ol.history li').count()).toBeGreaterThan(2);
     expect(Number(await page.locator('table.events').getAttribute('data-count'))).toBe(
       finished.execution.events.length,

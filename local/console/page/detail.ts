@@ -1,13 +1,15 @@
 /**
- * One record (`#/onboardings/{id}`, `#/offboardings/{id}`, `#/changes/{id}`): its history beside its execution drawn
- * on the state machine's graph, the selected state's last input, output and error, and the execution's events.
+ * One record (`#/onboardings/{id}`, `#/offboardings/{id}`, `#/changes/{id}`): its history, its execution drawn on the
+ * state machine's graph, the selected state's last input, output and error, and the execution's events beside the
+ * graph (events-table.ts; the layout, wide or narrow, is detail.css's).
  */
 import type { HistoryEntry } from '../../../lib/domain/api-schemas';
-import type { ConsoleEvent, ExecutionView, GraphNode, RecordDetailAnswer, StateVisit } from '../console-model';
+import type { ExecutionView, GraphNode, RecordDetailAnswer, StateVisit } from '../console-model';
 import { CONSOLE_API_PREFIX } from '../console-model';
 import { HttpError, getJson } from './api-client';
 import { h, keepingFocus, replaceChildren, type Child } from './dom';
 import { age, clock, dateTime, prettyJson } from './format';
+import { eventsTable } from './events-table';
 import { drawGraph } from './graph-view';
 import { redriveRow } from './redrive-button';
 import type { View } from './view';
@@ -20,13 +22,20 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
   const graphBox = h('div', { class: 'graph-box' });
   const inspector = h('section', { class: 'inspector', 'aria-live': 'polite', 'aria-label': 'Selected state' });
   const executionTitle = h('h2', {}, 'Execution');
-  const events = h('tbody');
-  const eventsTitle = h('h2', {}, 'Events');
+  let answer: RecordDetailAnswer | undefined;
+  let lastText = '';
+  let selected: string | undefined;
+  const select = (state: string, fromTable: boolean): void => {
+    selected = state;
+    drawExecution(!fromTable);
+  };
+  const events = eventsTable((state) => select(state, true));
   const root = h(
     'section',
     { class: 'detail' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← All records')),
     head,
+    // Graph and events side by side on a wide window, stacked on a narrow one (detail.css: a grid, no script).
     h(
       'div',
       { class: 'columns' },
@@ -39,29 +48,12 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
         legend(),
         inspector,
       ),
-    ),
-    h(
-      'section',
-      { class: 'events-box', 'aria-label': 'Events' },
-      eventsTitle,
-      h(
-        'table',
-        { class: 'events' },
-        h(
-          'thead',
-          {},
-          h('tr', {}, ...['#', 'Time', 'Type', 'State', 'Error'].map((t) => h('th', { scope: 'col' }, t))),
-        ),
-        events,
-      ),
+      events.root,
     ),
   );
 
-  let answer: RecordDetailAnswer | undefined;
-  let lastText = '';
-  let selected: string | undefined;
-
-  const drawExecution = (): void => {
+  /** `reveal`: scroll the events box to the selected state's rows (a state selected on the graph). */
+  const drawExecution = (reveal = false): void => {
     const execution = answer?.execution;
     if (!execution) {
       replaceChildren(graphBox, h('p', { class: 'empty' }, 'No execution yet.'));
@@ -74,14 +66,12 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
         drawGraph(execution.graph, {
           execution,
           ...(selected !== undefined ? { selected } : {}),
-          onSelect: (state) => {
-            selected = state;
-            drawExecution();
-          },
+          onSelect: (state) => select(state, false),
         }),
       );
     });
     replaceChildren(inspector, ...inspect(execution, selected));
+    events.highlight(selected, reveal);
   };
 
   return {
@@ -116,13 +106,9 @@ export function detailView(kind: ListKind, id: string, onChange: () => void): Vi
         );
         selected ??= execution.states.at(-1)?.state;
       }
+      const drawn = new Set(execution?.graph.nodes.map((n) => n.id));
+      events.show(execution?.events ?? [], (state) => drawn.has(state));
       drawExecution();
-      const list = execution?.events ?? [];
-      replaceChildren(eventsTitle, `Events (${list.length})`);
-      const fragment = document.createDocumentFragment();
-      for (const event of list) fragment.appendChild(eventRow(event));
-      events.replaceChildren(fragment);
-      events.closest('table')?.setAttribute('data-count', String(list.length));
       root.setAttribute('data-loaded', 'true');
     },
   };
@@ -189,19 +175,6 @@ function transitionsNote(execution: ExecutionView): HTMLElement {
       title: 'States entered plus retries: what a Standard workflow is billed for',
     },
     `${execution.transitions} state transitions`,
-  );
-}
-
-function eventRow(event: ConsoleEvent): HTMLTableRowElement {
-  return h(
-    'tr',
-    { class: `event-${event.type}` },
-    h('td', {}, event.id),
-    h('td', {}, h('time', { datetime: event.timestamp }, clock(event.timestamp))),
-    // As Step Functions names it; a local-only event (a Catch, a restart) in parentheses.
-    h('td', { class: 'event-type', title: `local event ${event.type}` }, event.awsType ?? `(${event.type})`),
-    h('td', {}, event.state ?? ''),
-    h('td', { class: 'cause' }, event.error ? `${event.error}${event.cause ? `: ${event.cause}` : ''}` : ''),
   );
 }
 
