@@ -96,7 +96,11 @@ function nothingLeft(original: BatchRecord, selection: RetrySelection, include: 
   }`;
 }
 
-/** The original lists its retry (once: a repeat finds it there already). */
+/**
+ * The original lists its retry, once: a repeat finds it there already. One UpdateItem: `list_append` with
+ * `if_not_exists` (DynamoDB Developer Guide, "Using update expressions") under `contains` on the list (a List
+ * attribute "contains" an element: "Condition and filter expressions, operators, and functions").
+ */
 export function linkRetry(originalId: string, retryId: string): Promise<boolean> {
   return conditionalUpdate(
     originalId,
@@ -156,7 +160,9 @@ export const retryBatchRoute: RouteHandler = async ({ event, headers, id }) => {
   });
   const record = await getBatch(retryId);
   if (record === undefined) throw new Error(`Batch ${retryId} vanished right after it was written`);
-  // A concurrent request with the same key wrote it first: answer as its repeat.
+  // A concurrent request with the same key wrote it first: answer as its repeat. Both may start the execution: its name
+  // is the batch id, and StartExecution with the name and input of a running execution answers that execution (Step
+  // Functions API Reference, StartExecution).
   if (!created) return repeated(record, original, include);
   await linkRetry(original.pk, retryId);
   const started = await startBatch(record);
