@@ -17,6 +17,7 @@ import { handler as recordOutcome } from '#lambdas/record-outcome';
 import { getBatch } from '#lambdas/batches/batch-store';
 import { failBatch } from '#lambdas/batches/batch-transitions';
 import { getSlices } from '#lambdas/batches/slices';
+import { db } from '#lambdas/store/table-client';
 import { apiEvent, executionArnOf, useApiHarness } from './support/api-harness';
 import { linkRequest } from './support/handlers-support';
 
@@ -292,13 +293,37 @@ describe('idempotency', () => {
 
   it('two retries sent at the same time with one key make exactly one batch', async () => {
     const { batchId } = await stoppedBatch();
-    const answers = await Promise.all([retry(batchId, {}, 'twice'), retry(batchId, {}, 'twice')]);
+    const retryId = retryBatchIdFor(batchId, 'twice');
+    // Forced: neither request goes on past its look-up of the retry's id until both have found it absent, so both go
+    // on to write it, and the conditional write lets one of them win.
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const bothLooked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const barrier = (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
+      const result = await next(args);
+      if (context.commandName === 'GetItemCommand' && JSON.stringify(args.input).includes(retryId)) {
+        arrived += 1;
+        if (arrived === 2) release();
+        if (arrived <= 2) await bothLooked;
+      }
+      return result;
+    };
+    db().middlewareStack.add(barrier, { step: 'initialize', name: 'retryRaceBarrier' });
+    let answers: Answer[];
+    try {
+      answers = await Promise.all([retry(batchId, {}, 'twice'), retry(batchId, {}, 'twice')]);
+    } finally {
+      db().middlewareStack.remove('retryRaceBarrier');
+    }
+    expect(arrived).toBeGreaterThanOrEqual(2);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 202]);
-    expect(answers[0]!.body['batchId']).toBe(answers[1]!.body['batchId']);
+    expect(answers.map((a) => a.body['batchId'])).toEqual([retryId, retryId]);
     const batches = (await harness.dynamo.items(harness.table)).filter(
       (i) => i['kind'] === BATCH_KIND && i['retryOf'] === batchId,
     );
     expect(batches).toHaveLength(1);
-    expect((await getBatch(batchId))!.retries).toEqual([answers[0]!.body['batchId']]);
+    expect((await getBatch(batchId))!.retries).toEqual([retryId]);
   });
 });
