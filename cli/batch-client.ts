@@ -88,6 +88,22 @@ export class BatchClient {
     return this.send('POST', BATCHES_PATH, 'csv' in body ? body.csv : JSON.stringify(body.json), headers);
   }
 
+  /**
+   * POST .../retries: a new batch of the items that did not get through (202 new, 200 repeat with the same key, 409
+   * not ended yet or nothing to retry): the raw answer.
+   */
+  retry(
+    batchId: string,
+    options: { includeAborted?: boolean; idempotencyKey?: string } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {
+      ...(options.includeAborted ? { 'content-type': 'application/json' } : {}),
+      ...(options.idempotencyKey !== undefined ? { 'idempotency-key': options.idempotencyKey } : {}),
+    };
+    const body = options.includeAborted ? JSON.stringify({ include: ['ABORTED'] }) : undefined;
+    return this.send('POST', `${BATCHES_PATH}/${encodeURIComponent(batchId)}/retries`, body, headers);
+  }
+
   async get(batchId: string): Promise<BatchAnswer> {
     const answer = await this.send('GET', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
     if (answer.status !== 200)

@@ -4,7 +4,11 @@
  *
  *   npm run onboard -- <file.csv|file.json> [--api <ApiUrl>] [--key <Idempotency-Key>] [--dry-run]
  *   npm run onboard -- --follow <batchId> [--api <ApiUrl>]
+ *   npm run onboard -- --retry <batchId> [--include-aborted] [--key <Idempotency-Key>] [--report <file>] [--api <ApiUrl>]
  *
+ * --retry sends a new batch of the items of an ended batch that did not get through (FAILED, never started, cancelled
+ * with it; --include-aborted its ABORTED ones too) and follows it like any batch; its report (with each item's index in
+ * the original) goes to --report, by default `<new batch id>.report.csv` in the current directory.
  * Without --api it talks to the local stack (http://127.0.0.1:${PORT:-3000}); with --api to the deployed API, each
  * request signed with SigV4 from the caller's AWS credentials. --dry-run validates the file with the API's own checks
  * and reports every problem, starting nothing. Exit codes: 0 all items terminal and none FAILED; 1 an item FAILED;
@@ -49,7 +53,8 @@ export interface CliIo {
 
 const USAGE =
   'usage: npm run onboard -- <customers.csv|customers.json> [--api <ApiUrl>] [--key <Idempotency-Key>] [--dry-run]\n' +
-  '       npm run onboard -- --follow <batchId> [--api <ApiUrl>]';
+  '       npm run onboard -- --follow <batchId> [--api <ApiUrl>]\n' +
+  '       npm run onboard -- --retry <batchId> [--include-aborted] [--key <Idempotency-Key>] [--report <file>] [--api <ApiUrl>]';
 
 /** The batch body a file stands for: CSV by its extension, else JSON (`{"items": [...]}` or a bare array). */
 export function readBatchFile(
@@ -154,6 +159,39 @@ export async function follow(
   }
 }
 
+/** --retry: sends the retry of an ended batch, then follows the new batch and writes its report. */
+async function retry(
+  client: BatchClient,
+  originalId: string,
+  io: CliIo,
+  options: {
+    includeAborted: boolean;
+    hint: (id: string) => string;
+    key?: string;
+    reportPath?: string;
+    intervalMs?: number;
+  },
+): Promise<number> {
+  const answer = await client.retry(originalId, {
+    includeAborted: options.includeAborted,
+    ...(options.key !== undefined ? { idempotencyKey: options.key } : {}),
+  });
+  if (answer.status !== 202 && answer.status !== 200) {
+    io.err(`POST /onboarding-batches/${originalId}/retries answered ${answer.status}`);
+    printFailure(io, (answer.body ?? {}) as ValidationFailure);
+    return EXIT.refused;
+  }
+  const { batchId, total } = answer.body as { batchId: string; total: number };
+  io.out(
+    `Batch ${batchId}: ${total} items retried from ${originalId}${answer.status === 200 ? ' (already sent with this key)' : ''}`,
+  );
+  return follow(client, batchId, io, {
+    followHint: options.hint(batchId),
+    reportPath: options.reportPath ?? `${batchId}.report.csv`,
+    ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+  });
+}
+
 function parseOptions(argv: string[]) {
   return parseArgs({
     args: argv,
@@ -163,6 +201,9 @@ function parseOptions(argv: string[]) {
       key: { type: 'string' },
       'dry-run': { type: 'boolean' },
       follow: { type: 'string' },
+      retry: { type: 'string' },
+      'include-aborted': { type: 'boolean' },
+      report: { type: 'string' },
       interval: { type: 'string' },
     },
   });
@@ -198,6 +239,19 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
       followHint: hint(values.follow),
       ...(intervalMs ? { intervalMs } : {}),
     });
+  if (values.retry !== undefined) {
+    if (positionals.length > 0) {
+      io.err(USAGE);
+      return EXIT.refused;
+    }
+    return retry(client, values.retry, io, {
+      includeAborted: values['include-aborted'] === true,
+      hint,
+      ...(values.key !== undefined ? { key: values.key } : {}),
+      ...(values.report !== undefined ? { reportPath: values.report } : {}),
+      ...(intervalMs ? { intervalMs } : {}),
+    });
+  }
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) {
     io.err(USAGE);

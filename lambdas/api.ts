@@ -10,6 +10,7 @@ import { cancel, getOne, list, postRequest } from './api/operations';
 import { batchItems, cancelBatchRoute, readBatchRoute, submitBatch } from './batches/batch-routes';
 import { HttpError, headersOf, json, type RouteHandler } from './commons/http';
 import { batchReportRoute } from './batches/report-route';
+import { retryBatchRoute } from './batches/retry-route';
 import { itemEnded } from './batches/item-ended';
 import { redrive } from './api/redrive-route';
 import { describeError, logger, startInvocation } from './commons/powertools';
@@ -32,6 +33,7 @@ const OPERATIONS: Record<ApiOperation, RouteHandler> = {
   'items:batch': batchItems,
   'cancel:batch': cancelBatchRoute,
   'report:batch': batchReportRoute,
+  'retry:batch': retryBatchRoute,
 };
 
 const HANDLERS = new Map<string, RouteHandler>(

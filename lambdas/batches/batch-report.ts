@@ -15,6 +15,8 @@ export interface ReportItem {
   item: number;
   /** The CSV file line of the item, for a batch sent as CSV (1 is the header). */
   line?: number;
+  /** For a retry: the item's index in the batch it retries. */
+  retryOfItem?: number;
   customerId?: string;
   /** The company name of an item that creates its customer (no contact details). */
   companyName?: string;
@@ -29,6 +31,8 @@ export interface ReportItem {
 export interface BatchReport {
   batchId: string;
   status: BatchRecord['status'];
+  /** For a retry: the batch it retries (its items name their index there: `retryOfItem`). */
+  retryOf?: string;
   items: ReportItem[];
 }
 
@@ -41,11 +45,16 @@ function companyNameOf(body: Record<string, unknown> | undefined): string | unde
 export async function batchReport(batch: BatchRecord, plannedId: (item: number) => string): Promise<BatchReport> {
   const slices = await getSlices(batch.pk, batch.slices);
   const states = await itemStates(slices);
-  const bodies = new Map<number, { body?: Record<string, unknown>; line?: number }>();
+  const bodies = new Map<number, { body?: Record<string, unknown>; line?: number; origin?: number }>();
   for (const slice of slices) {
     slice.items.forEach((body, offset) => {
       const line = slice.lines?.[offset];
-      bodies.set(slice.first + offset, { body, ...(line !== undefined ? { line } : {}) });
+      const origin = slice.origin?.[offset];
+      bodies.set(slice.first + offset, {
+        body,
+        ...(line !== undefined ? { line } : {}),
+        ...(origin !== undefined ? { origin } : {}),
+      });
     });
   }
   const items = states.map((state): ReportItem => {
@@ -56,6 +65,7 @@ export async function batchReport(batch: BatchRecord, plannedId: (item: number) 
     return {
       item: state.item,
       ...(stored?.line !== undefined ? { line: stored.line } : {}),
+      ...(stored?.origin !== undefined ? { retryOfItem: stored.origin } : {}),
       ...(state.customerId !== undefined ? { customerId: state.customerId } : {}),
       ...(companyName !== undefined ? { companyName } : {}),
       onboardingId: state.onboardingId ?? plannedId(state.item),
@@ -64,7 +74,7 @@ export async function batchReport(batch: BatchRecord, plannedId: (item: number) 
       ...(hint !== undefined ? { hint } : {}),
     };
   });
-  return { batchId: batch.pk, status: batch.status, items };
+  return { batchId: batch.pk, status: batch.status, ...(batch.retryOf ? { retryOf: batch.retryOf } : {}), items };
 }
 
 /**
@@ -88,16 +98,22 @@ export const REPORT_CSV_COLUMNS = [
   'hint',
 ] as const;
 
-/** The report as CSV (CRLF line ends, RFC 4180): the item column holds the CSV line for a batch sent as CSV. */
+/** The column a retry's report adds after `item`: the item's index in the batch it retries. */
+export const RETRY_OF_COLUMN = 'retryOf item';
+
+/**
+ * The report as CSV (CRLF line ends, RFC 4180): the item column holds the CSV line for a batch sent as CSV (a retry
+ * of one keeps the original's lines); a retry's report has a `retryOf item` column after it.
+ */
 export function reportCsv(report: BatchReport): string {
-  const rows = [REPORT_CSV_COLUMNS.map(csvCell).join(',')];
+  const retry = report.retryOf !== undefined;
+  const columns = retry ? [REPORT_CSV_COLUMNS[0], RETRY_OF_COLUMN, ...REPORT_CSV_COLUMNS.slice(1)] : REPORT_CSV_COLUMNS;
+  const rows = [columns.map(csvCell).join(',')];
   for (const i of report.items) {
     const knox = i.code !== undefined ? `${i.code} (${i.errorCode})` : undefined;
-    rows.push(
-      [i.line ?? i.item, i.customerId ?? i.companyName, i.onboardingId, i.status, knox, i.message, i.hint]
-        .map(csvCell)
-        .join(','),
-    );
+    const rest = [i.customerId ?? i.companyName, i.onboardingId, i.status, knox, i.message, i.hint];
+    const cells = retry ? [i.line ?? i.item, i.retryOfItem, ...rest] : [i.line ?? i.item, ...rest];
+    rows.push(cells.map(csvCell).join(','));
   }
   return `${rows.join('\r\n')}\r\n`;
 }

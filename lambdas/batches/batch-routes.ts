@@ -4,7 +4,6 @@
  * batch and start, read or stop its execution.
  */
 import { createHash } from 'node:crypto';
-import { idempotencyKeySchema } from '#domain/api-schemas';
 import {
   BATCH_SLICE_ITEMS,
   KNOX_CALLS_PER_ITEM,
@@ -15,15 +14,15 @@ import {
   type BatchRecord,
   type BatchRequest,
 } from '#domain/batch-schemas';
-import { batchStateMachineArn } from '../commons/config';
-import { describeError, logger } from '../commons/powertools';
+import { logger } from '../commons/powertools';
 import { parseBatchCsv } from '#domain/batch-csv';
 import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
 import { wakeBatch } from './batch-callback';
 import { requestCancel } from './batch-transitions';
 import { currentCounts, itemStates } from './progress';
 import { getSlices } from './slices';
-import { createBatch, getBatch, setBatchExecution } from './batch-store';
+import { createBatch, getBatch } from './batch-store';
+import { canonical, idempotencyKeyOf, notStarted, startBatch } from './batch-submission';
 import { acceptedBatchView, batchView, itemView } from './batch-views';
 import { readBatch } from './batch-input';
 import {
@@ -31,37 +30,12 @@ import {
   badRequest,
   bodyBytes,
   describeFailure,
-  headerValues,
   isCsvContentType,
   json,
   repeatedParameterIssues,
   type RouteHandler,
 } from '../commons/http';
-import { startWorkflow } from '../intake/executions';
 import { batchItemRecordId } from '../intake/intake';
-
-/** JSON with sorted keys: DynamoDB does not keep the order of a map's keys. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
-}
-
-function idempotencyKeyOf(
-  event: Parameters<RouteHandler>[0]['event'],
-  headers: Map<string, string>,
-): { key?: string; issues: { path: string; message: string }[] } {
-  const raw = headers.get('idempotency-key');
-  const issues: { path: string; message: string }[] = [];
-  const parsed = raw === undefined ? undefined : idempotencyKeySchema.safeParse(raw);
-  if (parsed && !parsed.success)
-    issues.push(...parsed.error.issues.map((i) => ({ path: 'Idempotency-Key', message: i.message })));
-  if (headerValues(event, 'idempotency-key').length > 1)
-    issues.push({ path: 'Idempotency-Key', message: 'may be sent only once' });
-  return { ...(parsed?.success ? { key: parsed.data } : {}), issues };
-}
 
 /** The file line of each item of a batch sent as CSV (the report names them); undefined for JSON. */
 function csvLinesOf(event: Parameters<RouteHandler>[0]['event'], headers: Map<string, string>): number[] | undefined {
@@ -69,25 +43,6 @@ function csvLinesOf(event: Parameters<RouteHandler>[0]['event'], headers: Map<st
   const csv = parseBatchCsv(bodyBytes(event, MAX_BATCH_BODY_BYTES).toString('utf8'));
   return 'lines' in csv ? csv.lines : undefined;
 }
-
-/** Starts the batch's execution (its name is the batch id: a repeat start finds the same one). */
-async function startBatch(batch: BatchRecord): Promise<boolean> {
-  if (batch.executionArn !== undefined) return true;
-  try {
-    const arn = await startWorkflow(batchStateMachineArn(), batch.executionName, { batchId: batch.pk });
-    await setBatchExecution(batch.pk, arn);
-    return true;
-  } catch (error) {
-    logger.error('Could not start the batch execution', { batchId: batch.pk, ...describeError(error) });
-    return false;
-  }
-}
-
-const notStarted = (batch: BatchRecord) =>
-  json(503, {
-    message: 'The batch is recorded but its workflow could not be started; send the same request again',
-    ...acceptedBatchView(batch),
-  });
 
 /** POST /onboarding-batches. */
 export const submitBatch: RouteHandler = async ({ event, headers }) => {
@@ -147,7 +102,7 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
   return json(created ? 202 : 200, acceptedBatchView(record));
 };
 
-async function batchOf(id: string | undefined): Promise<BatchRecord> {
+export async function batchOf(id: string | undefined): Promise<BatchRecord> {
   const parsed = batchIdSchema.safeParse(id);
   const batch = parsed.success ? await getBatch(parsed.data) : undefined;
   if (batch === undefined) throw new HttpError(404, { message: `No batch ${String(id).slice(0, 64)}` });

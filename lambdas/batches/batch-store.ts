@@ -27,11 +27,15 @@ export interface NewBatch {
   /** The CSV file line of each item, for a batch sent as CSV. */
   lines?: number[];
   maxFailedPercentage?: number;
+  /** A retry: the original's index of each item, the original, and the outcomes asked for beyond FAILED. */
+  origin?: number[];
+  retryOf?: string;
+  retryInclude?: BatchRecord['retryInclude'];
 }
 
 /** Writes the slices, then the batch record (only if absent); false when a batch with this id exists already. */
 export async function createBatch(input: NewBatch, now = nowIso()): Promise<boolean> {
-  const slices = await writeSlices(input.id, input.items, input.lines);
+  const slices = await writeSlices(input.id, input.items, input.lines, input.origin);
   const record: BatchRecord = {
     pk: input.id,
     kind: BATCH_KIND,
@@ -48,6 +52,7 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
     failedCodes: {},
     cancelSlices: 0,
     ...(input.maxFailedPercentage !== undefined ? { maxFailedPercentage: input.maxFailedPercentage } : {}),
+    ...(input.retryOf !== undefined ? { retryOf: input.retryOf, retryInclude: input.retryInclude ?? [] } : {}),
     itemsHash: input.itemsHash,
     executionName: input.executionName,
     createdAt: now,

@@ -12,14 +12,14 @@ export function batchView(batch: BatchRecord): Record<string, unknown> {
     total: batch.total,
     started: batch.started,
     counts: batch.counts,
-    ...definedFields(batch, ['maxFailedPercentage', 'stoppedReason', 'failedReason']),
+    ...definedFields(batch, ['maxFailedPercentage', 'stoppedReason', 'failedReason', 'retryOf', 'retries']),
     createdAt: batch.createdAt,
     updatedAt: batch.updatedAt,
   };
 }
 
 export function acceptedBatchView(batch: BatchRecord): Record<string, unknown> {
-  return { batchId: batch.pk, status: batch.status, total: batch.total };
+  return { batchId: batch.pk, status: batch.status, total: batch.total, ...definedFields(batch, ['retryOf']) };
 }
 
 /** A lastError with the error table's operator hint for it, when the table has one. */

@@ -15,11 +15,12 @@ import { TABLE } from '#domain/table-layout';
 import { conditionalUpdate, db, getItem, isConditionFailure, tableName } from '../store/table-client';
 import { batchGet } from './table';
 
-/** Writes the slices of a new batch's items; the number of slices. */
+/** Writes the slices of a new batch's items (with their CSV lines, a retry's original indexes); the number of slices. */
 export async function writeSlices(
   batchId: string,
   items: Record<string, unknown>[],
   lines?: number[],
+  origin?: number[],
 ): Promise<number> {
   const slices = Math.ceil(items.length / BATCH_SLICE_ITEMS);
   for (let slice = 0; slice < slices; slice++) {
@@ -32,6 +33,7 @@ export async function writeSlices(
       count: Math.min(BATCH_SLICE_ITEMS, items.length - first),
       items: items.slice(first, first + BATCH_SLICE_ITEMS),
       ...(lines !== undefined ? { lines: lines.slice(first, first + BATCH_SLICE_ITEMS) } : {}),
+      ...(origin !== undefined ? { origin: origin.slice(first, first + BATCH_SLICE_ITEMS) } : {}),
       started: {},
       done: {},
     };

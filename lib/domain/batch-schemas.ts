@@ -42,6 +42,28 @@ export function batchIdFor(idempotencyKey: string | undefined): string {
   return idFor(BATCH_ID_PREFIX, BATCH_KIND, idempotencyKey);
 }
 
+/**
+ * The id of a retry of batch `originalId` (`POST /onboarding-batches/{id}/retries`): with an Idempotency-Key, derived
+ * from the original's id and the key in a namespace of its own (ids.ts), so a client's batch key never names a retry
+ * and the same key on two originals names two retries; without a key, random.
+ */
+export function retryBatchIdFor(originalId: string, idempotencyKey: string | undefined): string {
+  if (idempotencyKey === undefined) return idFor(BATCH_ID_PREFIX, BATCH_KIND, undefined);
+  return idFor(BATCH_ID_PREFIX, BATCH_KIND, `${originalId}#${idempotencyKey}`, 'batch-retry');
+}
+
+/** The outcomes a retry takes only when asked (`include`): ABORTED items are Knox's business answers. */
+export const RETRY_INCLUDABLE = ['ABORTED'] as const;
+/** `POST /onboarding-batches/{batchId}/retries`: an empty body (or none) is `{}`. */
+export const batchRetryRequestSchema = z.strictObject({
+  include: z
+    .array(z.enum(RETRY_INCLUDABLE))
+    .max(RETRY_INCLUDABLE.length)
+    .refine((list) => new Set(list).size === list.length, 'names an outcome twice')
+    .optional(),
+});
+export type BatchRetryRequest = z.infer<typeof batchRetryRequestSchema>;
+
 /** The key an item's onboarding is registered with, in the batch items' own namespace (ids.ts, intake.ts). */
 export function itemIdempotencyKey(batchId: string, item: number): string {
   return `${batchId}#${item}`;
@@ -144,6 +166,11 @@ export const batchRecordSchema = z.object({
   itemsHash: z.string(),
   executionName: z.string(),
   executionArn: z.string().optional(),
+  /** A retry: the batch whose items it retries, and the outcomes it was asked to include beyond FAILED. */
+  retryOf: batchIdSchema.optional(),
+  retryInclude: z.array(z.enum(RETRY_INCLUDABLE)).optional(),
+  /** The retries of this batch, oldest first (appended by a conditional write). */
+  retries: z.array(batchIdSchema).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   kindStatus: z.string(),
@@ -172,6 +199,8 @@ export const batchSliceSchema = z.object({
   items: z.array(z.record(z.string(), z.unknown())).default([]),
   /** For a batch sent as CSV: the file line of each item of the slice (the report names it). */
   lines: z.array(z.number().int().min(1)).optional(),
+  /** For a retry: the index of each item of the slice in the batch it retries (the report names it). */
+  origin: z.array(z.number().int().min(0)).optional(),
   /** By item index (as a string): set once the item's onboarding is started. */
   started: z.record(z.string(), startedItemSchema).default({}),
   /** By item index: the terminal status of an item's onboarding once seen (never read again for the counts). */

@@ -4,7 +4,8 @@
  * they are random.
  *
  * Two namespaces of keys never meet: a client's Idempotency-Key (`client`: hashed as scope + key, as ids always were)
- * and the keys we make ourselves for a batch's items (`batch-item`: hashed as scope + NUL + namespace + NUL + key).
+ * and the keys we make ourselves for a batch's items (`batch-item`: hashed as scope + NUL + namespace + NUL + key) and
+ * for a retry of a batch (`batch-retry`: the original's id, `#` and the client's key, hashed the same way).
  * A client key is 1 to 128 characters of IDEMPOTENCY_KEY_CHARS (no NUL, no `#`), so no client key hashes to the text a
  * batch item's key does: a caller cannot claim a batch item's record before the batch starts it.
  */
@@ -14,7 +15,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from './idempotency-keys';
 
 export { IDEMPOTENCY_KEY_PATTERN };
 
-export type KeyNamespace = 'client' | 'batch-item';
+export type KeyNamespace = 'client' | 'batch-item' | 'batch-retry';
 
 export function idFor(
   prefix: string,

@@ -74,6 +74,9 @@ export const API_ROUTES = [
   },
   { method: 'DELETE', resource: '/onboarding-batches/{batchId}', operation: 'cancel:batch' },
   { method: 'GET', resource: '/onboarding-batches/{batchId}/report', operation: 'report:batch' },
+  // A new batch of the items that did not get through; the body (`{"include": [...]}`) is optional, so API Gateway
+  // does not require a JSON object: the api Lambda reads and validates it (lambdas/batches/retry-route.ts).
+  { method: 'POST', resource: '/onboarding-batches/{batchId}/retries', operation: 'retry:batch' },
 ] as const satisfies readonly ApiRouteSpec[];
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operation'];
