@@ -32,8 +32,8 @@ import { advanceBatch, getBatch } from './batch-store';
 import { wakeBatch } from './batch-callback';
 import { reviveBatch, stopBatch, storeBatchToken } from './batch-transitions';
 
-/** Items of a slice registered at the same time (each is a handful of DynamoDB calls and a StartExecution). */
-const START_CONCURRENCY = 10;
+/** Items registered at the same time (each is a handful of DynamoDB calls and a StartExecution): a whole round's. */
+const START_CONCURRENCY = BATCH_SLICE_ITEMS;
 
 export class BatchNotFoundError extends Error {
   override readonly name = 'Batch.NotFound';
@@ -164,7 +164,9 @@ async function startItems(
     return { items: 0, started: batch.started, stop: true };
   }
   const from = batch.started;
-  const to = Math.min(slice.first + slice.count, from + limit);
+  const end = slice.first + slice.count;
+  // A rest of the slice shorter than half a round goes with this one (20 then 5 would cost a round for 5).
+  const to = end - (from + limit) < limit / 2 ? end : from + limit;
   const pending = slice.items
     .map((request, offset) => ({ request, item: slice.first + offset }))
     .filter(({ item }) => item >= from && item < to && slice.started[String(item)] === undefined);
