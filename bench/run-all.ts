@@ -12,8 +12,10 @@
  *      the same with LATENCY=aws, AWS's and Knox's typical latencies (throughput-aws: aws-latency/latency-throughput.ts)
  *   5. The local console in headless Chromium: the list of 1,000 records, a 300-event execution, the assets (console.ts)
  *   6. The shared Knox budget: instances against a Knox that limits at the budget, and at 60% of it (budget.ts)
- *   7. Bulk onboarding: a 1,000-item batch against the time its Knox calls need at the budget (batch.ts); the batch
- *      execution's history events answered at once, over 1 and 14 days, beside the design before (batch-history-model.ts)
+ *   7. Bulk onboarding: three 1,000-item batches (creates, links, a mix) against a Knox limiting at the budget, each
+ *      against the time its Knox calls need at the budget, and the DELETE of 1,000 waiting items (batch-bench.ts); the
+ *      batch execution's history events answered at once, over 1 and 14 days, beside the design before
+ *      (batch-history-model.ts)
  *   8. Knox calls, invocations and time one reconciliation costs (a lost create answer), 1,000 to 50,000 customers
  *      (reconciliation.ts)
  *   9. A one-hour Knox outage: transitions and Knox calls per workflow, from the synthesized retriers, beside the fast
@@ -28,8 +30,8 @@
  * BENCH_REPORT_ITEMS (1000),
  * BENCH_IMPORT_RUNS (11), BENCH_TIME_SCALE (1/6000), BENCH_DEADLINE_TIME_SCALE (1/10080), BENCH_ONBOARDINGS (1000),
  * BENCH_CONCURRENCY (50), BENCH_BUDGET (50), BENCH_BUDGET_INSTANCES (8), BENCH_BUDGET_CALLS (1000),
- * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (the deployed knoxRequestsPerSecond, 10: the
- * batch's Knox budget), BENCH_BATCH_TIME_SCALE (1/100).
+ * BENCH_AIMD_SECONDS (40), BENCH_BATCH_ITEMS (1000), BENCH_BATCH_RPS (20: the batches' Knox budget, and
+ * Knox's own limit), BENCH_BATCH_TIME_SCALE (1/100).
  */
 import '#local/stepfunctions/polyfills';
 import { writeFileSync } from 'node:fs';
@@ -39,7 +41,6 @@ import { ensureTemplate, PROJECT_DIR, templatePath } from '#local/template/synth
 import { readTemplate, resolveModel } from '#local/template/template';
 import { measureBatch } from './batch/batch-bench';
 import { measureBudget, type BudgetRun } from './budget/budget-bench';
-import { deployedKnoxRate } from './kit/bench-stack';
 import { measureBundles } from './bundles/bundles';
 import { measureConsole } from './console/console-bench';
 import { renderTable, verdict, type Figure } from './kit/figures';
@@ -157,11 +158,11 @@ const RUNS: Record<Part, PartRun> = {
   batch: async (log) => {
     const m = await measureBatch({
       items: Math.round(numberFromEnv('BENCH_BATCH_ITEMS', 1000)),
-      rps: numberFromEnv('BENCH_BATCH_RPS', await deployedKnoxRate()),
+      rps: numberFromEnv('BENCH_BATCH_RPS', 20),
       timeScale: numberFromEnv('BENCH_BATCH_TIME_SCALE', 1 / 100),
       log,
     });
-    return { figures: m.figures, raw: { run: m.run, floorSeconds: m.floorSeconds } };
+    return { figures: m.figures, raw: { runs: m.runs, cancel: m.cancel } };
   },
   sdk: async (log) => {
     const m = await measureSdkBundling({ runs: Math.round(numberFromEnv('BENCH_IMPORT_RUNS', 11)), log });

@@ -12,9 +12,9 @@ import { MAX_BATCH_BODY_BYTES } from '#domain/routes';
 import { ENV } from '#domain/configuration';
 import { handler } from '#lambdas/api';
 import { handler as starter } from '#lambdas/batch-starter';
-import { pacedWait } from '#lambdas/batches/starter';
 import { getRecord } from '#lambdas/store/index';
 import { TEST_STATE_MACHINE_ARNS, apiEvent, expectIssuesAt, useApiHarness } from './support/api-harness';
+import { startOneSlice } from './support/batch-rounds';
 import { createRequest, linkRequest } from './support/handlers-support';
 
 const BATCH_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:Batch';
@@ -186,14 +186,13 @@ describe('an accepted batch', () => {
     expect((await call('PUT', `/onboarding-batches/${batchId}`)).status).toBe(405);
   });
 
-  it('the starter starts one slice at a time with deterministic names; a repeat starts nothing twice', async () => {
+  it('the starter starts items in order with deterministic names; a repeat starts nothing twice', async () => {
     const items = links(BATCH_SLICE_ITEMS + 2);
     const { batchId } = (await call('POST', '/onboarding-batches', { json: { items } })).body;
     harness.sfn.resetHistory();
-    const first = (await starter({ batchId, action: 'start' }))!;
-    expect(first).toMatchObject({ batchId, status: 'STARTING' });
-    // 25 links are 50 Knox calls: 5 s at 10 a second, less the time the slice took (pacedWait, below).
-    expect(first.waitSeconds).toBeLessThanOrEqual(5);
+    const first = await startOneSlice(batchId);
+    // Its work time spent, the step hands back to go on at once (the Knox budget is idle: no Wait).
+    expect(first).toMatchObject({ batchId, status: 'STARTING', next: 'slice', waitSeconds: 0 });
     const starts = harness.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toHaveLength(BATCH_SLICE_ITEMS);
     expect(new Set(starts.map((s) => s.name)).size).toBe(BATCH_SLICE_ITEMS);
@@ -207,7 +206,7 @@ describe('an accepted batch', () => {
       executionName: `${items[0]!.customerId}-${listed[0].onboardingId}`,
     });
 
-    const second = (await starter({ batchId, action: 'start' }))!;
+    const second = await startOneSlice(batchId);
     expect(second.status).toBe('RUNNING');
     expect(harness.sfn.commandCalls(StartExecutionCommand)).toHaveLength(BATCH_SLICE_ITEMS + 2);
     // Once all are started, the step only counts: nothing is started again.
@@ -218,22 +217,6 @@ describe('an accepted batch', () => {
       status: 'RUNNING',
       started: BATCH_SLICE_ITEMS + 2,
     });
-  });
-
-  it('paces slices to the budget in whole seconds, carrying what rounding leaves over', () => {
-    expect(pacedWait(50, 10, 0, 0)).toEqual({ paced: 5, carry: 0 });
-    expect(pacedWait(50, 10, 1500, 0)).toEqual({ paced: 4, carry: -0.5 });
-    expect(pacedWait(37, 20, 0, 0)).toEqual({ paced: 2, carry: expect.closeTo(-0.15, 5) });
-    // Over a run, the waits add up to the budget's time for the calls.
-    let carry = 0;
-    let total = 0;
-    for (let i = 0; i < 40; i++) {
-      const next = pacedWait(37, 20, 0, carry);
-      total += next.paced;
-      carry = next.carry;
-    }
-    expect(Math.abs(total - (40 * 37) / 20)).toBeLessThanOrEqual(1);
-    expect(pacedWait(10, 10, 9000, 0).paced).toBe(0);
   });
 
   it('an item whose customer has an open onboarding joins it', async () => {

@@ -10,10 +10,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS } from '#domain/batch-schemas';
 import { ENV } from '#domain/configuration';
 import { handler } from '#lambdas/api';
-import { handler as starter } from '#lambdas/batch-starter';
 import { handler as recordOutcome } from '#lambdas/record-outcome';
 import { getBatch } from '#lambdas/batches/batch-store';
 import { apiEvent, useApiHarness } from './support/api-harness';
+import { startOneSlice } from './support/batch-rounds';
 import { linkRequest } from './support/handlers-support';
 
 const harness = useApiHarness();
@@ -53,12 +53,12 @@ describe('maxFailedPercentage', () => {
     const posted = await call('POST', '/onboarding-batches', JSON.stringify({ items, maxFailedPercentage: 40 }));
     expect(posted.status).toBe(202);
     const batchId = String(posted.body['batchId']);
-    expect((await starter({ batchId, action: 'start' }))!).toMatchObject({ status: 'STARTING', next: 'slice' });
+    expect(await startOneSlice(batchId)).toMatchObject({ status: 'STARTING', next: 'slice' });
 
     // 10 of 25 FAILED is 40 %: not more than the threshold; ABORTED answers do not count.
     await endItems(batchId, [...Array(10).fill('FAILED'), ...Array(10).fill('ABORTED')]);
     expect(await getBatch(batchId)).toMatchObject({ failed: 10, open: 5 });
-    expect((await starter({ batchId, action: 'start' }))!).toMatchObject({ status: 'STARTING' });
+    expect(await startOneSlice(batchId)).toMatchObject({ status: 'STARTING' });
     expect(harness.sfn.commandCalls(StartExecutionCommand)).toHaveLength(2 * BATCH_SLICE_ITEMS + 1); // and the batch execution
 
     // 21 of 50: still 42 % > 40 % once one more fails. The next slice is not started.
@@ -67,7 +67,7 @@ describe('maxFailedPercentage', () => {
     for (const item of listed.slice(BATCH_SLICE_ITEMS, 2 * BATCH_SLICE_ITEMS - 14)) {
       await recordOutcome({ id: item.onboardingId, outcome: 'FAILED', error: { Error: 'Knox.Operator', Cause: 'x' } });
     }
-    const stopped = (await starter({ batchId, action: 'start' }))!;
+    const stopped = await startOneSlice(batchId);
     // Items already open go on: the workflow keeps watching them.
     expect(stopped).toMatchObject({ status: 'STOPPED', next: 'items' });
     expect(harness.sfn.commandCalls(StartExecutionCommand)).toHaveLength(2 * BATCH_SLICE_ITEMS + 1); // and the batch execution

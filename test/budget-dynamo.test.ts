@@ -6,7 +6,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoBudgetStore, SharedBudget, budgetSettings, type BudgetItem, type BudgetStore } from '#budget/index';
+import {
+  DynamoBudgetStore,
+  SharedBudget,
+  backlogMs,
+  budgetSettings,
+  type BudgetItem,
+  type BudgetStore,
+} from '#budget/index';
 import { ENV } from '#domain/configuration';
 import { KNOX_BUDGET_KEY, TABLE } from '#domain/table-layout';
 import { knoxBudget } from '#lambdas/steps/knox';
@@ -51,22 +58,45 @@ describe('DynamoBudgetStore', () => {
   it('starts the schedule when idle, advances it while busy within maxTat, and refuses beyond', async () => {
     const s = store();
     expect(await s.read()).toBeUndefined();
-    expect(await s.restart(100, NOW)).toEqual({ tat: NOW + 100 });
+    expect(await s.restart(100, NOW, 100)).toEqual({ tat: NOW + 100, due: 100 });
     // Busy now: a restart at the same instant loses, an advance wins.
-    expect(await s.restart(100, NOW)).toBeUndefined();
-    expect(await s.advance(100, NOW, NOW + 500)).toEqual({ tat: NOW + 200 });
-    expect(await s.advance(100, NOW, NOW + 150)).toBeUndefined();
-    expect(await s.read()).toEqual({ tat: NOW + 200 });
+    expect(await s.restart(100, NOW, 100)).toBeUndefined();
+    expect(await s.advance(100, NOW, NOW + 500, 100)).toEqual({ tat: NOW + 200, due: 200 });
+    expect(await s.advance(100, NOW, NOW + 150, 100)).toBeUndefined();
+    expect(await s.read()).toEqual({ tat: NOW + 200, due: 200 });
     // Idle again later: the schedule restarts from the new now.
-    expect(await s.restart(100, NOW + 1_000)).toEqual({ tat: NOW + 1_100 });
+    expect(await s.restart(100, NOW + 1_000, 100)).toEqual({ tat: NOW + 1_100, due: 300 });
+  });
+
+  it('knows its backlog: callers asleep for a full schedule announce their calls once, and the backlog drains', async () => {
+    const s = store();
+    await s.restart(400, NOW, 400);
+    // A `due` left from long ago counts for nothing: the backlog is the schedule's.
+    expect(backlogMs(await s.read(), NOW)).toBe(400);
+    // Two callers find the schedule full and announce 300 ms and 200 ms of calls: due = max(due, tat) + cost.
+    expect(await s.announce(300)).toEqual({ tat: NOW + 400, due: NOW + 700 });
+    expect(await s.announce(200)).toEqual({ tat: NOW + 400, due: NOW + 900 });
+    expect(backlogMs(await s.read(), NOW)).toBe(900);
+    // The first of them claims its slot later without counting itself again (dueMs 0); a new caller adds its own.
+    await s.advance(300, NOW + 200, NOW + 800, 0);
+    expect(backlogMs(await s.read(), NOW + 200)).toBe(700);
+    await s.advance(100, NOW + 200, NOW + 1_000, 100);
+    expect(await s.read()).toEqual({ tat: NOW + 800, due: NOW + 1_000 });
+    // Nobody comes back: the backlog drains with time, nothing is left behind.
+    expect(backlogMs(await s.read(), NOW + 1_000)).toBe(0);
   });
 
   it('records a decrease once per cooldown and answers it with every write', async () => {
     const s = store();
-    await s.restart(100, NOW);
-    expect(await s.decrease(7, NOW, 1_000)).toEqual({ tat: NOW + 100, floorRate: 7, decreasedAt: NOW });
+    await s.restart(100, NOW, 0);
+    expect(await s.decrease(7, NOW, 1_000)).toEqual({ tat: NOW + 100, due: 0, floorRate: 7, decreasedAt: NOW });
     expect(await s.decrease(4.9, NOW + 999, 1_000)).toBeUndefined();
-    expect(await s.advance(100, NOW, NOW + 500)).toEqual({ tat: NOW + 200, floorRate: 7, decreasedAt: NOW });
+    expect(await s.advance(100, NOW, NOW + 500, 0)).toEqual({
+      tat: NOW + 200,
+      due: 0,
+      floorRate: 7,
+      decreasedAt: NOW,
+    });
     expect(await s.decrease(4.9, NOW + 1_000, 1_000)).toMatchObject({ floorRate: 4.9, decreasedAt: NOW + 1_000 });
   });
 });
@@ -97,18 +127,22 @@ class GatedStore implements BudgetStore {
     return this.log('read', this.inner.read());
   }
 
-  advance(costMs: number, now: number, maxTat: number) {
-    return this.log('advance', this.inner.advance(costMs, now, maxTat));
+  advance(costMs: number, now: number, maxTat: number, dueMs: number) {
+    return this.log('advance', this.inner.advance(costMs, now, maxTat, dueMs));
   }
 
-  async restart(costMs: number, now: number) {
+  announce(costMs: number) {
+    return this.log('announce', this.inner.announce(costMs));
+  }
+
+  async restart(costMs: number, now: number, dueMs: number) {
     const gate = this.gate;
     this.gate = undefined;
     if (gate) {
       this.arrivedResolve?.();
       await gate;
     }
-    return this.log('restart', this.inner.restart(costMs, now));
+    return this.log('restart', this.inner.restart(costMs, now, dueMs));
   }
 
   decrease(floorRate: number, now: number, cooldownMs: number) {
@@ -138,7 +172,8 @@ describe('two instances writing the budget at once', () => {
 
     expect([...a.calls, ...b.calls]).toEqual(['A restart ok', 'B restart refused', 'B read ok', 'B advance ok']);
     // Two slots of 100 ms each at 10/s, one after the other: A's restart and B's advance, not two restarts.
-    expect(await store().read()).toEqual({ tat: NOW + 200 });
+    // Each counted once in the backlog too (`due` grows by 100 ms a claim).
+    expect(await store().read()).toEqual({ tat: NOW + 200, due: 200 });
   });
 });
 

@@ -9,6 +9,7 @@ import { specFor } from '#domain/knox-errors';
 import {
   MemoryBudgetStore,
   SharedBudget,
+  backlogMs,
   budgetSettings,
   rateAt,
   type BudgetEvent,
@@ -97,6 +98,28 @@ describe('SharedBudget', () => {
     // 60 slots at 10/s: the last goes about (60 - burst) / 10 s after the start, not earlier.
     expect(Math.max(...granted) - start).toBeGreaterThanOrEqual((60 - burst - 1) * 100);
     expect(Math.max(...granted) - start).toBeLessThanOrEqual(60 * 100);
+  });
+
+  it('knows its backlog: the slots held and the callers asleep for one, each counted once, draining as they go', async () => {
+    const clock = virtualClock();
+    const settings = budgetSettings(10, { maxWaitMs: 10_000 });
+    const { list, store } = budgets(3, settings, clock);
+    const start = clock.now();
+    const { granted } = takeMany(list, 40, clock);
+    await clock.settle();
+    // 40 calls at 10/s are 4 s of schedule; only a few hold slots (the horizon), the rest sleep: all are counted.
+    expect(store.item?.tat).toBeLessThan(start + 1_000);
+    expect(backlogMs(store.item, clock.now())).toBeGreaterThanOrEqual(3_900);
+    expect(backlogMs(store.item, clock.now())).toBeLessThanOrEqual(4_000);
+    await clock.advance(2_000);
+    const half = backlogMs(store.item, clock.now());
+    expect(half).toBeGreaterThanOrEqual(1_900);
+    expect(half).toBeLessThanOrEqual(2_100);
+    await clock.advance(3_000);
+    expect(granted).toHaveLength(40);
+    // Every claim counted once: the backlog is gone when the last call has gone.
+    expect(backlogMs(store.item, clock.now())).toBe(0);
+    expect(store.item?.due).toBeLessThanOrEqual(start + 4_000 + 1);
   });
 
   it('lets a lone caller after a quiet spell go at once, with one write', async () => {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS } from '#domain/batch-schemas';
 import { ENV } from '#domain/configuration';
+import { PACING } from '#lambdas/batches/pacing';
 import { STATES } from '#domain/state-names';
 import { KnoxSimControl } from '#knox-sim/control';
 import { BatchClient, plainSend } from '#cli/batch-client';
@@ -44,10 +45,13 @@ describe('a batch on the local stack', () => {
     expect(new Set(listed.map((i) => i.onboardingId)).size).toBe(30);
     expect(await acceptedWrites(local.control)).toBe(30);
 
-    // The batch execution went through two slices, paced, then watched the items to the end.
+    // The batch execution started its items as the budget had room (rounds of a few seconds each: no more rounds
+    // than the items' calls need at 10 a second, with one to spare), then watched the items to the end.
     const execution = await waitForExecution(local.stack.apiUrl, batchId, 'SUCCEEDED');
     const path = statePath(execution);
-    expect(path.filter((s) => s === STATES.startNextSlice)).toHaveLength(Math.ceil(30 / BATCH_SLICE_ITEMS));
+    expect(path[0]).toBe(STATES.startNextSlice);
+    const rounds = path.filter((s) => s === STATES.startNextSlice).length;
+    expect(rounds).toBeLessThanOrEqual(Math.ceil(45 / 10 / (PACING.workMs / 1000)) + 1);
     expect(path.at(-1)).toBe(STATES.batchEnded);
 
     // The same key again: the same batch, nothing new.
@@ -92,15 +96,11 @@ describe('a batch on the local stack', () => {
     const items = await sampleItems(local.control, { links: BATCH_SLICE_ITEMS + 5, creates: 0 });
     const answer = await local.client.submit({ json: { items } });
     const batchId = (answer.body as { batchId: string }).batchId;
-    // The first slice is started; the next waits for the Knox budget (25 links are 50 calls: 5 s at 10 per second).
-    await local.client.follow(batchId, {
-      intervalMs: 50,
-      timeoutMs: 30_000,
-      done: (b) => b.started === BATCH_SLICE_ITEMS,
-    });
+    // Items start as the Knox budget has room (a second of its rate at a time): some are started.
+    await local.client.follow(batchId, { intervalMs: 50, timeoutMs: 30_000, done: (b) => b.started > 0 });
     const cancelled = await local.client.cancel(batchId);
     expect(cancelled.status).toBe(202);
-    expect(cancelled.body).toMatchObject({ status: 'CANCELLING', started: BATCH_SLICE_ITEMS });
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLING' });
     // The batch's own workflow carries the cancellation out, then ends.
     const done = await local.client.follow(batchId, { intervalMs: 50, timeoutMs: 30_000 });
     expect(done.status).toBe('CANCELLED');
@@ -124,7 +124,7 @@ describe('a restart of the local stack in the middle of a batch', () => {
   const restartable = useRestartableStack();
 
   it('resumes the batch: nothing started twice, nothing skipped', async () => {
-    // 5 Knox calls a second: after the first slice (25 creates) the batch waits 5 s for the budget; it stops then.
+    // 5 Knox calls a second: 35 creates take 7 s of the budget; the stack stops when 10 are started.
     const first = await restartable.start({ env: { [ENV.knoxRequestsPerSecond]: '5' } });
     const control = new KnoxSimControl(restartable.knox.url);
     const tag = Date.now().toString(36);
@@ -134,14 +134,11 @@ describe('a restart of the local stack in the middle of a batch', () => {
     const afterFirst = await client1.follow(batchId, {
       intervalMs: 20,
       timeoutMs: 30_000,
-      done: (b) => b.started === BATCH_SLICE_ITEMS,
+      done: (b) => b.started >= 10,
     });
     expect(afterFirst.status).toBe('STARTING');
-    // Stopped while the execution waits for the budget (5 s): the first slice is started, the second not yet.
-    for (let path: string[] = []; path.at(-1) !== STATES.waitForBudget; ) {
-      path = statePath((await getExecution(first.apiUrl, batchId))!);
-      expect(path.filter((s) => s === STATES.startNextSlice)).toHaveLength(1);
-    }
+    // Stopped in the middle of a round of "Start next slice" (the stop lets it finish; its answer is lost): the
+    // next stack runs the step again, which starts what is left, each item once.
 
     const second = await restartable.restart();
     expect(second.recovery).toContainEqual(expect.objectContaining({ recordId: batchId, action: 'resumed' }));
@@ -159,8 +156,9 @@ describe('a restart of the local stack in the middle of a batch', () => {
       .map((e) => e.name);
     expect(names).toHaveLength(items.length);
     const batchRun = await waitForExecution(second.apiUrl, batchId, 'SUCCEEDED');
-    expect(batchRun.events.find((e) => e.type === 'ExecutionResumed')?.state).toBe(STATES.waitForBudget);
-    expect(statePath(batchRun).filter((s) => s === STATES.startNextSlice)).toHaveLength(2);
+    expect([STATES.startNextSlice, STATES.waitForBudget]).toContain(
+      batchRun.events.find((e) => e.type === 'ExecutionResumed')?.state,
+    );
     // Two stacks and 35 creates paced at 5 Knox calls a second: room on a loaded CI machine.
   }, 180_000);
 });

@@ -1,9 +1,13 @@
 /**
- * One bulk onboarding run, in a process of its own (its peak RSS is the run's): a batch of `links` links (customers
- * who approve at once) and `creates` creates, sent to the local stack's API, timed from the POST until the batch is
- * DONE. The Knox budget is `rps` (the stack's KNOX_REQUESTS_PER_SECOND); waits are scaled by `timeScale`.
+ * One bulk onboarding run, in a process of its own (its peak RSS is the run's), on the local stack's API:
+ *
+ *   batch: `links` links (customers who approve at once) and `creates` creates against a Knox that limits at the
+ *          budget (`rps`, the stack's KNOX_REQUESTS_PER_SECOND): timed from the POST until the batch is DONE.
+ *   cancel: `items` links that all wait on their customers, then one DELETE: the time it takes to answer, and until
+ *          every item is CANCELLED (the budget lifted: starting them is not what is measured).
  *
  *   node --import tsx bench/batch/batch-child.ts batch <result.json> <links> <creates> <rps> <timeScale>
+ *   node --import tsx bench/batch/batch-child.ts cancel <result.json> <items> <timeScale>
  */
 import '#local/stepfunctions/polyfills';
 import { writeFileSync } from 'node:fs';
@@ -11,7 +15,7 @@ import { KnoxSimControl } from '#knox-sim/control';
 import { BatchClient, plainSend, type BatchAnswer } from '#cli/batch-client';
 import { sampleItems } from '#testkit/batch-samples';
 import { countCalls, type KnoxCallCount } from '../kit/knox-log';
-import { startBenchStack } from '../kit/bench-stack';
+import { LIFTED_KNOX_RATE, startBenchStack } from '../kit/bench-stack';
 
 export interface BatchRun {
   total: number;
@@ -20,12 +24,29 @@ export interface BatchRun {
   rps: number;
   wallMs: number;
   batch: BatchAnswer;
+  /** Knox's answers, 429s apart: the calls the budget had to make room for. */
   knox: KnoxCallCount;
-  /** Accepted Knox writes (create or link that changed Knox) per item: min and max over the items. */
-  acceptedWrites: { total: number; distinctTargets: number };
+  /** Calls Knox refused with 429 (its own limit, at the budget). */
+  throttled: number;
+  /** Accepted Knox writes (a create or link that changed Knox). */
+  acceptedWrites: number;
   executions: { onboarding: number; batchEvents: number };
   peakRssMb: number;
 }
+
+export interface CancelRun {
+  total: number;
+  /** From sending the DELETE to its answer (the API only records it and wakes the workflow). */
+  answerMs: number;
+  answerStatus: number;
+  /** From sending the DELETE until the batch is CANCELLED with every item CANCELLED. */
+  cancelledMs: number;
+  cancelledItems: number;
+  /** Knox calls made after the batch was CANCELLED (none may be). */
+  knoxCallsAfter: number;
+}
+
+const peakRssMb = () => Math.round((process.resourceUsage().maxRSS * 1024) / 1024 / 1024);
 
 export async function batchRun(links: number, creates: number, rps: number, timeScale: number): Promise<BatchRun> {
   const stack = await startBenchStack({ timeScale, knoxRequestsPerSecond: rps });
@@ -33,6 +54,8 @@ export async function batchRun(links: number, creates: number, rps: number, time
     const control = new KnoxSimControl(stack.knoxUrl);
     await control.auto({ approveLinksAfterMs: 0 });
     const items = await sampleItems(control, { links, creates });
+    // Knox limits at the budget: every call beyond it is a 429 the budget failed to prevent.
+    await control.rateLimit({ requestsPerSecond: rps });
     await control.clearRequests();
     const client = new BatchClient(plainSend(stack.apiUrl));
     const began = Date.now();
@@ -42,10 +65,10 @@ export async function batchRun(links: number, creates: number, rps: number, time
         `POST /onboarding-batches answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 2000)}`,
       );
     const batchId = (answer.body as { batchId: string }).batchId;
-    const batch = await client.follow(batchId, { intervalMs: 250 });
+    const batch = await client.follow(batchId, { intervalMs: 250, timeoutMs: 3_600_000 });
     const wallMs = Date.now() - began;
     const log = await control.requests();
-    const writes = log.filter((r) => r.method === 'POST' && r.accepted && /managedCustomers(\/link)?$/.test(r.path));
+    const throttled = log.filter((r) => r.status === 429).length;
     const onboardingArn = stack.executions.machineOf('onboarding').arn;
     return {
       total: items.length,
@@ -54,20 +77,64 @@ export async function batchRun(links: number, creates: number, rps: number, time
       rps,
       wallMs,
       batch,
-      knox: countCalls(log),
-      acceptedWrites: { total: writes.length, distinctTargets: items.length },
+      knox: countCalls(log.filter((r) => r.status !== 429)),
+      throttled,
+      acceptedWrites: log.filter(
+        (r) => r.method === 'POST' && r.accepted && /managedCustomers(\/link)?$/.test(r.path.split('?')[0]!),
+      ).length,
       executions: {
         onboarding: stack.executions.list({ stateMachineArn: onboardingArn }).length,
         batchEvents: stack.executions.findByName(batchId)?.events.length ?? 0,
       },
-      peakRssMb: Math.round((process.resourceUsage().maxRSS * 1024) / 1024 / 1024),
+      peakRssMb: peakRssMb(),
     };
   } finally {
     await stack.stop();
   }
 }
 
-const [mode, out, links, creates, rps, timeScale] = process.argv.slice(2);
+export async function cancelRun(total: number, timeScale: number): Promise<CancelRun> {
+  const stack = await startBenchStack({ timeScale, knoxRequestsPerSecond: LIFTED_KNOX_RATE });
+  try {
+    const control = new KnoxSimControl(stack.knoxUrl);
+    await control.auto({}); // links stay Pending: every item waits on its customer
+    const items = await sampleItems(control, { links: total, creates: 0 });
+    const client = new BatchClient(plainSend(stack.apiUrl));
+    const answer = await client.submit({ json: { items } });
+    const batchId = (answer.body as { batchId: string }).batchId;
+    await client.follow(batchId, {
+      intervalMs: 500,
+      timeoutMs: 3_600_000,
+      done: (b) => b.status === 'RUNNING' && b.counts.WAITING === total,
+    });
+    const sent = Date.now();
+    const cancelled = await client.cancel(batchId);
+    const answerMs = Date.now() - sent;
+    const done = await client.follow(batchId, { intervalMs: 100, timeoutMs: 3_600_000 });
+    const cancelledMs = Date.now() - sent;
+    await control.clearRequests();
+    // A poll period of the stack later: a cancelled item makes no Knox call.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = countCalls(await control.requests());
+    return {
+      total,
+      answerMs,
+      answerStatus: cancelled.status,
+      cancelledMs,
+      cancelledItems: done.status === 'CANCELLED' ? done.counts.CANCELLED : 0,
+      knoxCallsAfter: after.calls,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+const [mode, out, ...args] = process.argv.slice(2);
 if (mode === 'batch' && out) {
-  writeFileSync(out, JSON.stringify(await batchRun(Number(links), Number(creates), Number(rps), Number(timeScale))));
+  const [links, creates, rps, timeScale] = args.map(Number);
+  writeFileSync(out, JSON.stringify(await batchRun(links!, creates!, rps!, timeScale!)));
+}
+if (mode === 'cancel' && out) {
+  const [items, timeScale] = args.map(Number);
+  writeFileSync(out, JSON.stringify(await cancelRun(items!, timeScale!)));
 }

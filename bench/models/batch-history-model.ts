@@ -11,7 +11,8 @@
  * The model's shape (rounds per item end, backstop rounds per day) is checked against the local engine by
  * test/e2e-batch-history.test.ts, which runs the same loop at TIME_SCALE 1/10,000.
  */
-import { BATCH_SLICE_ITEMS } from '#domain/batch-schemas';
+import { DEFAULTS } from '#domain/configuration';
+import { PACING } from '#lambdas/batches/pacing';
 import { figure, type Figure } from '../kit/figures';
 
 const TASK = 5;
@@ -23,10 +24,14 @@ const DAY = 86_400;
 export const HISTORY_TARGET_EVENTS = 1000;
 export const AWS_HISTORY_LIMIT = 25_000;
 
-/** Starting the slices: a Task and a Choice each, and the budget's Wait between two. */
+/**
+ * Starting the items: rounds of "Start next slice" (PACING.workMs each) while the budget takes the items' first calls
+ * (one each, at the deployed rate); a Task and a Choice each, and the Wait between two.
+ */
 function sliceEvents(items: number): number {
-  const slices = Math.ceil(items / BATCH_SLICE_ITEMS);
-  return slices * (TASK + CHOICE) + (slices - 1) * WAIT;
+  const seconds = items / DEFAULTS.knoxRequestsPerSecond;
+  const rounds = Math.max(1, Math.ceil(seconds / (PACING.workMs / 1000)));
+  return rounds * (TASK + CHOICE) + (rounds - 1) * WAIT;
 }
 
 /** Seconds after the batch is RUNNING at which each item ends: all at once, or evenly over `days`. */

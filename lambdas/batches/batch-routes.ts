@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import {
   BATCH_SLICE_ITEMS,
-  KNOX_CALLS_PER_ITEM,
   batchIdFor,
   batchIdSchema,
   batchItemsQuerySchema,
@@ -80,16 +79,11 @@ export const submitBatch: RouteHandler = async ({ event, headers }) => {
       ? json(200, acceptedBatchView((await getBatch(id)) ?? existing))
       : notStarted(existing);
   }
-  const knoxCalls = batch.items.reduce(
-    (sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create),
-    0,
-  );
   const lines = csvLinesOf(event, headers);
   const created = await createBatch({
     id,
     items,
     itemsHash,
-    knoxCalls,
     executionName: id,
     ...(lines !== undefined ? { lines } : {}),
     ...(batch.maxFailedPercentage !== undefined ? { maxFailedPercentage: batch.maxFailedPercentage } : {}),

@@ -22,7 +22,6 @@ export interface NewBatch {
   id: string;
   items: Record<string, unknown>[];
   itemsHash: string;
-  knoxCalls: number;
   executionName: string;
   /** The CSV file line of each item, for a batch sent as CSV. */
   lines?: number[];
@@ -45,8 +44,6 @@ export async function createBatch(input: NewBatch, now = nowIso()): Promise<bool
     slicesStarted: 0,
     slices,
     counts: { ...emptyCounts(), REQUESTED: input.items.length },
-    knoxCalls: input.knoxCalls,
-    pacingCarrySeconds: 0,
     open: 0,
     failed: 0,
     failedCodes: {},
@@ -91,35 +88,31 @@ const OPEN_CONDITION = `#status IN (${OPEN_BATCH_STATUSES.map((_, i) => `:open${
 const OPEN_VALUES = Object.fromEntries(OPEN_BATCH_STATUSES.map((s, i) => [`:open${i}`, s]));
 export const BASE_NAMES = { '#status': 'status', '#kindStatus': TABLE.byStatusPartitionKey, '#updatedAt': 'updatedAt' };
 
-/** Slice `slice` is started: the next one is due; false when another run advanced it already, or the batch closed. */
+/**
+ * Items `from` to `to - 1` are started (items start in order): `to` is the next, `slicesStarted` slices are started
+ * whole, and `opened` more are open; false when another run of the step counted them already, or the batch closed.
+ */
 export function advanceBatch(
   batchId: string,
-  slice: number,
-  started: number,
+  from: number,
+  to: number,
+  slicesStarted: number,
   status: BatchStatus,
-  carry: number,
   opened: number,
 ): Promise<boolean> {
   return conditionalUpdate(
     batchId,
-    'SET #slicesStarted = :next, #started = :started, #status = :status, #kindStatus = :kindStatus, #carry = :carry, #updatedAt = :now ADD #open :opened',
-    `#slicesStarted = :slice AND ${OPEN_CONDITION}`,
-    {
-      ...BASE_NAMES,
-      '#slicesStarted': 'slicesStarted',
-      '#started': 'started',
-      '#carry': 'pacingCarrySeconds',
-      '#open': 'open',
-    },
+    'SET #slicesStarted = :slices, #started = :to, #status = :status, #kindStatus = :kindStatus, #updatedAt = :now ADD #open :opened',
+    `#started = :from AND ${OPEN_CONDITION}`,
+    { ...BASE_NAMES, '#slicesStarted': 'slicesStarted', '#started': 'started', '#open': 'open' },
     {
       ...OPEN_VALUES,
       ':opened': opened,
-      ':slice': slice,
-      ':next': slice + 1,
-      ':started': started,
+      ':from': from,
+      ':to': to,
+      ':slices': slicesStarted,
       ':status': status,
       ':kindStatus': batchKindStatus(status),
-      ':carry': carry,
       ':now': nowIso(),
     },
   );

@@ -126,7 +126,7 @@ export async function reviveBatch(batch: BatchRecord): Promise<boolean> {
   const back: BatchStatus =
     batch.failedFrom !== undefined && (BATCH_STATUSES as readonly string[]).includes(batch.failedFrom)
       ? batch.failedFrom
-      : batch.slicesStarted < batch.slices
+      : batch.started < batch.total
         ? 'STARTING'
         : 'RUNNING';
   return conditionalUpdate(

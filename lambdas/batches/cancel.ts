@@ -9,7 +9,7 @@ import type { BatchRecord, BatchSlice } from '#domain/batch-schemas';
 import { describeError, logger } from '../commons/powertools';
 import { executionArnFor, stopWorkflow } from '../intake/executions';
 import { finish, getRecord, releaseLock } from '../store';
-import { getSlice, takeSlice } from './slices';
+import { closeSlice, getSlice, takeSlice } from './slices';
 import { advanceCancel } from './batch-transitions';
 
 /** Cancels the open onboardings of `slice` that this batch started; answers how many it cancelled. */
@@ -55,7 +55,11 @@ export async function cancelRound(batch: BatchRecord, onboardingArn: string): Pr
   while (s < batch.slices && Date.now() - began < CANCEL_STEP_MS) {
     if (!(await takeSlice(batch.pk, s, 'cancelled'))) {
       const slice = await getSlice(batch.pk, s);
-      if (slice) cancelled += await cancelSliceItems(batch.pk, slice, onboardingArn);
+      if (slice) {
+        cancelled += await cancelSliceItems(batch.pk, slice, onboardingArn);
+        // Items start a few at a time: the rest of a slice the starter had begun never start.
+        if (Object.keys(slice.started).length < slice.count) await closeSlice(batch.pk, s);
+      }
     }
     s += 1;
   }

@@ -12,7 +12,7 @@ import {
   type BatchSlice,
   type BatchStatus,
 } from '#domain/batch-schemas';
-import { getSlices, markItemsDone } from './slices';
+import { getSlices, markItemsDone, slicesReached } from './slices';
 import { getBatch, onboardingStatuses, writeProgress } from './batch-store';
 
 export interface ItemState {
@@ -86,7 +86,7 @@ export function countsOf(states: ItemState[]): BatchCounts {
 export async function currentCounts(batch: BatchRecord): Promise<BatchCounts> {
   if (batch.status === 'DONE' || batch.status === 'CANCELLED') return batch.counts;
   const cancelling = batch.status === 'CANCELLING';
-  const slices = await getSlices(batch.pk, cancelling ? batch.slices : batch.slicesStarted, { bodies: false });
+  const slices = await getSlices(batch.pk, cancelling ? batch.slices : slicesReached(batch.started), { bodies: false });
   const counts = countsOf(await itemStates(slices, { details: false }));
   counts.REQUESTED += batch.total - slices.reduce((sum, s) => sum + s.count, 0);
   return counts;
@@ -122,13 +122,13 @@ export function nextOf(status: BatchStatus, anyOpen: boolean): BatchNext {
  */
 export async function refreshProgress(batch: BatchRecord, options: { final?: boolean } = {}): Promise<Progress> {
   const cancelling = batch.status === 'CANCELLING' || batch.status === 'CANCELLED';
-  const slices = await getSlices(batch.pk, cancelling ? batch.slices : batch.slicesStarted, { bodies: false });
+  const slices = await getSlices(batch.pk, cancelling ? batch.slices : slicesReached(batch.started), { bodies: false });
   const states = await itemStates(slices, { details: false });
   await rememberTerminal(batch.pk, slices, states);
   const counts = countsOf(states);
   counts.REQUESTED += batch.total - states.length; // items of slices not started (or never to be)
   const anyOpen = states.some((s) => s.onboardingId !== undefined && !isTerminal(s.status));
-  const allStarted = batch.slicesStarted >= batch.slices;
+  const allStarted = batch.started >= batch.total;
   let status: BatchStatus = batch.status;
   if (batch.status === 'STARTING' || batch.status === 'RUNNING')
     status = allStarted && states.every((s) => isTerminal(s.status)) ? 'DONE' : allStarted ? 'RUNNING' : 'STARTING';

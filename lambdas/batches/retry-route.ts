@@ -14,7 +14,6 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  KNOX_CALLS_PER_ITEM,
   RETRY_INCLUDABLE,
   batchRetryRequestSchema,
   retryBatchIdFor,
@@ -142,15 +141,10 @@ export const retryBatchRoute: RouteHandler = async ({ event, headers, id }) => {
   if (selection.items.length === 0)
     throw new HttpError(409, { message: nothingLeft(original, selection, include), status: original.status });
 
-  const knoxCalls = selection.items.reduce(
-    (sum, item) => sum + ('customerId' in item ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create),
-    0,
-  );
   const created = await createBatch({
     id: retryId,
     items: selection.items,
     itemsHash: createHash('sha256').update(canonical(selection.items)).digest('hex'),
-    knoxCalls,
     executionName: retryId,
     origin: selection.origin,
     retryOf: original.pk,

@@ -15,6 +15,11 @@ import { TABLE } from '#domain/table-layout';
 import { conditionalUpdate, db, getItem, isConditionFailure, tableName } from '../store/table-client';
 import { batchGet } from './table';
 
+/** The slices the first `items` items reach into (the last of them may be partly started). */
+export function slicesReached(items: number): number {
+  return Math.ceil(items / BATCH_SLICE_ITEMS);
+}
+
 /** Writes the slices of a new batch's items (with their CSV lines, a retry's original indexes); the number of slices. */
 export async function writeSlices(
   batchId: string,
@@ -92,6 +97,17 @@ export function takeSlice(batchId: string, slice: number, as: keyof typeof OTHER
     'SET #taken = :true',
     'attribute_exists(#pk) AND attribute_not_exists(#other)',
     { '#pk': TABLE.partitionKey, '#taken': as, '#other': OTHER_TAKER[as] },
+    { ':true': true },
+  );
+}
+
+/** A cancelled batch's slice that the starter had claimed: the items it has not started yet never will. */
+export function closeSlice(batchId: string, slice: number): Promise<boolean> {
+  return conditionalUpdate(
+    batchSliceKey(batchId, slice),
+    'SET #cancelled = :true',
+    'attribute_exists(#pk)',
+    { '#pk': TABLE.partitionKey, '#cancelled': 'cancelled' },
     { ':true': true },
   );
 }

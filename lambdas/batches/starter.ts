@@ -14,7 +14,6 @@
 import type { LastError } from '#domain/api-schemas';
 import {
   BATCH_SLICE_ITEMS,
-  KNOX_CALLS_PER_ITEM,
   customerKeyOf,
   itemIdempotencyKey,
   type BatchRecord,
@@ -26,14 +25,15 @@ import type { BatchConfig } from '../commons/config';
 import { logger } from '../commons/powertools';
 import { batchItemRecordId, submit, type IntakeResult } from '../intake/intake';
 import { cancelRound, pool } from './cancel';
+import { PACING, budgetRoom, nextMove, ownScheduleAfter, type PacingSettings } from './pacing';
 import { refreshProgress, type Progress } from './progress';
 import { getSlice, markItemsStarted, takeSlice } from './slices';
 import { advanceBatch, getBatch } from './batch-store';
 import { wakeBatch } from './batch-callback';
 import { reviveBatch, stopBatch, storeBatchToken } from './batch-transitions';
 
-/** Items of a slice registered at the same time (each is a handful of DynamoDB calls and a StartExecution). */
-const START_CONCURRENCY = 10;
+/** Items registered at the same time (each is a handful of DynamoDB calls and a StartExecution): a whole round's. */
+const START_CONCURRENCY = BATCH_SLICE_ITEMS;
 
 export class BatchNotFoundError extends Error {
   override readonly name = 'Batch.NotFound';
@@ -74,22 +74,6 @@ function startedItemOf(result: IntakeResult, plannedId: string): StartedItem {
   }
 }
 
-/**
- * Pacing: the next slice starts once the budget has had time for this slice's calls, less the time the slice took to
- * start. A Wait counts whole seconds: what rounding leaves over (at most a second either way) is carried to the next
- * slice, so the batch as a whole keeps to the budget.
- */
-export function pacedWait(
-  knoxCalls: number,
-  requestsPerSecond: number,
-  elapsedMs: number,
-  carrySeconds: number,
-): { paced: number; carry: number } {
-  const exact = knoxCalls / requestsPerSecond - elapsedMs / 1000 + carrySeconds;
-  const paced = Math.max(0, Math.round(exact));
-  return { paced, carry: Math.max(-1, Math.min(1, exact - paced)) };
-}
-
 async function load(batchId: string): Promise<BatchRecord> {
   const batch = await getBatch(batchId);
   if (batch === undefined) throw new BatchNotFoundError(`No batch ${batchId}`);
@@ -116,31 +100,79 @@ export function stopReason(batch: BatchRecord): string | undefined {
   return `${batch.failed} of ${batch.started} items started FAILED (more than ${max} %); most often ${code} (${count})`;
 }
 
-/** "Start next slice". */
-export async function startNextSlice(batchId: string, config: BatchConfig): Promise<BatchStepResult> {
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * "Start next slice": starts the batch's items in order, a few at a time, as the Knox budget has room (pacing.ts), for
+ * up to `pacing.workMs`; then hands back to the workflow (its Wait sleeps `waitSeconds`, 0 to go on at once).
+ */
+export async function startNextSlice(
+  batchId: string,
+  config: BatchConfig,
+  pacing: PacingSettings = PACING,
+): Promise<BatchStepResult> {
   const began = Date.now();
-  const batch = await loadLive(batchId);
-  if (batch.status !== 'STARTING' || batch.slicesStarted >= batch.slices) {
-    return resultOf(batchId, await refreshProgress(batch));
+  let ownUntil = 0;
+  let lastStartMs = 0;
+  for (;;) {
+    const batch = await loadLive(batchId);
+    if (batch.status !== 'STARTING' || batch.started >= batch.total) {
+      return resultOf(batchId, await refreshProgress(batch));
+    }
+    const reason = stopReason(batch);
+    if (reason !== undefined) {
+      if (await stopBatch(batchId, reason)) logger.warn('Batch stopped', { batchId, reason });
+      return resultOf(batchId, await refreshProgress(await load(batchId)));
+    }
+    const now = Date.now();
+    const room = await budgetRoom(config.knoxRequestsPerSecond, now);
+    const move = nextMove({ room, ownMs: ownUntil - now, elapsedMs: now - began, lastStartMs }, pacing);
+    if ('sleepMs' in move) {
+      await sleep(move.sleepMs);
+      continue;
+    }
+    if ('waitSeconds' in move) {
+      logger.info('Waiting for the Knox budget', { batchId, backlogMs: room.backlogMs, waitSeconds: move.waitSeconds });
+      return resultOf(batchId, await refreshProgress(batch), move.waitSeconds);
+    }
+    const startedAt = Date.now();
+    const chunk = await startItems(batch, move.start, config);
+    lastStartMs = Date.now() - startedAt;
+    ownUntil = ownScheduleAfter(ownUntil, startedAt, chunk.items, room.rate);
+    logger.info('Items started', { batchId, ...chunk, backlogMs: room.backlogMs, rate: room.rate });
+    if (chunk.stop || Date.now() - began >= pacing.workMs) {
+      return resultOf(batchId, await refreshProgress(await load(batchId)));
+    }
   }
-  const reason = stopReason(batch);
-  if (reason !== undefined) {
-    if (await stopBatch(batchId, reason)) logger.warn('Batch stopped', { batchId, reason });
-    return resultOf(batchId, await refreshProgress(await load(batchId)));
-  }
-  const n = batch.slicesStarted;
+}
+
+/**
+ * Starts up to `limit` items from `batch.started` on, within its slice; counts them started (and the ones this batch
+ * started itself open) by a conditional write on `started`, so a repeat never counts them twice. `stop` when the
+ * batch must not go on (its slice was cancelled, a DELETE came, or all are started).
+ */
+async function startItems(
+  batch: BatchRecord,
+  limit: number,
+  config: BatchConfig,
+): Promise<{ items: number; started: number; stop: boolean }> {
+  const batchId = batch.pk;
+  const n = Math.floor(batch.started / BATCH_SLICE_ITEMS);
   const slice = await getSlice(batchId, n);
   if (slice === undefined) throw new Error(`Batch ${batchId} has no slice ${n}`);
-  if (!(await takeSlice(batchId, n, 'claimed'))) return resultOf(batchId, await refreshProgress(await load(batchId)));
-
-  let knoxCalls = 0;
+  if (slice.cancelled === true || (slice.claimed !== true && !(await takeSlice(batchId, n, 'claimed')))) {
+    return { items: 0, started: batch.started, stop: true };
+  }
+  const from = batch.started;
+  const end = slice.first + slice.count;
+  // A rest of the slice shorter than half a round goes with this one (20 then 5 would cost a round for 5).
+  const to = end - (from + limit) < limit / 2 ? end : from + limit;
+  const pending = slice.items
+    .map((request, offset) => ({ request, item: slice.first + offset }))
+    .filter(({ item }) => item >= from && item < to && slice.started[String(item)] === undefined);
   const started = new Map<number, StartedItem>();
-  const pending = slice.items.map((request, offset) => ({ request, item: slice.first + offset }));
   await pool(pending, START_CONCURRENCY, async ({ request, item }) => {
     const body = onboardingRequestSchema.parse(request);
-    knoxCalls += 'customerId' in body ? KNOX_CALLS_PER_ITEM.link : KNOX_CALLS_PER_ITEM.create;
-    if (slice.started[String(item)] !== undefined) return;
-    const idempotencyKey = itemIdempotencyKey(batchId, item);
     const result = await submit(
       {
         kind: 'onboarding',
@@ -149,7 +181,7 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
         ...('customerId' in body
           ? { customerId: body.customerId, path: 'link' as const }
           : { path: 'create' as const }),
-        idempotencyKey,
+        idempotencyKey: itemIdempotencyKey(batchId, item),
         keyNamespace: 'batch-item',
         batchId,
       },
@@ -160,38 +192,27 @@ export async function startNextSlice(batchId: string, config: BatchConfig): Prom
     );
     started.set(item, startedItemOf(result, batchItemRecordId(batchId, item)));
   });
-  // One write for the slice: a run that stops before it starts the same items again, and the intake finds them.
+  // One write for the items (a slice is claimed once; its items may start over several rounds): a run that stops before it starts the same items again, and the intake finds them.
   await markItemsStarted(batchId, n, started);
 
-  // A DELETE that came while the slice was starting: the cancellation (next step) cancels these items too.
+  // A DELETE that came while the items were starting: the cancellation (next step) cancels these too.
   const after = await load(batchId);
-  if (after.status !== 'STARTING') return resultOf(batchId, await refreshProgress(after));
+  if (after.status !== 'STARTING') return { items: pending.length, started: from, stop: true };
 
   // The items this batch started itself are counted open until they end (item-ended.ts); joined ones are not ours.
   const fresh = (await getSlice(batchId, n)) ?? slice;
   const opened = Object.entries(fresh.started).filter(
-    ([item, s]) => s.lastError === undefined && s.onboardingId === batchItemRecordId(batchId, Number(item)),
+    ([item, s]) =>
+      Number(item) >= from &&
+      Number(item) < to &&
+      s.lastError === undefined &&
+      s.onboardingId === batchItemRecordId(batchId, Number(item)),
   ).length;
-  const { paced, carry } = pacedWait(
-    knoxCalls,
-    config.knoxRequestsPerSecond,
-    Date.now() - began,
-    batch.pacingCarrySeconds,
-  );
-  const last = n + 1 >= batch.slices;
-  const advanced = await advanceBatch(
-    batchId,
-    n,
-    Math.min(batch.total, (n + 1) * BATCH_SLICE_ITEMS),
-    last ? 'RUNNING' : 'STARTING',
-    carry,
-    opened,
-  );
-  if (!advanced) logger.info('The slice was advanced by an earlier run of this step', { batchId, slice: n });
-  const progress = await refreshProgress(await load(batchId));
-  const waitSeconds = progress.status === 'STARTING' ? paced : 0;
-  logger.info('Slice started', { batchId, slice: n, items: slice.items.length, knoxCalls, waitSeconds, ...progress });
-  return resultOf(batchId, progress, waitSeconds);
+  const all = to >= batch.total;
+  const slicesStarted = all ? batch.slices : Math.floor(to / BATCH_SLICE_ITEMS);
+  if (!(await advanceBatch(batchId, from, to, slicesStarted, all ? 'RUNNING' : 'STARTING', opened)))
+    logger.info('These items were counted by an earlier run of this step', { batchId, from, to });
+  return { items: pending.length, started: to, stop: all };
 }
 
 /** "Check items": the counts, after the items' callback woke the workflow (or its backstop timed out). */

@@ -18,7 +18,9 @@ export interface DynamoBudgetStoreOptions {
   key: Record<string, string>;
 }
 
-const NAMES = { '#tat': 'tat', '#floor': 'floorRate', '#at': 'decreasedAt' };
+const NAMES = { '#tat': 'tat', '#floor': 'floorRate', '#at': 'decreasedAt', '#due': 'due' };
+/** `due` grows with every claim (a missing one starts from 0: a `due` in the past counts for nothing). */
+const ADD_DUE = '#due = if_not_exists(#due, :zero) + :due';
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -31,7 +33,9 @@ function asItem(attributes: Record<string, unknown> | undefined): BudgetItem | u
   const tat = num(attributes['tat']);
   const floorRate = num(attributes['floorRate']);
   const decreasedAt = num(attributes['decreasedAt']);
+  const due = num(attributes['due']);
   if (tat !== undefined) item.tat = tat;
+  if (due !== undefined) item.due = due;
   if (floorRate !== undefined && decreasedAt !== undefined) {
     item.floorRate = floorRate;
     item.decreasedAt = decreasedAt;
@@ -48,19 +52,33 @@ export class DynamoBudgetStore implements BudgetStore {
     return asItem(result.Item);
   }
 
-  advance(costMs: number, now: number, maxTat: number): Promise<BudgetItem | undefined> {
-    return this.update('SET #tat = #tat + :cost', '#tat BETWEEN :now AND :maxTat', {
+  advance(costMs: number, now: number, maxTat: number, dueMs: number): Promise<BudgetItem | undefined> {
+    return this.update(`SET #tat = #tat + :cost, ${ADD_DUE}`, '#tat BETWEEN :now AND :maxTat', {
       ':cost': costMs,
       ':now': now,
       ':maxTat': maxTat,
+      ':due': dueMs,
+      ':zero': 0,
     });
   }
 
-  restart(costMs: number, now: number): Promise<BudgetItem | undefined> {
-    return this.update('SET #tat = :tat', 'attribute_not_exists(#tat) OR #tat < :now', {
+  restart(costMs: number, now: number, dueMs: number): Promise<BudgetItem | undefined> {
+    return this.update(`SET #tat = :tat, ${ADD_DUE}`, 'attribute_not_exists(#tat) OR #tat < :now', {
       ':tat': now + costMs,
       ':now': now,
+      ':due': dueMs,
+      ':zero': 0,
     });
+  }
+
+  /** `due = max(due, tat) + cost` as two conditional forms (an update expression has no max). */
+  async announce(costMs: number): Promise<BudgetItem | undefined> {
+    return (
+      (await this.update('SET #due = #due + :cost', '#due >= #tat', { ':cost': costMs })) ??
+      this.update('SET #due = #tat + :cost', 'attribute_exists(#tat) AND (attribute_not_exists(#due) OR #due < #tat)', {
+        ':cost': costMs,
+      })
+    );
   }
 
   decrease(floorRate: number, now: number, cooldownMs: number): Promise<BudgetItem | undefined> {

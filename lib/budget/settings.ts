@@ -7,6 +7,11 @@
  * seconds; a request may go once `tat` is no further than the burst ahead of it. Every instance of every Lambda
  * advances the same `tat` (a DynamoDB item), so together they stay within one rate.
  *
+ * The budget also knows its backlog: `due` is the time at which every call asked for so far would have gone, the
+ * ones holding slots (`tat`) and the ones asleep because the schedule was full beyond the horizon (each such claim
+ * announces itself once). It drains with time like `tat`, so a caller that never comes back leaves nothing behind.
+ * Work that can wait (a batch's next items) starts when the backlog is short (lambdas/batches/pacing.ts).
+ *
  * The rate itself adapts (AIMD): a 429 from Knox multiplies it by `decreaseFactor` (once per `cooldownMs`, however
  * many instances saw the 429), it holds there for `holdMs`, then grows back linearly by `increaseFraction` of the
  * configured rate per `increaseEveryMs`, up to the configured rate. The current rate is a function of time and of the
@@ -81,6 +86,13 @@ export interface BudgetItem {
   floorRate?: number;
   /** Epoch ms of the last decrease. */
   decreasedAt?: number;
+  /** Epoch ms at which every call asked for so far (slots held and callers asleep for one) would have gone. */
+  due?: number;
+}
+
+/** How long the calls asked for so far need at the rate (ms from `now`; 0 when the budget is idle). */
+export function backlogMs(item: BudgetItem | undefined, now: number): number {
+  return Math.max(0, (item?.tat ?? 0) - now, (item?.due ?? 0) - now);
 }
 
 /** The rate in force at `now` (requests per second). */

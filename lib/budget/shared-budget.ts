@@ -53,6 +53,8 @@ interface Waiter {
   resolve(waitMs: number): void;
   reject(error: unknown): void;
   since: number;
+  /** Counted in the budget's backlog (`due`) already: its claim must not count it again. */
+  announced?: boolean;
 }
 
 export class SharedBudget implements RateLimiter {
@@ -137,6 +139,9 @@ export class SharedBudget implements RateLimiter {
     const tokens = batch.length;
     const started = Math.min(...batch.map((w) => w.since));
     let item = this.known;
+    // A claim that finds the schedule full announces its callers once, and those queued behind it in this process
+    // (`due`: the budget's backlog), then claims them without counting them again.
+    const unannounced = () => batch.filter((w) => w.announced !== true).length;
     // Sleeping for room is bounded by maxWaitMs; writes that lose a race (or meet a stale picture), by maxAttempts.
     for (let attempt = 1, conflicts = 0; conflicts < this.settings.maxAttempts; attempt += 1) {
       const now = this.clock.now();
@@ -145,8 +150,9 @@ export class SharedBudget implements RateLimiter {
       const tat = item?.tat;
       let after: BudgetItem | undefined;
       try {
-        if (tat === undefined || tat < now) after = await this.store.restart(plan.costMs, now);
-        else if (tat <= plan.maxTat) after = await this.store.advance(plan.costMs, now, plan.maxTat);
+        const dueMs = (unannounced() * plan.costMs) / tokens;
+        if (tat === undefined || tat < now) after = await this.store.restart(plan.costMs, now, dueMs);
+        else if (tat <= plan.maxTat) after = await this.store.advance(plan.costMs, now, plan.maxTat, dueMs);
         if (after === undefined) item = await this.store.read();
       } catch (error) {
         throw storeError(error);
@@ -172,12 +178,25 @@ export class SharedBudget implements RateLimiter {
       if (nextTat !== undefined && nextTat > plan.maxTat) {
         const room = nextTat - plan.maxTat;
         if (now + room - started > this.settings.maxWaitMs) return this.exhausted(tokens, started, rate);
+        await this.announce([...batch, ...this.queue], plan.costMs / tokens);
         await this.clock.sleep(room + this.random() * this.settings.horizonMs);
       } else {
         conflicts += 1;
       }
     }
     return this.exhausted(tokens, started, rateAt(item, this.settings, this.clock.now()));
+  }
+
+  /** Counts waiters not counted yet in the budget's backlog; advice only, so a failed write changes nothing else. */
+  private async announce(waiters: Waiter[], intervalMs: number): Promise<void> {
+    const fresh = waiters.filter((w) => w.announced !== true);
+    if (fresh.length === 0) return;
+    for (const w of fresh) w.announced = true;
+    try {
+      this.known = (await this.store.announce(fresh.length * intervalMs)) ?? this.known;
+    } catch {
+      // The backlog paces work that can wait: failing to count it must not fail a Knox call.
+    }
   }
 
   private exhausted(tokens: number, started: number, rate: number): never {

@@ -29,9 +29,6 @@ export {
 } from './batch-statuses';
 import { BATCH_STATUSES, type BatchStatus } from './batch-statuses';
 
-/** Knox calls an item costs when all goes well: a link is the link and one status check, a create one call. */
-export const KNOX_CALLS_PER_ITEM = { link: 2, create: 1 } as const;
-
 /** The record kind of a batch in the table (batches are not workflows of a customer: not a RecordKind). */
 export const BATCH_KIND = 'batch';
 export const BATCH_ID_PREFIX = 'bat';
@@ -132,16 +129,12 @@ export const batchRecordSchema = z.object({
   kind: z.literal(BATCH_KIND),
   status: z.enum(BATCH_STATUSES),
   total: z.number().int().min(1).max(MAX_BATCH_ITEMS),
-  /** Items whose onboarding was started (whole slices: a slice is started completely before the next). */
+  /** Items whose onboarding was started: items start in order, so these are items 0 to started - 1. */
   started: z.number().int().min(0),
-  /** Slices started so far: the next one to start. */
+  /** Slices whose every item is started. */
   slicesStarted: z.number().int().min(0),
   slices: z.number().int().min(1),
   counts: countsSchema,
-  /** Knox calls the items need when all goes well (KNOX_CALLS_PER_ITEM): paces the starts. */
-  knoxCalls: z.number().int().min(0),
-  /** Pacing: what the last slice's rounding of its wait to whole seconds left over (-1..1 s), owed by the next. */
-  pacingCarrySeconds: z.number().default(0),
   /**
    * Items this batch started itself whose onboarding has not ended yet, as the items' ends count it down
    * (lambdas/batches/item-ended.ts): added when a slice is started, one off when an item's record ends.
@@ -207,7 +200,7 @@ export const batchSliceSchema = z.object({
   done: z.record(z.string(), z.enum(TERMINAL_STATUSES)).default({}),
   /** The starter took the slice: a DELETE from now on cancels its items instead of skipping them. */
   claimed: z.boolean().optional(),
-  /** DELETE reached the slice before the starter: its items are never started. */
+  /** DELETE reached the slice before the starter (its items never start), or after it had begun (those not started by then never are). */
   cancelled: z.boolean().optional(),
 });
 export type BatchSlice = z.infer<typeof batchSliceSchema>;
