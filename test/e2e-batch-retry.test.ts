@@ -5,8 +5,8 @@
  * set right, `POST .../retries` starts a batch of all 60, which ends DONE, and every customer of the original is linked
  * or created in Knox exactly once (the simulator's request log and its customers). The links point both ways.
  *
- * The order is forced, not timed: the batch workflow's "Start next slice" for the second slice waits (a wrapper around
- * the batch-starter function, `lambda.use()`) until the batch has counted every item of the first slice FAILED, so the
+ * The order is forced, not timed: the batch workflow's "Start next slice" starts one slice a round, and the second round
+ * waits (a wrapper around the batch-starter function, `lambda.use()`) until the batch has counted every item of the first slice FAILED, so the
  * threshold is met before the second slice could start, whatever the machine's speed.
  */
 import type { Context } from 'aws-lambda';
@@ -19,6 +19,7 @@ import { logger } from '#lambdas/commons/powertools';
 import { SIM_OUR_MSP } from '#knox-sim/world';
 import { sampleItems } from '#testkit/batch-samples';
 import { eventually } from '#testkit/eventually';
+import { startOneSlice } from './support/batch-rounds';
 import { useBatchStack } from './support/stack-support';
 
 const LINKS = 40;
@@ -31,12 +32,13 @@ describe('POST /onboarding-batches/{id}/retries on the local stack', () => {
     logger.setLogLevel('SILENT'); // the starter below runs in this process
     const items = await sampleItems(local.control, { links: LINKS, creates: CREATES });
     let originalId = '';
-    // "Start next slice" of the original's second slice waits until its first slice has FAILED and been counted.
+    // "Start next slice" of the original starts a slice a round, and its second round waits until the first slice has
+    // FAILED and been counted.
     local.stack.lambda.use(OTHER_FUNCTIONS.batchStarter, async (event: unknown, context: Context) => {
       const step = event as { batchId: string; action: string };
       if (step.action === 'start' && step.batchId === originalId) {
         const batch = await getBatch(step.batchId);
-        if (batch?.slicesStarted === 1 && batch.status === 'STARTING')
+        if (batch?.started === BATCH_SLICE_ITEMS && batch.status === 'STARTING')
           await eventually(
             async () => ((await getBatch(step.batchId))?.failed === BATCH_SLICE_ITEMS ? true : undefined),
             {
@@ -45,6 +47,8 @@ describe('POST /onboarding-batches/{id}/retries on the local stack', () => {
               what: () => `the first slice of ${step.batchId} did not FAIL`,
             },
           );
+        // One slice a round (the step's own pacing goes on starting items within a round).
+        return startOneSlice(step.batchId);
       }
       return batchStarter(event, context);
     });

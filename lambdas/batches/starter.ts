@@ -166,7 +166,7 @@ async function startItems(
   const from = batch.started;
   const end = slice.first + slice.count;
   // A rest of the slice shorter than half a round goes with this one (20 then 5 would cost a round for 5).
-  const to = end - (from + limit) < limit / 2 ? end : from + limit;
+  const to = end - (from + limit) <= limit / 2 ? end : from + limit;
   const pending = slice.items
     .map((request, offset) => ({ request, item: slice.first + offset }))
     .filter(({ item }) => item >= from && item < to && slice.started[String(item)] === undefined);
