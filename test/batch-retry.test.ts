@@ -18,6 +18,7 @@ import { getBatch } from '#lambdas/batches/batch-store';
 import { failBatch } from '#lambdas/batches/batch-transitions';
 import { getSlices } from '#lambdas/batches/slices';
 import { db } from '#lambdas/store/table-client';
+import { startOneSlice } from './support/batch-rounds';
 import { apiEvent, executionArnOf, useApiHarness } from './support/api-harness';
 import { linkRequest } from './support/handlers-support';
 
@@ -88,11 +89,11 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 async function stoppedBatch(): Promise<{ batchId: string; items: Record<string, unknown>[] }> {
   const items = links(60, 0);
   const batchId = await submit(items, 10);
-  await starter({ batchId, action: 'start' });
+  await startOneSlice(batchId);
   await end(batchId, range(0, 5), 'FAILED');
   await end(batchId, range(5, 10), 'ABORTED');
   await end(batchId, range(10, BATCH_SLICE_ITEMS), 'SUCCEEDED');
-  expect(await starter({ batchId, action: 'start' })).toMatchObject({ status: 'STOPPED', next: 'end' });
+  expect(await startOneSlice(batchId)).toMatchObject({ status: 'STOPPED', next: 'end' });
   return { batchId, items };
 }
 
@@ -144,7 +145,7 @@ describe('which items a retry takes', () => {
   it('a CANCELLED batch: its items never started and those it cancelled, not the ones that ended first', async () => {
     const items = links(60, 100);
     const batchId = await submit(items);
-    await starter({ batchId, action: 'start' });
+    await startOneSlice(batchId);
     await end(batchId, [0], 'SUCCEEDED');
     await end(batchId, [1], 'FAILED');
     expect((await call('DELETE', `/onboarding-batches/${batchId}`)).status).toBe(202);
@@ -157,7 +158,7 @@ describe('which items a retry takes', () => {
 
   it('an item cancelled on its own in a batch that was not cancelled stays out', async () => {
     const batchId = await submit(links(3, 200));
-    await starter({ batchId, action: 'start' });
+    await startOneSlice(batchId);
     const listed = await itemsOf(batchId);
     expect((await call('DELETE', `/onboardings/${listed[0]!.onboardingId}`)).status).toBe(200);
     await end(batchId, [1], 'FAILED');
@@ -178,7 +179,7 @@ describe('which items a retry takes', () => {
     ].join('\n');
     const posted = await call('POST', '/onboarding-batches', { body: csv, headers: { 'Content-Type': 'text/csv' } });
     const batchId = String(posted.body['batchId']);
-    await starter({ batchId, action: 'start' });
+    await startOneSlice(batchId);
     await end(batchId, [0, 2], 'SUCCEEDED');
     await end(batchId, [1], 'FAILED');
     expect(await starter({ batchId, action: 'check' })).toMatchObject({ status: 'DONE' });
@@ -200,9 +201,9 @@ describe('what a retry refuses', () => {
 
     const items = links(30, 500);
     const open = await submit(items, 10);
-    await starter({ batchId: open, action: 'start' });
+    await startOneSlice(open);
     await end(open, range(0, 5), 'FAILED');
-    expect(await starter({ batchId: open, action: 'start' })).toMatchObject({ status: 'STOPPED', next: 'items' });
+    expect(await startOneSlice(open)).toMatchObject({ status: 'STOPPED', next: 'items' });
     const stopped = await retry(open);
     expect(stopped.status).toBe(409);
     expect(stopped.body['message']).toMatch(/STOPPED with 20 items still open/);
@@ -218,7 +219,7 @@ describe('what a retry refuses', () => {
 
   it('409 when nothing is left to retry, saying what there was (and that ABORTED ones need include)', async () => {
     const batchId = await submit(links(3, 700));
-    await starter({ batchId, action: 'start' });
+    await startOneSlice(batchId);
     await end(batchId, [0, 1], 'SUCCEEDED');
     await end(batchId, [2], 'ABORTED');
     expect(await starter({ batchId, action: 'check' })).toMatchObject({ status: 'DONE' });
