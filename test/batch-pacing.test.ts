@@ -44,21 +44,25 @@ describe('one look at the budget', () => {
     // After a 429 shrank the rate: fewer at a time.
     expect(nextMove(idle({ room: { backlogMs: 0, rate: 0.3 } }))).toEqual({ start: 1 });
     // The last start's own duration widens the lead: the next items' calls reach the budget that much later.
-    expect(nextMove(idle({ room: { backlogMs: 1_400, rate: 10 }, lastStartMs: 500 }))).toEqual({ start: 10 });
+    expect(nextMove(idle({ room: { backlogMs: PACING.leadMs + 400, rate: 10 }, lastStartMs: 500 }))).toEqual({
+      start: 10,
+    });
   });
 
   it('sleeps a short backlog out inside the step, looking again every lookEveryMs', () => {
-    expect(nextMove(idle({ room: { backlogMs: 1_100, rate: 10 } }))).toEqual({ sleepMs: 100 });
-    expect(nextMove(idle({ room: { backlogMs: 4_000, rate: 10 } }))).toEqual({ sleepMs: PACING.lookEveryMs });
+    expect(nextMove(idle({ room: { backlogMs: PACING.leadMs + 100, rate: 10 } }))).toEqual({ sleepMs: 100 });
+    expect(nextMove(idle({ room: { backlogMs: PACING.leadMs + 3_000, rate: 10 } }))).toEqual({
+      sleepMs: PACING.lookEveryMs,
+    });
     // Its own items just started count as the budget's backlog until their calls can have reached it.
-    expect(nextMove(idle({ ownMs: 3_000 }))).toEqual({ sleepMs: PACING.lookEveryMs });
+    expect(nextMove(idle({ ownMs: PACING.leadMs + 2_000 }))).toEqual({ sleepMs: PACING.lookEveryMs });
   });
 
   it('leaves a long backlog, or one past the work time, to the workflow’s Wait', () => {
-    expect(nextMove(idle({ room: { backlogMs: 30_000, rate: 10 } }))).toEqual({ waitSeconds: 29 });
-    expect(nextMove(idle({ room: { backlogMs: 3_000, rate: 10 }, elapsedMs: PACING.workMs - 1_000 }))).toEqual({
-      waitSeconds: 2,
-    });
+    expect(nextMove(idle({ room: { backlogMs: PACING.leadMs + 29_000, rate: 10 } }))).toEqual({ waitSeconds: 29 });
+    expect(
+      nextMove(idle({ room: { backlogMs: PACING.leadMs + 2_000, rate: 10 }, elapsedMs: PACING.workMs - 1_000 })),
+    ).toEqual({ waitSeconds: 2 });
   });
 
   it('keeps its own schedule as one call per item started, after what was left of it', () => {
@@ -102,7 +106,7 @@ describe('the starter paced by the budget', () => {
     const answer = await startNextSlice(batchId, batchConfig(), oneRound);
     expect(answer).toMatchObject({ status: 'STARTING', next: 'slice' });
     expect(answer.waitSeconds).toBeGreaterThanOrEqual(25);
-    expect(answer.waitSeconds).toBeLessThanOrEqual(29);
+    expect(answer.waitSeconds).toBeLessThanOrEqual(30 - PACING.leadMs / 1000);
     expect(itemStarts()).toEqual([]);
     expect(await getBatch(batchId)).toMatchObject({ started: 0, open: 0 });
 

@@ -32,7 +32,7 @@ export interface PacingSettings {
 }
 
 export const PACING: PacingSettings = {
-  leadMs: 1_000,
+  leadMs: 1_500,
   chunkSeconds: 1,
   workMs: 5_000,
   lookEveryMs: 250,
