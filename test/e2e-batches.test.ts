@@ -2,7 +2,7 @@
  * Bulk onboarding end to end on the local stack (real HTTP, dynalite, the simulator): a batch of links and creates
  * runs to DONE through the batch workflow with exactly one accepted Knox write per item; the CSV form; a repeated
  * Idempotency-Key; an item whose customer already has an open onboarding joins it; DELETE cancels; and a restart of
- * the stack after the first slice resumes the batch with nothing started twice and nothing skipped.
+ * the stack while items start resumes the batch with nothing started twice and nothing skipped.
  */
 import { describe, expect, it } from 'vitest';
 import { BATCH_SLICE_ITEMS } from '#domain/batch-schemas';

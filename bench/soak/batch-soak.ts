@@ -1,6 +1,6 @@
 /**
  * The batch soak (`npm run soak:batch`): a 300-item batch (half links that customers approve at once, half creates)
- * under 30% seeded Knox faults, with a restart of the local stack after the first slice. Knox (the simulator) lives
+ * under 30% seeded Knox faults, with a restart of the local stack once its first items started. Knox (the simulator) lives
  * outside the stack, so its state and request log outlive the restart. Checked from the outside afterwards:
  *
  * - the batch is DONE, every item started once (one onboarding execution per item, none skipped);
@@ -162,7 +162,9 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { items: { type: 'string' }, seed: { type: 'string' } }, strict: true });
   const items = Number(values.items ?? 300);
   const seed = Number(values.seed ?? 11);
-  console.log(`Batch soak: ${items} items under 30% Knox faults, a restart after the first slice (seed ${seed})`);
+  console.log(
+    `Batch soak: ${items} items under 30% Knox faults, a restart once its first items started (seed ${seed})`,
+  );
   const report = await runBatchSoak({ items, seed, log: (l) => console.log(`  ${l}`) });
   const failed = report.items.filter((i) => i.status === 'FAILED').length;
   console.log(
