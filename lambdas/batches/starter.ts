@@ -1,15 +1,14 @@
 /**
- * The batch workflow's steps. "Start next slice": the next BATCH_SLICE_ITEMS items become onboardings through the same
- * intake as `POST /onboardings` (an item whose customer has an open onboarding joins it), then the workflow waits until
- * the Knox budget has room for the calls they need; before each slice, maxFailedPercentage may stop the batch. "Wait
- * for items" stores the callback's token; "Check items" counts, DONE once all are terminal; "Cancel items" carries out
- * a DELETE.
+ * The batch workflow's steps. "Start next slice": the next items become onboardings through the same intake as
+ * `POST /onboardings` (an item whose customer has an open onboarding joins it), a few at a time as the shared Knox
+ * budget has room (pacing.ts); before each start, maxFailedPercentage may stop the batch. "Wait for items" stores the
+ * callback's token; "Check items" counts, DONE once all are terminal; "Cancel items" carries out a DELETE.
  *
- * Safe to repeat at every point (a retried step, a restart of the local stack in the middle of a slice): an item's
+ * Safe to repeat at every point (a retried step, a restart of the local stack in the middle of a round): an item's
  * onboarding is registered with the key `<batchId>#<item>` in the batch items' own namespace (no client's
- * Idempotency-Key reaches it: lib/domain/ids.ts), so its record id and execution name are
- * deterministic and a second start finds them; an item already marked started is skipped; the batch advances by a
- * conditional write on the slice number, so a slice is never counted twice.
+ * Idempotency-Key reaches it: lib/domain/ids.ts), so its record id and execution name are deterministic and a second
+ * start finds them; an item already marked started is skipped; items start in order and the batch advances by a
+ * conditional write on its count of items started, so an item is never counted twice.
  */
 import type { LastError } from '#domain/api-schemas';
 import {
@@ -192,7 +191,8 @@ async function startItems(
     );
     started.set(item, startedItemOf(result, batchItemRecordId(batchId, item)));
   });
-  // One write for the items (a slice is claimed once; its items may start over several rounds): a run that stops before it starts the same items again, and the intake finds them.
+  // One write for the items (a slice is claimed once; its items may start over several rounds): a run that stops
+  // before it starts the same items again, and the intake finds them.
   await markItemsStarted(batchId, n, started);
 
   // A DELETE that came while the items were starting: the cancellation (next step) cancels these too.
