@@ -1,7 +1,7 @@
 /**
- * The bulk onboarding workflow (Standard, JSONPath): starts a batch's items in slices paced to the Knox budget, then
- * waits for them on a callback until every item is terminal. One Lambda (batch-starter) does every step; its answer's
- * `next` drives the loop:
+ * The bulk onboarding workflow (Standard, JSONPath): starts a batch's items as the shared Knox budget has room (rounds
+ * of a few seconds: lambdas/batches/pacing.ts), then waits for them on a callback until every item is terminal. One
+ * Lambda (batch-starter) does every step; its answer's `next` drives the loop:
  *
  *   Start next slice ─▶ Items left to start? ─slice──▶ Wait for the Knox budget (SecondsPath) ─▶ Start next slice
  *                                            ─items──▶ Wait for the items (callback) ─▶ Check items ─▶ Batch finished?
@@ -9,9 +9,9 @@
  *                                            ─end────▶ Batch ended
  *
  * History stays bounded: a Standard execution fails once its history would pass 25,000 events (AWS Step Functions
- * quotas, "Maximum execution history size"). 1,000 items are 40 slices (about 400 events); the watch then does not
- * poll: "Wait for the items" stores its task token on the batch and the end of the batch's last open item sends
- * SendTaskSuccess (lambdas/batches/item-ended.ts). A lost callback is found by the poller's sweep within one poll
+ * quotas, "Maximum execution history size"). 1,000 items at 10 Knox calls a second are some 20 rounds (about 200
+ * events); the watch then does not poll: "Wait for the items" stores its task token on the batch and the end of the
+ * batch's last open item sends SendTaskSuccess (lambdas/batches/item-ended.ts). A lost callback is found by the poller's sweep within one poll
  * period; the task's TimeoutSeconds (a day) is the last backstop: a 14-day wait is 14 rounds, not thousands.
  *
  * The batch's own failure: no Catch to a Fail state (a redrive restarts at the state that did not succeed, and a
@@ -59,7 +59,7 @@ export class BatchWorkflow extends Construct {
 
     this.starter = new HandlerFunction(this, 'Starter', {
       handler: OTHER_FUNCTIONS.batchStarter,
-      description: "Starts a bulk onboarding batch's items in slices paced to the Knox budget, and counts them",
+      description: "Starts a bulk onboarding batch's items as the Knox budget has room, and counts them",
       config,
       environment: {
         // Items start through the onboarding's live alias (./live-alias.ts).
@@ -142,7 +142,7 @@ export class BatchWorkflow extends Construct {
     ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = standardStateMachine(this, {
       config,
       workflow: BATCH_WORKFLOW,
-      comment: "Starts a bulk onboarding batch's items in slices paced to the Knox budget and follows them to the end",
+      comment: "Starts a bulk onboarding batch's items as the Knox budget has room and follows them to the end",
       start: startNextSlice,
       timeoutSeconds: executionTimeoutSeconds(config) + BATCH_EXTRA_SECONDS,
     }));
