@@ -69,21 +69,26 @@ async function answerOf(response: Response): Promise<{ batchId?: string; message
   }
 }
 
+/** The question asked before a retry: how many items at most, and which. */
+export function confirmation(summary: BatchSummary, includeAborted: boolean): string {
+  const atMost = retryAtMost(summary, includeAborted);
+  const which = [
+    'FAILED or never started',
+    ...(summary.status === 'CANCELLED' ? ['cancelled with the batch'] : []),
+    ...(includeAborted ? ['ABORTED'] : []),
+  ].join(', ');
+  if (atMost === 0)
+    return `Retry batch ${summary.batchId}? No item of it is ${which} as far as this page knows: the API decides.`;
+  return `Retry batch ${summary.batchId}? A new batch of at most ${atMost} item${atMost === 1 ? '' : 's'} starts (${which}).`;
+}
+
 /** Asks, then sends the retry of the batch (once at a time), then opens the new batch or says why not. */
 async function send(summary: BatchSummary, after: (message: string) => void): Promise<void> {
   const id = summary.batchId;
   const state = stateOf(id);
   if (state.inFlight) return;
   const includeAborted = state.includeAborted;
-  const atMost = retryAtMost(summary, includeAborted);
-  if (
-    !window.confirm(
-      `Retry batch ${id}? A new batch of at most ${atMost} items starts: the items that FAILED or never started` +
-        `${summary.status === 'CANCELLED' ? ', or were cancelled with the batch' : ''}` +
-        `${includeAborted ? ', and the ABORTED ones' : ''}.`,
-    )
-  )
-    return;
+  if (!window.confirm(confirmation(summary, includeAborted))) return;
   // A new request gets a new key; one not answered yet (or with another include, which the server would refuse with
   // 422) keeps its own.
   if (state.key === undefined || state.keyIncludesAborted !== includeAborted) {
