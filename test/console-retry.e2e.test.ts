@@ -72,11 +72,12 @@ const hashOf = async (page: Page): Promise<string> => new URL(page.url()).hash;
 
 /** The batch the page has moved on to (another than `from`). */
 async function landedOn(page: Page, from: string): Promise<string> {
-  await expect.poll(() => hashOf(page), { timeout: 15_000 }).toMatch(/^#\/batches\/bat-[0-9a-f]{16}$/);
-  const hash = await hashOf(page);
-  const id = decodeURIComponent(hash.replace('#/batches/', ''));
-  expect(id).not.toBe(from);
-  return id;
+  const other = async () => {
+    const hash = await hashOf(page);
+    return /^#\/batches\/bat-[0-9a-f]{16}$/.test(hash) && hash !== `#/batches/${from}`;
+  };
+  await expect.poll(other, { timeout: 15_000 }).toBe(true);
+  return (await hashOf(page)).replace('#/batches/', '');
 }
 
 /** The Idempotency-Key of every retry POST the page sends. */
