@@ -2,7 +2,8 @@
  * Retry failed items from the console, in a real browser (Chromium through playwright-core) against a real local
  * stack: the page sends `POST /onboarding-batches/{id}/retries` after a confirmation and opens the new batch, which
  * says "Retry of <original>" and ends DONE once Knox is set right; the original then lists it under "Retries". The
- * server's 409 (nothing to retry) is shown as it says; "include ABORTED" retries the ABORTED items. A double click
+ * server's 409 (nothing to retry) is shown as it says; "include ABORTED" retries the ABORTED items; a CANCELLED
+ * batch retries the item cancelled with it. A double click
  * makes one batch, and a request whose answer was lost is sent again with the same Idempotency-Key (still one batch).
  * Everything is checked through the public API. The browser's own requests are held or dropped (page.route) to force
  * the races; they still reach the real stack.
@@ -11,7 +12,7 @@ import type { Page, Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { UNKNOWN_CUSTOMER_ID } from '#knox-sim/fixtures';
 import { api } from '#testkit/test-stack';
-import { createRequest, freshEmail, linkRequest, useE2e, type E2e } from './support/e2e-support';
+import { createRequest, freshEmail, linkRequest, newCustomer, useE2e, type E2e } from './support/e2e-support';
 import { useBrowser } from './support/browser-support';
 
 const { newPage } = useBrowser({ viewport: { width: 1400, height: 900 }, acceptConfirms: true });
@@ -163,6 +164,45 @@ describe('the console retries what failed', () => {
     });
     expect((await readBatch(e2e, original.batchId)).retries).toEqual([retryId]);
     expect(problems).toEqual([]);
+  });
+
+  it('a CANCELLED batch retries the item cancelled with it; the confirmation says so', async () => {
+    // A customer that has not answered: its link waits, and the DELETE cancels it with the batch.
+    const customerId = await newCustomer(e2e);
+    const posted = await api<{ batchId: string }>(e2e.stack.apiUrl, 'POST', '/onboarding-batches', {
+      items: [linkRequest(customerId), createRequest(freshEmail())],
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    const batchId = posted.body.batchId;
+    await expect
+      .poll(async () => (await readBatch(e2e, batchId)).counts, { timeout: 60_000, interval: 100 })
+      .toMatchObject({ WAITING: 1, SUCCEEDED: 1 });
+    expect((await api(e2e.stack.apiUrl, 'DELETE', `/onboarding-batches/${batchId}`)).status).toBe(202);
+    await expect.poll(async () => (await readBatch(e2e, batchId)).status, { timeout: 60_000 }).toBe('CANCELLED');
+    expect((await readBatch(e2e, batchId)).counts).toMatchObject({ CANCELLED: 1, SUCCEEDED: 1 });
+
+    await e2e.control.auto({ approveLinksAfterMs: 0 });
+    try {
+      const { page, problems, dialogs } = await newPage();
+      const button = await openBatch(e2e, page, batchId);
+      await button.click();
+      const retryId = await landedOn(page, batchId);
+      expect(dialogs).toEqual([
+        `confirm: Retry batch ${batchId}? A new batch of at most 1 item starts (FAILED or never started, cancelled with the batch).`,
+      ]);
+      await expect
+        .poll(() => page.locator('header.record-head h1 .status').textContent(), { timeout: 60_000 })
+        .toBe('DONE');
+      expect(await readBatch(e2e, retryId)).toMatchObject({
+        status: 'DONE',
+        total: 1,
+        retryOf: batchId,
+        counts: { SUCCEEDED: 1 },
+      });
+      expect(problems).toEqual([]);
+    } finally {
+      await e2e.control.auto({});
+    }
   });
 
   it('a double click while the POST is in flight sends one request and makes one batch', async () => {
