@@ -3,8 +3,8 @@
  * stack: the page sends `POST /onboarding-batches/{id}/retries` after a confirmation and opens the new batch, which
  * says "Retry of <original>" and ends DONE once Knox is set right; the original then lists it under "Retries". The
  * server's 409 (nothing to retry) is shown as it says; "include ABORTED" retries the ABORTED items; a CANCELLED
- * batch retries the item cancelled with it. A double click
- * makes one batch, and a request whose answer was lost is sent again with the same Idempotency-Key (still one batch).
+ * batch retries the item cancelled with it. A double click makes one batch, and a request whose answer was lost is
+ * sent again with the same Idempotency-Key (still one batch).
  * Everything is checked through the public API. The browser's own requests are held or dropped (page.route) to force
  * the races; they still reach the real stack.
  */
