@@ -50,6 +50,11 @@ export interface BatchSummary {
   /** STOPPED: the code that failed most (maxFailedPercentage); FAILED: why the batch's own workflow failed. */
   stoppedReason?: string;
   failedReason?: string;
+  /** The threshold of FAILED items (percent of those started) past which the batch STOPS. */
+  maxFailedPercentage?: number;
+  /** On a retry: the batch it retries. On an original: its retries, oldest first. */
+  retryOf?: string;
+  retries?: string[];
   createdAt: string;
   updatedAt: string;
 }

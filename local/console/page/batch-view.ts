@@ -11,6 +11,7 @@ import { h, replaceChildren } from './dom';
 import { age } from './format';
 import type { View } from './view';
 import { openActions, reportButton } from './actions';
+import { retryControls, retryLinks } from './retry-button';
 import { lastErrorLine, notify, recordHref, statusBadge, tableHead } from './widgets';
 
 const ORDER = ['SUCCEEDED', 'ABORTED', 'FAILED', 'CANCELLED', 'WAITING', 'IN_PROGRESS', 'REQUESTED'];
@@ -86,6 +87,7 @@ export function batchView(id: string): View {
           `${summary.started} of ${summary.total} started; created ${age(summary.createdAt)} ago`,
           fromRecords ? ' (from the records: this stack has no batch routes yet)' : '',
         ),
+        fromRecords ? null : retryLinks(summary),
         fromRecords ? null : batchActions(summary, () => void this.refresh()),
         ...(summary.stoppedReason || summary.failedReason
           ? [h('p', { class: 'last-error' }, `${summary.status}: ${summary.stoppedReason ?? summary.failedReason}`)]
@@ -101,7 +103,7 @@ export function batchView(id: string): View {
   };
 }
 
-/** Download the report; Cancel while the batch is open. */
+/** Download the report; Cancel while the batch is open; Retry failed items once it has settled. */
 function batchActions(summary: BatchSummary, refresh: () => void): HTMLElement {
   const after = (message: string): void => {
     notify(message);
@@ -113,6 +115,7 @@ function batchActions(summary: BatchSummary, refresh: () => void): HTMLElement {
     reportButton(summary.batchId, notify),
     ' ',
     openActions('batch', summary.batchId, summary.status, after)?.firstChild ?? null,
+    retryControls(summary, after),
   );
 }
 
