@@ -88,6 +88,11 @@ export class LambdaRuntime {
     return [...this.functions.keys()];
   }
 
+  /** The functions that have an instance now (invoked since their last cold start), by handler name. */
+  get warmFunctions(): string[] {
+    return [...this.instances.keys()];
+  }
+
   /** A function's ARN (unqualified), by handler name. */
   functionArnOf(handler: string): string | undefined {
     return this.functions.get(handler)?.arn;
