@@ -7,9 +7,8 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { isTerminal } from '#domain/api-schemas';
-import { RECORD_CLOSED_ERROR } from '#domain/state-names';
 import { logger, startInvocation } from './commons/powertools';
-import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, namedError } from './steps/errors';
+import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, namedError, recordClosedError } from './steps/errors';
 import { getRecord, recordIdSchema, storeTaskToken } from './store';
 
 const payloadSchema = z.object({
@@ -32,11 +31,13 @@ export async function handler(
 
   const record = await getRecord(id);
   if (record === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${id}`);
-  if (isTerminal(record.status))
-    throw namedError(RECORD_CLOSED_ERROR, `Record ${id} is ${record.status}: nothing to wait for`);
+  if (isTerminal(record.status)) throw recordClosedError(id, record.status, 'nothing to wait for');
   const after = await storeTaskToken(record, taskToken);
-  if (after === undefined)
-    throw namedError(RECORD_CLOSED_ERROR, `Record ${id} was closed meanwhile: nothing to wait for`);
+  if (after === undefined) {
+    // Closed meanwhile (a cancel between the read and the write): read it again to say how.
+    const current = await getRecord(id);
+    throw recordClosedError(id, current?.status ?? record.status, 'closed meanwhile, nothing to wait for');
+  }
   // The token is a credential for this execution: it is stored, never logged.
   logger.info('Waiting for the customer', { mode, waitingSince: after.waitingSince });
   return { id, waitingSince: after.waitingSince ?? after.updatedAt };

@@ -5,11 +5,16 @@
  * concurrent requests for one customer, and cancel. (Restarts, failed rounds and many answers at once:
  * test/e2e-callbacks.test.ts.)
  */
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STEP_ERROR_NAMES } from '#domain/dispositions';
 import { specFor } from '#domain/knox-errors';
+import { STEP_FUNCTIONS } from '#domain/function-names';
 import { STATES, TASK_TIMEOUT_ERROR } from '#domain/state-names';
-import { api, listExecutions, startRecord, statePath } from '#testkit/test-stack';
+import { logger } from '#lambdas/commons/powertools';
+import { handler as linkCustomer } from '#lambdas/link-customer';
+import { finish as finishRecord } from '#lambdas/store/index';
+import { api, getExecution, listExecutions, startRecord, statePath } from '#testkit/test-stack';
 import {
   CALLS,
   FAULT_MATCH,
@@ -36,6 +41,7 @@ import {
   waitingOnboarding,
   type E2e,
 } from './support/e2e-scenarios';
+import { awsSfn } from './support/sfn-walls-support';
 
 const LINKED = PATHS.linked;
 const ANSWER_ABORTED = PATHS.answerAborted;
@@ -299,6 +305,46 @@ describe('the lifecycle, with the default deadline', () => {
       expect((await e2e.control.requests()).filter((r) => r.seq > lastSeq).filter(CALLS.get(customerId))).toEqual([]);
       // A closed onboarding cannot be cancelled again.
       expect((await api(e2e.stack.apiUrl, 'DELETE', `/onboardings/${started.id}`)).status).toBe(409);
+    });
+
+    it('a step that meets its record cancelled before the stop ends the workflow cancelled: SUCCEEDED, never FAILED, Knox not called', async () => {
+      // A cancel writes CANCELLED, then stops the execution. The bad order is forced: the link step runs between the
+      // two (the wrapper makes the cancel's own write, the store's finish, then runs the real step), and the stop
+      // comes after the execution ended (the AWS CLI's stop-execution, as the API would send it).
+      logger.setLogLevel('SILENT'); // the step below runs in this process
+      const customerId = await newCustomer(e2e);
+      e2e.stack.lambda.use(STEP_FUNCTIONS.linkCustomer, async (event: unknown, context: Context) => {
+        const { id } = event as { id: string };
+        await finishRecord(id, 'CANCELLED', { detail: 'cancelled through the API' });
+        return linkCustomer(event, context);
+      });
+      let started: Awaited<ReturnType<typeof start>>;
+      try {
+        started = await start(e2e, 'onboarding', linkRequest(customerId));
+        const finished = await finish(e2e, started);
+        expect(finished.answer.status).toBe('CANCELLED');
+        expect(finished.execution.status).toBe('SUCCEEDED');
+        expect(statePath(finished.execution).slice(-2)).toEqual([STATES.linkCustomer, STATES.onboardingCancelled]);
+        expect(finished.requests.filter(CALLS.link)).toEqual([]);
+      } finally {
+        e2e.stack.lambda.restore(STEP_FUNCTIONS.linkCustomer);
+      }
+      // The API's StopExecution arrives late: AWS answers it and the execution stays SUCCEEDED.
+      const arn = (await getExecution(e2e.stack.apiUrl, started.executionName))!.executionArn;
+      const stopped = await awsSfn(e2e.stack.ports.sfn, [
+        'stop-execution',
+        '--execution-arn',
+        arn,
+        '--error',
+        'Cancelled',
+      ]);
+      expect(stopped.ok).toBe(true);
+      const described = await awsSfn(e2e.stack.ports.sfn, ['describe-execution', '--execution-arn', arn]);
+      expect(described.ok && described.json['status']).toBe('SUCCEEDED');
+      // The record stays CANCELLED, with no error recorded against it.
+      const raw = await rawRecord(e2e, started.id);
+      expect(raw['status']).toBe('CANCELLED');
+      expect(raw['lastError']).toBeUndefined();
     });
   });
 });

@@ -57,7 +57,7 @@ describe('the graph of a synthesized definition', () => {
 
   it('keeps each Catch as its own edge, labelled with the errors it matches, and retriers on their node', () => {
     const catches = edgesFrom(STATES.linkCustomer).filter((e) => e.kind === 'catch');
-    expect(catches.map((e) => e.to)).toEqual([STATES.waitForAnswer, STATES.recordAborted]);
+    expect(catches.map((e) => e.to)).toEqual([STATES.waitForAnswer, STATES.recordAborted, STATES.onboardingCancelled]);
     expect(catches[0]!.label).toBe(STEP_ERROR_NAMES.alreadyDone);
     // Link customer -> Wait: both its Next and its AlreadyDone Catch.
     expect(

@@ -7,9 +7,10 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
 import { RETRY_WINDOW_EXCEEDED_ERROR, STEP_ERROR_NAMES } from '#domain/dispositions';
+import { KnoxError } from '#domain/knox-answer';
 import { specFor, type KnoxErrorCodeName } from '#domain/knox-errors';
 import { ENV } from '#domain/configuration';
-import { RECORD_CLOSED_ERROR } from '#domain/state-names';
+import { RECORD_CANCELLED_ERROR, RECORD_CLOSED_ERROR } from '#domain/state-names';
 import { TABLE, customerLockKey } from '#domain/table-layout';
 import type { KnoxStepPayload } from '#domain/payloads';
 import { LIST_PAGE_ATTEMPTS } from '#knox/client';
@@ -23,6 +24,7 @@ import {
   UNKNOWN_CUSTOMER_ID,
 } from '#knox-sim/server';
 import { KnoxSimControl } from '#knox-sim/control';
+import { handler as awaitAnswer } from '#lambdas/await-answer';
 import { handler as linkCustomer } from '#lambdas/link-customer';
 import { handler as createCustomer } from '#lambdas/create-customer';
 import { handler as requestDelink } from '#lambdas/request-delink';
@@ -31,7 +33,7 @@ import { handler as recordOutcome } from '#lambdas/record-outcome';
 import { handler as executionEvents } from '#lambdas/execution-events';
 import { logger } from '#lambdas/commons/powertools';
 import { HISTORY_EVENTS, finish, readLock, recordKnoxError } from '#lambdas/store/index';
-import { resetKnoxClient } from '#lambdas/steps/knox';
+import { knoxClient, resetKnoxClient } from '#lambdas/steps/knox';
 import { timing, type StepHandler } from '#lambdas/steps/runner';
 import { db } from '#lambdas/store/table-client';
 import { createRequest, linkRequest } from './support/handlers-support';
@@ -355,16 +357,54 @@ describe('link-customer', () => {
     expect(all).not.toMatch(/Bearer|access_token/);
   });
 
-  it('a closed record is not linked: Workflow.RecordClosed, and Knox is not called', async () => {
+  it('a cancelled record is not linked: Workflow.RecordCancelled (its own end), and Knox is not called', async () => {
     const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
     await finish(id, 'CANCELLED');
     await control.clearRequests();
 
-    expect(await outcome(linkCustomer, { id })).toBe(RECORD_CLOSED_ERROR);
+    expect(await outcome(linkCustomer, { id })).toBe(RECORD_CANCELLED_ERROR);
     expect(await mspRequests()).toEqual([]);
     const after = await recordOf(id);
     expect(after.status).toBe('CANCELLED');
     expect(after.attempts).toEqual({});
+  });
+
+  it('await-answer stores no token on a closed record: Workflow.RecordCancelled when cancelled, RecordClosed else', async () => {
+    for (const [status, error] of [
+      ['CANCELLED', RECORD_CANCELLED_ERROR],
+      ['FAILED', RECORD_CLOSED_ERROR],
+    ] as const) {
+      const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      await finish(id, status);
+      const answer = await awaitAnswer({ id, taskToken: 'token-1', mode: 'approval' }).then(
+        () => 'success',
+        (e: Error) => e.name,
+      );
+      expect(answer, status).toBe(error);
+      expect((await recordOf(id)).taskToken, status).toBeUndefined();
+    }
+  });
+
+  it('a record cancelled while Knox answers: Workflow.RecordCancelled, whatever Knox said, the record left CANCELLED', async () => {
+    // The cancel's write lands between the attempt and Knox's answer: forced by cancelling inside the Knox call.
+    const knox = knoxClient();
+    const link = knox.linkCustomer.bind(knox);
+    for (const answer of ['success', 'transient failure'] as const) {
+      const id = await seedRecord('onboarding', linkRequest(FIXTURES.unmanaged), { path: 'link' });
+      const spy = vi.spyOn(knox, 'linkCustomer').mockImplementation(async (body) => {
+        await finish(id, 'CANCELLED');
+        if (answer === 'success') return link(body);
+        throw KnoxError.of('FAILURE');
+      });
+      try {
+        expect(await outcome(linkCustomer, { id }), answer).toBe(RECORD_CANCELLED_ERROR);
+      } finally {
+        spy.mockRestore();
+      }
+      const after = await recordOf(id);
+      expect(after.status, answer).toBe('CANCELLED');
+      expect(after.lastError, answer).toBeUndefined();
+    }
   });
 
   it('counts an attempt without reading the record first: one write on a first attempt, two on a later one', async () => {

@@ -15,7 +15,7 @@ import { DISPOSITIONS, STEP_ERROR_NAMES, type Disposition } from '#domain/dispos
 import { DEFAULTS, ENV } from '#domain/configuration';
 import { OTHER_FUNCTIONS, STEP_FUNCTIONS } from '#domain/function-names';
 import { RECONCILE_CONTINUE_ERROR, RECONCILE_LOOP } from '#domain/reconciling';
-import { STATES, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
+import { RECORD_CANCELLED_ERROR, RECORD_CLOSED_ERROR, STATES, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
 import { TABLE } from '#domain/table-layout';
 import { BUDGET_METRICS } from '#infra/budget-monitoring';
 import {
@@ -490,6 +490,8 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
       STATES.recordAborted,
       END_STATES[kind].succeeded,
       END_STATES[kind].aborted,
+      // Where a step that meets its record cancelled meanwhile ends the workflow (a Succeed).
+      END_STATES[kind].cancelled,
       // The one Fail state: the onboarding's Choice without a path (a bug). Failures are not caught (redrive).
       ...(kind === 'onboarding' ? [END_STATES[kind].failed] : []),
       ...(kind === 'change' ? [] : [STATES.waitForAnswer]),
@@ -558,7 +560,7 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
     }
   });
 
-  it('catches Knox.AlreadyDone to where success goes, aborts on business facts, fails in the step on anything else', () => {
+  it('catches Knox.AlreadyDone to where success goes, aborts on business facts, ends cancelled on a cancelled record, fails in the step on anything else', () => {
     for (const task of KNOX_TASKS[kind]) {
       const s = state(definition, task.state);
       expect(s.Next).toBe(task.next);
@@ -569,8 +571,10 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
           ResultPath: '$.error',
           Next: STATES.recordAborted,
         },
+        { ErrorEquals: [RECORD_CANCELLED_ERROR], ResultPath: null, Next: END_STATES[kind].cancelled },
       ]);
     }
+    expect(state(definition, END_STATES[kind].cancelled).Type).toBe('Succeed');
   });
 
   it('routes every disposition as the table says', () => {
@@ -588,11 +592,13 @@ describe.each(RECORD_KINDS)('%s state machine', (kind) => {
           expected.catcher === 'next' ? task.next : catchTarget[expected.catcher],
         );
       }
-      // Lambda's own hiccups are retried fast; a closed record, a timeout or a crash fails the execution in the step.
+      // Lambda's own hiccups are retried fast; a closed record, a timeout or a crash fails the execution in the step;
+      // a record cancelled meanwhile ends the workflow cancelled.
       expect(routeOf(s, 'Lambda.TooManyRequestsException')).toEqual({ retrier: 0 });
-      for (const error of ['Workflow.RecordClosed', 'States.Timeout', 'Sandbox.Timedout']) {
+      for (const error of [RECORD_CLOSED_ERROR, 'States.Timeout', 'Sandbox.Timedout']) {
         expect(routeOf(s, error)).toEqual({});
       }
+      expect(routeOf(s, RECORD_CANCELLED_ERROR)).toEqual({ catchNext: END_STATES[kind].cancelled });
     }
   });
 
@@ -659,7 +665,8 @@ describe.each(['onboarding', 'offboarding'] as const)('%s waiting on the custome
     // The deadline and a refusal (Knox.Abort from SendTaskFailure) abort; a Lambda fault fails; no Knox.Wait retrier.
     expect(routeOf(wait, 'States.Timeout')).toEqual({ catchNext: STATES.recordAborted });
     expect(routeOf(wait, STEP_ERROR_NAMES.abort)).toEqual({ catchNext: STATES.recordAborted });
-    expect(routeOf(wait, 'Workflow.RecordClosed')).toEqual({});
+    expect(routeOf(wait, RECORD_CLOSED_ERROR)).toEqual({});
+    expect(routeOf(wait, RECORD_CANCELLED_ERROR)).toEqual({ catchNext: END_STATES[kind].cancelled });
     expect(routeOf(wait, 'Lambda.ServiceException')).toEqual({ retrier: 0 });
     expect((wait.Retry ?? []).flatMap((r) => r.ErrorEquals)).not.toContain(STEP_ERROR_NAMES.wait);
     // The execution's own timeout stays a day beyond it: only a backstop.

@@ -225,7 +225,7 @@ async function pollerStateFor(records: WorkflowRecord[]): Promise<PollerState> {
 // --- DELETE --------------------------------------------------------------------------------------------------------
 
 /**
- * DELETE /onboardings/{id}: the record becomes CANCELLED first (so a step running now meets a closed record and calls
+ * DELETE /onboardings/{id}: the record becomes CANCELLED first (so a step running now meets it and calls
  * Knox no more), then the execution is stopped and the customer's lock released.
  */
 /** What else a cancel tells: the record's batch, if it has one (wired by lambdas/api.ts; the api room imports no batch). */
@@ -248,7 +248,7 @@ export function cancel(kind: RecordKind, ended?: EndedHook): RouteHandler {
     try {
       await stopWorkflow(executionArn, 'Cancelled through the API');
     } catch (error) {
-      // The record is CANCELLED already: the execution's next step meets a closed record and ends.
+      // The record is CANCELLED already: the execution's next step meets it and ends at its cancelled state.
       logger.error('Could not stop the execution of a cancelled record', {
         recordId: record.pk,
         ...describeError(error),

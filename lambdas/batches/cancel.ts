@@ -28,7 +28,7 @@ export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboa
         `Batch ${batchId} cancelled`,
       );
     } catch (error) {
-      // The record is CANCELLED: the execution's next step meets a closed record and ends.
+      // The record is CANCELLED: the execution's next step meets it and ends at its cancelled state.
       logger.error('Could not stop the execution of a cancelled batch item', {
         recordId: record.pk,
         ...describeError(error),

@@ -2,6 +2,8 @@
  * The errors the Lambda steps throw besides the Knox dispositions' (STEP_ERROR_NAMES), and the record's view of a
  * Knox error. Step Functions matches an error by its `name` (the Lambda runtime reports it as the error type).
  */
+import type { RecordStatus } from '#domain/api-schemas';
+import { RECORD_CANCELLED_ERROR, RECORD_CLOSED_ERROR } from '#domain/state-names';
 
 /** The payload names no record we have: a wiring bug, which the States.ALL catcher ends as FAILED. */
 export const RECORD_NOT_FOUND_ERROR = 'Workflow.RecordNotFound';
@@ -15,6 +17,17 @@ export function namedError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+/**
+ * A step met its record closed: Workflow.RecordCancelled for a CANCELLED one (the workflow ends in its "cancelled"
+ * state), Workflow.RecordClosed for any other (the execution fails in the step). `message` says what was not done.
+ */
+export function recordClosedError(id: string, status: RecordStatus, message: string): Error {
+  return namedError(
+    status === 'CANCELLED' ? RECORD_CANCELLED_ERROR : RECORD_CLOSED_ERROR,
+    `Record ${id} is ${status}: ${message}`,
+  );
 }
 
 // The record's view of a Knox error lives beside the decision that uses it (lib/domain); the steps import it here.

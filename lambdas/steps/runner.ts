@@ -13,10 +13,9 @@ import * as z from 'zod';
 import { decide, type Decision, type Reclassification, type RuleVerdict } from '#domain/decide';
 import { KnoxError } from '#domain/knox-answer';
 import { specForErrorCode, type KnoxErrorCodeName } from '#domain/knox-errors';
-import { RECORD_CLOSED_ERROR } from '#domain/state-names';
 import type { KnoxStepPayload, KnoxStepResult } from '#domain/payloads';
 import type { KnoxClient } from '#knox/types';
-import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, namedError } from './errors';
+import { INVALID_PAYLOAD_ERROR, RECORD_NOT_FOUND_ERROR, namedError, recordClosedError } from './errors';
 import { knoxClient } from './knox';
 import { knoxConfig } from '../commons/config';
 import { logKnoxError, logger, startInvocation } from '../commons/powertools';
@@ -96,12 +95,7 @@ export async function runKnoxStep(
 
   const { executionName } = payload;
   const started = await startAttempt(payload.id, definition.step, { executionName });
-  if (started === undefined) {
-    // Rare: read the record only to say why.
-    const current = await getRecord(payload.id);
-    if (current === undefined) throw namedError(RECORD_NOT_FOUND_ERROR, `No record ${payload.id}`);
-    throw closed(current.pk, current.status);
-  }
+  if (started === undefined) throw await closedRecord(payload.id, 'Knox was not called');
   const { record, statusBefore } = started;
 
   const context: StepContext = { record, payload, knox: knoxClient(), startedAt: Date.now(), lambdaContext };
@@ -118,7 +112,11 @@ export async function runKnoxStep(
 
   const { knoxStatus, customerId, detail } = outcome;
   const after = await recordSuccess(record.pk, definition.step, { knoxStatus, customerId, detail });
-  if (after === undefined) throw closed(record.pk, 'closed while Knox was called');
+  if (after === undefined) {
+    // Closed while Knox was called (a cancel between the attempt and the answer): the answer is logged, not recorded.
+    logger.warn('Knox answered after the record closed', { knoxStatus });
+    throw await closedRecord(record.pk, 'Knox was called before it closed; its answer is not recorded');
+  }
   logger.info('Knox step succeeded', { knoxStatus: outcome.knoxStatus });
   return outcome.result;
 }
@@ -128,8 +126,11 @@ function ruleKeyOf(error: KnoxError): KnoxErrorCodeName {
   return specForErrorCode(error.errorCode)?.code ?? (error.code as KnoxErrorCodeName);
 }
 
-function closed(id: string, why: string): Error {
-  return namedError(RECORD_CLOSED_ERROR, `Record ${id} is ${why}: Knox was not called`);
+/** The error for a record that refused a step's write (rare: read it only to say why). */
+async function closedRecord(id: string, message: string): Promise<Error> {
+  const current = await getRecord(id);
+  if (current === undefined) return namedError(RECORD_NOT_FOUND_ERROR, `No record ${id}`);
+  return recordClosedError(current.pk, current.status, message);
 }
 
 /** Always throws: the error name the state machine routes on. */
@@ -171,14 +172,15 @@ async function perform(decision: Decision, id: string, step: StepKey): Promise<n
     thrownAs: decision.throws,
     ...(decision.logDetail !== undefined ? { detail: decision.logDetail } : {}),
   });
-  if (decision.kind === 'alreadyDone') {
-    const after = await recordSuccess(id, step, decision.success);
-    if (after === undefined) throw closed(id, 'closed while Knox was called');
-  } else {
+  let after: WorkflowRecord | undefined;
+  if (decision.kind === 'alreadyDone') after = await recordSuccess(id, step, decision.success);
+  else {
     const { lastError, ...options } = decision.record;
-    await recordKnoxError(id, step, lastError, options);
-    if (decision.sleepMs > 0) await timing.sleep(decision.sleepMs);
+    after = await recordKnoxError(id, step, lastError, options);
   }
+  // Closed while Knox was called: whatever Knox answered, the record's end stands.
+  if (after === undefined) throw await closedRecord(id, 'Knox was called before it closed; its answer is not recorded');
+  if (decision.kind !== 'alreadyDone' && decision.sleepMs > 0) await timing.sleep(decision.sleepMs);
   throw namedError(decision.throws, decision.message);
 }
 

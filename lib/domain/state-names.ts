@@ -17,12 +17,15 @@ export const STATES = {
   onboardingSucceeded: 'Onboarding succeeded',
   onboardingAborted: 'Onboarding aborted',
   onboardingFailed: 'Onboarding failed',
+  onboardingCancelled: 'Onboarding cancelled',
   offboardingSucceeded: 'Offboarding succeeded',
   offboardingAborted: 'Offboarding aborted',
   offboardingFailed: 'Offboarding failed',
+  offboardingCancelled: 'Offboarding cancelled',
   changeSucceeded: 'Change succeeded',
   changeAborted: 'Change aborted',
   changeFailed: 'Change failed',
+  changeCancelled: 'Change cancelled',
   startNextSlice: 'Start next slice',
   itemsLeftToStart: 'Items left to start?',
   waitForBudget: 'Wait for the Knox budget',
@@ -39,10 +42,17 @@ export type StateName = (typeof STATES)[keyof typeof STATES];
 export const WORKFLOW_FAILED_ERROR = 'Workflow.Failed';
 
 /**
- * The error a step throws when its record is already terminal (e.g. CANCELLED): it does not call Knox, and the
- * execution fails in that step (the record's terminal status stays as it is).
+ * The error a step throws when its record is already SUCCEEDED, ABORTED or FAILED (a redrive sent straight to Step
+ * Functions, say): it does not call Knox, and the execution fails in that step (the record's status stays as it is).
  */
 export const RECORD_CLOSED_ERROR = 'Workflow.RecordClosed';
+
+/**
+ * The error a step throws when its record is CANCELLED: a cancel writes the record first and stops the execution
+ * after, so a step running between the two meets it. Knox is not called and the workflow ends in its "cancelled"
+ * Succeed state: a cancel is the operator's decision, not a fault for the FAILED-executions alarm to count.
+ */
+export const RECORD_CANCELLED_ERROR = 'Workflow.RecordCancelled';
 
 /** Where the callback Task puts the customer's answer in the state's data. */
 export const ANSWER_PATH = '$.answer';

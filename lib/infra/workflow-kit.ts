@@ -15,7 +15,13 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { RecordKind } from '#domain/api-schemas';
 import { STEP_ERROR_NAMES, type Disposition } from '#domain/dispositions';
-import { ANSWER_PATH, STATES, TASK_TIMEOUT_ERROR, WORKFLOW_FAILED_ERROR } from '#domain/state-names';
+import {
+  ANSWER_PATH,
+  RECORD_CANCELLED_ERROR,
+  STATES,
+  TASK_TIMEOUT_ERROR,
+  WORKFLOW_FAILED_ERROR,
+} from '#domain/state-names';
 import type { AwaitAnswerPayload, CheckMode, KnoxStepPayload, RecordOutcomePayload } from '#domain/payloads';
 import {
   computePollMaxAttempts,
@@ -59,6 +65,8 @@ export class WorkflowKit {
   readonly recordSucceeded: tasks.LambdaInvoke;
   readonly recordAborted: tasks.LambdaInvoke;
   readonly failedEnd: sfn.Fail;
+  /** Where a step that meets its record CANCELLED ends the workflow (the cancel's StopExecution has not come yet). */
+  readonly cancelledEnd: sfn.Succeed;
 
   constructor(
     readonly scope: Construct,
@@ -76,6 +84,8 @@ export class WorkflowKit {
     this.recordSucceeded.next(new sfn.Succeed(scope, ends.succeeded));
     // ABORTED is a business outcome (the customer said no, someone else manages it): the execution succeeds.
     this.recordAborted.next(new sfn.Succeed(scope, ends.aborted, { comment: 'The record says why it was aborted' }));
+    // Cancelled is the operator's decision, not a fault: the execution succeeds, the record stays CANCELLED.
+    this.cancelledEnd = new sfn.Succeed(scope, ends.cancelled, { comment: 'Cancelled through the API meanwhile' });
   }
 
   /** A Lambda step that calls Knox, with the transient retrier and the polling schedule. Wire it with proceed(). */
@@ -119,9 +129,9 @@ export class WorkflowKit {
   }
 
   /**
-   * Success and Knox.AlreadyDone both go on to `next`; the aborting dispositions go to Record aborted; anything
-   * else (Knox.Operator, exhausted retries, Lambda errors, timeouts, Workflow.RecordClosed) is not caught: the
-   * execution fails in this step, which a redrive runs again.
+   * Success and Knox.AlreadyDone both go on to `next`; the aborting dispositions go to Record aborted; a record
+   * cancelled meanwhile to the cancelled end; anything else (Knox.Operator, exhausted retries, Lambda errors, timeouts,
+   * Workflow.RecordClosed) is not caught: the execution fails in this step, which a redrive runs again.
    */
   proceed(task: tasks.LambdaInvoke, next: sfn.IChainable): void {
     task.addCatch(next, { errors: [STEP_ERROR_NAMES.alreadyDone], resultPath: sfn.JsonPath.DISCARD });
@@ -129,7 +139,13 @@ export class WorkflowKit {
       errors: ABORTING_DISPOSITIONS.map((d) => STEP_ERROR_NAMES[d]),
       resultPath: '$.error',
     });
+    this.endWhenCancelled(task);
     task.next(next);
+  }
+
+  /** A step that met its record CANCELLED (Workflow.RecordCancelled) ends the workflow in its cancelled state. */
+  private endWhenCancelled(task: tasks.LambdaInvoke): void {
+    task.addCatch(this.cancelledEnd, { errors: [RECORD_CANCELLED_ERROR], resultPath: sfn.JsonPath.DISCARD });
   }
 
   /**
@@ -165,8 +181,9 @@ export class WorkflowKit {
   }
 
   /**
-   * The customer's answer goes on to `next`; the deadline and a refusal to Record aborted; anything else fails the
-   * execution here (a redrive asks the customer again: a new token is stored on the record).
+   * The customer's answer goes on to `next`; the deadline and a refusal to Record aborted; a record cancelled before
+   * its token was stored to the cancelled end; anything else fails the execution here (a redrive asks the customer
+   * again: a new token is stored on the record).
    */
   awaitAnswer(task: tasks.LambdaInvoke, next: sfn.IChainable): void {
     task.addCatch(this.recordAborted, { errors: [TASK_TIMEOUT_ERROR], resultPath: '$.error' });
@@ -174,6 +191,7 @@ export class WorkflowKit {
       errors: ABORTING_DISPOSITIONS.map((d) => STEP_ERROR_NAMES[d]),
       resultPath: '$.error',
     });
+    this.endWhenCancelled(task);
     task.next(next);
   }
 
@@ -209,19 +227,27 @@ export class WorkflowKit {
 }
 
 /** The end states of each workflow, by outcome. */
-export const END_STATES: Record<RecordKind, { succeeded: string; aborted: string; failed: string }> = {
-  onboarding: {
-    succeeded: STATES.onboardingSucceeded,
-    aborted: STATES.onboardingAborted,
-    failed: STATES.onboardingFailed,
-  },
-  offboarding: {
-    succeeded: STATES.offboardingSucceeded,
-    aborted: STATES.offboardingAborted,
-    failed: STATES.offboardingFailed,
-  },
-  change: { succeeded: STATES.changeSucceeded, aborted: STATES.changeAborted, failed: STATES.changeFailed },
-};
+export const END_STATES: Record<RecordKind, { succeeded: string; aborted: string; failed: string; cancelled: string }> =
+  {
+    onboarding: {
+      succeeded: STATES.onboardingSucceeded,
+      aborted: STATES.onboardingAborted,
+      failed: STATES.onboardingFailed,
+      cancelled: STATES.onboardingCancelled,
+    },
+    offboarding: {
+      succeeded: STATES.offboardingSucceeded,
+      aborted: STATES.offboardingAborted,
+      failed: STATES.offboardingFailed,
+      cancelled: STATES.offboardingCancelled,
+    },
+    change: {
+      succeeded: STATES.changeSucceeded,
+      aborted: STATES.changeAborted,
+      failed: STATES.changeFailed,
+      cancelled: STATES.changeCancelled,
+    },
+  };
 
 function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
