@@ -12,30 +12,43 @@ import { finish, getRecord, releaseLock } from '../store';
 import { closeSlice, getSlice, takeSlice } from './slices';
 import { advanceCancel } from './batch-transitions';
 
-/** Cancels the open onboardings of `slice` that this batch started; answers how many it cancelled. */
+/**
+ * Cancels the open onboardings of `slice` that this batch started; answers how many it cancelled. Each is written
+ * CANCELLED, then its execution stopped. A step that ended between the two (a crash, a stop that failed) is run again
+ * over the same slice: an item already CANCELLED has its stop sent again (StopExecution of a closed execution changes
+ * nothing), so no execution is left parked in its callback. A stop that fails fails the step once the slice is done,
+ * before the slice counts as cancelled: the step's retry sends it again.
+ */
 export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboardingArn: string): Promise<number> {
   let cancelled = 0;
+  const failedStops: unknown[] = [];
   const ids = Object.values(slice.started).map((s) => s.onboardingId);
   await pool(ids, 8, async (id) => {
     const record = await getRecord(id);
-    if (record === undefined || record.batchId !== batchId || isTerminal(record.status)) return;
-    const { changed } = await finish(record.pk, 'CANCELLED', { detail: `batch ${batchId} cancelled through the API` });
-    if (!changed) return;
-    cancelled += 1;
+    if (record === undefined || record.batchId !== batchId) return;
+    if (!isTerminal(record.status)) {
+      const { changed, record: after } = await finish(record.pk, 'CANCELLED', {
+        detail: `batch ${batchId} cancelled through the API`,
+      });
+      if (changed) cancelled += 1;
+      else if (after?.status !== 'CANCELLED') return; // it ended on its own meanwhile
+    } else if (record.status !== 'CANCELLED') return;
     try {
       await stopWorkflow(
         record.executionArn ?? executionArnFor(onboardingArn, record.executionName),
         `Batch ${batchId} cancelled`,
       );
     } catch (error) {
-      // The record is CANCELLED: the execution's next step meets it and ends at its cancelled state.
       logger.error('Could not stop the execution of a cancelled batch item', {
         recordId: record.pk,
         ...describeError(error),
       });
+      failedStops.push(error);
     }
     await releaseLock(record.customerKey, record.pk);
   });
+  if (failedStops.length > 0)
+    throw new Error(`${failedStops.length} cancelled item(s) of ${batchId} not stopped yet: the step runs again`);
   return cancelled;
 }
 
@@ -46,22 +59,28 @@ const CANCEL_STEP_MS = 20_000;
  * "Cancel items" (the batch's workflow, after a DELETE made it CANCELLING): slice by slice from where the last step
  * stopped, a slice the starter has not taken is closed (its items never start), the open onboardings of the others are
  * cancelled; the progress is kept on the batch record (`cancelSlices`), so a restart or a retry resumes and an item is
- * cancelled (its execution stopped) once. Answers true once every slice is done.
+ * cancelled once (its stop sent again if the run before ended between the two). Answers true once every slice is done.
  */
 export async function cancelRound(batch: BatchRecord, onboardingArn: string): Promise<boolean> {
   const began = Date.now();
   let s = batch.cancelSlices;
   let cancelled = 0;
-  while (s < batch.slices && Date.now() - began < CANCEL_STEP_MS) {
-    if (!(await takeSlice(batch.pk, s, 'cancelled'))) {
-      const slice = await getSlice(batch.pk, s);
-      if (slice) {
-        cancelled += await cancelSliceItems(batch.pk, slice, onboardingArn);
-        // Items start a few at a time: the rest of a slice the starter had begun never start.
-        if (Object.keys(slice.started).length < slice.count) await closeSlice(batch.pk, s);
+  try {
+    while (s < batch.slices && Date.now() - began < CANCEL_STEP_MS) {
+      if (!(await takeSlice(batch.pk, s, 'cancelled'))) {
+        const slice = await getSlice(batch.pk, s);
+        if (slice) {
+          cancelled += await cancelSliceItems(batch.pk, slice, onboardingArn);
+          // Items start a few at a time: the rest of a slice the starter had begun never start.
+          if (Object.keys(slice.started).length < slice.count) await closeSlice(batch.pk, s);
+        }
       }
+      s += 1;
     }
-    s += 1;
+  } catch (error) {
+    // The slices before this one are done: the step's retry goes on from this one.
+    await advanceCancel(batch.pk, batch.cancelSlices, s);
+    throw error;
   }
   if (!(await advanceCancel(batch.pk, batch.cancelSlices, s)))
     logger.info('The cancellation was advanced by an earlier run of this step', { batchId: batch.pk });
