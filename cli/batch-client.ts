@@ -141,25 +141,40 @@ export class BatchClient {
     return this.send('DELETE', `${BATCHES_PATH}/${encodeURIComponent(batchId)}`);
   }
 
-  /** Polls the batch until `done(batch)` (default: batchSettled), calling `onBatch` with each answer. */
+  /**
+   * Polls the batch until `done(batch)` (default: batchSettled), calling `onBatch` with each answer. Every
+   * `intervalMs` while it moves; with `maxIntervalMs`, the wait doubles up to it while the batch stands still (a GET
+   * of a batch at work reads its open items: following one that waits days on its customers stays cheap), and is
+   * back to `intervalMs` at the first change.
+   */
   async follow(
     batchId: string,
     options: {
       intervalMs?: number;
+      maxIntervalMs?: number;
       timeoutMs?: number;
       onBatch?: (batch: BatchAnswer) => void;
       done?: (batch: BatchAnswer) => boolean;
+      /** How the wait is spent (tests: the waits without spending them). */
+      sleep?: (ms: number) => Promise<unknown>;
     } = {},
   ): Promise<BatchAnswer> {
     const done = options.done ?? batchSettled;
     const deadline = Date.now() + (options.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const base = options.intervalMs ?? 500;
+    const max = Math.max(base, options.maxIntervalMs ?? base);
+    let wait = base;
+    let seen: string | undefined;
     for (;;) {
       const batch = await this.get(batchId);
       options.onBatch?.(batch);
       if (done(batch)) return batch;
       if (Date.now() > deadline)
         throw new Error(`batch ${batchId} is still ${batch.status}: ${JSON.stringify(batch.counts)}`);
-      await sleep(options.intervalMs ?? 500);
+      const now = JSON.stringify([batch.status, batch.started, batch.counts]);
+      wait = now === seen ? Math.min(max, wait * 2) : base;
+      seen = now;
+      await (options.sleep ?? sleep)(wait);
     }
   }
 }

@@ -106,6 +106,9 @@ function progressBar(io: CliIo): SingleBar {
   );
 }
 
+/** The longest wait between two GETs while a followed batch stands still (customers answer in hours or days). */
+export const FOLLOW_MAX_INTERVAL_MS = 30_000;
+
 /** Follows a batch to its end with the bar; answers the exit code. Ctrl-C leaves the batch running. */
 export async function follow(
   client: BatchClient,
@@ -123,6 +126,7 @@ export async function follow(
   try {
     const last = await client.follow(batchId, {
       intervalMs: options.intervalMs ?? 1000,
+      maxIntervalMs: FOLLOW_MAX_INTERVAL_MS,
       done: (b) => interrupted || batchSettled(b),
       onBatch: (b) => {
         const payload = { status: b.status, started: b.started, ...b.counts };

@@ -11,9 +11,10 @@ import { PassThrough } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KnoxSimControl } from '#knox-sim/control';
-import { BatchClient } from '#cli/batch-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchClient, batchSettled, plainSend } from '#cli/batch-client';
 import { sampleItems } from '#testkit/batch-samples';
-import { EXIT, main, type CliIo } from '#cli/onboard-cli';
+import { EXIT, FOLLOW_MAX_INTERVAL_MS, main, type CliIo } from '#cli/onboard-cli';
 import { signedSend } from '#cli/signed-fetch';
 import type { LocalStack } from '#local/stack/local-stack';
 import { startTestStack, tempDataDir } from '#testkit/test-stack';
@@ -135,6 +136,37 @@ describe('npm run onboard against the local stack', () => {
       expect(io.lines).toContainEqual(expect.stringMatching(/item 0 FAILED onb-[0-9a-f]{16}: AUTHORIZATION_FAIL/));
     } finally {
       await control.setClientAuthorized('sim-client', true);
+    }
+  });
+
+  it('follows a batch that stands still less and less often (up to a cap), and as often as before once it moves', async () => {
+    await control.auto({}); // links stay Pending: the batch waits on its customers and its counts stand still
+    try {
+      const client = new BatchClient(plainSend(stack.apiUrl));
+      const submitted = await client.submit({ json: { items: await sampleItems(control, { links: 3, creates: 0 }) } });
+      const batchId = (submitted.body as { batchId: string }).batchId;
+      await client.follow(batchId, { intervalMs: 20, timeoutMs: 30_000, done: (b) => b.counts.WAITING === 3 });
+
+      const waits: number[] = [];
+      const last = await client.follow(batchId, {
+        intervalMs: 10,
+        maxIntervalMs: 80,
+        timeoutMs: 30_000,
+        sleep: async (ms) => {
+          waits.push(ms);
+          await sleep(ms);
+          // Six waits of standing still; then the batch moves (a DELETE: CANCELLING, then CANCELLED).
+          if (waits.length === 6) expect((await client.cancel(batchId)).status).toBe(202);
+        },
+        // At least one wait after the change, whatever the next answer says (CANCELLING, or CANCELLED already).
+        done: (b) => batchSettled(b) && waits.length > 6,
+      });
+      expect(last.status).toBe('CANCELLED');
+      expect(waits.slice(0, 7)).toEqual([10, 20, 40, 80, 80, 80, 10]);
+      // The CLI follows with a cap of 30 s: a batch that waits days on its customers costs 120 GETs an hour, not 3,600.
+      expect(FOLLOW_MAX_INTERVAL_MS).toBe(30_000);
+    } finally {
+      await control.auto({ approveLinksAfterMs: 0 });
     }
   });
 });
