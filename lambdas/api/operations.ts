@@ -248,7 +248,8 @@ export function cancel(kind: RecordKind, ended?: EndedHook): RouteHandler {
     try {
       await stopWorkflow(executionArn, 'Cancelled through the API');
     } catch (error) {
-      // The record is CANCELLED already: the execution's next step meets it and ends at its cancelled state.
+      // The record is CANCELLED already: a step that runs next meets it and ends the workflow at its cancelled state;
+      // one parked in its callback is never answered (the poller asks only WAITING records) and ends at its deadline.
       logger.error('Could not stop the execution of a cancelled record', {
         recordId: record.pk,
         ...describeError(error),
