@@ -42,6 +42,8 @@ import {
   type E2e,
 } from './support/e2e-scenarios';
 import { awsSfn } from './support/sfn-walls-support';
+import { eventually } from '#testkit/eventually';
+import { AwsServiceError } from '#local/protocol/aws-json-server';
 
 const LINKED = PATHS.linked;
 const ANSWER_ABORTED = PATHS.answerAborted;
@@ -305,6 +307,39 @@ describe('the lifecycle, with the default deadline', () => {
       expect((await e2e.control.requests()).filter((r) => r.seq > lastSeq).filter(CALLS.get(customerId))).toEqual([]);
       // A closed onboarding cannot be cancelled again.
       expect((await api(e2e.stack.apiUrl, 'DELETE', `/onboardings/${started.id}`)).status).toBe(409);
+    });
+
+    it('a DELETE whose stop fails leaves the execution parked; the repeated DELETE answers 409 and stops it', async () => {
+      const { started } = await waitingOnboarding(e2e); // the customer never answers on its own
+      // Parked in its callback: the token is on the record (WAITING comes a step before it).
+      await eventually(async () => ((await rawRecord(e2e, started.id))['taskToken'] ? true : undefined), {
+        what: () => `${started.id} never stored its task token`,
+      });
+      const { executions } = e2e.stack;
+      const original = executions.stopExecution;
+      let refused = 0;
+      executions.stopExecution = async () => {
+        refused += 1;
+        throw new AwsServiceError('KmsInvalidStateException', 'The execution’s key cannot be used now');
+      };
+      try {
+        const first = await api<Record<string, unknown>>(e2e.stack.apiUrl, 'DELETE', `/onboardings/${started.id}`);
+        expect(first.status).toBe(200);
+        expect(first.body).toMatchObject({ status: 'CANCELLED' });
+      } finally {
+        executions.stopExecution = original;
+      }
+      expect(refused).toBe(1);
+      // The record is CANCELLED; its execution still waits in its callback, which nobody will answer.
+      expect((await getExecution(e2e.stack.apiUrl, started.executionName))?.status).toBe('RUNNING');
+
+      const again = await api<Record<string, unknown>>(e2e.stack.apiUrl, 'DELETE', `/onboardings/${started.id}`);
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ status: 'CANCELLED' });
+      const finished = await finish(e2e, started);
+      expect(finished.execution.status).toBe('ABORTED');
+      expect(statePath(finished.execution).at(-1)).toBe(STATES.waitForAnswer);
+      await expectClosedRecord(e2e, finished, 'CANCELLED');
     });
 
     it('a step that meets its record cancelled before the stop ends the workflow cancelled: SUCCEEDED, never FAILED, Knox not called', async () => {

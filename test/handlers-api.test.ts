@@ -533,7 +533,16 @@ describe('DELETE /onboardings/{id}', () => {
     const second = await call('DELETE', `/onboardings/${posted.body.onboardingId}`);
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ status: 'CANCELLED', message: expect.any(String) });
-    expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 1);
+    // A repeat sends the stop again (a first one that failed left the execution parked); nothing else is written.
+    expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 2);
+    expect((await getRecord(posted.body.onboardingId))?.version).toBe(2);
+
+    // An onboarding that ended on its own: 409, and its execution is left alone.
+    const other = await call('POST', '/onboardings', { body: linkRequest('1234567891') });
+    await finish(other.body.onboardingId, 'SUCCEEDED');
+    const ended = await call('DELETE', `/onboardings/${other.body.onboardingId}`);
+    expect(ended).toMatchObject({ status: 409, body: { status: 'SUCCEEDED' } });
+    expect(sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 2);
 
     expect((await call('DELETE', '/onboardings/onb-0123456789abcdef')).status).toBe(404);
   });

@@ -224,18 +224,22 @@ async function pollerStateFor(records: WorkflowRecord[]): Promise<PollerState> {
 
 // --- DELETE --------------------------------------------------------------------------------------------------------
 
-/**
- * DELETE /onboardings/{id}: the record becomes CANCELLED first (so a step running now meets it and calls
- * Knox no more), then the execution is stopped and the customer's lock released.
- */
 /** What else a cancel tells: the record's batch, if it has one (wired by lambdas/api.ts; the api room imports no batch). */
 export type EndedHook = (record: WorkflowRecord) => Promise<void>;
 
+/**
+ * DELETE /onboardings/{id}: the record becomes CANCELLED first (so a step running now meets it and calls
+ * Knox no more), then the execution is stopped and the customer's lock released. A repeat answers 409 and sends the
+ * stop again: a first stop that failed left an execution parked in its callback, which nothing else would end before
+ * its deadline (the poller asks only WAITING records).
+ */
 export function cancel(kind: RecordKind, ended?: EndedHook): RouteHandler {
   return async ({ id }) => {
     const record = await recordOf(kind, id);
-    if (isTerminal(record.status))
+    if (isTerminal(record.status)) {
+      if (record.status === 'CANCELLED') await stopExecutionOf(kind, record);
       throw new HttpError(409, { message: `The ${kind} is already ${record.status}`, status: record.status });
+    }
 
     const { record: after, changed } = await finish(record.pk, 'CANCELLED', { detail: 'cancelled through the API' });
     if (!changed || after === undefined) {
@@ -243,20 +247,26 @@ export function cancel(kind: RecordKind, ended?: EndedHook): RouteHandler {
       throw new HttpError(409, { message: `The ${kind} is already ${status}`, status });
     }
 
-    const executionArn =
-      record.executionArn ?? executionArnFor(apiConfig().stateMachineArns[kind], record.executionName);
-    try {
-      await stopWorkflow(executionArn, 'Cancelled through the API');
-    } catch (error) {
-      // The record is CANCELLED already: a step that runs next meets it and ends the workflow at its cancelled state;
-      // one parked in its callback is never answered (the poller asks only WAITING records) and ends at its deadline.
-      logger.error('Could not stop the execution of a cancelled record', {
-        recordId: record.pk,
-        ...describeError(error),
-      });
-    }
+    await stopExecutionOf(kind, record);
     await releaseLock(record.customerKey, record.pk);
     await ended?.(after);
     return json(200, recordView(after));
   };
+}
+
+/**
+ * Stops a cancelled record's execution (StopExecution of a closed one changes nothing). A failure is logged: the record
+ * is CANCELLED, so a step that runs next meets it and ends the workflow at its cancelled state, and a repeated DELETE
+ * sends the stop again.
+ */
+async function stopExecutionOf(kind: RecordKind, record: WorkflowRecord): Promise<void> {
+  const executionArn = record.executionArn ?? executionArnFor(apiConfig().stateMachineArns[kind], record.executionName);
+  try {
+    await stopWorkflow(executionArn, 'Cancelled through the API');
+  } catch (error) {
+    logger.error('Could not stop the execution of a cancelled record', {
+      recordId: record.pk,
+      ...describeError(error),
+    });
+  }
 }
