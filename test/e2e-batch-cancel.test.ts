@@ -12,7 +12,7 @@ import { ENV } from '#domain/configuration';
 import { STATES } from '#domain/state-names';
 import { KnoxSimControl } from '#knox-sim/control';
 import { BatchClient, plainSend } from '#cli/batch-client';
-import { sampleItems } from '#testkit/batch-samples';
+import { waitingLinksBatch } from '#testkit/batch-samples';
 import { AwsServiceError } from '#local/protocol/aws-json-server';
 import type { LocalStack } from '#local/stack/local-stack';
 import { getRecord, startTestStack, stateErrors, statePath, waitForExecution } from '#testkit/test-stack';
@@ -33,17 +33,12 @@ describe('DELETE of a 1,000-item batch', () => {
   });
 
   it('answers 202 at once; the workflow cancels every item, each execution stopped once, no Knox call after', async () => {
-    await control.auto({}); // links stay Pending: every item waits on its customer
-    const items = await sampleItems(control, { links: MAX_BATCH_ITEMS, creates: 0 });
-    const answer = await client.submit({ json: { items } });
-    expect(answer.status).toBe(202);
-    const batchId = (answer.body as { batchId: string }).batchId;
-    const running = await client.follow(batchId, {
+    // Links stay Pending: every item waits on its customer.
+    const { batchId, items } = await waitingLinksBatch(control, client, MAX_BATCH_ITEMS, {
       intervalMs: 500,
       timeoutMs: 900_000,
-      done: (b) => b.status === 'RUNNING' && b.counts.WAITING === MAX_BATCH_ITEMS,
     });
-    expect(running.started).toBe(MAX_BATCH_ITEMS);
+    expect((await client.get(batchId)).started).toBe(MAX_BATCH_ITEMS);
 
     // Every StopExecution of an onboarding is counted, and held back until the DELETE has answered.
     const onboardingArn = stack.executions.machineOf('onboarding').arn;
@@ -98,14 +93,7 @@ describe('DELETE of a 1,000-item batch', () => {
 
   it('a stop that fails after its CANCELLED write: the step runs again and sends it again; nothing left parked', async () => {
     const count = BATCH_SLICE_ITEMS * 2 + 10;
-    await control.auto({});
-    const items = await sampleItems(control, { links: count, creates: 0 });
-    const batchId = ((await client.submit({ json: { items } })).body as { batchId: string }).batchId;
-    await client.follow(batchId, {
-      intervalMs: 100,
-      timeoutMs: 120_000,
-      done: (b) => b.status === 'RUNNING' && b.counts.WAITING === count,
-    });
+    const { batchId, items } = await waitingLinksBatch(control, client, count);
     const listed = await client.items(batchId);
     const nameOf = (i: (typeof listed)[number]) => `${String(items[i.item]?.['customerId'])}-${i.onboardingId}`;
     const names = new Set(listed.map(nameOf));

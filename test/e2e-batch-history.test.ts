@@ -14,7 +14,7 @@ import { STATES } from '#domain/state-names';
 import { TABLE } from '#domain/table-layout';
 import { KnoxSimControl } from '#knox-sim/control';
 import { BatchClient, plainSend, type BatchItem } from '#cli/batch-client';
-import { sampleItems } from '#testkit/batch-samples';
+import { waitingLinksBatch } from '#testkit/batch-samples';
 import type { LocalStack } from '#local/stack/local-stack';
 import type { ExecutionDetail } from '#local/stepfunctions/execution-path';
 import { getExecution, getRecord, startTestStack, statePath } from '#testkit/test-stack';
@@ -37,14 +37,8 @@ async function batchOfWaitingLinks(timeScale: number) {
   const s = stack;
   const control = new KnoxSimControl(s.knoxUrl);
   const client = new BatchClient(plainSend(s.apiUrl));
-  await control.auto({}); // links stay Pending until the test approves them
-  const items = await sampleItems(control, { links: ITEMS, creates: 0 });
-  const batchId = ((await client.submit({ json: { items } })).body as { batchId: string }).batchId;
-  await client.follow(batchId, {
-    intervalMs: 50,
-    timeoutMs: 120_000,
-    done: (b) => b.status === 'RUNNING' && b.counts.WAITING === ITEMS,
-  });
+  // Links stay Pending until the test approves them.
+  const { batchId, items } = await waitingLinksBatch(control, client, ITEMS);
   const execution = async (): Promise<ExecutionDetail> => (await getExecution(s.apiUrl, batchId))!;
   // Parked on the callback.
   while (statePath(await execution()).at(-1) !== STATES.waitForItems) await new Promise((r) => setTimeout(r, 20));

@@ -3,6 +3,7 @@
  * approved, our region: a link succeeds once the customer approves) and creates with fresh e-mails and domains.
  */
 import { randomBytes } from 'node:crypto';
+import type { BatchClient } from '#cli/batch-client';
 import type { KnoxSimControl } from '#knox-sim/control';
 
 export function linkItem(customerId: string): Record<string, unknown> {
@@ -52,4 +53,27 @@ export async function sampleItems(
     if (i < counts.creates) items.push(createItem(`${tag}${i}`));
   }
   return items;
+}
+
+/**
+ * A batch of `count` links whose customers do not answer (the simulator leaves every link Pending), followed until
+ * every item waits on its customer: the batch's id and its items.
+ */
+export async function waitingLinksBatch(
+  control: KnoxSimControl,
+  client: BatchClient,
+  count: number,
+  follow: { intervalMs?: number; timeoutMs?: number } = {},
+): Promise<{ batchId: string; items: Record<string, unknown>[] }> {
+  await control.auto({});
+  const items = await sampleItems(control, { links: count, creates: 0 });
+  const answer = await client.submit({ json: { items } });
+  if (answer.status !== 202) throw new Error(`the batch was refused: ${answer.status} ${JSON.stringify(answer.body)}`);
+  const batchId = (answer.body as { batchId: string }).batchId;
+  await client.follow(batchId, {
+    intervalMs: follow.intervalMs ?? 50,
+    timeoutMs: follow.timeoutMs ?? 120_000,
+    done: (b) => b.status === 'RUNNING' && b.counts.WAITING === count,
+  });
+  return { batchId, items };
 }
