@@ -44,7 +44,7 @@ import {
   type WorkflowRecord,
 } from '../store';
 import { acceptedView, recordView } from './record-views';
-import { executionArnFor, stopWorkflow } from '../intake/executions';
+import { recordExecutionArn, stopWorkflow } from '../intake/executions';
 
 const REQUEST_SCHEMAS = {
   onboarding: onboardingRequestSchema,
@@ -260,7 +260,7 @@ export function cancel(kind: RecordKind, ended?: EndedHook): RouteHandler {
  * sends the stop again.
  */
 async function stopExecutionOf(kind: RecordKind, record: WorkflowRecord): Promise<void> {
-  const executionArn = record.executionArn ?? executionArnFor(apiConfig().stateMachineArns[kind], record.executionName);
+  const executionArn = recordExecutionArn(record, apiConfig().stateMachineArns[kind]);
   try {
     await stopWorkflow(executionArn, 'Cancelled through the API');
   } catch (error) {

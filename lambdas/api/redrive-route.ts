@@ -18,7 +18,7 @@ import { logger } from '../commons/powertools';
 import { RecordUpdate, acquireCustomerLock, apply, finish, releaseLock } from '../store';
 import { stepFunctionsClient as sfn } from '../commons/aws-clients';
 import { HttpError, json, type RouteHandler } from '../commons/http';
-import { executionArnFor } from '../intake/executions';
+import { recordExecutionArn } from '../intake/executions';
 import { recordOf } from './operations';
 
 /** AWS redrives executions that closed within the last 14 days (API Reference, RedriveExecution). */
@@ -35,8 +35,7 @@ export function redrive(kind: RecordKind): RouteHandler {
     if (record.status !== 'FAILED')
       throw conflict(`Only a FAILED ${kind} can be redriven; this one is ${record.status}`, record.status);
 
-    const executionArn =
-      record.executionArn ?? executionArnFor(apiConfig().stateMachineArns[kind], record.executionName);
+    const executionArn = recordExecutionArn(record, apiConfig().stateMachineArns[kind]);
     const execution = await sfn().send(new DescribeExecutionCommand({ executionArn }));
     const executionStatus = execution.status ?? 'UNKNOWN';
     if (!REDRIVABLE_EXECUTION_STATUSES.includes(executionStatus))

@@ -7,7 +7,7 @@
 import { isTerminal } from '#domain/api-schemas';
 import type { BatchRecord, BatchSlice } from '#domain/batch-schemas';
 import { describeError, logger } from '../commons/powertools';
-import { executionArnFor, stopWorkflow } from '../intake/executions';
+import { recordExecutionArn, stopWorkflow } from '../intake/executions';
 import { finish, getRecord, releaseLock } from '../store';
 import { closeSlice, getSlice, takeSlice } from './slices';
 import { advanceCancel } from './batch-transitions';
@@ -21,34 +21,30 @@ import { advanceCancel } from './batch-transitions';
  */
 export async function cancelSliceItems(batchId: string, slice: BatchSlice, onboardingArn: string): Promise<number> {
   let cancelled = 0;
-  const failedStops: unknown[] = [];
+  let failedStops = 0;
   const ids = Object.values(slice.started).map((s) => s.onboardingId);
   await pool(ids, 8, async (id) => {
     const record = await getRecord(id);
     if (record === undefined || record.batchId !== batchId) return;
-    if (!isTerminal(record.status)) {
-      const { changed, record: after } = await finish(record.pk, 'CANCELLED', {
-        detail: `batch ${batchId} cancelled through the API`,
-      });
-      if (changed) cancelled += 1;
-      else if (after?.status !== 'CANCELLED') return; // it ended on its own meanwhile
-    } else if (record.status !== 'CANCELLED') return;
+    const closed = isTerminal(record.status)
+      ? { changed: false, record }
+      : await finish(record.pk, 'CANCELLED', { detail: `batch ${batchId} cancelled through the API` });
+    if (closed.changed) cancelled += 1;
+    // Only a CANCELLED item is stopped: one that ended on its own is left alone.
+    if (closed.record?.status !== 'CANCELLED') return;
     try {
-      await stopWorkflow(
-        record.executionArn ?? executionArnFor(onboardingArn, record.executionName),
-        `Batch ${batchId} cancelled`,
-      );
+      await stopWorkflow(recordExecutionArn(record, onboardingArn), `Batch ${batchId} cancelled`);
     } catch (error) {
       logger.error('Could not stop the execution of a cancelled batch item', {
         recordId: record.pk,
         ...describeError(error),
       });
-      failedStops.push(error);
+      failedStops += 1;
     }
     await releaseLock(record.customerKey, record.pk);
   });
-  if (failedStops.length > 0)
-    throw new Error(`${failedStops.length} cancelled item(s) of ${batchId} not stopped yet: the step runs again`);
+  if (failedStops > 0)
+    throw new Error(`${failedStops} cancelled item(s) of ${batchId} not stopped yet: the step runs again`);
   return cancelled;
 }
 

@@ -24,6 +24,14 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
   return `${prefix}:execution:${machineName}:${executionName}`;
 }
 
+/** A record's execution: the ARN it stored (older records), else the one its state machine and name make. */
+export function recordExecutionArn(
+  record: { executionArn?: string | undefined; executionName: string },
+  stateMachineArn: string,
+): string {
+  return record.executionArn ?? executionArnFor(stateMachineArn, record.executionName);
+}
+
 /**
  * Starts the execution that runs a record. The name is deterministic, so a second start of the same record is
  * refused with ExecutionAlreadyExists (or answered with the running one): either way the record has its execution.
